@@ -1,0 +1,62 @@
+# CgroupLb: `make demo` shows it working, `make test` runs every test. Both install what they need (make deps).
+SHELL := /bin/bash
+.DEFAULT_GOAL := build
+
+CONFIG      ?= Release
+BUILD_DIR   := build
+BPF_OBJ     := $(BUILD_DIR)/bpf/cgroup_lb.bpf.o
+BIN_DIR     := bin
+AGENT       := $(BIN_DIR)/cgroup-lb
+DOTNET      ?= dotnet
+APT_PACKAGES := clang llvm libbpf-dev libbpf1 bpftool iproute2 make procps curl ca-certificates
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+.PHONY: deps bpf interop build agent test test-unit test-kernel demo bench clean mount-bpffs
+
+## deps: apt packages (clang, libbpf, bpftool, iproute2), the .NET SDK check, and a mounted bpffs.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@command -v $(DOTNET) >/dev/null || { echo "error: the .NET 10 SDK is required (https://learn.microsoft.com/dotnet/core/install/linux-debian)"; exit 1; }
+	@$(MAKE) --no-print-directory mount-bpffs
+
+mount-bpffs:
+	@if [ "$$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" != "bpf_fs" ]; then \
+	  echo "==> mounting bpffs at /sys/fs/bpf"; mkdir -p /sys/fs/bpf && mount -t bpf bpf /sys/fs/bpf; fi
+
+## bpf: compile the BPF object (clang -O2 -g -target bpf, BTF kept).
+bpf: $(BPF_OBJ)
+$(BPF_OBJ): $(wildcard bpf/*.c bpf/lib/*.h) bpf/Makefile
+	$(MAKE) --no-print-directory -C bpf
+
+## interop: regenerate the libbpf bindings from the installed headers.
+interop:
+	$(DOTNET) run --project interop/CgroupLb.Interop.Generator -c $(CONFIG) -- --out interop/CgroupLb.Interop/Generated
+
+## build: the solution, and the agent published to bin/cgroup-lb (a self-contained folder with the BPF object embedded).
+build: $(BPF_OBJ)
+	$(DOTNET) build CgroupLb.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
+	$(DOTNET) publish src/CgroupLb.Agent -c $(CONFIG) -o $(BIN_DIR) -nologo -clp:ErrorsOnly
+agent: build
+
+## test: every test project (kernel tests need root; with CI=true they fail instead of skipping), then the BPF smoke test.
+test: deps build
+	@rm -rf $(BUILD_DIR)/test-results
+	$(DOTNET) test CgroupLb.sln -c $(CONFIG) --no-build -nologo --logger "trx" --results-directory $(BUILD_DIR)/test-results -- RunConfiguration.CollectSourceInformation=false; \
+	  rc=$$?; scripts/test-summary.sh $(BUILD_DIR)/test-results; exit $$rc
+	tests/bpf/smoke.sh
+
+## demo: sandbox, agent on examples/demo, requests to the ClusterIP, status, a live edit. Cleans up after itself.
+demo: deps build
+	scripts/demo.sh
+
+## bench: BenchmarkDotNet map-update and planning benchmarks (bench/).
+bench: deps build
+	$(DOTNET) run --project bench/CgroupLb.Benchmarks -c Release -- --filter '*'
+
+clean:
+	rm -rf $(BUILD_DIR) $(BIN_DIR)
+	$(DOTNET) clean CgroupLb.sln -nologo -v q >/dev/null || true

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * CgroupLb map ABI: the single source of truth for every BPF map key and value.
+ *
+ * The C# host mirrors each struct in src/CgroupLb.Datapath/Abi/ and a test
+ * (tests/CgroupLb.Kernel.Tests/AbiLayoutTests) compares sizes and offsets with
+ * the BTF that clang emits for this header. Rules for changing it:
+ *   - every field has an explicit width, padding is spelled out as pad fields;
+ *   - network-order fields are __be16/__be32, host-order fields __u16/__u32;
+ *   - a struct whose layout changes gets a new name and its map a new name
+ *     (suffix _v2), so an agent never adopts a pinned map it cannot read.
+ */
+#ifndef CGROUP_LB_ABI_H
+#define CGROUP_LB_ABI_H
+
+#include <linux/types.h>
+
+/* Map names as the kernel and bpffs see them (BPF_OBJ_NAME_LEN is 16). */
+#define LB4_SERVICES_MAP   lb4_services
+#define LB4_BACKENDS_MAP   lb4_backends
+#define LB4_REVERSE_SK_MAP lb4_reverse_sk
+#define LB_SVC_STATS_MAP   lb_svc_stats
+#define LB_SVC_NAMES_MAP   lb_svc_names /* user space only: names for status */
+
+/* Capacities. The agent reads max_entries back from the kernel, so these are
+ * defaults, not assumptions baked into the host. */
+#define LB_SERVICE_MAP_MAX    262144 /* frontends x (1 master + backend slots) */
+#define LB_BACKEND_MAP_MAX    131072
+#define LB_REVERSE_SK_MAP_MAX 262144
+#define LB_MAX_SERVICE_ID     65536  /* service ids are 1..65535; 0 is "none" */
+#define LB_MAX_BACKEND_SLOTS  1024   /* per frontend; bounds the slot index */
+
+/* Frontend scope, reserved so that externalTrafficPolicy=Local can program a
+ * second, node-local backend list for the same address later. */
+enum lb_scope {
+	LB_SCOPE_EXTERNAL = 0, /* the full backend set */
+	LB_SCOPE_INTERNAL = 1, /* node-local backends only (future) */
+};
+
+/* Frontend flags, kept in the master entry. Values are part of the ABI. */
+enum lb_service_flags {
+	LB_SVC_F_CLUSTER_IP    = 1 << 0, /* a ClusterIP frontend */
+	LB_SVC_F_NODE_PORT     = 1 << 1, /* reserved: NodePort frontend */
+	LB_SVC_F_EXTERNAL_IP   = 1 << 2, /* reserved: spec.externalIPs */
+	LB_SVC_F_LOADBALANCER  = 1 << 3, /* reserved: status.loadBalancer.ingress */
+	LB_SVC_F_AFFINITY      = 1 << 4, /* reserved: sessionAffinity ClientIP */
+	LB_SVC_F_LOCAL_ONLY    = 1 << 5, /* internalTrafficPolicy=Local was applied */
+	LB_SVC_F_HOST_ONLY     = 1 << 6, /* reserved: only translate in the host netns */
+};
+
+/* lb4_services key. One frontend occupies slot 0 (the master entry) and
+ * slots 1..count (one backend each). 12 bytes. */
+struct lb4_service_key {
+	__be32 address;      /* frontend IPv4 address (ClusterIP, ...) */
+	__be16 port;         /* frontend port */
+	__u16  backend_slot; /* 0: master entry; 1..count: backend slot */
+	__u8   proto;        /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8   scope;        /* enum lb_scope */
+	__u8   pad[2];
+};
+
+/* lb4_services value. 16 bytes. */
+struct lb_service_value {
+	__u32 backend_id;       /* slot >= 1: key into lb4_backends; master: 0 */
+	__u32 service_id;       /* frontend id: index into lb_svc_stats, same in every slot */
+	__u16 count;            /* master: number of backend slots; slots: 0 */
+	__u16 flags;            /* master: enum lb_service_flags */
+	__u32 affinity_timeout; /* master: ClientIP affinity seconds (reserved) */
+};
+
+/* lb4_backends value, keyed by a __u32 backend id (never 0). 8 bytes. */
+struct lb4_backend {
+	__be32 address; /* backend (pod) IPv4 address */
+	__be16 port;    /* backend target port */
+	__u8   proto;   /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8   flags;   /* reserved: backend state (terminating, quarantined) */
+};
+
+/* lb4_reverse_sk key: which frontend a translated socket really talked to.
+ * Keyed by the backend too, because one unconnected UDP socket may send to
+ * several services (a resolver with two nameservers). 16 bytes. */
+struct lb4_reverse_sk_key {
+	__u64  cookie;  /* bpf_get_socket_cookie() of the client socket */
+	__be32 address; /* backend address the socket was sent to */
+	__be16 port;    /* backend port */
+	__u16  pad;
+};
+
+/* lb4_reverse_sk value. 12 bytes. */
+struct lb4_reverse_sk_value {
+	__be32 address;    /* frontend address to report to the application */
+	__be16 port;       /* frontend port */
+	__u16  pad;
+	__u32  service_id; /* for counters and debugging */
+};
+
+/* lb_svc_stats value: per-CPU array indexed by service id. 24 bytes. */
+struct lb_service_stats {
+	__u64 translated;         /* connect/sendmsg rewritten to a backend */
+	__u64 refused_no_backend; /* connect/sendmsg refused: frontend has no backends */
+	__u64 reverse_translated; /* recvmsg/getpeername restored to the frontend */
+};
+
+/* lb_svc_names value, keyed by __u32 service id. Never read by the programs:
+ * it lets `cgroup-lb status` and a restarted agent name what the kernel holds
+ * without trusting any agent's memory. NUL-terminated "namespace/name:port". */
+#define LB_SERVICE_NAME_LEN 256
+struct lb_service_name {
+	char name[LB_SERVICE_NAME_LEN];
+};
+
+/* Read-only configuration in .rodata, written by the loader between open and
+ * load so the verifier prunes what is switched off. It must be the only
+ * .rodata variable (offset 0); the layout test checks that. */
+struct lb_datapath_config {
+	__u32 have_set_retval; /* HAVE_SET_RETVAL: probed bpf_set_retval (>= 5.18) */
+	__u32 features;        /* reserved: ENABLE_* bits chosen by the operator */
+};
+
+#endif /* CGROUP_LB_ABI_H */

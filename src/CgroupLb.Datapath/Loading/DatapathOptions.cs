@@ -1,0 +1,17 @@
+namespace CgroupLb.Datapath.Loading;
+
+/// <summary>
+/// Where the data path lives: the cgroup v2 directory whose sockets it translates, and the bpffs directory holding its
+/// pinned maps and links (what a restarted agent adopts). <see cref="ObjectPath"/> overrides the embedded BPF object.
+/// </summary>
+public sealed record DatapathOptions(string CgroupPath, string BpffsPath)
+{
+    public const string DefaultBpffsPath = "/sys/fs/bpf/cgroup-lb";
+
+    public string? ObjectPath { get; init; }
+
+    /// <summary>Directory of pinned links, one per program.</summary>
+    public string LinksPath => Path.Combine(BpffsPath, "links");
+
+    public string MapPinPath(string mapName) => Path.Combine(BpffsPath, mapName);
+}

@@ -1,0 +1,31 @@
+using CgroupLb.Interop;
+using Microsoft.Extensions.Logging;
+
+namespace CgroupLb.Datapath.Loading;
+
+/// <summary>The pinned cgroup links, one file per program under DatapathOptions.LinksPath.</summary>
+internal static class PinnedLinks
+{
+    public static string PathOf(DatapathOptions options, string program) => Path.Combine(options.LinksPath, program);
+
+    public static bool AllPresent(DatapathOptions options) =>
+        ProgramCatalog.All.All(p => File.Exists(PathOf(options, p)));
+
+    /// <summary>Detaches and unpins every link found; returns how many. Absent links are not an error.</summary>
+    public static int DetachAll(DatapathOptions options, ILogger logger)
+    {
+        int detached = 0;
+        foreach (var program in ProgramCatalog.All)
+        {
+            string path = PathOf(options, program);
+            if (!File.Exists(path))
+                continue;
+            using var link = BpfLink.OpenPinned(path);
+            link.Detach();
+            link.Unpin();
+            detached++;
+            logger.LogDebug("Detached {Program} ({Path})", program, path);
+        }
+        return detached;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Runtime.InteropServices;
+using CgroupLb.Datapath.Abi;
+using CgroupLb.Interop;
+
+namespace CgroupLb.Datapath.Loading;
+
+/// <summary>
+/// Handles to the pinned maps, each checked against its C# mirror: a map whose key or value size differs from the
+/// struct this build writes is refused with the map's name, never written with the wrong layout.
+/// Owns the handles until <see cref="Dispose"/> or until a <see cref="Writing.KernelLoadBalancerMaps"/> takes them.
+/// </summary>
+internal sealed class PinnedMaps : IDisposable
+{
+    public required BpfMapHandle Services { get; init; }
+    public required BpfMapHandle Backends { get; init; }
+    public required BpfMapHandle ReverseSockets { get; init; }
+    public required BpfMapHandle Stats { get; init; }
+    public required BpfMapHandle Names { get; init; }
+
+    public static bool AllPresent(DatapathOptions options) =>
+        MapNames.All.All(name => File.Exists(options.MapPinPath(name)));
+
+    public static PinnedMaps Open(DatapathOptions options)
+    {
+        var opened = new List<BpfMapHandle>();
+        try
+        {
+            BpfMapHandle Open<TKey, TValue>(string name) where TKey : unmanaged where TValue : unmanaged
+            {
+                string path = options.MapPinPath(name);
+                if (!File.Exists(path))
+                    throw new DatapathException("adopt", $"map {name} is not pinned at {path}; start the agent (cgroup-lb run) to create it");
+                var handle = BpfMapHandle.OpenPinned(path);
+                opened.Add(handle);
+                CheckLayout(name, handle.Info.KeySize, handle.Info.ValueSize, Marshal.SizeOf<TKey>(), Marshal.SizeOf<TValue>());
+                return handle;
+            }
+
+            var maps = new PinnedMaps
+            {
+                Services = Open<Lb4ServiceKey, LbServiceValue>(MapNames.Services),
+                Backends = Open<uint, Lb4Backend>(MapNames.Backends),
+                ReverseSockets = Open<Lb4ReverseSkKey, Lb4ReverseSkValue>(MapNames.ReverseSockets),
+                Stats = Open<uint, LbServiceStats>(MapNames.ServiceStats),
+                Names = Open<uint, LbServiceName>(MapNames.ServiceNames),
+            };
+            opened.Clear();
+            return maps;
+        }
+        finally
+        {
+            foreach (var handle in opened)
+                handle.Dispose();
+        }
+    }
+
+    public static void CheckLayout(string map, uint keySize, uint valueSize, int expectedKey, int expectedValue)
+    {
+        if (keySize != expectedKey || valueSize != expectedValue)
+            throw new DatapathException("load",
+                $"map {map} has key/value sizes {keySize}/{valueSize} but this agent writes {expectedKey}/{expectedValue}: " +
+                "the pinned map or BPF object comes from another version; run 'cgroup-lb detach' and start again");
+    }
+
+    public void Dispose()
+    {
+        Services.Dispose();
+        Backends.Dispose();
+        ReverseSockets.Dispose();
+        Stats.Dispose();
+        Names.Dispose();
+    }
+}

@@ -1,0 +1,12 @@
+namespace CgroupLb.Datapath.Loading;
+
+/// <summary>The programs of cgroup_lb.bpf.o, each attached to the target cgroup through a link pinned under its name.</summary>
+internal static class ProgramCatalog
+{
+    public const string Connect4 = "cglb_sock4_connect";
+    public const string Sendmsg4 = "cglb_sock4_sendmsg";
+    public const string Recvmsg4 = "cglb_sock4_recvmsg";
+    public const string Getpeername4 = "cglb_sock4_getpeername";
+
+    public static readonly IReadOnlyList<string> All = [Connect4, Sendmsg4, Recvmsg4, Getpeername4];
+}

@@ -1,0 +1,90 @@
+using CgroupLb.Model.LoadBalancing;
+
+namespace CgroupLb.Datapath.Writing;
+
+/// <summary>
+/// Backend ids shared by every frontend that uses the same pod address:port/proto, with reference counts.
+/// A backend whose count drops to zero stays known (same id) until <see cref="TakeUnreferenced"/>, which the writer
+/// calls once at the end of a plan: a backend dropped by one frontend and picked up by another in the same plan
+/// keeps its id, so no slot ever points at a deleted backend.
+/// </summary>
+internal sealed class BackendTable(uint capacity)
+{
+    private readonly Dictionary<Backend, Entry> byBackend = [];
+    private readonly Dictionary<uint, Backend> byId = [];
+    private readonly IdAllocator ids = new(1, uint.MaxValue - 1);
+
+    private sealed class Entry(uint id)
+    {
+        public uint Id { get; } = id;
+        public int References { get; set; }
+    }
+
+    public int Count => byBackend.Count;
+
+    public bool TryGetBackend(uint id, out Backend backend) => byId.TryGetValue(id, out backend);
+
+    /// <summary>Registers a backend found in the kernel map with its existing id.</summary>
+    public void Adopt(uint id, Backend backend)
+    {
+        ids.MarkUsed(id);
+        byBackend[backend] = new Entry(id);
+        byId[id] = backend;
+    }
+
+    /// <summary>Takes a reference; <paramref name="created"/> says the caller must write the new backend to the map.</summary>
+    public uint Acquire(Backend backend, out bool created)
+    {
+        if (byBackend.TryGetValue(backend, out var entry))
+        {
+            entry.References++;
+            created = false;
+            return entry.Id;
+        }
+        if (byBackend.Count >= capacity || !ids.TryAllocate(out uint id))
+            throw new MapWriteException(null, $"lb4_backends is full ({capacity} backends)");
+        entry = new Entry(id) { References = 1 };
+        byBackend[backend] = entry;
+        byId[id] = backend;
+        created = true;
+        return id;
+    }
+
+    public void AddReference(uint id)
+    {
+        if (byId.TryGetValue(id, out var backend))
+            byBackend[backend].References++;
+    }
+
+    public void Release(uint id)
+    {
+        if (byId.TryGetValue(id, out var backend))
+            byBackend[backend].References--;
+    }
+
+    /// <summary>Removes and returns the ids of backends no frontend references any more.</summary>
+    public List<uint> TakeUnreferenced()
+    {
+        var stale = new List<uint>();
+        foreach (var (backend, entry) in byBackend)
+        {
+            if (entry.References <= 0)
+                stale.Add(entry.Id);
+        }
+        foreach (uint id in stale)
+        {
+            byBackend.Remove(byId[id]);
+            byId.Remove(id);
+            ids.Release(id);
+        }
+        stale.Sort();
+        return stale;
+    }
+
+    public void Clear()
+    {
+        byBackend.Clear();
+        byId.Clear();
+        ids.Clear();
+    }
+}

@@ -1,0 +1,113 @@
+using System.Runtime.InteropServices;
+using CgroupLb.Datapath.Abi;
+using CgroupLb.Interop;
+
+namespace CgroupLb.Datapath.Writing;
+
+/// <summary>
+/// <see cref="ILoadBalancerMaps"/> over the pinned kernel maps. Owns its map handles. Multi-entry changes go through the
+/// batch syscalls (one syscall instead of one per entry); a kernel that rejects batch operations on a map type gets
+/// the element-by-element path, decided once.
+/// </summary>
+internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
+{
+    private readonly BpfMapHandle services;
+    private readonly BpfMapHandle backends;
+    private readonly BpfMapHandle stats;
+    private readonly BpfMapHandle names;
+    private readonly int possibleCpus = BpfMapHandle.PossibleCpus;
+    private bool batchUnsupported;
+
+    public KernelLoadBalancerMaps(PinnedMaps pinned)
+    {
+        services = pinned.Services;
+        backends = pinned.Backends;
+        stats = pinned.Stats;
+        names = pinned.Names;
+        ServiceEntryCapacity = services.Info.MaxEntries;
+        BackendCapacity = backends.Info.MaxEntries;
+    }
+
+    public uint ServiceEntryCapacity { get; }
+    public uint BackendCapacity { get; }
+
+    public IReadOnlyList<KeyValuePair<Lb4ServiceKey, LbServiceValue>> ReadServiceEntries() => ReadAll<Lb4ServiceKey, LbServiceValue>(services);
+
+    public IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends() => ReadAll<uint, Lb4Backend>(backends);
+
+    public string? ReadName(uint serviceId) =>
+        names.TryLookup(in serviceId, out LbServiceName name) ? name.ToString() : null;
+
+    public void UpdateBackends(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb4Backend> values) =>
+        UpdateMany(backends, ids, values);
+
+    public void UpdateServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<LbServiceValue> values) =>
+        UpdateMany(services, keys, values);
+
+    public void DeleteServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys)
+    {
+        // Deleting an absent key is not an error here: removal paths delete ranges that may be partly empty.
+        foreach (var key in keys)
+            services.Delete(in key);
+    }
+
+    public void DeleteBackends(ReadOnlySpan<uint> ids)
+    {
+        foreach (uint id in ids)
+            backends.Delete(in id);
+    }
+
+    public void WriteName(uint serviceId, string name) =>
+        names.Update(in serviceId, LbServiceName.Create(name), BpfUpdateFlags.Any);
+
+    public void DeleteName(uint serviceId) => names.Delete(in serviceId);
+
+    public void ResetStats(uint serviceId)
+    {
+        // A per-CPU value is one 8-byte-aligned slot per possible CPU; zero them all.
+        int slot = (Marshal.SizeOf<LbServiceStats>() + 7) & ~7;
+        Span<byte> zeros = stackalloc byte[slot * possibleCpus];
+        zeros.Clear();
+        stats.Update(MemoryMarshal.AsBytes(new ReadOnlySpan<uint>(in serviceId)), zeros, BpfUpdateFlags.Any);
+    }
+
+    private void UpdateMany<TKey, TValue>(BpfMapHandle map, ReadOnlySpan<TKey> keys, ReadOnlySpan<TValue> values)
+        where TKey : unmanaged where TValue : unmanaged
+    {
+        if (keys.Length > 1 && !batchUnsupported)
+        {
+            try
+            {
+                map.UpdateBatch(MemoryMarshal.AsBytes(keys), MemoryMarshal.AsBytes(values), keys.Length, BpfUpdateFlags.Any);
+                return;
+            }
+            catch (BpfException ex) when (ex.Errno is Errno.EINVAL or Errno.ENOTSUPP or Errno.EOPNOTSUPP)
+            {
+                batchUnsupported = true;
+            }
+        }
+        for (int i = 0; i < keys.Length; i++)
+            map.Update(in keys[i], in values[i], BpfUpdateFlags.Any);
+    }
+
+    private static List<KeyValuePair<TKey, TValue>> ReadAll<TKey, TValue>(BpfMapHandle map)
+        where TKey : unmanaged where TValue : unmanaged
+    {
+        var result = new List<KeyValuePair<TKey, TValue>>();
+        foreach (var key in map.Keys<TKey>())
+        {
+            // A key can vanish between iteration and lookup when the programs or another writer delete it.
+            if (map.TryLookup(in key, out TValue value))
+                result.Add(new(key, value));
+        }
+        return result;
+    }
+
+    public void Dispose()
+    {
+        services.Dispose();
+        backends.Dispose();
+        stats.Dispose();
+        names.Dispose();
+    }
+}
