@@ -1,22 +1,18 @@
 using CgroupLb.Interop;
-using Microsoft.Extensions.Logging;
 
 namespace CgroupLb.Datapath.Loading;
 
 /// <summary>
-/// Kernel capabilities the data path adapts to (Cilium's HAVE_* idea): probed, never assumed from a version number.
+/// Kernel capabilities the data path adapts to (Cilium's HAVE_* idea): found by trying, never assumed from a version.
+/// <see cref="SetRetval"/> is learnt by the loader, not by libbpf's helper probe: that probe loads without a connect4
+/// attach type and so reports bpf_set_retval missing for sock_addr programs even on kernels that have it. The loader
+/// loads with it switched on and, if the verifier refuses, loads again with it off. Null when pinned programs were
+/// adopted and nothing was loaded.
 /// </summary>
-public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool SetRetval)
+public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval)
 {
     private const int ProgTypeCgroupSockAddr = 18; // BPF_PROG_TYPE_CGROUP_SOCK_ADDR
-    private const int HelperSetRetval = 187;       // BPF_FUNC_set_retval, kernel 5.18
 
-    public static DatapathFeatures Probe(ILogger logger)
-    {
-        bool sockAddr = BpfFeatures.ProgramTypeAvailable(ProgTypeCgroupSockAddr);
-        bool setRetval = sockAddr && BpfFeatures.HelperAvailable(ProgTypeCgroupSockAddr, HelperSetRetval);
-        if (!setRetval)
-            logger.LogWarning("Kernel lacks bpf_set_retval (needs 5.18): connects to a service without backends fail with EPERM instead of ECONNREFUSED");
-        return new DatapathFeatures(sockAddr, setRetval);
-    }
+    public static DatapathFeatures Probe() =>
+        new(BpfFeatures.ProgramTypeAvailable(ProgTypeCgroupSockAddr), SetRetval: null);
 }

@@ -45,7 +45,7 @@ public sealed class LoadBalancerDatapath : IDisposable
         var logger = loggerFactory.CreateLogger("CgroupLb.Datapath");
         Preflight.CheckAttach(options);
         LibbpfLog.Install(loggerFactory.CreateLogger("libbpf"));
-        var features = DatapathFeatures.Probe(logger);
+        var features = DatapathFeatures.Probe();
         if (!features.CgroupSockAddrPrograms)
             throw new DatapathException("probe", "this kernel has no cgroup sock_addr BPF programs (needs Linux 5.10 or newer with CONFIG_CGROUP_BPF)");
 
@@ -57,7 +57,7 @@ public sealed class LoadBalancerDatapath : IDisposable
             return new LoadBalancerDatapath(adopted, features, adopted: true, logger);
         }
 
-        ObjectLoader.LoadAndAttach(options, features, logger);
+        features = ObjectLoader.LoadAndAttach(options, features, logger);
         return new LoadBalancerDatapath(PinnedMaps.Open(options), features, adopted: false, logger);
     }
 

@@ -13,7 +13,7 @@ namespace CgroupLb.Datapath.Loading;
 /// </summary>
 internal static class ObjectLoader
 {
-    public static void LoadAndAttach(DatapathOptions options, DatapathFeatures features, ILogger logger)
+    public static DatapathFeatures LoadAndAttach(DatapathOptions options, DatapathFeatures features, ILogger logger)
     {
         // Half-pinned state (a crash between attach and pin) would otherwise leave a second program on the hook.
         int stale = PinnedLinks.DetachAll(options, logger);
@@ -26,17 +26,21 @@ internal static class ObjectLoader
         BpfObject? bpfObject = null;
         try
         {
-            bpfObject = options.ObjectPath is { } path
-                ? BpfObject.OpenFile(path)
-                : BpfObject.OpenMemory(EmbeddedObject.Read(), "cgroup_lb");
-
-            phase = "configure";
-            Configure(bpfObject, features);
-            foreach (var name in MapNames.All)
-                bpfObject.GetMap(name).SetPinPath(options.MapPinPath(name));
-
-            phase = "load";
-            bpfObject.Load();
+            byte[] elf = EmbeddedObject.Load(options.ObjectPath);
+            bool setRetval = true;
+            try
+            {
+                bpfObject = OpenConfigureLoad(elf, options, setRetval, ref phase);
+            }
+            catch (BpfException ex)
+            {
+                // Kernels before 5.18 refuse bpf_set_retval in sock_addr programs; with it off the verifier prunes the call.
+                logger.LogDebug(ex, "Load with bpf_set_retval failed; retrying without it");
+                setRetval = false;
+                bpfObject = OpenConfigureLoad(elf, options, setRetval, ref phase);
+                logger.LogWarning("Kernel lacks bpf_set_retval for sock_addr programs (needs 5.18): connects to a service without backends fail with EPERM instead of ECONNREFUSED");
+            }
+            features = features with { SetRetval = setRetval };
             CheckLayouts(bpfObject);
 
             phase = "attach";
@@ -54,6 +58,7 @@ internal static class ObjectLoader
             createdLinks.Clear();
             logger.LogInformation("Loaded and attached {Count} programs to {Cgroup}; pinned under {Path}",
                 ProgramCatalog.All.Count, options.CgroupPath, options.BpffsPath);
+            return features;
         }
         catch (Exception ex)
         {
@@ -74,8 +79,29 @@ internal static class ObjectLoader
         }
     }
 
+    private static BpfObject OpenConfigureLoad(byte[] elf, DatapathOptions options, bool setRetval, ref string phase)
+    {
+        phase = "open";
+        var bpfObject = BpfObject.OpenMemory(elf, "cgroup_lb");
+        try
+        {
+            phase = "configure";
+            Configure(bpfObject, setRetval);
+            foreach (var name in MapNames.All)
+                bpfObject.GetMap(name).SetPinPath(options.MapPinPath(name));
+            phase = "load";
+            bpfObject.Load();
+            return bpfObject;
+        }
+        catch
+        {
+            bpfObject.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Sets the read-only config (.rodata) between open and load, so the verifier prunes disabled branches.</summary>
-    private static void Configure(BpfObject bpfObject, DatapathFeatures features)
+    private static void Configure(BpfObject bpfObject, bool setRetval)
     {
         var rodata = bpfObject.Maps.FirstOrDefault(m => m.Name.EndsWith(".rodata", StringComparison.Ordinal))
             ?? throw new DatapathException("configure", "the BPF object has no .rodata section for its configuration");
@@ -84,7 +110,7 @@ internal static class ObjectLoader
         if (bytes.Length < size)
             throw new DatapathException("configure", $".rodata is {bytes.Length} bytes, smaller than struct lb_datapath_config ({size})");
         var config = MemoryMarshal.Read<LbDatapathConfig>(bytes);
-        config.HaveSetRetval = features.SetRetval ? 1u : 0u;
+        config.HaveSetRetval = setRetval ? 1u : 0u;
         MemoryMarshal.Write(bytes, in config);
         rodata.SetInitialValue(bytes);
     }

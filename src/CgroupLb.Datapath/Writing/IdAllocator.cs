@@ -4,10 +4,19 @@ namespace CgroupLb.Datapath.Writing;
 /// Hands out ids in [first, last]. It moves a cursor forward instead of reusing the lowest free id, so an id that
 /// was just released (and whose counters an SRE may still be reading) is not given to another service at once.
 /// </summary>
-internal sealed class IdAllocator(uint first, uint last)
+internal sealed class IdAllocator
 {
     private readonly HashSet<uint> inUse = [];
-    private uint cursor = first;
+    private readonly uint first;
+    private readonly uint last;
+    private uint cursor;
+
+    public IdAllocator(uint first, uint last)
+    {
+        this.first = first;
+        this.last = last;
+        cursor = first;
+    }
 
     public int Count => inUse.Count;
 

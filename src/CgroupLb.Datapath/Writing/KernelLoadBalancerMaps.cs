@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.Loading;
 using CgroupLb.Interop;
 
 namespace CgroupLb.Datapath.Writing;

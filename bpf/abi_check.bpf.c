@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Not a program: an object whose BTF describes every type of lb_abi.h, so the
+ * host's layout test can compare its C# mirrors against what clang emitted
+ * (bpftool btf dump file abi_check.bpf.o). cgroup_lb.bpf.o carries the map
+ * key/value structs too, but only those its maps use; this object also pins
+ * down the enums and stays stable when a program stops using a type.
+ *
+ * One global per type: a global is the cheapest reference that makes clang
+ * emit a type's BTF. Add a line here whenever lb_abi.h gains a type.
+ */
+#include "lib/common.h"
+#include "lib/lb_abi.h"
+
+#define ABI_TYPE(type, name) type abi_##name __attribute__((used))
+
+ABI_TYPE(struct lb4_service_key, lb4_service_key);
+ABI_TYPE(struct lb_service_value, lb_service_value);
+ABI_TYPE(struct lb4_backend, lb4_backend);
+ABI_TYPE(struct lb4_reverse_sk_key, lb4_reverse_sk_key);
+ABI_TYPE(struct lb4_reverse_sk_value, lb4_reverse_sk_value);
+ABI_TYPE(struct lb_service_stats, lb_service_stats);
+ABI_TYPE(struct lb_service_name, lb_service_name);
+ABI_TYPE(struct lb_datapath_config, lb_datapath_config);
+ABI_TYPE(enum lb_scope, lb_scope);
+ABI_TYPE(enum lb_service_flags, lb_service_flags);
+
+char _license[] SEC("license") = "Dual BSD/GPL";

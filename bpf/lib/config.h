@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Load-time configuration. Each knob is a read-only global that lands in
+ * .rodata; the loader writes it between open and load, the kernel freezes the
+ * map, and the verifier then treats every read as a known constant and prunes
+ * the branches that are switched off. One object file serves every kernel.
+ *
+ * cfg_have_* knobs describe what the kernel can do (the loader probes them);
+ * they are not user choices.
+ */
+#ifndef CGLB_CONFIG_H
+#define CGLB_CONFIG_H
+
+#include "common.h"
+#include "lb_abi.h"
+
+/* The build may preset a knob (tests/bpf/smoke.sh builds a variant with 1 to
+ * exercise the probed path without a libbpf loader); the product build leaves
+ * every knob at its safe default and lets the loader decide. */
+#ifndef CGLB_DEFAULT_HAVE_SET_RETVAL
+#define CGLB_DEFAULT_HAVE_SET_RETVAL 0
+#endif
+
+/* The only .rodata variable, so it sits at offset 0 where the loader writes
+ * struct lb_datapath_config (lb_abi.h). have_set_retval: 1 if the kernel has
+ * bpf_set_retval() for cgroup sock_addr programs (5.18+); then a refused
+ * connect()/sendmsg() fails with ECONNREFUSED, with 0 the application sees
+ * the kernel's default for a rejecting cgroup program, EPERM. */
+const volatile struct lb_datapath_config cglb_config = {
+	.have_set_retval = CGLB_DEFAULT_HAVE_SET_RETVAL,
+};
+
+#endif /* CGLB_CONFIG_H */

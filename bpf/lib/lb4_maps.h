@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The IPv4 load-balancing maps. Keys, values, names and default sizes all come
+ * from lb_abi.h; this header only turns them into BTF-style map definitions.
+ * No pinning attribute on purpose: the loader chooses the pin path and decides
+ * whether an already pinned map is compatible enough to reuse.
+ */
+#ifndef CGLB_LB4_MAPS_H
+#define CGLB_LB4_MAPS_H
+
+#include "common.h"
+#include "lb_abi.h"
+
+/* Frontend -> master entry (slot 0) and frontend+slot -> backend id.
+ * Not preallocated: most clusters use a small fraction of the capacity, and
+ * the agent writes from user space, where an allocation failure is an error it
+ * can report rather than a lost packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct lb4_service_key);
+	__type(value, struct lb_service_value);
+	__uint(max_entries, LB_SERVICE_MAP_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} LB4_SERVICES_MAP SEC(".maps");
+
+/* Backend id -> backend address. Ids are shared by every slot, of every
+ * frontend, that points at the same endpoint. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct lb4_backend);
+	__uint(max_entries, LB_BACKEND_MAP_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} LB4_BACKENDS_MAP SEC(".maps");
+
+/* Socket + backend -> frontend, written on the forward path and read by
+ * recvmsg4/getpeername4. LRU because nothing tells us when a socket closes:
+ * socket cookies are never reused within a boot, so an entry of a closed
+ * socket is dead weight the LRU will reclaim, never a wrong answer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct lb4_reverse_sk_key);
+	__type(value, struct lb4_reverse_sk_value);
+	__uint(max_entries, LB_REVERSE_SK_MAP_MAX);
+} LB4_REVERSE_SK_MAP SEC(".maps");
+
+#endif /* CGLB_LB4_MAPS_H */

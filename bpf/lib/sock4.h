@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * IPv4 socket translation: frontend -> backend on connect4/sendmsg4 and
+ * backend -> frontend on recvmsg4/getpeername4.
+ *
+ * The __sock4_* cores work on a struct sock4_addr, not on the context's
+ * address fields, so an IPv6 hook seeing a v4-mapped address can fill one
+ * from user_ip6[3], call the same core and write the result back mapped. The
+ * context is still passed for the socket cookie, which any sock_addr context
+ * provides.
+ */
+#ifndef CGLB_SOCK4_H
+#define CGLB_SOCK4_H
+
+#include "common.h"
+#include "lb_abi.h"
+#include "lb4.h"
+#include "lb4_maps.h"
+#include "lb_stats.h"
+#include "sock.h"
+
+/* An IPv4 endpoint as the translation sees it; address and port in network
+ * order, as in the context and in lb_abi.h. */
+struct sock4_addr {
+	__be32 address;
+	__be16 port;
+	__u8   proto;
+	__u8   pad;
+};
+
+/* ctx->user_port is a __u32 whose low 16 bits hold the port in network byte
+ * order (the bytes of sin_port), not a host-order number: truncating keeps
+ * it network order, and bpf_ntohs() would be wrong here. The read is forced
+ * to the full word: older kernels accept only 4-byte reads of user_port, and
+ * clang may emit a 2-byte load for a field that is truncated anyway. Writes
+ * must be 4 bytes on every kernel, hence the widening cast in ctx_set_dst4(). */
+static __always_inline __be16 ctx_dst_port(const struct bpf_sock_addr *ctx)
+{
+	__u32 port = *(const volatile __u32 *)&ctx->user_port;
+
+	return (__be16)port;
+}
+
+static __always_inline __be32 ctx_dst_ip4(const struct bpf_sock_addr *ctx)
+{
+	return ctx->user_ip4;
+}
+
+static __always_inline void ctx_set_dst4(struct bpf_sock_addr *ctx, const struct sock4_addr *addr)
+{
+	ctx->user_ip4 = addr->address;
+	ctx->user_port = (__u32)addr->port;
+}
+
+static __always_inline void ctx_get_dst4(const struct bpf_sock_addr *ctx, struct sock4_addr *addr)
+{
+	*addr = (struct sock4_addr){
+		.address = ctx_dst_ip4(ctx),
+		.port    = ctx_dst_port(ctx),
+		/* Only TCP and UDP are balanced. Wider values are not ours and
+		 * must not truncate into ours: IPPROTO_MPTCP (262) would read as
+		 * IPPROTO_TCP (6). */
+		.proto   = ctx->protocol <= 0xff ? (__u8)ctx->protocol : 0,
+	};
+}
+
+/* Remembers which frontend a socket meant when it reached this backend, so
+ * replies and getpeername() can show the frontend again. Hot UDP senders hit
+ * this on every datagram: look first and write only on change, which keeps
+ * the LRU's lists and the cache lines quiet. */
+static __always_inline void
+sock4_remember_frontend(__u64 cookie, const struct sock4_addr *backend,
+			const struct sock4_addr *frontend, __u32 service_id)
+{
+	struct lb4_reverse_sk_key key = {
+		.cookie  = cookie,
+		.address = backend->address,
+		.port    = backend->port,
+	};
+	struct lb4_reverse_sk_value value = {
+		.address    = frontend->address,
+		.port       = frontend->port,
+		.service_id = service_id,
+	};
+	const struct lb4_reverse_sk_value *known;
+
+	known = bpf_map_lookup_elem(&LB4_REVERSE_SK_MAP, &key);
+	if (known && known->address == value.address && known->port == value.port &&
+	    known->service_id == value.service_id)
+		return;
+
+	/* A failed update only costs the reverse translation of this socket;
+	 * the forward translation already happened and must stand. */
+	bpf_map_update_elem(&LB4_REVERSE_SK_MAP, &key, &value, BPF_ANY);
+}
+
+/* Picks a backend of the frontend behind *key, NULL if the slot or backend
+ * entry is missing. */
+static __always_inline const struct lb4_backend *
+sock4_select_backend(struct bpf_sock_addr *ctx, struct lb4_service_key *key,
+		     const struct lb_service_value *svc)
+{
+	__u16 slot = lb_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
+
+	return lb4_lookup_backend(key, slot);
+}
+
+/* Rewrites *dst from a frontend to one of its backends.
+ *   0             translated; *dst is the backend
+ *   -ENXIO        not a balanced frontend (or protocol); leave the socket alone
+ *   -ECONNREFUSED a frontend without a usable backend; fail the syscall
+ */
+static __always_inline int __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst)
+{
+	const struct lb_service_value *svc;
+	const struct lb4_backend *backend;
+	struct lb4_service_key key;
+	struct sock4_addr frontend = *dst;
+	__u32 service_id;
+
+	if (!lb_proto_is_supported(dst->proto))
+		return -ENXIO;
+
+	lb4_master_key_init(&key, dst->address, dst->port, dst->proto);
+	svc = lb4_lookup_service(&key);
+	if (!svc)
+		return -ENXIO;
+	service_id = svc->service_id;
+	if (!lb_svc_has_backends(svc))
+		goto refuse;
+
+	backend = sock4_select_backend(ctx, &key, svc);
+	if (!backend) {
+		/* The agent writes new backends, then slots, then the master count,
+		 * and on removal shrinks the count before deleting slots and stale
+		 * backends last. A miss therefore means we read the count just before
+		 * it shrank: read the master again and choose once more, which
+		 * settles on the new set. A second miss (the frontend emptied
+		 * meanwhile) refuses: passing the frontend address on untranslated
+		 * would leave the client waiting on an address nobody serves. */
+		svc = lb4_lookup_service(&key);
+		if (!svc)
+			return -ENXIO;
+		if (!lb_svc_has_backends(svc))
+			goto refuse;
+		backend = sock4_select_backend(ctx, &key, svc);
+		if (!backend)
+			goto refuse;
+	}
+
+	dst->address = backend->address;
+	dst->port = backend->port;
+	sock4_remember_frontend(sock_cookie(ctx), dst, &frontend, service_id);
+	lb_svc_stats_count_translated(service_id);
+	return 0;
+
+refuse:
+	lb_svc_stats_count_refused(service_id);
+	return -ECONNREFUSED;
+}
+
+/* Rewrites *peer from a backend back to the frontend this socket asked for.
+ *   0       restored; *peer is the frontend
+ *   -ENOENT this socket never reached *peer through a frontend
+ */
+static __always_inline int __sock4_xlate_rev(struct bpf_sock_addr *ctx, struct sock4_addr *peer)
+{
+	struct lb4_reverse_sk_key key = {
+		.cookie  = sock_cookie(ctx),
+		.address = peer->address,
+		.port    = peer->port,
+	};
+	const struct lb4_reverse_sk_value *frontend;
+
+	frontend = bpf_map_lookup_elem(&LB4_REVERSE_SK_MAP, &key);
+	if (!frontend)
+		return -ENOENT;
+
+	peer->address = frontend->address;
+	peer->port = frontend->port;
+	lb_svc_stats_count_reverse(frontend->service_id);
+	return 0;
+}
+
+static __always_inline int sock4_xlate_fwd(struct bpf_sock_addr *ctx)
+{
+	struct sock4_addr dst;
+	int err;
+
+	ctx_get_dst4(ctx, &dst);
+	err = __sock4_xlate_fwd(ctx, &dst);
+	if (!err)
+		ctx_set_dst4(ctx, &dst);
+	return err;
+}
+
+static __always_inline int sock4_xlate_rev(struct bpf_sock_addr *ctx)
+{
+	struct sock4_addr peer;
+	int err;
+
+	ctx_get_dst4(ctx, &peer);
+	err = __sock4_xlate_rev(ctx, &peer);
+	if (!err)
+		ctx_set_dst4(ctx, &peer);
+	return err;
+}
+
+#endif /* CGLB_SOCK4_H */

@@ -1,0 +1,87 @@
+namespace CgroupLb.Interop;
+
+/// <summary>
+/// An attachment of a program to a hook (<c>struct bpf_link *</c>), owned by whoever created or opened it.
+/// </summary>
+/// <remarks>
+/// Dispose calls <c>bpf_link__destroy</c>. For the kernel bpf_links used for cgroup attachments, closing the last fd
+/// detaches the program unless the link is pinned: <see cref="Pin"/> is what keeps programs attached across a
+/// restart, and <see cref="OpenPinned"/> takes such a link back. <see cref="Disconnect"/> only stops libbpf from
+/// detaching explicitly; it does not keep an unpinned kernel link alive.
+/// </remarks>
+public sealed class BpfLink : IDisposable
+{
+    private readonly SafeBpfLinkHandle _handle;
+
+    internal BpfLink(SafeBpfLinkHandle handle, string description)
+    {
+        _handle = handle;
+        Description = description;
+    }
+
+    /// <summary>What is attached where, for messages ("cil_sock4_connect on cgroup /sys/fs/cgroup/unified/x").</summary>
+    public string Description { get; }
+
+    /// <summary>The link fd, borrowed from this link.</summary>
+    public int Fd
+    {
+        get
+        {
+            using var lease = new SafeHandleLease(_handle);
+            return BpfException.ThrowIfNegative(Interop.Libbpf.BpfLink_Fd(lease.Handle), "bpf_link__fd", "link", Description);
+        }
+    }
+
+    /// <summary>Where the link is pinned, if it is.</summary>
+    public unsafe string? PinPath
+    {
+        get
+        {
+            using var lease = new SafeHandleLease(_handle);
+            return BpfObject.Utf8(Interop.Libbpf.BpfLink_PinPath(lease.Handle));
+        }
+    }
+
+    /// <summary>Opens a link pinned in bpffs (<c>bpf_link__open</c>); the caller owns the result.</summary>
+    public static BpfLink OpenPinned(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var link = Interop.Libbpf.BpfLink_Open(path);
+        BpfException.ThrowIfNull(link, "bpf_link__open", "path", path);
+        return new BpfLink(new SafeBpfLinkHandle(link), $"link pinned at {path}");
+    }
+
+    /// <summary>Pins the link in bpffs so it (and the attachment) outlives this process.</summary>
+    public void Pin(string path)
+    {
+        using var lease = new SafeHandleLease(_handle);
+        BpfException.ThrowIfNegative(Interop.Libbpf.BpfLink_Pin(lease.Handle, path), "bpf_link__pin", "link", Description, $"path {path}");
+    }
+
+    /// <summary>Removes the pin; the attachment then ends when the last fd closes.</summary>
+    public void Unpin()
+    {
+        using var lease = new SafeHandleLease(_handle);
+        BpfException.ThrowIfNegative(Interop.Libbpf.BpfLink_Unpin(lease.Handle), "bpf_link__unpin", "link", Description);
+    }
+
+    /// <summary>Detaches the program now (<c>bpf_link__detach</c>, BPF_LINK_DETACH, kernel 5.9+), even if the link is pinned.</summary>
+    public void Detach()
+    {
+        using var lease = new SafeHandleLease(_handle);
+        BpfException.ThrowIfNegative(Interop.Libbpf.BpfLink_Detach(lease.Handle), "bpf_link__detach", "link", Description);
+    }
+
+    /// <summary>Tells libbpf not to detach on Dispose (<c>bpf_link__disconnect</c>); see the remarks for kernel links.</summary>
+    public void Disconnect()
+    {
+        using var lease = new SafeHandleLease(_handle);
+        Interop.Libbpf.BpfLink_Disconnect(lease.Handle);
+    }
+
+    /// <summary>Destroys the link: detaches unless pinned or disconnected, and closes the fd.</summary>
+    public void Dispose() => _handle.Dispose();
+
+    /// <inheritdoc />
+    public override string ToString() => Description;
+}

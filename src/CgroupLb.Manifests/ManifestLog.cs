@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace CgroupLb.Manifests;
+
+internal static partial class ManifestLog
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Manifest error: {Error}")]
+    public static partial void ErrorFound(ILogger logger, ManifestError error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Manifest error resolved: {Error}")]
+    public static partial void ErrorResolved(ILogger logger, ManifestError error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ignoring {Document}")]
+    public static partial void DocumentIgnored(ILogger logger, ManifestIgnoredDocument document);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Keeping last good state of {Retention}")]
+    public static partial void Retained(ILogger logger, ManifestRetention retention);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Manifests from {Path}: {Created} created, {Updated} updated, {Deleted} deleted")]
+    public static partial void Applied(ILogger logger, string path, int created, int updated, int deleted);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Manifest {Change} {Object}")]
+    public static partial void Change(ILogger logger, string change, ManifestObjectKey @object);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Manifests from {Path} synced: {Objects} objects, {Errors} errors")]
+    public static partial void Synced(ILogger logger, string path, int objects, int errors);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot watch {Path} for changes ({Reason}); polling every {PollInterval}")]
+    public static partial void WatchUnavailable(ILogger logger, string path, string reason, TimeSpan pollInterval);
+}

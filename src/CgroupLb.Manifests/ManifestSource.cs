@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using CgroupLb.Model.Changes;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CgroupLb.Manifests;
+
+/// <summary>
+/// Feeds Services, EndpointSlices and Nodes from manifest files to an <see cref="IClusterChangeSink"/>, and keeps
+/// doing so as the files are edited: file-system events (debounced) and a periodic poll both trigger a full re-read,
+/// and only the differences reach the sink. Bad documents are logged and exposed in <see cref="CurrentErrors"/>;
+/// the rest keeps working, and the objects they described keep their last good state (see <see cref="ManifestReconciler"/>).
+/// </summary>
+public sealed class ManifestSource
+{
+    /// <summary>The name this source passes to <see cref="IClusterChangeSink.OnSynced"/>.</summary>
+    public const string SourceName = "manifests";
+
+    private readonly ManifestSourceOptions options;
+    private readonly ManifestReader reader;
+    private readonly ILogger logger;
+    private readonly ManifestReconciler reconciler = new();
+    private readonly HashSet<ManifestIgnoredDocument> ignoredAlreadyLogged = [];
+    private HashSet<string> retainedAlreadyLogged = new(StringComparer.Ordinal);
+    private IReadOnlyList<ManifestError> currentErrors = [];
+    private int running;
+
+    public ManifestSource(ManifestSourceOptions options, ILogger<ManifestSource>? logger = null)
+        : this(options, new ManifestReader(), logger)
+    {
+    }
+
+    internal ManifestSource(ManifestSourceOptions options, ManifestReader reader, ILogger? logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        this.options = options;
+        this.reader = reader;
+        this.logger = logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Every problem found by the latest read, in file and document order. Safe to read from any thread.</summary>
+    public IReadOnlyList<ManifestError> CurrentErrors => Volatile.Read(ref currentErrors);
+
+    /// <summary>
+    /// Raised on the source's loop after a read whose errors differ from the previous read's (including the first read
+    /// when it has errors, and a read that clears them all). Handlers must be quick and must not throw.
+    /// </summary>
+    public event Action<IReadOnlyList<ManifestError>>? ErrorsChanged;
+
+    /// <summary>
+    /// Reads everything, reports it, calls <see cref="IClusterChangeSink.OnSynced"/> with <see cref="SourceName"/>, then
+    /// applies edits until <paramref name="cancellationToken"/> is cancelled, when the task completes normally.
+    /// Sink calls come from one logical thread, never concurrently.
+    /// </summary>
+    /// <exception cref="ManifestPathNotFoundException">The path does not exist at start.</exception>
+    public async Task RunAsync(IClusterChangeSink sink, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        ManifestPathNotFoundException.ThrowIfMissing(options.Path);
+        if (Interlocked.Exchange(ref running, 1) != 0)
+        {
+            throw new InvalidOperationException("this ManifestSource is already running");
+        }
+
+        try
+        {
+            // The first read does file I/O; do not make the caller's startup wait for it synchronously.
+            await Task.Yield();
+            var nudges = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+            {
+                FullMode = BoundedChannelFullMode.DropWrite,
+                SingleReader = true,
+            });
+
+            // Watch before the first read, so an edit during that read is not missed.
+            using var watcher = StartWatcher(() => nudges.Writer.TryWrite(true));
+            var recheckSoon = ReadAndDeliver(sink, initial: true);
+            sink.OnSynced(SourceName);
+
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var wait = recheckSoon ? options.Debounce : options.PollInterval;
+                if (await WaitForNudgeAsync(nudges.Reader, wait, cancellationToken))
+                {
+                    await SettleAsync(nudges.Reader, cancellationToken);
+                }
+
+                recheckSoon = ReadAndDeliver(sink, initial: false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            Volatile.Write(ref running, 0);
+        }
+    }
+
+    private ManifestChangeWatcher? StartWatcher(Action nudge)
+    {
+        if (!options.WatchFileSystem)
+        {
+            return null;
+        }
+
+        var watcher = ManifestChangeWatcher.TryStart(options.Path, nudge, out var failure);
+        if (watcher is null)
+        {
+            ManifestLog.WatchUnavailable(logger, options.Path, failure!, options.PollInterval);
+        }
+
+        return watcher;
+    }
+
+    /// <returns>True when nudged, false when <paramref name="timeout"/> passed first.</returns>
+    private static async Task<bool> WaitForNudgeAsync(ChannelReader<bool> nudges, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (nudges.TryRead(out _))
+        {
+            return true;
+        }
+
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        try
+        {
+            await nudges.ReadAsync(timer.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Waits until no event came for one debounce interval, but no longer than a poll interval in all, so a file
+    /// that is rewritten continuously is still read.
+    /// </summary>
+    private async Task SettleAsync(ChannelReader<bool> nudges, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            var remaining = options.PollInterval - Stopwatch.GetElapsedTime(started);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            var quiet = remaining < options.Debounce ? remaining : options.Debounce;
+            if (!await WaitForNudgeAsync(nudges, quiet, cancellationToken))
+            {
+                return;
+            }
+        }
+    }
+
+    private bool ReadAndDeliver(IClusterChangeSink sink, bool initial)
+    {
+        var read = reader.Read(options.Path);
+        var result = reconciler.Reconcile(read);
+
+        int created = 0, updated = 0, deleted = 0;
+        foreach (var change in result.Changes)
+        {
+            Deliver(sink, change);
+            string what;
+            if (change.Previous is null)
+            {
+                created++;
+                what = "created";
+            }
+            else if (change.Current is null)
+            {
+                deleted++;
+                what = "deleted";
+            }
+            else
+            {
+                updated++;
+                what = "updated";
+            }
+
+            ManifestLog.Change(logger, what, change.Key);
+        }
+
+        if (!initial && result.Changes.Count > 0)
+        {
+            ManifestLog.Applied(logger, options.Path, created, updated, deleted);
+        }
+
+        foreach (var ignored in read.Ignored)
+        {
+            if (ignoredAlreadyLogged.Add(ignored))
+            {
+                ManifestLog.DocumentIgnored(logger, ignored);
+            }
+        }
+
+        var retainedNow = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var retention in result.Retained)
+        {
+            var text = retention.ToString();
+            retainedNow.Add(text);
+            if (!retainedAlreadyLogged.Contains(text))
+            {
+                ManifestLog.Retained(logger, retention);
+            }
+        }
+
+        retainedAlreadyLogged = retainedNow;
+        PublishErrors(read.Errors);
+        if (initial)
+        {
+            ManifestLog.Synced(logger, options.Path, reconciler.Reported.Count(), read.Errors.Count);
+        }
+
+        return result.RecheckSoon;
+    }
+
+    private static void Deliver(IClusterChangeSink sink, ManifestChange change)
+    {
+        switch (change.Key.Kind)
+        {
+            case ManifestKind.Service:
+                sink.OnService((V1Service?)change.Previous, (V1Service?)change.Current);
+                break;
+            case ManifestKind.EndpointSlice:
+                sink.OnEndpointSlice((V1EndpointSlice?)change.Previous, (V1EndpointSlice?)change.Current);
+                break;
+            case ManifestKind.Node:
+                sink.OnNode((V1Node?)change.Previous, (V1Node?)change.Current);
+                break;
+            default:
+                throw new UnreachableException($"unknown manifest kind {change.Key.Kind}");
+        }
+    }
+
+    private void PublishErrors(IReadOnlyList<ManifestError> errors)
+    {
+        var previous = CurrentErrors;
+        if (previous.SequenceEqual(errors))
+        {
+            return;
+        }
+
+        var previousSet = previous.ToHashSet();
+        var currentSet = errors.ToHashSet();
+        foreach (var error in errors.Where(e => !previousSet.Contains(e)))
+        {
+            ManifestLog.ErrorFound(logger, error);
+        }
+
+        foreach (var error in previous.Where(e => !currentSet.Contains(e)))
+        {
+            ManifestLog.ErrorResolved(logger, error);
+        }
+
+        Volatile.Write(ref currentErrors, errors);
+        ErrorsChanged?.Invoke(errors);
+    }
+}

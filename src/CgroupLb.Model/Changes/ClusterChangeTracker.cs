@@ -1,0 +1,269 @@
+using System.Collections.Immutable;
+using CgroupLb.Model.Kubernetes;
+using CgroupLb.Model.Services;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CgroupLb.Model.Changes;
+
+/// <summary>
+/// Records what sources report and nothing more (kube-proxy's ServiceChangeTracker and EndpointSliceCache in
+/// one). Services are kept as {previous, current} pairs per name and a pair that returns to its previous value is
+/// dropped; endpoint slices are kept per service with an applied and a pending version each, because an endpoint
+/// may leave one slice and join another in two separate events. <see cref="CheckoutChanges"/> folds the pending
+/// changes into the applied state and hands the syncer the set of services to recompute.
+/// Every member is thread-safe: sources call in from watcher threads while the syncer checks out on its own.
+/// </summary>
+public sealed class ClusterChangeTracker : IClusterChangeSink
+{
+    private readonly object gate = new();
+    private readonly ClusterObjectParser parser;
+    private readonly ILogger logger;
+    private readonly ImmutableHashSet<string> requiredSources;
+    private readonly HashSet<string> syncedSources = new(StringComparer.Ordinal);
+
+    // Wakes the syncer. At most one permit, so any number of events before it runs become one wake-up.
+    private readonly SemaphoreSlim changeSignal = new(0, 1);
+
+    private readonly Dictionary<ServiceName, ServiceChange> serviceChangeByName = new();
+    private ImmutableDictionary<ServiceName, ServiceSnapshot> appliedServices = ImmutableDictionary<ServiceName, ServiceSnapshot>.Empty;
+
+    private readonly Dictionary<ServiceName, SliceTracker> sliceTrackerByService = new();
+    private readonly Dictionary<(string Namespace, string Slice), ServiceName> serviceBySlice = new();
+    private ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>> appliedSlices =
+        ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty;
+
+    private NodeInfo? appliedNode;
+    private NodeInfo? pendingNode;
+    private bool nodeChangePending;
+
+    /// <param name="nodeName">This node; only its Node object is tracked.</param>
+    /// <param name="requiredSources">Sources that must call <see cref="OnSynced"/> before <see cref="IsSynced"/> turns true.</param>
+    public ClusterChangeTracker(string nodeName, IEnumerable<string> requiredSources, ClusterObjectParser? parser = null, ILogger? logger = null)
+    {
+        NodeName = nodeName;
+        this.requiredSources = requiredSources.ToImmutableHashSet(StringComparer.Ordinal);
+        this.logger = logger ?? NullLogger.Instance;
+        this.parser = parser ?? new ClusterObjectParser(this.logger);
+    }
+
+    public string NodeName { get; }
+
+    /// <summary>True once every required source has delivered its initial state; nothing may be written before.</summary>
+    public bool IsSynced
+    {
+        get
+        {
+            lock (gate) return requiredSources.IsSubsetOf(syncedSources);
+        }
+    }
+
+    /// <summary>Whether a checkout now would return changes.</summary>
+    public bool HasPendingChanges
+    {
+        get
+        {
+            lock (gate) return serviceChangeByName.Count > 0 || nodeChangePending || sliceTrackerByService.Values.Any(t => t.HasPending);
+        }
+    }
+
+    public void OnService(V1Service? previous, V1Service? current)
+    {
+        V1Service? named = current ?? previous;
+        if (named is null) return;
+        var name = ServiceName.Of(named.Metadata);
+        // Parse outside the lock: it validates and may log, and needs no shared state.
+        ServiceSnapshot? snapshot = current is null ? null : parser.ParseService(current);
+        bool changed;
+        lock (gate)
+        {
+            if (!serviceChangeByName.TryGetValue(name, out ServiceChange? change))
+            {
+                change = new ServiceChange(appliedServices.GetValueOrDefault(name));
+                serviceChangeByName[name] = change;
+            }
+            change.Current = snapshot;
+            // Back where it started (or an update that touched nothing we use): nothing to do for this service.
+            changed = !Equals(change.Previous, change.Current);
+            if (!changed) serviceChangeByName.Remove(name);
+        }
+        if (changed) Signal();
+    }
+
+    public void OnEndpointSlice(V1EndpointSlice? previous, V1EndpointSlice? current)
+    {
+        V1EndpointSlice? named = current ?? previous;
+        if (named is null || string.IsNullOrEmpty(named.Metadata?.Name)) return;
+        var key = (ServiceName.Of(named.Metadata).Namespace, named.Metadata.Name);
+        EndpointSliceInfo? info = current is null ? null : parser.ParseEndpointSlice(current);
+        ServiceName? owner = info?.Service ?? (current is null ? null : ClusterObjectParser.OwningService(current));
+        bool changed = false;
+        lock (gate)
+        {
+            // The slice may have been relabelled to another service (or lost its label): withdraw it from the old one.
+            if (serviceBySlice.TryGetValue(key, out ServiceName oldOwner) && oldOwner != owner)
+            {
+                changed |= TrackerFor(oldOwner).SetPending(key.Name, null);
+                serviceBySlice.Remove(key);
+            }
+            if (owner is { } service)
+            {
+                changed |= TrackerFor(service).SetPending(key.Name, info);
+                if (info is null) serviceBySlice.Remove(key);
+                else serviceBySlice[key] = service;
+            }
+        }
+        if (changed) Signal();
+    }
+
+    public void OnNode(V1Node? previous, V1Node? current)
+    {
+        V1Node? named = current ?? previous;
+        if (named?.Metadata?.Name != NodeName) return;
+        NodeInfo? info = current is null ? null : ClusterObjectParser.ParseNode(current);
+        bool changed;
+        lock (gate)
+        {
+            pendingNode = info;
+            nodeChangePending = !Equals(appliedNode, pendingNode);
+            changed = nodeChangePending;
+        }
+        if (changed) Signal();
+    }
+
+    public void OnSynced(string source)
+    {
+        bool becameSynced;
+        lock (gate)
+        {
+            bool before = requiredSources.IsSubsetOf(syncedSources);
+            syncedSources.Add(source);
+            becameSynced = !before && requiredSources.IsSubsetOf(syncedSources);
+        }
+        if (!requiredSources.Contains(source))
+            logger.LogDebug("Source {Source} reported synced but is not required", source);
+        if (becameSynced)
+        {
+            logger.LogInformation("All sources synced ({Sources})", string.Join(", ", requiredSources.Order(StringComparer.Ordinal)));
+            Signal();
+        }
+    }
+
+    /// <summary>
+    /// Completes when something changed since the last wake-up (or the tracker became synced). Many events while
+    /// nobody waits complete a single wait.
+    /// </summary>
+    public Task WaitForChangesAsync(CancellationToken cancellationToken) => changeSignal.WaitAsync(cancellationToken);
+
+    /// <summary>As <see cref="WaitForChangesAsync(CancellationToken)"/>; false when <paramref name="timeout"/> passed first.</summary>
+    public Task<bool> WaitForChangesAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        changeSignal.WaitAsync(timeout, cancellationToken);
+
+    /// <summary>
+    /// Applies every pending change and returns which services it touched, with the resulting state. Services are
+    /// listed even if their final load-balancing state happens to equal the old one; the planner finds that out.
+    /// </summary>
+    public ClusterChanges CheckoutChanges()
+    {
+        lock (gate)
+        {
+            var changed = new HashSet<ServiceName>(serviceChangeByName.Keys);
+            if (serviceChangeByName.Count > 0)
+            {
+                var services = appliedServices.ToBuilder();
+                foreach ((ServiceName name, ServiceChange change) in serviceChangeByName)
+                {
+                    if (change.Current is null) services.Remove(name);
+                    else services[name] = change.Current;
+                }
+                appliedServices = services.ToImmutable();
+                serviceChangeByName.Clear();
+            }
+
+            ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>>.Builder? slices = null;
+            foreach ((ServiceName service, SliceTracker tracker) in sliceTrackerByService)
+            {
+                if (!tracker.HasPending) continue;
+                changed.Add(service);
+                slices ??= appliedSlices.ToBuilder();
+                ImmutableArray<EndpointSliceInfo> merged = tracker.ApplyPending();
+                if (merged.IsEmpty) slices.Remove(service);
+                else slices[service] = merged;
+            }
+            if (slices is not null)
+            {
+                appliedSlices = slices.ToImmutable();
+                foreach (var empty in sliceTrackerByService.Where(kv => kv.Value.IsEmpty).Select(kv => kv.Key).ToList())
+                    sliceTrackerByService.Remove(empty);
+            }
+
+            bool nodeChanged = nodeChangePending;
+            appliedNode = pendingNode;
+            nodeChangePending = false;
+
+            return new ClusterChanges(changed, nodeChanged, new ClusterState(appliedServices, appliedSlices, appliedNode));
+        }
+    }
+
+    private SliceTracker TrackerFor(ServiceName service)
+    {
+        if (!sliceTrackerByService.TryGetValue(service, out SliceTracker? tracker))
+        {
+            tracker = new SliceTracker();
+            sliceTrackerByService[service] = tracker;
+        }
+        return tracker;
+    }
+
+    private void Signal()
+    {
+        // Release throws when the permit is already there; that is exactly the coalescing we want.
+        try
+        {
+            if (changeSignal.CurrentCount == 0) changeSignal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+        }
+    }
+
+    private sealed class ServiceChange(ServiceSnapshot? previous)
+    {
+        public ServiceSnapshot? Previous { get; } = previous;
+        public ServiceSnapshot? Current { get; set; }
+    }
+
+    /// <summary>The slices of one service, each with the version last checked out and the version reported since.</summary>
+    private sealed class SliceTracker
+    {
+        private readonly SortedDictionary<string, EndpointSliceInfo> appliedBySlice = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, EndpointSliceInfo?> pendingBySlice = new(StringComparer.Ordinal);
+
+        public bool HasPending => pendingBySlice.Count > 0;
+        public bool IsEmpty => appliedBySlice.Count == 0 && pendingBySlice.Count == 0;
+
+        /// <summary>Records a slice's new version (null: gone). Returns whether it differs from what was applied.</summary>
+        public bool SetPending(string slice, EndpointSliceInfo? info)
+        {
+            if (Equals(appliedBySlice.GetValueOrDefault(slice), info))
+            {
+                pendingBySlice.Remove(slice);
+                return false;
+            }
+            pendingBySlice[slice] = info;
+            return true;
+        }
+
+        public ImmutableArray<EndpointSliceInfo> ApplyPending()
+        {
+            foreach ((string slice, EndpointSliceInfo? info) in pendingBySlice)
+            {
+                if (info is null) appliedBySlice.Remove(slice);
+                else appliedBySlice[slice] = info;
+            }
+            pendingBySlice.Clear();
+            return [.. appliedBySlice.Values];
+        }
+    }
+}

@@ -1,0 +1,189 @@
+using System.Net.Sockets;
+using k8s.Models;
+
+namespace CgroupLb.Model.Kubernetes;
+
+/// <summary>
+/// Checks the fields CgroupLb reads from Services and EndpointSlices, the way the API server would have, so objects
+/// from hand-written manifests fail with a message naming the object, field and value instead of producing a
+/// half-programmed service. An empty list means valid. The tracker skips (and logs) invalid objects; the manifest
+/// reader reports the same strings to the user.
+/// </summary>
+public static class ObjectValidator
+{
+    public const int MaxAffinityTimeoutSeconds = 86400;
+
+    private static readonly string[] ServiceTypes = ["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"];
+    private static readonly string[] Protocols = ["TCP", "UDP", "SCTP"];
+    private static readonly string[] TrafficPolicies = ["Cluster", "Local"];
+    private static readonly string[] AffinityModes = ["None", "ClientIP"];
+    private static readonly string[] SliceAddressTypes = ["IPv4", "IPv6", "FQDN"];
+
+    public static IReadOnlyList<string> Validate(V1Service service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        var errors = new List<string>();
+        string subject = $"Service {Describe(service.Metadata)}";
+        void Error(string message) => errors.Add($"{subject}: {message}");
+
+        if (string.IsNullOrEmpty(service.Metadata?.Name)) Error("metadata.name is required");
+        V1ServiceSpec? spec = service.Spec;
+        if (spec is null)
+        {
+            Error("spec is required");
+            return errors;
+        }
+
+        if (spec.Type is { } type && !ServiceTypes.Contains(type))
+            Error($"spec.type \"{type}\" is not one of {string.Join(", ", ServiceTypes)}");
+        bool externalName = spec.Type == "ExternalName";
+        if (externalName && string.IsNullOrEmpty(spec.ExternalName))
+            Error("spec.externalName is required when spec.type is ExternalName");
+
+        ValidateClusterIps(spec, Error);
+
+        var portNames = new HashSet<string>(StringComparer.Ordinal);
+        IList<V1ServicePort> ports = spec.Ports ?? [];
+        for (int i = 0; i < ports.Count; i++)
+        {
+            string field = $"spec.ports[{i}]";
+            V1ServicePort? port = ports[i];
+            if (port is null)
+            {
+                Error($"{field} is null");
+                continue;
+            }
+            if (port.Port is < 1 or > 65535) Error($"{field}.port {port.Port} out of range 1..65535");
+            if (port.Protocol is { } protocol && !Protocols.Contains(protocol))
+                Error($"{field}.protocol \"{protocol}\" is not one of {string.Join(", ", Protocols)}");
+            string name = port.Name ?? "";
+            if (ports.Count > 1 && name.Length == 0) Error($"{field}.name is required when a service has more than one port");
+            if (!portNames.Add(name)) Error($"{field}.name \"{name}\" is used by more than one port");
+            if (port.NodePort is { } nodePort && nodePort != 0 && nodePort is < 1 or > 65535)
+                Error($"{field}.nodePort {nodePort} out of range 1..65535");
+            if (port.TargetPort?.Value is { } target)
+            {
+                if (int.TryParse(target, out int number))
+                {
+                    if (number is < 1 or > 65535) Error($"{field}.targetPort {number} out of range 1..65535");
+                }
+                else if (target.Length is 0 or > 15)
+                {
+                    Error($"{field}.targetPort \"{target}\" is neither a port number nor a port name of 1..15 characters");
+                }
+            }
+        }
+
+        if (spec.SessionAffinity is { } affinity && !AffinityModes.Contains(affinity))
+            Error($"spec.sessionAffinity \"{affinity}\" is not one of {string.Join(", ", AffinityModes)}");
+        if (spec.SessionAffinityConfig?.ClientIP?.TimeoutSeconds is { } timeout && timeout is < 1 or > MaxAffinityTimeoutSeconds)
+            Error($"spec.sessionAffinityConfig.clientIP.timeoutSeconds {timeout} out of range 1..{MaxAffinityTimeoutSeconds}");
+        if (spec.ExternalTrafficPolicy is { } etp && !TrafficPolicies.Contains(etp))
+            Error($"spec.externalTrafficPolicy \"{etp}\" is not one of {string.Join(", ", TrafficPolicies)}");
+        if (spec.InternalTrafficPolicy is { } itp && !TrafficPolicies.Contains(itp))
+            Error($"spec.internalTrafficPolicy \"{itp}\" is not one of {string.Join(", ", TrafficPolicies)}");
+        if (spec.HealthCheckNodePort is { } hc && hc != 0 && hc is < 1 or > 65535)
+            Error($"spec.healthCheckNodePort {hc} out of range 1..65535");
+
+        IList<string> externalIps = spec.ExternalIPs ?? [];
+        for (int i = 0; i < externalIps.Count; i++)
+        {
+            if (!IpText.TryParse(externalIps[i], out _)) Error($"spec.externalIPs[{i}] \"{externalIps[i]}\" is not an IP address");
+        }
+        IList<V1LoadBalancerIngress> ingress = service.Status?.LoadBalancer?.Ingress ?? [];
+        for (int i = 0; i < ingress.Count; i++)
+        {
+            if (ingress[i]?.Ip is { Length: > 0 } ip && !IpText.TryParse(ip, out _))
+                Error($"status.loadBalancer.ingress[{i}].ip \"{ip}\" is not an IP address");
+        }
+        return errors;
+    }
+
+    private static void ValidateClusterIps(V1ServiceSpec spec, Action<string> error)
+    {
+        if (!string.IsNullOrEmpty(spec.ClusterIP) && spec.ClusterIP != "None" && !IpText.TryParse(spec.ClusterIP, out _))
+            error($"spec.clusterIP \"{spec.ClusterIP}\" is not an IP address or None");
+
+        IList<string> clusterIps = spec.ClusterIPs ?? [];
+        if (clusterIps.Count > 2) error($"spec.clusterIPs has {clusterIps.Count} entries, at most 2 (one per family) are allowed");
+        var families = new HashSet<AddressFamily>();
+        for (int i = 0; i < clusterIps.Count; i++)
+        {
+            string text = clusterIps[i];
+            if (text == "None")
+            {
+                if (clusterIps.Count > 1) error("spec.clusterIPs may hold \"None\" only as its single entry");
+                continue;
+            }
+            if (!IpText.TryParse(text, out var address))
+                error($"spec.clusterIPs[{i}] \"{text}\" is not an IP address or None");
+            else if (!families.Add(address.AddressFamily))
+                error($"spec.clusterIPs[{i}] \"{text}\" repeats the {IpText.FamilyName(address.AddressFamily)} family");
+        }
+        if (clusterIps.Count > 0 && !string.IsNullOrEmpty(spec.ClusterIP) && clusterIps[0] != spec.ClusterIP)
+            error($"spec.clusterIPs[0] \"{clusterIps[0]}\" must equal spec.clusterIP \"{spec.ClusterIP}\"");
+    }
+
+    public static IReadOnlyList<string> Validate(V1EndpointSlice slice)
+    {
+        ArgumentNullException.ThrowIfNull(slice);
+        var errors = new List<string>();
+        string subject = $"EndpointSlice {Describe(slice.Metadata)}";
+        void Error(string message) => errors.Add($"{subject}: {message}");
+
+        if (string.IsNullOrEmpty(slice.Metadata?.Name)) Error("metadata.name is required");
+        if (slice.Metadata?.Labels?.TryGetValue(WellKnownLabels.ServiceName, out string? owner) != true || string.IsNullOrEmpty(owner))
+            Error($"label {WellKnownLabels.ServiceName} is required to say which Service the slice belongs to");
+
+        AddressFamily? family = null;
+        if (string.IsNullOrEmpty(slice.AddressType))
+            Error("addressType is required");
+        else if (!SliceAddressTypes.Contains(slice.AddressType))
+            Error($"addressType \"{slice.AddressType}\" is not one of {string.Join(", ", SliceAddressTypes)}");
+        else if (slice.AddressType != "FQDN")
+            family = slice.AddressType == "IPv4" ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
+
+        var portNames = new HashSet<string>(StringComparer.Ordinal);
+        IList<Discoveryv1EndpointPort> ports = slice.Ports ?? [];
+        for (int i = 0; i < ports.Count; i++)
+        {
+            string field = $"ports[{i}]";
+            Discoveryv1EndpointPort? port = ports[i];
+            if (port is null)
+            {
+                Error($"{field} is null");
+                continue;
+            }
+            if (port.Port is { } number && number is < 1 or > 65535) Error($"{field}.port {number} out of range 1..65535");
+            if (port.Protocol is { } protocol && !Protocols.Contains(protocol))
+                Error($"{field}.protocol \"{protocol}\" is not one of {string.Join(", ", Protocols)}");
+            if (!portNames.Add(port.Name ?? "")) Error($"{field}.name \"{port.Name}\" is used by more than one port");
+        }
+
+        IList<V1Endpoint> endpoints = slice.Endpoints ?? [];
+        for (int i = 0; i < endpoints.Count; i++)
+        {
+            string field = $"endpoints[{i}]";
+            V1Endpoint? endpoint = endpoints[i];
+            if (endpoint is null)
+            {
+                Error($"{field} is null");
+                continue;
+            }
+            IList<string> addresses = endpoint.Addresses ?? [];
+            if (addresses.Count == 0) Error($"{field}.addresses must hold at least one address");
+            if (family is not { } expected) continue;
+            for (int j = 0; j < addresses.Count; j++)
+            {
+                if (!IpText.TryParse(addresses[j], out var address))
+                    Error($"{field}.addresses[{j}] \"{addresses[j]}\" is not an IP address");
+                else if (address.AddressFamily != expected)
+                    Error($"{field}.addresses[{j}] \"{addresses[j]}\" is not an {slice.AddressType} address");
+            }
+        }
+        return errors;
+    }
+
+    private static string Describe(V1ObjectMeta? metadata) =>
+        string.IsNullOrEmpty(metadata?.Name) ? "<unnamed>" : ServiceName.Of(metadata).ToString();
+}

@@ -1,0 +1,17 @@
+namespace CgroupLb.Model.Kubernetes;
+
+/// <summary>Labels and enum strings of the Kubernetes API that change how a service is proxied.</summary>
+public static class WellKnownLabels
+{
+    /// <summary>On an EndpointSlice: the Service it belongs to.</summary>
+    public const string ServiceName = "kubernetes.io/service-name";
+
+    /// <summary>On a Service: another proxy implementation owns it, so we must leave it alone.</summary>
+    public const string ServiceProxyName = "service.kubernetes.io/service-proxy-name";
+
+    /// <summary>On a Service: treat as headless whatever its clusterIP says.</summary>
+    public const string Headless = "service.kubernetes.io/headless";
+
+    /// <summary>On a Node: the zone used by topology-aware routing.</summary>
+    public const string TopologyZone = "topology.kubernetes.io/zone";
+}

@@ -1,0 +1,190 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using CgroupLb.Model.Kubernetes;
+using CgroupLb.Model.LoadBalancing;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CgroupLb.Model.Services;
+
+/// <summary>
+/// Turns API objects into the model's value records, deciding once what is proxied and what is not. Invalid or
+/// unsupported input is logged (naming the object and the reason) and left out rather than thrown: one bad object
+/// from a watch must not stop every other service from being programmed.
+/// </summary>
+public sealed class ClusterObjectParser(ILogger? logger = null)
+{
+    private readonly ILogger logger = logger ?? NullLogger.Instance;
+
+    // A service is re-parsed on every update; the SCTP refusal is worth one warning per port, not one per event.
+    private readonly ConcurrentDictionary<ServicePortName, bool> refusedPortsWarned = new();
+
+    /// <summary>Why a valid service is not proxied at all, or null when it is (kube-proxy's ShouldSkipService).</summary>
+    public static string? SkipReason(V1Service service)
+    {
+        V1ServiceSpec? spec = service.Spec;
+        IDictionary<string, string>? labels = service.Metadata?.Labels;
+        if (spec?.Type == "ExternalName") return "type ExternalName is resolved by DNS, not proxied";
+        if (labels?.ContainsKey(WellKnownLabels.ServiceProxyName) == true)
+            return $"label {WellKnownLabels.ServiceProxyName} hands it to another proxy";
+        if (labels?.ContainsKey(WellKnownLabels.Headless) == true) return $"label {WellKnownLabels.Headless} marks it headless";
+        if (ClusterIpTexts(spec).Count == 0) return "headless (no clusterIP)";
+        return null;
+    }
+
+    /// <summary>The proxied view of a service, or null when it is skipped or invalid (both logged).</summary>
+    public ServiceSnapshot? ParseService(V1Service service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        IReadOnlyList<string> errors = ObjectValidator.Validate(service);
+        if (errors.Count > 0)
+        {
+            logger.LogWarning("Skipping invalid service {Service}: {Errors}", ServiceName.Of(service.Metadata), string.Join("; ", errors));
+            return null;
+        }
+        if (SkipReason(service) is { } reason)
+        {
+            logger.LogDebug("Not proxying service {Service}: {Reason}", ServiceName.Of(service.Metadata), reason);
+            return null;
+        }
+
+        V1ServiceSpec spec = service.Spec;
+        var name = ServiceName.Of(service.Metadata);
+        var clusterIps = ParseAll(ClusterIpTexts(spec));
+        var externalIps = ParseAll(spec.ExternalIPs ?? []);
+        var ingressIps = ParseAll((service.Status?.LoadBalancer?.Ingress ?? [])
+            .Select(i => i?.Ip).OfType<string>().Where(ip => ip.Length > 0));
+        bool clientIpAffinity = spec.SessionAffinity == "ClientIP";
+        uint affinityTimeout = clientIpAffinity
+            ? (uint)(spec.SessionAffinityConfig?.ClientIP?.TimeoutSeconds ?? (int)ServicePortInfo.DefaultAffinityTimeoutSeconds)
+            : 0;
+
+        var ports = ImmutableArray.CreateBuilder<ServicePortInfo>();
+        foreach (V1ServicePort port in spec.Ports ?? [])
+        {
+            string protocolText = port.Protocol ?? "TCP";
+            if (!TryParseProtocol(protocolText, out L4Protocol protocol))
+            {
+                // The key needs some L4Protocol; refusals are keyed by name, which is unique within a service.
+                var refused = new ServicePortName(name, port.Name ?? "", L4Protocol.Tcp);
+                if (refusedPortsWarned.TryAdd(refused, true))
+                    logger.LogWarning("Refusing service port {ServicePort}: protocol {Protocol} is not supported by the socket load balancer", refused, protocolText);
+                continue;
+            }
+            ports.Add(new ServicePortInfo(
+                new ServicePortName(name, port.Name ?? "", protocol),
+                clusterIps,
+                (ushort)port.Port,
+                protocol,
+                port.TargetPort?.Value,
+                (ushort)(port.NodePort ?? 0),
+                clientIpAffinity,
+                affinityTimeout,
+                spec.InternalTrafficPolicy == "Local" ? TrafficPolicy.Local : TrafficPolicy.Cluster,
+                spec.ExternalTrafficPolicy == "Local" ? TrafficPolicy.Local : TrafficPolicy.Cluster,
+                externalIps,
+                ingressIps,
+                (ushort)(spec.HealthCheckNodePort ?? 0),
+                spec.TrafficDistribution));
+        }
+        ports.Sort((a, b) => a.Name.CompareTo(b.Name));
+        return new ServiceSnapshot(name, ports.ToImmutable());
+    }
+
+    /// <summary>
+    /// The proxied view of a slice, or null when it belongs to no service, carries FQDN addresses, or is invalid
+    /// (logged).
+    /// </summary>
+    public EndpointSliceInfo? ParseEndpointSlice(V1EndpointSlice slice)
+    {
+        ArgumentNullException.ThrowIfNull(slice);
+        if (OwningService(slice) is not { } service)
+        {
+            logger.LogDebug("Ignoring endpoint slice {Slice}: no {Label} label", ServiceName.Of(slice.Metadata), WellKnownLabels.ServiceName);
+            return null;
+        }
+        IReadOnlyList<string> errors = ObjectValidator.Validate(slice);
+        if (errors.Count > 0)
+        {
+            logger.LogWarning("Skipping invalid endpoint slice {Slice}: {Errors}", ServiceName.Of(slice.Metadata), string.Join("; ", errors));
+            return null;
+        }
+        AddressFamily family = slice.AddressType switch
+        {
+            "IPv4" => AddressFamily.InterNetwork,
+            "IPv6" => AddressFamily.InterNetworkV6,
+            _ => AddressFamily.Unspecified,
+        };
+        if (family == AddressFamily.Unspecified)
+        {
+            logger.LogDebug("Ignoring endpoint slice {Slice}: address type {AddressType} is not proxied", ServiceName.Of(slice.Metadata), slice.AddressType);
+            return null;
+        }
+
+        var ports = ImmutableArray.CreateBuilder<EndpointSlicePort>();
+        foreach (Discoveryv1EndpointPort port in slice.Ports ?? [])
+        {
+            // A port without a number means "all ports" to some consumers; kube-proxy cannot use it and neither can we.
+            if (port.Port is not { } number) continue;
+            if (!TryParseProtocol(port.Protocol ?? "TCP", out L4Protocol protocol)) continue;
+            ports.Add(new EndpointSlicePort(port.Name ?? "", (ushort)number, protocol));
+        }
+        ports.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name) is var c && c != 0 ? c : a.Protocol.CompareTo(b.Protocol));
+
+        var endpoints = ImmutableArray.CreateBuilder<SliceEndpoint>();
+        foreach (V1Endpoint endpoint in slice.Endpoints ?? [])
+        {
+            IpText.TryParse(endpoint.Addresses[0], out IPAddress address);
+            V1EndpointConditions? conditions = endpoint.Conditions;
+            var hints = (endpoint.Hints?.ForZones ?? []).Select(z => z?.Name).OfType<string>().Order(StringComparer.Ordinal).ToImmutableArray();
+            endpoints.Add(new SliceEndpoint(
+                address,
+                Ready: conditions?.Ready ?? true,
+                Serving: conditions?.Serving ?? true,
+                Terminating: conditions?.Terminating ?? false,
+                endpoint.NodeName,
+                endpoint.Zone,
+                hints));
+        }
+        endpoints.Sort((a, b) => AddressOrder.Compare(a.Address, b.Address));
+        return new EndpointSliceInfo(slice.Metadata!.Name, service, family, ports.ToImmutable(), endpoints.ToImmutable());
+    }
+
+    /// <summary>The service named by the slice's kubernetes.io/service-name label, in the slice's namespace.</summary>
+    public static ServiceName? OwningService(V1EndpointSlice slice)
+    {
+        if (slice.Metadata?.Labels?.TryGetValue(WellKnownLabels.ServiceName, out string? owner) != true || string.IsNullOrEmpty(owner))
+            return null;
+        return ServiceName.Of(slice.Metadata) with { Name = owner };
+    }
+
+    public static NodeInfo ParseNode(V1Node node)
+    {
+        string? zone = null;
+        node.Metadata?.Labels?.TryGetValue(WellKnownLabels.TopologyZone, out zone);
+        return new NodeInfo(node.Metadata?.Name ?? "", zone);
+    }
+
+    private static List<string> ClusterIpTexts(V1ServiceSpec? spec)
+    {
+        if (spec is null) return [];
+        IEnumerable<string> texts = spec.ClusterIPs is { Count: > 0 } ips ? ips : [spec.ClusterIP ?? ""];
+        return texts.Where(t => !string.IsNullOrEmpty(t) && t != "None").ToList();
+    }
+
+    private static ImmutableArray<IPAddress> ParseAll(IEnumerable<string> texts) =>
+        texts.Select(t => IpText.TryParse(t, out IPAddress a) ? a : null).OfType<IPAddress>().ToImmutableArray();
+
+    private static bool TryParseProtocol(string text, out L4Protocol protocol)
+    {
+        switch (text)
+        {
+            case "TCP": protocol = L4Protocol.Tcp; return true;
+            case "UDP": protocol = L4Protocol.Udp; return true;
+            default: protocol = default; return false;
+        }
+    }
+}

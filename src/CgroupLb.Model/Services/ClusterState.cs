@@ -1,0 +1,45 @@
+using System.Collections.Immutable;
+using CgroupLb.Model.Kubernetes;
+using k8s.Models;
+
+namespace CgroupLb.Model.Services;
+
+/// <summary>
+/// An immutable snapshot of everything the translator reads: proxied services, their endpoint slices (sorted by
+/// slice name) and this node. The tracker hands one out per checkout, so a sync never sees a half-applied event.
+/// </summary>
+public sealed record ClusterState(
+    ImmutableDictionary<ServiceName, ServiceSnapshot> Services,
+    ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>> SlicesByService,
+    NodeInfo? LocalNode)
+{
+    public static readonly ClusterState Empty = new(
+        ImmutableDictionary<ServiceName, ServiceSnapshot>.Empty,
+        ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty,
+        null);
+
+    public ImmutableArray<EndpointSliceInfo> SlicesOf(ServiceName service) =>
+        SlicesByService.TryGetValue(service, out var slices) ? slices : [];
+
+    /// <summary>Builds a state directly from objects, e.g. a set of manifests, with the same rules the tracker applies.</summary>
+    public static ClusterState FromObjects(
+        IEnumerable<V1Service> services,
+        IEnumerable<V1EndpointSlice> slices,
+        ClusterObjectParser parser,
+        V1Node? localNode = null)
+    {
+        var serviceMap = ImmutableDictionary.CreateBuilder<ServiceName, ServiceSnapshot>();
+        foreach (V1Service service in services)
+        {
+            if (parser.ParseService(service) is { } snapshot) serviceMap[snapshot.Name] = snapshot;
+        }
+        var sliceMap = slices
+            .Select(parser.ParseEndpointSlice)
+            .OfType<EndpointSliceInfo>()
+            .GroupBy(s => s.Service)
+            .ToImmutableDictionary(
+                g => g.Key,
+                g => g.OrderBy(s => s.Name, StringComparer.Ordinal).ToImmutableArray());
+        return new ClusterState(serviceMap.ToImmutable(), sliceMap, localNode is null ? null : ClusterObjectParser.ParseNode(localNode));
+    }
+}

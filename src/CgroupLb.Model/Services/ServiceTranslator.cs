@@ -1,0 +1,113 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using CgroupLb.Model.Kubernetes;
+using CgroupLb.Model.LoadBalancing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CgroupLb.Model.Services;
+
+/// <summary>
+/// Computes the desired load-balancer state from a <see cref="ClusterState"/>: one <see cref="LoadBalancerService"/>
+/// per ClusterIP, port and protocol, whatever the address family. Which families the data path can program is the
+/// syncer's business (<see cref="Planning.AddressFamilyFilter"/>), so the model stays complete when IPv6 arrives.
+/// Pure apart from logging: the same state always gives the same result.
+/// </summary>
+public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
+{
+    private readonly ILogger logger = logger ?? NullLogger.Instance;
+
+    public string NodeName { get; } = nodeName;
+
+    /// <summary>The desired state of every proxied service.</summary>
+    public IReadOnlyDictionary<Frontend, LoadBalancerService> Translate(ClusterState state) =>
+        Translate(state, state.Services.Keys);
+
+    /// <summary>
+    /// The desired state of the given services only (names that are not proxied contribute nothing), for a
+    /// partial sync that recomputes only what changed.
+    /// </summary>
+    public IReadOnlyDictionary<Frontend, LoadBalancerService> Translate(ClusterState state, IEnumerable<ServiceName> services)
+    {
+        var desired = new Dictionary<Frontend, LoadBalancerService>();
+        // Sorted, so when two services claim one frontend (possible only with hand-written manifests) the winner is stable.
+        foreach (ServiceName name in services.Distinct().Order())
+        {
+            if (!state.Services.TryGetValue(name, out ServiceSnapshot? service)) continue;
+            foreach (LoadBalancerService lb in TranslateService(service, state.SlicesOf(name)))
+            {
+                if (desired.TryGetValue(lb.Frontend, out LoadBalancerService? owner))
+                {
+                    logger.LogWarning("Frontend {Frontend} of {ServicePort} is already used by {Owner}; ignoring it", lb.Frontend, lb.Name, owner.Name);
+                    continue;
+                }
+                desired.Add(lb.Frontend, lb);
+            }
+        }
+        return desired;
+    }
+
+    /// <summary>The frontends of one service, each with its backends for that frontend's address family.</summary>
+    public IEnumerable<LoadBalancerService> TranslateService(ServiceSnapshot service, IReadOnlyList<EndpointSliceInfo> slices)
+    {
+        foreach (ServicePortInfo port in service.Ports)
+        {
+            ServiceFlags flags = ServiceFlags.ClusterIp;
+            if (port.ClientIpAffinity) flags |= ServiceFlags.Affinity;
+            if (port.InternalTrafficPolicy == TrafficPolicy.Local) flags |= ServiceFlags.LocalOnly;
+
+            foreach (IPAddress clusterIp in port.ClusterIPs)
+            {
+                var endpoints = MergeEndpoints(port, clusterIp.AddressFamily, slices);
+                var backends = EndpointCategorizer.ForClusterIp(endpoints, port, NodeName)
+                    .Select(e => new Backend(e.Address, e.Port, port.Protocol))
+                    .Distinct()
+                    .Order()
+                    .ToImmutableArray();
+                yield return new LoadBalancerService(
+                    new Frontend(clusterIp, port.Port, port.Protocol),
+                    port.Name.ToString(),
+                    flags,
+                    backends,
+                    port.ClientIpAffinity ? port.AffinityTimeoutSeconds : 0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The endpoints of one service port and family across all of the service's slices. The backend port is the
+    /// port of the slice port whose name and protocol match the service port's: the EndpointSlice controller has
+    /// already resolved a named targetPort per pod, so two slices may give different ports. An address:port listed
+    /// by several slices (an endpoint moving between slices) counts once, preferring the non-terminating, then
+    /// the ready copy.
+    /// </summary>
+    public static IReadOnlyList<EndpointInfo> MergeEndpoints(ServicePortInfo port, AddressFamily family, IEnumerable<EndpointSliceInfo> slices)
+    {
+        var byAddress = new Dictionary<(IPAddress, ushort), EndpointInfo>();
+        foreach (EndpointSliceInfo slice in slices)
+        {
+            if (slice.Family != family) continue;
+            EndpointSlicePort? slicePort = null;
+            foreach (EndpointSlicePort candidate in slice.Ports)
+            {
+                if (candidate.Name == port.Name.Port && candidate.Protocol == port.Protocol) slicePort = candidate;
+            }
+            if (slicePort is not { } matched) continue;
+
+            foreach (SliceEndpoint endpoint in slice.Endpoints)
+            {
+                EndpointInfo info = endpoint.WithPort(matched.Port);
+                var key = (info.Address, info.Port);
+                if (!byAddress.TryGetValue(key, out EndpointInfo? existing) || Preference(info) > Preference(existing))
+                    byAddress[key] = info;
+            }
+        }
+        return byAddress.Values
+            .OrderBy(e => e.Address, Comparer<IPAddress>.Create(AddressOrder.Compare))
+            .ThenBy(e => e.Port)
+            .ToList();
+    }
+
+    private static int Preference(EndpointInfo e) => (e.Terminating ? 0 : 2) + (e.Ready ? 1 : 0);
+}

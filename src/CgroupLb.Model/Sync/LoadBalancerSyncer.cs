@@ -1,0 +1,166 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using CgroupLb.Model.Changes;
+using CgroupLb.Model.LoadBalancing;
+using CgroupLb.Model.Planning;
+using CgroupLb.Model.Services;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CgroupLb.Model.Sync;
+
+/// <summary>
+/// The only stage that turns recorded changes into map writes (kube-proxy's syncProxyRules). Nothing is written
+/// until the tracker is synced, so a restarting agent never removes working services it has not heard about yet.
+/// The first sync, and the first after any failure, diffs everything against what the writer reports the maps hold;
+/// the others recompute only the services that changed.
+/// </summary>
+public sealed class LoadBalancerSyncer
+{
+    private readonly ClusterChangeTracker tracker;
+    private readonly ServiceTranslator translator;
+    private readonly ILoadBalancerWriter writer;
+    private readonly LoadBalancerSyncerOptions options;
+    private readonly ILogger logger;
+    private readonly ISyncObserver? observer;
+    private readonly TimeProvider time;
+    private readonly object syncGate = new();
+
+    // What we believe the maps hold; null until the first full sync has read them.
+    private ImmutableDictionary<Frontend, LoadBalancerService>? applied;
+    private bool needFullSync = true;
+
+    public LoadBalancerSyncer(
+        ClusterChangeTracker tracker,
+        ServiceTranslator translator,
+        ILoadBalancerWriter writer,
+        LoadBalancerSyncerOptions? options = null,
+        ILogger? logger = null,
+        ISyncObserver? observer = null,
+        TimeProvider? time = null)
+    {
+        this.tracker = tracker;
+        this.translator = translator;
+        this.writer = writer;
+        this.options = options ?? new LoadBalancerSyncerOptions();
+        this.logger = logger ?? NullLogger.Instance;
+        this.observer = observer;
+        this.time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>The map contents after the last successful sync (empty before the first).</summary>
+    public IReadOnlyDictionary<Frontend, LoadBalancerService> Applied =>
+        applied ?? ImmutableDictionary<Frontend, LoadBalancerService>.Empty;
+
+    /// <summary>Makes the next sync a full one, e.g. when the maps may have been changed by someone else.</summary>
+    public void RequestFullSync()
+    {
+        lock (syncGate) needFullSync = true;
+    }
+
+    /// <summary>Writes whatever changed since the previous sync. Never throws for writer failures; see the result.</summary>
+    public SyncResult SyncOnce()
+    {
+        lock (syncGate)
+        {
+            SyncResult result = SyncLocked();
+            observer?.OnSyncCompleted(result);
+            return result;
+        }
+    }
+
+    private SyncResult SyncLocked()
+    {
+        if (!tracker.IsSynced) return new SyncResult(SyncKind.NotSynced, 0, 0, 0, 0, TimeSpan.Zero, null);
+
+        long started = time.GetTimestamp();
+        ClusterChanges changes = tracker.CheckoutChanges();
+        bool full = needFullSync || applied is null || changes.NodeChanged;
+        SyncKind kind = full ? SyncKind.Full : SyncKind.Partial;
+        try
+        {
+            LoadBalancerPlan plan;
+            ImmutableDictionary<Frontend, LoadBalancerService> before;
+            if (full)
+            {
+                before = ImmutableDictionary.CreateRange(writer.ReadApplied());
+                var desired = AddressFamilyFilter.Keep(translator.Translate(changes.State), options.SupportedFamilies);
+                plan = LoadBalancerPlanner.Plan(before, desired);
+            }
+            else
+            {
+                before = applied!;
+                var desired = AddressFamilyFilter.Keep(translator.Translate(changes.State, changes.Services), options.SupportedFamilies);
+                plan = LoadBalancerPlanner.PlanServices(before, desired, changes.Services);
+            }
+
+            if (!plan.IsEmpty) writer.Apply(plan);
+            applied = LoadBalancerPlanner.ApplyTo(before, plan);
+            needFullSync = false;
+
+            var result = new SyncResult(kind, changes.Services.Count, plan.Upserts.Length, plan.Deletes.Length,
+                plan.Upserts.Sum(s => s.Backends.Length), time.GetElapsedTime(started), null);
+            if (!plan.IsEmpty)
+                logger.LogDebug("Sync {Kind}: services={Services} upserted={Upserted} deleted={Deleted} backends={Backends} duration={Duration}",
+                    kind, result.ServicesChanged, result.FrontendsUpserted, result.FrontendsDeleted, result.BackendsProgrammed, result.Duration);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            // Some frontends of the plan may be written and some not: only a full diff against the maps is safe now.
+            needFullSync = true;
+            logger.LogError(ex, "Sync {Kind} failed; the next sync will be a full one", kind);
+            return new SyncResult(kind, changes.Services.Count, 0, 0, 0, time.GetElapsedTime(started), ex);
+        }
+    }
+
+    /// <summary>
+    /// Syncs whenever the tracker reports changes, at most once per <see cref="LoadBalancerSyncerOptions.MinSyncInterval"/>,
+    /// retrying failed syncs with exponential backoff. Returns when <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        TimeSpan retryDelay = options.InitialRetryDelay;
+        bool retry = false;
+        long? lastStart = null;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                if (!retry)
+                {
+                    if (options.FullResyncInterval is { } resync)
+                    {
+                        if (!await tracker.WaitForChangesAsync(resync, cancellationToken).ConfigureAwait(false)) RequestFullSync();
+                    }
+                    else
+                    {
+                        await tracker.WaitForChangesAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                if (lastStart is { } last)
+                {
+                    TimeSpan wait = options.MinSyncInterval - time.GetElapsedTime(last);
+                    if (wait > TimeSpan.Zero) await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
+                }
+                lastStart = time.GetTimestamp();
+
+                SyncResult result = SyncOnce();
+                if (result.Succeeded)
+                {
+                    retry = false;
+                    retryDelay = options.InitialRetryDelay;
+                    continue;
+                }
+                retry = true;
+                logger.LogWarning("Retrying sync in {Delay}", retryDelay);
+                await Task.Delay(retryDelay, time, cancellationToken).ConfigureAwait(false);
+                retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, options.MaxRetryDelay.Ticks));
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+}

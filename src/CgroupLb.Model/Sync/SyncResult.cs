@@ -1,0 +1,17 @@
+namespace CgroupLb.Model.Sync;
+
+/// <summary>
+/// The outcome of one <see cref="LoadBalancerSyncer.SyncOnce"/>: what was written, how long it took, and the error
+/// if it failed (after which the next sync is a full one).
+/// </summary>
+public sealed record SyncResult(
+    SyncKind Kind,
+    int ServicesChanged,
+    int FrontendsUpserted,
+    int FrontendsDeleted,
+    int BackendsProgrammed,
+    TimeSpan Duration,
+    Exception? Error)
+{
+    public bool Succeeded => Error is null;
+}

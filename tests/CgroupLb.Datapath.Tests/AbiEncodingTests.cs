@@ -1,0 +1,44 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using CgroupLb.Datapath.Abi;
+
+namespace CgroupLb.Datapath.Tests;
+
+public class AbiEncodingTests
+{
+    [Fact]
+    public void Service_key_stores_address_and_port_in_network_order()
+    {
+        var key = Lb4ServiceKey.Create(IPAddress.Parse("198.51.100.10"), 8080, 6, 3);
+        var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<Lb4ServiceKey>(in key)).ToArray();
+        Assert.Equal(new byte[] { 198, 51, 100, 10, 0x1f, 0x90, 3, 0, 6, 0, 0, 0 }, bytes);
+    }
+
+    [Fact]
+    public void Backend_round_trips_through_its_bytes()
+    {
+        var backend = Lb4Backend.Create(IPAddress.Parse("198.18.1.2"), 53, 17);
+        var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<Lb4Backend>(in backend)).ToArray();
+        Assert.Equal(new byte[] { 198, 18, 1, 2, 0, 53, 17, 0 }, bytes);
+        var back = MemoryMarshal.Read<Lb4Backend>(bytes);
+        Assert.Equal(IPAddress.Parse("198.18.1.2"), back.Address);
+        Assert.Equal(53, back.Port);
+    }
+
+    [Fact]
+    public void Master_value_keeps_host_order_counts()
+    {
+        var v = LbServiceValue.Master(serviceId: 0x01020304, count: 0x0506, flags: 0x0001, affinityTimeout: 10800);
+        var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<LbServiceValue>(in v)).ToArray();
+        Assert.Equal(16, bytes.Length);
+        Assert.Equal(new byte[] { 0, 0, 0, 0, 4, 3, 2, 1, 6, 5, 1, 0, 0x30, 0x2a, 0, 0 }, bytes);
+    }
+
+    [Fact]
+    public void Service_name_is_nul_terminated_and_truncated_to_fit()
+    {
+        var name = LbServiceName.Create(new string('x', 400));
+        Assert.Equal(255, name.ToString().Length);
+        Assert.Equal("default/web:http", LbServiceName.Create("default/web:http").ToString());
+    }
+}

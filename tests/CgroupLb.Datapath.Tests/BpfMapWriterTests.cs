@@ -1,0 +1,224 @@
+using System.Collections.Immutable;
+using System.Net;
+using CgroupLb.Datapath.Writing;
+using CgroupLb.Model.LoadBalancing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CgroupLb.Datapath.Tests;
+
+public class BpfMapWriterTests
+{
+    private static readonly IPAddress Vip = IPAddress.Parse("198.51.100.10");
+    private static readonly Frontend Web = new(Vip, 80, L4Protocol.Tcp);
+
+    private static Backend B(int n) => new(IPAddress.Parse($"198.18.{n}.2"), 8080, L4Protocol.Tcp);
+    private static string S(int n) => $"198.18.{n}.2:8080";
+
+    private static LoadBalancerService Svc(Frontend f, params int[] backends) =>
+        new(f, "default/web:http", ServiceFlags.ClusterIp, [.. backends.Select(B).Order()]);
+
+    private static LoadBalancerPlan Upsert(params LoadBalancerService[] s) => new([.. s], []);
+
+    [Fact]
+    public void New_frontend_writes_backends_then_slots_then_master()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(Upsert(Svc(Web, 1, 2)));
+
+        Assert.Equal(new[]
+        {
+            "backend+ 1=198.18.1.2:8080", "backend+ 2=198.18.2.2:8080",
+            "slot 198.51.100.10:80#1=1", "slot 198.51.100.10:80#2=2",
+            "master 198.51.100.10:80 count=2",
+        }, maps.Log);
+        Assert.Equal(new HashSet<string> { S(1), S(2) }, maps.Reachable(Vip, 80));
+    }
+
+    [Fact]
+    public void Shrinking_lowers_the_count_before_deleting_slots_and_deletes_stale_backends_last()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(Upsert(Svc(Web, 1, 2, 3)));
+        maps.Log.Clear();
+
+        writer.Apply(Upsert(Svc(Web, 1, 3)));
+
+        Assert.Equal(new[]
+        {
+            "slot 198.51.100.10:80#2=3",
+            "master 198.51.100.10:80 count=2",
+            "slot- 198.51.100.10:80#3",
+            "backend- 2",
+        }, maps.Log);
+    }
+
+    [Fact]
+    public void Removing_a_frontend_deletes_master_first_then_slots_then_backends()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(Upsert(Svc(Web, 1, 2)));
+        maps.Log.Clear();
+
+        writer.Apply(new LoadBalancerPlan([], [Web]));
+
+        Assert.Equal(new[]
+        {
+            "master- 198.51.100.10:80", "slot- 198.51.100.10:80#1", "slot- 198.51.100.10:80#2",
+            "backend- 1", "backend- 2",
+        }, maps.Log);
+        Assert.Null(maps.Reachable(Vip, 80));
+        Assert.Empty(maps.Services);
+        Assert.Empty(maps.Backends);
+    }
+
+    [Fact]
+    public void Unchanged_frontend_is_not_rewritten()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(Upsert(Svc(Web, 1, 2)));
+        maps.Log.Clear();
+        writer.Apply(Upsert(Svc(Web, 2, 1)));
+        Assert.Empty(maps.Log);
+    }
+
+    [Fact]
+    public void Empty_backend_set_is_a_master_with_count_zero()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(Upsert(Svc(Web)));
+        Assert.Equal(new[] { "master 198.51.100.10:80 count=0" }, maps.Log);
+        Assert.Empty(maps.Reachable(Vip, 80)!);
+    }
+
+    [Fact]
+    public void Backend_moved_between_frontends_in_one_plan_keeps_its_id()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        var dns = new Frontend(IPAddress.Parse("198.51.100.53"), 80, L4Protocol.Tcp);
+        writer.Apply(Upsert(Svc(Web, 1)));
+        maps.Log.Clear();
+
+        writer.Apply(new LoadBalancerPlan([Svc(dns, 1)], [Web]));
+
+        Assert.DoesNotContain(maps.Log, l => l.StartsWith("backend", StringComparison.Ordinal));
+        Assert.Equal(new HashSet<string> { S(1) }, maps.Reachable(dns.Address, 80));
+    }
+
+    /// <summary>
+    /// The property the data path relies on: at every intermediate state of any change between two backend sets, a
+    /// connect reaches only members of the old or the new set, never a hole and never a third backend.
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { 1, 2, 3 }, new[] { 2 })]
+    [InlineData(new[] { 1 }, new[] { 1, 2, 3, 4 })]
+    [InlineData(new[] { 1, 2 }, new[] { 3, 4 })]
+    [InlineData(new[] { 1, 2, 3, 4 }, new[] { 4, 5 })]
+    [InlineData(new[] { 5 }, new int[0])]
+    [InlineData(new int[0], new[] { 1, 2 })]
+    public void Every_intermediate_state_reaches_only_old_or_new_backends(int[] before, int[] after)
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(Upsert(Svc(Web, before)));
+        var allowed = before.Concat(after).Select(S).ToHashSet();
+        int checks = 0;
+        maps.AfterEachMutation = () =>
+        {
+            checks++;
+            var reach = maps.Reachable(Vip, 80);
+            Assert.NotNull(reach); // the frontend never disappears while being replaced
+            Assert.DoesNotContain("HOLE", reach);
+            Assert.Subset(allowed, reach);
+        };
+        writer.Apply(Upsert(Svc(Web, after)));
+        Assert.True(checks > 0);
+        Assert.Equal(after.Select(S).ToHashSet(), maps.Reachable(Vip, 80));
+    }
+
+    [Fact]
+    public void Full_service_map_is_refused_before_anything_is_written()
+    {
+        var maps = new FakeLoadBalancerMaps(serviceCapacity: 4);
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(Upsert(Svc(Web, 1, 2)));
+        maps.Log.Clear();
+        var other = new Frontend(IPAddress.Parse("198.51.100.11"), 80, L4Protocol.Tcp);
+
+        var ex = Assert.Throws<MapWriteException>(() => writer.Apply(Upsert(Svc(other, 3))));
+
+        Assert.Contains("198.51.100.11:80/TCP", ex.Message);
+        Assert.Contains("lb4_services is full", ex.Message);
+        Assert.Empty(maps.Log);
+        Assert.Null(maps.Reachable(other.Address, 80));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void A_failed_update_rolls_the_frontend_back_to_its_old_backends(int failAt)
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(Upsert(Svc(Web, 1, 2, 3)));
+        maps.Log.Clear();
+        maps.FailAtMutation = failAt;
+
+        var ex = Assert.Throws<MapWriteException>(() => writer.Apply(Upsert(Svc(Web, 4, 5))));
+        maps.FailAtMutation = 0;
+
+        Assert.Equal(Web, ex.Frontend);
+        Assert.Equal(new HashSet<string> { S(1), S(2), S(3) }, maps.Reachable(Vip, 80));
+        Assert.Equal(new[] { B(1), B(2), B(3) }, writer.ReadApplied()[Web].Backends.ToArray());
+        Assert.Equal(3, maps.Backends.Count); // backends 4 and 5 were collected again
+    }
+
+    [Fact]
+    public void A_failed_new_frontend_leaves_no_trace()
+    {
+        var maps = new FakeLoadBalancerMaps { FailAtMutation = 3 };
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        Assert.Throws<MapWriteException>(() => writer.Apply(Upsert(Svc(Web, 1, 2))));
+        Assert.Empty(maps.Services);
+        Assert.Empty(maps.Backends);
+        Assert.Empty(writer.ReadApplied());
+    }
+
+    [Fact]
+    public void A_restarted_writer_adopts_what_the_maps_hold_and_collects_leftovers()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var first = new BpfMapWriter(maps, NullLogger.Instance);
+        first.Apply(Upsert(Svc(Web, 1, 2)));
+        // Leftovers of a writer that died mid-update: a slot with no master and a backend nobody uses.
+        var ghost = CgroupLb.Datapath.Abi.Lb4ServiceKey.Create(IPAddress.Parse("198.51.100.99"), 80, 6, 1);
+        maps.Services[ghost] = CgroupLb.Datapath.Abi.LbServiceValue.Slot(77, 1);
+        maps.Backends[99] = CgroupLb.Datapath.Abi.Lb4Backend.Create(IPAddress.Parse("198.18.9.9"), 1, 6);
+
+        var second = new BpfMapWriter(maps, NullLogger.Instance);
+        var applied = second.ReadApplied();
+
+        Assert.Equal(Svc(Web, 1, 2), applied[Web]);
+        Assert.False(maps.Services.ContainsKey(ghost));
+        Assert.False(maps.Backends.ContainsKey(99));
+        maps.Log.Clear();
+        second.Apply(Upsert(Svc(Web, 1, 2)));
+        Assert.Empty(maps.Log); // adopted state equals desired state: nothing rewritten
+    }
+
+    [Fact]
+    public void Ipv6_frontends_are_refused_with_a_reason()
+    {
+        var writer = new BpfMapWriter(new FakeLoadBalancerMaps(), NullLogger.Instance);
+        var v6 = new Frontend(IPAddress.Parse("2001:db8::10"), 80, L4Protocol.Tcp);
+        var ex = Assert.Throws<MapWriteException>(() => writer.Apply(Upsert(new LoadBalancerService(v6, "x", ServiceFlags.ClusterIp, ImmutableArray<Backend>.Empty))));
+        Assert.Contains("IPv4", ex.Message);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Runtime.InteropServices;
+using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.Writing;
+
+namespace CgroupLb.Datapath.Tests;
+
+/// <summary>
+/// In-memory maps that log every operation in order, and can fail the n-th write, so the writer's ordering and
+/// rollback are checked without a kernel. <see cref="Reachable"/> plays a connect() against the current contents.
+/// </summary>
+internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint backendCapacity = 1024) : ILoadBalancerMaps
+{
+    public Dictionary<Lb4ServiceKey, LbServiceValue> Services { get; } = [];
+    public Dictionary<uint, Lb4Backend> Backends { get; } = [];
+    public Dictionary<uint, string> Names { get; } = [];
+    public List<string> Log { get; } = [];
+
+    /// <summary>Called after every single-entry mutation, with the maps in their intermediate state.</summary>
+    public Action? AfterEachMutation { get; set; }
+
+    /// <summary>Fail the n-th mutation from now (1 = the next one); 0 = never.</summary>
+    public int FailAtMutation
+    {
+        get => failAt == 0 ? 0 : failAt - mutations;
+        set => failAt = value == 0 ? 0 : mutations + value;
+    }
+    private int failAt;
+    private int mutations;
+
+    public uint ServiceEntryCapacity { get; } = serviceCapacity;
+    public uint BackendCapacity { get; } = backendCapacity;
+
+    public IReadOnlyList<KeyValuePair<Lb4ServiceKey, LbServiceValue>> ReadServiceEntries() => Services.ToList();
+    public IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends() => Backends.ToList();
+    public string? ReadName(uint serviceId) => Names.GetValueOrDefault(serviceId);
+
+    public void UpdateBackends(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb4Backend> values)
+    {
+        for (int i = 0; i < ids.Length; i++)
+        {
+            Mutate($"backend+ {ids[i]}={values[i].Address}:{values[i].Port}");
+            Backends[ids[i]] = values[i];
+            AfterEachMutation?.Invoke();
+        }
+    }
+
+    public void UpdateServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<LbServiceValue> values)
+    {
+        for (int i = 0; i < keys.Length; i++)
+        {
+            Mutate(keys[i].BackendSlot == 0
+                ? $"master {keys[i].Address}:{keys[i].Port} count={values[i].Count}"
+                : $"slot {keys[i].Address}:{keys[i].Port}#{keys[i].BackendSlot}={values[i].BackendId}");
+            Services[keys[i]] = values[i];
+            AfterEachMutation?.Invoke();
+        }
+    }
+
+    public void DeleteServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys)
+    {
+        foreach (var key in keys)
+        {
+            if (!Services.ContainsKey(key))
+                continue;
+            Mutate(key.BackendSlot == 0 ? $"master- {key.Address}:{key.Port}" : $"slot- {key.Address}:{key.Port}#{key.BackendSlot}");
+            Services.Remove(key);
+            AfterEachMutation?.Invoke();
+        }
+    }
+
+    public void DeleteBackends(ReadOnlySpan<uint> ids)
+    {
+        foreach (uint id in ids)
+        {
+            Mutate($"backend- {id}");
+            Backends.Remove(id);
+            AfterEachMutation?.Invoke();
+        }
+    }
+
+    public void WriteName(uint serviceId, string name) => Names[serviceId] = name;
+    public void DeleteName(uint serviceId) => Names.Remove(serviceId);
+    public void ResetStats(uint serviceId) { }
+
+    private void Mutate(string what)
+    {
+        mutations++;
+        if (failAt != 0 && mutations == failAt)
+            throw new IOException($"injected failure at {what}");
+        Log.Add(what);
+    }
+
+    /// <summary>
+    /// What a connect() to the frontend could reach right now, exactly as the BPF program decides: null when the
+    /// frontend is no service (passes untouched), empty when refused, otherwise every backend any slot 1..count names.
+    /// A slot or backend that is missing is reported as the string "HOLE".
+    /// </summary>
+    public HashSet<string>? Reachable(System.Net.IPAddress vip, ushort port, byte proto = 6)
+    {
+        var key = Lb4ServiceKey.Create(vip, port, proto, 0);
+        if (!Services.TryGetValue(key, out var master))
+            return null;
+        var result = new HashSet<string>();
+        for (ushort slot = 1; slot <= master.Count; slot++)
+        {
+            if (Services.TryGetValue(key.WithSlot(slot), out var s) && Backends.TryGetValue(s.BackendId, out var b))
+                result.Add($"{b.Address}:{b.Port}");
+            else
+                result.Add("HOLE");
+        }
+        return result;
+    }
+}

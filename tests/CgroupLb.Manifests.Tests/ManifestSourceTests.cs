@@ -1,0 +1,214 @@
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+
+namespace CgroupLb.Manifests.Tests;
+
+/// <summary>
+/// The source against real files. Every wait is bounded; a watcher test sets a poll interval far beyond its
+/// timeout, so only a file-system event can make it pass.
+/// </summary>
+public sealed class ManifestSourceTests : IDisposable
+{
+    private static readonly TimeSpan NeverPoll = TimeSpan.FromMinutes(10);
+    private readonly TempDirectory dir = new();
+
+    public void Dispose() => dir.Dispose();
+
+    [Fact]
+    public async Task MissingPathFailsWithAnExceptionNamingIt()
+    {
+        var missing = dir.File("nope");
+        var source = new ManifestSource(new ManifestSourceOptions { Path = missing });
+        var sink = new RecordingSink();
+
+        var thrown = await Assert.ThrowsAsync<ManifestPathNotFoundException>(() => source.RunAsync(sink, CancellationToken.None));
+
+        Assert.Equal($"manifest path '{missing}' does not exist (expected a YAML/JSON file or a directory of them)", thrown.Message);
+        Assert.Empty(sink.Calls);
+    }
+
+    [Fact]
+    public async Task FirstReadIsDeliveredCompletelyBeforeOnSyncedWhichComesOnce()
+    {
+        dir.Write("web.yaml", Yaml.Documents(Yaml.Service("web", "198.51.100.10"), Yaml.Slice("web-1", "web", "198.18.1.2")));
+        dir.Write("nodes/n.yaml", Yaml.Node("demo-node"));
+        var sink = new RecordingSink();
+
+        await using (var running = Run(sink, new ManifestSourceOptions { Path = dir.Path, PollInterval = TimeSpan.FromMilliseconds(50) }))
+        {
+            await sink.WaitForAsync(c => c.Any(x => x.Kind == "Synced"), "OnSynced");
+            await Task.Delay(200); // several polls of unchanged files
+        }
+
+        Assert.Equal(
+            ["Service +web", "EndpointSlice +web-1", "Node +demo-node", "Synced manifests"],
+            sink.Calls.Select(c => c.ToString()));
+    }
+
+    [Fact]
+    public async Task EditSavedByRenameIsAppliedLiveThroughFileEvents()
+    {
+        dir.Write("web.yaml", Yaml.Slice("web-1", "web", "198.18.1.2"));
+        var sink = new RecordingSink();
+        await using var running = Run(sink, new ManifestSourceOptions { Path = dir.Path, PollInterval = NeverPoll, Debounce = TimeSpan.FromMilliseconds(50) });
+        await sink.WaitForAsync(c => c.Any(x => x.Kind == "Synced"), "OnSynced");
+
+        dir.Replace("web.yaml", Yaml.Slice("web-1", "web", "198.18.1.2", "198.18.2.2"));
+
+        var calls = await sink.WaitForAsync(c => c.Count == 3, "the slice update");
+        var update = calls[2];
+        Assert.Equal("EndpointSlice ~web-1", update.ToString());
+        Assert.Equal(["198.18.1.2", "198.18.2.2"], ((V1EndpointSlice)update.Current!).Endpoints.SelectMany(e => e.Addresses));
+        Assert.Same(calls[0].Current, update.Previous);
+    }
+
+    [Fact]
+    public async Task EditIsAppliedByPollingAloneWhenThereAreNoFileEvents()
+    {
+        var path = dir.Write("web.yaml", Yaml.Service("web", "198.51.100.10", port: 80));
+        var sink = new RecordingSink();
+        await using var running = Run(sink, new ManifestSourceOptions { Path = dir.Path, WatchFileSystem = false, PollInterval = TimeSpan.FromMilliseconds(100) });
+        await sink.WaitForAsync(c => c.Any(x => x.Kind == "Synced"), "OnSynced");
+
+        File.WriteAllText(path, Yaml.Service("web", "198.51.100.10", port: 8443));
+
+        var calls = await sink.WaitForAsync(c => c.Count == 3, "the service update");
+        Assert.Equal(8443, ((V1Service)calls[2].Current!).Spec.Ports.Single().Port);
+    }
+
+    [Fact]
+    public async Task DeletedFileDeletesItsObjectsAndNothingElse()
+    {
+        dir.Write("a.yaml", Yaml.Service("web", "198.51.100.10"));
+        var doomed = dir.Write("sub/b.yaml", Yaml.Documents(Yaml.Service("api", "198.51.100.11"), Yaml.Node("n1")));
+        var sink = new RecordingSink();
+        await using var running = Run(sink, new ManifestSourceOptions { Path = dir.Path, PollInterval = NeverPoll, Debounce = TimeSpan.FromMilliseconds(50) });
+        await sink.WaitForAsync(c => c.Any(x => x.Kind == "Synced"), "OnSynced");
+
+        File.Delete(doomed);
+
+        var calls = await sink.WaitForAsync(c => c.Count == 6, "two deletions");
+        Assert.Equal(["Service -api", "Node -n1"], calls.Skip(4).Select(c => c.ToString()));
+    }
+
+    [Fact]
+    public async Task FileCreatedInANewSubdirectoryIsPickedUp()
+    {
+        dir.Write("a.yaml", Yaml.Node("n1"));
+        var sink = new RecordingSink();
+        await using var running = Run(sink, new ManifestSourceOptions { Path = dir.Path, PollInterval = NeverPoll, Debounce = TimeSpan.FromMilliseconds(50) });
+        await sink.WaitForAsync(c => c.Any(x => x.Kind == "Synced"), "OnSynced");
+
+        dir.Write("new/deeper/web.yaml", Yaml.Service("web", "198.51.100.10"));
+
+        await sink.WaitForAsync(c => c.Any(x => x.ToString() == "Service +web"), "the new service");
+    }
+
+    [Fact]
+    public async Task SingleFilePathIsWatchedThroughRenames()
+    {
+        var path = dir.Write("web.yaml", Yaml.Service("web", "198.51.100.10"));
+        dir.Write("other.yaml", Yaml.Node("not-read"));
+        var sink = new RecordingSink();
+        await using var running = Run(sink, new ManifestSourceOptions { Path = path, PollInterval = NeverPoll, Debounce = TimeSpan.FromMilliseconds(50) });
+        await sink.WaitForAsync(c => c.Any(x => x.Kind == "Synced"), "OnSynced");
+
+        dir.Replace("web.yaml", Yaml.Service("web", "198.51.100.20"));
+
+        var calls = await sink.WaitForAsync(c => c.Count == 3, "the service update");
+        Assert.Equal(["Service +web", "Synced manifests", "Service ~web"], calls.Select(c => c.ToString()));
+        Assert.Equal("198.51.100.20", ((V1Service)calls[2].Current!).Spec.ClusterIP);
+    }
+
+    [Fact]
+    public async Task BadEditKeepsTheLastGoodStateAndReportsTheErrorUntilFixed()
+    {
+        dir.Write("web.yaml", Yaml.Documents(Yaml.Service("web", "198.51.100.10"), Yaml.Slice("web-1", "web", "198.18.1.2")));
+        var sink = new RecordingSink();
+        var logger = new ListLogger();
+        var published = new List<IReadOnlyList<ManifestError>>();
+        var source = new ManifestSource(
+            new ManifestSourceOptions { Path = dir.Path, PollInterval = TimeSpan.FromMilliseconds(50), Debounce = TimeSpan.FromMilliseconds(20) },
+            new ManifestReader(),
+            logger);
+        source.ErrorsChanged += errors =>
+        {
+            lock (published)
+            {
+                published.Add(errors);
+            }
+        };
+        await using var running = Run(sink, source);
+        await sink.WaitForAsync(c => c.Any(x => x.Kind == "Synced"), "OnSynced");
+
+        dir.Replace("web.yaml", Yaml.Documents(Yaml.Service("web", "198.51.100.10"), Yaml.Slice("web-1", "web", "198.18.1.2", "198.18.2.999")));
+        var expected = $"{dir.File("web.yaml")} doc 1 (EndpointSlice default/web-1): endpoints[1].addresses[0] \"198.18.2.999\" is not an IP address";
+        await WaitUntilAsync(() => source.CurrentErrors.Count == 1, "the error to be reported");
+        Assert.Equal(expected, source.CurrentErrors.Single().ToString());
+        await Task.Delay(250); // several more polls: the error must not be logged again, the slice must not be deleted
+
+        Assert.Equal(3, sink.Calls.Count);
+        Assert.Equal([$"Manifest error: {expected}"], logger.Entries.Where(e => e.Level == LogLevel.Warning && e.Message.StartsWith("Manifest error")).Select(e => e.Message));
+        Assert.Single(logger.Entries, e => e.Message.StartsWith("Keeping last good state of EndpointSlice default/web-1", StringComparison.Ordinal));
+
+        dir.Replace("web.yaml", Yaml.Documents(Yaml.Service("web", "198.51.100.10"), Yaml.Slice("web-1", "web", "198.18.1.2", "198.18.2.2")));
+
+        var calls = await sink.WaitForAsync(c => c.Count == 4, "the fixed slice");
+        Assert.Equal("EndpointSlice ~web-1", calls[3].ToString());
+        Assert.Same(calls[1].Current, calls[3].Previous);
+        await WaitUntilAsync(() => source.CurrentErrors.Count == 0, "the error to clear");
+        lock (published)
+        {
+            Assert.Equal([1, 0], published.Select(p => p.Count));
+        }
+    }
+
+    [Fact]
+    public async Task CancellationEndsTheRunQuietly()
+    {
+        dir.Write("a.yaml", Yaml.Node("n1"));
+        var sink = new RecordingSink();
+        using var cancellation = new CancellationTokenSource();
+        var source = new ManifestSource(new ManifestSourceOptions { Path = dir.Path, PollInterval = NeverPoll });
+        var run = source.RunAsync(sink, cancellation.Token);
+        await sink.WaitForAsync(c => c.Any(x => x.Kind == "Synced"), "OnSynced");
+
+        await cancellation.CancelAsync();
+
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(run.IsCompletedSuccessfully);
+    }
+
+    private static RunningSource Run(RecordingSink sink, ManifestSourceOptions options) =>
+        Run(sink, new ManifestSource(options));
+
+    private static RunningSource Run(RecordingSink sink, ManifestSource source)
+    {
+        var cancellation = new CancellationTokenSource();
+        return new RunningSource(source.RunAsync(sink, cancellation.Token), cancellation);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"waited for {what}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private sealed class RunningSource(Task run, CancellationTokenSource cancellation) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await cancellation.CancelAsync();
+            await run.WaitAsync(TimeSpan.FromSeconds(10));
+            cancellation.Dispose();
+        }
+    }
+}

@@ -1,0 +1,338 @@
+using System.Net;
+using CgroupLb.Model.Kubernetes;
+using CgroupLb.Model.LoadBalancing;
+using CgroupLb.Model.Services;
+using CgroupLb.Model.Tests.Support;
+using k8s.Models;
+using static CgroupLb.Model.Tests.Support.ConnectFlow;
+using static CgroupLb.Model.Tests.Support.Objects;
+
+namespace CgroupLb.Model.Tests;
+
+public class ServiceTranslatorTests
+{
+    private const string ThisNode = "node-a";
+    private readonly ListLogger log = new();
+
+    private IReadOnlyDictionary<Frontend, LoadBalancerService> Translate(IEnumerable<V1Service> services, params V1EndpointSlice[] slices)
+    {
+        var parser = new ClusterObjectParser(log);
+        return new ServiceTranslator(ThisNode, log).Translate(ClusterState.FromObjects(services, slices, parser));
+    }
+
+    private IReadOnlyDictionary<Frontend, LoadBalancerService> Translate(V1Service service, params V1EndpointSlice[] slices) =>
+        Translate([service], slices);
+
+    private static LoadBalancerService Single(IReadOnlyDictionary<Frontend, LoadBalancerService> map, string frontend) =>
+        map.Values.Single(s => s.Frontend.ToString() == frontend);
+
+    [Fact]
+    public void EachPortAndProtocolOfTheClusterIpBecomesAFrontendWithSortedBackends()
+    {
+        var service = Service("dns", "10.96.0.10", Port("dns", 53, "UDP"), Port("dns-tcp", 53, null), Port("metrics", 9153));
+        var slice = Slice("dns-1", "dns",
+            [SlicePort("dns", 5353, "UDP"), SlicePort("dns-tcp", 5353, null), SlicePort("metrics", 9153)],
+            Endpoint("198.18.0.9"), Endpoint("198.18.0.2"), Endpoint("198.18.0.10"));
+
+        var map = Translate(service, slice);
+
+        Assert.Equal(3, map.Count);
+        AssertFlows(map,
+            ("10.96.0.10:53/UDP", "198.18.0.2:5353, 198.18.0.9:5353, 198.18.0.10:5353"),
+            ("10.96.0.10:53/TCP", "198.18.0.2:5353, 198.18.0.9:5353, 198.18.0.10:5353"),
+            ("10.96.0.10:9153/TCP", "198.18.0.2:9153, 198.18.0.9:9153, 198.18.0.10:9153"),
+            ("10.96.0.10:9153/UDP", Pass),
+            ("10.96.0.11:53/UDP", Pass));
+        var udp = Single(map, "10.96.0.10:53/UDP");
+        Assert.Equal("default/dns:dns", udp.Name);
+        Assert.Equal(ServiceFlags.ClusterIp, udp.Flags);
+        Assert.All(udp.Backends, b => Assert.Equal(L4Protocol.Udp, b.Protocol));
+    }
+
+    [Fact]
+    public void UnnamedPortIsNamedAfterTheServiceAlone()
+    {
+        var map = Translate(Service("team", "web", "10.96.0.1", Port(null, 80)),
+            Slice("team", "web-1", "web", "IPv4", [SlicePort(null, 8080)], Endpoint("198.18.0.1")));
+        Assert.Equal("team/web", map.Values.Single().Name);
+    }
+
+    [Fact]
+    public void DualStackServiceGetsAFrontendPerFamilyEachWithItsFamilysEndpoints()
+    {
+        var service = Service("web", "10.96.0.20", Port("http", 80));
+        service.Spec.ClusterIPs = ["10.96.0.20", "fd00::20"];
+        var v4 = Slice("default", "web-v4", "web", "IPv4", [SlicePort("http", 8080)], Endpoint("198.18.0.1"));
+        var v6 = Slice("default", "web-v6", "web", "IPv6", [SlicePort("http", 8080)], Endpoint("2001:db8::1"));
+
+        var map = Translate(service, v4, v6);
+
+        AssertFlows(map,
+            ("10.96.0.20:80/TCP", "198.18.0.1:8080"),
+            ("[fd00::20]:80/TCP", "[2001:db8::1]:8080"));
+    }
+
+    [Fact]
+    public void SctpPortIsRefusedWithOneWarningPerPortWhileOtherPortsWork()
+    {
+        var service = Service("sig", "10.96.0.30", Port("sctp", 2905, "SCTP"), Port("http", 80));
+        var parser = new ClusterObjectParser(log);
+
+        var first = parser.ParseService(service)!;
+        parser.ParseService(service);
+        parser.ParseService(Clone(service));
+
+        Assert.Equal(["http"], first.Ports.Select(p => p.Name.Port));
+        var warning = Assert.Single(log.Warnings);
+        Assert.Contains("default/sig:sctp", warning);
+        Assert.Contains("SCTP", warning);
+    }
+
+    [Fact]
+    public void BackendPortComesFromTheSlicePortNamedLikeTheServicePortNotFromTargetPort()
+    {
+        // The EndpointSlice controller resolved targetPort already; kube-proxy trusts the slice, and so do we.
+        var service = Service("web", "10.96.0.1", Port("http", 80, targetPort: "8080"));
+        var map = Translate(service, Slice("web-1", "web", [SlicePort("http", 8081)], Endpoint("198.18.0.1")));
+        AssertFlows(map, ("10.96.0.1:80/TCP", "198.18.0.1:8081"));
+    }
+
+    [Fact]
+    public void NamedTargetPortIsResolvedPerSlice()
+    {
+        // Pods of two versions expose the named port "web" on different numbers; each slice carries its own.
+        var service = Service("web", "10.96.0.1", Port("http", 80, targetPort: "web"));
+        var oldPods = Slice("web-old", "web", [SlicePort("http", 8080)], Endpoint("198.18.0.1"));
+        var newPods = Slice("web-new", "web", [SlicePort("http", 9090)], Endpoint("198.18.0.2"));
+
+        var map = Translate(service, oldPods, newPods);
+
+        AssertFlows(map, ("10.96.0.1:80/TCP", "198.18.0.1:8080, 198.18.0.2:9090"));
+    }
+
+    public static TheoryData<string, Discoveryv1EndpointPort> SlicePortsThatDoNotServeHttpTcp => new()
+    {
+        { "other name", SlicePort("https", 8443) },
+        { "same name other protocol", SlicePort("http", 8080, "UDP") },
+        { "no number", SlicePort("http", null) },
+        { "unnamed while the service port is named", SlicePort(null, 8080) },
+    };
+
+    [Theory]
+    [MemberData(nameof(SlicePortsThatDoNotServeHttpTcp))]
+    public void SlicePortMustMatchNameAndProtocolAndHaveANumber(string why, Discoveryv1EndpointPort slicePort)
+    {
+        var map = Translate(Service("web", "10.96.0.1", Port("http", 80)), Slice("web-1", "web", [slicePort], Endpoint("198.18.0.1")));
+        Assert.True(Trace(map, "10.96.0.1:80/TCP") == Refused, why);
+    }
+
+    public static TheoryData<string, V1Endpoint[], string> EndpointConditionCases => new()
+    {
+        { "missing conditions mean ready and serving", [Endpoint("198.18.0.1")], "198.18.0.1:8080" },
+        { "not ready is left out", [Endpoint("198.18.0.1"), Endpoint("198.18.0.2", ready: false)], "198.18.0.1:8080" },
+        { "serving but neither ready nor terminating is left out", [Endpoint("198.18.0.1", ready: false, serving: true)], Refused },
+        {
+            "terminating ones are used only when none is ready",
+            [Endpoint("198.18.0.1"), Endpoint("198.18.0.2", ready: false, serving: true, terminating: true)],
+            "198.18.0.1:8080"
+        },
+        {
+            "serving terminating ones carry traffic when nothing is ready",
+            [Endpoint("198.18.0.1", ready: false, serving: false, terminating: true), Endpoint("198.18.0.2", ready: false, serving: true, terminating: true), Endpoint("198.18.0.3", ready: false)],
+            "198.18.0.2:8080"
+        },
+        {
+            "missing serving counts as serving for terminating endpoints",
+            [Endpoint("198.18.0.2", ready: false, terminating: true)],
+            "198.18.0.2:8080"
+        },
+        { "no endpoints means refused", [], Refused },
+    };
+
+    [Theory]
+    [MemberData(nameof(EndpointConditionCases))]
+    public void EndpointConditionsDecideWhoGetsTraffic(string why, V1Endpoint[] endpoints, string expected)
+    {
+        var map = Translate(Service("web", "10.96.0.1", Port("http", 80)), Slice("web-1", "web", [SlicePort("http", 8080)], endpoints));
+        Assert.True(Trace(map, "10.96.0.1:80/TCP") == expected, $"{why}: got {Trace(map, "10.96.0.1:80/TCP")}");
+    }
+
+    [Fact]
+    public void AnEndpointInTwoSlicesCountsOnceAndItsNonTerminatingCopyWins()
+    {
+        var service = Service("web", "10.96.0.1", Port("http", 80));
+        // "a" still lists .1 as terminating; "b" already lists it as ready again. With the terminating copy, .1
+        // would lose to the ready .2; with the non-terminating copy both are ready.
+        var a = Slice("web-a", "web", [SlicePort("http", 8080)], Endpoint("198.18.0.1", ready: false, terminating: true));
+        var b = Slice("web-b", "web", [SlicePort("http", 8080)], Endpoint("198.18.0.1"), Endpoint("198.18.0.2"));
+
+        var endpoints = ServiceTranslator.MergeEndpoints(
+            new ClusterObjectParser().ParseService(service)!.Ports[0],
+            System.Net.Sockets.AddressFamily.InterNetwork,
+            [new ClusterObjectParser().ParseEndpointSlice(a)!, new ClusterObjectParser().ParseEndpointSlice(b)!]);
+
+        Assert.Equal(2, endpoints.Count);
+        Assert.False(endpoints[0].Terminating);
+        AssertFlows(Translate(service, a, b), ("10.96.0.1:80/TCP", "198.18.0.1:8080, 198.18.0.2:8080"));
+    }
+
+    [Fact]
+    public void FqdnSlicesAreIgnored()
+    {
+        var map = Translate(Service("web", "10.96.0.1", Port("http", 80)),
+            Slice("default", "web-fqdn", "web", "FQDN", [SlicePort("http", 80)], Endpoint("backend.example.com")),
+            Slice("web-1", "web", [SlicePort("http", 8080)], Endpoint("198.18.0.1")));
+        AssertFlows(map, ("10.96.0.1:80/TCP", "198.18.0.1:8080"));
+    }
+
+    public static TheoryData<string, Action<V1Service>> NotProxied => new()
+    {
+        { "clusterIP None", s => { s.Spec.ClusterIP = "None"; s.Spec.ClusterIPs = ["None"]; } },
+        { "no clusterIP", s => { s.Spec.ClusterIP = ""; s.Spec.ClusterIPs = null; } },
+        { "ExternalName", s => { s.Spec.Type = "ExternalName"; s.Spec.ExternalName = "example.com"; } },
+        { "another proxy's service", s => s.Metadata.Labels = new Dictionary<string, string> { [WellKnownLabels.ServiceProxyName] = "other" } },
+        { "headless label", s => s.Metadata.Labels = new Dictionary<string, string> { [WellKnownLabels.Headless] = "" } },
+    };
+
+    [Theory]
+    [MemberData(nameof(NotProxied))]
+    public void ServicesKubeProxySkipsProduceNoFrontends(string why, Action<V1Service> change)
+    {
+        var service = Service("web", "10.96.0.1", Port("http", 80));
+        change(service);
+        var map = Translate([service, Service("other", "10.96.0.2", Port("http", 80))],
+            Slice("web-1", "web", [SlicePort("http", 8080)], Endpoint("198.18.0.1")));
+        Assert.True(map.Values.All(s => s.Name == "default/other:http"), why);
+        Assert.NotNull(ClusterObjectParser.SkipReason(service));
+    }
+
+    [Fact]
+    public void InternalTrafficPolicyLocalKeepsOnlyThisNodesEndpoints()
+    {
+        var service = Service("web", "10.96.0.1", Port("http", 80));
+        service.Spec.InternalTrafficPolicy = "Local";
+        var slice = Slice("web-1", "web", [SlicePort("http", 8080)],
+            Endpoint("198.18.0.1", node: ThisNode), Endpoint("198.18.0.2", node: "node-b"), Endpoint("198.18.0.3"));
+
+        var lb = Translate(service, slice).Values.Single();
+
+        Assert.Equal(ServiceFlags.ClusterIp | ServiceFlags.LocalOnly, lb.Flags);
+        Assert.Equal(["198.18.0.1:8080"], lb.Backends.Select(b => b.ToString()));
+    }
+
+    [Fact]
+    public void InternalTrafficPolicyLocalWithoutLocalEndpointsRefusesConnects()
+    {
+        var service = Service("web", "10.96.0.1", Port("http", 80));
+        service.Spec.InternalTrafficPolicy = "Local";
+        var map = Translate(service, Slice("web-1", "web", [SlicePort("http", 8080)], Endpoint("198.18.0.2", node: "node-b")));
+        AssertFlows(map, ("10.96.0.1:80/TCP", Refused));
+        Assert.True(map.Values.Single().Flags.HasFlag(ServiceFlags.LocalOnly));
+    }
+
+    [Fact]
+    public void InternalTrafficPolicyLocalFallsBackToLocalServingTerminatingEndpoints()
+    {
+        var service = Service("web", "10.96.0.1", Port("http", 80));
+        service.Spec.InternalTrafficPolicy = "Local";
+        var map = Translate(service, Slice("web-1", "web", [SlicePort("http", 8080)],
+            Endpoint("198.18.0.1", ready: false, terminating: true, node: ThisNode),
+            Endpoint("198.18.0.2", node: "node-b")));
+        AssertFlows(map, ("10.96.0.1:80/TCP", "198.18.0.1:8080"));
+    }
+
+    public static TheoryData<int?, uint> AffinityTimeouts => new() { { null, 10800 }, { 60, 60 } };
+
+    [Theory]
+    [MemberData(nameof(AffinityTimeouts))]
+    public void ClientIpAffinitySetsTheFlagAndTimeout(int? configured, uint expected)
+    {
+        var service = Service("web", "10.96.0.1", Port("http", 80));
+        service.Spec.SessionAffinity = "ClientIP";
+        if (configured is { } seconds) service.Spec.SessionAffinityConfig = new() { ClientIP = new() { TimeoutSeconds = seconds } };
+
+        var lb = Translate(service).Values.Single();
+
+        Assert.Equal(ServiceFlags.ClusterIp | ServiceFlags.Affinity, lb.Flags);
+        Assert.Equal(expected, lb.AffinityTimeoutSeconds);
+    }
+
+    [Fact]
+    public void NoAffinityMeansNoTimeout()
+    {
+        var service = Service("web", "10.96.0.1", Port("http", 80));
+        service.Spec.SessionAffinity = "None";
+        service.Spec.SessionAffinityConfig = new() { ClientIP = new() { TimeoutSeconds = 60 } };
+        Assert.Equal(0u, Translate(service).Values.Single().AffinityTimeoutSeconds);
+    }
+
+    [Fact]
+    public void TheModelKeepsWhatTheDataPathDoesNotUseYet()
+    {
+        var service = Service("web", "10.96.0.1", Port("http", 80, targetPort: "web"));
+        service.Spec.Type = "LoadBalancer";
+        service.Spec.Ports[0].NodePort = 30080;
+        service.Spec.ExternalTrafficPolicy = "Local";
+        service.Spec.HealthCheckNodePort = 31000;
+        service.Spec.ExternalIPs = ["203.0.113.10"];
+        service.Spec.TrafficDistribution = "PreferClose";
+        service.Status = new() { LoadBalancer = new() { Ingress = [new() { Ip = "203.0.113.20" }, new() { Hostname = "lb.example.com" }] } };
+        var slice = Slice("web-1", "web", [SlicePort("http", 8080)], Endpoint("198.18.0.1", node: "node-b", zone: "zone-1"));
+        slice.Endpoints[0].Hints = new() { ForZones = [new() { Name = "zone-2" }, new() { Name = "zone-1" }] };
+        var parser = new ClusterObjectParser();
+
+        ServicePortInfo port = parser.ParseService(service)!.Ports.Single();
+        SliceEndpoint endpoint = parser.ParseEndpointSlice(slice)!.Endpoints.Single();
+
+        Assert.Equal(30080, port.NodePort);
+        Assert.Equal(TrafficPolicy.Local, port.ExternalTrafficPolicy);
+        Assert.Equal(TrafficPolicy.Cluster, port.InternalTrafficPolicy);
+        Assert.Equal(31000, port.HealthCheckNodePort);
+        Assert.Equal([IPAddress.Parse("203.0.113.10")], port.ExternalIPs);
+        Assert.Equal([IPAddress.Parse("203.0.113.20")], port.LoadBalancerIngressIPs);
+        Assert.Equal("web", port.TargetPort);
+        Assert.Equal("PreferClose", port.TrafficDistribution);
+        Assert.Equal("node-b", endpoint.NodeName);
+        Assert.Equal("zone-1", endpoint.Zone);
+        Assert.Equal(["zone-1", "zone-2"], endpoint.ZoneHints);
+        // Only the ClusterIP is programmed for now.
+        AssertFlows(Translate(service, slice), ("10.96.0.1:80/TCP", "198.18.0.1:8080"), ("203.0.113.10:80/TCP", Pass), ("203.0.113.20:80/TCP", Pass));
+    }
+
+    [Fact]
+    public void InvalidObjectsAreSkippedWithAReasonWhileTheRestIsTranslated()
+    {
+        var broken = Service("broken", "10.96.0.5", Port("http", 70000));
+        var good = Service("good", "10.96.0.6", Port("http", 80));
+        var badSlice = Slice("good-bad", "good", [SlicePort("http", 8080)], Endpoint("198.18.0.x"));
+        var goodSlice = Slice("good-1", "good", [SlicePort("http", 8080)], Endpoint("198.18.0.1"));
+
+        var map = Translate([broken, good], badSlice, goodSlice);
+
+        AssertFlows(map, ("10.96.0.6:80/TCP", "198.18.0.1:8080"));
+        Assert.Single(map);
+        Assert.Contains(log.Warnings, w => w.Contains("Service default/broken: spec.ports[0].port 70000 out of range 1..65535"));
+        Assert.Contains(log.Warnings, w => w.Contains("EndpointSlice default/good-bad: endpoints[0].addresses[0] \"198.18.0.x\" is not an IP address"));
+    }
+
+    [Fact]
+    public void TranslatingSomeServicesLeavesTheOthersOut()
+    {
+        var parser = new ClusterObjectParser();
+        var state = ClusterState.FromObjects(
+            [Service("a", "10.96.0.1", Port("http", 80)), Service("b", "10.96.0.2", Port("http", 80)), Service("c", "10.96.0.3", Port("http", 80))],
+            [], parser);
+
+        var map = new ServiceTranslator(ThisNode).Translate(state, [new ServiceName("default", "b"), new ServiceName("default", "gone")]);
+
+        Assert.Equal(["default/b:http"], map.Values.Select(s => s.Name));
+    }
+
+    [Fact]
+    public void TwoServicesClaimingOneFrontendResolveToTheFirstByNameWithAWarning()
+    {
+        var map = Translate([Service("zeta", "10.96.0.1", Port("http", 80)), Service("alpha", "10.96.0.1", Port("web", 80))]);
+        Assert.Equal("default/alpha:web", map.Values.Single().Name);
+        Assert.Contains(log.Warnings, w => w.Contains("default/zeta:http") && w.Contains("default/alpha:web"));
+    }
+}

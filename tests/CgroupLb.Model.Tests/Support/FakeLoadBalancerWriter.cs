@@ -1,0 +1,89 @@
+using System.Collections.Immutable;
+using CgroupLb.Model.LoadBalancing;
+
+namespace CgroupLb.Model.Tests.Support;
+
+/// <summary>
+/// Stands in for the BPF map writer: holds the "maps" in a dictionary, records every plan it applies, and can be
+/// told to fail part-way through a plan the way a real map update fails (earlier upserts stay written).
+/// </summary>
+internal sealed class FakeLoadBalancerWriter : ILoadBalancerWriter
+{
+    // Locked throughout: tests poll the maps while RunAsync writes them from another thread.
+    private readonly object gate = new();
+    private readonly Dictionary<Frontend, LoadBalancerService> maps = new();
+    private readonly List<LoadBalancerPlan> appliedPlans = [];
+    private int readAppliedCalls;
+
+    public IReadOnlyList<LoadBalancerPlan> AppliedPlans
+    {
+        get
+        {
+            lock (gate) return appliedPlans.ToList();
+        }
+    }
+
+    public int ReadAppliedCalls
+    {
+        get
+        {
+            lock (gate) return readAppliedCalls;
+        }
+    }
+
+    /// <summary>How many further Apply calls fail.</summary>
+    public int FailApplies { get; set; }
+
+    /// <summary>When failing, how many upserts are written before the failure.</summary>
+    public int UpsertsBeforeFailure { get; set; }
+
+    public IReadOnlyDictionary<Frontend, LoadBalancerService> Maps
+    {
+        get
+        {
+            lock (gate) return maps.ToImmutableDictionary();
+        }
+    }
+
+    public void Seed(params LoadBalancerService[] services)
+    {
+        lock (gate)
+        {
+            foreach (var s in services) maps[s.Frontend] = s;
+        }
+    }
+
+    /// <summary>Changes the maps behind the syncer's back, like another process or a crashed earlier run would.</summary>
+    public void Corrupt(Frontend frontend)
+    {
+        lock (gate) maps.Remove(frontend);
+    }
+
+    public IReadOnlyDictionary<Frontend, LoadBalancerService> ReadApplied()
+    {
+        lock (gate)
+        {
+            readAppliedCalls++;
+            return maps.ToImmutableDictionary();
+        }
+    }
+
+    public void Apply(LoadBalancerPlan plan)
+    {
+        lock (gate) ApplyLocked(plan);
+    }
+
+    private void ApplyLocked(LoadBalancerPlan plan)
+    {
+        if (FailApplies > 0)
+        {
+            FailApplies--;
+            foreach (var s in plan.Upserts.Take(UpsertsBeforeFailure)) maps[s.Frontend] = s;
+            Frontend? failed = plan.Upserts.Length > UpsertsBeforeFailure ? plan.Upserts[UpsertsBeforeFailure].Frontend : null;
+            throw new MapWriteException(failed, "injected failure");
+        }
+        appliedPlans.Add(plan);
+        foreach (var f in plan.Deletes) maps.Remove(f);
+        foreach (var s in plan.Upserts) maps[s.Frontend] = s;
+    }
+}
