@@ -8,7 +8,7 @@ BPF_OBJ     := $(BUILD_DIR)/bpf/cgroup_lb.bpf.o
 BIN_DIR     := bin
 AGENT       := $(BIN_DIR)/cgroup-lb
 DOTNET      ?= dotnet
-APT_PACKAGES := clang llvm libbpf-dev libbpf1 bpftool iproute2 make procps curl ca-certificates
+APT_PACKAGES := clang llvm libbpf-dev libbpf1 linux-libc-dev bpftool iproute2 make procps curl ca-certificates python3
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 .PHONY: deps bpf interop build agent test test-unit test-kernel demo bench clean mount-bpffs
@@ -40,6 +40,7 @@ interop:
 build: $(BPF_OBJ)
 	$(DOTNET) build CgroupLb.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
 	$(DOTNET) publish src/CgroupLb.Agent -c $(CONFIG) -o $(BIN_DIR) -nologo -clp:ErrorsOnly
+	$(DOTNET) publish tests/CgroupLb.TestPeer -c $(CONFIG) -o $(BUILD_DIR)/testpeer -nologo -clp:ErrorsOnly
 agent: build
 
 ## test: every test project (kernel tests need root; with CI=true they fail instead of skipping), then the BPF smoke test.

@@ -18,7 +18,7 @@ CG=$CGROOT/$ID
 PIN=/sys/fs/bpf/$ID
 WORK=$ROOT/build/demo
 AGENT=$ROOT/bin/cgroup-lb
-PEER=$ROOT/bin/cglb-testpeer
+PEER=$ROOT/build/testpeer/cglb-testpeer
 VIP=198.51.100.10
 PIDS=()
 
@@ -92,8 +92,8 @@ for _ in $(seq 100); do
 done
 sed 's/^/   agent| /' "$WORK/agent.log"
 
-bold "Nine requests to http://$VIP/ from the client namespace"
-for n in $(seq 9); do say "request $n -> $(request)"; done
+bold "Twelve requests to http://$VIP/ from the client namespace (each connect() picks a backend at random)"
+for n in $(seq 12); do say "request $n -> $(request)"; done
 
 bold "cgroup-lb status (read from the pinned kernel maps)"
 "$AGENT" status --bpffs "$PIN" | sed 's/^/   /'
@@ -106,7 +106,8 @@ for _ in $(seq 100); do
   "$AGENT" status --bpffs "$PIN" -o json | grep -q '"198.18.2.2"' || break
   sleep 0.1
 done
-say "the agent saw the edit: $(grep -c . "$WORK/agent.log") log lines so far, latest: $(tail -1 "$WORK/agent.log")"
+say "the agent picked up the edit by itself:"
+tail -1 "$WORK/agent.log" | sed 's/^/   agent| /'
 for n in $(seq 6); do say "request $n -> $(request)"; done
 
 bold "cgroup-lb status after the edit"

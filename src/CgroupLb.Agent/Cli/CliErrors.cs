@@ -1,0 +1,39 @@
+using CgroupLb.Datapath.Loading;
+using CgroupLb.Interop;
+using CgroupLb.Kubernetes;
+using CgroupLb.Manifests;
+
+namespace CgroupLb.Agent.Cli;
+
+/// <summary>
+/// Turns the failures an operator can fix into one line on stderr and exit code 1; anything else is a bug and keeps
+/// its stack trace.
+/// </summary>
+internal static class CliErrors
+{
+    public const int Failure = 1;
+
+    public static async Task<int> Run(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception ex) when (Describe(ex) is { } message)
+        {
+            Console.Error.WriteLine($"cgroup-lb: error: {message}");
+            return Failure;
+        }
+    }
+
+    public static string? Describe(Exception ex) => ex switch
+    {
+        DatapathException d => d.Message,
+        ManifestPathNotFoundException m => m.Message,
+        KubernetesConfigurationException k => k.Message,
+        BpfException b when b.IsPermissionDenied => $"{b.Message}: run as root (or with CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN)",
+        BpfException b => b.Message,
+        DllNotFoundException => "libbpf.so.1 is not installed; install it with 'apt-get install libbpf1'",
+        _ => null,
+    };
+}

@@ -1,0 +1,375 @@
+using System.Net;
+using System.Text.Json;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CgroupLb.Kubernetes.Reflection;
+
+/// <summary>
+/// Keeps a local copy of one resource kind in step with the API server and reports every real change as a
+/// {previous, current} pair: list (paged), then watch from the list's resourceVersion with bookmarks. It never
+/// trusts a watch to tell it that it has ended: a stream that closes resumes from the last resourceVersion, 410
+/// Gone (as HTTP status or ERROR event) or anything undecodable triggers a relist that is diffed against the
+/// store, and a watch that has been silent past <see cref="ReflectorOptions.WatchQuietTimeout"/> is reopened.
+/// </summary>
+public sealed class Reflector<T>
+    where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private readonly string kind;
+    private readonly ResourceApi<T> api;
+    private readonly ReflectorOptions options;
+    private readonly Action<ObjectChange<T>> deliver;
+    private readonly Action onSynced;
+    private readonly IReflectorObserver observer;
+    private readonly ILogger logger;
+    private readonly Random random;
+    private readonly ReflectorStore<T> store = new();
+    private readonly ReconnectBackoff backoff;
+    private volatile string? resourceVersion;
+    private bool synced;
+
+    /// <param name="kind">Names this reflector in logs, observer calls and the OnSynced callback's source.</param>
+    /// <param name="deliver">Receives each change; it is called from this reflector's task only, never concurrently.</param>
+    /// <param name="onSynced">Called once, after the first complete list has been delivered.</param>
+    public Reflector(
+        string kind,
+        ResourceApi<T> api,
+        ReflectorOptions options,
+        Action<ObjectChange<T>> deliver,
+        Action onSynced,
+        IReflectorObserver? observer = null,
+        ILogger? logger = null,
+        Random? random = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(kind);
+        options.Validate();
+        this.kind = kind;
+        this.api = api;
+        this.options = options;
+        this.deliver = deliver;
+        this.onSynced = onSynced;
+        this.observer = observer ?? NullReflectorObserver.Instance;
+        this.logger = logger ?? NullLogger.Instance;
+        this.random = random ?? new Random();
+        backoff = new ReconnectBackoff(options.BackoffInitial, options.BackoffMax, options.BackoffJitter, this.random);
+    }
+
+    public string Kind => kind;
+
+    /// <summary>The resourceVersion the next watch starts from: the last list's, advanced by every event and bookmark.</summary>
+    public string? ResourceVersion => resourceVersion;
+
+    /// <summary>Runs until <paramref name="cancellationToken"/> is cancelled; fails only if the change sink throws.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var needList = true;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (needList)
+                {
+                    if (!await TryListAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        continue;
+                    }
+
+                    needList = false;
+                }
+
+                var outcome = await WatchAsync(cancellationToken).ConfigureAwait(false);
+                needList = outcome.Reason is WatchRestartReason.Expired or WatchRestartReason.Desynced;
+                observer.OnWatchRestart(kind, outcome.Reason);
+                if (outcome.Reason == WatchRestartReason.Closed)
+                {
+                    ReflectorLog.WatchClosed(logger, kind, outcome.Events, resourceVersion ?? "");
+                }
+                else
+                {
+                    ReflectorLog.WatchRestarted(logger, kind, outcome.Reason, outcome.Events, resourceVersion ?? "", needList);
+                }
+
+                // A watch that delivered something proves the connection and version are good. One that delivered
+                // nothing must not be retried in a tight loop (a server that answers 410 or closes at once).
+                // The watchdog has already waited out its quiet limit, so it reopens at once.
+                if (outcome.Events > 0)
+                {
+                    backoff.Reset();
+                }
+                else if (outcome.Reason != WatchRestartReason.Quiet)
+                {
+                    await DelayAsync(backoff.NextDelay(), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<bool> TryListAsync(CancellationToken cancellationToken)
+    {
+        var items = new List<T>();
+        var pages = 0;
+        string? listVersion = null;
+        try
+        {
+            string? continueToken = null;
+            do
+            {
+                var page = await api.ListPageAsync(continueToken, options.ListPageSize, cancellationToken).ConfigureAwait(false);
+                pages++;
+                items.AddRange(page.Items);
+                listVersion = page.ResourceVersion;
+                continueToken = string.IsNullOrEmpty(page.Continue) ? null : page.Continue;
+            }
+            while (continueToken is not null);
+
+            if (string.IsNullOrEmpty(listVersion))
+            {
+                throw new InvalidDataException($"{kind}: the list response carried no metadata.resourceVersion");
+            }
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // An expired continue token means the server compacted the snapshot we were paging through; the
+            // pages read so far are discarded and the list starts over, like any other failure.
+            var errorKind = IsGone(e) ? ReflectorErrorKind.ListExpired : ReflectorErrorKind.List;
+            observer.OnError(kind, errorKind);
+            var delay = backoff.NextDelay();
+            ReflectorLog.ListFailed(logger, kind, errorKind, delay, e);
+            await DelayAsync(delay, cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+
+        // Only a complete list is applied: a list that failed halfway must not delete what it had not reached.
+        var changes = store.Replace(items);
+        foreach (var change in changes)
+        {
+            Deliver(change);
+        }
+
+        resourceVersion = listVersion;
+        observer.OnRelist(kind, items.Count, changes.Count);
+        ReflectorLog.Listed(logger, kind, items.Count, pages, listVersion, changes.Count);
+        if (!synced)
+        {
+            synced = true;
+            try
+            {
+                onSynced();
+            }
+            catch (Exception e)
+            {
+                throw new ChangeSinkException(kind, null, e);
+            }
+
+            ReflectorLog.Synced(logger, kind);
+        }
+
+        return true;
+    }
+
+    private async Task<WatchOutcome> WatchAsync(CancellationToken cancellationToken)
+    {
+        using var watchCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var streamError = (Exception?)null;
+        var events = 0;
+
+        // KubernetesClient hands ERROR Status events (410 included) and undecodable lines to this callback and then
+        // keeps reading as if nothing happened. Cancelling stops it before it can yield anything after the gap.
+        void OnStreamError(Exception e)
+        {
+            Interlocked.CompareExchange(ref streamError, e, null);
+            try
+            {
+                watchCts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The watch already ended; there is nothing left to stop.
+            }
+        }
+
+        // The watchdog: every event pushes the deadline out again. It also covers the open itself, which in
+        // KubernetesClient does not complete until the server sends the first event.
+        watchCts.CancelAfter(options.WatchQuietTimeout);
+        var timeoutSeconds = (int)Math.Max(1, options.WatchServerTimeout.TotalSeconds * (1 + random.NextDouble()));
+        var startVersion = resourceVersion ?? throw new InvalidOperationException("watch before list");
+        try
+        {
+            await foreach (var (type, obj) in api.Watch(startVersion, timeoutSeconds, OnStreamError, watchCts.Token).ConfigureAwait(false))
+            {
+                watchCts.CancelAfter(options.WatchQuietTimeout);
+                events++;
+                observer.OnWatchEvent(kind, type);
+                if (!Apply(type, obj))
+                {
+                    return new WatchOutcome(WatchRestartReason.Desynced, events);
+                }
+            }
+
+            return streamError is null
+                ? new WatchOutcome(WatchRestartReason.Closed, events)
+                : new WatchOutcome(ClassifyStreamError(streamError), events);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return streamError is null
+                ? new WatchOutcome(WatchRestartReason.Quiet, events)
+                : new WatchOutcome(ClassifyStreamError(streamError), events);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not ChangeSinkException)
+        {
+            if (streamError is not null)
+            {
+                return new WatchOutcome(ClassifyStreamError(streamError), events);
+            }
+
+            if (watchCts.IsCancellationRequested)
+            {
+                // The watchdog fired and the abandoned read failed with something other than a cancellation.
+                return new WatchOutcome(WatchRestartReason.Quiet, events);
+            }
+
+            if (IsGone(e))
+            {
+                observer.OnError(kind, ReflectorErrorKind.WatchExpired);
+                ReflectorLog.WatchFailed(logger, kind, ReflectorErrorKind.WatchExpired, e.Message);
+                return new WatchOutcome(WatchRestartReason.Expired, events);
+            }
+
+            // KubernetesClient reads and parses the first line before the watch call returns. A stream the server
+            // closes before sending anything therefore surfaces as an EndOfStreamException instead of an empty
+            // enumeration, and an undecodable first line as a JsonException instead of through onError.
+            if (Caused<EndOfStreamException>(e))
+            {
+                return new WatchOutcome(WatchRestartReason.Closed, events);
+            }
+
+            if (Caused<JsonException>(e))
+            {
+                return new WatchOutcome(ClassifyStreamError(e), events);
+            }
+
+            observer.OnError(kind, ReflectorErrorKind.Watch);
+            ReflectorLog.WatchFailed(logger, kind, ReflectorErrorKind.Watch, e.Message);
+            return new WatchOutcome(WatchRestartReason.Failed, events);
+        }
+    }
+
+    /// <summary>Applies one watch event; false when the stream can no longer be trusted and a relist is needed.</summary>
+    private bool Apply(WatchEventType type, T? obj)
+    {
+        switch (type)
+        {
+            case WatchEventType.Bookmark:
+                var bookmarkVersion = obj?.Metadata?.ResourceVersion;
+                if (!string.IsNullOrEmpty(bookmarkVersion))
+                {
+                    resourceVersion = bookmarkVersion;
+                }
+
+                ReflectorLog.WatchEvent(logger, kind, type, "", bookmarkVersion);
+                return true;
+
+            case WatchEventType.Added:
+            case WatchEventType.Modified:
+            case WatchEventType.Deleted:
+                var key = obj is null ? null : ReflectorStore<T>.KeyOf(obj);
+                if (obj is null || key is null)
+                {
+                    observer.OnError(kind, ReflectorErrorKind.Decode);
+                    ReflectorLog.NamelessObject(logger, kind, type);
+                    return false;
+                }
+
+                ReflectorLog.WatchEvent(logger, kind, type, key, obj.Metadata.ResourceVersion);
+                var change = store.Apply(type, obj);
+                if (change is not null)
+                {
+                    Deliver(change.Value);
+                }
+
+                if (!string.IsNullOrEmpty(obj.Metadata.ResourceVersion))
+                {
+                    resourceVersion = obj.Metadata.ResourceVersion;
+                }
+
+                return true;
+
+            default:
+                // An ERROR event whose object was not recognisably a Status reached us as a T: the stream is broken.
+                observer.OnError(kind, ReflectorErrorKind.WatchStatus);
+                ReflectorLog.WatchFailed(logger, kind, ReflectorErrorKind.WatchStatus, $"unexpected {type} event");
+                return false;
+        }
+    }
+
+    private WatchRestartReason ClassifyStreamError(Exception e)
+    {
+        ReflectorErrorKind errorKind;
+        WatchRestartReason reason;
+        if (e is KubernetesException { Status: var status } && IsGoneStatus(status))
+        {
+            (errorKind, reason) = (ReflectorErrorKind.WatchExpired, WatchRestartReason.Expired);
+        }
+        else if (e is KubernetesException)
+        {
+            (errorKind, reason) = (ReflectorErrorKind.WatchStatus, WatchRestartReason.Desynced);
+        }
+        else
+        {
+            (errorKind, reason) = (ReflectorErrorKind.Decode, WatchRestartReason.Desynced);
+        }
+
+        observer.OnError(kind, errorKind);
+        ReflectorLog.WatchFailed(logger, kind, errorKind, e.Message);
+        return reason;
+    }
+
+    private void Deliver(ObjectChange<T> change)
+    {
+        try
+        {
+            deliver(change);
+        }
+        catch (Exception e)
+        {
+            throw new ChangeSinkException(kind, ReflectorStore<T>.KeyOf((change.Current ?? change.Previous)!), e);
+        }
+    }
+
+    private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        ReflectorLog.Backoff(logger, kind, delay);
+        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool IsGone(Exception e) =>
+        e is HttpOperationException { Response.StatusCode: HttpStatusCode.Gone }
+        || (e is KubernetesException { Status: var status } && IsGoneStatus(status));
+
+    private static bool IsGoneStatus(V1Status? status) =>
+        status is not null && (status.Code == 410 || status.Reason is "Expired" or "Gone" or "ResourceExpired");
+
+    private static bool Caused<TException>(Exception e)
+        where TException : Exception
+    {
+        for (var inner = (Exception?)e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is TException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private readonly record struct WatchOutcome(WatchRestartReason Reason, int Events);
+}

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+
+namespace CgroupLb.Kubernetes.Reflection;
+
+/// <summary>The reflector's log lines: one per list, per watch restart and per failure; per-event lines only at Debug.</summary>
+internal static partial class ReflectorLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information,
+        Message = "{Kind}: listed {Objects} objects in {Pages} pages at resourceVersion {ResourceVersion}, {Changes} changes")]
+    public static partial void Listed(ILogger logger, string kind, int objects, int pages, string resourceVersion, int changes);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "{Kind}: initial list delivered, source synced")]
+    public static partial void Synced(ILogger logger, string kind);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "{Kind}: list failed ({ErrorKind}), retrying in {Delay}")]
+    public static partial void ListFailed(ILogger logger, string kind, ReflectorErrorKind errorKind, TimeSpan delay, Exception exception);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information,
+        Message = "{Kind}: watch restarted ({Reason}) after {Events} events, at resourceVersion {ResourceVersion}, relist: {Relist}")]
+    public static partial void WatchRestarted(ILogger logger, string kind, WatchRestartReason reason, int events, string resourceVersion, bool relist);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Debug,
+        Message = "{Kind}: watch ended by the server after {Events} events, resuming at resourceVersion {ResourceVersion}")]
+    public static partial void WatchClosed(ILogger logger, string kind, int events, string resourceVersion);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "{Kind}: watch failed ({ErrorKind}): {Error}")]
+    public static partial void WatchFailed(ILogger logger, string kind, ReflectorErrorKind errorKind, string error);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Debug, Message = "{Kind}: {EventType} {Key} at resourceVersion {ResourceVersion}")]
+    public static partial void WatchEvent(ILogger logger, string kind, k8s.WatchEventType eventType, string key, string? resourceVersion);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{Kind}: ignored a {EventType} event for an object without metadata.name")]
+    public static partial void NamelessObject(ILogger logger, string kind, k8s.WatchEventType eventType);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "{Kind}: next attempt in {Delay}")]
+    public static partial void Backoff(ILogger logger, string kind, TimeSpan delay);
+}

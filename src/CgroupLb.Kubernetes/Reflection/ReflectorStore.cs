@@ -1,0 +1,103 @@
+using k8s;
+using k8s.Models;
+
+namespace CgroupLb.Kubernetes.Reflection;
+
+/// <summary>
+/// The reflector's picture of one resource kind, keyed by namespace/name. The resourceVersion is what decides whether
+/// an object changed: the API server gives every write a new one, so equal versions mean the same content and
+/// produce no change. That is what keeps a relist from re-announcing every object.
+/// </summary>
+internal sealed class ReflectorStore<T>
+    where T : class, IKubernetesObject<V1ObjectMeta>
+{
+    private readonly Dictionary<string, T> objectByKey = new(StringComparer.Ordinal);
+
+    public int Count => objectByKey.Count;
+
+    public IReadOnlyCollection<T> Objects => objectByKey.Values;
+
+    /// <summary>namespace/name, or name for cluster-scoped kinds; null for an object the server sent without a name.</summary>
+    public static string? KeyOf(T obj)
+    {
+        var metadata = obj.Metadata;
+        if (string.IsNullOrEmpty(metadata?.Name))
+        {
+            return null;
+        }
+
+        return string.IsNullOrEmpty(metadata.NamespaceProperty) ? metadata.Name : $"{metadata.NamespaceProperty}/{metadata.Name}";
+    }
+
+    public T? Get(string key) => objectByKey.GetValueOrDefault(key);
+
+    /// <summary>Applies one watch event; null when it changes nothing (same resourceVersion, or delete of an unknown key).</summary>
+    public ObjectChange<T>? Apply(WatchEventType type, T obj)
+    {
+        var key = KeyOf(obj) ?? throw new ArgumentException("object has no metadata.name", nameof(obj));
+        switch (type)
+        {
+            case WatchEventType.Added:
+            case WatchEventType.Modified:
+                objectByKey.TryGetValue(key, out var existing);
+                if (existing is not null && SameVersion(existing, obj))
+                {
+                    return null;
+                }
+
+                objectByKey[key] = obj;
+                return new ObjectChange<T>(existing, obj);
+
+            case WatchEventType.Deleted:
+                return objectByKey.Remove(key, out var removed) ? new ObjectChange<T>(removed, null) : null;
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(type), type, "only ADDED, MODIFIED and DELETED change the store");
+        }
+    }
+
+    /// <summary>
+    /// Makes the store equal to a complete list and returns only the differences: updates and creations in list
+    /// order, then deletions of keys the list no longer has, in key order. Nameless objects are skipped.
+    /// </summary>
+    public IReadOnlyList<ObjectChange<T>> Replace(IEnumerable<T> listed)
+    {
+        var changes = new List<ObjectChange<T>>();
+        var listedByKey = new Dictionary<string, T>(StringComparer.Ordinal);
+        foreach (var obj in listed)
+        {
+            var key = KeyOf(obj);
+            if (key is not null)
+            {
+                listedByKey[key] = obj;
+            }
+        }
+
+        foreach (var (key, obj) in listedByKey)
+        {
+            objectByKey.TryGetValue(key, out var existing);
+            if (existing is not null && SameVersion(existing, obj))
+            {
+                continue;
+            }
+
+            objectByKey[key] = obj;
+            changes.Add(new ObjectChange<T>(existing, obj));
+        }
+
+        var vanishedKeys = objectByKey.Keys.Where(key => !listedByKey.ContainsKey(key)).Order(StringComparer.Ordinal).ToList();
+        foreach (var key in vanishedKeys)
+        {
+            objectByKey.Remove(key, out var removed);
+            changes.Add(new ObjectChange<T>(removed, null));
+        }
+
+        return changes;
+    }
+
+    private static bool SameVersion(T a, T b)
+    {
+        var versionA = a.Metadata?.ResourceVersion;
+        return !string.IsNullOrEmpty(versionA) && string.Equals(versionA, b.Metadata?.ResourceVersion, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,4 @@
+namespace CgroupLb.Kubernetes.Reflection;
+
+/// <summary>One page of a list: its items, the list's resourceVersion and the token for the next page (null on the last).</summary>
+public sealed record ResourceListPage<T>(IList<T> Items, string? ResourceVersion, string? Continue);

@@ -1,0 +1,64 @@
+using CgroupLb.Kubernetes.Reflection;
+using k8s;
+using Xunit.Sdk;
+
+namespace CgroupLb.Kubernetes.Tests;
+
+/// <summary>A running <see cref="KubernetesSource"/> with a recording sink and observer; disposing stops it and checks it stopped.</summary>
+public sealed class SourceRun : IAsyncDisposable
+{
+    /// <summary>Short delays so outage tests take seconds; a watchdog long enough not to interfere unless a test wants it.</summary>
+    public static readonly ReflectorOptions FastOptions = new()
+    {
+        ListPageSize = 100,
+        WatchQuietTimeout = TimeSpan.FromSeconds(30),
+        WatchServerTimeout = TimeSpan.FromSeconds(60),
+        BackoffInitial = TimeSpan.FromMilliseconds(50),
+        BackoffMax = TimeSpan.FromMilliseconds(400),
+        BackoffJitter = 0.2,
+    };
+
+    private readonly CancellationTokenSource stopping = new();
+    private readonly Task running;
+
+    private SourceRun(IKubernetes client, KubernetesSourceOptions options)
+    {
+        Client = client;
+        Source = new KubernetesSource(client, options, observer: Observer);
+        running = Task.Run(() => Source.RunAsync(Sink, stopping.Token));
+    }
+
+    public IKubernetes Client { get; }
+
+    public KubernetesSource Source { get; }
+
+    public RecordingChangeSink Sink { get; } = new();
+
+    public RecordingReflectorObserver Observer { get; } = new();
+
+    public static SourceRun Start(string host, string? nodeName = null, ReflectorOptions? reflector = null) =>
+        Start(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = host }), nodeName, reflector);
+
+    public static SourceRun Start(IKubernetes client, string? nodeName = null, ReflectorOptions? reflector = null) =>
+        new(client, new KubernetesSourceOptions { NodeName = nodeName, Reflector = reflector ?? FastOptions });
+
+    public Task WaitSyncedAsync(TimeSpan timeout) =>
+        Eventually.TrueAsync(
+            () => Source.SyncSources.All(Sink.IsSynced),
+            timeout,
+            () => $"synced: {string.Join(",", Source.SyncSources.Where(Sink.IsSynced))} of {string.Join(",", Source.SyncSources)}");
+
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync();
+        var finished = await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(10)));
+        Client.Dispose();
+        if (finished != running)
+        {
+            throw new XunitException("KubernetesSource.RunAsync did not return within 10 s of cancellation");
+        }
+
+        await running;
+        Assert.Empty(Sink.Violations);
+    }
+}
