@@ -1,0 +1,37 @@
+using CgroupLb.TestPeer;
+
+const string Usage = """
+    usage: cglb-testpeer COMMAND [options]
+      serve --name NAME [--tcp P[,P..]] [--udp P[,P..]] [--http P]
+      tcp-connect   --to IP:PORT [--count N] [--timeout-ms T]
+      udp-sendto    --to IP:PORT [--count N] [--timeout-ms T]
+      udp-connected --to IP:PORT [--count N] [--timeout-ms T]
+      tcp-loop      --to IP:PORT --duration-ms D [--timeout-ms T] [--trace]
+    Clients print one JSON object per line.
+    """;
+
+if (args is ["help"] or ["--help"] or ["-h"])
+{
+    Console.Out.WriteLine(Usage);
+    return 0;
+}
+
+try
+{
+    PeerArguments arguments = PeerArguments.Parse(args);
+    return arguments.Command switch
+    {
+        "serve" => await ServeCommand.RunAsync(arguments),
+        "tcp-connect" => await TcpConnectCommand.RunAsync(arguments),
+        "udp-sendto" => await UdpSendToCommand.RunAsync(arguments),
+        "udp-connected" => await UdpConnectedCommand.RunAsync(arguments),
+        "tcp-loop" => await TcpLoopCommand.RunAsync(arguments),
+        _ => throw new PeerUsageException($"unknown command '{arguments.Command}'"),
+    };
+}
+catch (PeerUsageException e)
+{
+    Console.Error.WriteLine($"cglb-testpeer: {e.Message}");
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
