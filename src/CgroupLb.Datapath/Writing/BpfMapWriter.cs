@@ -141,7 +141,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         {
             for (int i = 0; i < acquired; i++)
                 backends.Release(newIds[i]);
-            RollBack(frontend, key, old, newService ? serviceId : 0);
+            RollBack(frontend, key, old, newService ? serviceId : 0, newIds.Length);
             throw ex as MapWriteException ?? new MapWriteException(frontend, ex.Message, ex);
         }
 
@@ -180,14 +180,14 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
     /// frontend that was new. If even that fails, the in-memory view is rebuilt from the kernel so the next full sync
     /// repairs whatever is left.
     /// </summary>
-    private void RollBack(Frontend frontend, Lb4ServiceKey key, AppliedFrontend? old, uint newServiceId)
+    private void RollBack(Frontend frontend, Lb4ServiceKey key, AppliedFrontend? old, uint newServiceId, int slotsTried)
     {
         try
         {
             if (old is null)
             {
                 maps.DeleteServiceEntries([key]);
-                maps.DeleteServiceEntries(SlotKeys(key, 1, LbLimits.MaxBackendSlots));
+                maps.DeleteServiceEntries(SlotKeys(key, 1, slotsTried));
                 if (newServiceId != 0)
                 {
                     maps.DeleteName(newServiceId);
@@ -201,7 +201,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
                 maps.UpdateServiceEntries(slotKeys, slotValues);
             var s = old.Service;
             maps.UpdateServiceEntries([key], [LbServiceValue.Master(old.ServiceId, (ushort)old.SlotBackendIds.Length, (ushort)s.Flags, s.AffinityTimeoutSeconds)]);
-            maps.DeleteServiceEntries(SlotKeys(key, old.SlotBackendIds.Length + 1, LbLimits.MaxBackendSlots));
+            maps.DeleteServiceEntries(SlotKeys(key, old.SlotBackendIds.Length + 1, slotsTried));
         }
         catch (Exception ex)
         {

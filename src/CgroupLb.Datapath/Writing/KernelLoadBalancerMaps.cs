@@ -45,18 +45,9 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     public void UpdateServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<LbServiceValue> values) =>
         UpdateMany(services, keys, values);
 
-    public void DeleteServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys)
-    {
-        // Deleting an absent key is not an error here: removal paths delete ranges that may be partly empty.
-        foreach (var key in keys)
-            services.Delete(in key);
-    }
+    public void DeleteServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys) => DeleteMany(services, keys);
 
-    public void DeleteBackends(ReadOnlySpan<uint> ids)
-    {
-        foreach (uint id in ids)
-            backends.Delete(in id);
-    }
+    public void DeleteBackends(ReadOnlySpan<uint> ids) => DeleteMany(backends, ids);
 
     public void WriteName(uint serviceId, string name) =>
         names.Update(in serviceId, LbServiceName.Create(name), BpfUpdateFlags.Any);
@@ -89,6 +80,31 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         }
         for (int i = 0; i < keys.Length; i++)
             map.Update(in keys[i], in values[i], BpfUpdateFlags.Any);
+    }
+
+    /// <summary>
+    /// Deletes keys, absent ones included: removal and rollback paths delete ranges that may be partly empty. The
+    /// batch call stops at the first absent key, so that case finishes element by element (deleting twice is harmless).
+    /// </summary>
+    private void DeleteMany<TKey>(BpfMapHandle map, ReadOnlySpan<TKey> keys) where TKey : unmanaged
+    {
+        if (keys.Length > 1 && !batchUnsupported)
+        {
+            try
+            {
+                map.DeleteBatch(MemoryMarshal.AsBytes(keys), keys.Length);
+                return;
+            }
+            catch (BpfException ex) when (ex.IsNotFound)
+            {
+            }
+            catch (BpfException ex) when (ex.Errno is Errno.EINVAL or Errno.ENOTSUPP or Errno.EOPNOTSUPP)
+            {
+                batchUnsupported = true;
+            }
+        }
+        foreach (var key in keys)
+            map.Delete(in key);
     }
 
     private static List<KeyValuePair<TKey, TValue>> ReadAll<TKey, TValue>(BpfMapHandle map)
