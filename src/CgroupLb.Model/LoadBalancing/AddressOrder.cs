@@ -1,8 +1,12 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace CgroupLb.Model.LoadBalancing;
 
-/// <summary>Total order on addresses (family, then bytes) so plans and status output are deterministic.</summary>
+/// <summary>
+/// Total order and text form of address:port/protocol triples, shared by <see cref="Frontend"/> and
+/// <see cref="Backend"/>, so plans and status output are deterministic and read the same everywhere.
+/// </summary>
 public static class AddressOrder
 {
     public static int Compare(IPAddress a, IPAddress b)
@@ -15,4 +19,16 @@ public static class AddressOrder
         b.TryWriteBytes(y, out int ny);
         return x[..nx].SequenceCompareTo(y[..ny]);
     }
+
+    public static int Compare(IPAddress a, ushort portA, L4Protocol protoA, IPAddress b, ushort portB, L4Protocol protoB)
+    {
+        int c = Compare(a, b);
+        if (c != 0) return c;
+        c = portA.CompareTo(portB);
+        return c != 0 ? c : protoA.CompareTo(protoB);
+    }
+
+    /// <summary>"198.51.100.10:80" or "[2001:db8::1]:80".</summary>
+    public static string Format(IPAddress address, ushort port) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
 }

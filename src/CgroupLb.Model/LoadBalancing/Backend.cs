@@ -6,14 +6,8 @@ namespace CgroupLb.Model.LoadBalancing;
 public readonly record struct Backend(IPAddress Address, ushort Port, L4Protocol Protocol)
     : IComparable<Backend>
 {
-    public int CompareTo(Backend other)
-    {
-        int c = AddressOrder.Compare(Address, other.Address);
-        if (c != 0) return c;
-        c = Port.CompareTo(other.Port);
-        return c != 0 ? c : Protocol.CompareTo(other.Protocol);
-    }
+    public int CompareTo(Backend other) =>
+        AddressOrder.Compare(Address, Port, Protocol, other.Address, other.Port, other.Protocol);
 
-    public override string ToString() =>
-        $"{(Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]" : Address.ToString())}:{Port}";
+    public override string ToString() => AddressOrder.Format(Address, Port);
 }

@@ -9,14 +9,9 @@ namespace CgroupLb.Model.LoadBalancing;
 public readonly record struct Frontend(IPAddress Address, ushort Port, L4Protocol Protocol)
     : IComparable<Frontend>
 {
-    public int CompareTo(Frontend other)
-    {
-        int c = AddressOrder.Compare(Address, other.Address);
-        if (c != 0) return c;
-        c = Port.CompareTo(other.Port);
-        return c != 0 ? c : Protocol.CompareTo(other.Protocol);
-    }
+    public int CompareTo(Frontend other) =>
+        AddressOrder.Compare(Address, Port, Protocol, other.Address, other.Port, other.Protocol);
 
     public override string ToString() =>
-        $"{(Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Address}]" : Address.ToString())}:{Port}/{Protocol.ToString().ToUpperInvariant()}";
+        $"{AddressOrder.Format(Address, Port)}/{Protocol.ToString().ToUpperInvariant()}";
 }
