@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Hosting;
 using CgroupLb.Datapath.Loading;
@@ -81,4 +82,7 @@ var root = new RootCommand("cgroup-lb: Kubernetes Services through eBPF cgroup s
 {
     run, status, detach,
 };
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+if (parsed.Action is ParseErrorAction)
+    return CliErrors.ReportUsage(parsed);
+return await parsed.InvokeAsync();

@@ -1,5 +1,5 @@
 using System.Net;
-using CgroupLb.Kernel.Tests.Sandbox;
+using CgroupLb.Testing.Sandbox;
 using Xunit.Abstractions;
 
 namespace CgroupLb.Kernel.Tests;

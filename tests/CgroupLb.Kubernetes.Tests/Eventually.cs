@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CgroupLb.Testing.FakeApi;
 using Xunit.Sdk;
 
 namespace CgroupLb.Kubernetes.Tests;
@@ -23,7 +24,7 @@ public static class Eventually
     }
 
     /// <summary>Waits until the sink's view of a kind equals the server's store (same keys, same resourceVersions).</summary>
-    public static Task<TimeSpan> ConvergedAsync(RecordingChangeSink sink, FakeApi.FakeApiServer server, string kind, FakeApi.FakeResource resource, TimeSpan timeout) =>
+    public static Task<TimeSpan> ConvergedAsync(RecordingChangeSink sink, FakeApiServer server, string kind, FakeResource resource, TimeSpan timeout) =>
         TrueAsync(
             () => SameVersions(sink.Versions(kind), server.Versions(resource)),
             timeout,

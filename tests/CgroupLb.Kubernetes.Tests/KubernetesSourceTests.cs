@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using CgroupLb.Kubernetes.Reflection;
-using CgroupLb.Kubernetes.Tests.FakeApi;
+using CgroupLb.Testing.FakeApi;
 using k8s;
 using k8s.Models;
 using static CgroupLb.Kubernetes.Tests.RecordingChangeSink;
@@ -347,38 +347,12 @@ public sealed class KubernetesSourceTests
     {
         await using var server = await FakeApiServer.StartNewAsync();
         server.Upsert(TestObjects.Service("default", "web"));
-        var directory = Directory.CreateTempSubdirectory("cglb-kubeconfig-");
-        try
-        {
-            var path = Path.Combine(directory.FullName, "kubeconfig");
-            await File.WriteAllTextAsync(path, $"""
-                apiVersion: v1
-                kind: Config
-                clusters:
-                - name: fake
-                  cluster:
-                    server: {server.Host}
-                users:
-                - name: agent
-                  user:
-                    token: test-token-123
-                contexts:
-                - name: fake
-                  context:
-                    cluster: fake
-                    user: agent
-                current-context: fake
-                """);
+        using var kubeconfig = KubeconfigFile.Write(server.Host, token: "test-token-123");
 
-            await using var run = SourceRun.Start(KubernetesClientFactory.Create(path));
-            await run.WaitSyncedAsync(Converge);
-            await AssertConvergedAsync(run.Sink, server);
-            Assert.Equal("Bearer test-token-123", server.LastAuthorization);
-        }
-        finally
-        {
-            directory.Delete(recursive: true);
-        }
+        await using var run = SourceRun.Start(KubernetesClientFactory.Create(kubeconfig.Path));
+        await run.WaitSyncedAsync(Converge);
+        await AssertConvergedAsync(run.Sink, server);
+        Assert.Equal("Bearer test-token-123", server.LastAuthorization);
     }
 
     /// <summary>Modifies 5, deletes 3 and adds 4 of the svc-NN services in namespace default.</summary>

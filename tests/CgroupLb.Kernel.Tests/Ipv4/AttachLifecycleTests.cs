@@ -1,6 +1,6 @@
 using System.Net;
 using CgroupLb.Datapath.Loading;
-using CgroupLb.Kernel.Tests.Sandbox;
+using CgroupLb.Testing.Sandbox;
 using CgroupLb.Model.LoadBalancing;
 using Xunit.Abstractions;
 using static CgroupLb.Kernel.Tests.Ipv4.SandboxServices;

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Net;
 using CgroupLb.Datapath.Loading;
-using CgroupLb.Kernel.Tests.Sandbox;
+using CgroupLb.Testing.Sandbox;
 using CgroupLb.Model.LoadBalancing;
 using Xunit.Abstractions;
 using static CgroupLb.Kernel.Tests.Ipv4.SandboxServices;

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
 using CgroupLb.Datapath.Loading;
-using CgroupLb.Kernel.Tests.Sandbox;
+using CgroupLb.Testing.Sandbox;
 using CgroupLb.Model.LoadBalancing;
 
 namespace CgroupLb.Kernel.Tests.Ipv4;

@@ -1,7 +1,7 @@
 using System.Net;
 using CgroupLb.Datapath.Loading;
 using CgroupLb.Datapath.Status;
-using CgroupLb.Kernel.Tests.Sandbox;
+using CgroupLb.Testing.Sandbox;
 using CgroupLb.Model.LoadBalancing;
 using Xunit.Abstractions;
 using static CgroupLb.Kernel.Tests.Ipv4.SandboxServices;

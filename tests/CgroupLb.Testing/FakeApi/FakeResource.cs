@@ -1,4 +1,4 @@
-namespace CgroupLb.Kubernetes.Tests.FakeApi;
+namespace CgroupLb.Testing.FakeApi;
 
 /// <summary>How one resource type appears on the wire: its URL, its kinds, and whether it lives in namespaces.</summary>
 public sealed record FakeResource(string Path, string ApiVersion, string Kind, string ListKind, bool Namespaced)

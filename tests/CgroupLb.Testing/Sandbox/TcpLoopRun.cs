@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace CgroupLb.Kernel.Tests.Sandbox;
+namespace CgroupLb.Testing.Sandbox;
 
 /// <summary>
 /// The output of <c>cglb-testpeer tcp-loop --trace</c>: every attempt with its CLOCK_MONOTONIC start and end (the

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json;
 
-namespace CgroupLb.Kernel.Tests.Sandbox;
+namespace CgroupLb.Testing.Sandbox;
 
 /// <summary>
 /// One client attempt as cglb-testpeer reports it: on success the backend's name and the addresses the kernel

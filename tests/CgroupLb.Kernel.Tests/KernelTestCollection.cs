@@ -1,4 +1,6 @@
-namespace CgroupLb.Kernel.Tests.Sandbox;
+using CgroupLb.Testing.Sandbox;
+
+namespace CgroupLb.Kernel.Tests;
 
 /// <summary>
 /// All kernel tests share this collection: they run one at a time (each builds namespaces and starts processes on a

@@ -1,4 +1,4 @@
-namespace CgroupLb.Kubernetes.Tests.FakeApi;
+namespace CgroupLb.Testing.FakeApi;
 
 /// <summary>How the fake server refuses a watch whose resourceVersion is older than its retained history.</summary>
 public enum ExpiredWatchResponse

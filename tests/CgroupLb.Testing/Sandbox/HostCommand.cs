@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace CgroupLb.Kernel.Tests.Sandbox;
+namespace CgroupLb.Testing.Sandbox;
 
 /// <summary>
 /// Runs a program to completion and captures its output. A command that overruns its timeout is killed by its pid

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
-namespace CgroupLb.Kernel.Tests.Sandbox;
+namespace CgroupLb.Testing.Sandbox;
 
 /// <summary>
 /// Names of everything a sandbox creates: <c>cglb-test-&lt;owner pid&gt;-&lt;6 hex&gt;</c>, plus a suffix for the

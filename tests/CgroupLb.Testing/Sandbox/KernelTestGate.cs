@@ -1,4 +1,6 @@
-namespace CgroupLb.Kernel.Tests.Sandbox;
+using Xunit;
+
+namespace CgroupLb.Testing.Sandbox;
 
 /// <summary>
 /// Whether kernel tests can run here: root, cgroup v2 and bpffs where the sandbox expects them, ip and bpftool.

@@ -1,10 +1,10 @@
-namespace CgroupLb.Kernel.Tests.Sandbox;
+namespace CgroupLb.Testing.Sandbox;
 
 /// <summary>
 /// Removes what crashed earlier runs left behind: cgroups, bpffs directories and network namespaces named
 /// cglb-test-&lt;pid&gt;-&lt;hex&gt; whose owning test process is gone. Anything else, including sandboxes of a
 /// test run that is still alive, is left alone. Runs once per test run, before the first kernel test, as the
-/// fixture of <see cref="KernelTestCollection"/>. A leftover that cannot be removed is recorded, not thrown: it
+/// collection fixture of each test project's kernel collection. A leftover that cannot be removed is recorded, not thrown: it
 /// must not fail every test, and each sandbox has a fresh name so it cannot collide with it.
 /// </summary>
 public sealed class SandboxJanitor

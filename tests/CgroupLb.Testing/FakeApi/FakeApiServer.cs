@@ -14,7 +14,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace CgroupLb.Kubernetes.Tests.FakeApi;
+namespace CgroupLb.Testing.FakeApi;
 
 /// <summary>
 /// An in-process API server for Services, EndpointSlices and Nodes that speaks the real list/watch wire protocol

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
-namespace CgroupLb.Kernel.Tests.Sandbox;
+namespace CgroupLb.Testing.Sandbox;
 
 /// <summary>
 /// Sends sandbox steps and datapath logs to the test's output, timestamped, so a failed kernel test shows what

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 
-namespace CgroupLb.Kernel.Tests.Sandbox;
+namespace CgroupLb.Testing.Sandbox;
 
 /// <summary>
 /// One backend: a network namespace reached from the client namespace over its own veth /30, running

@@ -1,4 +1,4 @@
-namespace CgroupLb.Kernel.Tests.Sandbox;
+namespace CgroupLb.Testing.Sandbox;
 
 /// <summary>What a finished host command printed and returned.</summary>
 public sealed record CommandResult(string CommandLine, int ExitCode, string Stdout, string Stderr)

@@ -1,8 +1,9 @@
-namespace CgroupLb.Kernel.Tests.Sandbox;
+namespace CgroupLb.Testing.Sandbox;
 
 /// <summary>
-/// Where cglb-testpeer is: the project reference copies cglb-testpeer.dll next to the test assembly. It is run
-/// through the dotnet muxer, which does not depend on the apphost being copied or on DOTNET_ROOT.
+/// Where cglb-testpeer is: each test project that uses a sandbox references tests/CgroupLb.TestPeer, which copies
+/// cglb-testpeer.dll next to the test assembly. It is run through the dotnet muxer, which does not depend on the
+/// apphost being copied or on DOTNET_ROOT.
 /// </summary>
 public static class TestPeerBinary
 {
