@@ -65,7 +65,7 @@ demo: deps build
 
 ## bench: BenchmarkDotNet map-update and planning benchmarks (bench/).
 bench: deps build
-	$(DOTNET) run --project bench/CgroupLb.Benchmarks -c Release -- --filter '*'
+	$(DOTNET) run --project bench/CgroupLb.Benchmarks -c Release -- --filter '*' --job short
 
 clean:
 	rm -rf $(BUILD_DIR) $(BIN_DIR)

@@ -1,0 +1,101 @@
+using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.Loading;
+using CgroupLb.Datapath.Writing;
+using CgroupLb.Interop;
+
+namespace CgroupLb.Benchmarks.Kernel;
+
+/// <summary>
+/// The five load-balancer maps, created empty with the sizes and flags of bpf/lib/lb_abi.h (no BPF object, no
+/// programs, no cgroup), pinned under /sys/fs/bpf/cglb-bench-&lt;pid&gt; and opened back through
+/// <see cref="PinnedMaps.Open"/> exactly as the agent adopts them, layout checks included. Dispose closes the handles
+/// and removes the pin directory, which frees the maps.
+/// </summary>
+internal sealed class BenchmarkMaps : IDisposable
+{
+    private const string DirectoryPrefix = "cglb-bench-";
+    private const uint NoPrealloc = 1; // BPF_F_NO_PREALLOC
+
+    private readonly PinnedMaps pinned;
+    private readonly EventHandler removeOnExit;
+
+    private BenchmarkMaps(string directory, PinnedMaps pinned)
+    {
+        Directory = directory;
+        this.pinned = pinned;
+        Maps = new KernelLoadBalancerMaps(pinned);
+        // A run stopped with Ctrl-C or SIGTERM skips GlobalCleanup; this still removes the pins.
+        removeOnExit = (_, _) => RemoveDirectory(directory);
+        AppDomain.CurrentDomain.ProcessExit += removeOnExit;
+    }
+
+    public string Directory { get; }
+
+    /// <summary>Owns the service, backend, stats and name handles; the reverse-socket handle stays with us.</summary>
+    public KernelLoadBalancerMaps Maps { get; }
+
+    /// <summary>The maps as lb_abi.h declares them: name, type, key size, value size, max entries, flags.</summary>
+    private static readonly (string Name, BpfMapType Type, uint Key, uint Value, uint MaxEntries, uint Flags)[] Specs =
+    [
+        (MapNames.Services, BpfMapType.Hash, 12, 16, 262144, NoPrealloc),
+        (MapNames.Backends, BpfMapType.Hash, 4, 8, 131072, NoPrealloc),
+        (MapNames.ReverseSockets, BpfMapType.LruHash, 16, 12, 262144, 0),
+        (MapNames.ServiceStats, BpfMapType.PercpuArray, 4, 24, 65536, 0),
+        (MapNames.ServiceNames, BpfMapType.Hash, 4, 256, 65536, NoPrealloc),
+    ];
+
+    public static BenchmarkMaps Create()
+    {
+        RemoveStale();
+        string directory = Path.Combine(KernelRequirement.BpffsRoot, $"{DirectoryPrefix}{Environment.ProcessId}");
+        System.IO.Directory.CreateDirectory(directory);
+        try
+        {
+            foreach (var spec in Specs)
+            {
+                // The pin holds the map; this creation fd is only needed until then.
+                using BpfMapHandle map = BpfMapHandle.Create(spec.Type, spec.Name, spec.Key, spec.Value, spec.MaxEntries, spec.Flags);
+                map.Pin(Path.Combine(directory, spec.Name));
+            }
+            PinnedMaps pinned = PinnedMaps.Open(new DatapathOptions(CgroupPath: "", BpffsPath: directory));
+            return new BenchmarkMaps(directory, pinned);
+        }
+        catch
+        {
+            RemoveDirectory(directory);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Removes pin directories of benchmark processes that no longer exist (killed before their cleanup ran), so
+    /// maps never pile up across runs. Directories of live processes are left alone.
+    /// </summary>
+    public static void RemoveStale()
+    {
+        if (!System.IO.Directory.Exists(KernelRequirement.BpffsRoot)) return;
+        foreach (string directory in System.IO.Directory.EnumerateDirectories(KernelRequirement.BpffsRoot, DirectoryPrefix + "*"))
+        {
+            string suffix = Path.GetFileName(directory)[DirectoryPrefix.Length..];
+            if (int.TryParse(suffix, out int pid) && pid != Environment.ProcessId && !System.IO.Directory.Exists($"/proc/{pid}"))
+                RemoveDirectory(directory);
+        }
+    }
+
+    public void Dispose()
+    {
+        AppDomain.CurrentDomain.ProcessExit -= removeOnExit;
+        Maps.Dispose();
+        pinned.ReverseSockets.Dispose();
+        RemoveDirectory(Directory);
+    }
+
+    private static void RemoveDirectory(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory)) return;
+        // bpffs has no recursive unlink of its own; unlinking a pin drops the kernel's last reference to an unused map.
+        foreach (string pin in System.IO.Directory.EnumerateFileSystemEntries(directory))
+            File.Delete(pin);
+        System.IO.Directory.Delete(directory);
+    }
+}

@@ -1,0 +1,27 @@
+using BenchmarkDotNet.Running;
+using CgroupLb.Benchmarks;
+using CgroupLb.Benchmarks.Kernel;
+using CgroupLb.Benchmarks.Planning;
+using CgroupLb.Benchmarks.Sync;
+
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --filter '*' [--job short]
+List<Type> benchmarks =
+[
+    typeof(PlannerBenchmarks),
+    typeof(TranslatorBenchmarks),
+    typeof(ChangeTrackerBenchmarks),
+    typeof(EventToMapBenchmarks),
+];
+Type[] kernelBenchmarks = [typeof(InitialPlanBenchmarks), typeof(SteadyStateBenchmarks), typeof(EventToKernelMapBenchmarks)];
+
+if (KernelRequirement.MissingReason() is { } reason)
+{
+    Console.Error.WriteLine($"Skipping the map writer benchmarks ({string.Join(", ", kernelBenchmarks.Select(t => t.Name))}): {reason}.");
+}
+else
+{
+    BenchmarkMaps.RemoveStale();
+    benchmarks.AddRange(kernelBenchmarks);
+}
+
+BenchmarkSwitcher.FromTypes([.. benchmarks]).Run(args, BenchmarkConfig.Create());
