@@ -55,6 +55,19 @@ public class BpfMapWriterTests
     }
 
     [Fact]
+    public void Replacing_one_backend_writes_only_its_slot_and_leaves_the_master_alone()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(Upsert(Svc(Web, 1, 2, 3)));
+        maps.Log.Clear();
+
+        writer.Apply(Upsert(Svc(Web, 1, 2, 4)));
+
+        Assert.Equal(new[] { "backend+ 4=198.18.4.2:8080", "slot 198.51.100.10:80#3=4", "backend- 3" }, maps.Log);
+    }
+
+    [Fact]
     public void Removing_a_frontend_deletes_master_first_then_slots_then_backends()
     {
         var maps = new FakeLoadBalancerMaps();

@@ -129,9 +129,13 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             // 2. Slots 1..n that differ from what they hold now.
             WriteSlots(key, serviceId, old?.SlotBackendIds ?? [], newIds);
 
-            // 3. The master entry: the new count becomes visible here.
-            var master = LbServiceValue.Master(serviceId, (ushort)newIds.Length, (ushort)service.Flags, service.AffinityTimeoutSeconds);
-            maps.UpdateServiceEntries([key], [master]);
+            // 3. The master entry: the new count becomes visible here. Unchanged (only slots moved): not rewritten.
+            if (old is null || old.SlotBackendIds.Length != newIds.Length || old.Service.Flags != service.Flags
+                || old.Service.AffinityTimeoutSeconds != service.AffinityTimeoutSeconds)
+            {
+                var master = LbServiceValue.Master(serviceId, (ushort)newIds.Length, (ushort)service.Flags, service.AffinityTimeoutSeconds);
+                maps.UpdateServiceEntries([key], [master]);
+            }
 
             // 4. Slots beyond a shrunk count, now unreachable.
             if (old is not null && old.SlotBackendIds.Length > newIds.Length)

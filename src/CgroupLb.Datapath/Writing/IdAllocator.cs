@@ -46,9 +46,6 @@ internal sealed class IdAllocator
 
     public void Release(uint id) => inUse.Remove(id);
 
-    public void Clear()
-    {
-        inUse.Clear();
-        cursor = first;
-    }
+    /// <summary>Forgets which ids are in use (a reload marks them again); the cursor keeps its place.</summary>
+    public void Clear() => inUse.Clear();
 }

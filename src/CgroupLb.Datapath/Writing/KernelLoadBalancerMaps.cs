@@ -18,6 +18,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     private readonly BpfMapHandle names;
     private readonly int possibleCpus = BpfMapHandle.PossibleCpus;
     private bool batchUnsupported;
+    private bool batchLookupUnsupported;
 
     public KernelLoadBalancerMaps(PinnedMaps pinned)
     {
@@ -107,9 +108,28 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
             map.Delete(in key);
     }
 
-    private static List<KeyValuePair<TKey, TValue>> ReadAll<TKey, TValue>(BpfMapHandle map)
+    /// <summary>
+    /// Reads a whole map. The batch call reads hundreds of entries per syscall (a full sync reads every frontend and
+    /// backend); kernels or map states that refuse it get the key-by-key walk.
+    /// </summary>
+    private List<KeyValuePair<TKey, TValue>> ReadAll<TKey, TValue>(BpfMapHandle map)
         where TKey : unmanaged where TValue : unmanaged
     {
+        if (!batchLookupUnsupported)
+        {
+            try
+            {
+                return ReadAllBatched<TKey, TValue>(map);
+            }
+            catch (BpfException ex) when (ex.IsNotSupported || ex.Errno == Errno.EINVAL)
+            {
+                batchLookupUnsupported = true;
+            }
+            catch (BpfException)
+            {
+                // ENOSPC (a hash bucket larger than the chunk) or a concurrent change: walk this map key by key.
+            }
+        }
         var result = new List<KeyValuePair<TKey, TValue>>();
         foreach (var key in map.Keys<TKey>())
         {
@@ -117,6 +137,24 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
             if (map.TryLookup(in key, out TValue value))
                 result.Add(new(key, value));
         }
+        return result;
+    }
+
+    private static List<KeyValuePair<TKey, TValue>> ReadAllBatched<TKey, TValue>(BpfMapHandle map)
+        where TKey : unmanaged where TValue : unmanaged
+    {
+        const int Chunk = 512;
+        var keys = new TKey[Chunk];
+        var values = new TValue[Chunk];
+        var result = new List<KeyValuePair<TKey, TValue>>();
+        byte[]? cursor = null;
+        do
+        {
+            int n = map.LookupBatch(ref cursor, MemoryMarshal.AsBytes(keys.AsSpan()), MemoryMarshal.AsBytes(values.AsSpan()), Chunk);
+            for (int i = 0; i < n; i++)
+                result.Add(new(keys[i], values[i]));
+        }
+        while (cursor is not null);
         return result;
     }
 
