@@ -45,4 +45,12 @@ internal sealed class SerializedChangeSink : IClusterChangeSink
             inner.OnSynced(source);
         }
     }
+
+    public void OnServiceHeld(CgroupLb.Model.Kubernetes.ServiceName service, bool held)
+    {
+        lock (gate)
+        {
+            inner.OnServiceHeld(service, held);
+        }
+    }
 }

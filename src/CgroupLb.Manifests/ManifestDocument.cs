@@ -1,3 +1,5 @@
+using CgroupLb.Model.Kubernetes;
+
 namespace CgroupLb.Manifests;
 
 /// <summary>
@@ -8,6 +10,13 @@ public sealed record ManifestDocument(string File, int DocumentIndex, int? ListI
 {
     /// <summary>Who the document describes, when it got far enough to say; also set for invalid documents.</summary>
     public ManifestObjectKey? Key { get; init; }
+
+    /// <summary>
+    /// The Service the object belongs to, when the document says: a Service is its own, an EndpointSlice names it in
+    /// its <c>kubernetes.io/service-name</c> label. Also set for invalid documents, so a service whose document cannot
+    /// be used can still be held rather than rewritten without it.
+    /// </summary>
+    public ServiceName? Service { get; init; }
 
     public ManifestObject? Object { get; init; }
 

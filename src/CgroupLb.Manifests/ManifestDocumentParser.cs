@@ -95,9 +95,10 @@ internal static partial class ManifestDocumentParser
         }
 
         var key = KeyOf(kind.Value, metadata is null ? null : ScalarField(metadata, "namespace"), name);
+        var service = ServiceOf(key, metadata);
         if (versionError is not null)
         {
-            results.Add(Failed(file, document, listItem, line, key, versionError));
+            results.Add(Failed(file, document, listItem, line, key, versionError) with { Service = service });
             return;
         }
 
@@ -111,7 +112,7 @@ internal static partial class ManifestDocumentParser
         {
             var (errorLine, column, message) = Describe(e);
             var where = listItem is null ? $"line {document.FirstLine + errorLine - 1} column {column}: " : "";
-            results.Add(Failed(file, document, listItem, line, key, where + message));
+            results.Add(Failed(file, document, listItem, line, key, where + message) with { Service = service });
             return;
         }
 
@@ -122,6 +123,7 @@ internal static partial class ManifestDocumentParser
             results.Add(new ManifestDocument(file, document.Index, listItem, line)
             {
                 Key = key,
+                Service = service,
                 Errors = [.. problems.Select(p => Error(file, document, listItem, line, key, p))],
             });
             return;
@@ -130,6 +132,7 @@ internal static partial class ManifestDocumentParser
         results.Add(new ManifestDocument(file, document.Index, listItem, line)
         {
             Key = key,
+            Service = service,
             Object = new ManifestObject(key, typed, file, document.Index),
         });
     }
@@ -165,6 +168,26 @@ internal static partial class ManifestDocumentParser
         ManifestKindMap.IsNamespaced(kind)
             ? new ManifestObjectKey(kind, string.IsNullOrEmpty(@namespace) ? ServiceName.DefaultNamespace : @namespace, name)
             : new ManifestObjectKey(kind, "", name);
+
+    /// <summary>
+    /// Read from the untyped tree like the key, so it is known even when typed decoding fails. A label that is not a
+    /// plain non-empty string names nothing, as <see cref="CgroupLb.Model.Services.ClusterObjectParser.OwningService"/> sees it.
+    /// </summary>
+    private static ServiceName? ServiceOf(ManifestObjectKey key, YamlMappingNode? metadata)
+    {
+        switch (key.Kind)
+        {
+            case ManifestKind.Service:
+                return new ServiceName(key.Namespace, key.Name);
+            case ManifestKind.EndpointSlice:
+                var owner = metadata is not null && Field(metadata, "labels") is YamlMappingNode labels
+                    ? ScalarField(labels, WellKnownLabels.ServiceName)
+                    : null;
+                return string.IsNullOrEmpty(owner) ? null : new ServiceName(key.Namespace, owner);
+            default:
+                return null;
+        }
+    }
 
     // kubectl fills in the namespace it sends to the API server; downstream trackers key on it, so it must be explicit.
     private static void ApplyDefaults(IKubernetesObject<V1ObjectMeta> typed, ManifestObjectKey key)

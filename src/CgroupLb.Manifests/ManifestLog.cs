@@ -1,3 +1,4 @@
+using CgroupLb.Model.Kubernetes;
 using Microsoft.Extensions.Logging;
 
 namespace CgroupLb.Manifests;
@@ -15,6 +16,16 @@ internal static partial class ManifestLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Keeping last good state of {Retention}")]
     public static partial void Retained(ILogger logger, ManifestRetention retention);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Holding {Hold}; the maps keep what they hold for this service until the document is fixed or removed")]
+    public static partial void Held(ILogger logger, ManifestHold hold);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Service {Service} no longer held: its documents are valid or gone")]
+    public static partial void Released(ILogger logger, ServiceName service);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "{File} doc {DocumentIndex} ({Object}) is invalid, has no last good state and names no Service (label " + WellKnownLabels.ServiceName + "): no service can be held for it, so its service is synced without these endpoints")]
+    public static partial void CannotHold(ILogger logger, string file, int documentIndex, ManifestObjectKey @object);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Manifests from {Path}: {Created} created, {Updated} updated, {Deleted} deleted")]
     public static partial void Applied(ILogger logger, string path, int created, int updated, int deleted);

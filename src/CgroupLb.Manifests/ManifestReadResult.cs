@@ -24,6 +24,7 @@ public sealed class ManifestReadResult
         var errors = new List<ManifestError>(listingErrors);
         var ignored = new List<ManifestIgnoredDocument>();
         var invalidKeys = new HashSet<ManifestObjectKey>();
+        var invalidDocuments = new List<ManifestDocument>();
         var filesWithUnknownContent = new HashSet<string>(StringComparer.Ordinal);
 
         foreach (var file in files)
@@ -63,6 +64,7 @@ public sealed class ManifestReadResult
                     if (document.Key is { } key)
                     {
                         invalidKeys.Add(key);
+                        invalidDocuments.Add(document);
                     }
                     else
                     {
@@ -76,6 +78,7 @@ public sealed class ManifestReadResult
         Errors = errors;
         Ignored = ignored;
         InvalidKeys = invalidKeys;
+        InvalidDocuments = invalidDocuments;
         FilesWithUnknownContent = filesWithUnknownContent;
     }
 
@@ -94,6 +97,9 @@ public sealed class ManifestReadResult
     public IReadOnlyList<ManifestIgnoredDocument> Ignored { get; }
 
     public IReadOnlySet<ManifestObjectKey> InvalidKeys { get; }
+
+    /// <summary>The invalid documents behind <see cref="InvalidKeys"/>, in file and document order.</summary>
+    public IReadOnlyList<ManifestDocument> InvalidDocuments { get; }
 
     public IReadOnlySet<string> FilesWithUnknownContent { get; }
 

@@ -1,3 +1,4 @@
+using CgroupLb.Model.Kubernetes;
 using k8s;
 
 namespace CgroupLb.Manifests;
@@ -13,14 +14,23 @@ namespace CgroupLb.Manifests;
 /// A vanished file must still be gone on the next pass: editors that save by rename-and-write, and ConfigMap
 /// symlink swaps, briefly leave no file at all.
 /// </para>
+/// <para>
+/// An invalid document with no last good state (the agent restarted while it was broken) has nothing to stand in for
+/// it, yet the maps may still hold what a previous run wrote for its service. Such a service is held
+/// (<see cref="ManifestHold"/>) until the document is fixed or positively removed, under the same rules as retention.
+/// </para>
 /// </summary>
 public sealed class ManifestReconciler
 {
     private readonly Dictionary<ManifestObjectKey, ReportedObject> reported = [];
     private HashSet<string> filesMissingOnce = new(StringComparer.Ordinal);
+    private IReadOnlyList<ManifestHold> holds = [];
 
     /// <summary>The objects as last reported (including retained ones).</summary>
     public IEnumerable<ManifestObject> Reported => reported.Values.Select(r => r.Object);
+
+    /// <summary>The holds in force after the last pass, sorted by service then object.</summary>
+    public IReadOnlyList<ManifestHold> Holds => holds;
 
     public ManifestReconcileResult Reconcile(ManifestReadResult read)
     {
@@ -47,8 +57,6 @@ public sealed class ManifestReconciler
                 retained.Add(new ManifestRetention(previous.Object, why));
             }
         }
-
-        filesMissingOnce = missingNow;
 
         var changes = new List<ManifestChange>();
         foreach (var key in reported.Keys.Union(desired.Keys).Order().ToList())
@@ -86,18 +94,80 @@ public sealed class ManifestReconciler
                 : new ReportedObject(current, json);
         }
 
+        // After the changes, so that `reported` says which keys have a state that stands in for their document.
+        var (holdsNow, unattributed) = FindHolds(read, presentFiles, missingNow);
+        filesMissingOnce = missingNow;
+        var heldBefore = holds.Select(h => h.Service).ToHashSet();
+        var heldNow = holdsNow.Select(h => h.Service).ToHashSet();
+        holds = holdsNow;
+
         retained.Sort((a, b) => a.Object.Key.CompareTo(b.Object.Key));
-        return new ManifestReconcileResult(changes, retained, missingNow.Count > 0);
+        return new ManifestReconcileResult(changes, retained, missingNow.Count > 0)
+        {
+            Holds = holdsNow,
+            HoldsAcquired = [.. heldNow.Except(heldBefore).Order()],
+            HoldsReleased = [.. heldBefore.Except(heldNow).Order()],
+            Unattributed = unattributed,
+        };
+    }
+
+    private (List<ManifestHold> Holds, List<ManifestDocument> Unattributed) FindHolds(
+        ManifestReadResult read, HashSet<string> presentFiles, HashSet<string> missingNow)
+    {
+        var found = new List<ManifestHold>();
+        var unattributed = new List<ManifestDocument>();
+        foreach (var document in read.InvalidDocuments)
+        {
+            var key = document.Key!.Value;
+            if (reported.ContainsKey(key))
+            {
+                continue;
+            }
+
+            if (document.Service is { } service)
+            {
+                found.Add(new ManifestHold(service, key, document.File, document.DocumentIndex, "its document is invalid and there is no last good state"));
+            }
+            else if (key.Kind == ManifestKind.EndpointSlice)
+            {
+                unattributed.Add(document);
+            }
+        }
+
+        // A hold whose document this pass did not see (nor a valid replacement) ends only where an object would be
+        // deleted: its file was read completely without it, or stayed gone for a second pass.
+        foreach (var previous in holds)
+        {
+            if (read.InvalidKeys.Contains(previous.Object) || reported.ContainsKey(previous.Object))
+            {
+                continue;
+            }
+
+            if (WhyFileUnknown(read, previous.File, presentFiles, missingNow, "releasing if it is still gone on the next read") is { } why)
+            {
+                found.Add(previous with { Why = why });
+            }
+        }
+
+        found.Sort((a, b) =>
+        {
+            var byService = a.Service.CompareTo(b.Service);
+            return byService != 0 ? byService : a.Object.CompareTo(b.Object);
+        });
+        return (found, unattributed);
     }
 
     private string? WhyRetain(
-        ManifestReadResult read, ManifestObjectKey key, string file, HashSet<string> presentFiles, HashSet<string> missingNow)
-    {
-        if (read.InvalidKeys.Contains(key))
-        {
-            return "its document is invalid";
-        }
+        ManifestReadResult read, ManifestObjectKey key, string file, HashSet<string> presentFiles, HashSet<string> missingNow) =>
+        read.InvalidKeys.Contains(key)
+            ? "its document is invalid"
+            : WhyFileUnknown(read, file, presentFiles, missingNow, "deleting if it is still gone on the next read");
 
+    /// <summary>Why this pass cannot tell what <paramref name="file"/> holds; null when it can (the file was read, or stayed gone).</summary>
+    /// <param name="ifStillGone">What happens when a vanished file is still gone on the next pass, for the reason text.</param>
+    private string? WhyFileUnknown(
+        ManifestReadResult read, string file, HashSet<string> presentFiles, HashSet<string> missingNow, string ifStillGone)
+    {
         if (read.FilesWithUnknownContent.Contains(file))
         {
             return "its file could not be read completely";
@@ -114,7 +184,7 @@ public sealed class ManifestReconciler
         }
 
         missingNow.Add(file);
-        return "its file vanished; deleting if it is still gone on the next read";
+        return "its file vanished; " + ifStillGone;
     }
 
     private static bool IsUnder(string file, string directory) =>

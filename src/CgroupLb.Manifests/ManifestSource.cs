@@ -12,6 +12,8 @@ namespace CgroupLb.Manifests;
 /// doing so as the files are edited: file-system events (debounced) and a periodic poll both trigger a full re-read,
 /// and only the differences reach the sink. Bad documents are logged and exposed in <see cref="CurrentErrors"/>;
 /// the rest keeps working, and the objects they described keep their last good state (see <see cref="ManifestReconciler"/>).
+/// Where there is no last good state (the document was already invalid when the agent started) the service is held
+/// instead (<see cref="IClusterChangeSink.OnServiceHeld"/>), so the maps keep what an earlier run wrote for it.
 /// </summary>
 public sealed class ManifestSource
 {
@@ -24,6 +26,8 @@ public sealed class ManifestSource
     private readonly ManifestReconciler reconciler = new();
     private readonly HashSet<ManifestIgnoredDocument> ignoredAlreadyLogged = [];
     private HashSet<string> retainedAlreadyLogged = new(StringComparer.Ordinal);
+    private HashSet<string> holdsAlreadyLogged = new(StringComparer.Ordinal);
+    private HashSet<string> unattributedAlreadyLogged = new(StringComparer.Ordinal);
     private IReadOnlyList<ManifestError> currentErrors = [];
     private int running;
 
@@ -165,6 +169,13 @@ public sealed class ManifestSource
         var read = reader.Read(options.Path);
         var result = reconciler.Reconcile(read);
 
+        // Held before the objects arrive and released after they have: a sync between two sink calls must never see
+        // a service unheld and without its objects, or it would rewrite the service from an incomplete picture.
+        foreach (var service in result.HoldsAcquired)
+        {
+            sink.OnServiceHeld(service, held: true);
+        }
+
         int created = 0, updated = 0, deleted = 0;
         foreach (var change in result.Changes)
         {
@@ -187,6 +198,12 @@ public sealed class ManifestSource
             }
 
             ManifestLog.Change(logger, what, change.Key);
+        }
+
+        foreach (var service in result.HoldsReleased)
+        {
+            sink.OnServiceHeld(service, held: false);
+            ManifestLog.Released(logger, service);
         }
 
         if (!initial && result.Changes.Count > 0)
@@ -214,6 +231,12 @@ public sealed class ManifestSource
         }
 
         retainedAlreadyLogged = retainedNow;
+        holdsAlreadyLogged = LogNew(result.Holds, holdsAlreadyLogged, hold => hold.ToString(), hold => ManifestLog.Held(logger, hold));
+        unattributedAlreadyLogged = LogNew(
+            result.Unattributed,
+            unattributedAlreadyLogged,
+            document => $"{document.File} doc {document.DocumentIndex} {document.Key}",
+            document => ManifestLog.CannotHold(logger, document.File, document.DocumentIndex, document.Key!.Value));
         PublishErrors(read.Errors);
         if (initial)
         {
@@ -221,6 +244,21 @@ public sealed class ManifestSource
         }
 
         return result.RecheckSoon;
+    }
+
+    /// <summary>Logs the items not logged by the previous pass; returns what to compare the next pass with.</summary>
+    private static HashSet<string> LogNew<T>(IEnumerable<T> items, HashSet<string> loggedBefore, Func<T, string> identity, Action<T> log)
+    {
+        var now = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            if (now.Add(identity(item)) && !loggedBefore.Contains(identity(item)))
+            {
+                log(item);
+            }
+        }
+
+        return now;
     }
 
     private static void Deliver(IClusterChangeSink sink, ManifestChange change)

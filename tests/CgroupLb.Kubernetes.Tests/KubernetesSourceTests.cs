@@ -81,6 +81,12 @@ public sealed class KubernetesSourceTests
         server.CompactHistory();
         server.ExpireWatches();
         await AssertConvergedAsync(run.Sink, server);
+        // Converged slices prove nothing (none changed), and the sink hears a relist's changes before the observer
+        // hears of the relist: wait for both relists themselves.
+        await Eventually.TrueAsync(
+            () => run.Observer.Relists(KubernetesSource.ServicesSource).Count == 2 && run.Observer.Relists(KubernetesSource.EndpointSlicesSource).Count == 2,
+            Converge,
+            () => "both kinds relisted after the expiry: " + run.Observer.Describe());
 
         var changes = run.Sink.EntriesSince(mark);
         Assert.Equal(modified.Order(), changes.Where(e => e.Type == ChangeType.Updated).Select(e => e.Key).Order());

@@ -56,6 +56,10 @@ public sealed class RecordingChangeSink : IClusterChangeSink
 
     public void OnNode(V1Node? previous, V1Node? current) => Record(NodeKind, previous, current);
 
+    /// <summary>The API watch always knows its objects: it never holds a service, so a call is a contract breach.</summary>
+    public void OnServiceHeld(CgroupLb.Model.Kubernetes.ServiceName service, bool held) =>
+        throw new InvalidOperationException($"the Kubernetes source held {service}");
+
     public void OnSynced(string source)
     {
         Enter();

@@ -1,16 +1,20 @@
 using CgroupLb.Model.Changes;
+using CgroupLb.Model.Kubernetes;
 using k8s;
 using k8s.Models;
 
 namespace CgroupLb.Manifests.Tests;
 
-/// <summary>One call the source made: Kind is "Service", "EndpointSlice", "Node" or "Synced".</summary>
+/// <summary>
+/// One call the source made: Kind is "Service", "EndpointSlice", "Node", "Synced" (Source: the source name), or "Held"
+/// and "Released" (Source: the service's namespace/name).
+/// </summary>
 internal sealed record SinkCall(string Kind, IKubernetesObject<V1ObjectMeta>? Previous, IKubernetesObject<V1ObjectMeta>? Current, string? Source = null)
 {
     public string Name => (Current ?? Previous)?.Metadata.Name ?? Source ?? "";
 
     public override string ToString() =>
-        Kind == "Synced" ? $"Synced {Source}" : $"{Kind} {(Previous is null ? "+" : Current is null ? "-" : "~")}{Name}";
+        Kind is "Synced" or "Held" or "Released" ? $"{Kind} {Source}" : $"{Kind} {(Previous is null ? "+" : Current is null ? "-" : "~")}{Name}";
 }
 
 /// <summary>Records every sink call, in order, and lets a test wait (bounded) for a condition over them.</summary>
@@ -38,6 +42,9 @@ internal sealed class RecordingSink : IClusterChangeSink
     public void OnNode(V1Node? previous, V1Node? current) => Add(new SinkCall("Node", previous, current));
 
     public void OnSynced(string source) => Add(new SinkCall("Synced", null, null, source));
+
+    public void OnServiceHeld(ServiceName service, bool held) =>
+        Add(new SinkCall(held ? "Held" : "Released", null, null, service.ToString()));
 
     public async Task<IReadOnlyList<SinkCall>> WaitForAsync(
         Func<IReadOnlyList<SinkCall>, bool> condition, string what, TimeSpan? timeout = null)

@@ -286,6 +286,51 @@ public class ClusterChangeTrackerTests
         Assert.Equal(writers * perWriter, last.State.Services.Count);
     }
 
+    [Fact]
+    public async Task HoldingAServiceMarksItChangedAndIsVisibleInTheCheckout()
+    {
+        var tracker = NewTracker();
+        tracker.OnService(null, WebService());
+        tracker.CheckoutChanges();
+
+        tracker.OnServiceHeld(Web, held: true);
+        tracker.OnServiceHeld(Web, held: true);
+
+        await tracker.WaitForChangesAsync(Within.TenSeconds);
+        Assert.True(tracker.HasPendingChanges);
+        Assert.Equal([Web], tracker.HeldServices);
+        ClusterChanges held = tracker.CheckoutChanges();
+        Assert.Equal([Web], held.Services);
+        Assert.Equal([Web], held.HeldServices);
+        Assert.True(held.State.Services.ContainsKey(Web));
+
+        // Still held, nothing flipped: later checkouts keep reporting the hold without marking the service changed.
+        tracker.OnService(null, Service("api", "10.96.0.2", Port("http", 80)));
+        ClusterChanges later = tracker.CheckoutChanges();
+        Assert.Equal([Api], later.Services);
+        Assert.Equal([Web], later.HeldServices);
+
+        tracker.OnServiceHeld(Web, held: false);
+        ClusterChanges released = tracker.CheckoutChanges();
+        Assert.Equal([Web], released.Services);
+        Assert.Empty(released.HeldServices);
+        Assert.Empty(tracker.HeldServices);
+    }
+
+    [Fact]
+    public void HoldReleasedBeforeTheCheckoutIsNoChange()
+    {
+        var tracker = NewTracker();
+        tracker.OnServiceHeld(Web, held: true);
+        tracker.OnServiceHeld(Web, held: false);
+        tracker.OnServiceHeld(Api, held: false);
+
+        Assert.False(tracker.HasPendingChanges);
+        ClusterChanges changes = tracker.CheckoutChanges();
+        Assert.True(changes.IsEmpty);
+        Assert.Empty(changes.HeldServices);
+    }
+
     private static class Within
     {
         // A hung wait fails the test instead of hanging the run.

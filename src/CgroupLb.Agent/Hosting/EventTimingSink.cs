@@ -1,4 +1,5 @@
 using CgroupLb.Model.Changes;
+using CgroupLb.Model.Kubernetes;
 using k8s.Models;
 
 namespace CgroupLb.Agent.Hosting;
@@ -15,6 +16,7 @@ internal sealed class EventTimingSink(IClusterChangeSink inner, TimeProvider tim
     public void OnEndpointSlice(V1EndpointSlice? previous, V1EndpointSlice? current) { Mark(); inner.OnEndpointSlice(previous, current); }
     public void OnNode(V1Node? previous, V1Node? current) { Mark(); inner.OnNode(previous, current); }
     public void OnSynced(string source) => inner.OnSynced(source);
+    public void OnServiceHeld(ServiceName service, bool held) { Mark(); inner.OnServiceHeld(service, held); }
 
     /// <summary>Seconds since the oldest unwritten change, and forgets it; null when none was pending.</summary>
     public double? TakePendingAge()

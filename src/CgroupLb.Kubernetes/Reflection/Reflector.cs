@@ -18,6 +18,9 @@ namespace CgroupLb.Kubernetes.Reflection;
 public sealed class Reflector<T>
     where T : class, IKubernetesObject<V1ObjectMeta>
 {
+    /// <summary>A failure that keeps repeating is logged at most this often (with the count of repeats in between).</summary>
+    public static readonly TimeSpan RepeatedFailureLogInterval = TimeSpan.FromSeconds(30);
+
     private readonly string kind;
     private readonly ResourceApi<T> api;
     private readonly ReflectorOptions options;
@@ -28,12 +31,14 @@ public sealed class Reflector<T>
     private readonly Random random;
     private readonly ReflectorStore<T> store = new();
     private readonly ReconnectBackoff backoff;
+    private readonly FailureLogThrottle failureLog;
     private volatile string? resourceVersion;
     private bool synced;
 
     /// <param name="kind">Names this reflector in logs, observer calls and the OnSynced callback's source.</param>
     /// <param name="deliver">Receives each change; it is called from this reflector's task only, never concurrently.</param>
     /// <param name="onSynced">Called once, after the first complete list has been delivered.</param>
+    /// <param name="time">Only paces repeated failure log lines; retry delays are real time.</param>
     public Reflector(
         string kind,
         ResourceApi<T> api,
@@ -42,7 +47,8 @@ public sealed class Reflector<T>
         Action onSynced,
         IReflectorObserver? observer = null,
         ILogger? logger = null,
-        Random? random = null)
+        Random? random = null,
+        TimeProvider? time = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(kind);
         options.Validate();
@@ -55,6 +61,7 @@ public sealed class Reflector<T>
         this.logger = logger ?? NullLogger.Instance;
         this.random = random ?? new Random();
         backoff = new ReconnectBackoff(options.BackoffInitial, options.BackoffMax, options.BackoffJitter, this.random);
+        failureLog = new FailureLogThrottle(RepeatedFailureLogInterval, time ?? TimeProvider.System);
     }
 
     public string Kind => kind;
@@ -98,6 +105,7 @@ public sealed class Reflector<T>
                 if (outcome.Events > 0)
                 {
                     backoff.Reset();
+                    LogRecovery();
                 }
                 else if (outcome.Reason != WatchRestartReason.Quiet)
                 {
@@ -141,10 +149,12 @@ public sealed class Reflector<T>
             var errorKind = IsGone(e) ? ReflectorErrorKind.ListExpired : ReflectorErrorKind.List;
             observer.OnError(kind, errorKind);
             var delay = backoff.NextDelay();
-            ReflectorLog.ListFailed(logger, kind, errorKind, delay, e);
+            LogListFailure(errorKind, delay, e);
             await DelayAsync(delay, cancellationToken).ConfigureAwait(false);
             return false;
         }
+
+        LogRecovery();
 
         // Only a complete list is applied: a list that failed halfway must not delete what it had not reached.
         var changes = store.Replace(items);
@@ -239,7 +249,7 @@ public sealed class Reflector<T>
             if (IsGone(e))
             {
                 observer.OnError(kind, ReflectorErrorKind.WatchExpired);
-                ReflectorLog.WatchFailed(logger, kind, ReflectorErrorKind.WatchExpired, e.Message);
+                LogWatchFailure(ReflectorErrorKind.WatchExpired, e.Message, e);
                 return new WatchOutcome(WatchRestartReason.Expired, events);
             }
 
@@ -257,7 +267,7 @@ public sealed class Reflector<T>
             }
 
             observer.OnError(kind, ReflectorErrorKind.Watch);
-            ReflectorLog.WatchFailed(logger, kind, ReflectorErrorKind.Watch, e.Message);
+            LogWatchFailure(ReflectorErrorKind.Watch, e.Message, e);
             return new WatchOutcome(WatchRestartReason.Failed, events);
         }
     }
@@ -305,7 +315,7 @@ public sealed class Reflector<T>
             default:
                 // An ERROR event whose object was not recognisably a Status reached us as a T: the stream is broken.
                 observer.OnError(kind, ReflectorErrorKind.WatchStatus);
-                ReflectorLog.WatchFailed(logger, kind, ReflectorErrorKind.WatchStatus, $"unexpected {type} event");
+                LogWatchFailure(ReflectorErrorKind.WatchStatus, $"unexpected {type} event", null);
                 return false;
         }
     }
@@ -328,7 +338,7 @@ public sealed class Reflector<T>
         }
 
         observer.OnError(kind, errorKind);
-        ReflectorLog.WatchFailed(logger, kind, errorKind, e.Message);
+        LogWatchFailure(errorKind, e.Message, e);
         return reason;
     }
 
@@ -341,6 +351,51 @@ public sealed class Reflector<T>
         catch (Exception e)
         {
             throw new ChangeSinkException(kind, ReflectorStore<T>.KeyOf((change.Current ?? change.Previous)!), e);
+        }
+    }
+
+    private void LogListFailure(ReflectorErrorKind errorKind, TimeSpan delay, Exception e)
+    {
+        ReflectorLog.FailureDetail(logger, kind, errorKind, e);
+        if (failureLog.ShouldLog($"list {errorKind}: {e.Message}", out var notLogged))
+        {
+            if (notLogged == 0)
+            {
+                ReflectorLog.ListFailed(logger, kind, errorKind, e.Message, delay);
+            }
+            else
+            {
+                ReflectorLog.ListStillFailing(logger, kind, errorKind, e.Message, delay, notLogged);
+            }
+        }
+    }
+
+    private void LogWatchFailure(ReflectorErrorKind errorKind, string message, Exception? e)
+    {
+        if (e is not null)
+        {
+            ReflectorLog.FailureDetail(logger, kind, errorKind, e);
+        }
+
+        if (failureLog.ShouldLog($"watch {errorKind}: {message}", out var notLogged))
+        {
+            if (notLogged == 0)
+            {
+                ReflectorLog.WatchFailed(logger, kind, errorKind, message);
+            }
+            else
+            {
+                ReflectorLog.WatchStillFailing(logger, kind, errorKind, message, notLogged);
+            }
+        }
+    }
+
+    private void LogRecovery()
+    {
+        var failures = failureLog.Recovered(out var notLogged);
+        if (failures > 0)
+        {
+            ReflectorLog.Recovered(logger, kind, failures, notLogged);
         }
     }
 

@@ -2,7 +2,11 @@ using Microsoft.Extensions.Logging;
 
 namespace CgroupLb.Kubernetes.Reflection;
 
-/// <summary>The reflector's log lines: one per list, per watch restart and per failure; per-event lines only at Debug.</summary>
+/// <summary>
+/// The reflector's log lines: one per list and per watch restart; per-event lines only at Debug. Failures get one
+/// Warning line with the error's message (a failure that keeps repeating, at most one per interval, see
+/// <see cref="FailureLogThrottle"/>) and the full exception at Debug.
+/// </summary>
 internal static partial class ReflectorLog
 {
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
@@ -12,8 +16,8 @@ internal static partial class ReflectorLog
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "{Kind}: initial list delivered, source synced")]
     public static partial void Synced(ILogger logger, string kind);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "{Kind}: list failed ({ErrorKind}), retrying in {Delay}")]
-    public static partial void ListFailed(ILogger logger, string kind, ReflectorErrorKind errorKind, TimeSpan delay, Exception exception);
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "{Kind}: list failed ({ErrorKind}): {Error}; retrying in {Delay}")]
+    public static partial void ListFailed(ILogger logger, string kind, ReflectorErrorKind errorKind, string error, TimeSpan delay);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information,
         Message = "{Kind}: watch restarted ({Reason}) after {Events} events, at resourceVersion {ResourceVersion}, relist: {Relist}")]
@@ -34,4 +38,18 @@ internal static partial class ReflectorLog
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "{Kind}: next attempt in {Delay}")]
     public static partial void Backoff(ILogger logger, string kind, TimeSpan delay);
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Warning,
+        Message = "{Kind}: list still failing ({ErrorKind}): {Error}; retrying in {Delay} ({NotLogged} failures since the last report not logged)")]
+    public static partial void ListStillFailing(ILogger logger, string kind, ReflectorErrorKind errorKind, string error, TimeSpan delay, int notLogged);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning,
+        Message = "{Kind}: watch still failing ({ErrorKind}): {Error} ({NotLogged} failures since the last report not logged)")]
+    public static partial void WatchStillFailing(ILogger logger, string kind, ReflectorErrorKind errorKind, string error, int notLogged);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Debug, Message = "{Kind}: {ErrorKind} failure")]
+    public static partial void FailureDetail(ILogger logger, string kind, ReflectorErrorKind errorKind, Exception exception);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "{Kind}: recovered after {Failures} failed attempts ({NotLogged} not logged)")]
+    public static partial void Recovered(ILogger logger, string kind, int failures, int notLogged);
 }

@@ -12,7 +12,8 @@ namespace CgroupLb.Model.Changes;
 /// one). Services are kept as {previous, current} pairs per name and a pair that returns to its previous value is
 /// dropped; endpoint slices are kept per service with an applied and a pending version each, because an endpoint
 /// may leave one slice and join another in two separate events. <see cref="CheckoutChanges"/> folds the pending
-/// changes into the applied state and hands the syncer the set of services to recompute.
+/// changes into the applied state and hands the syncer the set of services to recompute. Services a source holds
+/// (<see cref="IClusterChangeSink.OnServiceHeld"/>) are kept as a set; a flip marks the service changed.
 /// Every member is thread-safe: sources call in from watcher threads while the syncer checks out on its own.
 /// </summary>
 public sealed class ClusterChangeTracker : IClusterChangeSink
@@ -33,6 +34,10 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
     private readonly Dictionary<(string Namespace, string Slice), ServiceName> serviceBySlice = new();
     private ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>> appliedSlices =
         ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty;
+
+    // Held services as the source reports them now, and those whose held state flipped since the last checkout.
+    private readonly HashSet<ServiceName> heldServices = new();
+    private readonly HashSet<ServiceName> heldFlips = new();
 
     private NodeInfo? appliedNode;
     private NodeInfo? pendingNode;
@@ -64,7 +69,17 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
     {
         get
         {
-            lock (gate) return serviceChangeByName.Count > 0 || nodeChangePending || sliceTrackerByService.Values.Any(t => t.HasPending);
+            lock (gate)
+                return serviceChangeByName.Count > 0 || nodeChangePending || heldFlips.Count > 0 || sliceTrackerByService.Values.Any(t => t.HasPending);
+        }
+    }
+
+    /// <summary>The services sources hold right now (not necessarily checked out yet), sorted.</summary>
+    public IReadOnlyList<ServiceName> HeldServices
+    {
+        get
+        {
+            lock (gate) return heldServices.Order().ToList();
         }
     }
 
@@ -130,6 +145,18 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
             changed = nodeChangePending;
         }
         if (changed) Signal();
+    }
+
+    public void OnServiceHeld(ServiceName service, bool held)
+    {
+        lock (gate)
+        {
+            bool flipped = held ? heldServices.Add(service) : heldServices.Remove(service);
+            if (!flipped) return;
+            // Held and released again before the syncer looked: for it, nothing happened.
+            if (!heldFlips.Remove(service)) heldFlips.Add(service);
+        }
+        Signal();
     }
 
     public void OnSynced(string source)
@@ -198,11 +225,17 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
                     sliceTrackerByService.Remove(empty);
             }
 
+            changed.UnionWith(heldFlips);
+            heldFlips.Clear();
+
             bool nodeChanged = nodeChangePending;
             appliedNode = pendingNode;
             nodeChangePending = false;
 
-            return new ClusterChanges(changed, nodeChanged, new ClusterState(appliedServices, appliedSlices, appliedNode));
+            return new ClusterChanges(changed, nodeChanged, new ClusterState(appliedServices, appliedSlices, appliedNode))
+            {
+                HeldServices = heldServices.ToImmutableHashSet(),
+            };
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using CgroupLb.Model.Kubernetes;
 using CgroupLb.Model.Services;
 
@@ -6,8 +7,15 @@ namespace CgroupLb.Model.Changes;
 /// <summary>
 /// What one checkout of the tracker yields: the services whose load-balancing state may differ since the previous
 /// checkout, whether this node's topology changed (which may affect every service), and the state after the changes.
+/// A service whose held state flipped is listed in <see cref="Services"/> too.
 /// </summary>
 public sealed record ClusterChanges(IReadOnlySet<ServiceName> Services, bool NodeChanged, ClusterState State)
 {
+    /// <summary>
+    /// Services a source holds at this checkout (<see cref="IClusterChangeSink.OnServiceHeld"/>): whatever the maps
+    /// hold for them must stay as it is, whatever <see cref="State"/> says.
+    /// </summary>
+    public IReadOnlySet<ServiceName> HeldServices { get; init; } = ImmutableHashSet<ServiceName>.Empty;
+
     public bool IsEmpty => Services.Count == 0 && !NodeChanged;
 }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using CgroupLb.Model.Changes;
+using CgroupLb.Model.Kubernetes;
 using CgroupLb.Model.LoadBalancing;
 using CgroupLb.Model.Planning;
 using CgroupLb.Model.Services;
@@ -13,7 +14,8 @@ namespace CgroupLb.Model.Sync;
 /// The only stage that turns recorded changes into map writes (kube-proxy's syncProxyRules). Nothing is written
 /// until the tracker is synced, so a restarting agent never removes working services it has not heard about yet.
 /// The first sync, and the first after any failure, diffs everything against what the writer reports the maps hold;
-/// the others recompute only the services that changed.
+/// the others recompute only the services that changed. Services a source holds (<see cref="ClusterChanges.HeldServices"/>)
+/// keep whatever the maps hold for them (<see cref="HeldServiceFilter"/>).
 /// </summary>
 public sealed class LoadBalancerSyncer
 {
@@ -29,6 +31,9 @@ public sealed class LoadBalancerSyncer
     // What we believe the maps hold; null until the first full sync has read them.
     private ImmutableDictionary<Frontend, LoadBalancerService>? applied;
     private bool needFullSync = true;
+
+    // The held services last logged, so each hold and release is logged once however many syncs it lasts.
+    private IReadOnlySet<ServiceName> loggedHeld = ImmutableHashSet<ServiceName>.Empty;
 
     public LoadBalancerSyncer(
         ClusterChangeTracker tracker,
@@ -75,6 +80,7 @@ public sealed class LoadBalancerSyncer
 
         long started = time.GetTimestamp();
         ClusterChanges changes = tracker.CheckoutChanges();
+        LogHeldFlips(changes.HeldServices);
         bool full = needFullSync || applied is null || changes.NodeChanged;
         SyncKind kind = full ? SyncKind.Full : SyncKind.Partial;
         try
@@ -85,12 +91,14 @@ public sealed class LoadBalancerSyncer
             {
                 before = ImmutableDictionary.CreateRange(writer.ReadApplied());
                 var desired = AddressFamilyFilter.Keep(translator.Translate(changes.State), options.SupportedFamilies);
+                desired = HeldServiceFilter.KeepApplied(before, desired, changes.HeldServices);
                 plan = LoadBalancerPlanner.Plan(before, desired);
             }
             else
             {
                 before = applied!;
                 var desired = AddressFamilyFilter.Keep(translator.Translate(changes.State, changes.Services), options.SupportedFamilies);
+                desired = HeldServiceFilter.KeepApplied(before, desired, changes.HeldServices);
                 plan = LoadBalancerPlanner.PlanServices(before, desired, changes.Services);
             }
 
@@ -112,6 +120,15 @@ public sealed class LoadBalancerSyncer
             logger.LogError(ex, "Sync {Kind} failed; the next sync will be a full one", kind);
             return new SyncResult(kind, changes.Services.Count, 0, 0, 0, time.GetElapsedTime(started), ex);
         }
+    }
+
+    private void LogHeldFlips(IReadOnlySet<ServiceName> held)
+    {
+        foreach (ServiceName service in held.Where(s => !loggedHeld.Contains(s)).Order())
+            logger.LogInformation("Service {Service} held: its source reports an invalid document and has no last good state; keeping what the maps hold", service);
+        foreach (ServiceName service in loggedHeld.Where(s => !held.Contains(s)).Order())
+            logger.LogInformation("Service {Service} released: its document is valid again or gone; syncing it normally", service);
+        loggedHeld = held;
     }
 
     /// <summary>
