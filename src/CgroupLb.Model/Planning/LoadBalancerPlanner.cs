@@ -29,10 +29,16 @@ public static class LoadBalancerPlanner
         IReadOnlyDictionary<Frontend, LoadBalancerService> desired,
         IReadOnlySet<ServiceName> services)
     {
-        var ownedDesired = desired.Values.Where(s => IsOwnedBy(s, services));
-        var deletes = applied.Values
-            .Where(s => IsOwnedBy(s, services) && !desired.ContainsKey(s.Frontend))
-            .Select(s => s.Frontend);
+        // A partial sync runs per event against every applied frontend: match owners by the "namespace/name" prefix
+        // of the name through a span lookup, so frontends of other services cost no allocation.
+        var owners = services.Select(s => s.ToString()).ToHashSet(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+        var ownedDesired = desired.Values.Where(s => IsOwnedBy(s, owners));
+        var deletes = new List<Frontend>();
+        foreach (var (frontend, service) in applied)
+        {
+            if (IsOwnedBy(service, owners) && !desired.ContainsKey(frontend))
+                deletes.Add(frontend);
+        }
         return Build(applied, ownedDesired, deletes);
     }
 
@@ -53,8 +59,12 @@ public static class LoadBalancerPlanner
         return builder.ToImmutable();
     }
 
-    private static bool IsOwnedBy(LoadBalancerService service, IReadOnlySet<ServiceName> services) =>
-        OwnerOf(service) is { } owner && services.Contains(owner);
+    private static bool IsOwnedBy(LoadBalancerService service, HashSet<string>.AlternateLookup<ReadOnlySpan<char>> owners)
+    {
+        var name = service.Name.AsSpan();
+        int colon = name.IndexOf(':');
+        return owners.Contains(colon < 0 ? name : name[..colon]);
+    }
 
     private static LoadBalancerPlan Build(
         IReadOnlyDictionary<Frontend, LoadBalancerService> applied,
