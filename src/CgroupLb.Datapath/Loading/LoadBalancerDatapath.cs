@@ -89,7 +89,7 @@ public sealed class LoadBalancerDatapath : IDisposable
         logger.LogInformation("Detached {Links} programs and removed {Pins} map pins under {Path}", links, pins, options.BpffsPath);
     }
 
-    public DatapathStatus ReadStatus() => StatusReader.Read(maps, stats, reverseSockets, writer);
+    public DatapathStatus ReadStatus() => StatusReader.Read(maps, stats, reverseSockets);
 
     private static void TryRemoveDirectory(string path)
     {

@@ -9,7 +9,7 @@ namespace CgroupLb.Datapath.Status;
 /// <summary>Reads the pinned maps into a <see cref="DatapathStatus"/>, sorted by frontend.</summary>
 internal static class StatusReader
 {
-    public static DatapathStatus Read(ILoadBalancerMaps maps, BpfMapHandle stats, BpfMapHandle reverseSockets, BpfMapWriter _)
+    public static DatapathStatus Read(ILoadBalancerMaps maps, BpfMapHandle stats, BpfMapHandle reverseSockets)
     {
         var entries = maps.ReadServiceEntries();
         var backendList = maps.ReadBackends();
@@ -41,7 +41,7 @@ internal static class StatusReader
         {
             new(MapNames.Services, entries.Count, maps.ServiceEntryCapacity),
             new(MapNames.Backends, backendList.Count, maps.BackendCapacity),
-            new(MapNames.ReverseSockets, reverseSockets.Keys<Lb4ReverseSkKey>().LongCount(), reverseSockets.Info.MaxEntries),
+            new(MapNames.ReverseSockets, KernelLoadBalancerMaps.CountEntries<Lb4ReverseSkKey, Lb4ReverseSkValue>(reverseSockets), reverseSockets.Info.MaxEntries),
         };
         return new DatapathStatus(frontends, usage);
     }

@@ -140,6 +140,22 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Counts a map's entries for the fill-ratio metric, reading in batches: the reverse map can hold hundreds of
+    /// thousands of sockets, and a key-by-key walk there would cost a syscall each on every scrape.
+    /// </summary>
+    public static long CountEntries<TKey, TValue>(BpfMapHandle map) where TKey : unmanaged where TValue : unmanaged
+    {
+        try
+        {
+            return ReadAllBatched<TKey, TValue>(map).Count;
+        }
+        catch (BpfException)
+        {
+            return map.Keys<TKey>().LongCount();
+        }
+    }
+
     private static List<KeyValuePair<TKey, TValue>> ReadAllBatched<TKey, TValue>(BpfMapHandle map)
         where TKey : unmanaged where TValue : unmanaged
     {
