@@ -20,6 +20,9 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     private bool batchUnsupported;
     private bool batchLookupUnsupported;
 
+    /// <summary>Entries per batch lookup: large enough to amortise the syscall, small enough for any hash bucket.</summary>
+    private const int BatchChunk = 512;
+
     public KernelLoadBalancerMaps(PinnedMaps pinned)
     {
         services = pinned.Services;
@@ -148,7 +151,14 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     {
         try
         {
-            return ReadAllBatched<TKey, TValue>(map).Count;
+            var keys = new TKey[BatchChunk];
+            var values = new TValue[BatchChunk];
+            long count = 0;
+            byte[]? cursor = null;
+            do
+                count += map.LookupBatch(ref cursor, MemoryMarshal.AsBytes(keys.AsSpan()), MemoryMarshal.AsBytes(values.AsSpan()), BatchChunk);
+            while (cursor is not null);
+            return count;
         }
         catch (BpfException)
         {
@@ -159,14 +169,13 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     private static List<KeyValuePair<TKey, TValue>> ReadAllBatched<TKey, TValue>(BpfMapHandle map)
         where TKey : unmanaged where TValue : unmanaged
     {
-        const int Chunk = 512;
-        var keys = new TKey[Chunk];
-        var values = new TValue[Chunk];
+        var keys = new TKey[BatchChunk];
+        var values = new TValue[BatchChunk];
         var result = new List<KeyValuePair<TKey, TValue>>();
         byte[]? cursor = null;
         do
         {
-            int n = map.LookupBatch(ref cursor, MemoryMarshal.AsBytes(keys.AsSpan()), MemoryMarshal.AsBytes(values.AsSpan()), Chunk);
+            int n = map.LookupBatch(ref cursor, MemoryMarshal.AsBytes(keys.AsSpan()), MemoryMarshal.AsBytes(values.AsSpan()), BatchChunk);
             for (int i = 0; i < n; i++)
                 result.Add(new(keys[i], values[i]));
         }
