@@ -75,7 +75,7 @@ in_client_sh() { sh -c 'echo $$ > "$1/cgroup.procs" && exec ip netns exec "$2" s
 request() { in_client_sh "curl -s --max-time 2 http://$VIP/ || echo '(no answer)'"; }
 
 bold "Before the agent: a request to the ClusterIP $VIP goes nowhere"
-say "$(in_client_sh "curl -s --max-time 2 http://$VIP/ 2>&1 || echo \"curl failed: exit \$?\"")"
+say "$(in_client_sh "curl -sS --max-time 2 http://$VIP/ 2>&1 || true")"
 
 cp examples/demo/web.yaml "$WORK/web.yaml"
 bold "The manifest (a copy of examples/demo/web.yaml): Service web + EndpointSlice with three endpoints"
