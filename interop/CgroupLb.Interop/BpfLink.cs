@@ -32,6 +32,25 @@ public sealed class BpfLink : IDisposable
         }
     }
 
+    /// <summary>
+    /// The id of the program this link runs (<c>bpf_link_info.prog_id</c>, read with bpf_obj_get_info_by_fd). With
+    /// <see cref="CgroupDirectory.QueryAttachedPrograms"/> it tells whether a pinned link is attached to a given cgroup.
+    /// </summary>
+    public unsafe uint ProgramId
+    {
+        get
+        {
+            // Only the leading, type-independent fields of struct bpf_link_info: type, id, prog_id. The kernel
+            // fills at most info_len bytes.
+            uint* info = stackalloc uint[3];
+            uint length = 3 * sizeof(uint);
+            using var lease = new SafeHandleLease(_handle);
+            int fd = BpfException.ThrowIfNegative(Interop.Libbpf.BpfLink_Fd(lease.Handle), "bpf_link__fd", "link", Description);
+            BpfException.ThrowIfNegative(Interop.Libbpf.BpfObjGetInfoByFd(fd, info, &length), "bpf_obj_get_info_by_fd", "link", Description);
+            return info[2];
+        }
+    }
+
     /// <summary>Where the link is pinned, if it is.</summary>
     public unsafe string? PinPath
     {

@@ -52,6 +52,7 @@ public sealed class LoadBalancerDatapath : IDisposable
         Directory.CreateDirectory(options.LinksPath);
         if (PinnedLinks.AllPresent(options) && PinnedMaps.AllPresent(options))
         {
+            PinnedLinks.CheckAttachedTo(options);
             var adopted = PinnedMaps.Open(options);
             logger.LogInformation("Adopted pinned programs and maps under {Path}", options.BpffsPath);
             return new LoadBalancerDatapath(adopted, features, adopted: true, logger);

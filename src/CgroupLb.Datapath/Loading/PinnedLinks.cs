@@ -11,6 +11,23 @@ internal static class PinnedLinks
     public static bool AllPresent(DatapathOptions options) =>
         ProgramCatalog.All.All(p => File.Exists(PathOf(options, p)));
 
+    /// <summary>
+    /// Refuses to adopt links that run on another cgroup: the same --bpffs with a different --cgroup would otherwise
+    /// leave the requested cgroup untranslated while the agent reports success.
+    /// </summary>
+    public static void CheckAttachedTo(DatapathOptions options)
+    {
+        using var cgroup = CgroupDirectory.Open(options.CgroupPath);
+        foreach (var program in ProgramCatalog.All)
+        {
+            using var link = BpfLink.OpenPinned(PathOf(options, program));
+            if (!cgroup.QueryAttachedPrograms(ProgramCatalog.Hooks[program]).Contains(link.ProgramId))
+                throw new DatapathException("adopt",
+                    $"the programs pinned under {options.BpffsPath} are attached to another cgroup, not {options.CgroupPath}; " +
+                    $"detach them first (cgroup-lb detach --cgroup <their cgroup> --bpffs {options.BpffsPath}) or use another --bpffs");
+        }
+    }
+
     /// <summary>Detaches and unpins every link found; returns how many. Absent links are not an error.</summary>
     public static int DetachAll(DatapathOptions options, ILogger logger)
     {

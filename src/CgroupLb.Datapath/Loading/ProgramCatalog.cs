@@ -1,3 +1,5 @@
+using CgroupLb.Interop;
+
 namespace CgroupLb.Datapath.Loading;
 
 /// <summary>The programs of cgroup_lb.bpf.o, each attached to the target cgroup through a link pinned under its name.</summary>
@@ -9,4 +11,13 @@ internal static class ProgramCatalog
     public const string Getpeername4 = "cglb_sock4_getpeername";
 
     public static readonly IReadOnlyList<string> All = [Connect4, Sendmsg4, Recvmsg4, Getpeername4];
+
+    /// <summary>The cgroup hook each program runs on (its ELF section says the same to libbpf).</summary>
+    public static readonly IReadOnlyDictionary<string, BpfAttachType> Hooks = new Dictionary<string, BpfAttachType>
+    {
+        [Connect4] = BpfAttachType.CgroupInet4Connect,
+        [Sendmsg4] = BpfAttachType.CgroupUdp4Sendmsg,
+        [Recvmsg4] = BpfAttachType.CgroupUdp4Recvmsg,
+        [Getpeername4] = BpfAttachType.CgroupInet4Getpeername,
+    };
 }

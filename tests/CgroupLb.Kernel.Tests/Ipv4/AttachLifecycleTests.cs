@@ -78,4 +78,29 @@ public sealed class AttachLifecycleTests(ITestOutputHelper output)
         second.Writer.Apply(Upsert(Tcp(Web.Address, 80, [sandbox.Backend("b2")])));
         Assert.All(await sandbox.TcpConnectAsync(Web, count: 30), a => Assert.Equal("b2", a.Backend));
     }
+
+    [SkippableFact]
+    public async Task Pins_attached_to_one_cgroup_are_not_adopted_for_another()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
+        using (LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log))
+        {
+        }
+        string other = sandbox.CgroupPath + "-other";
+        Directory.CreateDirectory(other);
+        try
+        {
+            var ex = Assert.Throws<DatapathException>(() => LoadBalancerDatapath.Attach(sandbox.DatapathOptions() with { CgroupPath = other }, _log));
+
+            Assert.Equal("adopt", ex.Phase);
+            Assert.Contains("attached to another cgroup", ex.Message);
+            Assert.Empty(await CgroupAttachments.ListAsync(other));
+            Assert.NotEmpty(await CgroupAttachments.ListAsync(sandbox.CgroupPath)); // the original stays as it was
+        }
+        finally
+        {
+            Directory.Delete(other);
+        }
+    }
 }
