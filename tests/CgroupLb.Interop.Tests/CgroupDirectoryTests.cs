@@ -5,7 +5,7 @@ public sealed class CgroupDirectoryTests
     [Fact]
     public void MissingDirectoryErrorNamesThePath()
     {
-        var path = $"/sys/fs/cgroup/unified/cglb-interop-test-{Environment.ProcessId}-absent";
+        var path = $"{CgroupFixture.UnifiedRoot}/cglb-interop-test-{Environment.ProcessId}-absent";
 
         var exception = Assert.Throws<DirectoryNotFoundException>(() => CgroupDirectory.Open(path));
 

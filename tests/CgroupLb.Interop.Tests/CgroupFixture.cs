@@ -6,7 +6,8 @@ namespace CgroupLb.Interop.Tests;
 /// </summary>
 internal sealed class CgroupFixture : IDisposable
 {
-    public const string UnifiedRoot = "/sys/fs/cgroup/unified";
+    public static readonly string UnifiedRoot =
+        File.Exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
 
     public CgroupFixture(string purpose)
     {

@@ -18,6 +18,7 @@ OBJ="$REPO_ROOT/build/bpf/cgroup_lb.bpf.o"
 ABI_OBJ="$REPO_ROOT/build/bpf/abi_check.bpf.o"
 
 CGROUP_ROOT=/sys/fs/cgroup/unified
+[ -f /sys/fs/cgroup/cgroup.controllers ] && CGROUP_ROOT=/sys/fs/cgroup
 NAME="cglb-bpfsmoke-$$"
 CG="$CGROUP_ROOT/$NAME"
 PIN="/sys/fs/bpf/$NAME"

@@ -12,7 +12,9 @@ namespace CgroupLb.Testing.Sandbox;
 public static partial class SandboxNames
 {
     public const string Prefix = "cglb-test-";
-    public const string CgroupRoot = "/sys/fs/cgroup/unified";
+    /// <summary>The cgroup v2 hierarchy: /sys/fs/cgroup on a pure v2 host, /sys/fs/cgroup/unified on a hybrid one.</summary>
+    public static readonly string CgroupRoot =
+        File.Exists("/sys/fs/cgroup/cgroup.controllers") ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified";
     public const string BpffsRoot = "/sys/fs/bpf";
 
     public static string NewId() =>
