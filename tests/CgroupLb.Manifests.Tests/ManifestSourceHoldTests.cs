@@ -108,35 +108,9 @@ public sealed class ManifestSourceHoldTests : IDisposable
         Assert.Equal(["198.18.1.2:8080"], writer.Maps[web].Backends.Select(b => b.ToString()));
     }
 
-    private static RunningSource Run(IClusterChangeSink sink, ManifestSource source)
-    {
-        var cancellation = new CancellationTokenSource();
-        return new RunningSource(source.RunAsync(sink, cancellation.Token), cancellation);
-    }
+    private static RunningSource Run(IClusterChangeSink sink, ManifestSource source) => RunningSource.Start(sink, source);
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"waited for {what}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
-    private sealed class RunningSource(Task run, CancellationTokenSource cancellation) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await cancellation.CancelAsync();
-            await run.WaitAsync(TimeSpan.FromSeconds(10));
-            cancellation.Dispose();
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what) => RunningSource.WaitUntilAsync(condition, what);
 
     /// <summary>The maps as a dictionary; only the test thread calls it.</summary>
     private sealed class DictionaryWriter : ILoadBalancerWriter

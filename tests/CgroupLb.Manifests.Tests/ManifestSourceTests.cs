@@ -184,33 +184,7 @@ public sealed class ManifestSourceTests : IDisposable
     private static RunningSource Run(RecordingSink sink, ManifestSourceOptions options) =>
         Run(sink, new ManifestSource(options));
 
-    private static RunningSource Run(RecordingSink sink, ManifestSource source)
-    {
-        var cancellation = new CancellationTokenSource();
-        return new RunningSource(source.RunAsync(sink, cancellation.Token), cancellation);
-    }
+    private static RunningSource Run(RecordingSink sink, ManifestSource source) => RunningSource.Start(sink, source);
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"waited for {what}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
-    private sealed class RunningSource(Task run, CancellationTokenSource cancellation) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync()
-        {
-            await cancellation.CancelAsync();
-            await run.WaitAsync(TimeSpan.FromSeconds(10));
-            cancellation.Dispose();
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what) => RunningSource.WaitUntilAsync(condition, what);
 }

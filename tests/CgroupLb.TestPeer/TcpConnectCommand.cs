@@ -10,36 +10,16 @@ namespace CgroupLb.TestPeer;
 /// </summary>
 public static class TcpConnectCommand
 {
-    public static async Task<int> RunAsync(PeerArguments args)
-    {
-        args.RejectUnknown("--to", "--count", "--timeout-ms");
-        IPEndPoint to = args.EndPoint("--to");
-        int count = args.PositiveInt("--count", 1);
-        var timeout = TimeSpan.FromMilliseconds(args.PositiveInt("--timeout-ms", 2000));
-
-        using var output = new AttemptWriter();
-        for (int i = 0; i < count; i++)
+    public static Task<int> RunAsync(PeerArguments args) =>
+        AttemptLoop.RunAsync(args, SocketType.Stream, "connect", async (socket, to, stage, ct) =>
         {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            using var deadline = new CancellationTokenSource(timeout);
-            string stage = "connect";
-            try
-            {
-                await socket.ConnectAsync(to, deadline.Token);
-                stage = "getpeername";
-                IPEndPoint peer = KernelSocketAddress.Peer(socket);
-                IPEndPoint local = KernelSocketAddress.Local(socket);
-                stage = "read";
-                string name = await ReadNameAsync(socket, deadline.Token);
-                output.Success(name, peer, local, from: null);
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException)
-            {
-                output.Failure(stage, e);
-            }
-        }
-        return 0;
-    }
+            await socket.ConnectAsync(to, ct);
+            stage.Name = "getpeername";
+            IPEndPoint peer = KernelSocketAddress.Peer(socket);
+            IPEndPoint local = KernelSocketAddress.Local(socket);
+            stage.Name = "read";
+            return new AttemptOutcome(await ReadNameAsync(socket, ct), peer, local, From: null);
+        });
 
     /// <summary>Backends write their name and close; everything up to EOF, minus the newline, is the name.</summary>
     public static async Task<string> ReadNameAsync(Socket socket, CancellationToken cancellationToken)

@@ -9,36 +9,17 @@ namespace CgroupLb.TestPeer;
 /// </summary>
 public static class UdpConnectedCommand
 {
-    public static async Task<int> RunAsync(PeerArguments args)
-    {
-        args.RejectUnknown("--to", "--count", "--timeout-ms");
-        IPEndPoint to = args.EndPoint("--to");
-        int count = args.PositiveInt("--count", 1);
-        var timeout = TimeSpan.FromMilliseconds(args.PositiveInt("--timeout-ms", 2000));
-
-        using var output = new AttemptWriter();
-        for (int i = 0; i < count; i++)
+    public static Task<int> RunAsync(PeerArguments args) =>
+        AttemptLoop.RunAsync(args, SocketType.Dgram, "connect", async (socket, to, stage, ct) =>
         {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            using var deadline = new CancellationTokenSource(timeout);
-            string stage = "connect";
-            try
-            {
-                await socket.ConnectAsync(to, deadline.Token);
-                stage = "getpeername";
-                IPEndPoint peer = KernelSocketAddress.Peer(socket);
-                IPEndPoint local = KernelSocketAddress.Local(socket);
-                stage = "send";
-                await socket.SendAsync(UdpExchange.Request, SocketFlags.None, deadline.Token);
-                stage = "recvfrom";
-                (string name, IPEndPoint from) = await UdpExchange.ReceiveReplyAsync(socket, deadline.Token);
-                output.Success(name, peer, local, from);
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException)
-            {
-                output.Failure(stage, e);
-            }
-        }
-        return 0;
-    }
+            await socket.ConnectAsync(to, ct);
+            stage.Name = "getpeername";
+            IPEndPoint peer = KernelSocketAddress.Peer(socket);
+            IPEndPoint local = KernelSocketAddress.Local(socket);
+            stage.Name = "send";
+            await socket.SendAsync(UdpExchange.Request, SocketFlags.None, ct);
+            stage.Name = "recvfrom";
+            (string name, IPEndPoint from) = await UdpExchange.ReceiveReplyAsync(socket, ct);
+            return new AttemptOutcome(name, peer, local, from);
+        });
 }

@@ -10,32 +10,13 @@ namespace CgroupLb.TestPeer;
 /// </summary>
 public static class UdpSendToCommand
 {
-    public static async Task<int> RunAsync(PeerArguments args)
-    {
-        args.RejectUnknown("--to", "--count", "--timeout-ms");
-        IPEndPoint to = args.EndPoint("--to");
-        int count = args.PositiveInt("--count", 1);
-        var timeout = TimeSpan.FromMilliseconds(args.PositiveInt("--timeout-ms", 2000));
-
-        using var output = new AttemptWriter();
-        for (int i = 0; i < count; i++)
+    public static Task<int> RunAsync(PeerArguments args) =>
+        AttemptLoop.RunAsync(args, SocketType.Dgram, "sendto", async (socket, to, stage, ct) =>
         {
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-            using var deadline = new CancellationTokenSource(timeout);
-            string stage = "sendto";
-            try
-            {
-                await socket.SendToAsync(UdpExchange.Request, SocketFlags.None, to, deadline.Token);
-                IPEndPoint local = KernelSocketAddress.Local(socket);
-                stage = "recvfrom";
-                (string name, IPEndPoint from) = await UdpExchange.ReceiveReplyAsync(socket, deadline.Token);
-                output.Success(name, peer: null, local, from);
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException)
-            {
-                output.Failure(stage, e);
-            }
-        }
-        return 0;
-    }
+            await socket.SendToAsync(UdpExchange.Request, SocketFlags.None, to, ct);
+            IPEndPoint local = KernelSocketAddress.Local(socket);
+            stage.Name = "recvfrom";
+            (string name, IPEndPoint from) = await UdpExchange.ReceiveReplyAsync(socket, ct);
+            return new AttemptOutcome(name, Peer: null, local, from);
+        });
 }

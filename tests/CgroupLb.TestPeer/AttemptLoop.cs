@@ -1,0 +1,49 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace CgroupLb.TestPeer;
+
+/// <summary>What one attempt learnt: the backend's name and the addresses the kernel reported.</summary>
+public sealed record AttemptOutcome(string Backend, IPEndPoint? Peer, IPEndPoint? Local, IPEndPoint? From);
+
+/// <summary>
+/// The loop every client command shares: <c>--to IP:PORT [--count N] [--timeout-ms T]</c>, a fresh socket and deadline
+/// per attempt, and one JSON line per attempt: the outcome, or the errno and the stage it failed at.
+/// </summary>
+public static class AttemptLoop
+{
+    /// <summary>Progress inside one attempt, so a failure names the syscall it happened in.</summary>
+    public sealed class Stage(string initial)
+    {
+        public string Name { get; set; } = initial;
+    }
+
+    public delegate Task<AttemptOutcome> Attempt(Socket socket, IPEndPoint to, Stage stage, CancellationToken cancellationToken);
+
+    public static async Task<int> RunAsync(PeerArguments args, SocketType socketType, string firstStage, Attempt attempt)
+    {
+        args.RejectUnknown("--to", "--count", "--timeout-ms");
+        IPEndPoint to = args.EndPoint("--to");
+        int count = args.PositiveInt("--count", 1);
+        var timeout = TimeSpan.FromMilliseconds(args.PositiveInt("--timeout-ms", 2000));
+        var protocol = socketType == SocketType.Stream ? ProtocolType.Tcp : ProtocolType.Udp;
+
+        using var output = new AttemptWriter();
+        for (int i = 0; i < count; i++)
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, socketType, protocol);
+            using var deadline = new CancellationTokenSource(timeout);
+            var stage = new Stage(firstStage);
+            try
+            {
+                AttemptOutcome o = await attempt(socket, to, stage, deadline.Token);
+                output.Success(o.Backend, o.Peer, o.Local, o.From);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            {
+                output.Failure(stage.Name, e);
+            }
+        }
+        return 0;
+    }
+}
