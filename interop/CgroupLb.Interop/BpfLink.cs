@@ -91,6 +91,33 @@ public sealed class BpfLink : IDisposable
         BpfException.ThrowIfNegative(Interop.Libbpf.BpfLink_Detach(lease.Handle), "bpf_link__detach", "link", Description);
     }
 
+    /// <summary>
+    /// Swaps the program this link runs for <paramref name="program"/> in one step (<c>bpf_link_update</c>, kernel
+    /// 5.7+ for cgroup links): the hook never runs without a program, and the link keeps its id and its pin.
+    /// </summary>
+    public void Update(BpfProgramHandle program)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        using var lease = new SafeHandleLease(_handle);
+        using var programLease = new SafeHandleLease(program.SafeHandle);
+        int fd = BpfException.ThrowIfNegative(Interop.Libbpf.BpfLink_Fd(lease.Handle), "bpf_link__fd", "link", Description);
+        BpfException.ThrowIfNegative(Interop.Libbpf.BpfLinkUpdate(fd, programLease.Fd, 0), "bpf_link_update", "link", Description, $"to program {program}");
+    }
+
+    /// <summary>The kernel id of the link itself (<c>bpf_link_info.id</c>).</summary>
+    public unsafe uint Id
+    {
+        get
+        {
+            uint* info = stackalloc uint[3];
+            uint length = 3 * sizeof(uint);
+            using var lease = new SafeHandleLease(_handle);
+            int fd = BpfException.ThrowIfNegative(Interop.Libbpf.BpfLink_Fd(lease.Handle), "bpf_link__fd", "link", Description);
+            BpfException.ThrowIfNegative(Interop.Libbpf.BpfObjGetInfoByFd(fd, info, &length), "bpf_obj_get_info_by_fd", "link", Description);
+            return info[1];
+        }
+    }
+
     /// <summary>Tells libbpf not to detach on Dispose (<c>bpf_link__disconnect</c>); see the remarks for kernel links.</summary>
     public void Disconnect()
     {

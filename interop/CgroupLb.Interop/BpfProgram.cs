@@ -68,6 +68,18 @@ public sealed class BpfProgram
         }
     }
 
+    /// <summary>The kernel's view of the loaded program (id, tag, maps); only after load.</summary>
+    public BpfProgramInfo Info
+    {
+        get
+        {
+            using var lease = Lease();
+            var fd = Interop.Libbpf.BpfProgram_Fd(_program);
+            BpfException.ThrowIfNegative(fd, "bpf_program__fd", "program", Name, "not loaded");
+            return BpfProgramInfo.Read(fd, Name);
+        }
+    }
+
     /// <summary>Chooses whether <see cref="BpfObject.Load"/> loads this program; only possible before load.</summary>
     public void SetAutoload(bool autoload)
     {

@@ -27,13 +27,46 @@ var healthAddress = new Option<string>("--health-address")
     Description = "host:port serving /healthz, /readyz and /metrics, or 'none'",
     DefaultValueFactory = _ => "127.0.0.1:9963",
 };
+Option<TimeSpan> DurationOption(string name, string description, TimeSpan defaultValue)
+{
+    var option = new Option<TimeSpan>(name)
+    {
+        Description = $"{description} (default {Duration.Format(defaultValue)}; e.g. 30s, 500ms, 1m)",
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r =>
+        {
+            string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+            if (Duration.TryParse(text, out var value) && value >= TimeSpan.Zero)
+                return value;
+            r.AddError($"{name}: '{text}' is not a duration (e.g. 30s, 500ms, 1m)");
+            return default;
+        },
+    };
+    return option;
+}
+var syncPeriod = DurationOption("--sync-period", "longest time between two full syncs, which repair maps changed behind the agent's back", TimeSpan.FromSeconds(30));
+var minSyncPeriod = DurationOption("--min-sync-period", "least time between the starts of two syncs; bursts of changes become one map update", TimeSpan.FromMilliseconds(100));
+var lockTimeout = DurationOption("--lock-timeout", "how long to wait for another agent on the same --bpffs to exit before giving up", TimeSpan.FromSeconds(30));
+var healthPendingLimit = new Option<TimeSpan?>("--health-pending-limit")
+{
+    Description = "/healthz fails when a change has waited longer than this to reach the maps (default: 2 x --sync-period)",
+    CustomParser = r =>
+    {
+        string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        if (Duration.TryParse(text, out var value) && value > TimeSpan.Zero)
+            return value;
+        r.AddError($"--health-pending-limit: '{text}' is not a positive duration (e.g. 60s)");
+        return null;
+    },
+};
 var logFormat = new Option<string>("--log-format") { Description = "text or json", DefaultValueFactory = _ => "text" };
 logFormat.AcceptOnlyFromAmong("text", "json");
 var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug, Information, Warning, Error", DefaultValueFactory = _ => LogLevel.Information };
 
 var run = new Command("run", "Load (or adopt) the programs, attach them to the cgroup and keep the maps in sync until SIGINT/SIGTERM")
 {
-    source, kubeconfig, cgroup, bpffs, nodeName, detachOnExit, healthAddress, logFormat, logLevel,
+    source, kubeconfig, cgroup, bpffs, nodeName, detachOnExit, healthAddress, syncPeriod, minSyncPeriod, lockTimeout, healthPendingLimit,
+    logFormat, logLevel,
 };
 run.Validators.Add(r =>
 {
@@ -48,6 +81,10 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
     BpffsPath = r.GetValue(bpffs)!,
     NodeName = r.GetValue(nodeName) ?? CgroupDefaults.NodeName(),
     DetachOnExit = r.GetValue(detachOnExit),
+    SyncPeriod = r.GetValue(syncPeriod),
+    MinSyncPeriod = r.GetValue(minSyncPeriod),
+    LockTimeout = r.GetValue(lockTimeout),
+    HealthPendingLimit = r.GetValue(healthPendingLimit),
     HealthAddress = r.GetValue(healthAddress) is "none" or "" ? null : r.GetValue(healthAddress),
     JsonLogs = r.GetValue(logFormat) == "json",
     LogLevel = r.GetValue(logLevel),
@@ -70,11 +107,19 @@ status.SetAction((r, _) => CliErrors.Run(() =>
 
 // detach
 var detachCgroup = new Option<string>("--cgroup") { Description = "the cgroup the programs were attached to", Required = true };
-var detach = new Command("detach", "Detach the programs and remove their pinned links and maps") { detachCgroup, bpffs };
+var force = new Option<bool>("--force") { Description = "detach even while an agent holds the bpffs directory (it would attach its programs again)" };
+var detach = new Command("detach", "Detach the programs and remove their pinned links and maps; refused while an agent runs on the same --bpffs") { detachCgroup, bpffs, force };
 detach.SetAction((r, _) => CliErrors.Run(() =>
 {
     using var loggerFactory = LoggingSetup.CreateFactory(json: false, LogLevel.Information);
-    LoadBalancerDatapath.Detach(new DatapathOptions(r.GetValue(detachCgroup)!, r.GetValue(bpffs)!), loggerFactory.CreateLogger("cgroup-lb"));
+    string bpffsPath = r.GetValue(bpffs)!;
+    // Never under a live agent: it owns the maps and would re-attach what detach removed.
+    using var pinLock = PinDirectoryLock.TryAcquire(bpffsPath);
+    if (pinLock is null && Directory.Exists(bpffsPath) && !r.GetValue(force))
+        throw new DatapathException("detach",
+            $"an agent is running on {bpffsPath} (lock held by {PinDirectoryLock.DescribeHolder(bpffsPath)}); stop it first " +
+            "(or run it with --detach-on-exit), or pass --force");
+    LoadBalancerDatapath.Detach(new DatapathOptions(r.GetValue(detachCgroup)!, bpffsPath), loggerFactory.CreateLogger("cgroup-lb"));
     return Task.FromResult(0);
 }));
 

@@ -269,9 +269,9 @@ public class LoadBalancerSyncerTests
     }
 
     [Fact]
-    public async Task RunAsyncRepairsTheMapsOnTheFullResyncInterval()
+    public async Task RunAsyncRepairsTheMapsOnTheSyncPeriod()
     {
-        var syncer = NewSyncer(new LoadBalancerSyncerOptions { MinSyncInterval = TimeSpan.Zero, FullResyncInterval = TimeSpan.FromMilliseconds(20) });
+        var syncer = NewSyncer(new LoadBalancerSyncerOptions { MinSyncInterval = TimeSpan.Zero, SyncPeriod = TimeSpan.FromMilliseconds(20) });
         LoadWebAndApi();
         tracker.OnSynced(Source);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));

@@ -54,6 +54,9 @@ internal static class AgentHost
             sourceDescription = options.Kubeconfig is null ? "Kubernetes API (in-cluster)" : $"Kubernetes API ({options.Kubeconfig})";
         }
 
+        // One writer per bpffs directory: held until the process exits, released by the kernel however it exits.
+        LoadBalancerDatapath.CheckPreflight(datapathOptions);
+        using var pinLock = PinDirectoryLock.Acquire(options.BpffsPath, options.LockTimeout, logger);
         using var datapath = LoadBalancerDatapath.Attach(datapathOptions, loggerFactory);
         logger.LogInformation("Data path {Mode} on cgroup {Cgroup}, pins under {Bpffs}; following {Source} as node {Node}",
             datapath.Adopted ? "adopted" : "attached", options.CgroupPath, options.BpffsPath, sourceDescription, options.NodeName);
@@ -63,20 +66,24 @@ internal static class AgentHost
         var timing = new EventTimingSink(tracker, TimeProvider.System);
         metrics = new AgentMetrics(registry, datapath, timing.TakePendingAge);
         var readiness = new AgentReadiness();
+        var health = new AgentHealth(() => timing.PendingAge, () => tracker.IsSynced, options.HealthPendingLimit ?? 2 * options.SyncPeriod);
         var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator(options.NodeName, loggerFactory.CreateLogger<ServiceTranslator>()),
-            datapath.Writer, new LoadBalancerSyncerOptions { FullResyncInterval = TimeSpan.FromMinutes(5) },
-            loggerFactory.CreateLogger<LoadBalancerSyncer>(), new SyncLogger(logger, readiness, metrics));
+            datapath.Writer, new LoadBalancerSyncerOptions { SyncPeriod = options.SyncPeriod, MinSyncInterval = options.MinSyncPeriod },
+            loggerFactory.CreateLogger<LoadBalancerSyncer>(),
+            new UpgradeOnFullSync(datapath, logger, new SyncLogger(logger, readiness, metrics)));
 
-        var host = BuildHost(options, loggerFactory, registry, readiness);
+        var host = BuildHost(options, loggerFactory, registry, readiness, health);
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         var sourceService = new SourceService(ct => runSource(timing, ct), sourceDescription, lifetime, loggerFactory.CreateLogger<SourceService>());
         var syncService = new SyncService(syncer);
+        var attachmentWatch = new AttachmentWatchService(datapath, health, TimeProvider.System, loggerFactory.CreateLogger<AttachmentWatchService>());
 
         try
         {
             await host.StartAsync(cancellationToken);
             await sourceService.StartAsync(cancellationToken);
             await syncService.StartAsync(cancellationToken);
+            await attachmentWatch.StartAsync(cancellationToken);
             await host.WaitForShutdownAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -85,6 +92,7 @@ internal static class AgentHost
         finally
         {
             using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await attachmentWatch.StopAsync(stopTimeout.Token);
             await sourceService.StopAsync(stopTimeout.Token);
             await syncService.StopAsync(stopTimeout.Token);
             await host.StopAsync(stopTimeout.Token);
@@ -94,7 +102,7 @@ internal static class AgentHost
         if (options.DetachOnExit)
         {
             datapath.Dispose();
-            LoadBalancerDatapath.Detach(datapathOptions, logger);
+            LoadBalancerDatapath.Detach(datapathOptions, logger); // still under our lock
         }
         else
         {
@@ -105,7 +113,7 @@ internal static class AgentHost
         return 0;
     }
 
-    private static IHost BuildHost(RunOptions options, ILoggerFactory loggerFactory, CollectorRegistry registry, AgentReadiness readiness)
+    private static IHost BuildHost(RunOptions options, ILoggerFactory loggerFactory, CollectorRegistry registry, AgentReadiness readiness, AgentHealth health)
     {
         if (options.HealthAddress is not { } address)
         {
@@ -120,10 +128,18 @@ internal static class AgentHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.WebHost.UseKestrel().UseUrls($"http://{address}");
         var app = builder.Build();
-        app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", () => readiness.IsReady
-            ? Results.Text("ready\n")
-            : Results.Text("waiting for the first complete sync\n", statusCode: (int)HttpStatusCode.ServiceUnavailable));
+        app.MapGet("/healthz", () =>
+        {
+            var reasons = health.Reasons();
+            return Results.Text(AgentHealth.ToJson(reasons) + "\n", "application/json",
+                statusCode: reasons.Count == 0 ? (int)HttpStatusCode.OK : (int)HttpStatusCode.ServiceUnavailable);
+        });
+        // Ready after the first complete sync, and not ready again while liveness fails (the data path is broken).
+        app.MapGet("/readyz", () => !readiness.IsReady
+            ? Results.Text("waiting for the first complete sync\n", statusCode: (int)HttpStatusCode.ServiceUnavailable)
+            : health.Reasons() is { Count: > 0 } reasons
+                ? Results.Text($"not ready: {string.Join("; ", reasons)}\n", statusCode: (int)HttpStatusCode.ServiceUnavailable)
+                : Results.Text("ready\n"));
         app.MapMetrics("/metrics", registry);
         return app;
     }

@@ -25,5 +25,15 @@ internal sealed class EventTimingSink(IClusterChangeSink inner, TimeProvider tim
         return since == 0 ? null : time.GetElapsedTime(since).TotalSeconds;
     }
 
+    /// <summary>How long the oldest unwritten change has waited, without forgetting it; null when none is pending.</summary>
+    public TimeSpan? PendingAge
+    {
+        get
+        {
+            long since = Interlocked.Read(ref oldestPending);
+            return since == 0 ? null : time.GetElapsedTime(since);
+        }
+    }
+
     private void Mark() => Interlocked.CompareExchange(ref oldestPending, time.GetTimestamp(), 0);
 }

@@ -10,6 +10,18 @@ internal sealed record RunOptions
     public required string NodeName { get; init; }
     public bool DetachOnExit { get; init; }
 
+    /// <summary>--lock-timeout: how long to wait for another agent to release the bpffs directory before giving up.</summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>--sync-period: the longest time between two full syncs (kube-proxy's flag and default).</summary>
+    public TimeSpan SyncPeriod { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>--min-sync-period: the least time between the starts of two syncs.</summary>
+    public TimeSpan MinSyncPeriod { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>--health-pending-limit: /healthz fails when a change waits longer to reach the maps; default 2 x sync period.</summary>
+    public TimeSpan? HealthPendingLimit { get; init; }
+
     /// <summary>host:port for /healthz, /readyz and /metrics, or null for none.</summary>
     public string? HealthAddress { get; init; }
     public bool JsonLogs { get; init; }

@@ -15,19 +15,32 @@ namespace CgroupLb.Datapath.Loading;
 /// Disposing closes this process's handles only: pinned links keep the programs attached and traffic flowing until
 /// <see cref="Detach"/>. Omitting Dispose leaks file descriptors until the process exits.
 /// </summary>
+/// <remarks>
+/// An attached data path also holds an fd on each attached program, so <see cref="CheckAttachments"/> can attach it
+/// again when its attachment disappears, and, after adopting an older build's programs, this build's programs until
+/// <see cref="CompleteUpgrade"/> swaps them in.
+/// </remarks>
 public sealed class LoadBalancerDatapath : IDisposable
 {
     private readonly KernelLoadBalancerMaps maps;
     private readonly BpfMapHandle stats;
     private readonly BpfMapHandle reverseSockets;
     private readonly BpfMapWriter writer;
+    private readonly object attachGate = new();
+    private readonly ProgramAttachments? attachments; // null for a status-only view
+    private ProgramUpgrade? upgrade;
 
-    private LoadBalancerDatapath(PinnedMaps pinned, DatapathFeatures? features, bool adopted, ILogger logger)
+    private LoadBalancerDatapath(PinnedMaps pinned, DatapathFeatures? features, bool adopted, ILogger logger,
+        ProgramAttachments? attachments = null, ProgramUpgrade? upgrade = null)
     {
         maps = new KernelLoadBalancerMaps(pinned);
         stats = pinned.Stats;
         reverseSockets = pinned.ReverseSockets;
         writer = new BpfMapWriter(maps, logger);
+        this.attachments = attachments;
+        this.upgrade = upgrade is { IsEmpty: false } ? upgrade : null;
+        if (upgrade is { IsEmpty: true })
+            upgrade.Dispose();
         Features = features;
         Adopted = adopted;
     }
@@ -40,6 +53,22 @@ public sealed class LoadBalancerDatapath : IDisposable
     /// <summary>True when the programs and maps were already pinned and were adopted instead of loaded again.</summary>
     public bool Adopted { get; }
 
+    /// <summary>
+    /// True while adopted programs differ from this build's (another tag, or an older ABI's maps) or maps of an older
+    /// ABI are still pinned: <see cref="CompleteUpgrade"/> finishes the switch once a full sync has filled the maps.
+    /// </summary>
+    public bool HasPendingUpgrade
+    {
+        get { lock (attachGate) return upgrade is not null; }
+    }
+
+    /// <summary>The checks <see cref="Attach"/> starts with (root, libbpf, cgroup v2, bpffs), to run before taking the lock.</summary>
+    public static void CheckPreflight(DatapathOptions options) => Preflight.CheckAttach(options);
+
+    /// <summary>
+    /// Attaches (or adopts) the data path. The caller holds the <see cref="PinDirectoryLock"/> of the bpffs directory.
+    /// Adoption loads this build's programs too and compares them with the pinned ones (see <see cref="ProgramUpgrade"/>).
+    /// </summary>
     public static LoadBalancerDatapath Attach(DatapathOptions options, ILoggerFactory loggerFactory)
     {
         var logger = loggerFactory.CreateLogger("CgroupLb.Datapath");
@@ -50,16 +79,83 @@ public sealed class LoadBalancerDatapath : IDisposable
             throw new DatapathException("probe", "this kernel has no cgroup sock_addr BPF programs (needs Linux 5.10 or newer with CONFIG_CGROUP_BPF)");
 
         Directory.CreateDirectory(options.LinksPath);
-        if (PinnedLinks.AllPresent(options) && PinnedMaps.AllPresent(options))
+        if (PinnedLinks.AllPresent(options))
         {
             PinnedLinks.CheckAttachedTo(options);
-            var adopted = PinnedMaps.Open(options);
+            ProgramUpgrade plannedUpgrade;
+            using (var loaded = ObjectLoader.Load(options, features, logger))
+            {
+                try
+                {
+                    plannedUpgrade = ProgramUpgrade.Plan(options, loaded);
+                }
+                catch (Exception e) when (e is BpfException or IOException)
+                {
+                    loaded.RemoveCreatedMapPins();
+                    throw new DatapathException("adopt", $"cannot compare the pinned programs under {options.BpffsPath} with this build's: {e.Message}", e);
+                }
+                features = loaded.Features;
+            }
+            if (plannedUpgrade.Reasons.Count > 0)
+                logger.LogInformation("Adopted programs under {Path} differ from this build's ({Reasons}); they are swapped in place after the first full sync",
+                    options.BpffsPath, string.Join("; ", plannedUpgrade.Reasons.Select(r => $"{r.Key}: {r.Value}")));
             logger.LogInformation("Adopted pinned programs and maps under {Path}", options.BpffsPath);
-            return new LoadBalancerDatapath(adopted, features, adopted: true, logger);
+            return Create(options, features, adopted: true, logger, plannedUpgrade);
         }
 
         features = ObjectLoader.LoadAndAttach(options, features, logger);
-        return new LoadBalancerDatapath(PinnedMaps.Open(options), features, adopted: false, logger);
+        return Create(options, features, adopted: false, logger, ProgramUpgrade.StaleMapPinsOnly(options));
+    }
+
+    private static LoadBalancerDatapath Create(DatapathOptions options, DatapathFeatures features, bool adopted, ILogger logger, ProgramUpgrade upgrade)
+    {
+        ProgramAttachments? attachments = null;
+        PinnedMaps? pinned = null;
+        try
+        {
+            attachments = ProgramAttachments.Open(options);
+            pinned = PinnedMaps.Open(options);
+            return new LoadBalancerDatapath(pinned, features, adopted, logger, attachments, upgrade);
+        }
+        catch
+        {
+            pinned?.Dispose();
+            attachments?.Dispose();
+            upgrade.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Swaps adopted links to this build's programs and removes the pins of maps no program uses any more (see
+    /// <see cref="ProgramUpgrade"/>). Call after the first full sync wrote every map this build's programs read.
+    /// Does nothing when nothing is pending.
+    /// </summary>
+    public void CompleteUpgrade(ILogger logger)
+    {
+        lock (attachGate)
+        {
+            if (upgrade is null || attachments is null)
+                return;
+            upgrade.Complete(attachments, logger);
+            upgrade.Dispose();
+            upgrade = null;
+        }
+    }
+
+    /// <summary>
+    /// Checks that every program still runs on the cgroup through its pinned link, and attaches again what does not
+    /// (a link pin removed by hand, a recreated cgroup). Returns what was found and what could not be repaired.
+    /// </summary>
+    public AttachmentCheck CheckAttachments(ILogger logger)
+    {
+        lock (attachGate)
+        {
+            if (attachments is null)
+                return new AttachmentCheck([], []);
+            var found = attachments.Check();
+            return new AttachmentCheck(found, attachments.Repair(found, logger));
+        }
     }
 
     /// <summary>Opens the pinned maps only, to read them (cgroup-lb status). Attaches nothing.</summary>
@@ -85,6 +181,11 @@ public sealed class LoadBalancerDatapath : IDisposable
                 pins++;
             }
         }
+        foreach (var path in ProgramUpgrade.FindStaleMapPins(options))
+        {
+            File.Delete(path); // an older ABI's maps that an upgrade did not get to remove
+            pins++;
+        }
         TryRemoveDirectory(options.LinksPath);
         TryRemoveDirectory(options.BpffsPath);
         logger.LogInformation("Detached {Links} programs and removed {Pins} map pins under {Path}", links, pins, options.BpffsPath);
@@ -105,5 +206,20 @@ public sealed class LoadBalancerDatapath : IDisposable
         }
     }
 
-    public void Dispose() => maps.Dispose();
+    public void Dispose()
+    {
+        lock (attachGate)
+        {
+            upgrade?.Dispose();
+            upgrade = null;
+            attachments?.Dispose();
+        }
+        maps.Dispose();
+    }
+}
+
+/// <summary>The outcome of <see cref="LoadBalancerDatapath.CheckAttachments"/>: every problem found, and those still unrepaired.</summary>
+public sealed record AttachmentCheck(IReadOnlyList<AttachmentProblem> Found, IReadOnlyList<AttachmentProblem> Unrepaired)
+{
+    public bool Healthy => Unrepaired.Count == 0;
 }

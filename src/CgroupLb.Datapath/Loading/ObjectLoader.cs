@@ -9,7 +9,8 @@ namespace CgroupLb.Datapath.Loading;
 /// Loads cgroup_lb.bpf.o and attaches it, in libbpf-bootstrap's phases: open, configure, load (verify), check layouts,
 /// attach, pin. Maps get their pin paths before load, so libbpf reuses maps already pinned there (the backends a
 /// previous agent wrote survive a program upgrade) and pins new ones. On failure everything this call created is
-/// undone: links destroyed (which detaches them), link pins and newly created map pins removed.
+/// undone: links destroyed (which detaches them), link pins and newly created map pins removed. <see cref="Load"/> alone
+/// serves adoption, where the programs are compared with the pinned ones and swapped into the existing links.
 /// </summary>
 internal static class ObjectLoader
 {
@@ -20,8 +21,48 @@ internal static class ObjectLoader
         if (stale > 0)
             logger.LogInformation("Removed {Count} links of an incomplete earlier attach", stale);
 
-        var preexistingMaps = MapNames.All.Where(n => File.Exists(options.MapPinPath(n))).ToHashSet();
         var createdLinks = new List<(BpfLink Link, string PinPath)>();
+        using var loaded = Load(options, features, logger);
+        try
+        {
+            using var cgroup = CgroupDirectory.Open(options.CgroupPath);
+            foreach (var programName in ProgramCatalog.All)
+            {
+                var link = loaded.Object.GetProgram(programName).AttachCgroup(cgroup.Handle);
+                string pin = PinnedLinks.PathOf(options, programName);
+                createdLinks.Add((link, pin));
+                link.Pin(pin);
+            }
+
+            foreach (var (link, _) in createdLinks)
+                link.Dispose(); // pinned: closing our fd leaves the program attached
+            createdLinks.Clear();
+            logger.LogInformation("Loaded and attached {Count} programs to {Cgroup}; pinned under {Path}",
+                ProgramCatalog.All.Count, options.CgroupPath, options.BpffsPath);
+            return loaded.Features;
+        }
+        catch (Exception ex)
+        {
+            foreach (var (link, pin) in createdLinks)
+            {
+                TryRun(() => { if (File.Exists(pin)) link.Unpin(); });
+                TryRun(link.Dispose);
+            }
+            loaded.RemoveCreatedMapPins();
+            if (ex is DatapathException)
+                throw;
+            throw new DatapathException("attach", $"attach failed: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// Opens, configures and loads the object with every map's pin path set: maps already pinned under the current
+    /// names are checked (type, flags, sizes, capacity) and reused, missing ones are created and pinned. Attaches
+    /// nothing. On failure the map pins this call created are removed.
+    /// </summary>
+    public static LoadedObject Load(DatapathOptions options, DatapathFeatures features, ILogger logger)
+    {
+        var preexistingMaps = MapNames.All.Where(n => File.Exists(options.MapPinPath(n))).ToHashSet();
         string phase = "open";
         BpfObject? bpfObject = null;
         try
@@ -40,33 +81,14 @@ internal static class ObjectLoader
                 bpfObject = OpenConfigureLoad(elf, options, setRetval, ref phase);
                 logger.LogWarning("Kernel lacks bpf_set_retval for sock_addr programs (needs 5.18): connects to a service without backends fail with EPERM instead of ECONNREFUSED");
             }
-            features = features with { SetRetval = setRetval };
             CheckLayouts(bpfObject);
-
-            phase = "attach";
-            using var cgroup = CgroupDirectory.Open(options.CgroupPath);
-            foreach (var programName in ProgramCatalog.All)
-            {
-                var link = bpfObject.GetProgram(programName).AttachCgroup(cgroup.Handle);
-                string pin = PinnedLinks.PathOf(options, programName);
-                createdLinks.Add((link, pin));
-                link.Pin(pin);
-            }
-
-            foreach (var (link, _) in createdLinks)
-                link.Dispose(); // pinned: closing our fd leaves the program attached
-            createdLinks.Clear();
-            logger.LogInformation("Loaded and attached {Count} programs to {Cgroup}; pinned under {Path}",
-                ProgramCatalog.All.Count, options.CgroupPath, options.BpffsPath);
-            return features;
+            var created = MapNames.All.Where(n => !preexistingMaps.Contains(n)).ToHashSet();
+            var loaded = new LoadedObject(bpfObject, features with { SetRetval = setRetval }, created, options);
+            bpfObject = null;
+            return loaded;
         }
         catch (Exception ex)
         {
-            foreach (var (link, pin) in createdLinks)
-            {
-                TryRun(() => { if (File.Exists(pin)) link.Unpin(); });
-                TryRun(link.Dispose);
-            }
             foreach (var name in MapNames.All.Where(n => !preexistingMaps.Contains(n)))
                 TryRun(() => File.Delete(options.MapPinPath(name)));
             if (ex is DatapathException)
@@ -88,7 +110,11 @@ internal static class ObjectLoader
             phase = "configure";
             Configure(bpfObject, setRetval);
             foreach (var name in MapNames.All)
-                bpfObject.GetMap(name).SetPinPath(options.MapPinPath(name));
+            {
+                var map = bpfObject.GetMap(name);
+                PinnedMaps.CheckCompatible(options, map);
+                map.SetPinPath(options.MapPinPath(name));
+            }
             phase = "load";
             bpfObject.Load();
             return bpfObject;
@@ -129,9 +155,29 @@ internal static class ObjectLoader
         Check<uint, LbServiceName>(MapNames.ServiceNames);
     }
 
-    private static void TryRun(Action action)
+    internal static void TryRun(Action action)
     {
         try { action(); }
         catch (Exception) { /* best effort while unwinding a failed load; the original error is what matters */ }
     }
+}
+
+/// <summary>
+/// A loaded, not yet attached object (<see cref="ObjectLoader.Load"/>): owns it until Dispose. <see cref="CreatedMaps"/>
+/// are the maps this load created and pinned (new names, e.g. after an ABI change).
+/// </summary>
+internal sealed class LoadedObject(BpfObject bpfObject, DatapathFeatures features, IReadOnlySet<string> createdMaps, DatapathOptions options) : IDisposable
+{
+    public BpfObject Object => bpfObject;
+    public DatapathFeatures Features => features;
+    public IReadOnlySet<string> CreatedMaps => createdMaps;
+
+    /// <summary>Undoes the pins of <see cref="CreatedMaps"/> (a failed attach or adoption).</summary>
+    public void RemoveCreatedMapPins()
+    {
+        foreach (var name in createdMaps)
+            ObjectLoader.TryRun(() => File.Delete(options.MapPinPath(name)));
+    }
+
+    public void Dispose() => bpfObject.Dispose();
 }

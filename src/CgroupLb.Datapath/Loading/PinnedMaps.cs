@@ -54,6 +54,29 @@ internal sealed class PinnedMaps : IDisposable
         }
     }
 
+    /// <summary>
+    /// Before a load reuses the map pinned under <paramref name="map"/>'s name: the same type, flags and capacity as
+    /// this build declares (key and value sizes are checked by <see cref="CheckLayout"/>). libbpf would refuse too,
+    /// but with a bare errno; this names the map and the difference.
+    /// </summary>
+    public static void CheckCompatible(DatapathOptions options, BpfMap map)
+    {
+        string path = options.MapPinPath(map.Name);
+        if (!File.Exists(path))
+            return;
+        using var pinned = BpfMapHandle.OpenPinned(path);
+        var info = pinned.Info;
+        CheckLayout(map.Name, info.KeySize, info.ValueSize, (int)map.KeySize, (int)map.ValueSize);
+        var differences = new List<string>();
+        if (info.Type != map.Type) differences.Add($"type {info.Type} (this build: {map.Type})");
+        if (info.MapFlags != map.MapFlags) differences.Add($"flags 0x{info.MapFlags:x} (this build: 0x{map.MapFlags:x})");
+        if (info.MaxEntries != map.MaxEntries) differences.Add($"max_entries {info.MaxEntries} (this build: {map.MaxEntries})");
+        if (differences.Count > 0)
+            throw new DatapathException("adopt",
+                $"map {map.Name} pinned at {path} has {string.Join(", ", differences)}: it comes from another version with the same map name; " +
+                "run 'cgroup-lb detach' and start again (a changed map needs a new name, see lb_abi.h)");
+    }
+
     public static void CheckLayout(string map, uint keySize, uint valueSize, int expectedKey, int expectedValue)
     {
         if (keySize != expectedKey || valueSize != expectedValue)

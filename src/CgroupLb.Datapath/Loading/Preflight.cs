@@ -32,7 +32,7 @@ internal static class Preflight
             throw new DatapathException("preflight", $"nothing is pinned at {options.BpffsPath}: the agent has not run with this --bpffs, or it was detached");
     }
 
-    private static void CheckBpffs(string bpffsPath)
+    public static void CheckBpffs(string bpffsPath)
     {
         string? existing = bpffsPath;
         while (existing is not null && !Directory.Exists(existing))

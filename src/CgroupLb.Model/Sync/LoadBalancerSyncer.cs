@@ -133,22 +133,27 @@ public sealed class LoadBalancerSyncer
 
     /// <summary>
     /// Syncs whenever the tracker reports changes, at most once per <see cref="LoadBalancerSyncerOptions.MinSyncInterval"/>,
-    /// retrying failed syncs with exponential backoff. Returns when <paramref name="cancellationToken"/> is cancelled.
+    /// and runs a full sync whenever <see cref="LoadBalancerSyncerOptions.SyncPeriod"/> passed since the last one, busy or
+    /// not (kube-proxy's bounded-frequency runner). Failed syncs are retried with exponential backoff. All waiting goes
+    /// through the injected <see cref="TimeProvider"/>. Returns when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         TimeSpan retryDelay = options.InitialRetryDelay;
         bool retry = false;
         long? lastStart = null;
+        long lastFullSync = time.GetTimestamp();
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 if (!retry)
                 {
-                    if (options.FullResyncInterval is { } resync)
+                    if (options.SyncPeriod is { } period)
                     {
-                        if (!await tracker.WaitForChangesAsync(resync, cancellationToken).ConfigureAwait(false)) RequestFullSync();
+                        TimeSpan untilFullSync = period - time.GetElapsedTime(lastFullSync);
+                        if (untilFullSync > TimeSpan.Zero)
+                            await WaitForChangesAsync(untilFullSync, cancellationToken).ConfigureAwait(false);
                     }
                     else
                     {
@@ -162,8 +167,14 @@ public sealed class LoadBalancerSyncer
                     if (wait > TimeSpan.Zero) await Task.Delay(wait, time, cancellationToken).ConfigureAwait(false);
                 }
                 lastStart = time.GetTimestamp();
+                // Due whether the wait above ended by a change or by the period: the sync that runs now is the full one.
+                if (options.SyncPeriod is { } due && time.GetElapsedTime(lastFullSync) >= due)
+                    RequestFullSync();
 
                 SyncResult result = SyncOnce();
+                // Not synced yet counts too: the period restarts rather than spinning until the sources have listed.
+                if (result.Kind is SyncKind.Full or SyncKind.NotSynced)
+                    lastFullSync = lastStart.Value;
                 if (result.Succeeded)
                 {
                     retry = false;
@@ -177,6 +188,20 @@ public sealed class LoadBalancerSyncer
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Waits for changes or for <paramref name="timeout"/> on this syncer's clock (the tracker's own timed wait uses the wall clock).</summary>
+    private async Task WaitForChangesAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timer = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        try
+        {
+            await tracker.WaitForChangesAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
         }
     }

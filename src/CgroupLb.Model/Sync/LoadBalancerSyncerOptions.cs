@@ -4,7 +4,10 @@ namespace CgroupLb.Model.Sync;
 
 public sealed record LoadBalancerSyncerOptions
 {
-    /// <summary>Least time between the starts of two syncs, so a burst of events becomes one map update.</summary>
+    /// <summary>
+    /// Least time between the starts of two syncs, so a burst of events becomes one map update (kube-proxy's
+    /// --min-sync-period; the agent's flag of that name sets it). A change after a quiet spell is written at once.
+    /// </summary>
     public TimeSpan MinSyncInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Wait after the first failed sync; doubled per further failure up to <see cref="MaxRetryDelay"/>.</summary>
@@ -13,10 +16,11 @@ public sealed record LoadBalancerSyncerOptions
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// When set, a full sync (re-reading the maps) runs after this long without events, repairing anything that
-    /// changed the maps behind our back. Null disables it.
+    /// The longest time between two full syncs (re-reading the maps and rewriting whatever differs), however many
+    /// partial syncs events cause in between: kube-proxy's --sync-period and bounded-frequency runner. A map entry
+    /// changed behind the agent's back is repaired within one period even while events never stop. Null disables it.
     /// </summary>
-    public TimeSpan? FullResyncInterval { get; init; }
+    public TimeSpan? SyncPeriod { get; init; }
 
     /// <summary>Address families the data path programs; frontends of other families stay in the model only.</summary>
     public IReadOnlySet<AddressFamily> SupportedFamilies { get; init; } = new HashSet<AddressFamily> { AddressFamily.InterNetwork };
