@@ -11,7 +11,7 @@ DOTNET      ?= dotnet
 APT_PACKAGES := clang llvm libbpf-dev libbpf1 linux-libc-dev bpftool iproute2 make procps curl ca-certificates python3
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-.PHONY: deps bpf interop build agent test test-chart demo bench clean mount-bpffs image
+.PHONY: deps bpf interop build agent test test-chart demo bench bench-bpf clean mount-bpffs image
 
 ## deps: apt packages (clang, libbpf, bpftool, iproute2), the .NET SDK check, and a mounted bpffs.
 deps:
@@ -66,6 +66,10 @@ demo: deps build
 ## bench: BenchmarkDotNet map-update and planning benchmarks (bench/).
 bench: deps build
 	$(DOTNET) run --project bench/CgroupLb.Benchmarks -c Release -- --filter '*' --job short
+
+## bench-bpf: ns per call of each BPF hook from the kernel's run_time_ns/run_cnt, against a minimal LB and an empty program (root; bench/bpfstats).
+bench-bpf: deps bpf
+	python3 bench/bpfstats/run.py $(BENCH_BPF_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(BIN_DIR)

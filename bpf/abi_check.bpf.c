@@ -19,10 +19,12 @@ ABI_TYPE(struct lb_service_value, lb_service_value);
 ABI_TYPE(struct lb4_backend, lb4_backend);
 ABI_TYPE(struct lb4_reverse_sk_key, lb4_reverse_sk_key);
 ABI_TYPE(struct lb4_reverse_sk_value, lb4_reverse_sk_value);
+ABI_TYPE(struct lb4_sk_frontend, lb4_sk_frontend);
 ABI_TYPE(struct lb_service_stats, lb_service_stats);
 ABI_TYPE(struct lb_service_name, lb_service_name);
 ABI_TYPE(struct lb_datapath_config, lb_datapath_config);
 ABI_TYPE(enum lb_scope, lb_scope);
 ABI_TYPE(enum lb_service_flags, lb_service_flags);
+ABI_TYPE(enum lb4_sk_frontend_flags, lb4_sk_frontend_flags);
 
 char _license[] SEC("license") = "Dual BSD/GPL";

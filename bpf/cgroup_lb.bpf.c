@@ -14,7 +14,7 @@
 SEC("cgroup/connect4")
 int cglb_sock4_connect(struct bpf_sock_addr *ctx)
 {
-	int err = sock4_xlate_fwd(ctx);
+	int err = sock4_xlate_fwd(ctx, true);
 
 	if (sock_err_is_refusal(err))
 		return sock_refuse(err);
@@ -26,7 +26,7 @@ int cglb_sock4_connect(struct bpf_sock_addr *ctx)
 SEC("cgroup/sendmsg4")
 int cglb_sock4_sendmsg(struct bpf_sock_addr *ctx)
 {
-	int err = sock4_xlate_fwd(ctx);
+	int err = sock4_xlate_fwd(ctx, false);
 
 	if (sock_err_is_refusal(err))
 		return sock_refuse(err);

@@ -20,14 +20,21 @@
 #ifndef CGLB_DEFAULT_HAVE_SET_RETVAL
 #define CGLB_DEFAULT_HAVE_SET_RETVAL 0
 #endif
+#ifndef CGLB_DEFAULT_HAVE_SK_STORAGE
+#define CGLB_DEFAULT_HAVE_SK_STORAGE 0
+#endif
 
 /* The only .rodata variable, so it sits at offset 0 where the loader writes
  * struct lb_datapath_config (lb_abi.h). have_set_retval: 1 if the kernel has
  * bpf_set_retval() for cgroup sock_addr programs (5.18+); then a refused
  * connect()/sendmsg() fails with ECONNREFUSED, with 0 the application sees
- * the kernel's default for a rejecting cgroup program, EPERM. */
+ * the kernel's default for a rejecting cgroup program, EPERM.
+ * have_sk_storage: 1 if bpf_sk_storage_get() is allowed in sock_addr programs;
+ * then reverse entries live with the socket (lb4_sk_frontend), with 0 in the
+ * LRU map lb4_reverse_sk only, as before. */
 const volatile struct lb_datapath_config cglb_config = {
 	.have_set_retval = CGLB_DEFAULT_HAVE_SET_RETVAL,
+	.have_sk_storage = CGLB_DEFAULT_HAVE_SK_STORAGE,
 };
 
 #endif /* CGLB_CONFIG_H */

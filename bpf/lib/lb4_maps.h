@@ -34,7 +34,9 @@ struct {
 } LB4_BACKENDS_MAP SEC(".maps");
 
 /* Socket + backend -> frontend, written on the forward path and read by
- * recvmsg4/getpeername4. LRU because nothing tells us when a socket closes:
+ * recvmsg4/getpeername4: every translated socket where socket storage is
+ * missing, else only unconnected UDP sockets that talk to more than one
+ * backend. LRU because nothing tells us when a socket closes:
  * socket cookies are never reused within a boot, so an entry of a closed
  * socket is dead weight the LRU will reclaim, never a wrong answer. */
 struct {
@@ -43,5 +45,15 @@ struct {
 	__type(value, struct lb4_reverse_sk_value);
 	__uint(max_entries, LB_REVERSE_SK_MAP_MAX);
 } LB4_REVERSE_SK_MAP SEC(".maps");
+
+/* Socket -> the frontend it was translated from, freed with the socket (see
+ * struct lb4_sk_frontend). Created on every kernel (the map type is 5.2+);
+ * only read and written when cglb_config.have_sk_storage is set. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lb4_sk_frontend);
+} LB4_SK_FRONTEND_MAP SEC(".maps");
 
 #endif /* CGLB_LB4_MAPS_H */

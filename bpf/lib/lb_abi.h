@@ -3,7 +3,7 @@
  * CgroupLb map ABI: the single source of truth for every BPF map key and value.
  *
  * The C# host mirrors each struct in src/CgroupLb.Datapath/Abi/ and a test
- * (tests/CgroupLb.Kernel.Tests/AbiLayoutTests) compares sizes and offsets with
+ * (tests/CgroupLb.Datapath.Tests/AbiLayoutTests) compares sizes and offsets with
  * the BTF that clang emits for this header. Rules for changing it:
  *   - every field has an explicit width, padding is spelled out as pad fields;
  *   - network-order fields are __be16/__be32, host-order fields __u16/__u32;
@@ -19,6 +19,7 @@
 #define LB4_SERVICES_MAP   lb4_services
 #define LB4_BACKENDS_MAP   lb4_backends
 #define LB4_REVERSE_SK_MAP lb4_reverse_sk
+#define LB4_SK_FRONTEND_MAP lb4_sk_frontend /* socket storage, HAVE_SK_STORAGE */
 #define LB_SVC_STATS_MAP   lb_svc_stats
 #define LB_SVC_NAMES_MAP   lb_svc_names /* user space only: names for status */
 
@@ -94,6 +95,32 @@ struct lb4_reverse_sk_value {
 	__u32  service_id; /* for counters and debugging */
 };
 
+/* lb4_sk_frontend value: socket-local storage (BPF_MAP_TYPE_SK_STORAGE), so the
+ * kernel frees it with the socket. Used when the loader found
+ * bpf_sk_storage_get() allowed in sock_addr programs (have_sk_storage):
+ *   - every socket connect4 translated (TCP, connected UDP) has exactly this
+ *     entry, holding the backend it was connected to, and nothing in
+ *     lb4_reverse_sk;
+ *   - an unconnected UDP socket keeps the first backend it sent to here; a
+ *     datagram to another backend goes to lb4_reverse_sk as before and sets
+ *     LB4_SK_F_MORE_IN_REVERSE_MAP, so only such sockets ever look there.
+ * "Did the LB translate this socket to backend B?" is: this entry's backend
+ * is B, or (flag set, or have_sk_storage off) lb4_reverse_sk holds
+ * {cookie, B}. 20 bytes. */
+enum lb4_sk_frontend_flags {
+	LB4_SK_F_MORE_IN_REVERSE_MAP = 1 << 0, /* more backends in lb4_reverse_sk */
+};
+
+struct lb4_sk_frontend {
+	__be32 backend_address;  /* backend the socket reached; 0: none yet */
+	__be32 frontend_address; /* frontend to report to the application */
+	__be16 backend_port;
+	__be16 frontend_port;
+	__u32  service_id;       /* for counters and debugging */
+	__u16  flags;            /* enum lb4_sk_frontend_flags */
+	__u16  pad;
+};
+
 /* lb_svc_stats value: per-CPU array indexed by service id. 24 bytes. */
 struct lb_service_stats {
 	__u64 translated;         /* connect/sendmsg rewritten to a backend */
@@ -115,6 +142,7 @@ struct lb_service_name {
 struct lb_datapath_config {
 	__u32 have_set_retval; /* HAVE_SET_RETVAL: probed bpf_set_retval (>= 5.18) */
 	__u32 features;        /* reserved: ENABLE_* bits chosen by the operator */
+	__u32 have_sk_storage; /* HAVE_SK_STORAGE: probed bpf_sk_storage_get in sock_addr programs */
 };
 
 #endif /* CGROUP_LB_ABI_H */

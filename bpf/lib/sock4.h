@@ -64,13 +64,13 @@ static __always_inline void ctx_get_dst4(const struct bpf_sock_addr *ctx, struct
 	};
 }
 
-/* Remembers which frontend a socket meant when it reached this backend, so
- * replies and getpeername() can show the frontend again. Hot UDP senders hit
- * this on every datagram: look first and write only on change, which keeps
+/* The LRU fallback of sock4_remember_frontend(): keyed by cookie and backend,
+ * so one unconnected UDP socket can talk to several frontends. Hot UDP senders
+ * hit this on every datagram: look first and write only on change, which keeps
  * the LRU's lists and the cache lines quiet. */
 static __always_inline void
-sock4_remember_frontend(__u64 cookie, const struct sock4_addr *backend,
-			const struct sock4_addr *frontend, __u32 service_id)
+sock4_remember_frontend_lru(__u64 cookie, const struct sock4_addr *backend,
+			    const struct sock4_addr *frontend, __u32 service_id)
 {
 	struct lb4_reverse_sk_key key = {
 		.cookie  = cookie,
@@ -94,6 +94,51 @@ sock4_remember_frontend(__u64 cookie, const struct sock4_addr *backend,
 	bpf_map_update_elem(&LB4_REVERSE_SK_MAP, &key, &value, BPF_ANY);
 }
 
+static __always_inline bool
+sk_frontend_is_backend(const struct lb4_sk_frontend *known, const struct sock4_addr *backend)
+{
+	return known->backend_address == backend->address && known->backend_port == backend->port;
+}
+
+/* Remembers which frontend a socket meant when it reached this backend, so
+ * replies and getpeername() can show the frontend again. With socket storage
+ * the entry lives and dies with the socket: no cookie, no hash, nothing left
+ * behind when the socket closes (struct lb4_sk_frontend says who uses what).
+ * connected: connect4, where the new destination replaces any earlier one. */
+static __always_inline void
+sock4_remember_frontend(struct bpf_sock_addr *ctx, const struct sock4_addr *backend,
+			const struct sock4_addr *frontend, __u32 service_id, bool connected)
+{
+	struct lb4_sk_frontend *known;
+
+	if (!cglb_config.have_sk_storage) {
+		sock4_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id);
+		return;
+	}
+
+	known = bpf_sk_storage_get(&LB4_SK_FRONTEND_MAP, ctx->sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	/* No storage (allocation failed): as with a failed LRU update, only the
+	 * reverse translation of this socket is lost. */
+	if (!known)
+		return;
+	if (connected || known->backend_address == 0 || sk_frontend_is_backend(known, backend)) {
+		/* Write only on change: a UDP sender passes here per datagram. */
+		if (known->frontend_address != frontend->address || known->frontend_port != frontend->port ||
+		    known->service_id != service_id || !sk_frontend_is_backend(known, backend)) {
+			known->backend_address = backend->address;
+			known->backend_port = backend->port;
+			known->frontend_address = frontend->address;
+			known->frontend_port = frontend->port;
+			known->service_id = service_id;
+		}
+		return;
+	}
+	/* An unconnected UDP socket reaching a second backend. */
+	if (!(known->flags & LB4_SK_F_MORE_IN_REVERSE_MAP))
+		known->flags |= LB4_SK_F_MORE_IN_REVERSE_MAP;
+	sock4_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id);
+}
+
 /* Picks a backend of the frontend behind *key, NULL if the slot or backend
  * entry is missing. */
 static __always_inline const struct lb4_backend *
@@ -105,12 +150,14 @@ sock4_select_backend(struct bpf_sock_addr *ctx, struct lb4_service_key *key,
 	return lb4_lookup_backend(key, slot);
 }
 
-/* Rewrites *dst from a frontend to one of its backends.
+/* Rewrites *dst from a frontend to one of its backends. connected: called
+ * from connect4 (the socket gets this one destination) rather than sendmsg4.
  *   0             translated; *dst is the backend
  *   -ENXIO        not a balanced frontend (or protocol); leave the socket alone
  *   -ECONNREFUSED a frontend without a usable backend; fail the syscall
  */
-static __always_inline int __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst)
+static __always_inline int
+__sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connected)
 {
 	const struct lb_service_value *svc;
 	const struct lb4_backend *backend;
@@ -150,7 +197,7 @@ static __always_inline int __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct s
 
 	dst->address = backend->address;
 	dst->port = backend->port;
-	sock4_remember_frontend(sock_cookie(ctx), dst, &frontend, service_id);
+	sock4_remember_frontend(ctx, dst, &frontend, service_id, connected);
 	lb_svc_stats_count_translated(service_id);
 	return 0;
 
@@ -166,12 +213,30 @@ refuse:
 static __always_inline int __sock4_xlate_rev(struct bpf_sock_addr *ctx, struct sock4_addr *peer)
 {
 	struct lb4_reverse_sk_key key = {
-		.cookie  = sock_cookie(ctx),
 		.address = peer->address,
 		.port    = peer->port,
 	};
 	const struct lb4_reverse_sk_value *frontend;
 
+	if (cglb_config.have_sk_storage) {
+		const struct lb4_sk_frontend *known;
+
+		known = bpf_sk_storage_get(&LB4_SK_FRONTEND_MAP, ctx->sk, NULL, 0);
+		/* A socket without an entry was never translated: the common case
+		 * of every other socket on the node ends here, without a cookie. */
+		if (!known)
+			return -ENOENT;
+		if (sk_frontend_is_backend(known, peer)) {
+			peer->address = known->frontend_address;
+			peer->port = known->frontend_port;
+			lb_svc_stats_count_reverse(known->service_id);
+			return 0;
+		}
+		if (!(known->flags & LB4_SK_F_MORE_IN_REVERSE_MAP))
+			return -ENOENT;
+	}
+
+	key.cookie = sock_cookie(ctx);
 	frontend = bpf_map_lookup_elem(&LB4_REVERSE_SK_MAP, &key);
 	if (!frontend)
 		return -ENOENT;
@@ -182,13 +247,13 @@ static __always_inline int __sock4_xlate_rev(struct bpf_sock_addr *ctx, struct s
 	return 0;
 }
 
-static __always_inline int sock4_xlate_fwd(struct bpf_sock_addr *ctx)
+static __always_inline int sock4_xlate_fwd(struct bpf_sock_addr *ctx, bool connected)
 {
 	struct sock4_addr dst;
 	int err;
 
 	ctx_get_dst4(ctx, &dst);
-	err = __sock4_xlate_fwd(ctx, &dst);
+	err = __sock4_xlate_fwd(ctx, &dst, connected);
 	if (!err)
 		ctx_set_dst4(ctx, &dst);
 	return err;

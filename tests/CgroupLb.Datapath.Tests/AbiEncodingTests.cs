@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.InteropServices;
 using CgroupLb.Datapath.Abi;
+using CgroupLb.Model.LoadBalancing;
 
 namespace CgroupLb.Datapath.Tests;
 
@@ -28,7 +29,7 @@ public class AbiEncodingTests
     [Fact]
     public void Master_value_keeps_host_order_counts()
     {
-        var v = LbServiceValue.Master(serviceId: 0x01020304, count: 0x0506, flags: 0x0001, affinityTimeout: 10800);
+        var v = LbServiceValue.Master(serviceId: 0x01020304, count: 0x0506, flags: ServiceFlags.ClusterIp, affinityTimeout: 10800);
         var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<LbServiceValue>(in v)).ToArray();
         Assert.Equal(16, bytes.Length);
         Assert.Equal(new byte[] { 0, 0, 0, 0, 4, 3, 2, 1, 6, 5, 1, 0, 0x30, 0x2a, 0, 0 }, bytes);

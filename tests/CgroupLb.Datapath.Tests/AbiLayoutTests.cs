@@ -2,7 +2,10 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.Writing;
+using CgroupLb.Model.LoadBalancing;
 
 namespace CgroupLb.Datapath.Tests;
 
@@ -10,6 +13,7 @@ namespace CgroupLb.Datapath.Tests;
 /// Compares every C# mirror with the struct clang compiled from bpf/lib/lb_abi.h, using the BTF in
 /// build/bpf/abi_check.bpf.o (dumped by bpftool): same size, and each C field at the offset of its C# twin.
 /// A C field maps to the C# field with its PascalCase name, or that name plus "Be" for network-order fields.
+/// Enums are compared value by value, and the limits the host keeps as constants with the header's defines.
 /// </summary>
 public class AbiLayoutTests
 {
@@ -20,6 +24,7 @@ public class AbiLayoutTests
         { "lb4_backend", typeof(Lb4Backend) },
         { "lb4_reverse_sk_key", typeof(Lb4ReverseSkKey) },
         { "lb4_reverse_sk_value", typeof(Lb4ReverseSkValue) },
+        { "lb4_sk_frontend", typeof(Lb4SkFrontend) },
         { "lb_service_stats", typeof(LbServiceStats) },
         { "lb_service_name", typeof(LbServiceName) },
         { "lb_datapath_config", typeof(LbDatapathConfig) },
@@ -40,6 +45,80 @@ public class AbiLayoutTests
             Assert.True(f is not null, $"{mirror.Name} has no field for {cName}.{field}");
             Assert.Equal(offset, (int)Marshal.OffsetOf(mirror, f!.Name));
         }
+    }
+
+    public static TheoryData<string, string, Type> Enums => new()
+    {
+        { "lb_service_flags", "LB_SVC_F_", typeof(LbServiceFlags) },
+        { "lb_scope", "LB_SCOPE_", typeof(LbScope) },
+    };
+
+    /// <summary>Every enumerator of the C enum has a C# member of the same name and value, and nothing more.</summary>
+    [Theory]
+    [MemberData(nameof(Enums))]
+    public void Enum_mirror_has_the_C_values(string cName, string prefix, Type mirror)
+    {
+        Assert.True(BtfEnums.Value.TryGetValue(cName, out var c), $"enum {cName} is not in the BTF of abi_check.bpf.o");
+        // LB_SVC_F_LOADBALANCER -> LoadBalancer: compare without underscores and case.
+        static string Norm(string s) => s.Replace("_", "").ToUpperInvariant();
+        var csharp = Enum.GetNames(mirror).Where(n => n != "None")
+            .ToDictionary(Norm, n => Convert.ToInt64(Enum.Parse(mirror, n), System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (name, value) in c)
+        {
+            Assert.True(csharp.TryGetValue(Norm(name[prefix.Length..]), out long mine), $"{mirror.Name} has no member for {name}");
+            Assert.Equal(value, mine);
+        }
+        Assert.Equal(c.Count, csharp.Count);
+    }
+
+    /// <summary>The model's flags reach the kernel as the ABI bit of the same name, whatever the model's numbers.</summary>
+    [Fact]
+    public void Model_service_flags_map_to_the_ABI_bit_of_the_same_name()
+    {
+        foreach (var flag in Enum.GetValues<ServiceFlags>().Where(f => f != ServiceFlags.None))
+        {
+            var abi = ServiceFlagsAbi.ToAbi(flag);
+            Assert.Equal(flag.ToString(), abi.ToString());
+            Assert.Equal(flag, ServiceFlagsAbi.ToModel(abi));
+        }
+        var all = Enum.GetValues<ServiceFlags>().Aggregate((a, b) => a | b);
+        Assert.Equal(all, ServiceFlagsAbi.ToModel(ServiceFlagsAbi.ToAbi(all)));
+        Assert.Equal(ServiceFlags.ClusterIp | ServiceFlags.LocalOnly,
+            LbServiceValue.Master(1, 1, ServiceFlags.ClusterIp | ServiceFlags.LocalOnly, 0).ServiceFlags);
+    }
+
+    /// <summary>Limits no map can tell are constants in the host; each must equal its define in lb_abi.h.</summary>
+    [Fact]
+    public void Host_limits_equal_the_header_defines()
+    {
+        string header = File.ReadAllText(Path.Combine(RepoRoot(), "bpf", "lib", "lb_abi.h"));
+        long Define(string name)
+        {
+            var m = Regex.Match(header, $@"^#define\s+{name}\s+(\d+)", RegexOptions.Multiline);
+            Assert.True(m.Success, $"lb_abi.h has no numeric #define {name}");
+            return long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        Assert.Equal(LbLimits.MaxBackendSlots, Define("LB_MAX_BACKEND_SLOTS"));
+        Assert.Equal(LbLimits.DefaultServiceIdLimit, Define("LB_MAX_SERVICE_ID"));
+        Assert.Equal(LbServiceName.Length, Define("LB_SERVICE_NAME_LEN"));
+    }
+
+    /// <summary>lb_svc_stats is what the host reads the service id limit from: it must be created LB_MAX_SERVICE_ID big.</summary>
+    [Fact]
+    public void Stats_map_is_sized_by_the_max_service_id()
+    {
+        var doc = Dump("cgroup_lb.bpf.o");
+        var types = doc.RootElement.GetProperty("types").EnumerateArray().ToDictionary(t => t.GetProperty("id").GetInt32());
+        var maps = types.Values.Single(t => t.GetProperty("kind").GetString() == "DATASEC" && t.GetProperty("name").GetString() == ".maps");
+        var stats = maps.GetProperty("vars").EnumerateArray()
+            .Select(v => types[v.GetProperty("type_id").GetInt32()])
+            .Single(v => v.GetProperty("name").GetString() == MapNames.ServiceStats);
+        // A BTF map definition: max_entries is a pointer to an array whose length is the value.
+        var def = types[stats.GetProperty("type_id").GetInt32()];
+        var member = def.GetProperty("members").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "max_entries");
+        var pointer = types[member.GetProperty("type_id").GetInt32()];
+        var array = types[pointer.GetProperty("type_id").GetInt32()];
+        Assert.Equal(LbLimits.DefaultServiceIdLimit, array.GetProperty("nr_elems").GetUInt32());
     }
 
     [Fact]
@@ -68,6 +147,21 @@ public class AbiLayoutTests
                 .Select(m => (m.GetProperty("name").GetString()!, m.GetProperty("bits_offset").GetInt32() / 8))
                 .ToList();
             result[t.GetProperty("name").GetString()!] = new CStruct(t.GetProperty("size").GetInt32(), members);
+        }
+        return result;
+    });
+
+    private static readonly Lazy<Dictionary<string, List<(string Name, long Value)>>> BtfEnums = new(() =>
+    {
+        var doc = Dump("abi_check.bpf.o");
+        var result = new Dictionary<string, List<(string, long)>>();
+        foreach (var t in doc.RootElement.GetProperty("types").EnumerateArray())
+        {
+            if (t.GetProperty("kind").GetString() != "ENUM")
+                continue;
+            result[t.GetProperty("name").GetString()!] = t.GetProperty("values").EnumerateArray()
+                .Select(v => (v.GetProperty("name").GetString()!, v.GetProperty("val").GetInt64()))
+                .ToList();
         }
         return result;
     });

@@ -8,7 +8,8 @@ namespace CgroupLb.Datapath.Tests;
 /// In-memory maps that log every operation in order, and can fail the n-th write, so the writer's ordering and
 /// rollback are checked without a kernel. <see cref="Reachable"/> plays a connect() against the current contents.
 /// </summary>
-internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint backendCapacity = 1024) : ILoadBalancerMaps
+internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint backendCapacity = 1024,
+    uint serviceIdLimit = LbLimits.DefaultServiceIdLimit) : ILoadBalancerMaps
 {
     public Dictionary<Lb4ServiceKey, LbServiceValue> Services { get; } = [];
     public Dictionary<uint, Lb4Backend> Backends { get; } = [];
@@ -29,6 +30,7 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
 
     public uint ServiceEntryCapacity { get; } = serviceCapacity;
     public uint BackendCapacity { get; } = backendCapacity;
+    public uint ServiceIdLimit { get; } = serviceIdLimit;
 
     public IReadOnlyList<KeyValuePair<Lb4ServiceKey, LbServiceValue>> ReadServiceEntries() => Services.ToList();
     public IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends() => Backends.ToList();

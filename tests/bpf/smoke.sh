@@ -36,6 +36,7 @@ BE2_IP=198.18.1.2
 VIP=198.51.100.10        # frontend with two backends (TCP :80, UDP :53)
 EMPTY_VIP=198.51.100.20  # frontend without backends (TCP :80, UDP :53)
 TORN_VIP=198.51.100.30   # frontends whose slot (:80) or backend (:81) is missing
+MULTI_VIP=198.51.100.40  # UDP :53 on be1 only, UDP :54 on be2 only
 BACKEND_TCP_PORT=8080    # differs from the frontend port on purpose: a byte
 BACKEND_UDP_PORT=5353    # order slip in the port rewrite cannot go unnoticed
 
@@ -91,25 +92,21 @@ detach_all() {
 }
 
 # ---------------------------------------------------------------- encoding
-# Keys and values are written byte by byte in lb_abi.h order: __be* fields in
-# network order, __u* fields in host (little-endian) order.
-ip_hex() { local IFS=.; set -- $1; printf '%02x %02x %02x %02x' "$1" "$2" "$3" "$4"; }
-be16_hex() { printf '%02x %02x' $(($1 >> 8 & 255)) $(($1 & 255)); }
-le16_hex() { printf '%02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)); }
+# Keys and values are encoded by field name from the BTF clang emitted for
+# lb_abi.h (tests/bpf/lbabi.py), never byte by byte here: a field that moves in
+# the header moves in these bytes too.
+LBABI="$REPO_ROOT/tests/bpf/lbabi.py"
+abi_hex() { "$PYTHON" "$LBABI" "$OBJ" hex "$@"; } # struct field=value...
 le32_hex() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255)); }
-proto_num() { case "$1" in tcp) echo 6 ;; udp) echo 17 ;; esac; }
 
-# struct lb4_service_key {address, port, backend_slot, proto, scope=EXTERNAL, pad[2]}
 service_key() { # ip port slot proto
-	echo "$(ip_hex "$1") $(be16_hex "$2") $(le16_hex "$3") $(printf '%02x' "$(proto_num "$4")") 00 00 00"
+	abi_hex lb4_service_key address="$1" port="$2" backend_slot="$3" proto="$4"
 }
-# struct lb_service_value {backend_id, service_id, count, flags, affinity_timeout}
 service_value() { # backend_id service_id count flags
-	echo "$(le32_hex "$1") $(le32_hex "$2") $(le16_hex "$3") $(le16_hex "$4") $(le32_hex 0)"
+	abi_hex lb_service_value backend_id="$1" service_id="$2" count="$3" flags="$4"
 }
-# struct lb4_backend {address, port, proto, flags}
 backend_value() { # ip port proto
-	echo "$(ip_hex "$1") $(be16_hex "$2") $(printf '%02x' "$(proto_num "$3")") 00"
+	abi_hex lb4_backend address="$1" port="$2" proto="$3"
 }
 
 map_update() { # map key-hex value-hex
@@ -126,7 +123,7 @@ add_frontend() { # vip port proto service_id backend_id...
 			"$(service_value "$id" "$service_id" 0 0)"
 	done
 	map_update lb4_services "$(service_key "$vip" "$port" 0 "$proto")" \
-		"$(service_value 0 "$service_id" "$slot" 1)" # flags: LB_SVC_F_CLUSTER_IP
+		"$(service_value 0 "$service_id" "$slot" "$CLUSTER_IP_FLAG")"
 }
 
 stats_of() { # service_id -> "translated=N refused_no_backend=N reverse_translated=N"
@@ -180,20 +177,13 @@ done
 
 echo "== build"
 make -s -C "$REPO_ROOT/bpf"
-make -s -C "$REPO_ROOT/bpf" OUT="$WORK/retval" EXTRA_BPF_CFLAGS=-DCGLB_DEFAULT_HAVE_SET_RETVAL=1
-pass "built $OBJ and a cfg_have_set_retval=1 variant"
+make -s -C "$REPO_ROOT/bpf" OUT="$WORK/retval" \
+	EXTRA_BPF_CFLAGS="-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=1"
+pass "built $OBJ and a variant with every probed knob on (set_retval, sk_storage)"
 
-echo "== abi btf"
-# Sizes stated in lb_abi.h's comments; the C# layout test checks offsets.
-btf="$(bpftool btf dump file "$ABI_OBJ" format raw)"
-for pair in lb4_service_key:12 lb_service_value:16 lb4_backend:8 lb4_reverse_sk_key:16 \
-	lb4_reverse_sk_value:12 lb_service_stats:24; do
-	got="$(grep -oE "STRUCT '${pair%%:*}' size=[0-9]+" <<<"$btf" | grep -oE '[0-9]+$' || true)"
-	expect_eq "abi_check.bpf.o BTF: struct ${pair%%:*} size" "${pair##*:}" "$got"
-done
-for e in lb_scope lb_service_flags; do
-	grep -q "ENUM '$e'" <<<"$btf" && pass "abi_check.bpf.o BTF: enum $e" || fail "abi_check.bpf.o BTF: enum $e missing"
-done
+# Struct layouts and enum values are checked against the C# mirrors by
+# tests/CgroupLb.Datapath.Tests/AbiLayoutTests; here they are only read.
+CLUSTER_IP_FLAG="$("$PYTHON" "$LBABI" "$ABI_OBJ" enum lb_service_flags LB_SVC_F_CLUSTER_IP)"
 
 echo "== namespaces"
 for ns in "$NS_CLI" "$NS_BE1" "$NS_BE2"; do
@@ -236,6 +226,11 @@ if grep -q 'call bpf_set_retval' <<<"$xlated"; then
 else
 	pass "cfg_have_set_retval=0: verifier removed the bpf_set_retval branch"
 fi
+if grep -q 'call bpf_sk_storage_get' <<<"$xlated"; then
+	fail "cfg_have_sk_storage=0: bpf_sk_storage_get call still in the verified program"
+else
+	pass "cfg_have_sk_storage=0: verifier removed the socket storage branch"
+fi
 
 map_update lb4_backends "$(le32_hex 1)" "$(backend_value "$BE1_IP" "$BACKEND_TCP_PORT" tcp)"
 map_update lb4_backends "$(le32_hex 2)" "$(backend_value "$BE2_IP" "$BACKEND_TCP_PORT" tcp)"
@@ -247,28 +242,44 @@ add_frontend "$EMPTY_VIP" 80 tcp 3
 add_frontend "$EMPTY_VIP" 53 udp 4
 # Broken frontends, as a reader racing the agent could see them: a master
 # whose slot is missing, and a slot whose backend is missing.
-map_update lb4_services "$(service_key "$TORN_VIP" 80 0 tcp)" "$(service_value 0 5 1 1)"
+map_update lb4_services "$(service_key "$TORN_VIP" 80 0 tcp)" "$(service_value 0 5 1 "$CLUSTER_IP_FLAG")"
 add_frontend "$TORN_VIP" 81 tcp 6 99
-pass "maps seeded: 6 frontends, 4 backends"
+add_frontend "$MULTI_VIP" 53 udp 7 3
+add_frontend "$MULTI_VIP" 54 udp 8 4
+pass "maps seeded: 8 frontends, 4 backends"
 
-echo "== forward and reverse translation"
-out="$(in_client tcp-connect "$VIP" 80 20)"
-expect_all_lines "TCP connect $VIP:80 reaches a backend, getpeername shows the frontend" \
-	"^reply=be[12] peer=$VIP:80$" "$out"
-expect_eq "TCP connects spread over both backends" "be1 be2" \
-	"$(grep -oE 'reply=be[12]' <<<"$out" | cut -d= -f2 | sort -u | tr '\n' ' ' | sed 's/ $//')"
+# Forward and reverse translation as the application sees it. Run once per
+# set of knobs: first the object as built (every probed knob off: reverse
+# entries in the LRU map), later the variant with the knobs on (socket storage).
+check_translation() { # label
+	echo "== forward and reverse translation ($1)"
+	local out unstable
+	out="$(in_client tcp-connect "$VIP" 80 20)"
+	expect_all_lines "$1: TCP connect $VIP:80 reaches a backend, getpeername shows the frontend" \
+		"^reply=be[12] peer=$VIP:80$" "$out"
+	expect_eq "$1: TCP connects spread over both backends" "be1 be2" \
+		"$(grep -oE 'reply=be[12]' <<<"$out" | cut -d= -f2 | sort -u | tr '\n' ' ' | sed 's/ $//')"
 
-out="$(in_client udp-sendto "$VIP" 53 16 3)"
-expect_all_lines "UDP sendto $VIP:53: reply source is the frontend (recvmsg4)" \
-	"^socket=[0-9]+ reply=be[12] from=$VIP:53$" "$out"
-unstable="$(awk '{split($2, r, "="); if ($1 in seen && seen[$1] != r[2]) print $1; seen[$1] = r[2]}' <<<"$out")"
-expect_eq "UDP: each socket keeps one backend" "" "$unstable"
-expect_eq "UDP sockets spread over both backends" "be1 be2" \
-	"$(grep -oE 'reply=be[12]' <<<"$out" | cut -d= -f2 | sort -u | tr '\n' ' ' | sed 's/ $//')"
+	out="$(in_client udp-sendto "$VIP" 53 16 3)"
+	expect_all_lines "$1: UDP sendto $VIP:53: reply source is the frontend (recvmsg4)" \
+		"^socket=[0-9]+ reply=be[12] from=$VIP:53$" "$out"
+	unstable="$(awk '{split($2, r, "="); if ($1 in seen && seen[$1] != r[2]) print $1; seen[$1] = r[2]}' <<<"$out")"
+	expect_eq "$1: UDP: each socket keeps one backend" "" "$unstable"
+	expect_eq "$1: UDP sockets spread over both backends" "be1 be2" \
+		"$(grep -oE 'reply=be[12]' <<<"$out" | cut -d= -f2 | sort -u | tr '\n' ' ' | sed 's/ $//')"
 
-out="$(in_client udp-connected "$VIP" 53)"
-expect_all_lines "connected UDP $VIP:53: reply source and getpeername show the frontend" \
-	"^reply=be[12] from=$VIP:53 peer=$VIP:53$" "$out"
+	out="$(in_client udp-connected "$VIP" 53)"
+	expect_all_lines "$1: connected UDP $VIP:53: reply source and getpeername show the frontend" \
+		"^reply=be[12] from=$VIP:53 peer=$VIP:53$" "$out"
+
+	# One unconnected socket, two frontends on two backends: the second
+	# backend's reverse entry cannot share the first one's socket storage.
+	out="$(in_client udp-alternate "$MULTI_VIP" 53 54 3)"
+	expect_eq "$1: one UDP socket to two frontends: each reply comes from the frontend it was sent to" \
+		"reply=be1 from=$MULTI_VIP:53 reply=be2 from=$MULTI_VIP:54 reply=be1 from=$MULTI_VIP:53 reply=be2 from=$MULTI_VIP:54 reply=be1 from=$MULTI_VIP:53 reply=be2 from=$MULTI_VIP:54" \
+		"$(tr '\n' ' ' <<<"$out" | sed 's/ $//')"
+}
+check_translation "knobs off"
 
 echo "== untouched destinations"
 out="$(in_client tcp-connect "$BE1_IP" "$BACKEND_TCP_PORT")"
@@ -287,22 +298,31 @@ expect_eq "TCP connect $TORN_VIP:81 (backend missing) refused, not sent to the f
 	"$(in_client tcp-connect "$TORN_VIP" 81)"
 
 refusals=1
+translations=1
 if kernel_at_least 5 18; then
-	echo "== frontends without backends (cfg_have_set_retval=1)"
+	echo "== every probed knob on (set_retval, sk_storage)"
 	bpftool prog loadall "$WORK/retval/cgroup_lb.bpf.o" "$PIN/progs-retval" \
 		map name lb4_services pinned "$PIN/maps/lb4_services" \
 		map name lb4_backends pinned "$PIN/maps/lb4_backends" \
 		map name lb4_reverse_sk pinned "$PIN/maps/lb4_reverse_sk" \
+		map name lb4_sk_frontend pinned "$PIN/maps/lb4_sk_frontend" \
 		map name lb_svc_stats pinned "$PIN/maps/lb_svc_stats"
 	if bpftool prog dump xlated pinned "$PIN/progs-retval/cglb_sock4_connect" | grep -q 'call bpf_set_retval'; then
 		pass "cfg_have_set_retval=1: bpf_set_retval call kept"
 	else
 		fail "cfg_have_set_retval=1: bpf_set_retval call missing"
 	fi
-	for type in connect4 sendmsg4; do
+	if bpftool prog dump xlated pinned "$PIN/progs-retval/cglb_sock4_getpeername" | grep -q 'call bpf_sk_storage_get'; then
+		pass "cfg_have_sk_storage=1: getpeername4 reads socket storage"
+	else
+		fail "cfg_have_sk_storage=1: bpf_sk_storage_get call missing"
+	fi
+	for type in connect4 sendmsg4 recvmsg4 getpeername4; do
 		bpftool cgroup detach "$CG" "$type" pinned "$PIN/progs/${HOOK[$type]}"
 		bpftool cgroup attach "$CG" "$type" pinned "$PIN/progs-retval/${HOOK[$type]}"
 	done
+	check_translation "knobs on"
+	translations=2
 	expect_eq "TCP connect $EMPTY_VIP:80 refused with ECONNREFUSED" "error=ECONNREFUSED" \
 		"$(in_client tcp-connect "$EMPTY_VIP" 80)"
 	expect_eq "UDP sendto $EMPTY_VIP:53 refused with ECONNREFUSED" "socket=0 error=ECONNREFUSED" \
@@ -313,10 +333,15 @@ else
 fi
 
 echo "== counters"
-# 20 TCP connects + 20 getpeername; 16x3 UDP sends/receives + 1 connect, one
-# receive and one getpeername on the connected socket.
-expect_eq "lb_svc_stats[1] (TCP frontend)" "translated=20 refused_no_backend=0 reverse_translated=20" "$(stats_of 1)"
-expect_eq "lb_svc_stats[2] (UDP frontend)" "translated=49 refused_no_backend=0 reverse_translated=50" "$(stats_of 2)"
+# Per check_translation: 20 TCP connects + 20 getpeername; 16x3 UDP sends/
+# receives + 1 connect, one receive and one getpeername on the connected
+# socket; 3 sends and receives to each of the two single-backend frontends.
+expect_eq "lb_svc_stats[1] (TCP frontend)" \
+	"translated=$((20 * translations)) refused_no_backend=0 reverse_translated=$((20 * translations))" "$(stats_of 1)"
+expect_eq "lb_svc_stats[2] (UDP frontend)" \
+	"translated=$((49 * translations)) refused_no_backend=0 reverse_translated=$((50 * translations))" "$(stats_of 2)"
+expect_eq "lb_svc_stats[8] (second frontend of one UDP socket)" \
+	"translated=$((3 * translations)) refused_no_backend=0 reverse_translated=$((3 * translations))" "$(stats_of 8)"
 expect_eq "lb_svc_stats[3] (empty TCP)" "translated=0 refused_no_backend=$refusals reverse_translated=0" "$(stats_of 3)"
 expect_eq "lb_svc_stats[4] (empty UDP)" "translated=0 refused_no_backend=$refusals reverse_translated=0" "$(stats_of 4)"
 expect_eq "lb_svc_stats[5] (slot missing)" "translated=0 refused_no_backend=1 reverse_translated=0" "$(stats_of 5)"

@@ -7,6 +7,7 @@ so the shell can assert on what the application saw:
 
     reply=<name> peer=<ip>:<port>     (tcp-connect, udp-connected)
     socket=<i> reply=<name> from=<ip>:<port>   (udp-sendto)
+    reply=<name> from=<ip>:<port>     (udp-alternate)
     error=<ERRNO NAME>
 """
 import errno
@@ -95,6 +96,22 @@ def udp_connected(host, port):
         s.close()
 
 
+def udp_alternate(host, port_a, port_b, rounds="1"):
+    """One unconnected socket sending to two frontends in turn."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(TIMEOUT_SECONDS)
+    try:
+        for _ in range(int(rounds)):
+            for port in (port_a, port_b):
+                s.sendto(b"ping", (host, int(port)))
+                reply, src = s.recvfrom(64)
+                print(f"reply={reply.decode()} from={addr(src)}")
+    except OSError as exc:
+        print(error_line(exc))
+    finally:
+        s.close()
+
+
 def sum_stats():
     """Sums a `bpftool -j map lookup` of lb_svc_stats over all CPUs."""
     entry = json.load(sys.stdin)
@@ -112,6 +129,7 @@ COMMANDS = {
     "tcp-connect": tcp_connect,
     "udp-sendto": udp_sendto,
     "udp-connected": udp_connected,
+    "udp-alternate": udp_alternate,
     "sum-stats": sum_stats,
 }
 

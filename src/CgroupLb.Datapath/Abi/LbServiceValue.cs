@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using CgroupLb.Model.LoadBalancing;
 
 namespace CgroupLb.Datapath.Abi;
 
@@ -12,9 +13,13 @@ internal struct LbServiceValue
     [FieldOffset(10)] public ushort Flags;
     [FieldOffset(12)] public uint AffinityTimeout;
 
-    public static LbServiceValue Master(uint serviceId, ushort count, ushort flags, uint affinityTimeout) =>
-        new() { ServiceId = serviceId, Count = count, Flags = flags, AffinityTimeout = affinityTimeout };
+    /// <summary>The master entry (slot 0); the model's flags become ABI flag bits here and nowhere else.</summary>
+    public static LbServiceValue Master(uint serviceId, ushort count, ServiceFlags flags, uint affinityTimeout) =>
+        new() { ServiceId = serviceId, Count = count, Flags = (ushort)ServiceFlagsAbi.ToAbi(flags), AffinityTimeout = affinityTimeout };
 
     public static LbServiceValue Slot(uint serviceId, uint backendId) =>
         new() { ServiceId = serviceId, BackendId = backendId };
+
+    /// <summary>A master entry's flags in the model's terms.</summary>
+    public readonly ServiceFlags ServiceFlags => ServiceFlagsAbi.ToModel((LbServiceFlags)Flags);
 }

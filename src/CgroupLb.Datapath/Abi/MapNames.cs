@@ -6,8 +6,10 @@ internal static class MapNames
     public const string Services = "lb4_services";
     public const string Backends = "lb4_backends";
     public const string ReverseSockets = "lb4_reverse_sk";
+    /// <summary>Socket storage: the frontend of each socket the programs translated (read only by BPF programs).</summary>
+    public const string SocketFrontends = "lb4_sk_frontend";
     public const string ServiceStats = "lb_svc_stats";
     public const string ServiceNames = "lb_svc_names";
 
-    public static readonly IReadOnlyList<string> All = [Services, Backends, ReverseSockets, ServiceStats, ServiceNames];
+    public static readonly IReadOnlyList<string> All = [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames];
 }

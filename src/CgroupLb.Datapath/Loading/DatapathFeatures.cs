@@ -6,10 +6,11 @@ namespace CgroupLb.Datapath.Loading;
 /// Kernel capabilities the data path adapts to (Cilium's HAVE_* idea): found by trying, never assumed from a version.
 /// <see cref="SetRetval"/> is learnt by the loader, not by libbpf's helper probe: that probe loads without a connect4
 /// attach type and so reports bpf_set_retval missing for sock_addr programs even on kernels that have it. The loader
-/// loads with it switched on and, if the verifier refuses, loads again with it off. Null when pinned programs were
-/// adopted and nothing was loaded.
+/// loads with it switched on and, if the verifier refuses, loads again with it off. <see cref="SocketStorage"/>
+/// (bpf_sk_storage_get in sock_addr programs: reverse entries freed with their socket) is learnt the same way.
+/// Null when pinned programs were adopted and nothing was loaded.
 /// </summary>
-public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval)
+public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval, bool? SocketStorage = null)
 {
     private const int ProgTypeCgroupSockAddr = 18; // BPF_PROG_TYPE_CGROUP_SOCK_ADDR
 

@@ -68,22 +68,29 @@ internal static class ObjectLoader
         try
         {
             byte[] elf = EmbeddedObject.Load(options.ObjectPath);
-            bool setRetval = true;
-            try
+            var knobs = LoadKnobs.All;
+            while (true)
             {
-                bpfObject = OpenConfigureLoad(elf, options, setRetval, ref phase);
+                try
+                {
+                    bpfObject = OpenConfigureLoad(elf, options, knobs, ref phase);
+                    break;
+                }
+                catch (BpfException ex) when (knobs.Next() is { } fewer)
+                {
+                    // An older kernel refuses a helper one knob guards; with the knob off the verifier prunes the call.
+                    logger.LogDebug(ex, "Load with {Knobs} failed; retrying with {Fewer}", knobs, fewer);
+                    knobs = fewer;
+                }
             }
-            catch (BpfException ex)
-            {
-                // Kernels before 5.18 refuse bpf_set_retval in sock_addr programs; with it off the verifier prunes the call.
-                logger.LogDebug(ex, "Load with bpf_set_retval failed; retrying without it");
-                setRetval = false;
-                bpfObject = OpenConfigureLoad(elf, options, setRetval, ref phase);
+            if (!knobs.SetRetval)
                 logger.LogWarning("Kernel lacks bpf_set_retval for sock_addr programs (needs 5.18): connects to a service without backends fail with EPERM instead of ECONNREFUSED");
-            }
+            if (!knobs.SkStorage)
+                logger.LogWarning("Kernel lacks bpf_sk_storage_get for sock_addr programs: reverse entries of translated sockets go to the LRU map {Map} and stay until evicted", MapNames.ReverseSockets);
+            features = features with { SetRetval = knobs.SetRetval, SocketStorage = knobs.SkStorage };
             CheckLayouts(bpfObject);
             var created = MapNames.All.Where(n => !preexistingMaps.Contains(n)).ToHashSet();
-            var loaded = new LoadedObject(bpfObject, features with { SetRetval = setRetval }, created, options);
+            var loaded = new LoadedObject(bpfObject, features, created, options);
             bpfObject = null;
             return loaded;
         }
@@ -101,14 +108,31 @@ internal static class ObjectLoader
         }
     }
 
-    private static BpfObject OpenConfigureLoad(byte[] elf, DatapathOptions options, bool setRetval, ref string phase)
+    /// <summary>
+    /// The probed knobs of one load attempt. Attempts go from everything on to everything off, switching off first
+    /// the knob whose helper is newest, so a kernel gets the most it can verify in at most four loads.
+    /// </summary>
+    private sealed record LoadKnobs(bool SetRetval, bool SkStorage)
+    {
+        public static readonly LoadKnobs All = new(true, true);
+
+        private static readonly LoadKnobs[] Order = [All, new(false, true), new(true, false), new(false, false)];
+
+        public LoadKnobs? Next()
+        {
+            int i = Array.IndexOf(Order, this);
+            return i + 1 < Order.Length ? Order[i + 1] : null;
+        }
+    }
+
+    private static BpfObject OpenConfigureLoad(byte[] elf, DatapathOptions options, LoadKnobs knobs, ref string phase)
     {
         phase = "open";
         var bpfObject = BpfObject.OpenMemory(elf, "cgroup_lb");
         try
         {
             phase = "configure";
-            Configure(bpfObject, setRetval);
+            Configure(bpfObject, knobs);
             foreach (var name in MapNames.All)
             {
                 var map = bpfObject.GetMap(name);
@@ -127,7 +151,7 @@ internal static class ObjectLoader
     }
 
     /// <summary>Sets the read-only config (.rodata) between open and load, so the verifier prunes disabled branches.</summary>
-    private static void Configure(BpfObject bpfObject, bool setRetval)
+    private static void Configure(BpfObject bpfObject, LoadKnobs knobs)
     {
         var rodata = bpfObject.Maps.FirstOrDefault(m => m.Name.EndsWith(".rodata", StringComparison.Ordinal))
             ?? throw new DatapathException("configure", "the BPF object has no .rodata section for its configuration");
@@ -136,7 +160,8 @@ internal static class ObjectLoader
         if (bytes.Length < size)
             throw new DatapathException("configure", $".rodata is {bytes.Length} bytes, smaller than struct lb_datapath_config ({size})");
         var config = MemoryMarshal.Read<LbDatapathConfig>(bytes);
-        config.HaveSetRetval = setRetval ? 1u : 0u;
+        config.HaveSetRetval = knobs.SetRetval ? 1u : 0u;
+        config.HaveSkStorage = knobs.SkStorage ? 1u : 0u;
         MemoryMarshal.Write(bytes, in config);
         rodata.SetInitialValue(bytes);
     }
@@ -151,6 +176,7 @@ internal static class ObjectLoader
         Check<Lb4ServiceKey, LbServiceValue>(MapNames.Services);
         Check<uint, Lb4Backend>(MapNames.Backends);
         Check<Lb4ReverseSkKey, Lb4ReverseSkValue>(MapNames.ReverseSockets);
+        Check<int, Lb4SkFrontend>(MapNames.SocketFrontends);
         Check<uint, LbServiceStats>(MapNames.ServiceStats);
         Check<uint, LbServiceName>(MapNames.ServiceNames);
     }

@@ -31,7 +31,7 @@ internal static class StatusReader
                 new Frontend(key.Address, key.Port, (L4Protocol)key.Proto),
                 master.ServiceId,
                 maps.ReadName(master.ServiceId) ?? "",
-                (ServiceFlags)master.Flags,
+                master.ServiceFlags,
                 list,
                 ReadCounters(stats, master.ServiceId)));
         }

@@ -26,7 +26,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
     private readonly ILogger logger;
     private readonly Dictionary<Frontend, AppliedFrontend> applied = [];
     private readonly BackendTable backends;
-    private readonly IdAllocator serviceIds = new(1, LbLimits.MaxServiceId - 1);
+    private readonly IdAllocator serviceIds;
     private long serviceEntries;
 
     public BpfMapWriter(ILoadBalancerMaps maps, ILogger logger)
@@ -34,6 +34,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         this.maps = maps;
         this.logger = logger;
         backends = new BackendTable(maps.BackendCapacity);
+        serviceIds = new IdAllocator(1, maps.ServiceIdLimit - 1);
         Reload();
     }
 
@@ -91,7 +92,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         if (old is not null)
             serviceId = old.ServiceId;
         else if (!serviceIds.TryAllocate(out serviceId))
-            throw new MapWriteException(frontend, $"no free service id (all {LbLimits.MaxServiceId - 1} in use)");
+            throw new MapWriteException(frontend, $"no free service id (all {maps.ServiceIdLimit - 1} in use)");
 
         var key = Lb4ServiceKey.Create(frontend.Address, frontend.Port, (byte)frontend.Protocol, 0);
         var newIds = new uint[service.Backends.Length];
@@ -133,7 +134,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             if (old is null || old.SlotBackendIds.Length != newIds.Length || old.Service.Flags != service.Flags
                 || old.Service.AffinityTimeoutSeconds != service.AffinityTimeoutSeconds)
             {
-                var master = LbServiceValue.Master(serviceId, (ushort)newIds.Length, (ushort)service.Flags, service.AffinityTimeoutSeconds);
+                var master = LbServiceValue.Master(serviceId, (ushort)newIds.Length, service.Flags, service.AffinityTimeoutSeconds);
                 maps.UpdateServiceEntries([key], [master]);
             }
 
@@ -204,7 +205,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             if (slotKeys.Length > 0)
                 maps.UpdateServiceEntries(slotKeys, slotValues);
             var s = old.Service;
-            maps.UpdateServiceEntries([key], [LbServiceValue.Master(old.ServiceId, (ushort)old.SlotBackendIds.Length, (ushort)s.Flags, s.AffinityTimeoutSeconds)]);
+            maps.UpdateServiceEntries([key], [LbServiceValue.Master(old.ServiceId, (ushort)old.SlotBackendIds.Length, s.Flags, s.AffinityTimeoutSeconds)]);
             maps.DeleteServiceEntries(SlotKeys(key, old.SlotBackendIds.Length + 1, slotsTried));
         }
         catch (Exception ex)
@@ -318,7 +319,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
                 maps.DeleteServiceEntries([key.WithSlot((ushort)slot)]);
             }
             var name = maps.ReadName(master.ServiceId) ?? "";
-            var service = new LoadBalancerService(frontend, name, (ServiceFlags)master.Flags,
+            var service = new LoadBalancerService(frontend, name, master.ServiceFlags,
                 list.ToImmutable(), master.AffinityTimeout);
             serviceIds.MarkUsed(master.ServiceId);
             applied[frontend] = new AppliedFrontend(master.ServiceId, ids.ToArray(), service);

@@ -12,6 +12,9 @@ internal interface ILoadBalancerMaps
     uint ServiceEntryCapacity { get; }
     uint BackendCapacity { get; }
 
+    /// <summary>lb_svc_stats' max_entries: service ids are 1..ServiceIdLimit-1 (0 is "none") and index that array.</summary>
+    uint ServiceIdLimit { get; }
+
     IReadOnlyList<KeyValuePair<Lb4ServiceKey, LbServiceValue>> ReadServiceEntries();
     IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends();
     string? ReadName(uint serviceId);

@@ -31,10 +31,12 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         names = pinned.Names;
         ServiceEntryCapacity = services.Info.MaxEntries;
         BackendCapacity = backends.Info.MaxEntries;
+        ServiceIdLimit = stats.Info.MaxEntries;
     }
 
     public uint ServiceEntryCapacity { get; }
     public uint BackendCapacity { get; }
+    public uint ServiceIdLimit { get; }
 
     public IReadOnlyList<KeyValuePair<Lb4ServiceKey, LbServiceValue>> ReadServiceEntries() => ReadAll<Lb4ServiceKey, LbServiceValue>(services);
 

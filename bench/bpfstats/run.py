@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+"""ns per call of each CgroupLb hook, from the kernel's own counters.
+
+With kernel.bpf_stats_enabled=1 the kernel adds every program run's duration to
+run_time_ns and counts it in run_cnt, so run_time_ns/run_cnt is the time spent
+inside one program, free of scheduler noise and of the syscall around it.
+
+The run builds a sandbox of its own: one network namespace (loopback only,
+reserved addresses), a child cgroup per variant under one parent cgroup, and a
+pin directory under /sys/fs/bpf. Each variant's four hooks are attached to its
+own cgroup:
+
+    cglb       this tree's cgroup_lb.bpf.o, knobs as the loader would probe them here
+    cglb-lru   the same object with socket storage off (the fallback of older kernels)
+    baseline   cgroup_lb.bpf.o built from --baseline REF (optional; the "before")
+    minimal    bench/bpfstats/minimal_lb.bpf.c, the yardstick of issue 13
+    empty      bench/bpfstats/empty.bpf.c, the floor for the miss path
+
+The workload (workload.py) runs once per phase and variant, inside that
+variant's cgroup, interleaved round by round, so every variant sees the same
+machine state. Phases: translated TCP connect (+ getpeername), translated UDP
+sendto (+ recvmsg), and the same two towards a backend address directly (the
+miss path every other socket on the node pays). All at 1 Service, then again
+after 10k more Services are written into every variant's maps.
+
+Everything created is removed on exit, failure and Ctrl-C included, and the
+sysctl is set back to its previous value.
+
+    run.py [--rounds N] [--tcp N] [--udp N] [--services N] [--baseline REF] [--markdown FILE]
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "bpf"))
+import lbabi  # noqa: E402  (the ABI encoder shared with tests/bpf/smoke.sh)
+
+NAME = f"cglb-bpfbench-{os.getpid()}"
+CGROUP_ROOT = "/sys/fs/cgroup" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "/sys/fs/cgroup/unified"
+PIN = f"/sys/fs/bpf/{NAME}"
+NETNS = NAME
+PYTHON = sys.executable or "/usr/bin/python3"
+WORKLOAD = os.path.join(HERE, "workload.py")
+
+# Reserved ranges only (RFC 2544 / RFC 5737); the namespace has no route out.
+VIP = "198.51.100.10"
+BACKENDS = ["198.18.1.1", "198.18.1.2"]
+TCP_FRONT, TCP_BACK = 80, 8080
+UDP_FRONT, UDP_BACK = 53, 5353
+FILLER_BASE = (198 << 24) | (19 << 16)  # 198.19.0.0/16: the 10k extra ClusterIPs
+
+HOOKS = ["connect4", "sendmsg4", "recvmsg4", "getpeername4"]
+# The phase, what it does, and which hooks it measures.
+PHASES = [
+    ("tcp", "translated TCP connect + getpeername", ["connect4", "getpeername4"]),
+    ("udp", "translated UDP sendto + recvfrom", ["sendmsg4", "recvmsg4"]),
+    ("tcp-miss", "TCP connect to a non-Service address", ["connect4", "getpeername4"]),
+    ("udp-miss", "UDP sendto to a non-Service address", ["sendmsg4", "recvmsg4"]),
+]
+
+
+def sh(*args, check=True, **kw):
+    return subprocess.run(list(args), check=check, capture_output=True, text=True, **kw)
+
+
+class Variant:
+    def __init__(self, name, obj, kind):
+        self.name, self.obj, self.kind = name, obj, kind
+        self.experiment = False  # --extra: may drop a guarantee to price it, so what the app sees is not checked
+        self.cgroup = os.path.join(CGROUP_ROOT, NAME, name)
+        self.pin = os.path.join(PIN, name)
+        self.progs = {}  # hook -> program id
+        self.abi = None
+
+    def load(self):
+        os.makedirs(self.cgroup)
+        os.makedirs(self.pin)
+        sh("bpftool", "prog", "loadall", self.obj, f"{self.pin}/progs", "pinmaps", f"{self.pin}/maps")
+        self.abi = lbabi.Abi(self.obj)
+        for entry in os.listdir(f"{self.pin}/progs"):
+            hook = next(h for h in HOOKS if h.rstrip("4") in entry)
+            info = json.loads(sh("bpftool", "-j", "prog", "show", "pinned", f"{self.pin}/progs/{entry}").stdout)
+            self.progs[hook] = info["id"]
+            sh("bpftool", "cgroup", "attach", self.cgroup, hook, "pinned", f"{self.pin}/progs/{entry}")
+        if sorted(self.progs) != sorted(HOOKS):
+            raise RuntimeError(f"{self.name}: expected one program per hook, got {sorted(self.progs)}")
+
+    def detach(self):
+        if not os.path.isdir(self.cgroup):
+            return
+        for hook, prog_id in self.progs.items():
+            sh("bpftool", "cgroup", "detach", self.cgroup, hook, "id", str(prog_id), check=False)
+        os.rmdir(self.cgroup)
+
+    def map(self, prefix):
+        names = [m for m in os.listdir(f"{self.pin}/maps") if m == prefix or m.startswith(prefix + "_v")]
+        if len(names) != 1:
+            raise RuntimeError(f"{self.name}: no single pinned map named {prefix}*: {names}")
+        return f"{self.pin}/maps/{names[0]}"
+
+    # ---- seeding, through the object's own BTF
+    def frontend_lines(self, address, port, proto, service_id, backends):
+        """bpftool batch lines writing one frontend the way the agent does: backends, slots, master."""
+        if self.kind == "minimal":
+            address_be, port_be = backends[0]
+            return [self.update("bench_min_svc", "bench_min_key",
+                                dict(address=address, port=port, proto=proto),
+                                "bench_min_backend", dict(address=address_be, port=port_be))]
+        lines = []
+        value_struct = "lb_service_value_v2" if self.abi.has_struct("lb_service_value_v2") else "lb_service_value"
+        for slot, (backend_address, backend_port) in enumerate(backends, start=1):
+            backend_id = backend_ids(backend_address, backend_port, proto)
+            lines.append(self.update("lb4_backends", None, backend_id, "lb4_backend",
+                                     dict(address=backend_address, port=backend_port, proto=proto)))
+            slot_fields = dict(backend_id=backend_id, service_id=service_id)
+            if value_struct.endswith("_v2"):
+                slot_fields.update(backend_address=backend_address, backend_port=backend_port)
+            lines.append(self.update("lb4_services", "lb4_service_key",
+                                     dict(address=address, port=port, backend_slot=slot, proto=proto),
+                                     value_struct, slot_fields))
+        lines.append(self.update("lb4_services", "lb4_service_key",
+                                 dict(address=address, port=port, backend_slot=0, proto=proto),
+                                 value_struct, dict(service_id=service_id, count=len(backends),
+                                                    flags=CLUSTER_IP_FLAG)))
+        return lines
+
+    def update(self, map_prefix, key_struct, key, value_struct, value):
+        key_hex = self.abi.hex(key_struct, key) if key_struct else " ".join(f"{b:02x}" for b in int(key).to_bytes(4, "little"))
+        return f"map update pinned {self.map(map_prefix)} key hex {key_hex} value hex {self.abi.hex(value_struct, value)}"
+
+
+CLUSTER_IP_FLAG = 1  # replaced from BTF in main()
+_backend_ids = {}
+
+
+def backend_ids(address, port, proto):
+    return _backend_ids.setdefault((address, port, proto), len(_backend_ids) + 1)
+
+
+def batch(lines):
+    with tempfile.NamedTemporaryFile("w", dir=WORK, delete=False, suffix=".batch") as f:
+        f.write("\n".join(lines) + "\n")
+    sh("bpftool", "batch", "file", f.name)
+
+
+def seed(variants, first, count, with_vip):
+    for v in variants:
+        if v.kind == "empty":
+            continue
+        lines = []
+        if with_vip:
+            lines += v.frontend_lines(VIP, TCP_FRONT, "tcp", 1, [(b, TCP_BACK) for b in BACKENDS])
+            lines += v.frontend_lines(VIP, UDP_FRONT, "udp", 2, [(b, UDP_BACK) for b in BACKENDS])
+        for i in range(first, first + count):
+            address = lbabi.socket.inet_ntoa((FILLER_BASE + i).to_bytes(4, "big"))
+            lines += v.frontend_lines(address, TCP_FRONT, "tcp", 3 + i, [(BACKENDS[i % 2], TCP_BACK)])
+        batch(lines)
+
+
+def prog_stats():
+    out = json.loads(sh("bpftool", "-j", "prog", "show").stdout)
+    return {p["id"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in out}
+
+
+def run_client(variant, phase, args):
+    host, port, count = {
+        "tcp": (VIP, TCP_FRONT, args.tcp),
+        "udp": (VIP, UDP_FRONT, args.udp),
+        "tcp-miss": (BACKENDS[0], TCP_BACK, args.tcp),
+        "udp-miss": (BACKENDS[0], UDP_BACK, args.udp),
+    }[phase]
+    command = phase.split("-")[0]
+    # Join the cgroup first: `ip netns exec` remounts /sys.
+    script = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
+    result = sh("bash", "-c", script, "_", variant.cgroup, "ip", "netns", "exec", NETNS,
+                PYTHON, WORKLOAD, command, host, str(port), str(count), check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{variant.name} {phase}: workload failed: {result.stderr.strip()[-400:]}")
+    expect = f"{host}:{port}"
+    if variant.kind != "empty" and not variant.experiment and not result.stdout.strip().endswith(expect) \
+            and phase in ("tcp", "udp") \
+            and not (variant.kind == "minimal" and phase == "tcp"):
+        # The minimal LB keeps no reverse entry for TCP, so its getpeername shows the backend.
+        raise RuntimeError(f"{variant.name} {phase}: the application saw {result.stdout.strip()}, expected {expect}")
+
+
+def measure(variants, args, label, results):
+    """results[label][phase][variant][hook] -> list of ns/call, one per round."""
+    table = results.setdefault(label, {})
+    for r in range(args.rounds):
+        order = list(variants)
+        random.Random(r).shuffle(order)
+        for phase, _, hooks in PHASES:
+            for v in order:
+                if v.kind == "empty" and phase in ("tcp", "udp"):
+                    continue  # nothing to translate; the empty program is the miss-path floor
+                before = prog_stats()
+                run_client(v, phase, args)
+                after = prog_stats()
+                for hook in hooks:
+                    pid = v.progs[hook]
+                    dt, dc = after[pid][0] - before[pid][0], after[pid][1] - before[pid][1]
+                    if dc <= 0:
+                        raise RuntimeError(f"{v.name} {phase}: {hook} did not run")
+                    table.setdefault(phase, {}).setdefault(v.name, {}).setdefault(hook, []).append(dt / dc)
+        print(f"  {label}: round {r + 1}/{args.rounds} done", file=sys.stderr)
+
+
+def report(results, variants, args, kernel):
+    names = [v.name for v in variants]
+    lines = [f"kernel {kernel}; {args.rounds} interleaved rounds; TCP {args.tcp} connects, UDP {args.udp} datagrams "
+             "per phase and round; ns per call = run_time_ns/run_cnt of the fastest round (noise only adds time)", ""]
+    for label, table in results.items():
+        lines.append(f"#### {label}")
+        lines.append("")
+        ref_cols = [n for n in ("minimal", "empty") if n in names]
+        header = "| phase | hook | " + " | ".join(names) + " | " + " | ".join(
+            f"cglb / {n}" for n in ref_cols) + " |"
+        lines += [header, "|" + "---|" * (2 + len(names) + len(ref_cols))]
+        for phase, _, hooks in PHASES:
+            for hook in hooks:
+                row = table.get(phase, {})
+                cells = []
+                for n in names:
+                    samples = row.get(n, {}).get(hook)
+                    cells.append(f"{min(samples):.0f}" if samples else "-")
+                ratios = []
+                for ref in ref_cols:
+                    a, b = row.get("cglb", {}).get(hook), row.get(ref, {}).get(hook)
+                    # Preemption and interrupts only ever add time to a run, so the
+                    # fastest round of each is the closest to its cost; the rounds
+                    # interleave the variants, so both saw the same machine.
+                    ratios.append(f"{min(a) / min(b):.2f}x" if a and b else "-")
+                lines.append(f"| {phase} | {hook} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def build(args):
+    objs = {}
+    clang = ["clang", "-O2", "-g", "-target", "bpf", "-Wall", "-Werror", "-I/usr/include/x86_64-linux-gnu"]
+    for name in ("minimal_lb", "empty"):
+        objs[name] = f"{WORK}/{name}.bpf.o"
+        sh(*clang, "-c", os.path.join(HERE, f"{name}.bpf.c"), "-o", objs[name])
+    # What the loader would choose on this kernel: each knob on if the verifier takes it.
+    for name, knobs in (("cglb", "-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=1"),
+                        ("cglb-lru", "-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=0")):
+        sh("make", "-s", "-C", os.path.join(REPO, "bpf"), f"OUT={WORK}/{name}", f"EXTRA_BPF_CFLAGS={knobs}")
+        objs[name] = f"{WORK}/{name}/cgroup_lb.bpf.o"
+    if args.baseline:
+        src = f"{WORK}/baseline-src"
+        os.makedirs(src)
+        archive = subprocess.run(["git", "-C", REPO, "archive", args.baseline, "bpf"], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
+        sh("make", "-s", "-C", f"{src}/bpf", f"OUT={WORK}/baseline",
+           "EXTRA_BPF_CFLAGS=-DCGLB_DEFAULT_HAVE_SET_RETVAL=1")
+        objs["baseline"] = f"{WORK}/baseline/cgroup_lb.bpf.o"
+    for extra in args.extra:
+        name, src = extra.split("=", 1)
+        sh("make", "-s", "-C", f"{src}/bpf", f"OUT={WORK}/{name}",
+           "EXTRA_BPF_CFLAGS=-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=1")
+        objs[name] = f"{WORK}/{name}/cgroup_lb.bpf.o"
+    return objs
+
+
+def sandbox_up():
+    sh("ip", "netns", "add", NETNS)
+    sh("ip", "-n", NETNS, "link", "set", "lo", "up")
+    for address in BACKENDS:
+        sh("ip", "-n", NETNS, "addr", "add", f"{address}/32", "dev", "lo")
+    servers = []
+    for kind, port in (("tcp", TCP_BACK), ("udp", UDP_BACK)):
+        ready = f"{WORK}/ready-{kind}"
+        servers.append(subprocess.Popen(["ip", "netns", "exec", NETNS, PYTHON, WORKLOAD, f"serve-{kind}", str(port), ready]))
+        for _ in range(50):
+            if os.path.exists(ready) and os.path.getsize(ready) > 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"{kind} server did not start")
+    return servers
+
+
+def main():
+    global WORK, CLUSTER_IP_FLAG
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--tcp", type=int, default=1000, help="TCP connects per phase and round")
+    parser.add_argument("--udp", type=int, default=2000, help="UDP datagrams per phase and round")
+    parser.add_argument("--services", type=int, default=10000, help="Services added for the second measurement")
+    parser.add_argument("--baseline", help="git ref whose bpf/ is measured as 'baseline' in the same run")
+    parser.add_argument("--markdown", help="also write the tables to this file")
+    parser.add_argument("--extra", action="append", default=[], metavar="NAME=DIR",
+                        help="also measure the cgroup_lb.bpf.o built from DIR/bpf (an experiment), as NAME")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench/bpfstats needs root (BPF, cgroups, network namespaces)")
+
+    WORK = tempfile.mkdtemp(prefix=f"{NAME}.")
+    stats_before = sh("sysctl", "-n", "kernel.bpf_stats_enabled").stdout.strip()
+    servers, variants = [], []
+    # Ctrl-C and TERM unwind through finally like any failure.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    try:
+        objs = build(args)
+        CLUSTER_IP_FLAG = lbabi.Abi(os.path.join(REPO, "build", "bpf", "abi_check.bpf.o")) \
+            .enum_value("lb_service_flags", "LB_SVC_F_CLUSTER_IP") \
+            if os.path.exists(os.path.join(REPO, "build", "bpf", "abi_check.bpf.o")) else 1
+        servers = sandbox_up()
+        os.makedirs(os.path.join(CGROUP_ROOT, NAME))
+        os.makedirs(PIN)
+        extras = [(e.split("=", 1)[0], objs[e.split("=", 1)[0]], "cglb") for e in args.extra]
+        for name, obj, kind in [("cglb", objs["cglb"], "cglb"), ("cglb-lru", objs["cglb-lru"], "cglb"),
+                                ("baseline", objs.get("baseline"), "cglb")] + extras + [
+                                ("minimal", objs["minimal_lb"], "minimal"), ("empty", objs["empty"], "empty")]:
+            if obj is None:
+                continue
+            v = Variant(name, obj, kind)
+            v.experiment = name in (e[0] for e in extras)
+            variants.append(v)
+            v.load()
+        sh("sysctl", "-qw", "kernel.bpf_stats_enabled=1")
+        results = {}
+        seed(variants, 0, 0, with_vip=True)
+        # A short unmeasured pass warms caches and the servers.
+        measure(variants, argparse.Namespace(rounds=1, tcp=200, udp=200), "warm-up", {})
+        measure(variants, args, "1 Service (2 backends per frontend)", results)
+        seed(variants, 0, args.services, with_vip=False)
+        measure(variants, args, f"{args.services + 1} Services", results)
+        kernel = os.uname().release
+        text = report(results, variants, args, kernel)
+        print(text)
+        if args.markdown:
+            with open(args.markdown, "w") as f:
+                f.write(text + "\n")
+    finally:
+        sh("sysctl", "-qw", f"kernel.bpf_stats_enabled={stats_before}", check=False)
+        for p in servers:
+            p.terminate()
+            p.wait()
+        for v in variants:
+            v.detach()
+        if os.path.isdir(os.path.join(CGROUP_ROOT, NAME)):
+            os.rmdir(os.path.join(CGROUP_ROOT, NAME))
+        sh("ip", "netns", "del", NETNS, check=False)
+        shutil.rmtree(PIN, ignore_errors=True)
+        shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

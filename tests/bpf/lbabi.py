@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Encodes lb_abi.h map keys and values from the BTF that clang emitted.
+
+The shell tests (tests/bpf/smoke.sh) and the BPF benchmark (bench/bpfstats)
+write maps with bpftool, which takes raw bytes. Encoding those bytes by hand
+would be a second, silent copy of the ABI; instead this reads the struct
+layouts and enum values from an object's BTF (`bpftool -j btf dump file`) and
+fills fields by name, so a field that moves moves here too, and a field that
+does not exist is an error naming the struct.
+
+Fields typed __be16/__be32 are written in network order, every other integer
+in the host's order (little-endian on every host we build for). A dotted quad
+is accepted for any 4-byte field, a protocol name ("tcp", "udp") for proto.
+
+    lbabi.py OBJ hex STRUCT field=value...   one "xx xx ..." line for bpftool
+    lbabi.py OBJ enum ENUM NAME              the value of an enumerator
+    lbabi.py OBJ size STRUCT                 the struct's size in bytes
+"""
+import json
+import socket
+import subprocess
+import sys
+
+PROTOCOLS = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP}
+
+
+class Abi:
+    def __init__(self, obj_path):
+        out = subprocess.run(["bpftool", "-j", "btf", "dump", "file", obj_path],
+                             check=True, capture_output=True, text=True).stdout
+        self.types = {t["id"]: t for t in json.loads(out)["types"]}
+        self.path = obj_path
+
+    def _named(self, kind, name):
+        for t in self.types.values():
+            if t["kind"] == kind and t.get("name") == name:
+                return t
+        raise KeyError(f"{self.path}: BTF has no {kind.lower()} {name}")
+
+    def has_struct(self, name):
+        try:
+            self._named("STRUCT", name)
+            return True
+        except KeyError:
+            return False
+
+    def struct_size(self, name):
+        return self._named("STRUCT", name)["size"]
+
+    def enum_value(self, enum, name):
+        for v in self._named("ENUM", enum)["values"]:
+            if v["name"] == name:
+                return v["val"]
+        raise KeyError(f"{self.path}: enum {enum} has no {name}")
+
+    def _scalar(self, type_id):
+        """(size, big_endian) of an integer type, following typedefs."""
+        big_endian = False
+        t = self.types[type_id]
+        while t["kind"] in ("TYPEDEF", "CONST", "VOLATILE"):
+            big_endian = big_endian or t["name"] in ("__be16", "__be32", "__be64")
+            t = self.types[t["type_id"]]
+        if t["kind"] == "ENUM":
+            return t["size"], big_endian
+        if t["kind"] != "INT":
+            raise TypeError(f"{t['kind']} fields cannot be set by value")
+        return t["size"], big_endian
+
+    def encode(self, struct, fields):
+        s = self._named("STRUCT", struct)
+        out = bytearray(s["size"])
+        members = {m["name"]: m for m in s["members"]}
+        for name, value in fields.items():
+            if name not in members:
+                raise KeyError(f"{self.path}: struct {struct} has no field {name}")
+            m = members[name]
+            size, big_endian = self._scalar(m["type_id"])
+            offset = m["bits_offset"] // 8
+            out[offset:offset + size] = _bytes(value, size, big_endian)
+        return bytes(out)
+
+    def hex(self, struct, fields):
+        return " ".join(f"{b:02x}" for b in self.encode(struct, fields))
+
+
+def _bytes(value, size, big_endian):
+    if isinstance(value, str):
+        if value in PROTOCOLS:
+            value = PROTOCOLS[value]
+        elif value.count(".") == 3 and size == 4:
+            return socket.inet_aton(value)  # already network order
+        else:
+            value = int(value, 0)
+    return int(value).to_bytes(size, "big" if big_endian else "little")
+
+
+def main(argv):
+    if len(argv) < 4:
+        sys.exit(__doc__)
+    abi = Abi(argv[1])
+    command = argv[2]
+    if command == "hex":
+        fields = dict(arg.split("=", 1) for arg in argv[4:])
+        print(abi.hex(argv[3], fields))
+    elif command == "enum":
+        print(abi.enum_value(argv[3], argv[4]))
+    elif command == "size":
+        print(abi.struct_size(argv[3]))
+    else:
+        sys.exit(f"unknown command {command}\n{__doc__}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
