@@ -3,23 +3,24 @@ using CgroupLb.Model.Kubernetes;
 using k8s;
 using k8s.Models;
 using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
+using YamlDotNet.Core.Events;
 
 namespace CgroupLb.Manifests;
 
 /// <summary>
-/// Turns one document's text into <see cref="ManifestDocument"/>s (several for a <c>v1 List</c>). It reads the untyped
-/// YAML tree first, so that even a document that later fails typed decoding or validation is still known by its
-/// identity, which is what lets the source keep that object's last good state.
+/// Turns one document's text into <see cref="ManifestDocument"/>s (several for a <c>v1 List</c>). The text is parsed
+/// once (<see cref="YamlEventTree"/>); the object's identity is read from that tree first, so that even a document that
+/// later fails typed decoding or validation is still known by who it is, which is what lets the source keep that
+/// object's last good state; then the same tree is decoded into the typed object (<see cref="ManifestTypedDecoder"/>).
 /// </summary>
 internal static partial class ManifestDocumentParser
 {
     public static IReadOnlyList<ManifestDocument> Parse(string file, YamlDocumentText document)
     {
-        var stream = new YamlStream();
+        YamlEventTree tree;
         try
         {
-            stream.Load(new StringReader(document.Text));
+            tree = YamlEventTree.Parse(document.Text);
         }
         catch (YamlException e)
         {
@@ -28,36 +29,41 @@ internal static partial class ManifestDocumentParser
             return [Failed(file, document, null, document.FirstLine, null,
                 $"invalid YAML at line {fileLine} column {column}: {message}")];
         }
+        catch (YamlLimitException e)
+        {
+            return [Failed(file, document, null, document.FirstLine, null,
+                $"line {document.FirstLine + (int)e.Start.Line - 1} column {e.Start.Column}: {e.Message}")];
+        }
 
-        if (stream.Documents.Count == 0)
+        if (tree.Roots.Count == 0)
         {
             return [];
         }
 
-        if (stream.Documents.Count > 1)
+        if (tree.Roots.Count > 1)
         {
             return [Failed(file, document, null, document.FirstLine, null,
-                $"holds {stream.Documents.Count} YAML documents; separate documents with a '---' line")];
+                $"holds {tree.Roots.Count} YAML documents; separate documents with a '---' line")];
         }
 
         var results = new List<ManifestDocument>();
-        ParseObject(file, document, null, stream.Documents[0].RootNode, results);
+        ParseObject(file, document, null, tree, tree.Roots[0], results);
         return results;
     }
 
     private static void ParseObject(
-        string file, YamlDocumentText document, int? listItem, YamlNode node, List<ManifestDocument> results)
+        string file, YamlDocumentText document, int? listItem, YamlEventTree tree, int node, List<ManifestDocument> results)
     {
-        var line = listItem is null ? document.FirstLine : document.FirstLine + (int)node.Start.Line - 1;
-        if (node is not YamlMappingNode fields)
+        var line = listItem is null ? document.FirstLine : document.FirstLine + (int)tree[tree.Resolve(node)].Start.Line - 1;
+        if (!tree.IsMapping(node))
         {
             results.Add(Failed(file, document, listItem, line, null,
-                $"is not an object with fields (found a {NodeKindName(node)})"));
+                $"is not an object with fields (found a {NodeKindName(tree, node)})"));
             return;
         }
 
-        var apiVersion = ScalarField(fields, "apiVersion");
-        var kindName = ScalarField(fields, "kind");
+        var apiVersion = tree.ScalarField(node, "apiVersion");
+        var kindName = tree.ScalarField(node, "kind");
         if (string.IsNullOrEmpty(apiVersion) || string.IsNullOrEmpty(kindName))
         {
             var missing = (string.IsNullOrEmpty(apiVersion), string.IsNullOrEmpty(kindName)) switch
@@ -72,12 +78,12 @@ internal static partial class ManifestDocumentParser
 
         if (apiVersion == "v1" && kindName == "List")
         {
-            ParseList(file, document, listItem, line, fields, results);
+            ParseList(file, document, listItem, line, tree, node, results);
             return;
         }
 
-        var metadata = Field(fields, "metadata") as YamlMappingNode;
-        var name = metadata is null ? null : ScalarField(metadata, "name");
+        var metadata = tree.MappingField(node, "metadata");
+        var name = metadata is { } m ? tree.ScalarField(m, "name") : null;
         var kind = ManifestKindMap.Classify(apiVersion, kindName, out var versionError);
         if (kind is null)
         {
@@ -94,25 +100,23 @@ internal static partial class ManifestDocumentParser
             return;
         }
 
-        var key = KeyOf(kind.Value, metadata is null ? null : ScalarField(metadata, "namespace"), name);
-        var service = ServiceOf(key, metadata);
+        var key = KeyOf(kind.Value, metadata is { } withNamespace ? tree.ScalarField(withNamespace, "namespace") : null, name);
+        var service = ServiceOf(key, tree, metadata);
         if (versionError is not null)
         {
             results.Add(Failed(file, document, listItem, line, key, versionError) with { Service = service });
             return;
         }
 
-        var text = listItem is null ? document.Text : Emit(node);
         IKubernetesObject<V1ObjectMeta> typed;
         try
         {
-            typed = Deserialize(kind.Value, text);
+            typed = ManifestTypedDecoder.Decode(kind.Value, tree, node);
         }
-        catch (YamlException e)
+        catch (YamlLimitException e)
         {
-            var (errorLine, column, message) = Describe(e);
-            var where = listItem is null ? $"line {document.FirstLine + errorLine - 1} column {column}: " : "";
-            results.Add(Failed(file, document, listItem, line, key, where + message) with { Service = service });
+            var where = $"line {document.FirstLine + (int)e.Start.Line - 1} column {e.Start.Column}: ";
+            results.Add(Failed(file, document, listItem, line, key, where + e.Message) with { Service = service });
             return;
         }
 
@@ -133,12 +137,15 @@ internal static partial class ManifestDocumentParser
         {
             Key = key,
             Service = service,
-            Object = new ManifestObject(key, typed, file, document.Index),
+            Object = new ManifestObject(key, typed, file, document.Index)
+            {
+                Fingerprint = listItem is { } item ? TextHash.Combine(document.Hash, item) : document.Hash,
+            },
         });
     }
 
     private static void ParseList(
-        string file, YamlDocumentText document, int? listItem, int line, YamlMappingNode list, List<ManifestDocument> results)
+        string file, YamlDocumentText document, int? listItem, int line, YamlEventTree tree, int list, List<ManifestDocument> results)
     {
         if (listItem is not null)
         {
@@ -146,21 +153,22 @@ internal static partial class ManifestDocumentParser
             return;
         }
 
-        switch (Field(list, "items"))
+        var items = tree.Field(list, "items")?.Value;
+        if (items is null || tree.ScalarValue(items.Value) is "" or "~" or "null")
         {
-            case null:
-            case YamlScalarNode { Value: null or "" or "~" or "null" }:
-                return;
-            case YamlSequenceNode items:
-                for (var i = 0; i < items.Children.Count; i++)
-                {
-                    ParseObject(file, document, i, items.Children[i], results);
-                }
+            return;
+        }
 
-                return;
-            case var other:
-                results.Add(Failed(file, document, null, line, null, $"items must be a list (found a {NodeKindName(other)})"));
-                return;
+        if (!tree.IsSequence(items.Value))
+        {
+            results.Add(Failed(file, document, null, line, null, $"items must be a list (found a {NodeKindName(tree, items.Value)})"));
+            return;
+        }
+
+        var index = 0;
+        foreach (var item in tree.Items(items.Value))
+        {
+            ParseObject(file, document, index++, tree, item, results);
         }
     }
 
@@ -173,15 +181,15 @@ internal static partial class ManifestDocumentParser
     /// Read from the untyped tree like the key, so it is known even when typed decoding fails. A label that is not a
     /// plain non-empty string names nothing, as <see cref="CgroupLb.Model.Services.ClusterObjectParser.OwningService"/> sees it.
     /// </summary>
-    private static ServiceName? ServiceOf(ManifestObjectKey key, YamlMappingNode? metadata)
+    private static ServiceName? ServiceOf(ManifestObjectKey key, YamlEventTree tree, int? metadata)
     {
         switch (key.Kind)
         {
             case ManifestKind.Service:
                 return new ServiceName(key.Namespace, key.Name);
             case ManifestKind.EndpointSlice:
-                var owner = metadata is not null && Field(metadata, "labels") is YamlMappingNode labels
-                    ? ScalarField(labels, WellKnownLabels.ServiceName)
+                var owner = metadata is { } m && tree.MappingField(m, "labels") is { } labels
+                    ? tree.ScalarField(labels, WellKnownLabels.ServiceName)
                     : null;
                 return string.IsNullOrEmpty(owner) ? null : new ServiceName(key.Namespace, owner);
             default:
@@ -192,36 +200,16 @@ internal static partial class ManifestDocumentParser
     // kubectl fills in the namespace it sends to the API server; downstream trackers key on it, so it must be explicit.
     private static void ApplyDefaults(IKubernetesObject<V1ObjectMeta> typed, ManifestObjectKey key)
     {
+        typed.Metadata ??= new V1ObjectMeta { Name = key.Name };
         typed.Metadata.NamespaceProperty = key.Namespace.Length == 0 ? null : key.Namespace;
     }
 
-    // Strict, as kubectl's default --validate=strict: a misspelt field is an error, not a silently missing setting.
-    private static IKubernetesObject<V1ObjectMeta> Deserialize(ManifestKind kind, string text) => kind switch
+    private static string NodeKindName(YamlEventTree tree, int node) => tree[tree.Resolve(node)] switch
     {
-        ManifestKind.Service => KubernetesYaml.Deserialize<V1Service>(text, strict: true),
-        ManifestKind.EndpointSlice => KubernetesYaml.Deserialize<V1EndpointSlice>(text, strict: true),
-        ManifestKind.Node => KubernetesYaml.Deserialize<V1Node>(text, strict: true),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
-    };
-
-    private static string Emit(YamlNode node)
-    {
-        var writer = new StringWriter();
-        new YamlStream(new YamlDocument(node)).Save(writer, assignAnchors: false);
-        return writer.ToString();
-    }
-
-    private static YamlNode? Field(YamlMappingNode mapping, string name) =>
-        mapping.Children.TryGetValue(new YamlScalarNode(name), out var value) ? value : null;
-
-    private static string? ScalarField(YamlMappingNode mapping, string name) =>
-        (Field(mapping, name) as YamlScalarNode)?.Value;
-
-    private static string NodeKindName(YamlNode node) => node switch
-    {
-        YamlScalarNode => "scalar",
-        YamlSequenceNode => "list",
-        _ => node.NodeType.ToString().ToLowerInvariant(),
+        Scalar => "scalar",
+        SequenceStart => "list",
+        MappingStart => "mapping",
+        var other => other.GetType().Name.ToLowerInvariant(),
     };
 
     private static ManifestDocument Failed(
@@ -237,8 +225,8 @@ internal static partial class ManifestDocumentParser
         new(file, document.Index, key?.ToString(), reason) { ListItemIndex = listItem, Line = line };
 
     /// <summary>
-    /// YamlDotNet wraps the real cause ("Property 'clusterIp' not found on type ...") in "Exception during
-    /// deserialization" and prefixes positions; report the innermost position and cause in the reader's words.
+    /// YamlDotNet wraps the real cause in outer exceptions and prefixes positions; report the innermost position and
+    /// cause in the reader's words.
     /// </summary>
     private static (int Line, int Column, string Message) Describe(YamlException exception)
     {
@@ -254,20 +242,9 @@ internal static partial class ManifestDocumentParser
         }
 
         var message = PositionPrefix().Replace(innermost.Message, "").TrimEnd('.');
-        var unknown = UnknownProperty().Match(message);
-        if (unknown.Success)
-        {
-            var owner = unknown.Groups["type"].Value;
-            owner = owner[(owner.LastIndexOf('.') + 1)..];
-            message = $"unknown field \"{unknown.Groups["name"].Value}\" in {owner}";
-        }
-
         return ((int)located.Start.Line, (int)located.Start.Column, message);
     }
 
     [GeneratedRegex(@"^\(Line: \d+, Col: \d+, Idx: \d+\) - \(Line: \d+, Col: \d+, Idx: \d+\): ")]
     private static partial Regex PositionPrefix();
-
-    [GeneratedRegex(@"^Property '(?<name>[^']*)' not found on type '(?<type>[^']*)'$")]
-    private static partial Regex UnknownProperty();
 }

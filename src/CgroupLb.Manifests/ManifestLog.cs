@@ -38,4 +38,10 @@ internal static partial class ManifestLog
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot watch {Path} for changes ({Reason}); polling every {PollInterval}")]
     public static partial void WatchUnavailable(ILogger logger, string path, string reason, TimeSpan pollInterval);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Skipping {File}")]
+    public static partial void FileSkipped(ILogger logger, ManifestError file);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Reading manifests from {Path} failed; keeping the last good state and reading everything again on the next pass")]
+    public static partial void PassFailed(ILogger logger, string path, Exception exception);
 }

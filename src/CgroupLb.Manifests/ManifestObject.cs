@@ -12,4 +12,11 @@ public sealed record ManifestObject(
     ManifestObjectKey Key,
     IKubernetesObject<V1ObjectMeta> Object,
     string File,
-    int DocumentIndex);
+    int DocumentIndex)
+{
+    /// <summary>
+    /// Identifies the document text the object was decoded from (<see cref="TextHash"/>): equal fingerprints mean equal
+    /// objects, so the source reports no change for them without comparing the objects themselves.
+    /// </summary>
+    public ulong Fingerprint { get; init; }
+}

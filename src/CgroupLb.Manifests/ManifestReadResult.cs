@@ -109,6 +109,10 @@ public sealed class ManifestReadResult
         string path,
         IReadOnlyList<ManifestFileResult> files,
         IReadOnlyList<ManifestError>? listingErrors = null,
-        IReadOnlyList<string>? unreadableDirectories = null) =>
-        new(path, files, listingErrors ?? [], unreadableDirectories ?? []);
+        IReadOnlyList<string>? unreadableDirectories = null,
+        IReadOnlyList<ManifestError>? skipped = null) =>
+        new(path, files, listingErrors ?? [], unreadableDirectories ?? []) { Skipped = skipped ?? [] };
+
+    /// <summary>Files not read because they are not regular files (FIFOs, sockets, devices), as notes to log once; they count as absent.</summary>
+    public IReadOnlyList<ManifestError> Skipped { get; private init; } = [];
 }

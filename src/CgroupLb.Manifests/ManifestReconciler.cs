@@ -1,5 +1,4 @@
 using CgroupLb.Model.Kubernetes;
-using k8s;
 
 namespace CgroupLb.Manifests;
 
@@ -72,26 +71,31 @@ public sealed class ManifestReconciler
             if (previous is null)
             {
                 changes.Add(new ManifestChange(key, null, current.Object));
-                reported[key] = new ReportedObject(current, Serialize(current));
+                reported[key] = new ReportedObject(current);
                 continue;
             }
 
             if (ReferenceEquals(previous.Object.Object, current.Object))
             {
+                if (!ReferenceEquals(previous.Object, current))
+                {
+                    reported[key] = new ReportedObject(current);
+                }
+
                 continue;
             }
 
-            var json = Serialize(current);
-            if (json != previous.Json)
+            // Decoded from the same text: the same object, wherever it lives now (it may have moved to another file).
+            // Keep handing out the instance the consumer already has. Anything else is reported; the consumer's
+            // trackers drop an update that changes nothing they use.
+            if (current.Fingerprint != 0 && current.Fingerprint == previous.Object.Fingerprint)
             {
-                changes.Add(new ManifestChange(key, previous.Object.Object, current.Object));
+                reported[key] = new ReportedObject(current with { Object = previous.Object.Object });
+                continue;
             }
 
-            // Even when equal, remember where the object lives now (it may have moved to another file), but keep
-            // handing out the instance the consumer already has.
-            reported[key] = json == previous.Json
-                ? new ReportedObject(current with { Object = previous.Object.Object }, json)
-                : new ReportedObject(current, json);
+            changes.Add(new ManifestChange(key, previous.Object.Object, current.Object));
+            reported[key] = new ReportedObject(current);
         }
 
         // After the changes, so that `reported` says which keys have a state that stands in for their document.
@@ -192,7 +196,5 @@ public sealed class ManifestReconciler
         && file.StartsWith(directory, StringComparison.Ordinal)
         && (file[directory.Length] == Path.DirectorySeparatorChar || directory.EndsWith(Path.DirectorySeparatorChar));
 
-    private static string Serialize(ManifestObject found) => KubernetesJson.Serialize(found.Object);
-
-    private sealed record ReportedObject(ManifestObject Object, string Json);
+    private sealed record ReportedObject(ManifestObject Object);
 }

@@ -25,6 +25,9 @@ public sealed class ManifestSource
     private readonly ILogger logger;
     private readonly ManifestReconciler reconciler = new();
     private readonly HashSet<ManifestIgnoredDocument> ignoredAlreadyLogged = [];
+    private HashSet<string> skippedAlreadyLogged = new(StringComparer.Ordinal);
+    private ManifestReadResult? lastRead;
+    private bool lastRecheckSoon;
     private HashSet<string> retainedAlreadyLogged = new(StringComparer.Ordinal);
     private HashSet<string> holdsAlreadyLogged = new(StringComparer.Ordinal);
     private HashSet<string> unattributedAlreadyLogged = new(StringComparer.Ordinal);
@@ -32,7 +35,7 @@ public sealed class ManifestSource
     private int running;
 
     public ManifestSource(ManifestSourceOptions options, ILogger<ManifestSource>? logger = null)
-        : this(options, new ManifestReader(), logger)
+        : this(options, new ManifestReader(options?.MaxFileBytes ?? ManifestReader.DefaultMaxFileBytes), logger)
     {
     }
 
@@ -92,7 +95,19 @@ public sealed class ManifestSource
                     await SettleAsync(nudges.Reader, cancellationToken);
                 }
 
-                recheckSoon = ReadAndDeliver(sink, initial: false);
+                try
+                {
+                    recheckSoon = ReadAndDeliver(sink, initial: false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+                {
+                    // A bug reading the files must not end the source: the last good state stays, and the next
+                    // pass reads everything again.
+                    ManifestLog.PassFailed(logger, options.Path, e);
+                    reader.Forget();
+                    lastRead = null;
+                    recheckSoon = false;
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -167,7 +182,15 @@ public sealed class ManifestSource
     private bool ReadAndDeliver(IClusterChangeSink sink, bool initial)
     {
         var read = reader.Read(options.Path);
+        if (!initial && ReferenceEquals(read, lastRead) && !lastRecheckSoon)
+        {
+            // No file changed (same list, same stamps): nothing can have changed, and nothing is recomputed.
+            return false;
+        }
+
+        lastRead = read;
         var result = reconciler.Reconcile(read);
+        lastRecheckSoon = result.RecheckSoon;
 
         // Held before the objects arrive and released after they have: a sync between two sink calls must never see
         // a service unheld and without its objects, or it would rewrite the service from an incomplete picture.
@@ -218,6 +241,8 @@ public sealed class ManifestSource
                 ManifestLog.DocumentIgnored(logger, ignored);
             }
         }
+
+        skippedAlreadyLogged = LogNew(read.Skipped, skippedAlreadyLogged, skip => skip.ToString(), skip => ManifestLog.FileSkipped(logger, skip));
 
         var retainedNow = new HashSet<string>(StringComparer.Ordinal);
         foreach (var retention in result.Retained)

@@ -6,8 +6,9 @@ public sealed class ManifestSourceOptions
     public required string Path { get; init; }
 
     /// <summary>
-    /// How often everything is re-read regardless of file events: the fallback for file systems without inotify
-    /// (some network and overlay mounts), exhausted inotify watches and missed events.
+    /// How often the files are checked regardless of file events: the fallback for file systems without inotify
+    /// (some network and overlay mounts), exhausted inotify watches and missed events. A check stats each file and
+    /// reads only those whose size, times or inode changed, so it costs next to nothing when nothing changed.
     /// </summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -17,6 +18,9 @@ public sealed class ManifestSourceOptions
     /// </summary>
     public TimeSpan Debounce { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>Files larger than this are not read: an error names them and their objects keep their last good state.</summary>
+    public long MaxFileBytes { get; init; } = ManifestReader.DefaultMaxFileBytes;
+
     /// <summary>Off leaves only polling (tests use it to prove the poll alone picks up edits).</summary>
     public bool WatchFileSystem { get; init; } = true;
 
@@ -25,5 +29,6 @@ public sealed class ManifestSourceOptions
         ArgumentException.ThrowIfNullOrEmpty(Path);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(PollInterval, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(Debounce, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxFileBytes, 1);
     }
 }

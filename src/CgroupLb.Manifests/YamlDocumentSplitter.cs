@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace CgroupLb.Manifests;
 
 /// <summary>
@@ -13,52 +11,69 @@ internal static class YamlDocumentSplitter
     /// <summary>
     /// Documents that hold anything besides blank lines and comments, numbered from 0 in file order. Empty documents
     /// (the one before a leading <c>---</c>, or <c>---</c> twice) are skipped and take no number, as kubectl skips them.
+    /// Each document's text is a slice of <paramref name="content"/> with its line ends as they were.
     /// </summary>
     public static IReadOnlyList<YamlDocumentText> Split(string content)
     {
         var documents = new List<YamlDocumentText>();
-        var current = new StringBuilder();
+        var start = 0;
         var currentFirstLine = 1;
         var currentHasContent = false;
         var lineNumber = 0;
+        var position = 0;
 
-        foreach (var line in EnumerateLines(content))
+        while (position < content.Length)
         {
+            var lineStart = position;
+            var newline = content.AsSpan(position).IndexOfAny('\r', '\n');
+            var lineEnd = newline < 0 ? content.Length : position + newline;
+            position = lineEnd;
+            if (position < content.Length && content[position] == '\r')
+            {
+                position++;
+            }
+
+            if (position < content.Length && content[position] == '\n')
+            {
+                position++;
+            }
+
             lineNumber++;
+            var line = content.AsSpan(lineStart, lineEnd - lineStart);
             if (IsSeparator(line, out var separatorCarriesContent))
             {
-                Flush();
+                Flush(lineStart);
                 if (!separatorCarriesContent)
                 {
+                    start = position;
                     currentFirstLine = lineNumber + 1;
                     continue;
                 }
 
                 // "--- {a: 1}" or "--- !!map": the YAML parser understands a marker with inline content, so the
                 // marker line opens the next document instead of being dropped.
+                start = lineStart;
                 currentFirstLine = lineNumber;
             }
 
-            current.Append(line).Append('\n');
             currentHasContent |= !IsBlankOrComment(line);
         }
 
-        Flush();
+        Flush(content.Length);
         return documents;
 
-        void Flush()
+        void Flush(int end)
         {
             if (currentHasContent)
             {
-                documents.Add(new YamlDocumentText(documents.Count, currentFirstLine, current.ToString()));
+                documents.Add(new YamlDocumentText(documents.Count, currentFirstLine, content[start..end]));
             }
 
-            current.Clear();
             currentHasContent = false;
         }
     }
 
-    private static bool IsSeparator(string line, out bool carriesContent)
+    private static bool IsSeparator(ReadOnlySpan<char> line, out bool carriesContent)
     {
         carriesContent = false;
         if (!line.StartsWith(Separator, StringComparison.Ordinal))
@@ -71,23 +86,14 @@ internal static class YamlDocumentSplitter
             return false;
         }
 
-        var rest = line.AsSpan(Separator.Length).Trim();
+        var rest = line[Separator.Length..].Trim();
         carriesContent = rest.Length > 0 && rest[0] != '#';
         return true;
     }
 
-    private static bool IsBlankOrComment(string line)
+    private static bool IsBlankOrComment(ReadOnlySpan<char> line)
     {
-        var trimmed = line.AsSpan().TrimStart();
+        var trimmed = line.TrimStart();
         return trimmed.Length == 0 || trimmed[0] == '#';
-    }
-
-    private static IEnumerable<string> EnumerateLines(string content)
-    {
-        using var reader = new StringReader(content);
-        while (reader.ReadLine() is { } line)
-        {
-            yield return line;
-        }
     }
 }

@@ -32,6 +32,8 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
 
     private readonly Dictionary<ServiceName, SliceTracker> sliceTrackerByService = new();
     private readonly Dictionary<(string Namespace, string Slice), ServiceName> serviceBySlice = new();
+    // The services whose slice tracker has pending versions, so a checkout visits only those (O(changes), not O(N)).
+    private readonly HashSet<ServiceName> servicesWithPendingSlices = new();
     private ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>> appliedSlices =
         ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty;
 
@@ -70,7 +72,7 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
         get
         {
             lock (gate)
-                return serviceChangeByName.Count > 0 || nodeChangePending || heldFlips.Count > 0 || sliceTrackerByService.Values.Any(t => t.HasPending);
+                return serviceChangeByName.Count > 0 || nodeChangePending || heldFlips.Count > 0 || servicesWithPendingSlices.Count > 0;
         }
     }
 
@@ -119,12 +121,12 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
             // The slice may have been relabelled to another service (or lost its label): withdraw it from the old one.
             if (serviceBySlice.TryGetValue(key, out ServiceName oldOwner) && oldOwner != owner)
             {
-                changed |= TrackerFor(oldOwner).SetPending(key.Name, null);
+                changed |= SetPendingSlice(oldOwner, key.Name, null);
                 serviceBySlice.Remove(key);
             }
             if (owner is { } service)
             {
-                changed |= TrackerFor(service).SetPending(key.Name, info);
+                changed |= SetPendingSlice(service, key.Name, info);
                 if (info is null) serviceBySlice.Remove(key);
                 else serviceBySlice[key] = service;
             }
@@ -208,21 +210,20 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
                 serviceChangeByName.Clear();
             }
 
-            ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>>.Builder? slices = null;
-            foreach ((ServiceName service, SliceTracker tracker) in sliceTrackerByService)
+            if (servicesWithPendingSlices.Count > 0)
             {
-                if (!tracker.HasPending) continue;
-                changed.Add(service);
-                slices ??= appliedSlices.ToBuilder();
-                ImmutableArray<EndpointSliceInfo> merged = tracker.ApplyPending();
-                if (merged.IsEmpty) slices.Remove(service);
-                else slices[service] = merged;
-            }
-            if (slices is not null)
-            {
+                var slices = appliedSlices.ToBuilder();
+                foreach (ServiceName service in servicesWithPendingSlices)
+                {
+                    SliceTracker tracker = sliceTrackerByService[service];
+                    changed.Add(service);
+                    ImmutableArray<EndpointSliceInfo> merged = tracker.ApplyPending();
+                    if (merged.IsEmpty) slices.Remove(service);
+                    else slices[service] = merged;
+                    if (tracker.IsEmpty) sliceTrackerByService.Remove(service);
+                }
+                servicesWithPendingSlices.Clear();
                 appliedSlices = slices.ToImmutable();
-                foreach (var empty in sliceTrackerByService.Where(kv => kv.Value.IsEmpty).Select(kv => kv.Key).ToList())
-                    sliceTrackerByService.Remove(empty);
             }
 
             changed.UnionWith(heldFlips);
@@ -239,14 +240,21 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
         }
     }
 
-    private SliceTracker TrackerFor(ServiceName service)
+    private bool SetPendingSlice(ServiceName service, string slice, EndpointSliceInfo? info)
     {
         if (!sliceTrackerByService.TryGetValue(service, out SliceTracker? tracker))
         {
             tracker = new SliceTracker();
             sliceTrackerByService[service] = tracker;
         }
-        return tracker;
+        bool changed = tracker.SetPending(slice, info);
+        if (tracker.HasPending) servicesWithPendingSlices.Add(service);
+        else
+        {
+            servicesWithPendingSlices.Remove(service);
+            if (tracker.IsEmpty) sliceTrackerByService.Remove(service);
+        }
+        return changed;
     }
 
     private void Signal()

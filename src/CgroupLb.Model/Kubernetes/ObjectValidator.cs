@@ -27,6 +27,9 @@ public static class ObjectValidator
         void Error(string message) => errors.Add($"{subject}: {message}");
 
         if (string.IsNullOrEmpty(service.Metadata?.Name)) Error("metadata.name is required");
+        else if (!IsDns1035Label(service.Metadata.Name))
+            Error($"metadata.name \"{service.Metadata.Name}\" must be a DNS-1035 label (at most 63 lowercase letters, digits and '-', starting with a letter)");
+        ValidateNamespace(service.Metadata, Error);
         V1ServiceSpec? spec = service.Spec;
         if (spec is null)
         {
@@ -58,6 +61,8 @@ public static class ObjectValidator
                 Error($"{field}.protocol \"{protocol}\" is not one of {string.Join(", ", Protocols)}");
             string name = port.Name ?? "";
             if (ports.Count > 1 && name.Length == 0) Error($"{field}.name is required when a service has more than one port");
+            if (name.Length > 0 && !IsDns1123Label(name))
+                Error($"{field}.name \"{name}\" must be a DNS-1123 label (at most 63 lowercase letters, digits and '-')");
             if (!portNames.Add(name)) Error($"{field}.name \"{name}\" is used by more than one port");
             if (port.NodePort is { } nodePort && nodePort != 0 && nodePort is < 1 or > 65535)
                 Error($"{field}.nodePort {nodePort} out of range 1..65535");
@@ -132,6 +137,7 @@ public static class ObjectValidator
         void Error(string message) => errors.Add($"{subject}: {message}");
 
         if (string.IsNullOrEmpty(slice.Metadata?.Name)) Error("metadata.name is required");
+        ValidateNamespace(slice.Metadata, Error);
         if (slice.Metadata?.Labels?.TryGetValue(WellKnownLabels.ServiceName, out string? owner) != true || string.IsNullOrEmpty(owner))
             Error($"label {WellKnownLabels.ServiceName} is required to say which Service the slice belongs to");
 
@@ -182,6 +188,30 @@ public static class ObjectValidator
             }
         }
         return errors;
+    }
+
+    // Namespaces, Service names and port names are what a frontend's display name is made of ("namespace/name:port"):
+    // as DNS labels they hold no separator and fit the names map whole (63 + 1 + 63 + 1 + 63 bytes).
+    private static void ValidateNamespace(V1ObjectMeta? metadata, Action<string> error)
+    {
+        if (metadata?.NamespaceProperty is { Length: > 0 } ns && !IsDns1123Label(ns))
+            error($"metadata.namespace \"{ns}\" must be a DNS-1123 label (at most 63 lowercase letters, digits and '-')");
+    }
+
+    /// <summary>Kubernetes' DNS-1123 label: 1..63 of [a-z0-9-], starting and ending with a letter or digit.</summary>
+    public static bool IsDns1123Label(string text) =>
+        text.Length is > 0 and <= 63 && IsLabelCharacters(text) && text[0] != '-' && text[^1] != '-';
+
+    /// <summary>Kubernetes' DNS-1035 label (Service names): a DNS-1123 label that starts with a letter.</summary>
+    public static bool IsDns1035Label(string text) => IsDns1123Label(text) && char.IsAsciiLetterLower(text[0]);
+
+    private static bool IsLabelCharacters(string text)
+    {
+        foreach (char c in text)
+        {
+            if (!char.IsAsciiLetterLower(c) && !char.IsAsciiDigit(c) && c != '-') return false;
+        }
+        return true;
     }
 
     private static string Describe(V1ObjectMeta? metadata) =>

@@ -33,6 +33,34 @@ public static class HeldServiceFilter
         return pinned;
     }
 
+    /// <summary>
+    /// <see cref="KeepApplied(IReadOnlyDictionary{Frontend, LoadBalancerService}, IReadOnlyDictionary{Frontend, LoadBalancerService}, IReadOnlySet{ServiceName})"/>
+    /// for a partial sync of <paramref name="services"/>: the same answer for every frontend the partial plan can touch
+    /// (desired frontends and those the planned services own), in O(those frontends) through <paramref name="owners"/>.
+    /// </summary>
+    public static IReadOnlyDictionary<Frontend, LoadBalancerService> KeepApplied(
+        IReadOnlyDictionary<Frontend, LoadBalancerService> applied,
+        IReadOnlyDictionary<Frontend, LoadBalancerService> desired,
+        IReadOnlySet<ServiceName> held,
+        IReadOnlySet<ServiceName> services,
+        FrontendOwnerIndex owners)
+    {
+        if (held.Count == 0) return desired;
+
+        var pinned = new Dictionary<Frontend, LoadBalancerService>(desired.Count);
+        foreach ((Frontend frontend, LoadBalancerService service) in desired)
+        {
+            if (applied.TryGetValue(frontend, out LoadBalancerService? current) && IsHeld(current, held)) pinned[frontend] = current;
+            else if (!IsHeld(service, held)) pinned[frontend] = service;
+        }
+        foreach (ServiceName service in services)
+        {
+            if (!held.Contains(service)) continue;
+            foreach (Frontend frontend in owners.FrontendsOf(service)) pinned[frontend] = applied[frontend];
+        }
+        return pinned;
+    }
+
     public static bool IsHeld(LoadBalancerService service, IReadOnlySet<ServiceName> held) =>
         LoadBalancerPlanner.OwnerOf(service) is { } owner && held.Contains(owner);
 }

@@ -21,30 +21,65 @@ public static class LoadBalancerPlanner
 
     /// <summary>
     /// A diff limited to <paramref name="services"/>: <paramref name="desired"/> holds their desired frontends (others
-    /// are ignored), and only applied frontends owned by them (by <see cref="LoadBalancerService.Name"/>) may be
-    /// deleted. Frontends of every other service are left alone, however they look.
+    /// are ignored), and only applied frontends owned by them (<see cref="OwnerOf"/>) may be deleted. Frontends of every
+    /// other service are left alone, however they look. Builds an owner index of <paramref name="applied"/> first, so
+    /// it costs O(applied); the syncer keeps its index and calls the overload that takes one.
     /// </summary>
     public static LoadBalancerPlan PlanServices(
         IReadOnlyDictionary<Frontend, LoadBalancerService> applied,
         IReadOnlyDictionary<Frontend, LoadBalancerService> desired,
-        IReadOnlySet<ServiceName> services)
+        IReadOnlySet<ServiceName> services) =>
+        PlanServices(applied, desired, services, FrontendOwnerIndex.Build(applied));
+
+    /// <summary>
+    /// As <see cref="PlanServices(IReadOnlyDictionary{Frontend, LoadBalancerService}, IReadOnlyDictionary{Frontend, LoadBalancerService}, IReadOnlySet{ServiceName})"/>,
+    /// with <paramref name="owners"/> indexing <paramref name="applied"/>: O(the changed services' frontends), whatever
+    /// the number of applied frontends.
+    /// </summary>
+    public static LoadBalancerPlan PlanServices(
+        IReadOnlyDictionary<Frontend, LoadBalancerService> applied,
+        IReadOnlyDictionary<Frontend, LoadBalancerService> desired,
+        IReadOnlySet<ServiceName> services,
+        FrontendOwnerIndex owners)
     {
-        // A partial sync runs per event against every applied frontend: match owners by the "namespace/name" prefix
-        // of the name through a span lookup, so frontends of other services cost no allocation.
-        var owners = services.Select(s => s.ToString()).ToHashSet(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
-        var ownedDesired = desired.Values.Where(s => IsOwnedBy(s, owners));
+        var ownedDesired = desired.Values.Where(s => OwnerOf(s) is { } owner && services.Contains(owner));
         var deletes = new List<Frontend>();
-        foreach (var (frontend, service) in applied)
+        foreach (ServiceName service in services)
         {
-            if (IsOwnedBy(service, owners) && !desired.ContainsKey(frontend))
-                deletes.Add(frontend);
+            foreach (Frontend frontend in owners.FrontendsOf(service))
+            {
+                if (!desired.ContainsKey(frontend)) deletes.Add(frontend);
+            }
         }
         return Build(applied, ownedDesired, deletes);
     }
 
-    /// <summary>The Service that produced a load-balancer service, from the "namespace/name[:port]" name.</summary>
+    /// <summary>
+    /// The Service that owns a frontend: its typed <see cref="LoadBalancerService.Owner"/>. Only a frontend read back
+    /// from the maps that no current object claims has none; the maps keep nothing but its display name, so that one
+    /// is read as "namespace/name[:port]". Names cannot be ambiguous there: namespaces, names and port names are
+    /// DNS labels (validated), which hold neither '/' nor ':' and fit the names map whole.
+    /// </summary>
     public static ServiceName? OwnerOf(LoadBalancerService service) =>
-        ServiceName.TryParse(service.Name, out ServiceName owner) ? owner : null;
+        service.Owner ?? (ServiceName.TryParse(service.Name, out ServiceName owner) ? owner : null);
+
+    /// <summary>
+    /// <paramref name="applied"/> (as read from the maps) with each frontend whose state equals its desired state
+    /// replaced by the desired instance, so it carries its typed owner from then on.
+    /// </summary>
+    public static ImmutableDictionary<Frontend, LoadBalancerService> AdoptOwners(
+        ImmutableDictionary<Frontend, LoadBalancerService> applied,
+        IReadOnlyDictionary<Frontend, LoadBalancerService> desired)
+    {
+        var builder = applied.ToBuilder();
+        foreach ((Frontend frontend, LoadBalancerService wanted) in desired)
+        {
+            if (wanted.Owner is not null && applied.TryGetValue(frontend, out LoadBalancerService? current)
+                && current.Owner != wanted.Owner && current.Equals(wanted))
+                builder[frontend] = wanted;
+        }
+        return builder.ToImmutable();
+    }
 
     /// <summary>The map contents after <paramref name="plan"/> has been applied to <paramref name="applied"/>.</summary>
     public static ImmutableDictionary<Frontend, LoadBalancerService> ApplyTo(
@@ -59,12 +94,10 @@ public static class LoadBalancerPlanner
         return builder.ToImmutable();
     }
 
-    private static bool IsOwnedBy(LoadBalancerService service, HashSet<string>.AlternateLookup<ReadOnlySpan<char>> owners)
-    {
-        var name = service.Name.AsSpan();
-        int colon = name.IndexOf(':');
-        return owners.Contains(colon < 0 ? name : name[..colon]);
-    }
+    // Equal state under another owner (two services whose display names collide): written again, so the applied
+    // state and the owner index follow the new owner.
+    private static bool ChangesOwner(LoadBalancerService current, LoadBalancerService wanted) =>
+        current.Owner is { } before && wanted.Owner is { } after && before != after;
 
     private static LoadBalancerPlan Build(
         IReadOnlyDictionary<Frontend, LoadBalancerService> applied,
@@ -72,7 +105,7 @@ public static class LoadBalancerPlanner
         IEnumerable<Frontend> deletes)
     {
         var upserts = desired
-            .Where(s => !applied.TryGetValue(s.Frontend, out LoadBalancerService? current) || !current.Equals(s))
+            .Where(s => !applied.TryGetValue(s.Frontend, out LoadBalancerService? current) || !current.Equals(s) || ChangesOwner(current, s))
             .OrderBy(s => s.Frontend)
             .ToImmutableArray();
         var sortedDeletes = deletes.Order().ToImmutableArray();

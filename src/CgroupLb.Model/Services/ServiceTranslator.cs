@@ -70,7 +70,10 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
                     port.Name.ToString(),
                     flags,
                     backends,
-                    port.ClientIpAffinity ? port.AffinityTimeoutSeconds : 0);
+                    port.ClientIpAffinity ? port.AffinityTimeoutSeconds : 0)
+                {
+                    ServicePort = port.Name,
+                };
             }
         }
     }

@@ -32,6 +32,9 @@ public sealed class LoadBalancerSyncer
     private ImmutableDictionary<Frontend, LoadBalancerService>? applied;
     private bool needFullSync = true;
 
+    // Which applied frontends each service owns, so a partial sync costs O(changes) (rebuilt by every full sync).
+    private FrontendOwnerIndex owners = new();
+
     // The held services last logged, so each hold and release is logged once however many syncs it lasts.
     private IReadOnlySet<ServiceName> loggedHeld = ImmutableHashSet<ServiceName>.Empty;
 
@@ -91,6 +94,7 @@ public sealed class LoadBalancerSyncer
             {
                 before = ImmutableDictionary.CreateRange(writer.ReadApplied());
                 var desired = AddressFamilyFilter.Keep(translator.Translate(changes.State), options.SupportedFamilies);
+                before = LoadBalancerPlanner.AdoptOwners(before, desired);
                 desired = HeldServiceFilter.KeepApplied(before, desired, changes.HeldServices);
                 plan = LoadBalancerPlanner.Plan(before, desired);
             }
@@ -98,12 +102,14 @@ public sealed class LoadBalancerSyncer
             {
                 before = applied!;
                 var desired = AddressFamilyFilter.Keep(translator.Translate(changes.State, changes.Services), options.SupportedFamilies);
-                desired = HeldServiceFilter.KeepApplied(before, desired, changes.HeldServices);
-                plan = LoadBalancerPlanner.PlanServices(before, desired, changes.Services);
+                desired = HeldServiceFilter.KeepApplied(before, desired, changes.HeldServices, changes.Services, owners);
+                plan = LoadBalancerPlanner.PlanServices(before, desired, changes.Services, owners);
             }
 
             if (!plan.IsEmpty) writer.Apply(plan);
             applied = LoadBalancerPlanner.ApplyTo(before, plan);
+            if (full) owners = FrontendOwnerIndex.Build(applied);
+            else owners.Follow(applied, plan);
             needFullSync = false;
 
             var result = new SyncResult(kind, changes.Services.Count, plan.Upserts.Length, plan.Deletes.Length,

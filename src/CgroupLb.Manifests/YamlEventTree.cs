@@ -1,0 +1,187 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace CgroupLb.Manifests;
+
+/// <summary>
+/// One YAML document parsed once into its event list, with each node's extent and each alias's target resolved, so the
+/// identity fields, the typed object and error positions are all read from the same parse. Building it enforces
+/// <see cref="YamlLimits"/> without expanding anything: an alias adds its target's expanded weight to a running sum.
+/// Node indexes are event indexes.
+/// </summary>
+internal sealed class YamlEventTree
+{
+    private readonly List<ParsingEvent> events;
+    private readonly int[] nodeEnd;
+    private readonly Dictionary<int, int> aliasTarget;
+
+    private YamlEventTree(List<ParsingEvent> events, int[] nodeEnd, Dictionary<int, int> aliasTarget, List<int> roots)
+    {
+        this.events = events;
+        this.nodeEnd = nodeEnd;
+        this.aliasTarget = aliasTarget;
+        Roots = roots;
+    }
+
+    /// <summary>The root node of each YAML document in the text (normally one).</summary>
+    public IReadOnlyList<int> Roots { get; }
+
+    /// <exception cref="YamlException">The text is not YAML.</exception>
+    /// <exception cref="YamlLimitException">Too deep, an unknown alias, or too large once aliases are expanded.</exception>
+    public static YamlEventTree Parse(string text)
+    {
+        var budget = YamlLimits.ExpansionBudget(text.Length);
+        var parser = new Parser(new StringReader(text));
+        var events = new List<ParsingEvent>();
+        var ends = new List<int>();
+        var aliasTarget = new Dictionary<int, int>();
+        var anchors = new Dictionary<string, int>(StringComparer.Ordinal);
+        var weights = new Dictionary<int, long>();
+        var roots = new List<int>();
+
+        // Open collections: their start index and the weight summed so far.
+        var open = new Stack<(int Start, long Weight)>();
+        while (parser.MoveNext())
+        {
+            var current = parser.Current!;
+            var index = events.Count;
+            events.Add(current);
+            ends.Add(index);
+            switch (current)
+            {
+                case StreamStart or StreamEnd or DocumentStart or DocumentEnd:
+                    continue;
+                case MappingStart or SequenceStart:
+                    if (open.Count == 0)
+                    {
+                        roots.Add(index);
+                    }
+
+                    if (open.Count >= YamlLimits.MaxDepth)
+                    {
+                        throw new YamlLimitException(current.Start, $"nesting deeper than {YamlLimits.MaxDepth} levels");
+                    }
+
+                    open.Push((index, 1));
+                    continue;
+                case MappingEnd or SequenceEnd:
+                    var (start, weight) = open.Pop();
+                    ends[start] = index;
+                    Completed(start, weight, current.Start);
+                    continue;
+                case Scalar scalar:
+                    if (open.Count == 0)
+                    {
+                        roots.Add(index);
+                    }
+
+                    Completed(index, 1 + scalar.Value.Length, current.Start);
+                    continue;
+                case AnchorAlias alias:
+                    if (open.Count == 0)
+                    {
+                        roots.Add(index);
+                    }
+
+                    if (!anchors.TryGetValue(alias.Value.Value, out var target))
+                    {
+                        throw new YamlLimitException(current.Start, $"alias *{alias.Value.Value} names no anchor before it");
+                    }
+
+                    aliasTarget[index] = target;
+                    Completed(index, weights[target], current.Start);
+                    continue;
+            }
+        }
+
+        return new YamlEventTree(events, [.. ends], aliasTarget, roots);
+
+        void Completed(int node, long weight, Mark where)
+        {
+            if (events[node] is NodeEvent { Anchor.IsEmpty: false } anchored)
+            {
+                anchors[anchored.Anchor.Value] = node;
+                weights[node] = weight;
+            }
+            else if (events[node] is AnchorAlias)
+            {
+                weights[node] = weight;
+            }
+
+            if (open.Count > 0)
+            {
+                var (start, sum) = open.Pop();
+                sum += weight;
+                if (sum > budget)
+                {
+                    throw new YamlLimitException(where, $"expands to more than {budget} characters through aliases (anchors referenced too often); refused");
+                }
+
+                open.Push((start, sum));
+            }
+            else if (weight > budget)
+            {
+                throw new YamlLimitException(where, $"expands to more than {budget} characters through aliases (anchors referenced too often); refused");
+            }
+        }
+    }
+
+    public ParsingEvent this[int node] => events[node];
+
+    /// <summary>The node itself, or the anchored node an alias stands for.</summary>
+    public int Resolve(int node) => aliasTarget.TryGetValue(node, out var target) ? target : node;
+
+    /// <summary>The index just past a node (and its children).</summary>
+    public int Next(int node) => nodeEnd[node] + 1;
+
+    public bool IsMapping(int node) => events[Resolve(node)] is MappingStart;
+
+    public bool IsSequence(int node) => events[Resolve(node)] is SequenceStart;
+
+    /// <summary>The scalar's value when the node (through an alias) is a scalar; null otherwise.</summary>
+    public string? ScalarValue(int node) => events[Resolve(node)] is Scalar scalar ? scalar.Value : null;
+
+    /// <summary>A mapping's key and value nodes in order (no merge keys applied).</summary>
+    public IEnumerable<(int Key, int Value)> Pairs(int mapping)
+    {
+        mapping = Resolve(mapping);
+        var i = mapping + 1;
+        while (events[i] is not MappingEnd)
+        {
+            var value = Next(i);
+            yield return (i, value);
+            i = Next(value);
+        }
+    }
+
+    /// <summary>A sequence's item nodes in order.</summary>
+    public IEnumerable<int> Items(int sequence)
+    {
+        sequence = Resolve(sequence);
+        var i = sequence + 1;
+        while (events[i] is not SequenceEnd)
+        {
+            yield return i;
+            i = Next(i);
+        }
+    }
+
+    /// <summary>The key and value of a mapping's field, by plain key text; null when absent.</summary>
+    public (int Key, int Value)? Field(int mapping, string name)
+    {
+        foreach (var pair in Pairs(mapping))
+        {
+            if (events[Resolve(pair.Key)] is Scalar key && key.Value == name)
+            {
+                return pair;
+            }
+        }
+
+        return null;
+    }
+
+    public string? ScalarField(int mapping, string name) => Field(mapping, name) is { } field ? ScalarValue(field.Value) : null;
+
+    public int? MappingField(int mapping, string name) =>
+        Field(mapping, name) is { } field && IsMapping(field.Value) ? field.Value : null;
+}
