@@ -9,9 +9,18 @@ BIN_DIR     := bin
 AGENT       := $(BIN_DIR)/cgroup-lb
 DOTNET      ?= dotnet
 APT_PACKAGES := clang llvm libbpf-dev libbpf1 linux-libc-dev bpftool iproute2 make procps curl ca-certificates python3
+# The container image: debootstrap makes its base, buildah builds it, podman and runc run it in tests/image,
+# skopeo pushes the archive.
+APT_PACKAGES += debootstrap buildah podman runc skopeo
+# The release version, from its one place (Directory.Build.props): the agent's --version, the image tag, the
+# chart's appVersion.
+VERSION     := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
+# The agent is published self-contained for this runtime (the image has no .NET runtime of its own).
+AGENT_RID   ?= linux-x64
+IMAGE_DIR   := $(BUILD_DIR)/image
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-.PHONY: deps bpf interop build agent test test-chart demo bench bench-bpf clean mount-bpffs image
+.PHONY: deps bpf interop build agent test test-chart demo bench bench-bpf clean mount-bpffs image image-test
 
 ## deps: apt packages (clang, libbpf, bpftool, iproute2), the .NET SDK check, and a mounted bpffs.
 deps:
@@ -36,10 +45,14 @@ $(BPF_OBJ): $(wildcard bpf/*.c bpf/lib/*.h) bpf/Makefile
 interop:
 	$(DOTNET) run --project interop/CgroupLb.Interop.Generator -c $(CONFIG) -- --out interop/CgroupLb.Interop/Generated
 
-## build: the solution, and the agent published to bin/cgroup-lb (a self-contained folder with the BPF object embedded).
+## build: the solution, and the agent published to bin/cgroup-lb (a self-contained folder with the BPF object
+## embedded: the runtime comes along, so the same folder runs on a host without .NET and in the image). Not
+## trimmed: KubernetesClient and YamlDotNet serialize by reflection and produce trim warnings (IL2104). English
+## messages only (SatelliteResourceLanguages): the other languages' resource folders would only add size.
 build: $(BPF_OBJ)
 	$(DOTNET) build CgroupLb.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
-	$(DOTNET) publish src/CgroupLb.Agent -c $(CONFIG) -o $(BIN_DIR) -nologo -clp:ErrorsOnly
+	rm -rf $(BIN_DIR)
+	$(DOTNET) publish src/CgroupLb.Agent -c $(CONFIG) -r $(AGENT_RID) --self-contained -p:SatelliteResourceLanguages=en -o $(BIN_DIR) -nologo -clp:ErrorsOnly
 	$(DOTNET) publish tests/CgroupLb.TestPeer -c $(CONFIG) -o $(BUILD_DIR)/testpeer -nologo -clp:ErrorsOnly
 agent: build
 
@@ -47,6 +60,7 @@ agent: build
 test: deps build
 	tests/chart/test.sh
 	tests/bpf/smoke.sh
+	tests/image/test.sh
 	@rm -rf $(BUILD_DIR)/test-results
 	$(DOTNET) test CgroupLb.sln -c $(CONFIG) --no-build -nologo -m:1 --logger "trx" --results-directory $(BUILD_DIR)/test-results -- RunConfiguration.CollectSourceInformation=false; \
 	  rc=$$?; scripts/test-summary.sh $(BUILD_DIR)/test-results; exit $$rc
@@ -55,9 +69,14 @@ test: deps build
 test-chart:
 	tests/chart/test.sh
 
-## image: the agent's container image (needs a Docker engine; none runs on the development machines).
-image:
-	docker build -f deploy/Dockerfile -t cgroup-lb:0.1.0 .
+## image: the agent's container image localhost/cgroup-lb:$(VERSION), built by buildah without a daemon on a
+## debootstrap base (cached in build/image), and its OCI archive build/image/cgroup-lb-$(VERSION).oci.tar.
+image: build
+	deploy/build-image.sh $(VERSION) $(BIN_DIR) $(IMAGE_DIR)
+
+## image-test: builds the image, runs it as the chart's DaemonSet would on a manifest in a sandbox (tests/image).
+image-test: deps build
+	tests/image/test.sh
 
 ## demo: sandbox, agent on examples/demo, requests to the ClusterIP, status, a live edit. Cleans up after itself.
 demo: deps build
