@@ -11,7 +11,7 @@ DOTNET      ?= dotnet
 APT_PACKAGES := clang llvm libbpf-dev libbpf1 linux-libc-dev bpftool iproute2 make procps curl ca-certificates python3
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-.PHONY: deps bpf interop build agent test test-chart demo bench clean mount-bpffs image
+.PHONY: deps bpf interop build agent test test-chart demo bench bench-deps bench-netpath bench-netpath-quick clean mount-bpffs image
 
 ## deps: apt packages (clang, libbpf, bpftool, iproute2), the .NET SDK check, and a mounted bpffs.
 deps:
@@ -66,6 +66,24 @@ demo: deps build
 ## bench: BenchmarkDotNet map-update and planning benchmarks (bench/).
 bench: deps build
 	$(DOTNET) run --project bench/CgroupLb.Benchmarks -c Release -- --filter '*' --job short
+
+## bench-deps: what bench/netpath needs on top of deps (sockperf, kube-proxy's iptables and nft tools, a font for the plots).
+BENCH_APT_PACKAGES := sockperf iptables nftables fonts-dejavu-core
+bench-deps: deps
+	@missing=$$(for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## bench-netpath: direct vs kube-proxy's iptables and nftables shapes vs CgroupLb, N = 1, 1000, 10000 Services, in
+## namespaces (bench/netpath/run.sh); tables and plots go to docs/performance/. NETPATH_ARGS passes options through.
+bench-netpath: bench-deps build
+	bench/netpath/run.sh --publish docs/performance $(NETPATH_ARGS)
+
+## bench-netpath-quick: the same with 3 rounds of 2 s per test (about 25 min on a 2-vCPU VM).
+bench-netpath-quick: bench-deps build
+	bench/netpath/run.sh --quick --publish docs/performance $(NETPATH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(BIN_DIR)
