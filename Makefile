@@ -20,7 +20,7 @@ AGENT_RID   ?= linux-x64
 IMAGE_DIR   := $(BUILD_DIR)/image
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-.PHONY: deps bpf interop build agent test test-chart demo bench bench-bpf clean mount-bpffs image image-test
+.PHONY: deps bpf interop build agent test test-chart demo bench bench-bpf bench-deps bench-netpath bench-netpath-quick clean mount-bpffs image image-test
 
 ## deps: apt packages (clang, libbpf, bpftool, iproute2), the .NET SDK check, and a mounted bpffs.
 deps:
@@ -89,6 +89,24 @@ bench: deps build
 ## bench-bpf: ns per call of each BPF hook from the kernel's run_time_ns/run_cnt, against a minimal LB and an empty program (root; bench/bpfstats).
 bench-bpf: deps bpf
 	python3 bench/bpfstats/run.py $(BENCH_BPF_ARGS)
+
+## bench-deps: what bench/netpath needs on top of deps (sockperf, kube-proxy's iptables and nft tools, a font for the plots).
+BENCH_APT_PACKAGES := sockperf iptables nftables fonts-dejavu-core
+bench-deps: deps
+	@missing=$$(for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## bench-netpath: direct vs kube-proxy's iptables and nftables shapes vs CgroupLb, N = 1, 1000, 10000 Services, in
+## namespaces (bench/netpath/run.sh); tables and plots go to docs/performance/. NETPATH_ARGS passes options through.
+bench-netpath: bench-deps build
+	bench/netpath/run.sh --publish docs/performance $(NETPATH_ARGS)
+
+## bench-netpath-quick: the same with 3 rounds of 2 s per test (about 25 min on a 2-vCPU VM).
+bench-netpath-quick: bench-deps build
+	bench/netpath/run.sh --quick --publish docs/performance $(NETPATH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(BIN_DIR)

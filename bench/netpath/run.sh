@@ -2,7 +2,9 @@
 # bench/netpath: a pod reaching a ClusterIP through four data paths, side by side (`make bench-netpath`).
 #
 #   bench/netpath/run.sh [--quick] [--sizes "1 1000 10000"] [--rounds R] [--seconds S] [--cpu C] [--out DIR]
-#                        [--paths "direct iptables nftables cgrouplb"]
+#                        [--paths "direct iptables nftables cgrouplb"] [--publish DOCS_DIR]
+# --quick: 3 rounds of 2 s per test instead of 5 of 5 s. --publish: also write netpath.md, the PNGs and the raw
+# results.tsv to DOCS_DIR (make bench-netpath uses docs/performance).
 #
 # The shape is two nodes made of network namespaces: a client pod, a node that routes (where kube-proxy would load
 # its rules), and two backend pods, joined by veth pairs, on reserved test ranges, with no route out. Every path gets
@@ -31,6 +33,7 @@ SECONDS_PER_TEST=5
 CPU=$(( $(nproc) - 1 ))
 OUT=""
 QUICK=0
+PUBLISH=""
 PATHS="direct iptables nftables cgrouplb"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
     --cpu) CPU="$2"; shift ;;
     --paths) PATHS="$2"; shift ;;
     --out) OUT="$2"; shift ;;
+    --publish) PUBLISH="$2"; shift ;;
     -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench-netpath: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -208,7 +212,8 @@ load_path() {
       t0=$(date +%s%N)
       ip netns exec "$node" iptables-restore --noflush < "$dir/iptables.rules" || fail "iptables-restore N=$n"
       t1=$(date +%s%N)
-      check "N=$n iptables: $(ip netns exec "$node" iptables-save -t nat | grep -c '^-A') nat rules, $(ip netns exec "$node" iptables-save -t nat | grep -c '^:KUBE-') KUBE chains ($(iptables --version))" ;;
+      local saved; saved=$(ip netns exec "$node" iptables-save -t nat)
+      check "N=$n iptables: $(grep -c '^-A' <<< "$saved") nat rules, $(grep -c '^:KUBE-' <<< "$saved") KUBE chains ($(iptables --version))" ;;
     nftables)
       t0=$(date +%s%N)
       ip netns exec "$node" nft -f "$dir/kube-proxy.nft" || fail "nft -f N=$n"
@@ -312,4 +317,11 @@ for n in $SIZES; do
   teardown_sandboxes
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
-say "results in $OUT (results.tsv, checks.txt, machine.txt)"
+say "results in $OUT (results.tsv, checks.txt, machine.txt); tables and plots:"
+dotnet run --project bench/netpath/CgroupLb.Netpath.Report -c Release -- "$OUT" "$OUT" netpath | tee -a "$LOG"
+if [ -n "$PUBLISH" ]; then
+  mkdir -p "$PUBLISH"
+  cp "$OUT/netpath.md" "$OUT"/netpath-*.png "$PUBLISH/"
+  cp "$OUT/results.tsv" "$PUBLISH/netpath-results.tsv"
+  say "published to $PUBLISH (netpath.md, netpath-*.png, netpath-results.tsv)"
+fi
