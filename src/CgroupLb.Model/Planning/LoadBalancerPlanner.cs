@@ -76,7 +76,12 @@ public static class LoadBalancerPlanner
         {
             if (wanted.Owner is not null && applied.TryGetValue(frontend, out LoadBalancerService? current)
                 && current.Owner != wanted.Owner && current.Equals(wanted))
-                builder[frontend] = wanted;
+            {
+                // Remove first: the builder ignores a write of a value equal to the one it holds, and equality
+                // leaves the owner out.
+                builder.Remove(frontend);
+                builder.Add(frontend, wanted);
+            }
         }
         return builder.ToImmutable();
     }
@@ -90,7 +95,12 @@ public static class LoadBalancerPlanner
             ? immutable.ToBuilder()
             : ImmutableDictionary.CreateRange(applied).ToBuilder();
         foreach (Frontend frontend in plan.Deletes) builder.Remove(frontend);
-        foreach (LoadBalancerService service in plan.Upserts) builder[service.Frontend] = service;
+        foreach (LoadBalancerService service in plan.Upserts)
+        {
+            // Remove first: an upsert that only changes the owner is equal to what the builder holds, and would be ignored.
+            builder.Remove(service.Frontend);
+            builder.Add(service.Frontend, service);
+        }
         return builder.ToImmutable();
     }
 
