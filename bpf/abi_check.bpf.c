@@ -15,7 +15,7 @@
 #define ABI_TYPE(type, name) type abi_##name __attribute__((used))
 
 ABI_TYPE(struct lb4_service_key, lb4_service_key);
-ABI_TYPE(struct lb_service_value, lb_service_value);
+ABI_TYPE(struct lb_service_value_v2, lb_service_value_v2);
 ABI_TYPE(struct lb4_backend, lb4_backend);
 ABI_TYPE(struct lb4_reverse_sk_key, lb4_reverse_sk_key);
 ABI_TYPE(struct lb4_reverse_sk_value, lb4_reverse_sk_value);

@@ -16,6 +16,29 @@ static __always_inline bool lb_proto_is_supported(__u8 proto)
 	return proto == IPPROTO_TCP || proto == IPPROTO_UDP;
 }
 
+static __always_inline __u32 lb4_fe_filter_bit(__be32 address)
+{
+	return ((__u32)address * LB4_FE_FILTER_HASH_MUL) >> (32 - LB4_FE_FILTER_BITS_LOG2);
+}
+
+/* False only when no frontend has this address: the miss path of every
+ * socket that goes to no Service. Two array lookups the verifier inlines and
+ * one bit test, where a service lookup hashes a 12-byte key. */
+static __always_inline bool lb4_may_be_frontend(__be32 address)
+{
+	__u32 index = LB4_FE_FILTER_ARMED;
+	const __u64 *word;
+	__u32 bit;
+
+	word = bpf_map_lookup_elem(&LB4_FRONTEND_FILTER_MAP, &index);
+	if (!word || !*word)
+		return true; /* not filled yet: every address may be a frontend */
+	bit = lb4_fe_filter_bit(address);
+	index = bit >> 6;
+	word = bpf_map_lookup_elem(&LB4_FRONTEND_FILTER_MAP, &index);
+	return !word || (*word & (1ULL << (bit & 63)));
+}
+
 /* Master entries live in slot 0 of the external scope; the slot is the only
  * field that changes when the same key is reused to look up a backend. */
 static __always_inline void
@@ -30,40 +53,38 @@ lb4_master_key_init(struct lb4_service_key *key, __be32 address, __be16 port, __
 	};
 }
 
-static __always_inline const struct lb_service_value *
+static __always_inline const struct lb_service_value_v2 *
 lb4_lookup_service(struct lb4_service_key *key)
 {
 	key->backend_slot = 0;
 	return bpf_map_lookup_elem(&LB4_SERVICES_MAP, key);
 }
 
-static __always_inline bool lb_svc_has_backends(const struct lb_service_value *svc)
+static __always_inline bool lb_svc_has_backends(const struct lb_service_value_v2 *svc)
 {
 	return svc->count > 0;
 }
 
 /* Maps a 32-bit hash onto slot 1..count. The caller has checked count > 0. */
-static __always_inline __u16 lb_svc_slot_of_hash(const struct lb_service_value *svc, __u32 hash)
+static __always_inline __u16 lb_svc_slot_of_hash(const struct lb_service_value_v2 *svc, __u32 hash)
 {
 	return (__u16)(hash % svc->count) + 1;
 }
 
-/* Follows slot -> backend id -> backend. NULL when either entry is missing,
- * which only happens while the agent is rewriting this frontend (see the
- * retry in __sock4_xlate_fwd). */
-static __always_inline const struct lb4_backend *
-lb4_lookup_backend(struct lb4_service_key *key, __u16 slot)
+/* The slot's entry, which carries the backend itself (lb_service_value_v2).
+ * NULL when the slot is missing, which only happens while the agent is
+ * rewriting this frontend (see the retry in __sock4_xlate_fwd), or holds no
+ * address (foreign or corrupt contents: never send a socket to 0.0.0.0). */
+static __always_inline const struct lb_service_value_v2 *
+lb4_lookup_slot(struct lb4_service_key *key, __u16 slot)
 {
-	const struct lb_service_value *slot_entry;
-	__u32 backend_id;
+	const struct lb_service_value_v2 *entry;
 
 	key->backend_slot = slot;
-	slot_entry = bpf_map_lookup_elem(&LB4_SERVICES_MAP, key);
-	if (!slot_entry)
+	entry = bpf_map_lookup_elem(&LB4_SERVICES_MAP, key);
+	if (!entry || !entry->backend_address)
 		return NULL;
-
-	backend_id = slot_entry->backend_id;
-	return bpf_map_lookup_elem(&LB4_BACKENDS_MAP, &backend_id);
+	return entry;
 }
 
 #endif /* CGLB_LB4_H */

@@ -11,14 +11,14 @@
 #include "common.h"
 #include "lb_abi.h"
 
-/* Frontend -> master entry (slot 0) and frontend+slot -> backend id.
+/* Frontend -> master entry (slot 0) and frontend+slot -> backend.
  * Not preallocated: most clusters use a small fraction of the capacity, and
  * the agent writes from user space, where an allocation failure is an error it
  * can report rather than a lost packet. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct lb4_service_key);
-	__type(value, struct lb_service_value);
+	__type(value, struct lb_service_value_v2);
 	__uint(max_entries, LB_SERVICE_MAP_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } LB4_SERVICES_MAP SEC(".maps");
@@ -45,6 +45,15 @@ struct {
 	__type(value, struct lb4_reverse_sk_value);
 	__uint(max_entries, LB_REVERSE_SK_MAP_MAX);
 } LB4_REVERSE_SK_MAP SEC(".maps");
+
+/* Frontend address filter (see LB4_FE_FILTER_* in lb_abi.h). An array, so
+ * the verifier inlines the lookup into an address computation. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, LB4_FE_FILTER_WORDS + 1);
+} LB4_FRONTEND_FILTER_MAP SEC(".maps");
 
 /* Socket -> the frontend it was translated from, freed with the socket (see
  * struct lb4_sk_frontend). Created on every kernel (the map type is 5.2+);

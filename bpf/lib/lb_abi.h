@@ -16,12 +16,13 @@
 #include <linux/types.h>
 
 /* Map names as the kernel and bpffs see them (BPF_OBJ_NAME_LEN is 16). */
-#define LB4_SERVICES_MAP   lb4_services
+#define LB4_SERVICES_MAP   lb4_services_v2 /* v2: struct lb_service_value_v2 */
 #define LB4_BACKENDS_MAP   lb4_backends
 #define LB4_REVERSE_SK_MAP lb4_reverse_sk
 #define LB4_SK_FRONTEND_MAP lb4_sk_frontend /* socket storage, HAVE_SK_STORAGE */
 #define LB_SVC_STATS_MAP   lb_svc_stats
 #define LB_SVC_NAMES_MAP   lb_svc_names /* user space only: names for status */
+#define LB4_FRONTEND_FILTER_MAP lb4_fe_filter /* which addresses may be frontends */
 
 /* Capacities. The agent reads max_entries back from the kernel, so these are
  * defaults, not assumptions baked into the host. */
@@ -30,6 +31,20 @@
 #define LB_REVERSE_SK_MAP_MAX 262144
 #define LB_MAX_SERVICE_ID     65536  /* service ids are 1..65535; 0 is "none" */
 #define LB_MAX_BACKEND_SLOTS  1024   /* per frontend; bounds the slot index */
+
+/* lb4_fe_filter: an ARRAY of __u64 words, a bitmap over frontend addresses,
+ * so connect4/sendmsg4 of the sockets that go to no Service (nearly all of
+ * them) end after one bit test instead of a hash lookup. Bit
+ * lb4_fe_filter_bit(address) is set while any master entry has that address:
+ * the agent sets it before it writes the first master of an address and clears
+ * it after it deleted the last one. A set bit only means "look it up" (two
+ * addresses may share a bit). Word LB4_FE_FILTER_ARMED is nonzero once the
+ * agent has filled the bitmap from lb4_services_v2; until then the programs
+ * ignore the filter, so maps written by an older agent keep working. */
+#define LB4_FE_FILTER_BITS_LOG2 20
+#define LB4_FE_FILTER_WORDS     (1 << (LB4_FE_FILTER_BITS_LOG2 - 6)) /* 16384 x 64 bits */
+#define LB4_FE_FILTER_ARMED     LB4_FE_FILTER_WORDS                   /* the word after the bitmap */
+#define LB4_FE_FILTER_HASH_MUL  0x9E3779B1U /* Fibonacci hashing of the address as stored (network order) */
 
 /* Frontend scope, reserved so that externalTrafficPolicy=Local can program a
  * second, node-local backend list for the same address later. */
@@ -60,13 +75,21 @@ struct lb4_service_key {
 	__u8   pad[2];
 };
 
-/* lb4_services value. 16 bytes. */
-struct lb_service_value {
-	__u32 backend_id;       /* slot >= 1: key into lb4_backends; master: 0 */
-	__u32 service_id;       /* frontend id: index into lb_svc_stats, same in every slot */
-	__u16 count;            /* master: number of backend slots; slots: 0 */
-	__u16 flags;            /* master: enum lb_service_flags */
-	__u32 affinity_timeout; /* master: ClientIP affinity seconds (reserved) */
+/* lb4_services_v2 value. 24 bytes. A slot carries its backend's address as
+ * well as its id, so connect4/sendmsg4 need no lb4_backends lookup; the writer
+ * builds every slot from the backend it points at, and an id names one address
+ * for its whole life (ids are reused only after no slot points at them), so
+ * the copy cannot drift. lb4_backends stays the table of ids for the host.
+ * (v1, struct lb_service_value of 16 bytes, had no backend_address/port.) */
+struct lb_service_value_v2 {
+	__u32  backend_id;       /* slot >= 1: key into lb4_backends; master: 0 */
+	__u32  service_id;       /* frontend id: index into lb_svc_stats, same in every slot */
+	__u16  count;            /* master: number of backend slots; slots: 0 */
+	__u16  flags;            /* master: enum lb_service_flags */
+	__u32  affinity_timeout; /* master: ClientIP affinity seconds (reserved) */
+	__be32 backend_address;  /* slot: lb4_backends[backend_id].address; master: 0 */
+	__be16 backend_port;     /* slot: lb4_backends[backend_id].port; master: 0 */
+	__u16  pad;
 };
 
 /* lb4_backends value, keyed by a __u32 backend id (never 0). 8 bytes. */

@@ -139,15 +139,15 @@ sock4_remember_frontend(struct bpf_sock_addr *ctx, const struct sock4_addr *back
 	sock4_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id);
 }
 
-/* Picks a backend of the frontend behind *key, NULL if the slot or backend
- * entry is missing. */
-static __always_inline const struct lb4_backend *
+/* Picks a backend slot of the frontend behind *key, NULL if the slot entry
+ * is missing. */
+static __always_inline const struct lb_service_value_v2 *
 sock4_select_backend(struct bpf_sock_addr *ctx, struct lb4_service_key *key,
-		     const struct lb_service_value *svc)
+		     const struct lb_service_value_v2 *svc)
 {
 	__u16 slot = lb_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
 
-	return lb4_lookup_backend(key, slot);
+	return lb4_lookup_slot(key, slot);
 }
 
 /* Rewrites *dst from a frontend to one of its backends. connected: called
@@ -159,13 +159,13 @@ sock4_select_backend(struct bpf_sock_addr *ctx, struct lb4_service_key *key,
 static __always_inline int
 __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connected)
 {
-	const struct lb_service_value *svc;
-	const struct lb4_backend *backend;
+	const struct lb_service_value_v2 *svc;
+	const struct lb_service_value_v2 *backend;
 	struct lb4_service_key key;
 	struct sock4_addr frontend = *dst;
 	__u32 service_id;
 
-	if (!lb_proto_is_supported(dst->proto))
+	if (!lb_proto_is_supported(dst->proto) || !lb4_may_be_frontend(dst->address))
 		return -ENXIO;
 
 	lb4_master_key_init(&key, dst->address, dst->port, dst->proto);
@@ -178,9 +178,8 @@ __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connec
 
 	backend = sock4_select_backend(ctx, &key, svc);
 	if (!backend) {
-		/* The agent writes new backends, then slots, then the master count,
-		 * and on removal shrinks the count before deleting slots and stale
-		 * backends last. A miss therefore means we read the count just before
+		/* The agent writes new slots, then the master count, and on
+		 * removal shrinks the count before deleting slots. A miss therefore means we read the count just before
 		 * it shrank: read the master again and choose once more, which
 		 * settles on the new set. A second miss (the frontend emptied
 		 * meanwhile) refuses: passing the frontend address on untranslated
@@ -195,8 +194,8 @@ __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connec
 			goto refuse;
 	}
 
-	dst->address = backend->address;
-	dst->port = backend->port;
+	dst->address = backend->backend_address;
+	dst->port = backend->backend_port;
 	sock4_remember_frontend(ctx, dst, &frontend, service_id, connected);
 	lb_svc_stats_count_translated(service_id);
 	return 0;

@@ -31,8 +31,17 @@ public class AbiEncodingTests
     {
         var v = LbServiceValue.Master(serviceId: 0x01020304, count: 0x0506, flags: ServiceFlags.ClusterIp, affinityTimeout: 10800);
         var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<LbServiceValue>(in v)).ToArray();
-        Assert.Equal(16, bytes.Length);
-        Assert.Equal(new byte[] { 0, 0, 0, 0, 4, 3, 2, 1, 6, 5, 1, 0, 0x30, 0x2a, 0, 0 }, bytes);
+        Assert.Equal(24, bytes.Length);
+        Assert.Equal(new byte[] { 0, 0, 0, 0, 4, 3, 2, 1, 6, 5, 1, 0, 0x30, 0x2a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, bytes);
+    }
+
+    [Fact]
+    public void Slot_value_carries_its_backend_in_network_order()
+    {
+        var backend = new CgroupLb.Model.LoadBalancing.Backend(IPAddress.Parse("198.18.1.2"), 8080, L4Protocol.Tcp);
+        var v = LbServiceValue.Slot(serviceId: 7, backendId: 0x0a0b, backend);
+        var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<LbServiceValue>(in v)).ToArray();
+        Assert.Equal(new byte[] { 0x0b, 0x0a, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 198, 18, 1, 2, 0x1f, 0x90, 0, 0 }, bytes);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public class AbiLayoutTests
     public static TheoryData<string, Type> Mirrors => new()
     {
         { "lb4_service_key", typeof(Lb4ServiceKey) },
-        { "lb_service_value", typeof(LbServiceValue) },
+        { "lb_service_value_v2", typeof(LbServiceValue) },
         { "lb4_backend", typeof(Lb4Backend) },
         { "lb4_reverse_sk_key", typeof(Lb4ReverseSkKey) },
         { "lb4_reverse_sk_value", typeof(Lb4ReverseSkValue) },
@@ -94,13 +94,18 @@ public class AbiLayoutTests
         string header = File.ReadAllText(Path.Combine(RepoRoot(), "bpf", "lib", "lb_abi.h"));
         long Define(string name)
         {
-            var m = Regex.Match(header, $@"^#define\s+{name}\s+(\d+)", RegexOptions.Multiline);
+            var m = Regex.Match(header, $@"^#define\s+{name}\s+(0x[0-9A-Fa-f]+|\d+)U?\b", RegexOptions.Multiline);
             Assert.True(m.Success, $"lb_abi.h has no numeric #define {name}");
-            return long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            string text = m.Groups[1].Value;
+            return text.StartsWith("0x", StringComparison.Ordinal)
+                ? long.Parse(text[2..], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture)
+                : long.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
         }
         Assert.Equal(LbLimits.MaxBackendSlots, Define("LB_MAX_BACKEND_SLOTS"));
         Assert.Equal(LbLimits.DefaultServiceIdLimit, Define("LB_MAX_SERVICE_ID"));
         Assert.Equal(LbServiceName.Length, Define("LB_SERVICE_NAME_LEN"));
+        Assert.Equal(FrontendAddressFilter.BitsLog2, Define("LB4_FE_FILTER_BITS_LOG2"));
+        Assert.Equal(FrontendAddressFilter.HashMultiplier, Define("LB4_FE_FILTER_HASH_MUL"));
     }
 
     /// <summary>lb_svc_stats is what the host reads the service id limit from: it must be created LB_MAX_SERVICE_ID big.</summary>

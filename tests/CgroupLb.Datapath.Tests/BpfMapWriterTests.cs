@@ -212,7 +212,7 @@ public class BpfMapWriterTests
         first.Apply(Upsert(Svc(Web, 1, 2)));
         // Leftovers of a writer that died mid-update: a slot with no master and a backend nobody uses.
         var ghost = CgroupLb.Datapath.Abi.Lb4ServiceKey.Create(IPAddress.Parse("198.51.100.99"), 80, 6, 1);
-        maps.Services[ghost] = CgroupLb.Datapath.Abi.LbServiceValue.Slot(77, 1);
+        maps.Services[ghost] = CgroupLb.Datapath.Abi.LbServiceValue.Slot(77, 1, B(1));
         maps.Backends[99] = CgroupLb.Datapath.Abi.Lb4Backend.Create(IPAddress.Parse("198.18.9.9"), 1, 6);
 
         var second = new BpfMapWriter(maps, NullLogger.Instance);

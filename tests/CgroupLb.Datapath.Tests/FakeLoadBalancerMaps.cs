@@ -105,10 +105,14 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
         var result = new HashSet<string>();
         for (ushort slot = 1; slot <= master.Count; slot++)
         {
-            if (Services.TryGetValue(key.WithSlot(slot), out var s) && Backends.TryGetValue(s.BackendId, out var b))
-                result.Add($"{b.Address}:{b.Port}");
-            else
+            // The programs read the slot's own copy of the backend (lb_service_value_v2); the writer must keep it
+            // equal to what the slot's id names in lb4_backends.
+            if (!Services.TryGetValue(key.WithSlot(slot), out var s) || s.BackendAddressBe == 0)
                 result.Add("HOLE");
+            else if (!Backends.TryGetValue(s.BackendId, out var b) || b.AddressBe != s.BackendAddressBe || b.PortBe != s.BackendPortBe)
+                result.Add("SLOT-BACKEND-MISMATCH");
+            else
+                result.Add($"{b.Address}:{b.Port}");
         }
         return result;
     }

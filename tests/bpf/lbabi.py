@@ -15,8 +15,12 @@ is accepted for any 4-byte field, a protocol name ("tcp", "udp") for proto.
     lbabi.py OBJ hex STRUCT field=value...   one "xx xx ..." line for bpftool
     lbabi.py OBJ enum ENUM NAME              the value of an enumerator
     lbabi.py OBJ size STRUCT                 the struct's size in bytes
+    lbabi.py OBJ fe-filter ADDRESS...        "KEY-HEX|VALUE-HEX" lines arming lb4_fe_filter for these
+                                             frontend addresses (constants read from lb_abi.h)
 """
 import json
+import os
+import re
 import socket
 import subprocess
 import sys
@@ -94,6 +98,30 @@ def _bytes(value, size, big_endian):
     return int(value).to_bytes(size, "big" if big_endian else "little")
 
 
+HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bpf", "lib", "lb_abi.h")
+
+
+def header_define(name):
+    """A numeric #define of lb_abi.h (a macro has no BTF)."""
+    with open(HEADER) as f:
+        m = re.search(rf"^#define\s+{name}\s+(0x[0-9A-Fa-f]+|\d+)U?\b", f.read(), re.MULTILINE)
+    if not m:
+        raise KeyError(f"{HEADER}: no numeric #define {name}")
+    return int(m.group(1), 0)
+
+
+def fe_filter_words(addresses):
+    """lb4_fe_filter words with the bits of these addresses set, plus the armed word, as {index: value}."""
+    log2 = header_define("LB4_FE_FILTER_BITS_LOG2")
+    mul = header_define("LB4_FE_FILTER_HASH_MUL")
+    words = {1 << (log2 - 6): 1}  # LB4_FE_FILTER_ARMED: the word after the bitmap
+    for address in addresses:
+        stored = int.from_bytes(socket.inet_aton(address), "little")  # network-order bytes read natively
+        bit = ((stored * mul) & 0xFFFFFFFF) >> (32 - log2)
+        words[bit >> 6] = words.get(bit >> 6, 0) | (1 << (bit & 63))
+    return words
+
+
 def main(argv):
     if len(argv) < 4:
         sys.exit(__doc__)
@@ -106,6 +134,10 @@ def main(argv):
         print(abi.enum_value(argv[3], argv[4]))
     elif command == "size":
         print(abi.struct_size(argv[3]))
+    elif command == "fe-filter":
+        for index, value in sorted(fe_filter_words(argv[3:]).items()):
+            key = " ".join(f"{b:02x}" for b in index.to_bytes(4, "little"))
+            print(f"{key}|{' '.join(f'{b:02x}' for b in value.to_bytes(8, 'little'))}")
     else:
         sys.exit(f"unknown command {command}\n{__doc__}")
 

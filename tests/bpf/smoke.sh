@@ -37,6 +37,7 @@ VIP=198.51.100.10        # frontend with two backends (TCP :80, UDP :53)
 EMPTY_VIP=198.51.100.20  # frontend without backends (TCP :80, UDP :53)
 TORN_VIP=198.51.100.30   # frontends whose slot (:80) or backend (:81) is missing
 MULTI_VIP=198.51.100.40  # UDP :53 on be1 only, UDP :54 on be2 only
+UNFILTERED_VIP=198.51.100.50 # a frontend left out of lb4_fe_filter on purpose
 BACKEND_TCP_PORT=8080    # differs from the frontend port on purpose: a byte
 BACKEND_UDP_PORT=5353    # order slip in the port rewrite cannot go unnoticed
 
@@ -102,8 +103,11 @@ le32_hex() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1
 service_key() { # ip port slot proto
 	abi_hex lb4_service_key address="$1" port="$2" backend_slot="$3" proto="$4"
 }
+declare -A BACKEND_OF=() # backend id -> "ip port", as lb4_backends holds it
 service_value() { # backend_id service_id count flags
-	abi_hex lb_service_value backend_id="$1" service_id="$2" count="$3" flags="$4"
+	local backend=(${BACKEND_OF[$1]:-0 0}) # a slot copies its backend; an unknown id stays 0.0.0.0:0
+	abi_hex lb_service_value_v2 backend_id="$1" service_id="$2" count="$3" flags="$4" \
+		backend_address="${backend[0]}" backend_port="${backend[1]}"
 }
 backend_value() { # ip port proto
 	abi_hex lb4_backend address="$1" port="$2" proto="$3"
@@ -119,10 +123,10 @@ add_frontend() { # vip port proto service_id backend_id...
 	shift 4
 	for id in "$@"; do
 		slot=$((slot + 1))
-		map_update lb4_services "$(service_key "$vip" "$port" "$slot" "$proto")" \
+		map_update lb4_services_v2 "$(service_key "$vip" "$port" "$slot" "$proto")" \
 			"$(service_value "$id" "$service_id" 0 0)"
 	done
-	map_update lb4_services "$(service_key "$vip" "$port" 0 "$proto")" \
+	map_update lb4_services_v2 "$(service_key "$vip" "$port" 0 "$proto")" \
 		"$(service_value 0 "$service_id" "$slot" "$CLUSTER_IP_FLAG")"
 }
 
@@ -232,17 +236,21 @@ else
 	pass "cfg_have_sk_storage=0: verifier removed the socket storage branch"
 fi
 
-map_update lb4_backends "$(le32_hex 1)" "$(backend_value "$BE1_IP" "$BACKEND_TCP_PORT" tcp)"
-map_update lb4_backends "$(le32_hex 2)" "$(backend_value "$BE2_IP" "$BACKEND_TCP_PORT" tcp)"
-map_update lb4_backends "$(le32_hex 3)" "$(backend_value "$BE1_IP" "$BACKEND_UDP_PORT" udp)"
-map_update lb4_backends "$(le32_hex 4)" "$(backend_value "$BE2_IP" "$BACKEND_UDP_PORT" udp)"
+add_backend() { # id ip port proto
+	map_update lb4_backends "$(le32_hex "$1")" "$(backend_value "$2" "$3" "$4")"
+	BACKEND_OF[$1]="$2 $3"
+}
+add_backend 1 "$BE1_IP" "$BACKEND_TCP_PORT" tcp
+add_backend 2 "$BE2_IP" "$BACKEND_TCP_PORT" tcp
+add_backend 3 "$BE1_IP" "$BACKEND_UDP_PORT" udp
+add_backend 4 "$BE2_IP" "$BACKEND_UDP_PORT" udp
 add_frontend "$VIP" 80 tcp 1 1 2
 add_frontend "$VIP" 53 udp 2 3 4
 add_frontend "$EMPTY_VIP" 80 tcp 3
 add_frontend "$EMPTY_VIP" 53 udp 4
 # Broken frontends, as a reader racing the agent could see them: a master
-# whose slot is missing, and a slot whose backend is missing.
-map_update lb4_services "$(service_key "$TORN_VIP" 80 0 tcp)" "$(service_value 0 5 1 "$CLUSTER_IP_FLAG")"
+# whose slot is missing, and a slot without a backend address (id 99 is unknown).
+map_update lb4_services_v2 "$(service_key "$TORN_VIP" 80 0 tcp)" "$(service_value 0 5 1 "$CLUSTER_IP_FLAG")"
 add_frontend "$TORN_VIP" 81 tcp 6 99
 add_frontend "$MULTI_VIP" 53 udp 7 3
 add_frontend "$MULTI_VIP" 54 udp 8 4
@@ -294,7 +302,7 @@ expect_eq "TCP connect $EMPTY_VIP:80 refused with EPERM" "error=EPERM" "$(in_cli
 expect_eq "UDP sendto $EMPTY_VIP:53 refused with EPERM" "socket=0 error=EPERM" "$(in_client udp-sendto "$EMPTY_VIP" 53)"
 expect_eq "TCP connect $TORN_VIP:80 (slot missing) refused, not sent to the frontend" "error=EPERM" \
 	"$(in_client tcp-connect "$TORN_VIP" 80)"
-expect_eq "TCP connect $TORN_VIP:81 (backend missing) refused, not sent to the frontend" "error=EPERM" \
+expect_eq "TCP connect $TORN_VIP:81 (slot without backend) refused, not sent to the frontend" "error=EPERM" \
 	"$(in_client tcp-connect "$TORN_VIP" 81)"
 
 refusals=1
@@ -302,10 +310,11 @@ translations=1
 if kernel_at_least 5 18; then
 	echo "== every probed knob on (set_retval, sk_storage)"
 	bpftool prog loadall "$WORK/retval/cgroup_lb.bpf.o" "$PIN/progs-retval" \
-		map name lb4_services pinned "$PIN/maps/lb4_services" \
+		map name lb4_services_v2 pinned "$PIN/maps/lb4_services_v2" \
 		map name lb4_backends pinned "$PIN/maps/lb4_backends" \
 		map name lb4_reverse_sk pinned "$PIN/maps/lb4_reverse_sk" \
 		map name lb4_sk_frontend pinned "$PIN/maps/lb4_sk_frontend" \
+		map name lb4_fe_filter pinned "$PIN/maps/lb4_fe_filter" \
 		map name lb_svc_stats pinned "$PIN/maps/lb_svc_stats"
 	if bpftool prog dump xlated pinned "$PIN/progs-retval/cglb_sock4_connect" | grep -q 'call bpf_set_retval'; then
 		pass "cfg_have_set_retval=1: bpf_set_retval call kept"
@@ -323,6 +332,21 @@ if kernel_at_least 5 18; then
 	done
 	check_translation "knobs on"
 	translations=2
+
+	echo "== frontend address filter armed"
+	# As the agent does: bits for every frontend address, then the armed word.
+	while IFS='|' read -r key value; do
+		map_update lb4_fe_filter "$key" "$value"
+	done < <("$PYTHON" "$LBABI" "$OBJ" fe-filter "$VIP" "$EMPTY_VIP" "$TORN_VIP" "$MULTI_VIP")
+	check_translation "filter armed"
+	translations=3
+	out="$(in_client tcp-connect "$BE1_IP" "$BACKEND_TCP_PORT")"
+	expect_eq "filter armed: TCP to a backend directly is not rewritten" "reply=be1 peer=$BE1_IP:$BACKEND_TCP_PORT" "$out"
+	# A frontend written without its filter bit (which the agent never does)
+	# is skipped: proof that the programs consult the filter at all.
+	add_frontend "$UNFILTERED_VIP" 80 tcp 9 1 2
+	expect_eq "filter armed: a frontend whose address bit is clear is not translated" "error=ENETUNREACH" \
+		"$(in_client tcp-connect "$UNFILTERED_VIP" 80)"
 	expect_eq "TCP connect $EMPTY_VIP:80 refused with ECONNREFUSED" "error=ECONNREFUSED" \
 		"$(in_client tcp-connect "$EMPTY_VIP" 80)"
 	expect_eq "UDP sendto $EMPTY_VIP:53 refused with ECONNREFUSED" "socket=0 error=ECONNREFUSED" \
@@ -345,7 +369,7 @@ expect_eq "lb_svc_stats[8] (second frontend of one UDP socket)" \
 expect_eq "lb_svc_stats[3] (empty TCP)" "translated=0 refused_no_backend=$refusals reverse_translated=0" "$(stats_of 3)"
 expect_eq "lb_svc_stats[4] (empty UDP)" "translated=0 refused_no_backend=$refusals reverse_translated=0" "$(stats_of 4)"
 expect_eq "lb_svc_stats[5] (slot missing)" "translated=0 refused_no_backend=1 reverse_translated=0" "$(stats_of 5)"
-expect_eq "lb_svc_stats[6] (backend missing)" "translated=0 refused_no_backend=1 reverse_translated=0" "$(stats_of 6)"
+expect_eq "lb_svc_stats[6] (slot without backend)" "translated=0 refused_no_backend=1 reverse_translated=0" "$(stats_of 6)"
 
 echo "== teardown"
 detach_all

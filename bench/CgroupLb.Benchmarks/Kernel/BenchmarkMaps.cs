@@ -37,11 +37,12 @@ internal sealed class BenchmarkMaps : IDisposable
     /// <summary>The maps as lb_abi.h declares them: name, type, key size, value size, max entries, flags.</summary>
     private static readonly (string Name, BpfMapType Type, uint Key, uint Value, uint MaxEntries, uint Flags)[] Specs =
     [
-        (MapNames.Services, BpfMapType.Hash, 12, 16, 262144, NoPrealloc),
+        (MapNames.Services, BpfMapType.Hash, 12, 24, 262144, NoPrealloc),
         (MapNames.Backends, BpfMapType.Hash, 4, 8, 131072, NoPrealloc),
         (MapNames.ReverseSockets, BpfMapType.LruHash, 16, 12, 262144, 0),
         (MapNames.ServiceStats, BpfMapType.PercpuArray, 4, 24, 65536, 0),
         (MapNames.ServiceNames, BpfMapType.Hash, 4, 256, 65536, NoPrealloc),
+        (MapNames.FrontendFilter, BpfMapType.Array, 4, 8, 16385, 0),
     ];
 
     public static BenchmarkMaps Create()

@@ -3,13 +3,15 @@ namespace CgroupLb.Datapath.Abi;
 /// <summary>Map names from bpf/lib/lb_abi.h; they are also the pin file names under the bpffs directory.</summary>
 internal static class MapNames
 {
-    public const string Services = "lb4_services";
+    public const string Services = "lb4_services_v2";
     public const string Backends = "lb4_backends";
     public const string ReverseSockets = "lb4_reverse_sk";
     /// <summary>Socket storage: the frontend of each socket the programs translated (read only by BPF programs).</summary>
     public const string SocketFrontends = "lb4_sk_frontend";
     public const string ServiceStats = "lb_svc_stats";
     public const string ServiceNames = "lb_svc_names";
+    /// <summary>Bitmap of frontend addresses (array of __u64), kept by the writer so misses skip the service lookup.</summary>
+    public const string FrontendFilter = "lb4_fe_filter";
 
-    public static readonly IReadOnlyList<string> All = [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames];
+    public static readonly IReadOnlyList<string> All = [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter];
 }

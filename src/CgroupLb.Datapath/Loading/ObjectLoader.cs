@@ -179,6 +179,7 @@ internal static class ObjectLoader
         Check<int, Lb4SkFrontend>(MapNames.SocketFrontends);
         Check<uint, LbServiceStats>(MapNames.ServiceStats);
         Check<uint, LbServiceName>(MapNames.ServiceNames);
+        Check<uint, ulong>(MapNames.FrontendFilter);
     }
 
     internal static void TryRun(Action action)

@@ -174,11 +174,17 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             if (i < oldIds.Length && oldIds[i] == newIds[i])
                 continue;
             keys.Add(key.WithSlot((ushort)(i + 1)));
-            values.Add(LbServiceValue.Slot(serviceId, newIds[i]));
+            values.Add(SlotValue(serviceId, newIds[i]));
         }
         if (keys.Count > 0)
             maps.UpdateServiceEntries(keys.ToArray(), values.ToArray());
     }
+
+    /// <summary>A slot names its backend by id and carries a copy of its address, taken from the id's one backend.</summary>
+    private LbServiceValue SlotValue(uint serviceId, uint backendId) =>
+        backends.TryGetBackend(backendId, out var backend)
+            ? LbServiceValue.Slot(serviceId, backendId, backend)
+            : throw new InvalidOperationException($"backend id {backendId} is not in the backend table");
 
     /// <summary>
     /// Puts a frontend back to what it held before a failed upsert: the old slots and master, or nothing at all for a
@@ -201,7 +207,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
                 return;
             }
             var slotKeys = SlotKeys(key, 1, old.SlotBackendIds.Length);
-            var slotValues = old.SlotBackendIds.Select(id => LbServiceValue.Slot(old.ServiceId, id)).ToArray();
+            var slotValues = old.SlotBackendIds.Select(id => SlotValue(old.ServiceId, id)).ToArray();
             if (slotKeys.Length > 0)
                 maps.UpdateServiceEntries(slotKeys, slotValues);
             var s = old.Service;

@@ -16,6 +16,9 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     private readonly BpfMapHandle backends;
     private readonly BpfMapHandle stats;
     private readonly BpfMapHandle names;
+    private readonly BpfMapHandle frontendFilter;
+    private readonly FrontendAddressFilter filter = new();
+    private bool filterArmed;
     private readonly int possibleCpus = BpfMapHandle.PossibleCpus;
     private bool batchUnsupported;
     private bool batchLookupUnsupported;
@@ -29,6 +32,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         backends = pinned.Backends;
         stats = pinned.Stats;
         names = pinned.Names;
+        frontendFilter = pinned.FrontendFilter;
         ServiceEntryCapacity = services.Info.MaxEntries;
         BackendCapacity = backends.Info.MaxEntries;
         ServiceIdLimit = stats.Info.MaxEntries;
@@ -48,10 +52,46 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     public void UpdateBackends(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb4Backend> values) =>
         UpdateMany(backends, ids, values);
 
-    public void UpdateServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<LbServiceValue> values) =>
+    public void UpdateServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<LbServiceValue> values)
+    {
+        // A new master's filter bit is set before the master exists: the programs must never skip a frontend.
+        ArmFrontendFilter();
+        WriteFilterWords(filter.AddMasters(keys.ToArray()));
         UpdateMany(services, keys, values);
+    }
 
-    public void DeleteServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys) => DeleteMany(services, keys);
+    public void DeleteServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys)
+    {
+        ArmFrontendFilter();
+        DeleteMany(services, keys);
+        // Only after the masters are gone; a failed delete above leaves the bits set, which is always safe.
+        WriteFilterWords(filter.RemoveMasters(keys.ToArray()));
+    }
+
+    /// <summary>
+    /// Fills lb4_fe_filter from the masters in lb4_services_v2, then arms it, on the first write of this process: a
+    /// read-only user (cgroup-lb status) never writes the filter, and maps adopted from an agent that did not keep
+    /// it are translated unfiltered until then. The maps have one writer, so the masters cannot change meanwhile.
+    /// </summary>
+    private void ArmFrontendFilter()
+    {
+        if (filterArmed)
+            return;
+        var bitmap = filter.Rebuild(ReadServiceEntries().Select(e => e.Key));
+        var indexes = new uint[bitmap.Length];
+        for (uint i = 0; i < indexes.Length; i++)
+            indexes[i] = i;
+        UpdateMany<uint, ulong>(frontendFilter, indexes, bitmap);
+        uint armed = FrontendAddressFilter.ArmedIndex;
+        frontendFilter.Update(in armed, 1UL, BpfUpdateFlags.Any);
+        filterArmed = true;
+    }
+
+    private void WriteFilterWords(List<KeyValuePair<uint, ulong>> words)
+    {
+        foreach (var (index, value) in words)
+            frontendFilter.Update(in index, in value, BpfUpdateFlags.Any);
+    }
 
     public void DeleteBackends(ReadOnlySpan<uint> ids) => DeleteMany(backends, ids);
 
@@ -191,5 +231,6 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         backends.Dispose();
         stats.Dispose();
         names.Dispose();
+        frontendFilter.Dispose();
     }
 }

@@ -1,0 +1,72 @@
+using System.Net;
+using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.Writing;
+
+namespace CgroupLb.Datapath.Tests;
+
+public class FrontendAddressFilterTests
+{
+    private static Lb4ServiceKey Master(string address, ushort port) => Lb4ServiceKey.Create(IPAddress.Parse(address), port, 6, 0);
+    private static uint Be(string address) => NetworkOrder.ToBe32(IPAddress.Parse(address));
+
+    [Fact]
+    public void A_bit_is_set_from_the_first_master_of_an_address_until_its_last_is_removed()
+    {
+        var filter = new FrontendAddressFilter();
+        filter.Rebuild([]);
+
+        var first = filter.AddMasters([Master("198.51.100.10", 80)]);
+        Assert.Single(first);
+        Assert.True(filter.MayBeFrontend(Be("198.51.100.10")));
+
+        // Another port of the same address, and slots, change no word.
+        Assert.Empty(filter.AddMasters([Master("198.51.100.10", 443), Master("198.51.100.10", 80).WithSlot(1)]));
+        Assert.Empty(filter.RemoveMasters([Master("198.51.100.10", 80)]));
+        Assert.True(filter.MayBeFrontend(Be("198.51.100.10")));
+
+        var last = filter.RemoveMasters([Master("198.51.100.10", 443)]);
+        Assert.Equal(first[0].Key, Assert.Single(last).Key);
+        Assert.Equal(0UL, last[0].Value & first[0].Value);
+        Assert.False(filter.MayBeFrontend(Be("198.51.100.10")));
+    }
+
+    [Fact]
+    public void Addresses_sharing_a_bit_keep_it_until_both_are_gone()
+    {
+        var filter = new FrontendAddressFilter();
+        filter.Rebuild([]);
+        uint bit = FrontendAddressFilter.BitOf(Be("198.51.100.10"));
+        // Find another address in the reserved ranges that hashes to the same bit.
+        string other = Enumerable.Range(0, 1 << 17)
+            .Select(i => $"198.{18 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}")
+            .First(a => FrontendAddressFilter.BitOf(Be(a)) == bit);
+
+        filter.AddMasters([Master("198.51.100.10", 80), Master(other, 80)]);
+        filter.RemoveMasters([Master("198.51.100.10", 80)]);
+        Assert.True(filter.MayBeFrontend(Be("198.51.100.10")));
+        filter.RemoveMasters([Master(other, 80)]);
+        Assert.False(filter.MayBeFrontend(Be(other)));
+    }
+
+    [Fact]
+    public void Rebuild_returns_every_word_so_stale_bits_in_the_map_are_overwritten()
+    {
+        var filter = new FrontendAddressFilter();
+        filter.AddMasters([Master("198.51.100.10", 80)]);
+        var words = filter.Rebuild([Master("198.51.100.20", 53)]);
+
+        Assert.Equal((int)FrontendAddressFilter.Words, words.Length);
+        Assert.Equal(1, words.Sum(w => System.Numerics.BitOperations.PopCount(w)));
+        Assert.True(filter.MayBeFrontend(Be("198.51.100.20")));
+        Assert.False(filter.MayBeFrontend(Be("198.51.100.10")));
+    }
+
+    [Fact]
+    public void Ten_thousand_frontends_leave_most_other_addresses_unfiltered()
+    {
+        var filter = new FrontendAddressFilter();
+        filter.Rebuild(Enumerable.Range(0, 10_000).Select(i => Master($"198.18.{i >> 8}.{i & 255}", 80)));
+        int falsePositives = Enumerable.Range(0, 10_000).Count(i => filter.MayBeFrontend(Be($"198.19.{i >> 8}.{i & 255}")));
+        Assert.InRange(falsePositives, 0, 300); // 2^20 bits: about 1% expected
+    }
+}
