@@ -66,7 +66,7 @@ for p in json.loads(sys.argv[1] or "[]"):
 cleanup() {
 	local rc=$? pid type name id dir
 	set +e
-	pm rm -f -t 5 "$CONTAINER" "$NAME-detach" >/dev/null 2>&1
+	pm rm --force --ignore --time 5 "$CONTAINER" "$NAME-detach" >/dev/null
 	for pid in "${SERVER_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
@@ -236,8 +236,11 @@ for _ in $(seq 16); do seen+="$(request) "; done
 expect_eq "16 connects to $VIP:80 from the client namespace reach the two backends" \
 	"backend-1 backend-2" "$(tr ' ' '\n' <<<"$seen" | grep -v '^$' | sort -u | tr '\n' ' ' | sed 's/ $//')"
 attached=$(attached_programs | sort)
-grep -q connect4 <<<"$attached" && pass "programs attached to $CG: $(awk '{print $1}' <<<"$attached" | tr '\n' ' ')" ||
-	fail "no connect4 program attached to $CG: '$attached'"
+if grep -q '^cgroup_inet4_connect cglb_' <<<"$attached"; then
+	pass "programs attached to $CG: $(awk '{print $2}' <<<"$attached" | tr '\n' ' ')"
+else
+	fail "no cglb connect4 program attached to $CG: '$attached'"
+fi
 
 echo "== stop the container"
 pm stop -t 20 "$CONTAINER" >/dev/null
