@@ -144,6 +144,33 @@ public sealed class AgentReliabilityTests(ITestOutputHelper output) : IDisposabl
         await DetachAsync(sandbox);
     }
 
+    [SkippableFact]
+    public async Task A_map_entry_deleted_behind_the_agents_back_is_repaired_within_the_sync_period()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);
+        var web = WriteWeb(sandbox, 53);
+        await using AgentProcess agent = AgentProcess.Start([.. RunArguments(sandbox), "--sync-period", "2s"], log.Write);
+        await agent.WaitReadyAsync();
+        Assert.Equal(["b1"], await sandbox.ConnectAllAsync(web.Frontend, 1));
+
+        // The master entry (slot 0) of 198.51.100.53:80/TCP, as lb_abi.h lays out struct lb4_service_key:
+        // address and port in network order, slot 0, proto 6, scope 0, two bytes of padding.
+        string services = Directory.EnumerateFiles(sandbox.BpffsPath, "lb4_services*").Single();
+        string[] key = ["c6", "33", "64", "35", "00", "50", "00", "00", "06", "00", "00", "00"];
+        (await HostCommand.RunAsync("bpftool", ["map", "delete", "pinned", services, "key", "hex", .. key], HostCommand.DefaultTimeout)).EnsureSuccess();
+
+        // Nothing else changes, so a full sync that writes anything is the repair (periodic syncs that find the maps
+        // right write and log nothing).
+        string repair = await agent.WaitForLogAsync(l => l.Contains("Maps updated (Full)", StringComparison.Ordinal), "the repairing full sync",
+            TimeSpan.FromSeconds(20));
+        Assert.Contains("1 frontends written", repair, StringComparison.Ordinal);
+        Assert.NotNull((await AgentCli.StatusAsync(sandbox.BpffsPath)).Find(web.Frontend));
+        Assert.Equal(["b1", "b1", "b1"], await sandbox.ConnectAllAsync(web.Frontend, 3));
+        Assert.Equal(0, await agent.TerminateAsync());
+        await DetachAsync(sandbox);
+    }
+
     /// <summary>Removes the link pin and puts a directory in its place, retrying if the agent re-pinned in between.</summary>
     private static void BlockPin(string pin)
     {

@@ -17,12 +17,17 @@ using Prometheus;
 namespace CgroupLb.Agent.Hosting;
 
 /// <summary>
-/// `cgroup-lb run`: attach (or adopt) the data path first, so setup errors are one clear line before anything
-/// runs; then a host with the source, the syncer and the health/metrics endpoints. On SIGTERM the programs and maps
-/// stay in place (traffic keeps flowing while the agent restarts) unless --detach-on-exit.
+/// `cgroup-lb run`. Setup errors come first, as one clear line: the source's configuration, then the data path (lock
+/// on the bpffs directory, attach or adopt). Then the object graph is built once, in dependency order (tracker, event
+/// timing, metrics, source, syncer), and Microsoft.Extensions.Hosting starts the hosted services in registration order
+/// (the health/metrics endpoints, the source, the syncer, the attachment watch), stops them in reverse on SIGTERM or
+/// cancellation, and disposes them. The programs and maps stay in place afterwards (traffic keeps flowing while the
+/// agent restarts) unless --detach-on-exit.
 /// </summary>
 internal static class AgentHost
 {
+    private static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(10);
+
     public static async Task<int> RunAsync(RunOptions options, CancellationToken cancellationToken)
     {
         using var loggerFactory = LoggingSetup.CreateFactory(options.JsonLogs, options.LogLevel);
@@ -30,41 +35,21 @@ internal static class AgentHost
         var datapathOptions = new DatapathOptions(options.CgroupPath, options.BpffsPath);
 
         // Source configuration errors (a missing manifest path, no kubeconfig) are found before the kernel is touched.
-        Func<IClusterChangeSink, CancellationToken, Task> runSource;
-        IReadOnlyList<string> requiredSources;
-        string sourceDescription;
-        var registry = Prometheus.Metrics.NewCustomRegistry();
-        AgentMetrics? metrics = null;
-        if (options.SourcePath is { } path)
-        {
-            ManifestPathNotFoundException.ThrowIfMissing(path);
-            var source = new ManifestSource(new ManifestSourceOptions { Path = path }, loggerFactory.CreateLogger<ManifestSource>());
-            source.ErrorsChanged += errors => metrics?.OnManifestErrors(errors.Count);
-            runSource = source.RunAsync;
-            requiredSources = [ManifestSource.SourceName];
-            sourceDescription = $"manifests at {path}";
-        }
-        else
-        {
-            var client = KubernetesClientFactory.Create(options.Kubeconfig);
-            var source = new KubernetesSource(client, new KubernetesSourceOptions { NodeName = options.NodeName }, loggerFactory,
-                new DeferredReflectorObserver(() => metrics));
-            runSource = source.RunAsync;
-            requiredSources = source.SyncSources;
-            sourceDescription = options.Kubeconfig is null ? "Kubernetes API (in-cluster)" : $"Kubernetes API ({options.Kubeconfig})";
-        }
+        var source = ConfiguredSource.From(options);
 
         // One writer per bpffs directory: held until the process exits, released by the kernel however it exits.
         LoadBalancerDatapath.CheckPreflight(datapathOptions);
         using var pinLock = PinDirectoryLock.Acquire(options.BpffsPath, options.LockTimeout, logger);
         using var datapath = LoadBalancerDatapath.Attach(datapathOptions, loggerFactory);
         logger.LogInformation("Data path {Mode} on cgroup {Cgroup}, pins under {Bpffs}; following {Source} as node {Node}",
-            datapath.Adopted ? "adopted" : "attached", options.CgroupPath, options.BpffsPath, sourceDescription, options.NodeName);
+            datapath.Adopted ? "adopted" : "attached", options.CgroupPath, options.BpffsPath, source.Description, options.NodeName);
 
-        var tracker = new ClusterChangeTracker(options.NodeName, requiredSources, new ClusterObjectParser(loggerFactory.CreateLogger<ClusterObjectParser>()),
+        var tracker = new ClusterChangeTracker(options.NodeName, source.SyncSources, new ClusterObjectParser(loggerFactory.CreateLogger<ClusterObjectParser>()),
             loggerFactory.CreateLogger<ClusterChangeTracker>());
         var timing = new EventTimingSink(tracker, TimeProvider.System);
-        metrics = new AgentMetrics(registry, datapath, timing.TakePendingAge);
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        var metrics = new AgentMetrics(registry, datapath, timing.TakePendingAge);
+        var runSource = source.Build(metrics, loggerFactory);
         var readiness = new AgentReadiness();
         var health = new AgentHealth(() => timing.PendingAge, () => tracker.IsSynced, options.HealthPendingLimit ?? 2 * options.SyncPeriod);
         var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator(options.NodeName, loggerFactory.CreateLogger<ServiceTranslator>()),
@@ -72,33 +57,31 @@ internal static class AgentHost
             loggerFactory.CreateLogger<LoadBalancerSyncer>(),
             new UpgradeOnFullSync(datapath, logger, new SyncLogger(logger, readiness, metrics)));
 
-        var host = BuildHost(options, loggerFactory, registry, readiness, health);
-        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
-        var sourceService = new SourceService(ct => runSource(timing, ct), sourceDescription, lifetime, loggerFactory.CreateLogger<SourceService>());
-        var syncService = new SyncService(syncer);
-        var attachmentWatch = new AttachmentWatchService(datapath, health, TimeProvider.System, loggerFactory.CreateLogger<AttachmentWatchService>());
-
+        var host = BuildHost(options, registry, readiness, health, services =>
+        {
+            services.AddSingleton(sp => new SourceService(ct => runSource(timing, ct), source.Description,
+                sp.GetRequiredService<IHostApplicationLifetime>(), loggerFactory.CreateLogger<SourceService>()));
+            services.AddHostedService(sp => sp.GetRequiredService<SourceService>());
+            services.AddHostedService(_ => new SyncService(syncer));
+            services.AddHostedService(_ => new AttachmentWatchService(datapath, health, TimeProvider.System, loggerFactory.CreateLogger<AttachmentWatchService>()));
+        });
+        var sourceService = host.Services.GetRequiredService<SourceService>();
         try
         {
-            await host.StartAsync(cancellationToken);
-            await sourceService.StartAsync(cancellationToken);
-            await syncService.StartAsync(cancellationToken);
-            await attachmentWatch.StartAsync(cancellationToken);
-            await host.WaitForShutdownAsync(cancellationToken);
+            await host.RunAsync(cancellationToken); // starts, waits for SIGTERM or cancellation, stops, disposes
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
-        finally
-        {
-            using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await attachmentWatch.StopAsync(stopTimeout.Token);
-            await sourceService.StopAsync(stopTimeout.Token);
-            await syncService.StopAsync(stopTimeout.Token);
-            await host.StopAsync(stopTimeout.Token);
-            host.Dispose();
-        }
 
+        Finish(options, datapath, datapathOptions, logger);
+        if (sourceService.Failure is { } failure)
+            throw failure;
+        return 0;
+    }
+
+    private static void Finish(RunOptions options, LoadBalancerDatapath datapath, DatapathOptions datapathOptions, ILogger logger)
+    {
         if (options.DetachOnExit)
         {
             datapath.Dispose();
@@ -108,24 +91,24 @@ internal static class AgentHost
         {
             logger.LogInformation("Stopping; programs stay attached and maps pinned under {Bpffs} (cgroup-lb detach removes them)", options.BpffsPath);
         }
-        if (sourceService.Failure is { } failure)
-            throw failure;
-        return 0;
     }
 
-    private static IHost BuildHost(RunOptions options, ILoggerFactory loggerFactory, CollectorRegistry registry, AgentReadiness readiness, AgentHealth health)
+    private static IHost BuildHost(RunOptions options, CollectorRegistry registry, AgentReadiness readiness, AgentHealth health,
+        Action<IServiceCollection> addServices)
     {
         if (options.HealthAddress is not { } address)
         {
-            // No endpoints wanted: keep the host for its lifetime and SIGTERM handling, listen nowhere.
+            // No endpoints wanted: keep the host for its lifetime, SIGTERM handling and hosted services; listen nowhere.
             var plain = Host.CreateApplicationBuilder();
             plain.Logging.ClearProviders();
-            plain.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+            plain.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+            addServices(plain.Services);
             return plain.Build();
         }
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
+        addServices(builder.Services);
         builder.WebHost.UseKestrel().UseUrls($"http://{address}");
         var app = builder.Build();
         app.MapGet("/healthz", () =>

@@ -1,0 +1,43 @@
+using CgroupLb.Agent.Tests.Harness;
+using CgroupLb.Testing.Sandbox;
+
+namespace CgroupLb.Agent.Tests;
+
+/// <summary>
+/// The duration flags of `run` (--sync-period, --min-sync-period, --lock-timeout, --health-pending-limit) take
+/// kube-proxy's notation ("30s", "500ms", "1m30s"); anything else is a usage error naming the flag. No root needed.
+/// </summary>
+public sealed class RunFlagTests : IDisposable
+{
+    private readonly DirectoryInfo scratch = Directory.CreateTempSubdirectory("cglb-agent-flags-");
+
+    [Theory]
+    [InlineData("--sync-period", "30")]
+    [InlineData("--min-sync-period", "00:00:01")]
+    [InlineData("--lock-timeout", "-1s")]
+    [InlineData("--health-pending-limit", "0")]
+    public async Task A_duration_flag_refuses_what_is_not_a_duration(string flag, string value)
+    {
+        CommandResult result = await AgentCli.RunAsync("run", "--source", scratch.FullName, flag, value, "--health-address", "none");
+
+        Assert.Equal(2, result.ExitCode);
+        string error = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("cgroup-lb: error: ", error, StringComparison.Ordinal);
+        Assert.Contains($"{flag}: '{value}' is not a", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_help_names_every_duration_flag_with_its_default()
+    {
+        CommandResult result = (await AgentCli.RunAsync("run", "--help")).EnsureSuccess();
+
+        Assert.Contains("--sync-period", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("default 30s", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--min-sync-period", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("default 100ms", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--lock-timeout", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--health-pending-limit", result.Stdout, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => scratch.Delete(recursive: true);
+}

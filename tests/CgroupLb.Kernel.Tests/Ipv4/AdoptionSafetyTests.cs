@@ -1,0 +1,83 @@
+using System.Net;
+using CgroupLb.Datapath.Loading;
+using CgroupLb.Interop;
+using CgroupLb.Testing.Sandbox;
+using Xunit.Abstractions;
+using static CgroupLb.Kernel.Tests.Ipv4.SandboxServices;
+
+namespace CgroupLb.Kernel.Tests.Ipv4;
+
+/// <summary>
+/// What adoption and the attachment watch guard against: a pinned map that only shares a name with this build's, an
+/// adoption of this build's own programs (nothing to swap), and a cgroup recreated under the agent.
+/// </summary>
+[Collection(KernelTestCollection.Name)]
+[Trait("Category", KernelTestCollection.Category)]
+public sealed class AdoptionSafetyTests(ITestOutputHelper output)
+{
+    private static readonly IPEndPoint Web = new(Vip(20), 80);
+    private readonly TestOutputLog _log = new(output);
+
+    [SkippableFact]
+    public async Task A_pinned_map_with_another_capacity_is_refused_with_its_name_and_nothing_is_attached()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
+        Directory.CreateDirectory(sandbox.BpffsPath);
+        // Same name, key and value sizes as this build's lb4_backends; another max_entries.
+        using (var impostor = BpfMapHandle.Create(BpfMapType.Hash, "lb4_backends", 4, 8, 16, mapFlags: 1 /* BPF_F_NO_PREALLOC */))
+            impostor.Pin(Path.Combine(sandbox.BpffsPath, "lb4_backends"));
+
+        var ex = Assert.Throws<DatapathException>(() => LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log));
+
+        Assert.Equal("adopt", ex.Phase);
+        Assert.Contains("map lb4_backends", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("max_entries 16 (this build: ", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(await CgroupAttachments.ListAsync(sandbox.CgroupPath));
+        Assert.Equal(["lb4_backends"], Directory.EnumerateFiles(sandbox.BpffsPath).Select(Path.GetFileName));
+    }
+
+    [SkippableFact]
+    public async Task Adopting_this_builds_own_programs_plans_no_swap()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
+        IReadOnlyList<int> before;
+        using (LoadBalancerDatapath first = LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log))
+        {
+            Assert.False(first.HasPendingUpgrade);
+            before = await CgroupAttachments.LinkIdsAsync(sandbox.CgroupPath);
+        }
+
+        using LoadBalancerDatapath second = LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log);
+
+        Assert.True(second.Adopted);
+        Assert.False(second.HasPendingUpgrade, "the same build's programs have the same tags and maps: nothing to swap");
+        Assert.Equal(before, await CgroupAttachments.LinkIdsAsync(sandbox.CgroupPath));
+    }
+
+    [SkippableFact]
+    public async Task A_recreated_cgroup_gets_the_programs_attached_again()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
+        using LoadBalancerDatapath datapath = LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log);
+        datapath.Writer.Apply(Upsert(Tcp(Web.Address, 80, sandbox.Backends)));
+        Assert.True(datapath.CheckAttachments(_log.CreateLogger("check")).Found.Count == 0);
+
+        // No process lives in the sandbox cgroup between client runs, so it can be removed and made again.
+        Directory.Delete(sandbox.CgroupPath);
+        Directory.CreateDirectory(sandbox.CgroupPath);
+        PeerAttempt untranslated = Assert.Single(await sandbox.TcpConnectAsync(Web));
+        Assert.Equal("ENETUNREACH", untranslated.Error);
+
+        AttachmentCheck check = datapath.CheckAttachments(_log.CreateLogger("check"));
+
+        Assert.Equal(4, check.Found.Count);
+        Assert.All(check.Found, p => Assert.Contains("is not attached to cgroup", p.Reason, StringComparison.Ordinal));
+        Assert.Empty(check.Unrepaired);
+        Assert.Empty(datapath.CheckAttachments(_log.CreateLogger("check")).Found);
+        PeerAttempt after = Assert.Single(await sandbox.TcpConnectAsync(Web));
+        Assert.True(after.Ok, after.ToString());
+    }
+}
