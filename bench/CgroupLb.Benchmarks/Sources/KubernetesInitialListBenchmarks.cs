@@ -29,16 +29,16 @@ public class KubernetesInitialListBenchmarks
         var cluster = SyntheticCluster.Create(Services, minBackends: 3, maxBackends: 10);
         foreach (var service in cluster.Services) server.Upsert(service);
         foreach (var slice in cluster.Slices) server.Upsert(slice);
-        var writer = ListToMaps().GetAwaiter().GetResult();
-        if (writer.Count != Services)
-            throw new InvalidOperationException($"workload error: {writer.Count} frontends programmed, expected {Services}");
+        var programmed = ListToMaps().GetAwaiter().GetResult();
+        if (programmed != Services)
+            throw new InvalidOperationException($"workload error: {programmed} frontends programmed, expected {Services}");
     }
 
     [GlobalCleanup]
     public void Cleanup() => server?.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [Benchmark(Description = "Kubernetes initial list to maps (list, track, sync)")]
-    public async Task<InMemoryLoadBalancerWriter> ListToMaps()
+    public async Task<int> ListToMaps()
     {
         var client = new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = server!.Host });
         var source = new KubernetesSource(client, new KubernetesSourceOptions { Reflector = new ReflectorOptions { ListPageSize = 500 } });
@@ -53,6 +53,6 @@ public class KubernetesInitialListBenchmarks
         await run;
         client.Dispose();
         if (!result.Succeeded) throw new InvalidOperationException("sync failed", result.Error);
-        return writer;
+        return writer.Count;
     }
 }

@@ -38,9 +38,9 @@ public class ManifestSourceBenchmarks
         edited = ManifestText.Of(cluster, new HashSet<int> { Services / 2 });
         File.WriteAllText(file, original);
 
-        var tracker = ReadToMaps().GetAwaiter().GetResult();
-        if (tracker.Count != Services)
-            throw new InvalidOperationException($"workload error: {tracker.Count} frontends programmed, expected {Services}");
+        var programmed = ReadToMaps().GetAwaiter().GetResult();
+        if (programmed != Services)
+            throw new InvalidOperationException($"workload error: {programmed} frontends programmed, expected {Services}");
 
         settledReader = new ManifestReader();
         reconciler = new ManifestReconciler();
@@ -58,7 +58,7 @@ public class ManifestSourceBenchmarks
     public void Cleanup() => Directory.Delete(directory, recursive: true);
 
     [Benchmark(Description = "Manifests first read to maps (parse, validate, track, sync)")]
-    public async Task<InMemoryLoadBalancerWriter> ReadToMaps()
+    public async Task<int> ReadToMaps()
     {
         var tracker = new ClusterChangeTracker("node-a", [ManifestSource.SourceName]);
         var writer = new InMemoryLoadBalancerWriter();
@@ -71,7 +71,7 @@ public class ManifestSourceBenchmarks
         await stop.CancelAsync();
         await run;
         if (!result.Succeeded) throw new InvalidOperationException("sync failed", result.Error);
-        return writer;
+        return writer.Count;
     }
 
     [Benchmark(Description = "Manifests poll, nothing changed")]
