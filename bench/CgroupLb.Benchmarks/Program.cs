@@ -2,6 +2,7 @@ using BenchmarkDotNet.Running;
 using CgroupLb.Benchmarks;
 using CgroupLb.Benchmarks.Kernel;
 using CgroupLb.Benchmarks.Planning;
+using CgroupLb.Benchmarks.Sources;
 using CgroupLb.Benchmarks.Sync;
 
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --filter '*' [--job short]
@@ -11,6 +12,8 @@ List<Type> benchmarks =
     typeof(TranslatorBenchmarks),
     typeof(ChangeTrackerBenchmarks),
     typeof(EventToMapBenchmarks),
+    typeof(ManifestSourceBenchmarks),
+    typeof(KubernetesInitialListBenchmarks),
 ];
 Type[] kernelBenchmarks = [typeof(InitialPlanBenchmarks), typeof(SteadyStateBenchmarks), typeof(EventToKernelMapBenchmarks)];
 

@@ -83,7 +83,7 @@ public sealed class KubernetesSource
     }
 
     private static async Task RunOne<T>(Reflector<T> reflector, CancellationTokenSource stopping)
-        where T : class, IKubernetesObject<V1ObjectMeta>
+        where T : class, IKubernetesObject<V1ObjectMeta>, new()
     {
         try
         {

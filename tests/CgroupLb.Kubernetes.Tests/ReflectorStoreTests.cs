@@ -12,12 +12,12 @@ public sealed class ReflectorStoreTests
         var store = new ReflectorStore<V1Service>();
         var v1 = Service("web", "1");
 
-        Assert.Equal(new ObjectChange<V1Service>(null, v1), store.Apply(WatchEventType.Added, v1));
+        Assert.Equal((null, "1"), Versions(store.Apply(WatchEventType.Added, v1)));
         Assert.Null(store.Apply(WatchEventType.Modified, Service("web", "1")));
 
         var v2 = Service("web", "2");
-        Assert.Equal(new ObjectChange<V1Service>(v1, v2), store.Apply(WatchEventType.Modified, v2));
-        Assert.Equal(new ObjectChange<V1Service>(v2, null), store.Apply(WatchEventType.Deleted, Service("web", "3")));
+        Assert.Equal(("1", "2"), Versions(store.Apply(WatchEventType.Modified, v2)));
+        Assert.Equal(("2", null), Versions(store.Apply(WatchEventType.Deleted, Service("web", "3"))));
         Assert.Null(store.Apply(WatchEventType.Deleted, Service("web", "4")));
         Assert.Equal(0, store.Count);
     }
@@ -35,16 +35,32 @@ public sealed class ReflectorStoreTests
         var created = Service("d", "6");
         var changes = store.Replace([Service("a", "1"), changedAfter, created]);
 
-        Assert.Equal(
-            [
-                new ObjectChange<V1Service>(changedBefore, changedAfter),
-                new ObjectChange<V1Service>(null, created),
-                new ObjectChange<V1Service>(vanished, null),
-            ],
-            changes);
-        Assert.Same(unchanged, store.Get("default/a"));
+        Assert.Equal([("2", "5"), (null, "6"), ("3", null)], changes.Select(c => Versions(c)));
+        Assert.Same(changedAfter, changes[0].Current);
+        Assert.Equal("1", store.Get("default/a")!.Metadata.ResourceVersion);
         Assert.Equal(3, store.Count);
     }
+
+    [Fact]
+    public void TheStoreKeepsIdentityAndVersionOnlyNotTheWholeObject()
+    {
+        var store = new ReflectorStore<V1Service>();
+        var full = Service("web", "7");
+        full.Metadata.Uid = "u-1";
+        full.Metadata.ManagedFields = [new V1ManagedFieldsEntry { Manager = "kubectl" }];
+        full.Metadata.Annotations = new Dictionary<string, string> { ["big"] = new string('x', 10_000) };
+        store.Apply(WatchEventType.Added, full);
+
+        var kept = store.Get("default/web")!;
+        Assert.NotSame(full, kept);
+        Assert.Equal(("web", "default", "u-1", "7"), (kept.Metadata.Name, kept.Metadata.NamespaceProperty, kept.Metadata.Uid, kept.Metadata.ResourceVersion));
+        Assert.Null(kept.Metadata.ManagedFields);
+        Assert.Null(kept.Metadata.Annotations);
+        Assert.Null(kept.Spec);
+    }
+
+    private static (string?, string?) Versions(ObjectChange<V1Service>? change) =>
+        (change!.Value.Previous?.Metadata.ResourceVersion, change.Value.Current?.Metadata.ResourceVersion);
 
     [Fact]
     public void KeysAreNamespaceSlashNameOrJustTheNameForClusterScopedObjects()

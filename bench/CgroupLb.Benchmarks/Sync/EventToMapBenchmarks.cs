@@ -26,7 +26,7 @@ public class EventToMapBenchmarks
     private int changedService;
     private bool onChangedVersion;
 
-    [Params(1000)]
+    [Params(1000, 10000)]
     public int Services { get; set; }
 
     [GlobalSetup]

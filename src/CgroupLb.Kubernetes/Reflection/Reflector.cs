@@ -16,7 +16,7 @@ namespace CgroupLb.Kubernetes.Reflection;
 /// store, and a watch that has been silent past <see cref="ReflectorOptions.WatchQuietTimeout"/> is reopened.
 /// </summary>
 public sealed class Reflector<T>
-    where T : class, IKubernetesObject<V1ObjectMeta>
+    where T : class, IKubernetesObject<V1ObjectMeta>, new()
 {
     /// <summary>A failure that keeps repeating is logged at most this often (with the count of repeats in between).</summary>
     public static readonly TimeSpan RepeatedFailureLogInterval = TimeSpan.FromSeconds(30);
@@ -112,8 +112,10 @@ public sealed class Reflector<T>
                     await DelayAsync(backoff.NextDelay(), cancellationToken).ConfigureAwait(false);
                 }
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (cancellationToken.IsCancellationRequested && e is not ChangeSinkException)
             {
+                // Stopping: whatever the interrupted read failed with (a cancellation, or a connection reset by a
+                // server that is going away at the same moment) is not a failure of the source.
                 return;
             }
         }

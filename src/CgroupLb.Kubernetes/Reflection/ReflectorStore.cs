@@ -7,9 +7,15 @@ namespace CgroupLb.Kubernetes.Reflection;
 /// The reflector's picture of one resource kind, keyed by namespace/name. The resourceVersion is what decides whether
 /// an object changed: the API server gives every write a new one, so equal versions mean the same content and
 /// produce no change. That is what keeps a relist from re-announcing every object.
+/// <para>
+/// The store keeps each object's identity and resourceVersion only (<see cref="Retained"/>), never the whole object:
+/// the model parses what it needs from the current object when it arrives, and a Service or EndpointSlice from the
+/// API server carries managedFields and annotations that would otherwise stay in memory for every object of a large
+/// cluster. The "previous" of a change is that retained copy.
+/// </para>
 /// </summary>
 internal sealed class ReflectorStore<T>
-    where T : class, IKubernetesObject<V1ObjectMeta>
+    where T : class, IKubernetesObject<V1ObjectMeta>, new()
 {
     private readonly Dictionary<string, T> objectByKey = new(StringComparer.Ordinal);
 
@@ -45,7 +51,7 @@ internal sealed class ReflectorStore<T>
                     return null;
                 }
 
-                objectByKey[key] = obj;
+                objectByKey[key] = Retained(obj);
                 return new ObjectChange<T>(existing, obj);
 
             case WatchEventType.Deleted:
@@ -81,7 +87,7 @@ internal sealed class ReflectorStore<T>
                 continue;
             }
 
-            objectByKey[key] = obj;
+            objectByKey[key] = Retained(obj);
             changes.Add(new ObjectChange<T>(existing, obj));
         }
 
@@ -94,6 +100,20 @@ internal sealed class ReflectorStore<T>
 
         return changes;
     }
+
+    /// <summary>What the store keeps of an object: kind, name, namespace, uid and resourceVersion.</summary>
+    public static T Retained(T obj) => new()
+    {
+        ApiVersion = obj.ApiVersion,
+        Kind = obj.Kind,
+        Metadata = new V1ObjectMeta
+        {
+            Name = obj.Metadata?.Name,
+            NamespaceProperty = obj.Metadata?.NamespaceProperty,
+            Uid = obj.Metadata?.Uid,
+            ResourceVersion = obj.Metadata?.ResourceVersion,
+        },
+    };
 
     private static bool SameVersion(T a, T b)
     {
