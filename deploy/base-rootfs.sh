@@ -20,7 +20,16 @@ mirror=$("$here/debian-mirror.sh" "$suite")
 
 mkdir -p "$(dirname "$out")"
 work=$(mktemp -d "$(dirname "$out")/rootfs.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# A debootstrap that failed half-way can leave /proc or /sys mounted in the target: unmount those before
+# removing anything, and never let rm cross into another file system.
+remove_work() {
+	local mount
+	for mount in $(awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/self/mounts | sort -r); do
+		umount -l "$mount" || true
+	done
+	rm -rf --one-file-system "$work"
+}
+trap remove_work EXIT
 rootfs=$work/rootfs
 
 echo "==> debootstrap --variant=minbase --include=$packages $suite from $mirror"

@@ -146,16 +146,6 @@ echo "== the image's version"
 expect_eq "cgroup-lb --version in the image is Directory.Build.props' Version" "$VERSION" "$(agent_cli --version)"
 expect_eq "the image's org.opencontainers.image.version label" "$VERSION" \
 	"$(pm image inspect --format '{{index .Labels "org.opencontainers.image.version"}}' "$IMAGE")"
-if agent_cli --help 2>/dev/null | grep -qE '^ +doctor'; then
-	doctor=$(agent_cli doctor -o json --cgroup "/host$CG" --bpffs "$PIN" 2>&1 || true)
-	if python3 -c 'import json, sys; json.loads(sys.argv[1])' "$doctor" 2>/dev/null; then
-		pass "cgroup-lb doctor -o json in the image prints JSON"
-	else
-		fail "cgroup-lb doctor -o json in the image: not JSON: $doctor"
-	fi
-else
-	echo "NOTE: this agent has no doctor command yet"
-fi
 
 echo "== sandbox: cgroup $CG, client $NS_CLI, backends ${BE_IP[*]}"
 mkdir "$CG"
@@ -240,6 +230,26 @@ if grep -q '^cgroup_inet4_connect cglb_' <<<"$attached"; then
 	pass "programs attached to $CG: $(awk '{print $2}' <<<"$attached" | tr '\n' ' ')"
 else
 	fail "no cglb connect4 program attached to $CG: '$attached'"
+fi
+
+# What an operator runs in the pod: status reads the pinned maps (and writes nothing).
+agent_cli status --bpffs "$PIN" -o json 2>&1 | grep -q "\"${BE_IP[1]}\"" &&
+	pass "cgroup-lb status -o json in the image shows the backends" ||
+	fail "cgroup-lb status -o json in the image: no ${BE_IP[1]} in $(agent_cli status --bpffs "$PIN" -o json 2>&1 | head -c 300)"
+# The operator's self-check, from the image, on the running agent's cgroup and pins (once the agent has it).
+if agent_cli --help 2>/dev/null | grep -qE '^ +doctor'; then
+	doctor_help=$(agent_cli doctor --help 2>&1 || true)
+	doctor_args=(doctor -o json)
+	grep -q -- '--cgroup' <<<"$doctor_help" && doctor_args+=(--cgroup "/host$CG")
+	grep -q -- '--bpffs' <<<"$doctor_help" && doctor_args+=(--bpffs "$PIN")
+	doctor=$(agent_cli "${doctor_args[@]}" 2>"$WORK/doctor.err" || true)
+	if python3 -c 'import json, sys; json.loads(sys.argv[1])' "$doctor" 2>/dev/null; then
+		pass "cgroup-lb ${doctor_args[*]} in the image prints JSON"
+	else
+		fail "cgroup-lb ${doctor_args[*]} in the image: not JSON: $doctor $(cat "$WORK/doctor.err")"
+	fi
+else
+	echo "NOTE: this agent has no doctor command yet"
 fi
 
 echo "== stop the container"
