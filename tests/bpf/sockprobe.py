@@ -123,7 +123,41 @@ def sum_stats():
     print(" ".join(f"{k}={v}" for k, v in totals.items()))
 
 
+# bpf_attach_type values of the hooks a cgroup_lb object can use, with bpftool's names for them.
+SOCK_ADDR_ATTACH_TYPES = {10: "cgroup_inet4_connect", 14: "cgroup_udp4_sendmsg", 19: "cgroup_udp4_recvmsg",
+                          29: "cgroup_inet4_getpeername"}
+
+
+def cgroup_progs(cgroup):
+    """Prints "attach_type name id" per program on the cgroup's sock_addr hooks, by BPF_PROG_QUERY.
+
+    For kernels where bpftool 7.1's `cgroup show` finds nothing: it sends the 6.0 prog_attach_flags field, which
+    older kernels refuse (EINVAL) for every attach type.
+    """
+    import ctypes
+    import struct
+    import subprocess
+    libc = ctypes.CDLL(None, use_errno=True)
+    sys_bpf, bpf_prog_query = 321, 16  # x86_64 syscall number; enum bpf_cmd
+    fd = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for attach_type, type_name in SOCK_ADDR_ATTACH_TYPES.items():
+            ids = (ctypes.c_uint32 * 64)()
+            attr = ctypes.create_string_buffer(struct.pack("<IIIIQI4x", fd, attach_type, 0, 0, ctypes.addressof(ids), 64))
+            if libc.syscall(sys_bpf, bpf_prog_query, attr, len(attr.raw)) != 0:
+                err = ctypes.get_errno()
+                sys.exit(f"BPF_PROG_QUERY {type_name} on {cgroup}: {os.strerror(err)}")
+            count = struct.unpack_from("<I", attr.raw, 24)[0]
+            for prog_id in ids[:count]:
+                info = json.loads(subprocess.run(["bpftool", "-j", "prog", "show", "id", str(prog_id)],
+                                                 check=True, capture_output=True, text=True).stdout)
+                print(type_name, info.get("name", "?"), prog_id)
+    finally:
+        os.close(fd)
+
+
 COMMANDS = {
+    "cgroup-progs": cgroup_progs,
     "serve-tcp": serve_tcp,
     "serve-udp": serve_udp,
     "tcp-connect": tcp_connect,

@@ -13,6 +13,8 @@ export HOME=/root CI=true
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 # Emulated CPUs make the JIT the bottleneck: fewer tiers means less compiling of code that runs a few times.
 export DOTNET_TieredPGO=0
+# The sandbox's limits for a hung peer assume real hardware (see SandboxTimeouts).
+export CGLB_TEST_TIMEOUT_SCALE=${CGLB_TEST_TIMEOUT_SCALE:-10}
 out=/vm-results
 VM_CONFIG=Release
 VM_SHELL_TESTS="tests/bpf/*.sh"

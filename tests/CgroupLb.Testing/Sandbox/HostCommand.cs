@@ -8,7 +8,7 @@ namespace CgroupLb.Testing.Sandbox;
 /// </summary>
 public static class HostCommand
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultTimeout = SandboxTimeouts.Seconds(30);
 
     public static async Task<CommandResult> RunAsync(
         string program, IEnumerable<string> arguments, TimeSpan? timeout = null, Action<Process>? started = null)

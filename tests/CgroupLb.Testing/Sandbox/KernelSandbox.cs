@@ -16,8 +16,8 @@ namespace CgroupLb.Testing.Sandbox;
 public sealed class KernelSandbox : IAsyncDisposable, IDisposable
 {
     /// <summary>Upper bound for one client command; a client stuck longer is killed and the test fails.</summary>
-    public static readonly TimeSpan ClientTimeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan CgroupDrainTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan ClientTimeout = SandboxTimeouts.Seconds(60);
+    private static readonly TimeSpan CgroupDrainTimeout = SandboxTimeouts.Seconds(10);
 
     private readonly Action<string> _log;
     private readonly List<SandboxBackend> _backends = [];

@@ -13,7 +13,7 @@ public sealed class SandboxBackend : IAsyncDisposable
     public const ushort TcpPort = 8080;
     public const ushort UdpPort = 8053;
     public const ushort HttpPort = 8081;
-    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ReadyTimeout = SandboxTimeouts.Seconds(30);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(3);
 
     private Process? _process;
