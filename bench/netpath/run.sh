@@ -23,7 +23,7 @@
 # Safety: its own cgroups under the cgroup v2 root (never the root itself), its own bpffs directory, namespaces named
 # cglbnp-<pid>-*, no change to the root namespace's routes, iptables or nftables. Everything it made is removed on
 # exit, also on failure or Ctrl-C; it stops only the processes it started, by PID.
-set -euo pipefail
+set -Eeuo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 
@@ -135,6 +135,7 @@ cleanup() {
   say "cleaned up (namespaces $ID-*, cgroup $CG, pins $PIN); exit $rc"
   exit $rc
 }
+trap 'say "error: line $LINENO: $BASH_COMMAND exited with $?"' ERR
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -230,7 +231,13 @@ load_path() {
       kill -0 "$AGENT_PID" 2>/dev/null || fail "the agent exited (see $OUT/agent-$n.log)"
       local rss; rss=$(awk '/VmRSS/ {print $2}' /proc/$AGENT_PID/status)
       record "$n" 0 $p agent_rss_mb "$(( rss / 1024 ))"
-      local synced; synced=$(grep -o 'Initial sync written.*' "$OUT/agent-$n.log" | head -1)
+      # The last Service can answer before the agent logs the end of its initial sync: give the line a moment.
+      local synced=""
+      for _ in $(seq 120); do
+        synced=$(grep -o 'Initial sync written.*' "$OUT/agent-$n.log" | head -1 || true)
+        [ -z "$synced" ] || break
+        sleep 0.5
+      done
       local sync_ms; sync_ms=$(echo "$synced" | sed -n 's/.* in \([0-9.]*\) ms.*/\1/p')
       [ -z "$sync_ms" ] || record "$n" 0 $p agent_initial_sync_ms "$sync_ms"
       check "N=$n cgrouplb: agent pid $AGENT_PID, RSS $(( rss / 1024 )) MB once the last Service answered; its log: ${synced:-no initial sync line}" ;;
