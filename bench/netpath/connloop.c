@@ -1,7 +1,8 @@
 // connloop: the TCP connect/close measurement of bench/netpath, small enough that the loop costs almost nothing.
 //
 //   connloop serve PORT NAME          accept, write NAME's first byte, close; forever (until SIGTERM)
-//   connloop loop IP PORT SECONDS     connect/read-to-EOF/close back to back for SECONDS; prints one summary line
+//   connloop loop IP[,IP..] PORT SECONDS  connect/read-to-EOF/close back to back for SECONDS (taking the IPs in
+//                                     turn); prints one summary line
 //   connloop probe IP PORT TIMEOUT_MS one connect that must be answered within TIMEOUT_MS; prints the backend's byte
 //   connloop wait IP PORT TIMEOUT_MS  probe every 5 ms until one succeeds; prints the milliseconds it took
 //
@@ -121,10 +122,22 @@ static double percentile(double *sorted, long n, double q)
 	return sorted[i];
 }
 
-static int loop(const char *ip, const char *port, const char *seconds)
+#define MAX_TARGETS 8
+
+static int loop(const char *ips, const char *port, const char *seconds)
 {
-	struct sockaddr_in to;
-	if (parse_addr(ip, port, &to) < 0)
+	// IP may be a comma-separated list: the loop takes them in turn, so a direct baseline can spread its connects
+	// over the same backends a Service would.
+	struct sockaddr_in targets[MAX_TARGETS];
+	int n_targets = 0;
+	char list[256];
+	snprintf(list, sizeof(list), "%s", ips);
+	for (char *save = NULL, *ip = strtok_r(list, ",", &save); ip; ip = strtok_r(NULL, ",", &save)) {
+		if (n_targets == MAX_TARGETS || parse_addr(ip, port, &targets[n_targets]) < 0)
+			return 2;
+		n_targets++;
+	}
+	if (n_targets == 0)
 		return 2;
 	double duration_us = atof(seconds) * 1e6;
 	long capacity = 1 << 20, n = 0, failures = 0, by_backend[256] = { 0 };
@@ -135,7 +148,7 @@ static int loop(const char *ip, const char *port, const char *seconds)
 	double start = now_us(), end = start + duration_us, elapsed;
 	while ((elapsed = now_us()) < end) {
 		double connect_us = 0;
-		int r = cycle(&to, 1000, &connect_us);
+		int r = cycle(&targets[(n + failures) % n_targets], 1000, &connect_us);
 		if (r > 0) {
 			by_backend[r]++;
 			if (n < capacity)

@@ -23,7 +23,7 @@
 # Safety: its own cgroups under the cgroup v2 root (never the root itself), its own bpffs directory, namespaces named
 # cglbnp-<pid>-*, no change to the root namespace's routes, iptables or nftables. Everything it made is removed on
 # exit, also on failure or Ctrl-C; it stops only the processes it started, by PID.
-set -euo pipefail
+set -Eeuo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 
@@ -87,7 +87,10 @@ fail() { say "FAILED: $*"; exit 1; }
 
 ns() { echo "$ID-$1-$2"; }   # ns PATH ROLE, ROLE in client node be1 be2
 pods_cgroup() { if [ "$1" = cgrouplb ]; then echo "$CG_LB"; else echo "$CG_PLAIN"; fi; }
+POD2=198.18.3.2
 target_of() { if [ "$1" = direct ]; then echo "$POD1"; else echo "$VIP"; fi; }
+# The connect loop's target: for direct both pods in turn, as a Service spreads its connects over both.
+connect_target_of() { if [ "$1" = direct ]; then echo "$POD1,$POD2"; else echo "$VIP"; fi; }
 
 # Runs a command as a pod would: first in the cgroup, then pinned, then inside the namespace (`ip netns exec`
 # remounts /sys, so the cgroup is joined before entering it).
@@ -135,6 +138,7 @@ cleanup() {
   say "cleaned up (namespaces $ID-*, cgroup $CG, pins $PIN); exit $rc"
   exit $rc
 }
+trap 'say "error: line $LINENO: $BASH_COMMAND exited with $?"' ERR
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -193,12 +197,10 @@ prove_unreachable() {
 prove_reachable() {
   local p=$1 n=$2 target loop udp
   target=$(target_of $p)
-  loop=$(client_run $p "$BIN/connloop" loop "$target" 8000 0.5 || true)
+  loop=$(client_run $p "$BIN/connloop" loop "$(connect_target_of $p)" 8000 0.5 || true)
   udp=$(udp_received "$(pods_cgroup $p)" "$(ns $p client)" "$target")
   case "$loop" in *backends=*) ;; *) fail "$p N=$n: no connect reached a backend ($loop)" ;; esac
-  if [ "$p" != direct ]; then
-    case "$loop" in *1:*2:*) ;; *) fail "$p N=$n: connects did not reach both backends ($loop)" ;; esac
-  fi
+  case "$loop" in *1:*2:*) ;; *) fail "$p N=$n: connects did not reach both backends ($loop)" ;; esac
   [ "$udp" -gt 0 ] || fail "$p N=$n: UDP ping-pong to $target got no reply"
   check "N=$n $p: $target reaches the backends (0.5 s connect loop: ${loop%% p50*} ${loop##* backends=}; udp ping-pong: $udp replies in 1 s)"
 }
@@ -230,7 +232,13 @@ load_path() {
       kill -0 "$AGENT_PID" 2>/dev/null || fail "the agent exited (see $OUT/agent-$n.log)"
       local rss; rss=$(awk '/VmRSS/ {print $2}' /proc/$AGENT_PID/status)
       record "$n" 0 $p agent_rss_mb "$(( rss / 1024 ))"
-      local synced; synced=$(grep -o 'Initial sync written.*' "$OUT/agent-$n.log" | head -1)
+      # The last Service can answer before the agent logs the end of its initial sync: give the line a moment.
+      local synced=""
+      for _ in $(seq 120); do
+        synced=$(grep -o 'Initial sync written.*' "$OUT/agent-$n.log" | head -1 || true)
+        [ -z "$synced" ] || break
+        sleep 0.5
+      done
       local sync_ms; sync_ms=$(echo "$synced" | sed -n 's/.* in \([0-9.]*\) ms.*/\1/p')
       [ -z "$sync_ms" ] || record "$n" 0 $p agent_initial_sync_ms "$sync_ms"
       check "N=$n cgrouplb: agent pid $AGENT_PID, RSS $(( rss / 1024 )) MB once the last Service answered; its log: ${synced:-no initial sync line}" ;;
@@ -260,7 +268,7 @@ measure() {
   local rate; rate=$(echo "$out" | sed -n 's/.*Message Rate is \([0-9]*\).*/\1/p')
   [ -n "$rate" ] || fail "no message rate in sockperf throughput output ($p N=$n): $out"
   record "$n" "$round" $p udp_msgs_per_s "$rate"
-  out=$(client_run $p "$BIN/connloop" loop "$target" 8000 "$SECONDS_PER_TEST") || fail "connect loop $p N=$n: $out"
+  out=$(client_run $p "$BIN/connloop" loop "$(connect_target_of $p)" 8000 "$SECONDS_PER_TEST") || fail "connect loop $p N=$n: $out"
   for kv in rate:tcp_connects_per_s p50_us:connect_p50_us p99_us:connect_p99_us p999_us:connect_p999_us failures:connect_failures; do
     record "$n" "$round" $p "${kv##*:}" "$(echo "$out" | sed -n "s/.* ${kv%%:*}=\([0-9.]*\).*/\1/p;s/^${kv%%:*}=\([0-9.]*\).*/\1/p" | head -1)"
   done

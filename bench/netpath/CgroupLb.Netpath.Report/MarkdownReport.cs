@@ -50,7 +50,7 @@ public static class MarkdownReport
 
             | path | how the client reaches the backend |
             |---|---|
-            | direct | the client sends to the backend pod's IP: no Service, the physical limit of this shape |
+            | direct | the client sends to the backend pods' IPs (sockperf to the first, the connect loop to both in turn): no Service, the physical limit of this shape |
             | iptables | kube-proxy's iptables-mode rules in the node namespace (KUBE-SERVICES -> KUBE-SVC-* with `statistic` -> KUBE-SEP-* with the masquerade mark and DNAT), loaded with `iptables-restore --noflush`, the measured Service's rules last |
             | nftables | kube-proxy's nftables-mode table in the node namespace (`service-ips` verdict map -> service chain with `numgen` -> endpoint chain with DNAT), loaded with `nft -f` |
             | cgrouplb | the agent (`bin/cgroup-lb run --source <manifest of the N Services>`) attached to a child cgroup holding the client and both backend pods of that sandbox; no rules in the node namespace |

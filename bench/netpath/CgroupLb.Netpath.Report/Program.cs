@@ -27,7 +27,7 @@ if (run.Sizes.Count == 0)
 string outDir = args[1];
 string prefix = args.Length == 3 ? args[2] : "netpath";
 Directory.CreateDirectory(outDir);
-bool quick = run.Machine.Any(l => l.StartsWith("mode: quick", StringComparison.Ordinal));
+bool quick = run.Machine.Any(l => l.TrimStart().StartsWith("mode: quick", StringComparison.Ordinal));
 NetpathPlots.Write(run, outDir, prefix, quick ? " (quick mode, shared VM)" : " (shared VM)");
 File.WriteAllText(Path.Combine(outDir, prefix + ".md"), MarkdownReport.Render(run, prefix));
 Console.WriteLine($"netpath-report: wrote {prefix}.md and {prefix}-{{latency,connects,load}}.png to {outDir}");
