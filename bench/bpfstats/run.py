@@ -101,6 +101,9 @@ class Variant:
             sh("bpftool", "cgroup", "detach", self.cgroup, hook, "id", str(prog_id), check=False)
         os.rmdir(self.cgroup)
 
+    def has_map(self, name):
+        return os.path.exists(f"{self.pin}/maps/{name}")
+
     def map(self, prefix):
         names = [m for m in os.listdir(f"{self.pin}/maps") if m == prefix or m.startswith(prefix + "_v")]
         if len(names) != 1:
@@ -152,11 +155,24 @@ def batch(lines):
     sh("bpftool", "batch", "file", f.name)
 
 
+FRONTEND_ADDRESSES = []
+
+
 def seed(variants, first, count, with_vip):
+    if with_vip:
+        FRONTEND_ADDRESSES.append(VIP)
+    FRONTEND_ADDRESSES.extend(lbabi.socket.inet_ntoa((FILLER_BASE + i).to_bytes(4, "big"))
+                              for i in range(first, first + count))
     for v in variants:
         if v.kind == "empty":
             continue
         lines = []
+        if v.kind == "cglb" and v.has_map("lb4_fe_filter"):
+            # As the agent keeps it: every frontend address's bit, set before its masters, then armed.
+            for index, value in sorted(lbabi.fe_filter_words(FRONTEND_ADDRESSES).items()):
+                lines.append(f"map update pinned {v.map('lb4_fe_filter')} key hex "
+                             + " ".join(f"{b:02x}" for b in index.to_bytes(4, "little")) + " value hex "
+                             + " ".join(f"{b:02x}" for b in value.to_bytes(8, "little")))
         if with_vip:
             lines += v.frontend_lines(VIP, TCP_FRONT, "tcp", 1, [(b, TCP_BACK) for b in BACKENDS])
             lines += v.frontend_lines(VIP, UDP_FRONT, "udp", 2, [(b, UDP_BACK) for b in BACKENDS])
@@ -272,22 +288,21 @@ def build(args):
     return objs
 
 
-def sandbox_up():
+def sandbox_up(servers):
+    """Namespace, addresses and the two servers; each server is in `servers` as soon as it runs, for the cleanup."""
     sh("ip", "netns", "add", NETNS)
     sh("ip", "-n", NETNS, "link", "set", "lo", "up")
     for address in BACKENDS:
         sh("ip", "-n", NETNS, "addr", "add", f"{address}/32", "dev", "lo")
-    servers = []
     for kind, port in (("tcp", TCP_BACK), ("udp", UDP_BACK)):
         ready = f"{WORK}/ready-{kind}"
         servers.append(subprocess.Popen(["ip", "netns", "exec", NETNS, PYTHON, WORKLOAD, f"serve-{kind}", str(port), ready]))
-        for _ in range(50):
+        for _ in range(300):  # a loaded machine can take seconds to start python
             if os.path.exists(ready) and os.path.getsize(ready) > 0:
                 break
             time.sleep(0.1)
         else:
             raise RuntimeError(f"{kind} server did not start")
-    return servers
 
 
 def main():
@@ -315,7 +330,7 @@ def main():
         CLUSTER_IP_FLAG = lbabi.Abi(os.path.join(REPO, "build", "bpf", "abi_check.bpf.o")) \
             .enum_value("lb_service_flags", "LB_SVC_F_CLUSTER_IP") \
             if os.path.exists(os.path.join(REPO, "build", "bpf", "abi_check.bpf.o")) else 1
-        servers = sandbox_up()
+        sandbox_up(servers)
         os.makedirs(os.path.join(CGROUP_ROOT, NAME))
         os.makedirs(PIN)
         extras = [(e.split("=", 1)[0], objs[e.split("=", 1)[0]], "cglb") for e in args.extra]
