@@ -160,7 +160,7 @@ static __always_inline int
 __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connected)
 {
 	const struct lb_service_value_v2 *svc;
-	const struct lb_service_value_v2 *backend;
+	const struct lb_service_value_v2 *slot; /* carries the backend */
 	struct lb4_service_key key;
 	struct sock4_addr frontend = *dst;
 	__u32 service_id;
@@ -176,12 +176,13 @@ __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connec
 	if (!lb_svc_has_backends(svc))
 		goto refuse;
 
-	backend = sock4_select_backend(ctx, &key, svc);
-	if (!backend) {
+	slot = sock4_select_backend(ctx, &key, svc);
+	if (!slot) {
 		/* The agent writes new slots, then the master count, and on
-		 * removal shrinks the count before deleting slots. A miss therefore means we read the count just before
-		 * it shrank: read the master again and choose once more, which
-		 * settles on the new set. A second miss (the frontend emptied
+		 * removal shrinks the count before deleting slots. A miss
+		 * therefore means we read the count just before it shrank: read
+		 * the master again and choose once more, which settles on the new
+		 * set. A second miss (the frontend emptied
 		 * meanwhile) refuses: passing the frontend address on untranslated
 		 * would leave the client waiting on an address nobody serves. */
 		svc = lb4_lookup_service(&key);
@@ -189,13 +190,13 @@ __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connec
 			return -ENXIO;
 		if (!lb_svc_has_backends(svc))
 			goto refuse;
-		backend = sock4_select_backend(ctx, &key, svc);
-		if (!backend)
+		slot = sock4_select_backend(ctx, &key, svc);
+		if (!slot)
 			goto refuse;
 	}
 
-	dst->address = backend->backend_address;
-	dst->port = backend->backend_port;
+	dst->address = slot->backend_address;
+	dst->port = slot->backend_port;
 	sock4_remember_frontend(ctx, dst, &frontend, service_id, connected);
 	lb_svc_stats_count_translated(service_id);
 	return 0;
