@@ -45,12 +45,15 @@ while [ $# -gt 0 ]; do
     --paths) PATHS="$2"; shift ;;
     --out) OUT="$2"; shift ;;
     --publish) PUBLISH="$2"; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -E/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "bench-netpath: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
+for p in $PATHS; do
+  case $p in direct|iptables|nftables|cgrouplb) ;; *) echo "bench-netpath: unknown path '$p' (direct iptables nftables cgrouplb)" >&2; exit 2 ;; esac
+done
 [ "$(id -u)" = 0 ] || { echo "bench-netpath: needs root (network namespaces, cgroups, BPF)" >&2; exit 1; }
 for tool in sockperf iptables-restore nft ip taskset clang python3; do
   command -v $tool >/dev/null || { echo "bench-netpath: $tool is missing: run 'make bench-deps'" >&2; exit 1; }

@@ -35,7 +35,7 @@ public static class NetpathPlots
         var plot = new Plot();
         AddSeries(plot, run, MetricKind.UdpRttP50, " UDP", LinePattern.Solid, MarkerShape.FilledCircle);
         AddSeries(plot, run, MetricKind.TcpRttP50, " TCP", LinePattern.Dashed, MarkerShape.OpenSquare);
-        Finish(plot, run, $"Ping-pong round trip p50 (sockperf --full-rtt){subtitle}", "RTT p50 (us)");
+        Finish(plot, run, $"Ping-pong round trip p50 (sockperf --full-rtt){subtitle}", "RTT p50 (us)", Alignment.LowerRight);
         FromZero(plot);
         return plot;
     }
@@ -44,7 +44,7 @@ public static class NetpathPlots
     {
         var plot = new Plot();
         AddSeries(plot, run, MetricKind.Connects, "", LinePattern.Solid, MarkerShape.FilledCircle);
-        Finish(plot, run, $"TCP connect/close loop{subtitle}", "connects per second");
+        Finish(plot, run, $"TCP connect/close loop{subtitle}", "connects per second", Alignment.UpperCenter);
         FromZero(plot);
         return plot;
     }
@@ -63,7 +63,7 @@ public static class NetpathPlots
             Scatter line = plot.Add.Scatter(points.Select(p => LogN(p.n)).ToArray(), points.Select(p => Math.Log10(p.s!.Median)).ToArray());
             Style(line, path, path, LinePattern.Solid);
         }
-        Finish(plot, run, $"Time to load N Services (log-log){subtitle}", "load time (ms)");
+        Finish(plot, run, $"Time to load N Services (log-log){subtitle}", "load time (ms)", Alignment.UpperLeft);
         var ticks = new NumericAutomatic
         {
             MinorTickGenerator = new LogMinorTickGenerator(),
@@ -96,9 +96,9 @@ public static class NetpathPlots
             Style(line, path, path + suffix, pattern);
             line.MarkerShape = marker;
             var bars = new ErrorBar(
-                xs, ys, null, null,
-                points.Select(p => p.s!.Median - p.s.Min).ToArray(),
-                points.Select(p => p.s!.Max - p.s.Median).ToArray())
+                xs, ys, xErrorsPositive: null, xErrorsNegative: null,
+                yErrorsPositive: points.Select(p => p.s!.Max - p.s.Median).ToArray(),
+                yErrorsNegative: points.Select(p => p.s!.Median - p.s.Min).ToArray())
             {
                 Color = ColorByPath[path],
             };
@@ -115,7 +115,7 @@ public static class NetpathPlots
         line.MarkerSize = 8;
     }
 
-    private static void Finish(Plot plot, NetpathRun run, string title, string yLabel)
+    private static void Finish(Plot plot, NetpathRun run, string title, string yLabel, Alignment legend)
     {
         plot.Title(title);
         plot.Axes.Left.Label.Text = yLabel;
@@ -126,7 +126,7 @@ public static class NetpathPlots
         double first = LogN(run.Sizes[0]), last = LogN(run.Sizes[^1]);
         double pad = Math.Max(0.3, (last - first) * 0.08);
         plot.Axes.SetLimitsX(first - pad, last + pad);
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(legend);
     }
 
     private static double LogN(int n) => Math.Log10(n);
