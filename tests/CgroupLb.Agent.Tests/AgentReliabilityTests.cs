@@ -36,6 +36,12 @@ public sealed class AgentReliabilityTests(ITestOutputHelper output) : IDisposabl
         Assert.StartsWith("cgroup-lb: error: another agent owns " + sandbox.BpffsPath, error, StringComparison.Ordinal);
         Assert.Contains($"PID {first.Pid}", error, StringComparison.Ordinal);
 
+        // From another PID namespace (another pod) the holder's PID cannot be seen: the message says so instead.
+        IReadOnlyList<string> agentCommand = AgentBinary.Command(["run", .. RunArguments(sandbox), "--lock-timeout", "1s", "--health-address", "none"]);
+        CommandResult fromPod = await HostCommand.RunAsync("unshare", ["--pid", "--fork", "--mount-proc", .. agentCommand], HostCommand.DefaultTimeout);
+        Assert.Equal(1, fromPod.ExitCode);
+        Assert.Contains("locked by a process in another PID namespace", fromPod.Stderr, StringComparison.Ordinal);
+
         // detach refuses under a live agent, and says who holds the directory.
         CommandResult detach = await AgentCli.RunAsync("detach", "--cgroup", sandbox.CgroupPath, "--bpffs", sandbox.BpffsPath);
         Assert.Equal(1, detach.ExitCode);

@@ -14,6 +14,7 @@ namespace CgroupLb.Datapath.Loading;
 public sealed class PinDirectoryLock : IDisposable
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    private const string OtherNamespace = "a process in another PID namespace (another cgroup-lb pod on this node?)";
     private readonly DirectoryLock directoryLock;
 
     private PinDirectoryLock(DirectoryLock directoryLock) => this.directoryLock = directoryLock;
@@ -60,8 +61,8 @@ public sealed class PinDirectoryLock : IDisposable
     }
 
     /// <summary>
-    /// Who holds the lock, as far as this process can tell: /proc/locks gives the holder's PID in our PID namespace,
-    /// or 0 when the holder lives in another one (another pod), where only "another PID namespace" can be said.
+    /// Who holds the lock, as far as this process can tell: /proc/locks gives the holder's PID in our PID namespace;
+    /// a holder in another one (another pod) is hidden or shown as 0, where only "another PID namespace" can be said.
     /// </summary>
     public static string DescribeHolder(string bpffsPath)
     {
@@ -75,10 +76,11 @@ public sealed class PinDirectoryLock : IDisposable
                 if (fields.Length < 6 || fields[1] != "FLOCK" || fields[5] != identity)
                     continue;
                 if (!int.TryParse(fields[4], out int pid) || pid <= 0)
-                    return "a process in another PID namespace (another cgroup-lb pod on this node?)";
+                    return OtherNamespace;
                 return $"PID {pid}{CommandLineOf(pid)}";
             }
-            return "a process this one cannot see";
+            // The kernel hides the locks of processes outside the reader's PID namespace from /proc/locks.
+            return OtherNamespace;
         }
         catch (IOException)
         {
