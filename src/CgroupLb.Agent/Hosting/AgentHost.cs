@@ -1,6 +1,7 @@
 using System.Net;
 using CgroupLb.Agent.Metrics;
 using CgroupLb.Datapath.Loading;
+using CgroupLb.Datapath.Termination;
 using CgroupLb.Kubernetes;
 using CgroupLb.Manifests;
 using CgroupLb.Model.Changes;
@@ -67,6 +68,9 @@ internal static class AgentHost
             datapath.Writer, new LoadBalancerSyncerOptions { FullResyncInterval = TimeSpan.FromMinutes(5) },
             loggerFactory.CreateLogger<LoadBalancerSyncer>(), new SyncLogger(logger, readiness, metrics));
 
+        using var socketTermination = SocketTerminationQueue.Start(
+            new SocketTerminationOptions(options.CgroupPath, options.BpffsPath) { TerminateTcp = options.SockTerminateTcp }, loggerFactory);
+        syncer.BackendRemovalObserver = socketTermination;
         var host = BuildHost(options, loggerFactory, registry, readiness);
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         var sourceService = new SourceService(ct => runSource(timing, ct), sourceDescription, lifetime, loggerFactory.CreateLogger<SourceService>());
