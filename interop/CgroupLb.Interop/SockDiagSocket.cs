@@ -4,7 +4,7 @@ namespace CgroupLb.Interop;
 
 /// <summary>
 /// A NETLINK_SOCK_DIAG socket: lists IPv4 sockets (inet_diag) and closes one (SOCK_DESTROY, kernels built with
-/// CONFIG_INET_DIAG_DESTROY, 4.5+ for TCP and 4.16+ for UDP; needs CAP_NET_ADMIN). Like every socket it belongs to
+/// CONFIG_INET_DIAG_DESTROY; needs CAP_NET_ADMIN). Like every socket it belongs to
 /// the network namespace its creating thread was in, and sees only that namespace. Owned by the caller.
 /// </summary>
 public sealed class SockDiagSocket : IDisposable

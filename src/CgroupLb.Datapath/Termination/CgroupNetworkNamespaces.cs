@@ -10,14 +10,16 @@ internal readonly record struct NamespaceOfProcess(string Id, int Pid);
 /// </summary>
 internal static class CgroupNetworkNamespaces
 {
-    public static List<NamespaceOfProcess> Find(string cgroupPath, string procPath)
+    /// <summary>The namespaces, and how many processes' namespace links could not be read for lack of permission.</summary>
+    public static List<NamespaceOfProcess> Find(string cgroupPath, string procPath, out int denied)
     {
         var seen = new Dictionary<string, NamespaceOfProcess>(StringComparer.Ordinal);
+        denied = 0;
         foreach (string cgroup in CgroupTree(cgroupPath))
         {
             foreach (int pid in Processes(cgroup))
             {
-                string? id = NamespaceId(procPath, pid);
+                string? id = NamespaceId(procPath, pid, ref denied);
                 if (id is not null && !seen.ContainsKey(id))
                     seen[id] = new NamespaceOfProcess(id, pid);
             }
@@ -65,15 +67,20 @@ internal static class CgroupNetworkNamespaces
         }
     }
 
-    private static string? NamespaceId(string procPath, int pid)
+    private static string? NamespaceId(string procPath, int pid, ref int denied)
     {
         try
         {
             return new FileInfo(Path.Combine(procPath, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "ns", "net")).LinkTarget;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException)
         {
-            return null; // exited, or another user's process without CAP_SYS_PTRACE
+            denied++; // another user's process, and we lack CAP_SYS_PTRACE
+            return null;
+        }
+        catch (IOException)
+        {
+            return null; // exited
         }
     }
 }

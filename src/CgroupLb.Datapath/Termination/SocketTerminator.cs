@@ -25,6 +25,7 @@ public sealed class SocketTerminator : IDisposable
     private readonly BpfMapHandle reverseSockets;
     private readonly BpfIteratorTerminator? iterators;
     private readonly ILogger logger;
+    private bool loggedDenied;
 
     private SocketTerminator(SocketTerminationOptions options, BpfMapHandle reverseSockets, BpfIteratorTerminator? iterators,
         SocketTerminationMethod method, ILogger logger)
@@ -82,7 +83,13 @@ public sealed class SocketTerminator : IDisposable
             return SocketTerminationResult.Nothing;
 
         long started = Stopwatch.GetTimestamp();
-        var namespaces = CgroupNetworkNamespaces.Find(options.CgroupPath, options.ProcPath);
+        var namespaces = CgroupNetworkNamespaces.Find(options.CgroupPath, options.ProcPath, out int denied);
+        if (denied > 0 && !loggedDenied)
+        {
+            loggedDenied = true;
+            logger.LogWarning("Socket termination cannot open the network namespace of {Count} processes in {Cgroup} (needs CAP_SYS_PTRACE); their sockets are skipped",
+                denied, options.CgroupPath);
+        }
         int closed = 0, failed = 0, visited = 0;
         if (iterators is not null)
         {

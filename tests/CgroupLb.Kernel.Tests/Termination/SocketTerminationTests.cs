@@ -27,7 +27,7 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
     private static readonly IPEndPoint Dns = new(Vip(53), 53);
     private static readonly IPEndPoint Web = new(Vip(80), 80);
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan ClientsSettle = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan ClientsStart = TimeSpan.FromSeconds(20);
     private const int HoldMilliseconds = 7000;
     private readonly TestOutputLog _log = new(output);
 
@@ -59,7 +59,7 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
 
         Task<CommandResult> viaService = Hold(sandbox, "udp-hold", Dns);
         Task<CommandResult> direct = Hold(sandbox, "udp-hold", b1.UdpEndPoint);
-        await Task.Delay(ClientsSettle);
+        await HeldSocketTranslatedAsync(datapath);
 
         long removedAt = Stopwatch.GetTimestamp();
         datapath.Writer.Apply(Upsert(Udp(Dns.Address, 53, [b2])));
@@ -99,7 +99,7 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
 
         Task<CommandResult> viaService = Hold(sandbox, "tcp-hold", Web);
         Task<CommandResult> direct = Hold(sandbox, "tcp-hold", b1.TcpEndPoint);
-        await Task.Delay(ClientsSettle);
+        await HeldSocketTranslatedAsync(datapath);
 
         datapath.Writer.Apply(Upsert(Tcp(Web.Address, 80, [b2])));
         RemovedBackend[] removed = [new RemovedBackend(Frontend(Web, L4Protocol.Tcp), new Backend(b1.Address, SandboxBackend.TcpPort, L4Protocol.Tcp))];
@@ -120,6 +120,21 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
             $"the connection saw its abort {ToMs(aborted.T - removedAt)} ms after the removal");
         Assert.Empty(untouched.Errors);
         Assert.Contains(untouched.Replies, e => e.Backend == "b1");
+    }
+
+    /// <summary>
+    /// The held socket connects once, so the frontend's translation counter moving to 1 says it is on b1; the short
+    /// wait after it lets both clients exchange before the removal.
+    /// </summary>
+    private static async Task HeldSocketTranslatedAsync(LoadBalancerDatapath datapath)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (datapath.ReadStatus().Frontends.Single().Counters.Translated < 1)
+        {
+            Assert.True(deadline.Elapsed < ClientsStart, $"the held client did not connect within {ClientsStart}");
+            await Task.Delay(50);
+        }
+        await Task.Delay(TimeSpan.FromMilliseconds(700));
     }
 
     private SocketTerminator Open(KernelSandbox sandbox, bool forceNetlink, bool terminateTcp) =>
