@@ -23,6 +23,9 @@ public sealed record HoldRun(IReadOnlyList<HoldRun.Event> Events)
 
     public IEnumerable<Event> Errors => Events.Where(e => e.Kind == "error");
 
+    /// <summary>Errors the socket reported; a reply that did not come in time (TIMEOUT, a slow machine) is not one.</summary>
+    public IEnumerable<Event> SocketErrors => Errors.Where(e => e.Error != "TIMEOUT");
+
     public IEnumerable<Event> Replies => Events.Where(e => e.Kind == "reply");
 
     public override string ToString() => string.Join("\n", Events);
