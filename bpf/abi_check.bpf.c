@@ -11,6 +11,7 @@
  */
 #include "lib/common.h"
 #include "lib/lb_abi.h"
+#include "lib/sock_term_abi.h"
 
 #define ABI_TYPE(type, name) type abi_##name __attribute__((used))
 
@@ -26,5 +27,7 @@ ABI_TYPE(struct lb_datapath_config, lb_datapath_config);
 ABI_TYPE(enum lb_scope, lb_scope);
 ABI_TYPE(enum lb_service_flags, lb_service_flags);
 ABI_TYPE(enum lb4_sk_frontend_flags, lb4_sk_frontend_flags);
+ABI_TYPE(struct sock_term_key, sock_term_key);
+ABI_TYPE(struct sock_term_event, sock_term_event);
 
 char _license[] SEC("license") = "Dual BSD/GPL";

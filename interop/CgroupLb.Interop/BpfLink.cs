@@ -125,6 +125,18 @@ public sealed class BpfLink : IDisposable
         Interop.Libbpf.BpfLink_Disconnect(lease.Handle);
     }
 
+    /// <summary>
+    /// Starts one walk of an iterator link (<c>bpf_iter_create</c>). Iterators over network objects (iter/udp,
+    /// iter/tcp) walk the network namespace of the calling thread at this moment, wherever the result is read.
+    /// </summary>
+    public BpfIterator CreateIterator()
+    {
+        using var lease = new SafeHandleLease(_handle);
+        int linkFd = BpfException.ThrowIfNegative(Interop.Libbpf.BpfLink_Fd(lease.Handle), "bpf_link__fd", "link", Description);
+        int fd = BpfException.ThrowIfNegative(Interop.Libbpf.BpfIterCreate(linkFd), "bpf_iter_create", "link", Description);
+        return new BpfIterator(new SafeFileDescriptorHandle(fd), Description);
+    }
+
     /// <summary>Destroys the link: detaches unless pinned or disconnected, and closes the fd.</summary>
     public void Dispose() => _handle.Dispose();
 

@@ -104,6 +104,19 @@ public sealed class BpfProgram
         return new BpfLink(new SafeBpfLinkHandle(link), $"{Name} on {target}");
     }
 
+    /// <summary>
+    /// Attaches a loaded iterator program ("iter/udp", "iter/tcp", ...) without parameters
+    /// (<c>bpf_program__attach_iter</c>, kernel 5.8+). The caller owns the link; each
+    /// <see cref="BpfLink.CreateIterator"/> on it then walks the objects once.
+    /// </summary>
+    public BpfLink AttachIterator()
+    {
+        using var lease = Lease();
+        var link = Interop.Libbpf.BpfProgram_AttachIter(_program, 0);
+        BpfException.ThrowIfNull(link, "bpf_program__attach_iter", "program", Name);
+        return new BpfLink(new SafeBpfLinkHandle(link), $"{Name} iterator");
+    }
+
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({SectionName})";
 

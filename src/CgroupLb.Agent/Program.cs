@@ -68,6 +68,12 @@ var run = new Command("run", "Load (or adopt) the programs, attach them to the c
     source, kubeconfig, cgroup, bpffs, nodeName, detachOnExit, healthAddress, syncPeriod, minSyncPeriod, lockTimeout, healthPendingLimit,
     logFormat, logLevel,
 };
+// Cilium's name: connected UDP sockets of a removed backend are always closed; this adds TCP connections.
+var sockTerminateTcp = new Option<bool>("--bpf-lb-sock-terminate-pod-connections")
+{
+    Description = "also close TCP connections to a backend that left its Service (connected UDP sockets are always closed)",
+};
+run.Options.Add(sockTerminateTcp);
 run.Validators.Add(r =>
 {
     if (r.GetValue(source) is not null && r.GetValue(kubeconfig) is not null)
@@ -88,6 +94,7 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
     HealthAddress = r.GetValue(healthAddress) is "none" or "" ? null : r.GetValue(healthAddress),
     JsonLogs = r.GetValue(logFormat) == "json",
     LogLevel = r.GetValue(logLevel),
+    SockTerminateTcp = r.GetValue(sockTerminateTcp),
 }, ct)));
 
 // status

@@ -28,6 +28,8 @@ public class AbiLayoutTests
         { "lb_service_stats", typeof(LbServiceStats) },
         { "lb_service_name", typeof(LbServiceName) },
         { "lb_datapath_config", typeof(LbDatapathConfig) },
+        { "sock_term_key", typeof(SockTermKey) },
+        { "sock_term_event", typeof(SockTermEvent) },
     };
 
     [Theory]

@@ -16,6 +16,7 @@ public static class Errno
         [11] = "EAGAIN",
         [13] = "EACCES",
         [22] = "EINVAL",
+        [89] = "EDESTADDRREQ",
         [90] = "EMSGSIZE",
         [97] = "EAFNOSUPPORT",
         [98] = "EADDRINUSE",
@@ -58,6 +59,10 @@ public static class Errno
 
     public static string NameOf(int errno) =>
         NameByNumber.TryGetValue(errno, out string? name) ? name : $"errno{errno}";
+
+    /// <summary>The errno for a <see cref="SocketError"/> .NET reports without one (SO_ERROR read through GetSocketOption).</summary>
+    public static int NumberOf(SocketError error) =>
+        NumberBySocketError.TryGetValue(error, out int errno) ? errno : (int)error;
 
     /// <summary>
     /// The errno behind a socket exception. On Linux .NET reports the raw errno as <see cref="SocketException.NativeErrorCode"/>;

@@ -7,6 +7,7 @@ const string Usage = """
       udp-sendto    --to IP:PORT [--count N] [--timeout-ms T]
       udp-connected --to IP:PORT [--count N] [--timeout-ms T]
       tcp-loop      --to IP:PORT --duration-ms D [--timeout-ms T] [--trace]
+      udp-hold|tcp-hold --to IP:PORT --duration-ms D [--interval-ms I] [--timeout-ms T]
     Clients print one JSON object per line.
     """;
 
@@ -26,6 +27,8 @@ try
         "udp-sendto" => await UdpSendToCommand.RunAsync(arguments),
         "udp-connected" => await UdpConnectedCommand.RunAsync(arguments),
         "tcp-loop" => await TcpLoopCommand.RunAsync(arguments),
+        "udp-hold" => await HoldCommand.RunAsync(arguments, System.Net.Sockets.SocketType.Dgram),
+        "tcp-hold" => await HoldCommand.RunAsync(arguments, System.Net.Sockets.SocketType.Stream),
         _ => throw new PeerUsageException($"unknown command '{arguments.Command}'"),
     };
 }

@@ -191,6 +191,9 @@ k8sServicePort: 6443
 logFormat: text
 logLevel: Debug
 detachOnExit: true
+socketLB:
+  terminatePodConnections: true
+  hostPID: false
 extraArgs: ["--example=1"]
 tolerations: []
 priorityClassName: ""
@@ -230,16 +233,16 @@ if render default; then
     expect default "no API server override" '[e["name"] for e in agent["env"] if e["name"].startswith("KUBERNETES_")]' '[]'
 
     expect default "not privileged" 'agent["securityContext"]["privileged"]' 'false'
-    expect default "adds exactly BPF, NET_ADMIN, SYS_ADMIN" 'sorted(agent["securityContext"]["capabilities"]["add"])' \
-        '["BPF","NET_ADMIN","SYS_ADMIN"]'
+    expect default "adds exactly BPF, NET_ADMIN, SYS_ADMIN, SYS_PTRACE" 'sorted(agent["securityContext"]["capabilities"]["add"])' \
+        '["BPF","NET_ADMIN","SYS_ADMIN","SYS_PTRACE"]'
     expect default "drops ALL capabilities" 'agent["securityContext"]["capabilities"]["drop"]' '["ALL"]'
     expect default "read-only root filesystem, runs as uid 0" \
         '[agent["securityContext"][k] for k in ("readOnlyRootFilesystem", "runAsUser", "runAsNonRoot")]' '[true,0,false]'
     expect default "seccomp RuntimeDefault, AppArmor Unconfined" \
         '[agent["securityContext"]["seccompProfile"], agent["securityContext"]["appArmorProfile"]]' \
         '[{"type":"RuntimeDefault"},{"type":"Unconfined"}]'
-    expect default "no pod-wide host namespaces besides what values ask" \
-        '[pod.get(k, False) for k in ("hostNetwork", "hostPID", "hostIPC")]' '[false,false,false]'
+    expect default "host PID namespace for socket termination, no other host namespaces" \
+        '[pod.get(k, False) for k in ("hostNetwork", "hostPID", "hostIPC")]' '[false,true,false]'
 
     expect default "mounts its token, no Service link variables" \
         '[pod["automountServiceAccountToken"], pod["enableServiceLinks"]]' '[true,false]'
@@ -283,11 +286,12 @@ fi
 
 if render custom --values "$work/custom-values.yaml"; then
     expect custom "args map one to one from values" 'agent["args"]' \
-        '["--cgroup","/host/sys/fs/cgroup/unified","--bpffs","/sys/fs/bpf/lb-test","--node-name","$(NODE_NAME)","--health-address","[::]:19963","--log-format","text","--log-level","Debug","--detach-on-exit","--example=1"]'
+        '["--cgroup","/host/sys/fs/cgroup/unified","--bpffs","/sys/fs/bpf/lb-test","--node-name","$(NODE_NAME)","--health-address","[::]:19963","--log-format","text","--log-level","Debug","--detach-on-exit","--bpf-lb-sock-terminate-pod-connections","--example=1"]'
     expect custom "cgroup mount follows cgroupPath" '[volume("cgroup")["hostPath"]["path"], mount("cgroup")["mountPath"]]' \
         '["/sys/fs/cgroup/unified","/host/sys/fs/cgroup/unified"]'
     expect custom "image from values" '[agent["image"], agent["imagePullPolicy"]]' '["registry.example/cgroup-lb:9.9.9","Always"]'
     expect custom "hostNetwork with its DNS policy" '[pod["hostNetwork"], pod["dnsPolicy"]]' '[true,"ClusterFirstWithHostNet"]'
+    expect custom "socketLB.hostPID false keeps the pod's own PID namespace" 'pod["hostPID"]' 'false'
     expect custom "health port follows healthPort" 'agent["ports"][0]["containerPort"]' '19963'
     expect custom "API server override, port as a string" \
         '[env("KUBERNETES_SERVICE_HOST")["value"], env("KUBERNETES_SERVICE_PORT")["value"]]' '["192.0.2.10","6443"]'

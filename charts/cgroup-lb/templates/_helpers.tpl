@@ -111,6 +111,9 @@ an object the API server rejects or an agent that cannot start.
 {{- if .Values.detachOnExit }}
 - --detach-on-exit
 {{- end }}
+{{- if .Values.socketLB.terminatePodConnections }}
+- --bpf-lb-sock-terminate-pod-connections
+{{- end }}
 {{- range .Values.extraArgs }}
 - {{ . | quote }}
 {{- end }}

@@ -1,6 +1,7 @@
 using System.Net;
 using CgroupLb.Agent.Metrics;
 using CgroupLb.Datapath.Loading;
+using CgroupLb.Datapath.Termination;
 using CgroupLb.Kubernetes;
 using CgroupLb.Manifests;
 using CgroupLb.Model.Changes;
@@ -56,6 +57,10 @@ internal static class AgentHost
             datapath.Writer, new LoadBalancerSyncerOptions { SyncPeriod = options.SyncPeriod, MinSyncInterval = options.MinSyncPeriod },
             loggerFactory.CreateLogger<LoadBalancerSyncer>(),
             new UpgradeOnFullSync(datapath, logger, new SyncLogger(logger, readiness, metrics)));
+
+        using var socketTermination = SocketTerminationQueue.Start(
+            new SocketTerminationOptions(options.CgroupPath, options.BpffsPath) { TerminateTcp = options.SockTerminateTcp }, loggerFactory);
+        syncer.BackendRemovalObserver = socketTermination;
 
         var host = BuildHost(options, registry, readiness, health, services =>
         {

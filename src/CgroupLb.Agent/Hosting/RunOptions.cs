@@ -27,5 +27,8 @@ internal sealed record RunOptions
     public bool JsonLogs { get; init; }
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 
+    /// <summary>--bpf-lb-sock-terminate-pod-connections: close TCP connections of removed backends too (UDP always).</summary>
+    public bool SockTerminateTcp { get; init; }
+
     public bool UsesKubernetes => SourcePath is null;
 }

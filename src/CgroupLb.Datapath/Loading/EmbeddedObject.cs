@@ -1,14 +1,19 @@
 namespace CgroupLb.Datapath.Loading;
 
-/// <summary>The compiled BPF object, embedded in this assembly by the build so a published folder is self-contained.</summary>
+/// <summary>The compiled BPF objects, embedded in this assembly by the build so a published folder is self-contained.</summary>
 internal static class EmbeddedObject
 {
     public const string ResourceName = "cgroup_lb.bpf.o";
 
-    public static byte[] Read()
+    /// <summary>The socket-termination iterators (bpf/sock_terminate.bpf.c), a separate object so the main one loads without bpf_sock_destroy.</summary>
+    public const string SockTerminateResourceName = "sock_terminate.bpf.o";
+
+    public static byte[] Read() => Read(ResourceName);
+
+    public static byte[] Read(string resourceName)
     {
-        using var stream = typeof(EmbeddedObject).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new DatapathException("open", $"the BPF object {ResourceName} is not embedded in this build; rebuild with 'make'");
+        using var stream = typeof(EmbeddedObject).Assembly.GetManifestResourceStream(resourceName)
+            ?? throw new DatapathException("open", $"the BPF object {resourceName} is not embedded in this build; rebuild with 'make'");
         var bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);
         return bytes;

@@ -60,6 +60,9 @@ public sealed class LoadBalancerSyncer
     public IReadOnlyDictionary<Frontend, LoadBalancerService> Applied =>
         applied ?? ImmutableDictionary<Frontend, LoadBalancerService>.Empty;
 
+    /// <summary>Told, after each successful sync, which backends left which frontends (socket termination). Set before running.</summary>
+    public IBackendRemovalObserver? BackendRemovalObserver { get; set; }
+
     /// <summary>Makes the next sync a full one, e.g. when the maps may have been changed by someone else.</summary>
     public void RequestFullSync()
     {
@@ -110,6 +113,7 @@ public sealed class LoadBalancerSyncer
             applied = LoadBalancerPlanner.ApplyTo(before, plan);
             if (full) owners = FrontendOwnerIndex.Build(applied);
             else owners.Follow(applied, plan);
+            if (BackendRemovalObserver is { } removals && RemovedBackends.Find(before, applied, plan) is { IsEmpty: false } removed) removals.OnBackendsRemoved(removed);
             needFullSync = false;
 
             var result = new SyncResult(kind, changes.Services.Count, plan.Upserts.Length, plan.Deletes.Length,

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Closing sockets whose backend left a Service (sock_terminate.bpf.c).
+ *
+ * No vmlinux.h: the few kernel types the iterators read are declared here
+ * with preserve_access_index, so libbpf relocates each field against the
+ * running kernel's BTF (Cilium does the same). Only the fields used are
+ * declared; libbpf finds them inside the kernel's anonymous unions.
+ */
+#ifndef CGLB_SOCK_TERM_H
+#define CGLB_SOCK_TERM_H
+
+#include "common.h"
+#include "lb_abi.h"
+#include "sock_term_abi.h"
+
+#define SOCK_TERM_AF_INET 2
+
+/* Kernel socket states (include/net/tcp_states.h); a connected UDP socket
+ * is TCP_ESTABLISHED. */
+enum {
+	SOCK_TERM_TCP_ESTABLISHED = 1,
+	SOCK_TERM_TCP_TIME_WAIT   = 6,
+	SOCK_TERM_TCP_CLOSE       = 7,
+	SOCK_TERM_TCP_LISTEN      = 10,
+	SOCK_TERM_TCP_NEW_SYN_RECV = 12,
+};
+
+struct sock_common {
+	__be32 skc_daddr;
+	__be16 skc_dport;
+	unsigned short skc_family;
+	volatile unsigned char skc_state;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
+} __attribute__((preserve_access_index));
+
+struct udp_sock;
+struct seq_file;
+
+struct bpf_iter_meta {
+	struct seq_file *seq;
+} __attribute__((preserve_access_index));
+
+struct bpf_iter__udp {
+	struct bpf_iter_meta *meta;
+	struct udp_sock *udp_sk;
+} __attribute__((preserve_access_index));
+
+struct bpf_iter__tcp {
+	struct bpf_iter_meta *meta;
+	struct sock_common *sk_common;
+} __attribute__((preserve_access_index));
+
+/* Linux 6.5+. Not weak: where the kernel lacks it the whole object fails to
+ * load, which is the agent's probe for falling back to netlink SOCK_DESTROY. */
+extern int bpf_sock_destroy(struct sock_common *sk) __ksym;
+
+/* The agent's pinned reverse map, reused by fd (bpf_map__reuse_fd) before
+ * load; this definition only has to agree on key and value. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct lb4_reverse_sk_key);
+	__type(value, struct lb4_reverse_sk_value);
+	__uint(max_entries, LB_REVERSE_SK_MAP_MAX);
+} LB4_REVERSE_SK_MAP SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct sock_term_key);
+	__type(value, __u8);
+	__uint(max_entries, SOCK_TERM_TARGETS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} SOCK_TERM_TARGETS_MAP SEC(".maps");
+
+/* The one place that decides "the LB translated this socket to this
+ * backend", and from which frontend. Today that is the socket's entry in
+ * lb4_reverse_sk; if reverse entries of connected sockets move to socket
+ * storage, only this helper changes. Fills *frontend on success. */
+static __always_inline bool
+sock_term_lb_translated(struct sock_common *sk, __u64 cookie,
+			__be32 backend_address, __be16 backend_port,
+			struct lb4_reverse_sk_value *frontend)
+{
+	struct lb4_reverse_sk_key key = {
+		.cookie  = cookie,
+		.address = backend_address,
+		.port    = backend_port,
+	};
+	const struct lb4_reverse_sk_value *value;
+
+	(void)sk;
+	value = bpf_map_lookup_elem(&LB4_REVERSE_SK_MAP, &key);
+	if (!value)
+		return false;
+	*frontend = *value;
+	return true;
+}
+
+/* Closes sk if its peer is a removed backend of the frontend it was
+ * translated from, and reports it to the seq file. */
+static __always_inline void
+sock_term_visit(struct seq_file *seq, struct sock_common *sk, __u8 proto)
+{
+	struct lb4_reverse_sk_value frontend;
+	struct sock_term_event event = {};
+	struct sock_term_key target = {};
+	__be32 daddr;
+	__be16 dport;
+	__u64 cookie;
+
+	if (sk->skc_family != SOCK_TERM_AF_INET)
+		return;
+	daddr = sk->skc_daddr;
+	dport = sk->skc_dport;
+	if (!daddr || !dport)
+		return; /* not connected: nothing pins it to a backend */
+
+	cookie = bpf_get_socket_cookie(sk);
+	if (!sock_term_lb_translated(sk, cookie, daddr, dport, &frontend))
+		return;
+
+	target.backend_address = daddr;
+	target.backend_port = dport;
+	target.frontend_address = frontend.address;
+	target.frontend_port = frontend.port;
+	target.proto = proto;
+	if (!bpf_map_lookup_elem(&SOCK_TERM_TARGETS_MAP, &target))
+		return;
+
+	event.cookie = cookie;
+	event.backend_address = daddr;
+	event.backend_port = dport;
+	event.proto = proto;
+	event.result = bpf_sock_destroy(sk);
+	bpf_seq_write(seq, &event, sizeof(event));
+}
+
+#endif /* CGLB_SOCK_TERM_H */

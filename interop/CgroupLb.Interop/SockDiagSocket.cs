@@ -1,0 +1,205 @@
+using System.Runtime.InteropServices;
+
+namespace CgroupLb.Interop;
+
+/// <summary>
+/// A NETLINK_SOCK_DIAG socket: lists IPv4 sockets (inet_diag) and closes one (SOCK_DESTROY, kernels built with
+/// CONFIG_INET_DIAG_DESTROY; needs CAP_NET_ADMIN). Like every socket it belongs to
+/// the network namespace its creating thread was in, and sees only that namespace. Owned by the caller.
+/// </summary>
+public sealed class SockDiagSocket : IDisposable
+{
+    private const int NetlinkSockDiag = 4;
+    private const ushort SockDiagByFamily = 20;
+    private const ushort SockDestroy = 21;
+    private const ushort NlmsgError = 2;
+    private const ushort NlmsgDone = 3;
+    private const ushort NlmFRequest = 0x1;
+    private const ushort NlmFAck = 0x4;
+    private const ushort NlmFDump = 0x300;
+    private const byte AfInet = 2;
+
+    private readonly SafeFileDescriptorHandle _fd;
+    private uint _sequence;
+
+    private SockDiagSocket(SafeFileDescriptorHandle fd) => _fd = fd;
+
+    /// <summary>Opens a sock_diag socket in the calling thread's network namespace.</summary>
+    public static SockDiagSocket Open()
+    {
+        int fd = Interop.Libc.Socket(Interop.Libc.AF_NETLINK, Interop.Libc.SOCK_RAW | Interop.Libc.SOCK_CLOEXEC, NetlinkSockDiag);
+        if (fd < 0)
+            throw new BpfException("socket", Marshal.GetLastPInvokeError(), "netlink", "NETLINK_SOCK_DIAG");
+        return new SockDiagSocket(new SafeFileDescriptorHandle(fd));
+    }
+
+    /// <summary>The IPv4 sockets of <paramref name="protocol"/> whose state bit is set in <paramref name="stateMask"/> (1 &lt;&lt; state).</summary>
+    public unsafe List<InetDiagSocket> DumpIPv4(byte protocol, uint stateMask)
+    {
+        var request = new Request
+        {
+            Header = new NetlinkHeader { Length = (uint)sizeof(Request), Type = SockDiagByFamily, Flags = NlmFRequest | NlmFDump, Sequence = ++_sequence },
+            Body = new InetDiagRequest { Family = AfInet, Protocol = protocol, States = stateMask },
+        };
+        SendRequest(ref request);
+
+        var sockets = new List<InetDiagSocket>();
+        var buffer = new byte[32 * 1024];
+        while (true)
+        {
+            int received = Receive(buffer);
+            int offset = 0;
+            while (offset + sizeof(NetlinkHeader) <= received)
+            {
+                var header = MemoryMarshal.Read<NetlinkHeader>(buffer.AsSpan(offset));
+                if (header.Length < sizeof(NetlinkHeader) || offset + header.Length > received)
+                    throw new BpfException("recv", (int)Errno.EIO, "netlink", "NETLINK_SOCK_DIAG", "truncated inet_diag reply");
+                var payload = buffer.AsSpan(offset + sizeof(NetlinkHeader), (int)header.Length - sizeof(NetlinkHeader));
+                switch (header.Type)
+                {
+                    case NlmsgDone:
+                        return sockets;
+                    case NlmsgError:
+                        int error = MemoryMarshal.Read<int>(payload);
+                        if (error != 0)
+                            throw new BpfException("SOCK_DIAG_BY_FAMILY", -error, "protocol", protocol.ToString(), "inet_diag dump");
+                        break;
+                    case SockDiagByFamily when payload.Length >= sizeof(InetDiagMessage):
+                        var message = MemoryMarshal.Read<InetDiagMessage>(payload);
+                        var id = message.Id;
+                        sockets.Add(new InetDiagSocket(protocol, message.State, id.Source0, id.SourcePort, id.Destination0, id.DestinationPort,
+                            id.Interface, id.Cookie0 | ((ulong)id.Cookie1 << 32)));
+                        break;
+                }
+                offset += (int)((header.Length + 3) & ~3u);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes <paramref name="socket"/> (SOCK_DESTROY): a TCP peer gets a reset, the application sees ECONNABORTED.
+    /// Returns 0 or the errno: EOPNOTSUPP without CONFIG_INET_DIAG_DESTROY, ENOENT when the socket is already gone.
+    /// </summary>
+    public unsafe int Destroy(in InetDiagSocket socket)
+    {
+        var request = new Request
+        {
+            Header = new NetlinkHeader { Length = (uint)sizeof(Request), Type = SockDestroy, Flags = NlmFRequest | NlmFAck, Sequence = ++_sequence },
+            Body = new InetDiagRequest
+            {
+                Family = AfInet,
+                Protocol = socket.Protocol,
+                States = uint.MaxValue,
+                Id = new InetDiagSocketId
+                {
+                    SourcePort = socket.SourcePortBe,
+                    DestinationPort = socket.DestinationPortBe,
+                    Source0 = socket.SourceAddressBe,
+                    Destination0 = socket.DestinationAddressBe,
+                    Interface = socket.Interface,
+                    Cookie0 = (uint)socket.Cookie,
+                    Cookie1 = (uint)(socket.Cookie >> 32),
+                },
+            },
+        };
+        SendRequest(ref request);
+        var buffer = new byte[4096];
+        while (true)
+        {
+            int received = Receive(buffer);
+            if (received < sizeof(NetlinkHeader) + sizeof(int))
+                continue;
+            var header = MemoryMarshal.Read<NetlinkHeader>(buffer);
+            if (header.Type != NlmsgError || header.Sequence != request.Header.Sequence)
+                continue;
+            return -MemoryMarshal.Read<int>(buffer.AsSpan(sizeof(NetlinkHeader)));
+        }
+    }
+
+    /// <summary>Closes the netlink socket.</summary>
+    public void Dispose() => _fd.Dispose();
+
+    private unsafe void SendRequest(ref Request request)
+    {
+        using var lease = new SafeHandleLease(_fd);
+        fixed (Request* p = &request)
+        {
+            while (Interop.Libc.Send(lease.Fd, p, (nuint)sizeof(Request), 0) < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno != (int)Errno.EINTR)
+                    throw new BpfException("send", errno, "netlink", "NETLINK_SOCK_DIAG");
+            }
+        }
+    }
+
+    private unsafe int Receive(byte[] buffer)
+    {
+        using var lease = new SafeHandleLease(_fd);
+        while (true)
+        {
+            nint n;
+            fixed (byte* p = buffer)
+                n = Interop.Libc.Recv(lease.Fd, p, (nuint)buffer.Length, 0);
+            if (n >= 0)
+                return (int)n;
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != (int)Errno.EINTR)
+                throw new BpfException("recv", errno, "netlink", "NETLINK_SOCK_DIAG");
+        }
+    }
+
+    // struct nlmsghdr, 16 bytes.
+    [StructLayout(LayoutKind.Sequential)]
+    private struct NetlinkHeader
+    {
+        public uint Length;
+        public ushort Type;
+        public ushort Flags;
+        public uint Sequence;
+        public uint Pid;
+    }
+
+    // struct inet_diag_sockid, 48 bytes; only the first word of each address is used for IPv4.
+    [StructLayout(LayoutKind.Sequential)]
+    private struct InetDiagSocketId
+    {
+        public ushort SourcePort;
+        public ushort DestinationPort;
+        public uint Source0, Source1, Source2, Source3;
+        public uint Destination0, Destination1, Destination2, Destination3;
+        public uint Interface;
+        public uint Cookie0, Cookie1;
+    }
+
+    // struct inet_diag_req_v2, 56 bytes.
+    [StructLayout(LayoutKind.Sequential)]
+    private struct InetDiagRequest
+    {
+        public byte Family;
+        public byte Protocol;
+        public byte Extensions;
+        public byte Pad;
+        public uint States;
+        public InetDiagSocketId Id;
+    }
+
+    // struct inet_diag_msg, 72 bytes.
+    [StructLayout(LayoutKind.Sequential)]
+    private struct InetDiagMessage
+    {
+        public byte Family;
+        public byte State;
+        public byte Timer;
+        public byte Retransmits;
+        public InetDiagSocketId Id;
+        public uint Expires, ReceiveQueue, WriteQueue, Uid, Inode;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Request
+    {
+        public NetlinkHeader Header;
+        public InetDiagRequest Body;
+    }
+}

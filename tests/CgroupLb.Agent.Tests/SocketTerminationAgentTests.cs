@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Globalization;
+using CgroupLb.Agent.Tests.Harness;
+using CgroupLb.Testing.Sandbox;
+using Xunit.Abstractions;
+
+namespace CgroupLb.Agent.Tests;
+
+/// <summary>
+/// The agent wires socket termination to its syncer: with --bpf-lb-sock-terminate-pod-connections, a TCP connection
+/// the agent balanced to a backend is aborted once a manifest edit removes that backend, while a connection made
+/// straight to the same pod address is left alone.
+/// </summary>
+[Collection(AgentKernelCollection.Name)]
+[Trait("Category", AgentKernelCollection.Category)]
+public sealed class SocketTerminationAgentTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly TestOutputLog log = new(output);
+    private readonly DirectoryInfo manifests = Directory.CreateTempSubdirectory("cglb-agent-sockterm-");
+
+    private string ManifestFile => Path.Combine(manifests.FullName, "web.yaml");
+
+    [SkippableFact]
+    public async Task A_manifest_edit_that_removes_a_backend_aborts_the_connections_balanced_to_it()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 2, log: log.Write);
+        SandboxBackend b1 = sandbox.Backend("b1"), b2 = sandbox.Backend("b2");
+        var web = new WebManifest("web", WebManifest.Vip(41), [b1.Address], SandboxBackend.TcpPort);
+        web.WriteTo(ManifestFile);
+
+        await using AgentProcess agent = AgentProcess.Start(
+            ["--source", manifests.FullName, "--cgroup", sandbox.CgroupPath, "--bpffs", sandbox.BpffsPath, "--node-name", "n1",
+             "--bpf-lb-sock-terminate-pod-connections"], log.Write);
+        await agent.WaitReadyAsync();
+        await agent.WaitForLogAsync(l => l.Contains("Socket termination: bpf_sock_destroy iterators close connected UDP and TCP", StringComparison.Ordinal),
+            "the socket termination method");
+
+        Task<CommandResult> viaService = Hold(sandbox, web.Frontend.ToString());
+        Task<CommandResult> direct = Hold(sandbox, b1.TcpEndPoint.ToString());
+        // The held connection is made once the service's translation counter moves; only then may the edit come.
+        await Eventually.MatchAsync(() => AgentCli.StatusAsync(sandbox.BpffsPath), st => st.Find(web.Frontend)?.Counters.Translated >= 1,
+            "the held connection translated");
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+
+        long editedAt = Stopwatch.GetTimestamp();
+        (web with { Endpoints = [b2.Address] }).WriteTo(ManifestFile);
+        await agent.WaitForLogAsync(l => l.Contains("closed 1 sockets", StringComparison.Ordinal), "the termination pass");
+
+        HoldRun held = HoldRun.Parse(await viaService), untouched = HoldRun.Parse(await direct);
+        log.Write($"via the service:\n{held}\ndirect to b1:\n{untouched}");
+        Assert.Contains(held.Replies, e => e.Backend == "b1");
+        HoldRun.Event aborted = Assert.Single(held.SocketErrors);
+        Assert.Equal("ECONNABORTED", aborted.Error);
+        Assert.True(aborted.T > editedAt);
+        Assert.Empty(untouched.SocketErrors);
+
+        Assert.Equal(0, await agent.TerminateAsync());
+    }
+
+    private static Task<CommandResult> Hold(KernelSandbox sandbox, string to) =>
+        sandbox.RunClientAsync(["tcp-hold", "--to", to, "--duration-ms", 8000.ToString(CultureInfo.InvariantCulture), "--timeout-ms", "1000"], ClientPlacement.InCgroup);
+
+    public void Dispose() => manifests.Delete(recursive: true);
+}

@@ -1,0 +1,163 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using CgroupLb.Datapath.Loading;
+using CgroupLb.Datapath.Termination;
+using CgroupLb.Kernel.Tests.Ipv4;
+using CgroupLb.Model.LoadBalancing;
+using CgroupLb.Model.Sync;
+using CgroupLb.Testing.Sandbox;
+using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
+using static CgroupLb.Kernel.Tests.Ipv4.SandboxServices;
+
+namespace CgroupLb.Kernel.Tests.Termination;
+
+/// <summary>
+/// Sockets the LB connected to a backend that then left the Service are closed, in the client's own network
+/// namespace (found through the sandbox cgroup's processes), by the bpf_sock_destroy iterators and, with them
+/// switched off, by netlink SOCK_DESTROY. A socket connected straight to the same backend address was never
+/// translated and must keep working. Each client holds one socket for the whole run and stamps its events with
+/// the monotonic clock, so the test can tell what happened before and after the removal.
+/// </summary>
+[Collection(KernelTestCollection.Name)]
+[Trait("Category", KernelTestCollection.Category)]
+public sealed class SocketTerminationTests(ITestOutputHelper output)
+{
+    private static readonly IPEndPoint Dns = new(Vip(53), 53);
+    private static readonly IPEndPoint Web = new(Vip(80), 80);
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ClientsStart = TimeSpan.FromSeconds(20);
+    private const int HoldMilliseconds = 8000;
+    private readonly TestOutputLog _log = new(output);
+
+    [SkippableFact]
+    public Task Connected_udp_to_a_removed_backend_is_closed_and_rebalanced_by_the_iterator() =>
+        UdpRemovalAsync(forceNetlink: false, SocketTerminationMethod.BpfIterator);
+
+    [SkippableFact]
+    public Task Connected_udp_to_a_removed_backend_is_closed_by_netlink_when_the_kfunc_is_off() =>
+        UdpRemovalAsync(forceNetlink: true, SocketTerminationMethod.Netlink);
+
+    [SkippableFact]
+    public Task Tcp_connection_to_a_removed_backend_is_aborted_when_tcp_termination_is_on() =>
+        TcpRemovalAsync(forceNetlink: false, SocketTerminationMethod.BpfIterator);
+
+    [SkippableFact]
+    public Task Tcp_connection_to_a_removed_backend_is_aborted_by_netlink_when_the_kfunc_is_off() =>
+        TcpRemovalAsync(forceNetlink: true, SocketTerminationMethod.Netlink);
+
+    private async Task UdpRemovalAsync(bool forceNetlink, SocketTerminationMethod expected)
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 2, log: _log.Write);
+        SandboxBackend b1 = sandbox.Backend("b1"), b2 = sandbox.Backend("b2");
+        using LoadBalancerDatapath datapath = LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log);
+        datapath.Writer.Apply(Upsert(Udp(Dns.Address, 53, [b1])));
+        using SocketTerminator terminator = Open(sandbox, forceNetlink, terminateTcp: false);
+        Assert.Equal(expected, terminator.Method);
+
+        Task<CommandResult> viaService = Hold(sandbox, "udp-hold", Dns);
+        Task<CommandResult> direct = Hold(sandbox, "udp-hold", b1.UdpEndPoint);
+        // getpeername() after connect, then the first reply's recvfrom(): the held socket has talked to b1.
+        await HeldSocketAsync(datapath, status => status.ReverseTranslated >= 2);
+
+        long removedAt = Stopwatch.GetTimestamp();
+        datapath.Writer.Apply(Upsert(Udp(Dns.Address, 53, [b2])));
+        SocketTerminationResult result = terminator.Terminate([new RemovedBackend(Frontend(Dns, L4Protocol.Udp), new Backend(b1.Address, SandboxBackend.UdpPort, L4Protocol.Udp))]);
+        long closedAt = Stopwatch.GetTimestamp();
+        _log.Write($"terminate: {result}");
+
+        HoldRun held = HoldRun.Parse(await viaService), untouched = HoldRun.Parse(await direct);
+        _log.Write($"via the service:\n{held}\ndirect to b1:\n{untouched}");
+
+        Assert.Equal(1, result.Closed);
+        AssertWithinDeadline("the removal and the close", removedAt, closedAt);
+        Assert.Contains(held.Before(removedAt), e => e.Backend == "b1");
+        // The client's next send finds the socket disconnected (EDESTADDRREQ) or its next receive reads the
+        // ECONNABORTED the close left; either way it connects again and is balanced to what the service holds now.
+        HoldRun.Event closed = held.SocketErrors.First();
+        Assert.True(closed.T >= removedAt, $"an error before the removal: {closed}");
+        AssertWithinDeadline("the close and the client's error", closedAt, closed.T);
+        Assert.Contains(held.SocketErrors, e => e.Error == "ECONNABORTED");
+        HoldRun.Event rebalanced = held.After(closed.T).First(e => e.Kind == "reply");
+        Assert.Equal("b2", rebalanced.Backend);
+        Assert.DoesNotContain(held.After(closed.T), e => e.Backend == "b1");
+        Assert.DoesNotContain(held.After(rebalanced.T), e => e.Kind == "error" && e.Error != "TIMEOUT");
+
+        Assert.Empty(untouched.SocketErrors);
+        Assert.Contains(untouched.After(removedAt), e => e.Backend == "b1");
+    }
+
+    private async Task TcpRemovalAsync(bool forceNetlink, SocketTerminationMethod expected)
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 2, log: _log.Write);
+        SandboxBackend b1 = sandbox.Backend("b1"), b2 = sandbox.Backend("b2");
+        using LoadBalancerDatapath datapath = LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log);
+        datapath.Writer.Apply(Upsert(Tcp(Web.Address, 80, [b1])));
+        using SocketTerminator withoutTcp = Open(sandbox, forceNetlink, terminateTcp: false);
+        using SocketTerminator terminator = Open(sandbox, forceNetlink, terminateTcp: true);
+        Assert.Equal(expected, terminator.Method);
+
+        Task<CommandResult> viaService = Hold(sandbox, "tcp-hold", Web);
+        Task<CommandResult> direct = Hold(sandbox, "tcp-hold", b1.TcpEndPoint);
+        await HeldSocketAsync(datapath, status => status.Translated >= 1);
+
+        datapath.Writer.Apply(Upsert(Tcp(Web.Address, 80, [b2])));
+        RemovedBackend[] removed = [new RemovedBackend(Frontend(Web, L4Protocol.Tcp), new Backend(b1.Address, SandboxBackend.TcpPort, L4Protocol.Tcp))];
+        SocketTerminationResult off = withoutTcp.Terminate(removed);
+        long removedAt = Stopwatch.GetTimestamp();
+        SocketTerminationResult on = terminator.Terminate(removed);
+        long closedAt = Stopwatch.GetTimestamp();
+        _log.Write($"terminate without TCP: {off}; with TCP: {on}");
+
+        HoldRun held = HoldRun.Parse(await viaService), untouched = HoldRun.Parse(await direct);
+        _log.Write($"via the service:\n{held}\ndirect to b1:\n{untouched}");
+
+        Assert.Equal(0, off.Closed);
+        Assert.Equal(1, on.Closed);
+        AssertWithinDeadline("the removal and the close", removedAt, closedAt);
+        Assert.Contains(held.Replies, e => e.Backend == "b1");
+        HoldRun.Event aborted = Assert.Single(held.SocketErrors);
+        Assert.Equal("ECONNABORTED", aborted.Error);
+        Assert.True(aborted.T >= removedAt, $"an error before the removal: {aborted}");
+        AssertWithinDeadline("the close and the client's error", closedAt, aborted.T);
+        Assert.Empty(untouched.SocketErrors);
+        Assert.Contains(untouched.Replies, e => e.Backend == "b1");
+    }
+
+    /// <summary>
+    /// Waits until the frontend's counters show the held client's socket on b1 (the only backend yet), and a little
+    /// more so the client that connects straight to b1 has exchanged too.
+    /// </summary>
+    private static async Task HeldSocketAsync(LoadBalancerDatapath datapath, Func<Datapath.Status.ServiceCounters, bool> ready)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!ready(datapath.ReadStatus().Frontends.Single().Counters))
+        {
+            Assert.True(deadline.Elapsed < ClientsStart, $"the held client did not reach b1 within {ClientsStart}");
+            await Task.Delay(50);
+        }
+        await Task.Delay(TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Both stamps are CLOCK_MONOTONIC nanoseconds (Stopwatch's ticks on Linux).</summary>
+    private static void AssertWithinDeadline(string between, long from, long to) =>
+        Assert.True(to - from < Deadline.Ticks * 100, $"{ToMs(to - from)} ms between {between}; the bound is {Deadline.TotalMilliseconds} ms");
+
+    private SocketTerminator Open(KernelSandbox sandbox, bool forceNetlink, bool terminateTcp) =>
+        SocketTerminator.Open(new SocketTerminationOptions(sandbox.CgroupPath, sandbox.BpffsPath)
+        {
+            ForceNetlink = forceNetlink,
+            TerminateTcp = terminateTcp,
+        }, ((ILoggerFactory)_log).CreateLogger("SocketTermination"));
+
+    private static Task<CommandResult> Hold(KernelSandbox sandbox, string command, IPEndPoint to) =>
+        sandbox.RunClientAsync([command, "--to", to.ToString(), "--duration-ms", HoldMilliseconds.ToString(CultureInfo.InvariantCulture), "--timeout-ms", "1000"],
+            ClientPlacement.InCgroup);
+
+    private static Frontend Frontend(IPEndPoint endPoint, L4Protocol protocol) => new(endPoint.Address, (ushort)endPoint.Port, protocol);
+
+    private static string ToMs(long nanoseconds) => (nanoseconds / 1e6).ToString("0.0", CultureInfo.InvariantCulture);
+}

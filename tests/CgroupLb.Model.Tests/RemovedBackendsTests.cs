@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+using System.Net;
+using CgroupLb.Model.Changes;
+using CgroupLb.Model.LoadBalancing;
+using CgroupLb.Model.Services;
+using CgroupLb.Model.Sync;
+using CgroupLb.Model.Tests.Support;
+using static CgroupLb.Model.Tests.Support.Objects;
+
+namespace CgroupLb.Model.Tests;
+
+/// <summary>Which backends a sync took from which frontends: the input of socket termination.</summary>
+public class RemovedBackendsTests
+{
+    private static LoadBalancerService Lb(string frontend, params string[] backends)
+    {
+        var ep = IPEndPoint.Parse(frontend);
+        return new LoadBalancerService(new Frontend(ep.Address, (ushort)ep.Port, L4Protocol.Udp), "kube-system/dns:dns", ServiceFlags.ClusterIp,
+            backends.Select(IPEndPoint.Parse).Select(b => new Backend(b.Address, (ushort)b.Port, L4Protocol.Udp)).Order().ToImmutableArray());
+    }
+
+    private static Dictionary<Frontend, LoadBalancerService> Map(params LoadBalancerService[] services) => services.ToDictionary(s => s.Frontend);
+
+    private static IEnumerable<string> Names(IEnumerable<RemovedBackend> removed) => removed.Select(r => r.ToString()).Order();
+
+    [Fact]
+    public void A_backend_that_left_an_upserted_frontend_is_removed_and_kept_or_added_ones_are_not()
+    {
+        var before = Map(Lb("10.96.0.10:53", "198.18.0.1:53", "198.18.0.2:53"));
+        var after = Map(Lb("10.96.0.10:53", "198.18.0.2:53", "198.18.0.3:53"));
+        var plan = new LoadBalancerPlan([after.Values.Single()], []);
+
+        Assert.Equal(["198.18.0.1:53 from 10.96.0.10:53/UDP"], Names(RemovedBackends.Find(before, after, plan)));
+    }
+
+    [Fact]
+    public void A_deleted_frontend_loses_every_backend_and_one_emptied_too()
+    {
+        var before = Map(Lb("10.96.0.10:53", "198.18.0.1:53", "198.18.0.2:53"), Lb("10.96.0.11:53", "198.18.0.5:53"));
+        var after = Map(Lb("10.96.0.11:53"));
+        var plan = new LoadBalancerPlan([after.Values.Single()], [before.Keys.First(f => f.Port == 53 && f.Address.ToString() == "10.96.0.10")]);
+
+        Assert.Equal(
+            ["198.18.0.1:53 from 10.96.0.10:53/UDP", "198.18.0.2:53 from 10.96.0.10:53/UDP", "198.18.0.5:53 from 10.96.0.11:53/UDP"],
+            Names(RemovedBackends.Find(before, after, plan)));
+    }
+
+    [Fact]
+    public void A_backend_moved_to_another_port_counts_as_removed_on_the_old_port()
+    {
+        var before = Map(Lb("10.96.0.10:53", "198.18.0.1:53"));
+        var after = Map(Lb("10.96.0.10:53", "198.18.0.1:5353"));
+        var plan = new LoadBalancerPlan([after.Values.Single()], []);
+
+        Assert.Equal(["198.18.0.1:53 from 10.96.0.10:53/UDP"], Names(RemovedBackends.Find(before, after, plan)));
+    }
+
+    [Fact]
+    public void Frontends_outside_the_plan_and_new_frontends_remove_nothing()
+    {
+        var before = Map(Lb("10.96.0.10:53", "198.18.0.1:53"));
+        // after disagrees for 10.96.0.10, but the plan did not touch it: not this sync's doing.
+        var after = Map(Lb("10.96.0.10:53"), Lb("10.96.0.12:53", "198.18.0.9:53"));
+        var plan = new LoadBalancerPlan([after.Values.Single(s => s.Frontend.Address.ToString() == "10.96.0.12")], []);
+
+        Assert.Empty(RemovedBackends.Find(before, after, plan));
+    }
+
+    [Fact]
+    public void The_syncer_reports_removals_after_a_successful_sync_only()
+    {
+        const string source = "manifests";
+        var tracker = new ClusterChangeTracker("node-a", [source]);
+        var writer = new FakeLoadBalancerWriter();
+        var observer = new RecordingRemovals();
+        var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator("node-a"), writer) { BackendRemovalObserver = observer };
+        var web = Service("web", "10.96.0.1", Port("http", 80));
+        var slice = Slice("web-1", "web", [SlicePort("http", 8080)], Endpoint("198.18.0.1"), Endpoint("198.18.0.2"));
+        tracker.OnService(null, web);
+        tracker.OnEndpointSlice(null, slice);
+        tracker.OnSynced(source);
+        Assert.True(syncer.SyncOnce().Succeeded);
+        Assert.Empty(observer.Calls);
+
+        var shrunk = Slice("web-1", "web", [SlicePort("http", 8080)], Endpoint("198.18.0.2"));
+        tracker.OnEndpointSlice(slice, shrunk);
+        writer.FailApplies = 1;
+        Assert.False(syncer.SyncOnce().Succeeded);
+        Assert.Empty(observer.Calls);
+
+        Assert.True(syncer.SyncOnce().Succeeded);
+        Assert.Equal(["198.18.0.1:8080 from 10.96.0.1:80/TCP"], Names(Assert.Single(observer.Calls)));
+
+        tracker.OnService(web, null);
+        Assert.True(syncer.SyncOnce().Succeeded);
+        Assert.Equal(["198.18.0.2:8080 from 10.96.0.1:80/TCP"], Names(observer.Calls[1]));
+    }
+
+    private sealed class RecordingRemovals : IBackendRemovalObserver
+    {
+        public List<ImmutableArray<RemovedBackend>> Calls { get; } = [];
+
+        public void OnBackendsRemoved(ImmutableArray<RemovedBackend> removed) => Calls.Add(removed);
+    }
+}

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace CgroupLb.TestPeer;
+
+/// <summary>
+/// <c>udp-hold|tcp-hold --to IP:PORT --duration-ms D [--interval-ms I] [--timeout-ms T]</c>: one long-lived socket, as
+/// a DNS client or a pooled connection holds it, watched for D milliseconds. One line per event, t being
+/// CLOCK_MONOTONIC nanoseconds (what <see cref="Stopwatch"/> reads in the test):
+/// {"t","event":"connected","peer"}, {"t","event":"reply","backend"} and {"t","event":"error","error"}.
+/// udp-hold exchanges a datagram every I ms on the connected socket; after a socket error (the socket was closed
+/// under it) it connect()s the same socket again, so the next reply shows where it was balanced to. tcp-hold reads
+/// the backend's name once, then polls SO_ERROR every I ms (the backend has closed its end; the connection stays
+/// in CLOSE_WAIT until someone aborts it).
+/// </summary>
+public static class HoldCommand
+{
+    public static async Task<int> RunAsync(PeerArguments args, SocketType type)
+    {
+        args.RejectUnknown("--to", "--duration-ms", "--interval-ms", "--timeout-ms");
+        IPEndPoint to = args.EndPoint("--to");
+        var duration = TimeSpan.FromMilliseconds(args.PositiveInt("--duration-ms", 3000));
+        var interval = TimeSpan.FromMilliseconds(args.PositiveInt("--interval-ms", 50));
+        var timeout = TimeSpan.FromMilliseconds(args.PositiveInt("--timeout-ms", 300));
+        using var writer = new AttemptWriter();
+        long end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        using var socket = new Socket(AddressFamily.InterNetwork, type, type == SocketType.Dgram ? ProtocolType.Udp : ProtocolType.Tcp);
+
+        await ConnectAsync(socket, to, writer);
+        if (type == SocketType.Stream)
+            await ReadNameAsync(socket, timeout, writer);
+        while (Stopwatch.GetTimestamp() < end)
+        {
+            await Task.Delay(interval);
+            if (type == SocketType.Dgram)
+                await ExchangeAsync(socket, to, timeout, writer);
+            else if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error and not 0)
+                Event(writer, "error", "error", Errno.NameOf(Errno.NumberOf((SocketError)error)));
+        }
+        return 0;
+    }
+
+    private static async Task ExchangeAsync(Socket socket, IPEndPoint to, TimeSpan timeout, AttemptWriter writer)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await socket.SendAsync(UdpExchange.Request, SocketFlags.None, deadline.Token);
+            (string name, _) = await UdpExchange.ReceiveReplyAsync(socket, deadline.Token);
+            Event(writer, "reply", "backend", name);
+        }
+        catch (OperationCanceledException)
+        {
+            Event(writer, "error", "error", "TIMEOUT");
+        }
+        catch (SocketException e)
+        {
+            Event(writer, "error", "error", AttemptWriter.Describe(e).Error);
+            await ConnectAsync(socket, to, writer);
+        }
+    }
+
+    private static async Task ConnectAsync(Socket socket, IPEndPoint to, AttemptWriter writer)
+    {
+        await socket.ConnectAsync(to);
+        Event(writer, "connected", "peer", KernelSocketAddress.Peer(socket).ToString());
+    }
+
+    private static async Task ReadNameAsync(Socket socket, TimeSpan timeout, AttemptWriter writer)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        var buffer = new byte[256];
+        int n = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token);
+        Event(writer, "reply", "backend", Encoding.UTF8.GetString(buffer, 0, n).TrimEnd('\n'));
+    }
+
+    private static void Event(AttemptWriter writer, string kind, string key, string value) =>
+        writer.Write(json =>
+        {
+            json.WriteNumber("t", Stopwatch.GetTimestamp() * (1_000_000_000 / Stopwatch.Frequency));
+            json.WriteString("event", kind);
+            json.WriteString(key, value);
+        });
+}
