@@ -84,7 +84,7 @@ public sealed class ManifestReader
 
         var files = new List<ManifestFileResult>(filePaths.Count);
         var skipped = new List<ManifestError>();
-        var unchanged = lastResult is { } last && last.Path == path && listingErrors.Count == 0
+        var unchanged = lastResult is { } last && last.Path == path && listingErrors.Count == 0 && last.UnreadableDirectories.Count == 0
             && last.Files.Count + last.Skipped.Count == filePaths.Count;
         FilesReadLastPass = 0;
         foreach (var filePath in filePaths)
