@@ -59,7 +59,7 @@ output.AcceptOnlyFromAmong("table", "json");
 var status = new Command("status", "Show what the kernel maps hold now: frontends, backends and per-service counters") { bpffs, output };
 status.SetAction((r, _) => CliErrors.Run(() =>
 {
-    using var datapath = LoadBalancerDatapath.OpenPinned(r.GetValue(bpffs)!, NullLoggerFactory.Instance);
+    using var datapath = LoadBalancerDatapath.OpenPinned(r.GetValue(bpffs)!);
     var snapshot = datapath.ReadStatus();
     if (r.GetValue(output) == "json")
         Console.WriteLine(StatusRenderer.ToJson(snapshot));

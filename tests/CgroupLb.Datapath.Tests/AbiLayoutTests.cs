@@ -23,6 +23,7 @@ public class AbiLayoutTests
         { "lb_service_stats", typeof(LbServiceStats) },
         { "lb_service_name", typeof(LbServiceName) },
         { "lb_datapath_config", typeof(LbDatapathConfig) },
+        { "lb4_refused", typeof(Lb4Refused) },
     };
 
     [Theory]

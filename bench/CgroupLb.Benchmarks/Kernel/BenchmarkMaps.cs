@@ -6,7 +6,7 @@ using CgroupLb.Interop;
 namespace CgroupLb.Benchmarks.Kernel;
 
 /// <summary>
-/// The five load-balancer maps, created empty with the sizes and flags of bpf/lib/lb_abi.h (no BPF object, no
+/// The six load-balancer maps, created empty with the sizes and flags of bpf/lib/lb_abi.h (no BPF object, no
 /// programs, no cgroup), pinned under /sys/fs/bpf/cglb-bench-&lt;pid&gt; and opened back through
 /// <see cref="PinnedMaps.Open"/> exactly as the agent adopts them, layout checks included. Dispose closes the handles
 /// and removes the pin directory, which frees the maps.
@@ -31,7 +31,7 @@ internal sealed class BenchmarkMaps : IDisposable
 
     public string Directory { get; }
 
-    /// <summary>Owns the service, backend, stats and name handles; the reverse-socket handle stays with us.</summary>
+    /// <summary>Owns every map handle.</summary>
     public KernelLoadBalancerMaps Maps { get; }
 
     /// <summary>The maps as lb_abi.h declares them: name, type, key size, value size, max entries, flags.</summary>
@@ -42,6 +42,7 @@ internal sealed class BenchmarkMaps : IDisposable
         (MapNames.ReverseSockets, BpfMapType.LruHash, 16, 12, 262144, 0),
         (MapNames.ServiceStats, BpfMapType.PercpuArray, 4, 24, 65536, 0),
         (MapNames.ServiceNames, BpfMapType.Hash, 4, 256, 65536, NoPrealloc),
+        (MapNames.Refused, BpfMapType.Hash, 12, 400, 65536, NoPrealloc),
     ];
 
     public static BenchmarkMaps Create()
@@ -86,7 +87,6 @@ internal sealed class BenchmarkMaps : IDisposable
     {
         AppDomain.CurrentDomain.ProcessExit -= removeOnExit;
         Maps.Dispose();
-        pinned.ReverseSockets.Dispose();
         RemoveDirectory(Directory);
     }
 

@@ -8,6 +8,7 @@ internal static class MapNames
     public const string ReverseSockets = "lb4_reverse_sk";
     public const string ServiceStats = "lb_svc_stats";
     public const string ServiceNames = "lb_svc_names";
+    public const string Refused = "lb4_refused";
 
-    public static readonly IReadOnlyList<string> All = [Services, Backends, ReverseSockets, ServiceStats, ServiceNames];
+    public static readonly IReadOnlyList<string> All = [Services, Backends, ReverseSockets, ServiceStats, ServiceNames, Refused];
 }

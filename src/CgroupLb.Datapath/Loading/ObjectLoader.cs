@@ -127,6 +127,7 @@ internal static class ObjectLoader
         Check<Lb4ReverseSkKey, Lb4ReverseSkValue>(MapNames.ReverseSockets);
         Check<uint, LbServiceStats>(MapNames.ServiceStats);
         Check<uint, LbServiceName>(MapNames.ServiceNames);
+        Check<Lb4ServiceKey, Lb4Refused>(MapNames.Refused);
     }
 
     private static void TryRun(Action action)

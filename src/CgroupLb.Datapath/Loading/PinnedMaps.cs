@@ -16,6 +16,7 @@ internal sealed class PinnedMaps : IDisposable
     public required BpfMapHandle ReverseSockets { get; init; }
     public required BpfMapHandle Stats { get; init; }
     public required BpfMapHandle Names { get; init; }
+    public required BpfMapHandle Refused { get; init; }
 
     public static bool AllPresent(DatapathOptions options) =>
         MapNames.All.All(name => File.Exists(options.MapPinPath(name)));
@@ -43,6 +44,7 @@ internal sealed class PinnedMaps : IDisposable
                 ReverseSockets = Open<Lb4ReverseSkKey, Lb4ReverseSkValue>(MapNames.ReverseSockets),
                 Stats = Open<uint, LbServiceStats>(MapNames.ServiceStats),
                 Names = Open<uint, LbServiceName>(MapNames.ServiceNames),
+                Refused = Open<Lb4ServiceKey, Lb4Refused>(MapNames.Refused),
             };
             opened.Clear();
             return maps;
@@ -69,5 +71,6 @@ internal sealed class PinnedMaps : IDisposable
         ReverseSockets.Dispose();
         Stats.Dispose();
         Names.Dispose();
+        Refused.Dispose();
     }
 }
