@@ -12,7 +12,10 @@ List<Type> benchmarks =
     typeof(ChangeTrackerBenchmarks),
     typeof(EventToMapBenchmarks),
 ];
-Type[] kernelBenchmarks = [typeof(InitialPlanBenchmarks), typeof(SteadyStateBenchmarks), typeof(EventToKernelMapBenchmarks)];
+Type[] kernelBenchmarks =
+[
+    typeof(InitialPlanBenchmarks), typeof(SteadyStateBenchmarks), typeof(EventToKernelMapBenchmarks), typeof(MapWriteBenchmarks), typeof(FullSyncBenchmarks),
+];
 
 if (KernelRequirement.MissingReason() is { } reason)
 {

@@ -68,7 +68,7 @@ public sealed class StatusDuringChurnTests(ITestOutputHelper output)
                    (run.Summary.Failures > 0 ? "; errors: " + string.Join(", ", run.Summary.Errors) : ""));
         Assert.True(statusReads > 10, $"only {statusReads} status reads ran during the churn");
         Assert.True(changes > 50, $"only {changes} set changes ran during the loop");
-        Assert.True(run.Summary.Attempts > 50, $"only {run.Summary.Attempts} connects ran during the churn");
+        Assert.True(run.Summary.Attempts > 20, $"only {run.Summary.Attempts} connects ran during the churn");
         Assert.Equal(0, run.Summary.Failures);
 
         using (var services = BpfMapHandle.OpenPinned(Path.Combine(sandbox.BpffsPath, MapNames.Services)))
