@@ -14,7 +14,7 @@ List<Type> benchmarks =
 ];
 Type[] kernelBenchmarks =
 [
-    typeof(InitialPlanBenchmarks), typeof(SteadyStateBenchmarks), typeof(EventToKernelMapBenchmarks), typeof(MapWriteBenchmarks), typeof(FullSyncBenchmarks),
+    typeof(InitialPlanBenchmarks), typeof(SteadyStateBenchmarks), typeof(EventToKernelMapBenchmarks), typeof(MapWriteBenchmarks), typeof(FullSyncBenchmarks), typeof(LargePlanBenchmarks),
 ];
 
 if (KernelRequirement.MissingReason() is { } reason)
