@@ -16,7 +16,8 @@ namespace CgroupLb.Benchmarks.Kernel;
 /// </summary>
 [MemoryDiagnoser]
 [InvocationCount(1)]
-[IterationCount(5)]
+[WarmupCount(1)]
+[IterationCount(3)]
 public class LargePlanBenchmarks
 {
     private const int BackendsPerService = 10;
@@ -25,6 +26,7 @@ public class LargePlanBenchmarks
     private BpfMapWriter writer = null!;
     private LoadBalancerPlan initialPlan = LoadBalancerPlan.Empty;
     private LoadBalancerPlan removeAllPlan = LoadBalancerPlan.Empty;
+    private bool filled;
 
     [Params(50_000)]
     public int Services { get; set; }
@@ -70,8 +72,11 @@ public class LargePlanBenchmarks
     [IterationSetup]
     public void EmptyMaps()
     {
-        if (MapSnapshot.Read(maps!.Maps).Frontends.Count > 0)
+        // Every iteration writes the whole plan; empty the maps again (reading 550k entries back to check would only
+        // stretch a run that the in-process toolchain must finish within its time limit).
+        if (filled)
             Expect(writer.Apply(removeAllPlan), "removing every frontend");
+        filled = true;
     }
 
     [Benchmark(Description = "Write only: BpfMapWriter.Apply of the initial plan (N x 10)")]
