@@ -10,6 +10,7 @@
 #include "lib/common.h"
 #include "lib/sock4.h"
 #include "lib/lb_names.h"
+#include "lib/lb_refused.h"
 
 SEC("cgroup/connect4")
 int cglb_sock4_connect(struct bpf_sock_addr *ctx)

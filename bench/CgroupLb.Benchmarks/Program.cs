@@ -15,7 +15,10 @@ List<Type> benchmarks =
     typeof(ManifestSourceBenchmarks),
     typeof(KubernetesInitialListBenchmarks),
 ];
-Type[] kernelBenchmarks = [typeof(InitialPlanBenchmarks), typeof(SteadyStateBenchmarks), typeof(EventToKernelMapBenchmarks)];
+Type[] kernelBenchmarks =
+[
+    typeof(InitialPlanBenchmarks), typeof(SteadyStateBenchmarks), typeof(EventToKernelMapBenchmarks), typeof(MapWriteBenchmarks), typeof(FullSyncBenchmarks), typeof(LargePlanBenchmarks),
+];
 
 if (KernelRequirement.MissingReason() is { } reason)
 {

@@ -23,6 +23,7 @@
 #define LB_SVC_STATS_MAP   lb_svc_stats
 #define LB_SVC_NAMES_MAP   lb_svc_names /* user space only: names for status */
 #define LB4_FRONTEND_FILTER_MAP lb4_fe_filter /* which addresses may be frontends */
+#define LB4_REFUSED_MAP    lb4_refused  /* user space only: frontends not (fully) written */
 
 /* Capacities. The agent reads max_entries back from the kernel, so these are
  * defaults, not assumptions baked into the host. */
@@ -31,6 +32,7 @@
 #define LB_REVERSE_SK_MAP_MAX 262144
 #define LB_MAX_SERVICE_ID     65536  /* service ids are 1..65535; 0 is "none" */
 #define LB_MAX_BACKEND_SLOTS  1024   /* per frontend; bounds the slot index */
+#define LB4_REFUSED_MAP_MAX   65536  /* one per frontend at most */
 
 /* lb4_fe_filter: an ARRAY of __u64 words, a bitmap over frontend addresses,
  * so connect4/sendmsg4 of the sockets that go to no Service (nearly all of
@@ -157,6 +159,31 @@ struct lb_service_stats {
 #define LB_SERVICE_NAME_LEN 256
 struct lb_service_name {
 	char name[LB_SERVICE_NAME_LEN];
+};
+
+/* Why the agent did not program a frontend as asked (lb4_refused value).
+ * Values are part of the ABI: `cgroup-lb status` of another version reads them. */
+enum lb_refusal_reason {
+	LB_REFUSED_SUBSET           = 1, /* programmed, but only LB_MAX_BACKEND_SLOTS of its backends */
+	LB_REFUSED_SERVICE_MAP_FULL = 2, /* lb4_services has no room for its master and slots */
+	LB_REFUSED_BACKEND_MAP_FULL = 3, /* lb4_backends has no room for its new backends */
+	LB_REFUSED_NO_SERVICE_ID    = 4, /* every service id below LB_MAX_SERVICE_ID is in use */
+	LB_REFUSED_UNSUPPORTED      = 5, /* an address family or protocol this data path cannot write */
+	LB_REFUSED_WRITE_FAILED     = 6, /* the kernel refused the update (errno in detail) */
+};
+
+/* lb4_refused value, keyed by the frontend's master key (struct lb4_service_key,
+ * backend_slot 0). Never read by the programs: the agent records here each
+ * frontend it refused (or programmed only in part) so `cgroup-lb status` shows
+ * it from the kernel alone. Removed when the frontend is written or goes away. */
+#define LB_REFUSED_DETAIL_LEN 128
+struct lb4_refused {
+	__u32 reason;    /* enum lb_refusal_reason */
+	__u32 backends;  /* backends the Service asked for */
+	__u32 limit;     /* the limit it met (slots, entries, ids), 0 if none */
+	__u32 pad;
+	char  name[LB_SERVICE_NAME_LEN];      /* "namespace/name:port", NUL-terminated */
+	char  detail[LB_REFUSED_DETAIL_LEN];  /* for people, NUL-terminated */
 };
 
 /* Read-only configuration in .rodata, written by the loader between open and

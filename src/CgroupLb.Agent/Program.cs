@@ -4,7 +4,6 @@ using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Hosting;
 using CgroupLb.Datapath.Loading;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 
 var bpffs = new Option<string>("--bpffs")
@@ -103,7 +102,7 @@ output.AcceptOnlyFromAmong("table", "json");
 var status = new Command("status", "Show what the kernel maps hold now: frontends, backends and per-service counters") { bpffs, output };
 status.SetAction((r, _) => CliErrors.Run(() =>
 {
-    using var datapath = LoadBalancerDatapath.OpenPinned(r.GetValue(bpffs)!, NullLoggerFactory.Instance);
+    using var datapath = LoadBalancerDatapath.OpenPinned(r.GetValue(bpffs)!);
     var snapshot = datapath.ReadStatus();
     if (r.GetValue(output) == "json")
         Console.WriteLine(StatusRenderer.ToJson(snapshot));

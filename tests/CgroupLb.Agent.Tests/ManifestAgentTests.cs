@@ -51,6 +51,7 @@ public sealed class ManifestAgentTests(ITestOutputHelper output) : IDisposable
             Assert.Contains("\ncgroup_lb_service_translations_total{", metrics, StringComparison.Ordinal);
             Assert.Contains("\ncgroup_lb_syncs_total{", metrics, StringComparison.Ordinal);
             Assert.Contains("\ncgroup_lb_map_fill_ratio{", metrics, StringComparison.Ordinal);
+            Assert.Contains("\ncgroup_lb_frontends_refused{reason=\"service_map_full\"} 0\n", metrics, StringComparison.Ordinal);
 
             // A live edit: b3 leaves the EndpointSlice.
             var withoutB3 = web with { Endpoints = [sandbox.Backend("b1").Address, sandbox.Backend("b2").Address] };

@@ -30,6 +30,7 @@ public class AbiLayoutTests
         { "lb_datapath_config", typeof(LbDatapathConfig) },
         { "sock_term_key", typeof(SockTermKey) },
         { "sock_term_event", typeof(SockTermEvent) },
+        { "lb4_refused", typeof(Lb4Refused) },
     };
 
     [Theory]

@@ -163,44 +163,77 @@ public class BpfMapWriterTests
         maps.Log.Clear();
         var other = new Frontend(IPAddress.Parse("198.51.100.11"), 80, L4Protocol.Tcp);
 
-        var ex = Assert.Throws<MapWriteException>(() => writer.Apply(Upsert(Svc(other, 3))));
+        var result = writer.Apply(Upsert(Svc(other, 3)));
 
-        Assert.Contains("198.51.100.11:80/TCP", ex.Message);
-        Assert.Contains("lb4_services is full", ex.Message);
+        var refused = Assert.Single(result.Refused);
+        Assert.Equal(other, refused.Frontend);
+        Assert.Equal(RefusalReason.ServiceMapFull, refused.Reason);
+        Assert.Contains("lb4_services is full", refused.Detail);
         Assert.Empty(maps.Log);
         Assert.Null(maps.Reachable(other.Address, 80));
     }
 
-    [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    public void A_failed_update_rolls_the_frontend_back_to_its_old_backends(int failAt)
+    /// <summary>A write the kernel keeps refusing: the frontend is rolled back to its old backends and refused alone.</summary>
+    [Fact]
+    public void A_failed_update_rolls_the_frontend_back_to_its_old_backends()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
         writer.Apply(Upsert(Svc(Web, 1, 2, 3)));
+        var oldIds = maps.Backends.Keys.ToHashSet();
         maps.Log.Clear();
-        maps.FailAtMutation = failAt;
+        maps.RejectServiceEntry = (key, value) => key.BackendSlot != 0 && !oldIds.Contains(value.BackendId);
 
-        var ex = Assert.Throws<MapWriteException>(() => writer.Apply(Upsert(Svc(Web, 4, 5))));
-        maps.FailAtMutation = 0;
+        var result = writer.Apply(Upsert(Svc(Web, 4, 5)));
+        maps.RejectServiceEntry = null;
 
-        Assert.Equal(Web, ex.Frontend);
+        var refused = Assert.Single(result.Refused);
+        Assert.Equal(Web, refused.Frontend);
+        Assert.Equal(RefusalReason.WriteFailed, refused.Reason);
         Assert.Equal(new HashSet<string> { S(1), S(2), S(3) }, maps.Reachable(Vip, 80));
         Assert.Equal(new[] { B(1), B(2), B(3) }, writer.ReadApplied()[Web].Backends.ToArray());
         Assert.Equal(3, maps.Backends.Count); // backends 4 and 5 were collected again
     }
 
+    /// <summary>A batch that fails once part-way: the fallback writes the frontend alone and it ends up written.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void A_one_time_failure_falls_back_and_still_writes_the_frontend(int failAt)
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(Upsert(Svc(Web, 1, 2, 3)));
+        maps.FailAtMutation = failAt;
+        maps.AfterEachMutation = () =>
+        {
+            var reach = maps.Reachable(Vip, 80);
+            Assert.NotNull(reach);
+            Assert.DoesNotContain("HOLE", reach);
+            Assert.Subset(new[] { 1, 2, 3, 4, 5 }.Select(S).ToHashSet(), reach);
+        };
+
+        var result = writer.Apply(Upsert(Svc(Web, 4, 5)));
+
+        Assert.True(result.AllApplied);
+        Assert.Equal(new HashSet<string> { S(4), S(5) }, maps.Reachable(Vip, 80));
+        Assert.Equal(2, maps.Backends.Count);
+        Assert.Equal(Svc(Web, 4, 5), writer.ReadApplied()[Web]);
+    }
+
     [Fact]
     public void A_failed_new_frontend_leaves_no_trace()
     {
-        var maps = new FakeLoadBalancerMaps { FailAtMutation = 3 };
+        var maps = new FakeLoadBalancerMaps { RejectServiceEntry = (key, _) => key.BackendSlot == 0 };
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
-        Assert.Throws<MapWriteException>(() => writer.Apply(Upsert(Svc(Web, 1, 2))));
+        var result = writer.Apply(Upsert(Svc(Web, 1, 2)));
+        Assert.Equal(RefusalReason.WriteFailed, Assert.Single(result.Refused).Reason);
         Assert.Empty(maps.Services);
         Assert.Empty(maps.Backends);
+        Assert.Empty(maps.Names);
+        maps.RejectServiceEntry = null;
         Assert.Empty(writer.ReadApplied());
     }
 
@@ -231,7 +264,9 @@ public class BpfMapWriterTests
     {
         var writer = new BpfMapWriter(new FakeLoadBalancerMaps(), NullLogger.Instance);
         var v6 = new Frontend(IPAddress.Parse("2001:db8::10"), 80, L4Protocol.Tcp);
-        var ex = Assert.Throws<MapWriteException>(() => writer.Apply(Upsert(new LoadBalancerService(v6, "x", ServiceFlags.ClusterIp, ImmutableArray<Backend>.Empty))));
-        Assert.Contains("IPv4", ex.Message);
+        var result = writer.Apply(Upsert(new LoadBalancerService(v6, "x", ServiceFlags.ClusterIp, ImmutableArray<Backend>.Empty)));
+        var refused = Assert.Single(result.Refused);
+        Assert.Equal(RefusalReason.Unsupported, refused.Reason);
+        Assert.Contains("IPv4", refused.Detail);
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.Status;
 using CgroupLb.Datapath.Writing;
 
 namespace CgroupLb.Datapath.Tests;
@@ -7,6 +8,9 @@ namespace CgroupLb.Datapath.Tests;
 /// <summary>
 /// In-memory maps that log every operation in order, and can fail the n-th write, so the writer's ordering and
 /// rollback are checked without a kernel. <see cref="Reachable"/> plays a connect() against the current contents.
+/// <see cref="Log"/> records service and backend entries in the test's notation; <see cref="Mutations"/> counts every
+/// write or delete of any map (names, counters and refusals included). Each multi-entry call is one batch:
+/// <see cref="Batches"/> counts them, and <see cref="FailBatchAtEntry"/> fails a batch part-way like the kernel does.
 /// </summary>
 internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint backendCapacity = 1024,
     uint serviceIdLimit = LbLimits.DefaultServiceIdLimit) : ILoadBalancerMaps
@@ -14,7 +18,21 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
     public Dictionary<Lb4ServiceKey, LbServiceValue> Services { get; } = [];
     public Dictionary<uint, Lb4Backend> Backends { get; } = [];
     public Dictionary<uint, string> Names { get; } = [];
+    public Dictionary<Lb4ServiceKey, Lb4Refused> Refused { get; } = [];
+    public HashSet<uint> ResetIds { get; } = [];
     public List<string> Log { get; } = [];
+
+    /// <summary>Every write or delete call on any map, whatever it touched.</summary>
+    public int Mutations { get; private set; }
+
+    /// <summary>Calls that carried more than one entry.</summary>
+    public int Batches { get; private set; }
+
+    /// <summary>The next multi-entry call fails after writing this many of its entries (0 = never), once.</summary>
+    public int FailBatchAtEntry { get; set; }
+
+    /// <summary>Every update of a service entry this returns true for fails (an entry the "kernel" will not take).</summary>
+    public Func<Lb4ServiceKey, LbServiceValue, bool>? RejectServiceEntry { get; set; }
 
     /// <summary>Called after every single-entry mutation, with the maps in their intermediate state.</summary>
     public Action? AfterEachMutation { get; set; }
@@ -34,12 +52,17 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
 
     public IReadOnlyList<KeyValuePair<Lb4ServiceKey, LbServiceValue>> ReadServiceEntries() => Services.ToList();
     public IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends() => Backends.ToList();
-    public string? ReadName(uint serviceId) => Names.GetValueOrDefault(serviceId);
+    public IReadOnlyDictionary<uint, string> ReadNames() => new Dictionary<uint, string>(Names);
+    public IReadOnlyList<KeyValuePair<Lb4ServiceKey, Lb4Refused>> ReadRefused() => Refused.ToList();
+    public ServiceCounters ReadCounters(uint serviceId) => new(0, 0, 0);
+    public MapUsage ReverseSocketUsage() => new(MapNames.ReverseSockets, 0, 1024);
 
     public void UpdateBackends(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb4Backend> values)
     {
+        Call(ids.Length);
         for (int i = 0; i < ids.Length; i++)
         {
+            BatchEntry(i, ids.Length);
             Mutate($"backend+ {ids[i]}={values[i].Address}:{values[i].Port}");
             Backends[ids[i]] = values[i];
             AfterEachMutation?.Invoke();
@@ -48,8 +71,12 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
 
     public void UpdateServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<LbServiceValue> values)
     {
+        Call(keys.Length);
         for (int i = 0; i < keys.Length; i++)
         {
+            BatchEntry(i, keys.Length);
+            if (RejectServiceEntry?.Invoke(keys[i], values[i]) == true)
+                throw new IOException($"injected rejection of {keys[i]}");
             Mutate(keys[i].BackendSlot == 0
                 ? $"master {keys[i].Address}:{keys[i].Port} count={values[i].Count}"
                 : $"slot {keys[i].Address}:{keys[i].Port}#{keys[i].BackendSlot}={values[i].BackendId}");
@@ -60,8 +87,11 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
 
     public void DeleteServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys)
     {
-        foreach (var key in keys)
+        Call(keys.Length);
+        for (int i = 0; i < keys.Length; i++)
         {
+            BatchEntry(i, keys.Length);
+            var key = keys[i];
             if (!Services.ContainsKey(key))
                 continue;
             Mutate(key.BackendSlot == 0 ? $"master- {key.Address}:{key.Port}" : $"slot- {key.Address}:{key.Port}#{key.BackendSlot}");
@@ -72,17 +102,67 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
 
     public void DeleteBackends(ReadOnlySpan<uint> ids)
     {
-        foreach (uint id in ids)
+        Call(ids.Length);
+        for (int i = 0; i < ids.Length; i++)
         {
+            BatchEntry(i, ids.Length);
+            uint id = ids[i];
             Mutate($"backend- {id}");
             Backends.Remove(id);
             AfterEachMutation?.Invoke();
         }
     }
 
-    public void WriteName(uint serviceId, string name) => Names[serviceId] = name;
-    public void DeleteName(uint serviceId) => Names.Remove(serviceId);
-    public void ResetStats(uint serviceId) { }
+    public void WriteNames(ReadOnlySpan<uint> serviceIds, ReadOnlySpan<string> names)
+    {
+        Call(serviceIds.Length);
+        for (int i = 0; i < serviceIds.Length; i++)
+            Names[serviceIds[i]] = names[i];
+    }
+
+    public void DeleteNames(ReadOnlySpan<uint> serviceIds)
+    {
+        Call(serviceIds.Length);
+        foreach (uint id in serviceIds)
+            Names.Remove(id);
+    }
+
+    public void ResetStats(ReadOnlySpan<uint> serviceIds)
+    {
+        Call(serviceIds.Length);
+        foreach (uint id in serviceIds)
+            ResetIds.Add(id);
+    }
+
+    public void UpdateRefused(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<Lb4Refused> values)
+    {
+        Call(keys.Length);
+        for (int i = 0; i < keys.Length; i++)
+            Refused[keys[i]] = values[i];
+    }
+
+    public void DeleteRefused(ReadOnlySpan<Lb4ServiceKey> keys)
+    {
+        Call(keys.Length);
+        foreach (var key in keys)
+            Refused.Remove(key);
+    }
+
+    private void Call(int entries)
+    {
+        Mutations++;
+        if (entries > 1)
+            Batches++;
+    }
+
+    private void BatchEntry(int index, int count)
+    {
+        if (count > 1 && FailBatchAtEntry > 0 && index == FailBatchAtEntry)
+        {
+            FailBatchAtEntry = 0;
+            throw new IOException($"injected failure of a batch after {index} of {count} entries");
+        }
+    }
 
     private void Mutate(string what)
     {

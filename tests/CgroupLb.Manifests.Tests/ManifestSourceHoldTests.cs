@@ -121,7 +121,9 @@ public sealed class ManifestSourceHoldTests : IDisposable
 
         public IReadOnlyDictionary<Frontend, LoadBalancerService> ReadApplied() => Maps.ToImmutableDictionary();
 
-        public void Apply(LoadBalancerPlan plan)
+        public IReadOnlyCollection<Frontend> ReadRefused() => [];
+
+        public ApplyResult Apply(LoadBalancerPlan plan)
         {
             Applies++;
             foreach (var frontend in plan.Deletes)
@@ -133,6 +135,8 @@ public sealed class ManifestSourceHoldTests : IDisposable
             {
                 Maps[service.Frontend] = service;
             }
+
+            return ApplyResult.Applied;
         }
     }
 }

@@ -166,6 +166,82 @@ public class LoadBalancerSyncerTests
     }
 
     [Fact]
+    public void ARefusedFrontendCostsOnlyItselfAndIsRetriedAloneWithoutAFullSync()
+    {
+        var web = new Frontend(IPAddress.Parse("10.96.0.1"), 80, L4Protocol.Tcp);
+        writer.Refuse.Add(web);
+        var syncer = NewSyncer();
+        LoadWebAndApi();
+        tracker.OnSynced(Source);
+
+        SyncResult first = syncer.SyncOnce();
+
+        Assert.True(first.Succeeded);
+        Assert.Equal(SyncKind.Full, first.Kind);
+        Assert.Equal(web, Assert.Single(first.Refused).Frontend);
+        Assert.Equal(1, first.FrontendsUpserted);
+        AssertFlows(writer.Maps, ("10.96.0.1:80/TCP", Pass), ("10.96.0.2:80/TCP", "198.18.1.1:8080"));
+        Assert.False(syncer.Applied.ContainsKey(web));
+
+        // An unrelated change: its partial sync carries the refused frontend along, and nothing else.
+        tracker.OnEndpointSlice(Pods("api", "api-1", Endpoint("198.18.1.1")), Pods("api", "api-1", Endpoint("198.18.1.2")));
+        SyncResult second = syncer.SyncOnce();
+        Assert.Equal(SyncKind.Partial, second.Kind);
+        Assert.Equal(["10.96.0.1:80/TCP", "10.96.0.2:80/TCP"], writer.AppliedPlans[^1].Upserts.Select(u => u.Frontend.ToString()));
+        Assert.Single(second.Refused);
+
+        // With nothing changed, the retry alone; once the writer takes it, it is applied and no longer retried.
+        writer.Refuse.Clear();
+        SyncResult third = syncer.SyncOnce();
+        Assert.Equal(SyncKind.Partial, third.Kind);
+        Assert.Empty(third.Refused);
+        Assert.Equal(["10.96.0.1:80/TCP"], writer.AppliedPlans[^1].Upserts.Select(u => u.Frontend.ToString()));
+        AssertFlows(writer.Maps, ("10.96.0.1:80/TCP", "198.18.0.1:8080, 198.18.0.2:8080"), ("10.96.0.2:80/TCP", "198.18.1.2:8080"));
+        int plans = writer.AppliedPlans.Count;
+        syncer.SyncOnce();
+        Assert.Equal(plans, writer.AppliedPlans.Count);
+        Assert.Equal(1, writer.ReadAppliedCalls);
+    }
+
+    [Fact]
+    public void ARefusedFrontendWhoseServiceIsDeletedLosesItsRecord()
+    {
+        var web = new Frontend(IPAddress.Parse("10.96.0.1"), 80, L4Protocol.Tcp);
+        writer.Refuse.Add(web);
+        var syncer = NewSyncer();
+        LoadWebAndApi();
+        tracker.OnSynced(Source);
+        syncer.SyncOnce();
+        Assert.Contains(web, writer.ReadRefused());
+
+        tracker.OnService(Web(), null);
+        SyncResult result = syncer.SyncOnce();
+
+        Assert.Equal(SyncKind.Partial, result.Kind);
+        Assert.Equal([web], writer.AppliedPlans[^1].Deletes.ToArray());
+        Assert.Empty(writer.ReadRefused());
+        Assert.Empty(result.Refused);
+    }
+
+    [Fact]
+    public void AFullSyncDropsRefusalRecordsOfFrontendsNobodyDesires()
+    {
+        var gone = new Frontend(IPAddress.Parse("10.96.0.99"), 80, L4Protocol.Tcp);
+        writer.Refuse.Add(gone);
+        writer.Apply(new LoadBalancerPlan([Lb("10.96.0.99:80", "default/gone:http", "198.18.9.9:80")], []));
+        Assert.Contains(gone, writer.ReadRefused());
+        var syncer = NewSyncer();
+        LoadWebAndApi();
+        tracker.OnSynced(Source);
+
+        SyncResult result = syncer.SyncOnce();
+
+        Assert.Equal(SyncKind.Full, result.Kind);
+        Assert.Contains(gone, writer.AppliedPlans[^1].Deletes);
+        Assert.Empty(writer.ReadRefused());
+    }
+
+    [Fact]
     public void IPv6FrontendsStayInTheModelUntilTheFamilyIsSupported()
     {
         var dual = Service("web", "10.96.0.1", Port("http", 80));

@@ -6,7 +6,7 @@ using CgroupLb.Interop;
 namespace CgroupLb.Benchmarks.Kernel;
 
 /// <summary>
-/// The five load-balancer maps, created empty with the sizes and flags of bpf/lib/lb_abi.h (no BPF object, no
+/// The six load-balancer maps, created empty with the sizes and flags of bpf/lib/lb_abi.h (no BPF object, no
 /// programs, no cgroup), pinned under /sys/fs/bpf/cglb-bench-&lt;pid&gt; and opened back through
 /// <see cref="PinnedMaps.Open"/> exactly as the agent adopts them, layout checks included. Dispose closes the handles
 /// and removes the pin directory, which frees the maps.
@@ -31,28 +31,36 @@ internal sealed class BenchmarkMaps : IDisposable
 
     public string Directory { get; }
 
-    /// <summary>Owns the service, backend, stats and name handles; the reverse-socket handle stays with us.</summary>
+    /// <summary>Owns every map handle.</summary>
     public KernelLoadBalancerMaps Maps { get; }
 
+    /// <summary>The raw lb4_backends handle, for benchmarks of the syscalls themselves (owned by <see cref="Maps"/>).</summary>
+    public BpfMapHandle BackendHandle => pinned.Backends;
+
     /// <summary>The maps as lb_abi.h declares them: name, type, key size, value size, max entries, flags.</summary>
-    private static readonly (string Name, BpfMapType Type, uint Key, uint Value, uint MaxEntries, uint Flags)[] Specs =
+    private static (string Name, BpfMapType Type, uint Key, uint Value, uint MaxEntries, uint Flags)[] Specs(uint services, uint backends) =>
     [
-        (MapNames.Services, BpfMapType.Hash, 12, 24, 262144, NoPrealloc),
-        (MapNames.Backends, BpfMapType.Hash, 4, 8, 131072, NoPrealloc),
+        (MapNames.Services, BpfMapType.Hash, 12, 24, services, NoPrealloc),
+        (MapNames.Backends, BpfMapType.Hash, 4, 8, backends, NoPrealloc),
         (MapNames.ReverseSockets, BpfMapType.LruHash, 16, 12, 262144, 0),
         (MapNames.ServiceStats, BpfMapType.PercpuArray, 4, 24, 65536, 0),
         (MapNames.ServiceNames, BpfMapType.Hash, 4, 256, 65536, NoPrealloc),
         (MapNames.FrontendFilter, BpfMapType.Array, 4, 8, 16385, 0),
+        (MapNames.Refused, BpfMapType.Hash, 12, 400, 65536, NoPrealloc),
     ];
 
-    public static BenchmarkMaps Create()
+    /// <summary>
+    /// The maps with lb_abi.h's sizes, or larger service and backend maps (an operator's choice for clusters beyond
+    /// the defaults: 50k Services x 10 endpoints needs 550k service entries and 500k backends).
+    /// </summary>
+    public static BenchmarkMaps Create(uint serviceEntries = 262144, uint backendEntries = 131072)
     {
         RemoveStale();
         string directory = Path.Combine(KernelRequirement.BpffsRoot, $"{DirectoryPrefix}{Environment.ProcessId}");
         System.IO.Directory.CreateDirectory(directory);
         try
         {
-            foreach (var spec in Specs)
+            foreach (var spec in Specs(serviceEntries, backendEntries))
             {
                 // The pin holds the map; this creation fd is only needed until then.
                 using BpfMapHandle map = BpfMapHandle.Create(spec.Type, spec.Name, spec.Key, spec.Value, spec.MaxEntries, spec.Flags);
@@ -87,7 +95,6 @@ internal sealed class BenchmarkMaps : IDisposable
     {
         AppDomain.CurrentDomain.ProcessExit -= removeOnExit;
         Maps.Dispose();
-        pinned.ReverseSockets.Dispose();
         RemoveDirectory(Directory);
     }
 

@@ -14,10 +14,13 @@ internal sealed class InMemoryLoadBalancerWriter : ILoadBalancerWriter
 
     public IReadOnlyDictionary<Frontend, LoadBalancerService> ReadApplied() => new Dictionary<Frontend, LoadBalancerService>(maps);
 
-    public void Apply(LoadBalancerPlan plan)
+    public IReadOnlyCollection<Frontend> ReadRefused() => [];
+
+    public ApplyResult Apply(LoadBalancerPlan plan)
     {
         foreach (Frontend frontend in plan.Deletes) maps.Remove(frontend);
         foreach (LoadBalancerService service in plan.Upserts) maps[service.Frontend] = service;
+        return ApplyResult.Applied;
     }
 
     public LoadBalancerService this[Frontend frontend] => maps[frontend];

@@ -30,6 +30,10 @@ internal static class StatusRenderer
                 : string.Join("\n", f.Backends.Select(b => b.Backend is { } be
                     ? Markup.Escape(be.ToString())
                     : $"[red]slot {b.Slot}: missing backend {b.BackendId}[/]"));
+            if (f.SubsetOf is { } total)
+                backends = $"[yellow]subset: {f.Backends.Count} of {total} backends[/]\n" + backends;
+            foreach (var problem in f.Problems)
+                backends += $"\n[red]{Markup.Escape(problem)}[/]";
             table.AddRow(
                 f.ServiceId.ToString(),
                 Markup.Escape(f.Frontend.ToString()),
@@ -39,6 +43,18 @@ internal static class StatusRenderer
                 f.Counters.RefusedNoBackend.ToString());
         }
         console.Write(table);
+        var refused = status.Refused.Where(r => !r.Programmed).ToList();
+        if (refused.Count > 0)
+        {
+            var refusedTable = new Table().Border(TableBorder.Simple).Title("[red]Refused frontends (not programmed as asked; the agent retries them)[/]")
+                .AddColumn("Frontend").AddColumn("Service").AddColumn("Reason").AddColumn(new TableColumn("Backends").RightAligned()).AddColumn("Detail");
+            foreach (var r in refused)
+                refusedTable.AddRow(Markup.Escape(r.Frontend.ToString()), Markup.Escape(r.Name.Length == 0 ? "-" : r.Name),
+                    Markup.Escape(r.Reason), r.Backends.ToString(), Markup.Escape(r.Detail));
+            console.Write(refusedTable);
+        }
+        foreach (var warning in status.Warnings)
+            console.MarkupLine($"[yellow]warning: {Markup.Escape(warning)}[/]");
         var usage = string.Join("   ", status.Maps.Select(m => $"{m.Name} {m.Entries}/{m.Capacity} ({m.FillRatio:P1})"));
         console.MarkupLine($"[grey]{Markup.Escape(usage)}[/]");
     }
@@ -60,7 +76,20 @@ internal static class StatusRenderer
                     port = b.Backend?.Port,
                 }),
                 counters = new { translated = f.Counters.Translated, refusedNoBackend = f.Counters.RefusedNoBackend, reverseTranslated = f.Counters.ReverseTranslated },
+                subsetOf = f.SubsetOf,
+                problems = f.Problems.Count == 0 ? null : f.Problems,
             }),
+            refused = status.Refused.Select(r => new
+            {
+                frontend = new { address = r.Frontend.Address.ToString(), port = r.Frontend.Port, protocol = r.Frontend.Protocol.ToString().ToUpperInvariant() },
+                service = r.Name,
+                reason = r.Reason,
+                programmed = r.Programmed,
+                backends = r.Backends,
+                limit = r.Limit,
+                detail = r.Detail,
+            }),
+            warnings = status.Warnings,
             maps = status.Maps.Select(m => new { name = m.Name, entries = m.Entries, capacity = m.Capacity, fillRatio = m.FillRatio }),
         }, JsonOptions);
 

@@ -1,5 +1,6 @@
 using CgroupLb.Datapath.Loading;
 using CgroupLb.Kubernetes.Reflection;
+using CgroupLb.Model.LoadBalancing;
 using CgroupLb.Model.Sync;
 using k8s;
 using Prometheus;
@@ -27,6 +28,9 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
     private readonly Counter translated;
     private readonly Counter refused;
     private readonly Gauge manifestErrors;
+    private readonly Gauge frontendsRefused;
+    private readonly Gauge frontendsSubset;
+    private readonly Counter refusals;
     private readonly Func<double?> takeEventAge;
 
     public AgentMetrics(CollectorRegistry registry, LoadBalancerDatapath datapath, Func<double?> takeEventAge)
@@ -49,6 +53,9 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
         translated = f.CreateCounter("cgroup_lb_service_translations_total", "connect/sendmsg calls rewritten to a backend (BPF counter).", "service", "frontend");
         refused = f.CreateCounter("cgroup_lb_service_refusals_total", "connect/sendmsg calls refused because the frontend has no backends (BPF counter).", "service", "frontend");
         manifestErrors = f.CreateGauge("cgroup_lb_manifest_errors", "Manifest documents currently rejected (file source).");
+        frontendsRefused = f.CreateGauge("cgroup_lb_frontends_refused", "Frontends the agent could not write, by reason (from lb4_refused).", "reason");
+        frontendsSubset = f.CreateGauge("cgroup_lb_frontends_subset", "Frontends programmed with a subset of their backends (more endpoints than slots).");
+        refusals = f.CreateCounter("cgroup_lb_frontend_refusals_total", "Frontend writes refused by the map writer, by reason (each retry counts).", "reason");
 
         registry.AddBeforeCollectCallback(() =>
         {
@@ -59,6 +66,10 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
                 backends.Set(status.Frontends.Sum(x => x.Backends.Count));
                 foreach (var m in status.Maps)
                     mapFill.WithLabels(m.Name).Set(m.FillRatio);
+                var refusedByReason = status.Refused.Where(r => !r.Programmed).GroupBy(r => r.Reason).ToDictionary(g => g.Key, g => g.Count());
+                foreach (var reason in ReasonLabels.Concat(refusedByReason.Keys).Distinct())
+                    frontendsRefused.WithLabels(reason).Set(refusedByReason.GetValueOrDefault(reason));
+                frontendsSubset.Set(status.Refused.Count(r => r.Programmed));
                 foreach (var fe in status.Frontends)
                 {
                     translated.WithLabels(fe.Name, fe.Frontend.ToString()).IncTo(fe.Counters.Translated);
@@ -74,6 +85,9 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
 
     public CollectorRegistry Registry => registry;
 
+    /// <summary>Every refusal reason, so each label series exists (at 0) before the first refusal.</summary>
+    private static readonly string[] ReasonLabels = Enum.GetValues<RefusalReason>().Select(r => r.Label()).ToArray();
+
     public void OnSyncCompleted(SyncResult result)
     {
         string kind = result.Kind.ToString().ToLowerInvariant();
@@ -86,6 +100,8 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
             errors.WithLabels("map_write").Inc();
             return;
         }
+        foreach (var refused in result.Refused)
+            refusals.WithLabels(refused.Reason.Label()).Inc();
         if (takeEventAge() is { } age)
             eventToMap.Observe(age);
     }

@@ -12,6 +12,7 @@ internal static class MapNames
     public const string ServiceNames = "lb_svc_names";
     /// <summary>Bitmap of frontend addresses (array of __u64), kept by the writer so misses skip the service lookup.</summary>
     public const string FrontendFilter = "lb4_fe_filter";
+    public const string Refused = "lb4_refused";
 
-    public static readonly IReadOnlyList<string> All = [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter];
+    public static readonly IReadOnlyList<string> All = [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused];
 }

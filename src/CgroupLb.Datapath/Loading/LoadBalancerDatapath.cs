@@ -23,20 +23,21 @@ namespace CgroupLb.Datapath.Loading;
 public sealed class LoadBalancerDatapath : IDisposable
 {
     private readonly KernelLoadBalancerMaps maps;
-    private readonly BpfMapHandle stats;
-    private readonly BpfMapHandle reverseSockets;
-    private readonly BpfMapWriter writer;
+    private readonly BpfMapWriter? writer;
     private readonly object attachGate = new();
     private readonly ProgramAttachments? attachments; // null for a status-only view
     private ProgramUpgrade? upgrade;
 
-    private LoadBalancerDatapath(PinnedMaps pinned, DatapathFeatures? features, bool adopted, ILogger logger,
+    /// <summary>
+    /// <paramref name="logger"/> null: a read-only view. No writer exists then, so nothing can write or delete an entry
+    /// (a writer's reload deletes leftovers, which is the owning agent's call alone).
+    /// </summary>
+    private LoadBalancerDatapath(PinnedMaps pinned, DatapathFeatures? features, bool adopted, ILogger? logger,
         ProgramAttachments? attachments = null, ProgramUpgrade? upgrade = null)
     {
         maps = new KernelLoadBalancerMaps(pinned);
-        stats = pinned.Stats;
-        reverseSockets = pinned.ReverseSockets;
-        writer = new BpfMapWriter(maps, logger);
+        if (logger is not null)
+            writer = new BpfMapWriter(maps, logger);
         this.attachments = attachments;
         this.upgrade = upgrade is { IsEmpty: false } ? upgrade : null;
         if (upgrade is { IsEmpty: true })
@@ -45,7 +46,9 @@ public sealed class LoadBalancerDatapath : IDisposable
         Adopted = adopted;
     }
 
-    public ILoadBalancerWriter Writer => writer;
+    /// <summary>The owning agent's writer. A view opened with <see cref="OpenPinned"/> has none and throws.</summary>
+    public ILoadBalancerWriter Writer =>
+        writer ?? throw new InvalidOperationException("this data path was opened read-only (OpenPinned); only the agent that attached it writes the maps");
 
     /// <summary>Probed kernel features; null for a status-only view opened with <see cref="OpenPinned"/>.</summary>
     public DatapathFeatures? Features { get; }
@@ -158,12 +161,15 @@ public sealed class LoadBalancerDatapath : IDisposable
         }
     }
 
-    /// <summary>Opens the pinned maps only, to read them (cgroup-lb status). Attaches nothing.</summary>
-    public static LoadBalancerDatapath OpenPinned(string bpffsPath, ILoggerFactory loggerFactory)
+    /// <summary>
+    /// Opens the pinned maps only, to read them (cgroup-lb status). Attaches nothing, builds no writer, and never
+    /// writes or deletes an entry, so it is safe while the agent is mid-update.
+    /// </summary>
+    public static LoadBalancerDatapath OpenPinned(string bpffsPath)
     {
         var options = new DatapathOptions("", bpffsPath);
         Preflight.CheckPinnedState(options);
-        return new LoadBalancerDatapath(PinnedMaps.Open(options), null, adopted: true, loggerFactory.CreateLogger("CgroupLb.Datapath"));
+        return new LoadBalancerDatapath(PinnedMaps.Open(options), null, adopted: true, logger: null);
     }
 
     /// <summary>Detaches the programs (through their pinned links) and removes every pin under the bpffs directory.</summary>
@@ -191,7 +197,8 @@ public sealed class LoadBalancerDatapath : IDisposable
         logger.LogInformation("Detached {Links} programs and removed {Pins} map pins under {Path}", links, pins, options.BpffsPath);
     }
 
-    public DatapathStatus ReadStatus() => StatusReader.Read(maps, stats, reverseSockets);
+    /// <summary>Reads what the maps hold now, through the read-only decoder.</summary>
+    public DatapathStatus ReadStatus() => StatusReader.Read(maps);
 
     private static void TryRemoveDirectory(string path)
     {

@@ -180,6 +180,7 @@ internal static class ObjectLoader
         Check<uint, LbServiceStats>(MapNames.ServiceStats);
         Check<uint, LbServiceName>(MapNames.ServiceNames);
         Check<uint, ulong>(MapNames.FrontendFilter);
+        Check<Lb4ServiceKey, Lb4Refused>(MapNames.Refused);
     }
 
     internal static void TryRun(Action action)

@@ -17,6 +17,7 @@ internal sealed class PinnedMaps : IDisposable
     public required BpfMapHandle Stats { get; init; }
     public required BpfMapHandle Names { get; init; }
     public required BpfMapHandle FrontendFilter { get; init; }
+    public required BpfMapHandle Refused { get; init; }
 
     public static bool AllPresent(DatapathOptions options) =>
         MapNames.All.All(name => File.Exists(options.MapPinPath(name)));
@@ -45,6 +46,7 @@ internal sealed class PinnedMaps : IDisposable
                 Stats = Open<uint, LbServiceStats>(MapNames.ServiceStats),
                 Names = Open<uint, LbServiceName>(MapNames.ServiceNames),
                 FrontendFilter = Open<uint, ulong>(MapNames.FrontendFilter),
+                Refused = Open<Lb4ServiceKey, Lb4Refused>(MapNames.Refused),
             };
             opened.Clear();
             return maps;
@@ -95,5 +97,6 @@ internal sealed class PinnedMaps : IDisposable
         Stats.Dispose();
         Names.Dispose();
         FrontendFilter.Dispose();
+        Refused.Dispose();
     }
 }

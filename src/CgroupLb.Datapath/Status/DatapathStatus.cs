@@ -3,21 +3,44 @@ using CgroupLb.Model.LoadBalancing;
 namespace CgroupLb.Datapath.Status;
 
 /// <summary>What the kernel maps hold right now, as read from the pinned maps (not from any agent's memory).</summary>
-public sealed record DatapathStatus(IReadOnlyList<FrontendStatus> Frontends, IReadOnlyList<MapUsage> Maps);
+public sealed record DatapathStatus(
+    IReadOnlyList<FrontendStatus> Frontends,
+    IReadOnlyList<MapUsage> Maps,
+    IReadOnlyList<RefusedFrontendStatus> Refused,
+    IReadOnlyList<string> Warnings);
 
-/// <summary>One frontend: its master entry, its backends in slot order, and its counters summed over CPUs.</summary>
+/// <summary>
+/// One frontend: its master entry, its backends in slot order, its counters summed over CPUs, and what is wrong
+/// with its entries (empty when nothing is). <see cref="SubsetOf"/> is the Service's full backend count when only a
+/// subset is programmed.
+/// </summary>
 public sealed record FrontendStatus(
     Frontend Frontend,
     uint ServiceId,
     string Name,
     ServiceFlags Flags,
     IReadOnlyList<BackendStatus> Backends,
-    ServiceCounters Counters);
+    ServiceCounters Counters,
+    IReadOnlyList<string> Problems,
+    int? SubsetOf);
 
 /// <summary>A backend slot. <see cref="Backend"/> is null when the slot is a hole (a writer died mid-update).</summary>
 public sealed record BackendStatus(int Slot, uint BackendId, Backend? Backend);
 
 public sealed record ServiceCounters(ulong Translated, ulong RefusedNoBackend, ulong ReverseTranslated);
+
+/// <summary>
+/// A frontend the agent refused (<see cref="Programmed"/> false: the maps hold what they held before, or nothing) or
+/// programmed only in part (a subset of its backends), from lb4_refused. <see cref="Reason"/> is the metric label.
+/// </summary>
+public sealed record RefusedFrontendStatus(
+    Frontend Frontend,
+    string Name,
+    string Reason,
+    bool Programmed,
+    int Backends,
+    int Limit,
+    string Detail);
 
 /// <summary>How full a map is: the fill ratio operators alert on before a write fails.</summary>
 public sealed record MapUsage(string Name, long Entries, uint Capacity)

@@ -1,63 +1,67 @@
-using System.Runtime.InteropServices;
 using CgroupLb.Datapath.Abi;
-using CgroupLb.Datapath.Writing;
-using CgroupLb.Interop;
 using CgroupLb.Model.LoadBalancing;
 
 namespace CgroupLb.Datapath.Status;
 
-/// <summary>Reads the pinned maps into a <see cref="DatapathStatus"/>, sorted by frontend.</summary>
+/// <summary>
+/// Turns a <see cref="MapSnapshot"/> into a <see cref="DatapathStatus"/>, sorted by frontend. Reads only: it takes an
+/// <see cref="ILoadBalancerMapReader"/>, so it cannot change what it reports on.
+/// </summary>
 internal static class StatusReader
 {
-    public static DatapathStatus Read(ILoadBalancerMaps maps, BpfMapHandle stats, BpfMapHandle reverseSockets)
+    public static DatapathStatus Read(ILoadBalancerMapReader maps)
     {
-        var entries = maps.ReadServiceEntries();
-        var backendList = maps.ReadBackends();
-        var backends = backendList.ToDictionary(kv => kv.Key, kv => kv.Value);
-        var slots = entries.Where(e => e.Key.BackendSlot != 0).ToDictionary(e => e.Key, e => e.Value);
-
-        var frontends = new List<FrontendStatus>();
-        foreach (var (key, master) in entries.Where(e => e.Key.BackendSlot == 0))
+        var snapshot = MapSnapshot.Read(maps);
+        var subsets = new Dictionary<Frontend, int>();
+        var refused = new List<RefusedFrontendStatus>(snapshot.Refused.Count);
+        foreach (var (key, value) in snapshot.Refused)
         {
-            var list = new List<BackendStatus>(master.Count);
-            for (ushort slot = 1; slot <= master.Count; slot++)
-            {
-                if (slots.TryGetValue(key.WithSlot(slot), out var value) && backends.TryGetValue(value.BackendId, out var b))
-                    list.Add(new BackendStatus(slot, value.BackendId, new Backend(b.Address, b.Port, (L4Protocol)b.Proto)));
-                else
-                    list.Add(new BackendStatus(slot, slots.TryGetValue(key.WithSlot(slot), out var v) ? v.BackendId : 0, null));
-            }
-            frontends.Add(new FrontendStatus(
-                new Frontend(key.Address, key.Port, (L4Protocol)key.Proto),
-                master.ServiceId,
-                maps.ReadName(master.ServiceId) ?? "",
-                master.ServiceFlags,
-                list,
-                ReadCounters(stats, master.ServiceId)));
+            var frontend = new Frontend(key.Address, key.Port, (L4Protocol)key.Proto);
+            var reason = (LbRefusalReason)value.Reason;
+            if (reason == LbRefusalReason.Subset)
+                subsets[frontend] = (int)value.Backends;
+            refused.Add(new RefusedFrontendStatus(frontend, value.NameText, Label(reason), reason == LbRefusalReason.Subset,
+                (int)value.Backends, (int)value.Limit, value.DetailText));
         }
-        frontends.Sort((a, b) => a.Frontend.CompareTo(b.Frontend));
+        refused.Sort((a, b) => a.Frontend.CompareTo(b.Frontend));
+
+        var frontends = new List<FrontendStatus>(snapshot.Frontends.Count);
+        foreach (var f in snapshot.Frontends)
+        {
+            var list = new List<BackendStatus>(f.SlotBackendIds.Length);
+            for (int i = 0; i < f.SlotBackendIds.Length; i++)
+            {
+                uint id = f.SlotBackendIds[i];
+                list.Add(new BackendStatus(i + 1, id, snapshot.TryGetBackend(id, out var backend) ? backend : null));
+            }
+            frontends.Add(new FrontendStatus(f.Frontend, f.Master.ServiceId, f.Name, f.Master.ServiceFlags, list,
+                maps.ReadCounters(f.Master.ServiceId), f.Problems, subsets.TryGetValue(f.Frontend, out int total) ? total : null));
+        }
+
+        var warnings = new List<string>();
+        if (snapshot.UnreachableEntries.Count > 0)
+            warnings.Add($"{snapshot.UnreachableEntries.Count} lb4_services entries no master reaches (left by an interrupted writer; the agent removes them on its next full sync)");
+        if (snapshot.UnreferencedBackends.Count > 0)
+            warnings.Add($"{snapshot.UnreferencedBackends.Count} lb4_backends entries no slot names (a change in flight, or left by an interrupted writer)");
 
         var usage = new List<MapUsage>
         {
-            new(MapNames.Services, entries.Count, maps.ServiceEntryCapacity),
-            new(MapNames.Backends, backendList.Count, maps.BackendCapacity),
-            new(MapNames.ReverseSockets, KernelLoadBalancerMaps.CountEntries<Lb4ReverseSkKey, Lb4ReverseSkValue>(reverseSockets), reverseSockets.Info.MaxEntries),
+            new(MapNames.Services, snapshot.ServiceEntries, snapshot.ServiceEntryCapacity),
+            new(MapNames.Backends, snapshot.Backends.Count, snapshot.BackendCapacity),
+            maps.ReverseSocketUsage(),
         };
-        return new DatapathStatus(frontends, usage);
+        return new DatapathStatus(frontends, usage, refused, warnings);
     }
 
-    public static ServiceCounters ReadCounters(BpfMapHandle stats, uint serviceId)
+    /// <summary>The label status and metrics show for a stored reason; unknown values (a newer agent) by number.</summary>
+    public static string Label(LbRefusalReason reason) => reason switch
     {
-        var perCpu = new LbServiceStats[BpfMapHandle.PossibleCpus];
-        if (!stats.TryLookupPerCpu(in serviceId, perCpu.AsSpan()))
-            return new ServiceCounters(0, 0, 0);
-        ulong translated = 0, refused = 0, reverse = 0;
-        foreach (var s in perCpu)
-        {
-            translated += s.Translated;
-            refused += s.RefusedNoBackend;
-            reverse += s.ReverseTranslated;
-        }
-        return new ServiceCounters(translated, refused, reverse);
-    }
+        LbRefusalReason.Subset => "subset",
+        LbRefusalReason.ServiceMapFull => RefusalReason.ServiceMapFull.Label(),
+        LbRefusalReason.BackendMapFull => RefusalReason.BackendMapFull.Label(),
+        LbRefusalReason.NoServiceId => RefusalReason.NoServiceId.Label(),
+        LbRefusalReason.Unsupported => RefusalReason.Unsupported.Label(),
+        LbRefusalReason.WriteFailed => RefusalReason.WriteFailed.Label(),
+        _ => $"reason_{(uint)reason}",
+    };
 }

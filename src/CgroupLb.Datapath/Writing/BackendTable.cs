@@ -24,6 +24,8 @@ internal sealed class BackendTable(uint capacity)
 
     public bool TryGetBackend(uint id, out Backend backend) => byId.TryGetValue(id, out backend);
 
+    public bool Contains(uint id) => byId.ContainsKey(id);
+
     /// <summary>Registers a backend found in the kernel map with its existing id.</summary>
     public void Adopt(uint id, Backend backend)
     {
@@ -32,22 +34,42 @@ internal sealed class BackendTable(uint capacity)
         byId[id] = backend;
     }
 
-    /// <summary>Takes a reference; <paramref name="created"/> says the caller must write the new backend to the map.</summary>
-    public uint Acquire(Backend backend, out bool created)
+    public uint Capacity => capacity;
+
+    /// <summary>
+    /// Takes a reference; <paramref name="created"/> says the caller must write the new backend to the map. False when
+    /// the backend is new and the map (counting backends still to be deleted at the end of the plan) is full.
+    /// </summary>
+    public bool TryAcquire(Backend backend, out uint id, out bool created)
     {
         if (byBackend.TryGetValue(backend, out var entry))
         {
             entry.References++;
             created = false;
-            return entry.Id;
+            id = entry.Id;
+            return true;
         }
-        if (byBackend.Count >= capacity || !ids.TryAllocate(out uint id))
-            throw new MapWriteException(null, $"lb4_backends is full ({capacity} backends)");
+        created = false;
+        if (byBackend.Count >= capacity || !ids.TryAllocate(out id))
+        {
+            id = 0;
+            return false;
+        }
         entry = new Entry(id) { References = 1 };
         byBackend[backend] = entry;
         byId[id] = backend;
         created = true;
-        return id;
+        return true;
+    }
+
+    /// <summary>Undoes the <see cref="TryAcquire"/> that created <paramref name="id"/>, before it was ever written.</summary>
+    public void Discard(uint id)
+    {
+        if (byId.Remove(id, out var backend))
+        {
+            byBackend.Remove(backend);
+            ids.Release(id);
+        }
     }
 
     public void AddReference(uint id)

@@ -1,24 +1,29 @@
 using System.Collections.Immutable;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.Status;
 using CgroupLb.Model.LoadBalancing;
 using Microsoft.Extensions.Logging;
 
 namespace CgroupLb.Datapath.Writing;
 
 /// <summary>
-/// Applies plans to the load-balancer maps so that a concurrent connect() sees the old or the new backend set of a
-/// frontend, never a slot that points nowhere:
+/// Applies plans to the load-balancer maps so that a concurrent connect() sees the old or the new backend set of every
+/// frontend, never a slot that points nowhere. The order holds for the plan as a whole, one batch per step:
 /// <list type="number">
-/// <item>backends the frontend gains are written first;</item>
-/// <item>then its slots 1..n (each slot always names a backend of the old or the new set);</item>
-/// <item>then the master entry with the new count, which is what makes a grown set visible;</item>
-/// <item>slots beyond a shrunk count are deleted only after the master stopped pointing at them;</item>
-/// <item>backends no frontend uses any more are deleted last, once per plan.</item>
+/// <item>every frontend is checked against the limits first; one that does not fit is refused alone;</item>
+/// <item>all backends the plan adds (one batch), then fresh ids' counters and names;</item>
+/// <item>all changed slots 1..n (each slot always names a backend of the old or the new set);</item>
+/// <item>all master entries with a new count or flags, which is what makes a grown set visible;</item>
+/// <item>slots beyond a shrunk count, deleted only after their master stopped pointing at them;</item>
+/// <item>removed frontends: masters first (new connects pass untouched), then their slots and names;</item>
+/// <item>backends no frontend uses any more, last.</item>
 /// </list>
-/// A frontend is removed in reverse: master first (new connects pass untouched), then its slots.
-/// Capacity is checked before anything is written, and a failed frontend is rolled back to what it held, so the maps
-/// are never left half-written. Not thread-safe: one syncer owns it.
+/// When a batch fails part-way, the upserts are written again frontend by frontend, each rolled back to what it held
+/// if it fails, so one bad frontend costs only itself. Refused frontends are listed in the result and recorded in
+/// lb4_refused, where `cgroup-lb status` finds them. A frontend with more backends than
+/// <see cref="LbLimits.MaxBackendSlots"/> gets the <see cref="BackendSubset"/>. Not thread-safe: one syncer owns it.
 /// </summary>
 internal sealed class BpfMapWriter : ILoadBalancerWriter
 {
@@ -27,6 +32,8 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
     private readonly Dictionary<Frontend, AppliedFrontend> applied = [];
     private readonly BackendTable backends;
     private readonly IdAllocator serviceIds;
+    private readonly Dictionary<Frontend, Lb4Refused> refusals = [];
+    private readonly PlanWork work = new();
     private long serviceEntries;
 
     public BpfMapWriter(ILoadBalancerMaps maps, ILogger logger)
@@ -38,10 +45,6 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         Reload();
     }
 
-    public int FrontendCount => applied.Count;
-    public int BackendCount => backends.Count;
-    public long ServiceEntryCount => serviceEntries;
-
     public IReadOnlyDictionary<Frontend, LoadBalancerService> ReadApplied()
     {
         // Re-read the kernel: a full sync must diff against what the maps hold, not against our memory of them.
@@ -49,202 +52,364 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         return applied.ToDictionary(kv => kv.Key, kv => kv.Value.Service);
     }
 
-    public void Apply(LoadBalancerPlan plan)
+    public IReadOnlyCollection<Frontend> ReadRefused() => [.. refusals.Keys];
+
+    public ApplyResult Apply(LoadBalancerPlan plan)
     {
-        try
+        work.Clear();
+        List<RefusedFrontend>? refused = null;
+        foreach (var service in plan.Upserts)
         {
-            foreach (var frontend in plan.Deletes)
-                Delete(frontend);
-            foreach (var service in plan.Upserts)
-                Upsert(service);
+            if (Admit(service) is { } refusal)
+                (refused ??= []).Add(refusal);
         }
-        finally
+
+        if (work.Upserts.Count > 0)
         {
-            DeleteUnreferencedBackends();
+            try
+            {
+                WriteUpsertsBatched();
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "A batched write of {Count} frontends failed; writing them one by one", work.Upserts.Count);
+                WriteUpsertsOneByOne(ref refused);
+            }
+            foreach (var p in work.Upserts)
+            {
+                if (!p.Failed)
+                    Commit(p);
+            }
         }
+
+        DeleteFrontends(plan.Deletes, ref refused);
+        DeleteUnreferencedBackends();
+        RecordRefusals(plan, refused);
+        return refused is null ? ApplyResult.Applied : new ApplyResult([.. refused]);
     }
 
-    private void Upsert(LoadBalancerService service)
+    /// <summary>
+    /// Checks one upsert against every limit and reserves what it needs (service id, backend ids, map entries), or
+    /// refuses it. Unchanged frontends return at once without allocating: a steady-state plan costs nothing per service.
+    /// </summary>
+    private RefusedFrontend? Admit(LoadBalancerService service)
+    {
+        var frontend = service.Frontend;
+        if (UnsupportedReason(service) is { } unsupported)
+            return new RefusedFrontend(service, RefusalReason.Unsupported, unsupported);
+
+        applied.TryGetValue(frontend, out var old);
+        if (old is not null && !old.Damaged && old.Service.Equals(service))
+        {
+            if (refusals.TryGetValue(frontend, out var record) && record.Reason != (uint)LbRefusalReason.Subset)
+                work.ClearedRefusals.Add(frontend); // asked again for what it holds: whatever was refused is moot
+            return null;
+        }
+
+        var programmed = BackendSubset.Select(frontend, service.Backends, LbLimits.MaxBackendSlots);
+        int n = programmed.Length;
+        long growth = old is null ? 1 + n : Math.Max(0, n - old.SlotBackendIds.Length);
+        long used = serviceEntries + work.EntryGrowth;
+        if (used + growth > maps.ServiceEntryCapacity)
+            return new RefusedFrontend(service, RefusalReason.ServiceMapFull,
+                $"lb4_services is full: {used} of {maps.ServiceEntryCapacity} entries used, this frontend needs {growth} more");
+
+        uint serviceId;
+        bool newId = false;
+        if (old is { HasServiceId: true })
+            serviceId = old.ServiceId;
+        else if (serviceIds.TryAllocate(out serviceId))
+            newId = true;
+        else
+            return new RefusedFrontend(service, RefusalReason.NoServiceId, $"no free service id (all {maps.ServiceIdLimit - 1} in use)");
+
+        var ids = n == 0 ? [] : new uint[n];
+        int createdFrom = work.NewBackendIds.Count;
+        for (int i = 0; i < n; i++)
+        {
+            var backend = programmed[i];
+            if (!backends.TryAcquire(backend, out ids[i], out bool created))
+            {
+                // Give back what this frontend took, so the frontends after it see the room it did not use.
+                for (int j = 0; j < i; j++)
+                    backends.Release(ids[j]);
+                for (int j = createdFrom; j < work.NewBackendIds.Count; j++)
+                    backends.Discard(work.NewBackendIds[j]);
+                work.NewBackendIds.RemoveRange(createdFrom, work.NewBackendIds.Count - createdFrom);
+                work.NewBackendValues.RemoveRange(createdFrom, work.NewBackendValues.Count - createdFrom);
+                if (newId)
+                    serviceIds.Release(serviceId);
+                return new RefusedFrontend(service, RefusalReason.BackendMapFull,
+                    $"lb4_backends is full: {backends.Count} of {backends.Capacity} backends, this frontend adds new ones");
+            }
+            if (created)
+            {
+                work.NewBackendIds.Add(ids[i]);
+                work.NewBackendValues.Add(Lb4Backend.Create(backend.Address, backend.Port, (byte)backend.Protocol));
+            }
+        }
+
+        work.EntryGrowth += growth;
+        work.Upserts.Add(new PendingUpsert(service, programmed, old, serviceId, newId, ids,
+            Lb4ServiceKey.Create(frontend.Address, frontend.Port, (byte)frontend.Protocol, 0)));
+        return null;
+    }
+
+    private static string? UnsupportedReason(LoadBalancerService service)
     {
         var frontend = service.Frontend;
         if (frontend.Address.AddressFamily != AddressFamily.InterNetwork)
-            throw new MapWriteException(frontend, "only IPv4 frontends are supported by this data path");
-        if (service.Backends.Length > LbLimits.MaxBackendSlots)
-            throw new MapWriteException(frontend,
-                $"{service.Backends.Length} backends exceed the limit of {LbLimits.MaxBackendSlots} per frontend");
+            return "only IPv4 frontends are supported by this data path";
+        if (frontend.Protocol is not (L4Protocol.Tcp or L4Protocol.Udp))
+            return $"protocol {frontend.Protocol} is not supported";
         foreach (var b in service.Backends)
         {
             if (b.Address.AddressFamily != AddressFamily.InterNetwork)
-                throw new MapWriteException(frontend, $"backend {b} is not IPv4");
+                return $"backend {b} is not IPv4";
         }
-
-        applied.TryGetValue(frontend, out var old);
-        if (old is not null && old.Service.Equals(service))
-            return;
-
-        long entriesAfter = serviceEntries - (old?.EntryCount ?? 0) + 1 + service.Backends.Length;
-        if (entriesAfter > maps.ServiceEntryCapacity)
-            throw new MapWriteException(frontend,
-                $"lb4_services is full: {serviceEntries} of {maps.ServiceEntryCapacity} entries used, this frontend needs {1 + service.Backends.Length}");
-
-        uint serviceId;
-        bool newService = old is null;
-        if (old is not null)
-            serviceId = old.ServiceId;
-        else if (!serviceIds.TryAllocate(out serviceId))
-            throw new MapWriteException(frontend, $"no free service id (all {maps.ServiceIdLimit - 1} in use)");
-
-        var key = Lb4ServiceKey.Create(frontend.Address, frontend.Port, (byte)frontend.Protocol, 0);
-        var newIds = new uint[service.Backends.Length];
-        var createdIds = new List<uint>();
-        var createdValues = new List<Lb4Backend>();
-        int acquired = 0;
-        try
-        {
-            for (int i = 0; i < newIds.Length; i++)
-            {
-                var b = service.Backends[i];
-                newIds[i] = backends.Acquire(b, out bool created);
-                acquired++;
-                if (created)
-                {
-                    createdIds.Add(newIds[i]);
-                    createdValues.Add(Lb4Backend.Create(b.Address, b.Port, (byte)b.Protocol));
-                }
-            }
-
-            // 1. Backends the frontend gains.
-            if (createdIds.Count > 0)
-                maps.UpdateBackends(createdIds.ToArray(), createdValues.ToArray());
-
-            if (newService)
-            {
-                maps.ResetStats(serviceId);
-                maps.WriteName(serviceId, service.Name);
-            }
-            else if (old!.Service.Name != service.Name)
-            {
-                maps.WriteName(serviceId, service.Name);
-            }
-
-            // 2. Slots 1..n that differ from what they hold now.
-            WriteSlots(key, serviceId, old?.SlotBackendIds ?? [], newIds);
-
-            // 3. The master entry: the new count becomes visible here. Unchanged (only slots moved): not rewritten.
-            if (old is null || old.SlotBackendIds.Length != newIds.Length || old.Service.Flags != service.Flags
-                || old.Service.AffinityTimeoutSeconds != service.AffinityTimeoutSeconds)
-            {
-                var master = LbServiceValue.Master(serviceId, (ushort)newIds.Length, service.Flags, service.AffinityTimeoutSeconds);
-                maps.UpdateServiceEntries([key], [master]);
-            }
-
-            // 4. Slots beyond a shrunk count, now unreachable.
-            if (old is not null && old.SlotBackendIds.Length > newIds.Length)
-                maps.DeleteServiceEntries(SlotKeys(key, newIds.Length + 1, old.SlotBackendIds.Length));
-        }
-        catch (Exception ex)
-        {
-            for (int i = 0; i < acquired; i++)
-                backends.Release(newIds[i]);
-            RollBack(frontend, key, old, newService ? serviceId : 0, newIds.Length);
-            throw ex as MapWriteException ?? new MapWriteException(frontend, ex.Message, ex);
-        }
-
-        if (old is not null)
-        {
-            foreach (uint id in old.SlotBackendIds)
-                backends.Release(id);
-        }
-        else
-        {
-            serviceIds.MarkUsed(serviceId);
-        }
-        serviceEntries = entriesAfter;
-        applied[frontend] = new AppliedFrontend(serviceId, newIds, service);
-        logger.LogDebug("Programmed {Frontend} ({Service}) with {Count} backends as service id {ServiceId}",
-            frontend, service.Name, newIds.Length, serviceId);
+        return null;
     }
 
-    private void WriteSlots(Lb4ServiceKey key, uint serviceId, uint[] oldIds, uint[] newIds)
+    /// <summary>Every admitted upsert, one batch per step, in the order the class comment gives.</summary>
+    private void WriteUpsertsBatched()
     {
-        var keys = new List<Lb4ServiceKey>(newIds.Length);
-        var values = new List<LbServiceValue>(newIds.Length);
-        for (int i = 0; i < newIds.Length; i++)
-        {
-            if (i < oldIds.Length && oldIds[i] == newIds[i])
-                continue;
-            keys.Add(key.WithSlot((ushort)(i + 1)));
-            values.Add(SlotValue(serviceId, newIds[i]));
-        }
-        if (keys.Count > 0)
-            maps.UpdateServiceEntries(keys.ToArray(), values.ToArray());
-    }
+        if (work.NewBackendIds.Count > 0)
+            maps.UpdateBackends(CollectionsMarshal.AsSpan(work.NewBackendIds), CollectionsMarshal.AsSpan(work.NewBackendValues));
 
-    /// <summary>A slot names its backend by id and carries a copy of its address, taken from the id's one backend.</summary>
-    private LbServiceValue SlotValue(uint serviceId, uint backendId) =>
-        backends.TryGetBackend(backendId, out var backend)
-            ? LbServiceValue.Slot(serviceId, backendId, backend)
-            : throw new InvalidOperationException($"backend id {backendId} is not in the backend table");
+        work.Ids.Clear();
+        foreach (var p in work.Upserts)
+        {
+            if (p.NewId)
+                work.Ids.Add(p.ServiceId);
+        }
+        if (work.Ids.Count > 0)
+            maps.ResetStats(CollectionsMarshal.AsSpan(work.Ids));
+
+        work.Ids.Clear();
+        work.Names.Clear();
+        foreach (var p in work.Upserts)
+        {
+            if (p.NeedsName)
+            {
+                work.Ids.Add(p.ServiceId);
+                work.Names.Add(p.Service.Name);
+            }
+        }
+        if (work.Ids.Count > 0)
+            maps.WriteNames(CollectionsMarshal.AsSpan(work.Ids), CollectionsMarshal.AsSpan(work.Names));
+
+        work.ClearEntries();
+        foreach (var p in work.Upserts)
+            p.AddChangedSlots(work.Keys, work.Values);
+        if (work.Keys.Count > 0)
+            maps.UpdateServiceEntries(CollectionsMarshal.AsSpan(work.Keys), CollectionsMarshal.AsSpan(work.Values));
+
+        work.ClearEntries();
+        foreach (var p in work.Upserts)
+        {
+            if (p.NeedsMaster)
+            {
+                work.Keys.Add(p.Key);
+                work.Values.Add(p.Master);
+            }
+        }
+        if (work.Keys.Count > 0)
+            maps.UpdateServiceEntries(CollectionsMarshal.AsSpan(work.Keys), CollectionsMarshal.AsSpan(work.Values));
+
+        work.ClearEntries();
+        foreach (var p in work.Upserts)
+            p.AddShrunkSlots(work.Keys);
+        if (work.Keys.Count > 0)
+            maps.DeleteServiceEntries(CollectionsMarshal.AsSpan(work.Keys));
+    }
 
     /// <summary>
-    /// Puts a frontend back to what it held before a failed upsert: the old slots and master, or nothing at all for a
-    /// frontend that was new. If even that fails, the in-memory view is rebuilt from the kernel so the next full sync
-    /// repairs whatever is left.
+    /// The fallback after a failed batch: each frontend written alone in the same order (backends, slots, master,
+    /// shrunk slots). Entries a failed batch already wrote are written again with the same values, which is harmless.
+    /// A frontend that fails is rolled back to what it held and refused; the others are written.
     /// </summary>
-    private void RollBack(Frontend frontend, Lb4ServiceKey key, AppliedFrontend? old, uint newServiceId, int slotsTried)
+    private void WriteUpsertsOneByOne(ref List<RefusedFrontend>? refused)
     {
+        var created = new Dictionary<uint, Lb4Backend>(work.NewBackendIds.Count);
+        for (int i = 0; i < work.NewBackendIds.Count; i++)
+            created[work.NewBackendIds[i]] = work.NewBackendValues[i];
+
+        var ids = new List<uint>();
+        var values = new List<Lb4Backend>();
+        var keys = new List<Lb4ServiceKey>();
+        var entries = new List<LbServiceValue>();
+        foreach (var p in work.Upserts)
+        {
+            try
+            {
+                // Every backend of this frontend the plan adds, also those another frontend of the plan added first:
+                // that frontend may have been refused, and the batch that wrote them may not have got this far.
+                ids.Clear();
+                values.Clear();
+                foreach (uint id in p.Ids)
+                {
+                    if (created.TryGetValue(id, out var value))
+                    {
+                        ids.Add(id);
+                        values.Add(value);
+                    }
+                }
+                if (ids.Count > 0)
+                    maps.UpdateBackends(CollectionsMarshal.AsSpan(ids), CollectionsMarshal.AsSpan(values));
+                if (p.NewId)
+                    maps.ResetStats([p.ServiceId]);
+                if (p.NeedsName)
+                    maps.WriteNames([p.ServiceId], [p.Service.Name]);
+                keys.Clear();
+                entries.Clear();
+                p.AddChangedSlots(keys, entries);
+                if (keys.Count > 0)
+                    maps.UpdateServiceEntries(CollectionsMarshal.AsSpan(keys), CollectionsMarshal.AsSpan(entries));
+                if (p.NeedsMaster)
+                    maps.UpdateServiceEntries([p.Key], [p.Master]);
+                keys.Clear();
+                p.AddShrunkSlots(keys);
+                if (keys.Count > 0)
+                    maps.DeleteServiceEntries(CollectionsMarshal.AsSpan(keys));
+            }
+            catch (Exception ex)
+            {
+                p.Failed = true;
+                RollBack(p, ex);
+                foreach (uint id in p.Ids)
+                    backends.Release(id);
+                if (p.NewId)
+                    serviceIds.Release(p.ServiceId);
+                (refused ??= []).Add(new RefusedFrontend(p.Service, RefusalReason.WriteFailed, $"writing the maps failed: {ex.Message}"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Puts one frontend back to what it held before a failed write: its old slots and master, or nothing at all for a
+    /// frontend that was new. If even that fails, the writer no longer knows what the maps hold: it reloads from the
+    /// kernel and throws, and the caller's next sync diffs everything.
+    /// </summary>
+    private void RollBack(PendingUpsert p, Exception cause)
+    {
+        var frontend = p.Service.Frontend;
         try
         {
+            var old = p.Old;
             if (old is null)
             {
-                maps.DeleteServiceEntries([key]);
-                maps.DeleteServiceEntries(SlotKeys(key, 1, slotsTried));
-                if (newServiceId != 0)
-                {
-                    maps.DeleteName(newServiceId);
-                    serviceIds.Release(newServiceId);
-                }
-                return;
+                maps.DeleteServiceEntries([p.Key]);
+                maps.DeleteServiceEntries(SlotKeys(p.Key, 1, p.Ids.Length));
             }
-            var slotKeys = SlotKeys(key, 1, old.SlotBackendIds.Length);
-            var slotValues = old.SlotBackendIds.Select(id => SlotValue(old.ServiceId, id)).ToArray();
-            if (slotKeys.Length > 0)
-                maps.UpdateServiceEntries(slotKeys, slotValues);
-            var s = old.Service;
-            maps.UpdateServiceEntries([key], [LbServiceValue.Master(old.ServiceId, (ushort)old.SlotBackendIds.Length, s.Flags, s.AffinityTimeoutSeconds)]);
-            maps.DeleteServiceEntries(SlotKeys(key, old.SlotBackendIds.Length + 1, slotsTried));
+            else
+            {
+                var keys = new List<Lb4ServiceKey>();
+                var values = new List<LbServiceValue>();
+                for (int i = 0; i < old.SlotBackendIds.Length; i++)
+                {
+                    if (old.SlotBackendIds[i] == 0)
+                        continue;
+                    keys.Add(p.Key.WithSlot((ushort)(i + 1)));
+                    values.Add(SlotValue(old.ServiceId, old.SlotBackendIds[i]));
+                }
+                if (keys.Count > 0)
+                    maps.UpdateServiceEntries(CollectionsMarshal.AsSpan(keys), CollectionsMarshal.AsSpan(values));
+                var s = old.Service;
+                maps.UpdateServiceEntries([p.Key], [LbServiceValue.Master(old.ServiceId, (ushort)old.SlotBackendIds.Length, s.Flags, s.AffinityTimeoutSeconds)]);
+                maps.DeleteServiceEntries(SlotKeys(p.Key, old.SlotBackendIds.Length + 1, p.Ids.Length));
+            }
+            if (p.NewId)
+                maps.DeleteNames([p.ServiceId]);
+            logger.LogWarning(cause, "Writing {Frontend} ({Service}) failed; rolled it back to what it held", frontend, p.Service.Name);
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Rolling back {Frontend} failed; reloading state from the kernel maps", frontend);
             Reload();
+            throw new MapWriteException(frontend, $"write failed ({cause.Message}) and so did its rollback ({ex.Message})", ex);
         }
     }
 
-    private void Delete(Frontend frontend)
+    private void Commit(PendingUpsert p)
     {
-        if (!applied.TryGetValue(frontend, out var old))
+        var old = p.Old;
+        if (old is not null)
+        {
+            foreach (uint id in old.SlotBackendIds)
+                backends.Release(id);
+        }
+        serviceEntries += 1 + p.Ids.Length - (old?.Entries ?? 0);
+        applied[p.Service.Frontend] = new AppliedFrontend(p.ServiceId, p.Ids, p.Service, 1 + p.Ids.Length);
+        logger.LogDebug("Programmed {Frontend} ({Service}) with {Count} backends as service id {ServiceId}",
+            p.Service.Frontend, p.Service.Name, p.Ids.Length, p.ServiceId);
+    }
+
+    /// <summary>Removed frontends: all masters first (one batch), then all their slots, then their names.</summary>
+    private void DeleteFrontends(ImmutableArray<Frontend> deletes, ref List<RefusedFrontend>? refused)
+    {
+        if (deletes.IsDefaultOrEmpty)
             return;
-        var key = Lb4ServiceKey.Create(frontend.Address, frontend.Port, (byte)frontend.Protocol, 0);
+        work.ClearEntries();
+        work.Ids.Clear();
+        var removed = new List<AppliedFrontend>();
+        foreach (var frontend in deletes)
+        {
+            if (applied.TryGetValue(frontend, out var old))
+                removed.Add(old);
+        }
+        if (removed.Count == 0)
+            return;
+
+        HashSet<Frontend>? failed = null;
         try
         {
-            // Master first: from here on new connects to the frontend pass untouched.
-            maps.DeleteServiceEntries([key]);
-            if (old.SlotBackendIds.Length > 0)
-                maps.DeleteServiceEntries(SlotKeys(key, 1, old.SlotBackendIds.Length));
-            maps.DeleteName(old.ServiceId);
+            foreach (var old in removed)
+                work.Keys.Add(MasterKey(old.Service.Frontend));
+            maps.DeleteServiceEntries(CollectionsMarshal.AsSpan(work.Keys));
+            work.Keys.Clear();
+            foreach (var old in removed)
+            {
+                work.Keys.AddRange(SlotKeys(MasterKey(old.Service.Frontend), 1, old.SlotBackendIds.Length));
+                if (old.HasServiceId)
+                    work.Ids.Add(old.ServiceId);
+            }
+            maps.DeleteServiceEntries(CollectionsMarshal.AsSpan(work.Keys));
+            maps.DeleteNames(CollectionsMarshal.AsSpan(work.Ids));
         }
-        catch (Exception ex) when (ex is not MapWriteException)
+        catch (Exception ex)
         {
-            Reload();
-            throw new MapWriteException(frontend, ex.Message, ex);
+            logger.LogWarning(ex, "A batched delete of {Count} frontends failed; deleting them one by one", removed.Count);
+            foreach (var old in removed)
+            {
+                var key = MasterKey(old.Service.Frontend);
+                try
+                {
+                    maps.DeleteServiceEntries([key]);
+                    maps.DeleteServiceEntries(SlotKeys(key, 1, old.SlotBackendIds.Length));
+                    if (old.HasServiceId)
+                        maps.DeleteNames([old.ServiceId]);
+                }
+                catch (Exception one)
+                {
+                    // Kept as applied: the next full sync reads what is left of it and deletes it again.
+                    (failed ??= []).Add(old.Service.Frontend);
+                    (refused ??= []).Add(new RefusedFrontend(old.Service, RefusalReason.WriteFailed, $"deleting it from the maps failed: {one.Message}"));
+                }
+            }
         }
-        foreach (uint id in old.SlotBackendIds)
-            backends.Release(id);
-        serviceIds.Release(old.ServiceId);
-        serviceEntries -= old.EntryCount;
-        applied.Remove(frontend);
-        logger.LogDebug("Removed {Frontend} ({Service})", frontend, old.Service.Name);
+
+        foreach (var old in removed)
+        {
+            if (failed is not null && failed.Contains(old.Service.Frontend))
+                continue;
+            foreach (uint id in old.SlotBackendIds)
+                backends.Release(id);
+            if (old.HasServiceId)
+                serviceIds.Release(old.ServiceId);
+            serviceEntries -= old.Entries;
+            applied.Remove(old.Service.Frontend);
+            logger.LogDebug("Removed {Frontend} ({Service})", old.Service.Frontend, old.Service.Name);
+        }
     }
 
     private void DeleteUnreferencedBackends()
@@ -254,7 +419,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             return;
         try
         {
-            maps.DeleteBackends(stale.ToArray());
+            maps.DeleteBackends(CollectionsMarshal.AsSpan(stale));
         }
         catch (Exception ex)
         {
@@ -262,6 +427,136 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             logger.LogWarning(ex, "Deleting {Count} unused backends failed; they will be collected on the next full sync", stale.Count);
         }
     }
+
+    /// <summary>
+    /// Brings lb4_refused in line with this plan's outcome: a record for each refused (or subset) frontend, none for
+    /// frontends written in full or removed. A record that is new or changed is also the one log line about it, so a
+    /// frontend refused on every retry is logged once.
+    /// </summary>
+    private void RecordRefusals(LoadBalancerPlan plan, List<RefusedFrontend>? refused)
+    {
+        if (refused is null && refusals.Count == 0 && !HasSubset())
+            return; // the common case: nothing refused before or now
+        var upserts = new Dictionary<Frontend, Lb4Refused>();
+        var clears = new HashSet<Frontend>();
+        if (refused is not null)
+        {
+            foreach (var r in refused)
+            {
+                if (r.Frontend.Address.AddressFamily != AddressFamily.InterNetwork)
+                {
+                    logger.LogWarning("Frontend {Frontend} of Service {Service} refused ({Reason}): {Detail}",
+                        r.Frontend, r.Service.Name, r.Reason.Label(), r.Detail);
+                    continue;
+                }
+                var reason = ToAbi(r.Reason);
+                var record = Lb4Refused.Create(reason, (uint)r.Service.Backends.Length, LimitOf(reason), r.Service.Name, r.Detail);
+                if (!refusals.TryGetValue(r.Frontend, out var existing) || !SameRecord(existing, record))
+                {
+                    upserts[r.Frontend] = record;
+                    logger.LogWarning("Frontend {Frontend} of Service {Service} refused ({Reason}): {Detail}; other frontends are written, this one is retried",
+                        r.Frontend, r.Service.Name, r.Reason.Label(), r.Detail);
+                }
+            }
+        }
+        foreach (var p in work.Upserts)
+        {
+            if (p.Failed)
+                continue;
+            var frontend = p.Service.Frontend;
+            if (p.Programmed.Length < p.Service.Backends.Length)
+            {
+                var record = Lb4Refused.Create(LbRefusalReason.Subset, (uint)p.Service.Backends.Length, LimitOf(LbRefusalReason.Subset), p.Service.Name,
+                    $"programmed {p.Programmed.Length} of {p.Service.Backends.Length} backends (rendezvous-hashed subset)");
+                if (!refusals.TryGetValue(frontend, out var existing) || existing.Reason != (uint)LbRefusalReason.Subset)
+                {
+                    logger.LogWarning("Frontend {Frontend} of Service {Service} has {Count} backends, more than the {Limit} slots a frontend has: programming a stable subset of {Limit}",
+                        frontend, p.Service.Name, p.Service.Backends.Length, LbLimits.MaxBackendSlots, LbLimits.MaxBackendSlots);
+                }
+                if (!refusals.TryGetValue(frontend, out existing) || !SameRecord(existing, record))
+                    upserts[frontend] = record;
+            }
+            else if (refusals.ContainsKey(frontend))
+            {
+                clears.Add(frontend);
+            }
+        }
+        foreach (var frontend in work.ClearedRefusals)
+            clears.Add(frontend);
+        foreach (var frontend in plan.Deletes)
+        {
+            if (refusals.ContainsKey(frontend) && !applied.ContainsKey(frontend))
+                clears.Add(frontend);
+        }
+        foreach (var frontend in upserts.Keys)
+            clears.Remove(frontend);
+        if (upserts.Count == 0 && clears.Count == 0)
+            return;
+
+        try
+        {
+            if (upserts.Count > 0)
+            {
+                var keys = upserts.Keys.Select(MasterKey).ToArray();
+                var values = upserts.Values.ToArray();
+                maps.UpdateRefused(keys, values);
+            }
+            if (clears.Count > 0)
+                maps.DeleteRefused(clears.Select(MasterKey).ToArray());
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Recording {Count} refused frontends in lb4_refused failed; status may not show them", upserts.Count + clears.Count);
+            return;
+        }
+        foreach (var (frontend, record) in upserts)
+            refusals[frontend] = record;
+        foreach (var frontend in clears)
+        {
+            if (refusals.Remove(frontend))
+                logger.LogInformation("Frontend {Frontend} is written in full again", frontend);
+        }
+    }
+
+    private bool HasSubset()
+    {
+        foreach (var p in work.Upserts)
+        {
+            if (p.Programmed.Length < p.Service.Backends.Length)
+                return true;
+        }
+        return false;
+    }
+
+    private static LbRefusalReason ToAbi(RefusalReason reason) => reason switch
+    {
+        RefusalReason.ServiceMapFull => LbRefusalReason.ServiceMapFull,
+        RefusalReason.BackendMapFull => LbRefusalReason.BackendMapFull,
+        RefusalReason.NoServiceId => LbRefusalReason.NoServiceId,
+        RefusalReason.Unsupported => LbRefusalReason.Unsupported,
+        _ => LbRefusalReason.WriteFailed,
+    };
+
+    private uint LimitOf(LbRefusalReason reason) => reason switch
+    {
+        LbRefusalReason.Subset => LbLimits.MaxBackendSlots,
+        LbRefusalReason.ServiceMapFull => maps.ServiceEntryCapacity,
+        LbRefusalReason.BackendMapFull => maps.BackendCapacity,
+        LbRefusalReason.NoServiceId => maps.ServiceIdLimit - 1,
+        _ => 0,
+    };
+
+    /// <summary>A slot names its backend by id and carries a copy of its address, taken from the id's one backend.</summary>
+    private LbServiceValue SlotValue(uint serviceId, uint backendId) =>
+        backends.TryGetBackend(backendId, out var backend)
+            ? LbServiceValue.Slot(serviceId, backendId, backend)
+            : throw new InvalidOperationException($"backend id {backendId} is not in the backend table");
+
+    private static bool SameRecord(in Lb4Refused a, in Lb4Refused b) =>
+        MemoryMarshal.AsBytes(new ReadOnlySpan<Lb4Refused>(in a)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<Lb4Refused>(in b)));
+
+    private static Lb4ServiceKey MasterKey(Frontend frontend) =>
+        Lb4ServiceKey.Create(frontend.Address, frontend.Port, (byte)frontend.Protocol, 0);
 
     private static Lb4ServiceKey[] SlotKeys(Lb4ServiceKey master, int firstSlot, int lastSlot)
     {
@@ -274,69 +569,147 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
     }
 
     /// <summary>
-    /// Rebuilds the writer's view from the kernel maps: what a restarted agent adopts. Slots without a master and
-    /// backends no slot uses are leftovers of an interrupted writer; nothing can reach them, so they are deleted.
-    /// A frontend whose slots or backends are missing is reported with what is there, so the planner rewrites it.
+    /// Rebuilds the writer's view from the kernel maps through <see cref="MapSnapshot"/>: what a restarted agent
+    /// adopts. As the owner of the maps, it deletes what nothing can reach (slots without a master or beyond its count,
+    /// backends no slot names: leftovers of an interrupted writer). A damaged frontend is reported under an empty name,
+    /// which no desired service has, so the planner rewrites it, and the writer then rewrites it whole.
     /// </summary>
     private void Reload()
     {
+        var snapshot = MapSnapshot.Read(maps);
         applied.Clear();
         backends.Clear();
         serviceIds.Clear();
-        serviceEntries = 0;
+        refusals.Clear();
 
-        var backendValues = new Dictionary<uint, Lb4Backend>();
-        foreach (var (id, value) in maps.ReadBackends())
-        {
-            backendValues[id] = value;
+        foreach (var (id, value) in snapshot.Backends)
             backends.Adopt(id, new Backend(value.Address, value.Port, (L4Protocol)value.Proto));
-        }
 
-        var masters = new Dictionary<Lb4ServiceKey, LbServiceValue>();
-        var slots = new Dictionary<Lb4ServiceKey, LbServiceValue>();
-        foreach (var (key, value) in maps.ReadServiceEntries())
-            (key.BackendSlot == 0 ? masters : slots)[key] = value;
-
-        var orphanSlots = new HashSet<Lb4ServiceKey>(slots.Keys);
-        foreach (var (key, master) in masters)
+        foreach (var f in snapshot.Frontends)
         {
-            var frontend = new Frontend(key.Address, key.Port, (L4Protocol)key.Proto);
-            var ids = new List<uint>(master.Count);
-            var list = ImmutableArray.CreateBuilder<Backend>(master.Count);
-            for (ushort slot = 1; slot <= master.Count; slot++)
+            var ids = f.SlotBackendIds.Length == 0 ? [] : new uint[f.SlotBackendIds.Length];
+            var list = ImmutableArray.CreateBuilder<Backend>(ids.Length);
+            int entries = 1;
+            for (int i = 0; i < ids.Length; i++)
             {
-                var slotKey = key.WithSlot(slot);
-                orphanSlots.Remove(slotKey);
-                if (!slots.TryGetValue(slotKey, out var slotValue) || !backends.TryGetBackend(slotValue.BackendId, out var backend))
-                {
-                    // A hole: id 0 never matches a real backend, so the next upsert rewrites this slot.
-                    ids.Add(0);
-                    continue;
-                }
-                ids.Add(slotValue.BackendId);
-                backends.AddReference(slotValue.BackendId);
+                uint id = f.SlotBackendIds[i];
+                if (id != 0)
+                    entries++;
+                if (!snapshot.TryGetBackend(id, out var backend))
+                    continue; // a hole: id 0 never matches a real backend, so the rewrite writes this slot
+                ids[i] = id;
+                backends.AddReference(id);
                 list.Add(backend);
             }
-            // Slots past the count belong to this frontend but are unreachable; keep them counted so an upsert deletes them.
-            for (int slot = master.Count + 1; slot <= LbLimits.MaxBackendSlots; slot++)
-            {
-                if (!orphanSlots.Remove(key.WithSlot((ushort)slot)))
-                    break;
-                maps.DeleteServiceEntries([key.WithSlot((ushort)slot)]);
-            }
-            var name = maps.ReadName(master.ServiceId) ?? "";
-            var service = new LoadBalancerService(frontend, name, master.ServiceFlags,
-                list.ToImmutable(), master.AffinityTimeout);
-            serviceIds.MarkUsed(master.ServiceId);
-            applied[frontend] = new AppliedFrontend(master.ServiceId, ids.ToArray(), service);
-            serviceEntries += 1 + master.Count;
+            uint serviceId = f.ServiceIdValid ? f.Master.ServiceId : 0;
+            if (serviceId != 0)
+                serviceIds.MarkUsed(serviceId);
+            if (f.IsDamaged)
+                logger.LogWarning("Frontend {Frontend} in lb4_services is damaged ({Problems}); it will be rewritten", f.Frontend, string.Join("; ", f.Problems));
+            var service = new LoadBalancerService(f.Frontend, f.IsDamaged ? "" : f.Name, f.Master.ServiceFlags,
+                list.ToImmutable(), f.Master.AffinityTimeout);
+            applied[f.Frontend] = new AppliedFrontend(serviceId, ids, service, entries, f.IsDamaged);
         }
 
-        if (orphanSlots.Count > 0)
+        foreach (var (key, record) in snapshot.Refused)
+            refusals[new Frontend(key.Address, key.Port, (L4Protocol)key.Proto)] = record;
+
+        serviceEntries = snapshot.ServiceEntries;
+        if (snapshot.UnreachableEntries.Count > 0)
         {
-            logger.LogInformation("Deleting {Count} service slots left without a master entry", orphanSlots.Count);
-            maps.DeleteServiceEntries(orphanSlots.ToArray());
+            logger.LogInformation("Deleting {Count} lb4_services entries no master reaches", snapshot.UnreachableEntries.Count);
+            try
+            {
+                maps.DeleteServiceEntries(snapshot.UnreachableEntries.ToArray());
+                serviceEntries -= snapshot.UnreachableEntries.Count;
+            }
+            catch (Exception ex)
+            {
+                logger.LogWarning(ex, "Deleting unreachable lb4_services entries failed; the next full sync tries again");
+            }
         }
         DeleteUnreferencedBackends();
+    }
+
+    /// <summary>One admitted upsert: what it will write and what it held before.</summary>
+    private sealed class PendingUpsert(
+        LoadBalancerService service,
+        ImmutableArray<Backend> programmed,
+        AppliedFrontend? old,
+        uint serviceId,
+        bool newId,
+        uint[] ids,
+        Lb4ServiceKey key)
+    {
+        public LoadBalancerService Service { get; } = service;
+        public ImmutableArray<Backend> Programmed { get; } = programmed;
+        public AppliedFrontend? Old { get; } = old;
+        public uint ServiceId { get; } = serviceId;
+        public bool NewId { get; } = newId;
+        public uint[] Ids { get; } = ids;
+        public Lb4ServiceKey Key { get; } = key;
+        public bool Failed { get; set; }
+
+        /// <summary>Nothing of the old entries can be kept: a new frontend, a damaged one, or one with a new id.</summary>
+        private bool RewriteAll => Old is null || Old.Damaged || Old.ServiceId != ServiceId;
+
+        public bool NeedsName => RewriteAll || Old!.Service.Name != Service.Name;
+
+        public bool NeedsMaster =>
+            RewriteAll || Old!.SlotBackendIds.Length != Ids.Length || Old.Service.Flags != Service.Flags
+            || Old.Service.AffinityTimeoutSeconds != Service.AffinityTimeoutSeconds;
+
+        public LbServiceValue Master => LbServiceValue.Master(ServiceId, (ushort)Ids.Length, Service.Flags, Service.AffinityTimeoutSeconds);
+
+        public void AddChangedSlots(List<Lb4ServiceKey> keys, List<LbServiceValue> values)
+        {
+            var oldIds = RewriteAll ? [] : Old!.SlotBackendIds;
+            for (int i = 0; i < Ids.Length; i++)
+            {
+                if (i < oldIds.Length && oldIds[i] == Ids[i])
+                    continue;
+                keys.Add(Key.WithSlot((ushort)(i + 1)));
+                values.Add(LbServiceValue.Slot(ServiceId, Ids[i], Programmed[i]));
+            }
+        }
+
+        public void AddShrunkSlots(List<Lb4ServiceKey> keys)
+        {
+            int oldCount = Old?.SlotBackendIds.Length ?? 0;
+            for (int slot = Ids.Length + 1; slot <= oldCount; slot++)
+                keys.Add(Key.WithSlot((ushort)slot));
+        }
+    }
+
+    /// <summary>Buffers one plan's batches are built in, kept between plans so a steady state allocates nothing.</summary>
+    private sealed class PlanWork
+    {
+        public List<PendingUpsert> Upserts { get; } = [];
+        public List<uint> NewBackendIds { get; } = [];
+        public List<Lb4Backend> NewBackendValues { get; } = [];
+        public List<uint> Ids { get; } = [];
+        public List<string> Names { get; } = [];
+        public List<Lb4ServiceKey> Keys { get; } = [];
+        public List<LbServiceValue> Values { get; } = [];
+        public HashSet<Frontend> ClearedRefusals { get; } = [];
+        public long EntryGrowth { get; set; }
+
+        public void ClearEntries()
+        {
+            Keys.Clear();
+            Values.Clear();
+        }
+
+        public void Clear()
+        {
+            Upserts.Clear();
+            NewBackendIds.Clear();
+            NewBackendValues.Clear();
+            Ids.Clear();
+            Names.Clear();
+            ClearEntries();
+            ClearedRefusals.Clear();
+            EntryGrowth = 0;
+        }
     }
 }

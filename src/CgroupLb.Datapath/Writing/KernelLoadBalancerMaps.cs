@@ -1,12 +1,14 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using CgroupLb.Datapath.Abi;
 using CgroupLb.Datapath.Loading;
+using CgroupLb.Datapath.Status;
 using CgroupLb.Interop;
 
 namespace CgroupLb.Datapath.Writing;
 
 /// <summary>
-/// <see cref="ILoadBalancerMaps"/> over the pinned kernel maps. Owns its map handles. Multi-entry changes go through the
+/// <see cref="ILoadBalancerMaps"/> over the pinned kernel maps. Owns its map handles (all six). Multi-entry changes go through the
 /// batch syscalls (one syscall instead of one per entry); a kernel that rejects batch operations on a map type gets
 /// the element-by-element path, decided once.
 /// </summary>
@@ -19,6 +21,8 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     private readonly BpfMapHandle frontendFilter;
     private readonly FrontendAddressFilter filter = new();
     private bool filterArmed;
+    private readonly BpfMapHandle refused;
+    private readonly BpfMapHandle reverseSockets;
     private readonly int possibleCpus = BpfMapHandle.PossibleCpus;
     private bool batchUnsupported;
     private bool batchLookupUnsupported;
@@ -33,6 +37,8 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         stats = pinned.Stats;
         names = pinned.Names;
         frontendFilter = pinned.FrontendFilter;
+        refused = pinned.Refused;
+        reverseSockets = pinned.ReverseSockets;
         ServiceEntryCapacity = services.Info.MaxEntries;
         BackendCapacity = backends.Info.MaxEntries;
         ServiceIdLimit = stats.Info.MaxEntries;
@@ -46,8 +52,35 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
 
     public IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends() => ReadAll<uint, Lb4Backend>(backends);
 
-    public string? ReadName(uint serviceId) =>
-        names.TryLookup(in serviceId, out LbServiceName name) ? name.ToString() : null;
+    public IReadOnlyDictionary<uint, string> ReadNames()
+    {
+        var all = ReadAll<uint, LbServiceName>(names);
+        var result = new Dictionary<uint, string>(all.Count);
+        foreach (var (id, name) in all)
+            result[id] = name.ToString();
+        return result;
+    }
+
+    public IReadOnlyList<KeyValuePair<Lb4ServiceKey, Lb4Refused>> ReadRefused() => ReadAll<Lb4ServiceKey, Lb4Refused>(refused);
+
+    public ServiceCounters ReadCounters(uint serviceId)
+    {
+        Span<LbServiceStats> perCpu = possibleCpus <= 256 ? stackalloc LbServiceStats[possibleCpus] : new LbServiceStats[possibleCpus];
+        // An id outside the array (a corrupt master) reads as no counters rather than an error.
+        if (serviceId >= stats.Info.MaxEntries || !stats.TryLookupPerCpu(in serviceId, perCpu))
+            return new ServiceCounters(0, 0, 0);
+        ulong translated = 0, refusedNoBackend = 0, reverse = 0;
+        foreach (var s in perCpu)
+        {
+            translated += s.Translated;
+            refusedNoBackend += s.RefusedNoBackend;
+            reverse += s.ReverseTranslated;
+        }
+        return new ServiceCounters(translated, refusedNoBackend, reverse);
+    }
+
+    public MapUsage ReverseSocketUsage() =>
+        new(MapNames.ReverseSockets, CountEntries<Lb4ReverseSkKey, Lb4ReverseSkValue>(reverseSockets), reverseSockets.Info.MaxEntries);
 
     public void UpdateBackends(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb4Backend> values) =>
         UpdateMany(backends, ids, values);
@@ -95,19 +128,58 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
 
     public void DeleteBackends(ReadOnlySpan<uint> ids) => DeleteMany(backends, ids);
 
-    public void WriteName(uint serviceId, string name) =>
-        names.Update(in serviceId, LbServiceName.Create(name), BpfUpdateFlags.Any);
-
-    public void DeleteName(uint serviceId) => names.Delete(in serviceId);
-
-    public void ResetStats(uint serviceId)
+    public void WriteNames(ReadOnlySpan<uint> serviceIds, ReadOnlySpan<string> serviceNames)
     {
-        // A per-CPU value is one 8-byte-aligned slot per possible CPU; zero them all.
-        int slot = (Marshal.SizeOf<LbServiceStats>() + 7) & ~7;
-        Span<byte> zeros = stackalloc byte[slot * possibleCpus];
-        zeros.Clear();
-        stats.Update(MemoryMarshal.AsBytes(new ReadOnlySpan<uint>(in serviceId)), zeros, BpfUpdateFlags.Any);
+        var values = ArrayPool<LbServiceName>.Shared.Rent(serviceIds.Length);
+        try
+        {
+            for (int i = 0; i < serviceIds.Length; i++)
+                values[i] = LbServiceName.Create(serviceNames[i]);
+            UpdateMany(names, serviceIds, values.AsSpan(0, serviceIds.Length));
+        }
+        finally
+        {
+            ArrayPool<LbServiceName>.Shared.Return(values);
+        }
     }
+
+    public void DeleteNames(ReadOnlySpan<uint> serviceIds) => DeleteMany(names, serviceIds);
+
+    public void ResetStats(ReadOnlySpan<uint> serviceIds)
+    {
+        if (serviceIds.IsEmpty)
+            return;
+        // A per-CPU value is one 8-byte-aligned slot per possible CPU; zero them all.
+        int stride = ((Marshal.SizeOf<LbServiceStats>() + 7) & ~7) * possibleCpus;
+        var zeros = ArrayPool<byte>.Shared.Rent(stride * serviceIds.Length);
+        try
+        {
+            var buffer = zeros.AsSpan(0, stride * serviceIds.Length);
+            buffer.Clear();
+            if (serviceIds.Length > 1 && !batchUnsupported)
+            {
+                try
+                {
+                    stats.UpdateBatch(MemoryMarshal.AsBytes(serviceIds), buffer, serviceIds.Length, BpfUpdateFlags.Any);
+                    return;
+                }
+                catch (BpfException ex) when (ex.Errno is Errno.EINVAL or Errno.ENOTSUPP or Errno.EOPNOTSUPP)
+                {
+                    batchUnsupported = true;
+                }
+            }
+            for (int i = 0; i < serviceIds.Length; i++)
+                stats.Update(MemoryMarshal.AsBytes(serviceIds.Slice(i, 1)), buffer[..stride], BpfUpdateFlags.Any);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(zeros);
+        }
+    }
+
+    public void UpdateRefused(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<Lb4Refused> values) => UpdateMany(refused, keys, values);
+
+    public void DeleteRefused(ReadOnlySpan<Lb4ServiceKey> keys) => DeleteMany(refused, keys);
 
     private void UpdateMany<TKey, TValue>(BpfMapHandle map, ReadOnlySpan<TKey> keys, ReadOnlySpan<TValue> values)
         where TKey : unmanaged where TValue : unmanaged
@@ -176,10 +248,16 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
             }
         }
         var result = new List<KeyValuePair<TKey, TValue>>();
+        // A hash walk restarts when its current key is deleted under it; bound it so a map under churn cannot keep
+        // a reader (status, a scrape) walking forever. Duplicates from a restart are dropped.
+        long budget = 2L * map.Info.MaxEntries + 1;
+        var seen = new HashSet<TKey>();
         foreach (var key in map.Keys<TKey>())
         {
+            if (--budget < 0)
+                break;
             // A key can vanish between iteration and lookup when the programs or another writer delete it.
-            if (map.TryLookup(in key, out TValue value))
+            if (seen.Add(key) && map.TryLookup(in key, out TValue value))
                 result.Add(new(key, value));
         }
         return result;
@@ -204,7 +282,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         }
         catch (BpfException)
         {
-            return map.Keys<TKey>().LongCount();
+            return map.Keys<TKey>().Take((int)Math.Min(int.MaxValue, 2L * map.Info.MaxEntries)).LongCount();
         }
     }
 
@@ -232,5 +310,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         stats.Dispose();
         names.Dispose();
         frontendFilter.Dispose();
+        refused.Dispose();
+        reverseSockets.Dispose();
     }
 }

@@ -10,8 +10,17 @@ public interface ILoadBalancerWriter
     IReadOnlyDictionary<Frontend, LoadBalancerService> ReadApplied();
 
     /// <summary>
-    /// Applies a plan. Each upsert is applied so a concurrent connect sees the old or the new backend set, never a
-    /// mix. Throws <see cref="MapWriteException"/> naming the frontend on failure; frontends already applied stay applied.
+    /// Frontends the writer holds a refusal record for (as of the last <see cref="ReadApplied"/> or
+    /// <see cref="Apply"/>), so a full sync can drop the records of frontends nobody asks for any more. A frontend
+    /// listed in a plan's deletes loses its record.
     /// </summary>
-    void Apply(LoadBalancerPlan plan);
+    IReadOnlyCollection<Frontend> ReadRefused();
+
+    /// <summary>
+    /// Applies a plan. Each upsert is applied so a concurrent connect sees the old or the new backend set, never a
+    /// mix. A frontend that cannot be written (a limit, a full map, a failed update) is refused alone and listed in
+    /// the result with its reason; the rest of the plan is applied. Throws only when the writer cannot tell what the
+    /// maps hold any more (the caller then diffs everything again).
+    /// </summary>
+    ApplyResult Apply(LoadBalancerPlan plan);
 }

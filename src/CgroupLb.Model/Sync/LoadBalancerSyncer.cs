@@ -15,7 +15,9 @@ namespace CgroupLb.Model.Sync;
 /// until the tracker is synced, so a restarting agent never removes working services it has not heard about yet.
 /// The first sync, and the first after any failure, diffs everything against what the writer reports the maps hold;
 /// the others recompute only the services that changed. Services a source holds (<see cref="ClusterChanges.HeldServices"/>)
-/// keep whatever the maps hold for them (<see cref="HeldServiceFilter"/>).
+/// keep whatever the maps hold for them (<see cref="HeldServiceFilter"/>). A frontend the writer refuses (a full map,
+/// no free id, a failed write) costs only itself: the rest of the plan is applied, the sync succeeds with the refusal
+/// in <see cref="SyncResult.Refused"/>, and every later sync retries that frontend alone, without a full sync.
 /// </summary>
 public sealed class LoadBalancerSyncer
 {
@@ -34,6 +36,9 @@ public sealed class LoadBalancerSyncer
 
     // Which applied frontends each service owns, so a partial sync costs O(changes) (rebuilt by every full sync).
     private FrontendOwnerIndex owners = new();
+
+    // Frontends the writer refused and no later plan covered: retried by every partial sync (null: a refused delete).
+    private readonly Dictionary<Frontend, LoadBalancerService?> pendingRefusals = [];
 
     // The held services last logged, so each hold and release is logged once however many syncs it lasts.
     private IReadOnlySet<ServiceName> loggedHeld = ImmutableHashSet<ServiceName>.Empty;
@@ -100,6 +105,7 @@ public sealed class LoadBalancerSyncer
                 before = LoadBalancerPlanner.AdoptOwners(before, desired);
                 desired = HeldServiceFilter.KeepApplied(before, desired, changes.HeldServices);
                 plan = LoadBalancerPlanner.Plan(before, desired);
+                plan = WithRecordedRefusals(plan, before, desired);
             }
             else
             {
@@ -107,20 +113,26 @@ public sealed class LoadBalancerSyncer
                 var desired = AddressFamilyFilter.Keep(translator.Translate(changes.State, changes.Services), options.SupportedFamilies);
                 desired = HeldServiceFilter.KeepApplied(before, desired, changes.HeldServices, changes.Services, owners);
                 plan = LoadBalancerPlanner.PlanServices(before, desired, changes.Services, owners);
+                plan = WithRetries(plan, desired, changes.Services);
             }
 
-            if (!plan.IsEmpty) writer.Apply(plan);
-            applied = LoadBalancerPlanner.ApplyTo(before, plan);
+            ApplyResult written = plan.IsEmpty ? ApplyResult.Applied : writer.Apply(plan);
+            LoadBalancerPlan done = WithoutRefused(plan, written);
+            applied = LoadBalancerPlanner.ApplyTo(before, done);
             if (full) owners = FrontendOwnerIndex.Build(applied);
-            else owners.Follow(applied, plan);
-            if (BackendRemovalObserver is { } removals && RemovedBackends.Find(before, applied, plan) is { IsEmpty: false } removed) removals.OnBackendsRemoved(removed);
+            else owners.Follow(applied, done);
+            TrackRefusals(full, plan, written);
+            if (BackendRemovalObserver is { } removals && RemovedBackends.Find(before, applied, done) is { IsEmpty: false } removed) removals.OnBackendsRemoved(removed);
             needFullSync = false;
 
-            var result = new SyncResult(kind, changes.Services.Count, plan.Upserts.Length, plan.Deletes.Length,
-                plan.Upserts.Sum(s => s.Backends.Length), time.GetElapsedTime(started), null);
+            var result = new SyncResult(kind, changes.Services.Count, done.Upserts.Length, done.Deletes.Length,
+                done.Upserts.Sum(s => s.Backends.Length), time.GetElapsedTime(started), null)
+            {
+                Refused = written.AllApplied ? [] : written.Refused,
+            };
             if (!plan.IsEmpty)
-                logger.LogDebug("Sync {Kind}: services={Services} upserted={Upserted} deleted={Deleted} backends={Backends} duration={Duration}",
-                    kind, result.ServicesChanged, result.FrontendsUpserted, result.FrontendsDeleted, result.BackendsProgrammed, result.Duration);
+                logger.LogDebug("Sync {Kind}: services={Services} upserted={Upserted} deleted={Deleted} refused={Refused} backends={Backends} duration={Duration}",
+                    kind, result.ServicesChanged, result.FrontendsUpserted, result.FrontendsDeleted, result.Refused.Length, result.BackendsProgrammed, result.Duration);
             return result;
         }
         catch (Exception ex)
@@ -130,6 +142,106 @@ public sealed class LoadBalancerSyncer
             logger.LogError(ex, "Sync {Kind} failed; the next sync will be a full one", kind);
             return new SyncResult(kind, changes.Services.Count, 0, 0, 0, time.GetElapsedTime(started), ex);
         }
+    }
+
+    /// <summary>
+    /// A full sync also settles the writer's refusal records, which survive restarts: a recorded frontend nobody
+    /// desires any more is deleted (dropping its record), and one desired exactly as the maps hold it is upserted
+    /// as is (a no-op write that drops the record). Desired frontends that differ are in the plan already.
+    /// </summary>
+    private LoadBalancerPlan WithRecordedRefusals(
+        LoadBalancerPlan plan,
+        IReadOnlyDictionary<Frontend, LoadBalancerService> before,
+        IReadOnlyDictionary<Frontend, LoadBalancerService> desired)
+    {
+        var recorded = writer.ReadRefused();
+        if (recorded.Count == 0)
+            return plan;
+        var touched = Touched(plan);
+        List<LoadBalancerService>? upserts = null;
+        List<Frontend>? deletes = null;
+        foreach (Frontend frontend in recorded)
+        {
+            if (touched.Contains(frontend))
+                continue;
+            if (desired.TryGetValue(frontend, out LoadBalancerService? service))
+                (upserts ??= []).Add(service);
+            else if (!before.ContainsKey(frontend))
+                (deletes ??= []).Add(frontend);
+        }
+        return Merge(plan, upserts, deletes);
+    }
+
+    /// <summary>
+    /// A partial sync retries the frontends refused before that this plan does not already cover, and only those:
+    /// with what their Service now desires when it changed, deleted when their Service no longer has them, else as
+    /// they were last asked for.
+    /// </summary>
+    private LoadBalancerPlan WithRetries(
+        LoadBalancerPlan plan,
+        IReadOnlyDictionary<Frontend, LoadBalancerService> desired,
+        IReadOnlySet<ServiceName> changedServices)
+    {
+        if (pendingRefusals.Count == 0)
+            return plan;
+        var touched = Touched(plan);
+        List<LoadBalancerService>? upserts = null;
+        List<Frontend>? deletes = null;
+        foreach (var (frontend, retry) in pendingRefusals)
+        {
+            if (touched.Contains(frontend))
+                continue;
+            if (desired.TryGetValue(frontend, out LoadBalancerService? now))
+                (upserts ??= []).Add(now);
+            else if (retry is null || (LoadBalancerPlanner.OwnerOf(retry) is { } owner && changedServices.Contains(owner)))
+                (deletes ??= []).Add(frontend);
+            else
+                (upserts ??= []).Add(retry);
+        }
+        return Merge(plan, upserts, deletes);
+    }
+
+    /// <summary>Remembers what to retry: a refused upsert with its service, a refused delete as null.</summary>
+    private void TrackRefusals(bool full, LoadBalancerPlan plan, ApplyResult written)
+    {
+        if (full)
+            pendingRefusals.Clear();
+        else if (pendingRefusals.Count > 0)
+        {
+            foreach (LoadBalancerService service in plan.Upserts) pendingRefusals.Remove(service.Frontend);
+            foreach (Frontend frontend in plan.Deletes) pendingRefusals.Remove(frontend);
+        }
+        if (written.AllApplied)
+            return;
+        var deleted = plan.Deletes.ToHashSet();
+        foreach (RefusedFrontend refused in written.Refused)
+            pendingRefusals[refused.Frontend] = deleted.Contains(refused.Frontend) ? null : refused.Service;
+    }
+
+    private static LoadBalancerPlan WithoutRefused(LoadBalancerPlan plan, ApplyResult written)
+    {
+        if (written.AllApplied)
+            return plan;
+        var refused = written.Refused.Select(r => r.Frontend).ToHashSet();
+        return new LoadBalancerPlan(
+            plan.Upserts.Where(s => !refused.Contains(s.Frontend)).ToImmutableArray(),
+            plan.Deletes.Where(f => !refused.Contains(f)).ToImmutableArray());
+    }
+
+    private static HashSet<Frontend> Touched(LoadBalancerPlan plan)
+    {
+        var touched = new HashSet<Frontend>(plan.Deletes);
+        foreach (LoadBalancerService service in plan.Upserts) touched.Add(service.Frontend);
+        return touched;
+    }
+
+    private static LoadBalancerPlan Merge(LoadBalancerPlan plan, List<LoadBalancerService>? upserts, List<Frontend>? deletes)
+    {
+        if (upserts is null && deletes is null)
+            return plan;
+        return new LoadBalancerPlan(
+            plan.Upserts.AddRange(upserts ?? []).Sort((a, b) => a.Frontend.CompareTo(b.Frontend)),
+            plan.Deletes.AddRange(deletes ?? []).Sort());
     }
 
     private void LogHeldFlips(IReadOnlySet<ServiceName> held)

@@ -1,3 +1,6 @@
+using System.Collections.Immutable;
+using CgroupLb.Model.LoadBalancing;
+
 namespace CgroupLb.Model.Sync;
 
 /// <summary>
@@ -14,4 +17,10 @@ public sealed record SyncResult(
     Exception? Error)
 {
     public bool Succeeded => Error is null;
+
+    /// <summary>
+    /// Frontends the writer refused in a sync that otherwise succeeded; they keep what the maps held for them and are
+    /// retried by the next syncs. Empty when everything was written.
+    /// </summary>
+    public ImmutableArray<RefusedFrontend> Refused { get; init; } = [];
 }

@@ -31,6 +31,11 @@ internal sealed class FakeLoadBalancerWriter : ILoadBalancerWriter
         }
     }
 
+    /// <summary>Frontends every Apply refuses (reason <see cref="RefusalReason.ServiceMapFull"/>), leaving them as they are.</summary>
+    public HashSet<Frontend> Refuse { get; } = [];
+
+    private readonly HashSet<Frontend> refusedRecords = [];
+
     /// <summary>How many further Apply calls fail.</summary>
     public int FailApplies { get; set; }
 
@@ -68,12 +73,17 @@ internal sealed class FakeLoadBalancerWriter : ILoadBalancerWriter
         }
     }
 
-    public void Apply(LoadBalancerPlan plan)
+    public IReadOnlyCollection<Frontend> ReadRefused()
     {
-        lock (gate) ApplyLocked(plan);
+        lock (gate) return refusedRecords.ToList();
     }
 
-    private void ApplyLocked(LoadBalancerPlan plan)
+    public ApplyResult Apply(LoadBalancerPlan plan)
+    {
+        lock (gate) return ApplyLocked(plan);
+    }
+
+    private ApplyResult ApplyLocked(LoadBalancerPlan plan)
     {
         if (FailApplies > 0)
         {
@@ -83,7 +93,23 @@ internal sealed class FakeLoadBalancerWriter : ILoadBalancerWriter
             throw new MapWriteException(failed, "injected failure");
         }
         appliedPlans.Add(plan);
-        foreach (var f in plan.Deletes) maps.Remove(f);
-        foreach (var s in plan.Upserts) maps[s.Frontend] = s;
+        var refused = ImmutableArray.CreateBuilder<RefusedFrontend>();
+        foreach (var f in plan.Deletes)
+        {
+            maps.Remove(f);
+            refusedRecords.Remove(f);
+        }
+        foreach (var s in plan.Upserts)
+        {
+            if (Refuse.Contains(s.Frontend))
+            {
+                refused.Add(new RefusedFrontend(s, RefusalReason.ServiceMapFull, "injected refusal"));
+                refusedRecords.Add(s.Frontend);
+                continue;
+            }
+            maps[s.Frontend] = s;
+            refusedRecords.Remove(s.Frontend);
+        }
+        return refused.Count == 0 ? ApplyResult.Applied : new ApplyResult(refused.ToImmutable());
     }
 }

@@ -1,0 +1,28 @@
+using CgroupLb.Datapath.Abi;
+
+namespace CgroupLb.Datapath.Status;
+
+/// <summary>
+/// Read access to the load-balancer maps, and nothing else: what `cgroup-lb status`, the metrics scrape and the
+/// writer's reload decode through <see cref="MapSnapshot"/>. A reader holding only this interface cannot write or
+/// delete an entry, so a read-only command can never break a live frontend.
+/// </summary>
+internal interface ILoadBalancerMapReader
+{
+    uint ServiceEntryCapacity { get; }
+    uint BackendCapacity { get; }
+
+    /// <summary>lb_svc_stats' max_entries: service ids are 1..ServiceIdLimit-1 (0 is "none") and index that array.</summary>
+    uint ServiceIdLimit { get; }
+
+    IReadOnlyList<KeyValuePair<Lb4ServiceKey, LbServiceValue>> ReadServiceEntries();
+    IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends();
+    IReadOnlyDictionary<uint, string> ReadNames();
+    IReadOnlyList<KeyValuePair<Lb4ServiceKey, Lb4Refused>> ReadRefused();
+
+    /// <summary>The BPF counters of one service id, summed over CPUs (zeros when the id has none).</summary>
+    ServiceCounters ReadCounters(uint serviceId);
+
+    /// <summary>Entries and capacity of the reverse-socket map (only the programs write it).</summary>
+    MapUsage ReverseSocketUsage();
+}
