@@ -30,7 +30,7 @@ public class MapSnapshotTests
         var maps = new FakeLoadBalancerMaps();
         new BpfMapWriter(maps, NullLogger.Instance).Apply(Upsert(Svc(Web, 1, 2)));
         maps.Backends[99] = Lb4Backend.Create(IPAddress.Parse("198.18.9.9"), 8080, 6);
-        maps.Services[WebKey.WithSlot(3)] = LbServiceValue.Slot(maps.Services[WebKey].ServiceId, 99);
+        maps.Services[WebKey.WithSlot(3)] = LbServiceValue.Slot(maps.Services[WebKey].ServiceId, 99, new Backend(IPAddress.Parse("198.18.9.9"), 8080, L4Protocol.Tcp));
         maps.Refused[Lb4ServiceKey.Create(IPAddress.Parse("198.51.100.11"), 80, 6, 0)] =
             Lb4Refused.Create(LbRefusalReason.ServiceMapFull, 3, 4, "default/big:http", "lb4_services is full");
         return maps;
@@ -77,9 +77,9 @@ public class MapSnapshotTests
     {
         var maps = new FakeLoadBalancerMaps(serviceCapacity: 4096);
         maps.Backends[1] = Lb4Backend.Create(B(1).Address, 8080, 6);
-        maps.Services[WebKey] = LbServiceValue.Master(7, 60000, (ushort)ServiceFlags.ClusterIp, 0);
+        maps.Services[WebKey] = LbServiceValue.Master(7, 60000, ServiceFlags.ClusterIp, 0);
         for (ushort slot = 1; slot <= 1100; slot++)
-            maps.Services[WebKey.WithSlot(slot)] = LbServiceValue.Slot(7, 1);
+            maps.Services[WebKey.WithSlot(slot)] = LbServiceValue.Slot(7, 1, new Backend(B(1).Address, 8080, L4Protocol.Tcp));
 
         var status = StatusReader.Read(maps);
         var web = Assert.Single(status.Frontends);
@@ -103,15 +103,15 @@ public class MapSnapshotTests
     {
         var maps = new FakeLoadBalancerMaps();
         maps.Backends[1] = Lb4Backend.Create(B(1).Address, 8080, 6);
-        maps.Services[WebKey] = LbServiceValue.Master(badId, 1, (ushort)ServiceFlags.ClusterIp, 0);
-        maps.Services[WebKey.WithSlot(1)] = LbServiceValue.Slot(badId, 1);
+        maps.Services[WebKey] = LbServiceValue.Master(badId, 1, ServiceFlags.ClusterIp, 0);
+        maps.Services[WebKey.WithSlot(1)] = LbServiceValue.Slot(badId, 1, new Backend(B(1).Address, 8080, L4Protocol.Tcp));
 
         Assert.Contains(Assert.Single(StatusReader.Read(maps).Frontends).Problems, p => p.Contains("service id"));
 
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
         Assert.True(writer.Apply(Upsert(Svc(Web, 1))).AllApplied);
         uint id = maps.Services[WebKey].ServiceId;
-        Assert.InRange(id, 1u, LbLimits.MaxServiceId - 1);
+        Assert.InRange(id, 1u, maps.ServiceIdLimit - 1);
         Assert.Equal(id, maps.Services[WebKey.WithSlot(1)].ServiceId);
         Assert.Equal("default/web:http", maps.Names[id]);
     }
@@ -122,8 +122,8 @@ public class MapSnapshotTests
         var maps = new FakeLoadBalancerMaps();
         var other = new Frontend(IPAddress.Parse("198.51.100.11"), 80, L4Protocol.Tcp);
         var otherKey = Lb4ServiceKey.Create(other.Address, 80, 6, 0);
-        maps.Services[WebKey] = LbServiceValue.Master(5, 0, 1, 0);
-        maps.Services[otherKey] = LbServiceValue.Master(5, 0, 1, 0);
+        maps.Services[WebKey] = LbServiceValue.Master(5, 0, ServiceFlags.ClusterIp, 0);
+        maps.Services[otherKey] = LbServiceValue.Master(5, 0, ServiceFlags.ClusterIp, 0);
 
         var snapshot = MapSnapshot.Read(maps);
         Assert.False(snapshot.Frontends[0].IsDamaged);

@@ -20,8 +20,9 @@ public class ServiceIdLimitTests
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
         writer.Apply(new LoadBalancerPlan([Svc(1), Svc(2)], []));
 
-        var ex = Assert.Throws<MapWriteException>(() => writer.Apply(new LoadBalancerPlan([Svc(3)], [])));
-        Assert.Contains("no free service id (all 2 in use)", ex.Message);
-        Assert.Equal(2, writer.FrontendCount);
+        var refused = Assert.Single(writer.Apply(new LoadBalancerPlan([Svc(3)], [])).Refused);
+        Assert.Equal(RefusalReason.NoServiceId, refused.Reason);
+        Assert.Contains("no free service id (all 2 in use)", refused.Detail);
+        Assert.Equal(2, writer.ReadApplied().Count);
     }
 }

@@ -70,9 +70,9 @@ internal sealed class MapSnapshot
             }
             List<string>? problems = null;
             bool serviceIdValid = true;
-            if (master.ServiceId == 0 || master.ServiceId >= LbLimits.MaxServiceId)
+            if (master.ServiceId == 0 || master.ServiceId >= maps.ServiceIdLimit)
             {
-                (problems ??= []).Add($"service id {master.ServiceId} is outside 1..{LbLimits.MaxServiceId - 1}");
+                (problems ??= []).Add($"service id {master.ServiceId} is outside 1..{maps.ServiceIdLimit - 1}");
                 serviceIdValid = false;
             }
             else if (!ownerOfId.TryAdd(master.ServiceId, frontend))

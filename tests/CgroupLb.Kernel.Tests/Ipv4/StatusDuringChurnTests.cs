@@ -36,7 +36,7 @@ public sealed class StatusDuringChurnTests(ITestOutputHelper output)
         var plantedSlot = Lb4ServiceKey.Create(Vip(99), 80, 6, 1);
         uint plantedBackend = 4_000_000;
         using (var services = BpfMapHandle.OpenPinned(Path.Combine(sandbox.BpffsPath, MapNames.Services)))
-            services.Update(in plantedSlot, LbServiceValue.Slot(60000, plantedBackend), BpfUpdateFlags.Any);
+            services.Update(in plantedSlot, LbServiceValue.Slot(60000, plantedBackend, new Backend(IPAddress.Parse("198.18.99.99"), 9, L4Protocol.Tcp)), BpfUpdateFlags.Any);
         using (var backendMap = BpfMapHandle.OpenPinned(Path.Combine(sandbox.BpffsPath, MapNames.Backends)))
             backendMap.Update(in plantedBackend, Lb4Backend.Create(IPAddress.Parse("198.18.99.99"), 9, 6), BpfUpdateFlags.Any);
 
