@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace CgroupLb.Interop;
@@ -25,7 +26,7 @@ public sealed class ProcessFileDescriptor : IDisposable
             int errno = Marshal.GetLastPInvokeError();
             if (errno == (int)Errno.ESRCH)
                 return null;
-            throw new BpfException("pidfd_open", errno, "process", pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            throw new BpfException("pidfd_open", errno, "process", pid.ToString(CultureInfo.InvariantCulture));
         }
         using var pidHandle = new SafeFileDescriptorHandle((int)pidfd);
         nint fd = Interop.Libc.Syscall(Interop.Libc.SYS_pidfd_getfd, pidfd, targetFd, 0);
@@ -34,7 +35,7 @@ public sealed class ProcessFileDescriptor : IDisposable
             int errno = Marshal.GetLastPInvokeError();
             if (errno is (int)Errno.EBADF or (int)Errno.ESRCH)
                 return null;
-            throw new BpfException("pidfd_getfd", errno, "process", pid.ToString(System.Globalization.CultureInfo.InvariantCulture), $"fd {targetFd}");
+            throw new BpfException("pidfd_getfd", errno, "process", pid.ToString(CultureInfo.InvariantCulture), $"fd {targetFd}");
         }
         return new ProcessFileDescriptor(new SafeFileDescriptorHandle((int)fd));
     }
