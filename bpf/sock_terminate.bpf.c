@@ -17,7 +17,7 @@ int cglb_sock_term_udp(struct bpf_iter__udp *ctx)
 
 	if (!sk)
 		return 0;
-	sock_term_visit(ctx->meta->seq, &sk->__sk_common, IPPROTO_UDP);
+	sock_term_visit(ctx->meta->seq, &sk->__sk_common, sk, IPPROTO_UDP);
 	return 0;
 }
 
@@ -27,6 +27,7 @@ SEC("iter/tcp")
 int cglb_sock_term_tcp(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *sk = ctx->sk_common;
+	struct tcp_sock *tp;
 	unsigned char state;
 
 	if (!sk)
@@ -35,7 +36,12 @@ int cglb_sock_term_tcp(struct bpf_iter__tcp *ctx)
 	if (state == SOCK_TERM_TCP_TIME_WAIT || state == SOCK_TERM_TCP_NEW_SYN_RECV ||
 	    state == SOCK_TERM_TCP_LISTEN || state == SOCK_TERM_TCP_CLOSE)
 		return 0;
-	sock_term_visit(ctx->meta->seq, sk, IPPROTO_TCP);
+	/* The verifier knows sk as a sock_common; socket storage wants the
+	 * full socket it is part of (Linux 5.9+, older than the kfunc). */
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	sock_term_visit(ctx->meta->seq, sk, tp, IPPROTO_TCP);
 	return 0;
 }
 

@@ -38,6 +38,7 @@ struct sock {
 } __attribute__((preserve_access_index));
 
 struct udp_sock;
+struct tcp_sock;
 struct seq_file;
 
 struct bpf_iter_meta {
@@ -75,12 +76,25 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } SOCK_TERM_TARGETS_MAP SEC(".maps");
 
+/* The agent's pinned socket storage (struct lb4_sk_frontend), reused by fd
+ * like the reverse map. Where the data path runs without socket storage it
+ * holds no entries and every answer comes from lb4_reverse_sk. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lb4_sk_frontend);
+} LB4_SK_FRONTEND_MAP SEC(".maps");
+
 /* The one place that decides "the LB translated this socket to this
- * backend", and from which frontend. Today that is the socket's entry in
- * lb4_reverse_sk; if reverse entries of connected sockets move to socket
- * storage, only this helper changes. Fills *frontend on success. */
+ * backend", and from which frontend: the rule of struct lb4_sk_frontend.
+ * The socket's storage entry answers when it names this backend; the
+ * reverse map is asked only when there is no entry (socket storage off)
+ * or the entry says more backends live there (unconnected UDP). sk is a
+ * full socket as the verifier sees it (udp_sock, tcp_sock): socket storage
+ * refuses a sock_common. Fills *frontend on success. */
 static __always_inline bool
-sock_term_lb_translated(struct sock_common *sk, __u64 cookie,
+sock_term_lb_translated(void *sk, __u64 cookie,
 			__be32 backend_address, __be16 backend_port,
 			struct lb4_reverse_sk_value *frontend)
 {
@@ -90,8 +104,22 @@ sock_term_lb_translated(struct sock_common *sk, __u64 cookie,
 		.port    = backend_port,
 	};
 	const struct lb4_reverse_sk_value *value;
+	const struct lb4_sk_frontend *known;
 
-	(void)sk;
+	known = bpf_sk_storage_get(&LB4_SK_FRONTEND_MAP, sk, NULL, 0);
+	if (known) {
+		if (known->backend_address == backend_address &&
+		    known->backend_port == backend_port) {
+			frontend->address = known->frontend_address;
+			frontend->port = known->frontend_port;
+			frontend->pad = 0;
+			frontend->service_id = known->service_id;
+			return true;
+		}
+		if (!(known->flags & LB4_SK_F_MORE_IN_REVERSE_MAP))
+			return false;
+	}
+
 	value = bpf_map_lookup_elem(&LB4_REVERSE_SK_MAP, &key);
 	if (!value)
 		return false;
@@ -100,9 +128,10 @@ sock_term_lb_translated(struct sock_common *sk, __u64 cookie,
 }
 
 /* Closes sk if its peer is a removed backend of the frontend it was
- * translated from, and reports it to the seq file. */
+ * translated from, and reports it to the seq file. full_sk is the same
+ * socket typed as a full socket, for its storage. */
 static __always_inline void
-sock_term_visit(struct seq_file *seq, struct sock_common *sk, __u8 proto)
+sock_term_visit(struct seq_file *seq, struct sock_common *sk, void *full_sk, __u8 proto)
 {
 	struct lb4_reverse_sk_value frontend;
 	struct sock_term_event event = {};
@@ -119,7 +148,7 @@ sock_term_visit(struct seq_file *seq, struct sock_common *sk, __u8 proto)
 		return; /* not connected: nothing pins it to a backend */
 
 	cookie = bpf_get_socket_cookie(sk);
-	if (!sock_term_lb_translated(sk, cookie, daddr, dport, &frontend))
+	if (!sock_term_lb_translated(full_sk, cookie, daddr, dport, &frontend))
 		return;
 
 	target.backend_address = daddr;

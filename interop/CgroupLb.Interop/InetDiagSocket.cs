@@ -20,4 +20,11 @@ public readonly record struct InetDiagSocket(
     uint DestinationAddressBe,
     ushort DestinationPortBe,
     uint Interface,
-    ulong Cookie);
+    ulong Cookie)
+{
+    /// <summary>The socket's value in the socket-storage map the dump asked for; null when it has none or none was asked.</summary>
+    public byte[]? StorageValue { get; init; }
+
+    /// <summary>The socket's inode ("socket:[inode]" under /proc/PID/fd of its owners); 0 when unknown.</summary>
+    public uint Inode { get; init; }
+}

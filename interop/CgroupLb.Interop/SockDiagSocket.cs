@@ -18,6 +18,14 @@ public sealed class SockDiagSocket : IDisposable
     private const ushort NlmFAck = 0x4;
     private const ushort NlmFDump = 0x300;
     private const byte AfInet = 2;
+    private const ushort NlaTypeMask = 0x3fff; // without NLA_F_NESTED / NLA_F_NET_BYTEORDER
+    private const ushort NlaFNested = 0x8000;
+    private const ushort InetDiagReqSkBpfStorages = 2; // request attribute (linux/inet_diag.h)
+    private const ushort InetDiagSkBpfStorages = 20;   // reply attribute
+    private const ushort SkDiagBpfStorageReqMapFd = 1; // linux/sock_diag.h
+    private const ushort SkDiagBpfStorage = 1;
+    private const ushort SkDiagBpfStorageMapId = 2;
+    private const ushort SkDiagBpfStorageMapValue = 3;
 
     private readonly SafeFileDescriptorHandle _fd;
     private uint _sequence;
@@ -33,15 +41,40 @@ public sealed class SockDiagSocket : IDisposable
         return new SockDiagSocket(new SafeFileDescriptorHandle(fd));
     }
 
-    /// <summary>The IPv4 sockets of <paramref name="protocol"/> whose state bit is set in <paramref name="stateMask"/> (1 &lt;&lt; state).</summary>
-    public unsafe List<InetDiagSocket> DumpIPv4(byte protocol, uint stateMask)
+    /// <summary>
+    /// The IPv4 sockets of <paramref name="protocol"/> whose state bit is set in <paramref name="stateMask"/> (1 &lt;&lt; state).
+    /// With <paramref name="storageMap"/> (a BPF_MAP_TYPE_SK_STORAGE map; needs CAP_BPF or CAP_SYS_ADMIN) each socket also
+    /// carries its value in that map (<see cref="InetDiagSocket.StorageValue"/>), the only way user space reads socket
+    /// storage without a socket fd. The kernel reports storage for TCP only: inet_sk_diag_fill() returns before it for
+    /// sockets without a connection sock (UDP), so a UDP socket's value is always null here.
+    /// </summary>
+    public unsafe List<InetDiagSocket> DumpIPv4(byte protocol, uint stateMask, BpfMapHandle? storageMap = null)
     {
-        var request = new Request
+        var body = new InetDiagRequest { Family = AfInet, Protocol = protocol, States = stateMask };
+        uint storageMapId = 0;
+        if (storageMap is null)
         {
-            Header = new NetlinkHeader { Length = (uint)sizeof(Request), Type = SockDiagByFamily, Flags = NlmFRequest | NlmFDump, Sequence = ++_sequence },
-            Body = new InetDiagRequest { Family = AfInet, Protocol = protocol, States = stateMask },
-        };
-        SendRequest(ref request);
+            var request = new Request
+            {
+                Header = new NetlinkHeader { Length = (uint)sizeof(Request), Type = SockDiagByFamily, Flags = NlmFRequest | NlmFDump, Sequence = ++_sequence },
+                Body = body,
+            };
+            SendRequest(ref request);
+        }
+        else
+        {
+            storageMapId = storageMap.Info.Id;
+            var request = new StorageRequest
+            {
+                Header = new NetlinkHeader { Length = (uint)sizeof(StorageRequest), Type = SockDiagByFamily, Flags = NlmFRequest | NlmFDump, Sequence = ++_sequence },
+                Body = body,
+                Storages = new NetlinkAttribute { Length = (ushort)(2 * sizeof(NetlinkAttribute) + sizeof(uint)), Type = InetDiagReqSkBpfStorages | NlaFNested },
+                MapFdAttribute = new NetlinkAttribute { Length = (ushort)(sizeof(NetlinkAttribute) + sizeof(uint)), Type = SkDiagBpfStorageReqMapFd },
+                MapFd = (uint)storageMap.Fd,
+            };
+            SendRequest(ref request);
+            GC.KeepAlive(storageMap); // the kernel resolves the fd while handling the request, i.e. during send
+        }
 
         var sockets = new List<InetDiagSocket>();
         var buffer = new byte[32 * 1024];
@@ -68,7 +101,11 @@ public sealed class SockDiagSocket : IDisposable
                         var message = MemoryMarshal.Read<InetDiagMessage>(payload);
                         var id = message.Id;
                         sockets.Add(new InetDiagSocket(protocol, message.State, id.Source0, id.SourcePort, id.Destination0, id.DestinationPort,
-                            id.Interface, id.Cookie0 | ((ulong)id.Cookie1 << 32)));
+                            id.Interface, id.Cookie0 | ((ulong)id.Cookie1 << 32))
+                        {
+                            StorageValue = storageMap is null ? null : FindStorageValue(payload[sizeof(InetDiagMessage)..], storageMapId),
+                            Inode = message.Inode,
+                        });
                         break;
                 }
                 offset += (int)((header.Length + 3) & ~3u);
@@ -116,15 +153,63 @@ public sealed class SockDiagSocket : IDisposable
         }
     }
 
+    /// <summary>
+    /// The value of map <paramref name="mapId"/> in a reply's INET_DIAG_SK_BPF_STORAGES attribute
+    /// (nested SK_DIAG_BPF_STORAGE { SK_DIAG_BPF_STORAGE_MAP_ID, SK_DIAG_BPF_STORAGE_MAP_VALUE }), null when the socket
+    /// has none. Internal for the parser's unit test.
+    /// </summary>
+    internal static byte[]? FindStorageValue(ReadOnlySpan<byte> attributes, uint mapId)
+    {
+        foreach (var (type, storages) in Attributes(attributes))
+        {
+            if (type != InetDiagSkBpfStorages)
+                continue;
+            foreach (var (storageType, storage) in Attributes(storages))
+            {
+                if (storageType != SkDiagBpfStorage)
+                    continue;
+                uint? id = null;
+                byte[]? value = null;
+                foreach (var (fieldType, field) in Attributes(storage))
+                {
+                    if (fieldType == SkDiagBpfStorageMapId && field.Length >= sizeof(uint))
+                        id = MemoryMarshal.Read<uint>(field);
+                    else if (fieldType == SkDiagBpfStorageMapValue)
+                        value = field.ToArray();
+                }
+                if (id == mapId && value is not null)
+                    return value;
+            }
+        }
+        return null;
+    }
+
+    // The netlink attributes in a span (struct nlattr: u16 length with header, u16 type; padded to 4 bytes).
+    private static List<(ushort Type, byte[] Payload)> Attributes(ReadOnlySpan<byte> span)
+    {
+        const int headerSize = 4;
+        var attributes = new List<(ushort, byte[])>();
+        int offset = 0;
+        while (offset + headerSize <= span.Length)
+        {
+            var attribute = MemoryMarshal.Read<NetlinkAttribute>(span[offset..]);
+            if (attribute.Length < headerSize || offset + attribute.Length > span.Length)
+                break; // malformed tail: keep what parsed
+            attributes.Add(((ushort)(attribute.Type & NlaTypeMask), span.Slice(offset + headerSize, attribute.Length - headerSize).ToArray()));
+            offset += (attribute.Length + 3) & ~3;
+        }
+        return attributes;
+    }
+
     /// <summary>Closes the netlink socket.</summary>
     public void Dispose() => _fd.Dispose();
 
-    private unsafe void SendRequest(ref Request request)
+    private unsafe void SendRequest<T>(ref T request) where T : unmanaged
     {
         using var lease = new SafeHandleLease(_fd);
-        fixed (Request* p = &request)
+        fixed (T* p = &request)
         {
-            while (Interop.Libc.Send(lease.Fd, p, (nuint)sizeof(Request), 0) < 0)
+            while (Interop.Libc.Send(lease.Fd, p, (nuint)sizeof(T), 0) < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
                 if (errno != (int)Errno.EINTR)
@@ -201,5 +286,24 @@ public sealed class SockDiagSocket : IDisposable
     {
         public NetlinkHeader Header;
         public InetDiagRequest Body;
+    }
+
+    // struct nlattr, 4 bytes.
+    [StructLayout(LayoutKind.Sequential)]
+    private struct NetlinkAttribute
+    {
+        public ushort Length;
+        public ushort Type;
+    }
+
+    // A dump request asking for one socket-storage map: INET_DIAG_REQ_SK_BPF_STORAGES { SK_DIAG_BPF_STORAGE_REQ_MAP_FD }.
+    [StructLayout(LayoutKind.Sequential)]
+    private struct StorageRequest
+    {
+        public NetlinkHeader Header;
+        public InetDiagRequest Body;
+        public NetlinkAttribute Storages;
+        public NetlinkAttribute MapFdAttribute;
+        public uint MapFd;
     }
 }

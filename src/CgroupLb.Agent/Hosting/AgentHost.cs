@@ -59,7 +59,11 @@ internal static class AgentHost
             new UpgradeOnFullSync(datapath, logger, new SyncLogger(logger, readiness, metrics)));
 
         using var socketTermination = SocketTerminationQueue.Start(
-            new SocketTerminationOptions(options.CgroupPath, options.BpffsPath) { TerminateTcp = options.SockTerminateTcp }, loggerFactory);
+            new SocketTerminationOptions(options.CgroupPath, options.BpffsPath)
+            {
+                TerminateTcp = options.SockTerminateTcp,
+                SocketStorage = datapath.Features?.SocketStorage,
+            }, loggerFactory);
         syncer.BackendRemovalObserver = socketTermination;
 
         var host = BuildHost(options, registry, readiness, health, services =>

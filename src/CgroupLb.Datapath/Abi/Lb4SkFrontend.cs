@@ -4,12 +4,15 @@ namespace CgroupLb.Datapath.Abi;
 
 /// <summary>
 /// Mirror of <c>struct lb4_sk_frontend</c>, the socket-local storage value of lb4_sk_frontend. Only the BPF programs
-/// read and write it (user space cannot enumerate socket storage); the mirror exists so the loader checks the map's
-/// value size and the layout test pins the struct down.
+/// write it; user space cannot look it up by cookie and reads it only from inet_diag dumps (socket termination's
+/// netlink path). The loader checks the map's value size with it and the layout test pins the struct down.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = 20)]
 internal struct Lb4SkFrontend
 {
+    /// <summary>LB4_SK_F_MORE_IN_REVERSE_MAP: further backends of this (unconnected UDP) socket are in lb4_reverse_sk.</summary>
+    public const ushort FlagMoreInReverseMap = 1;
+
     [FieldOffset(0)] public uint BackendAddressBe;
     [FieldOffset(4)] public uint FrontendAddressBe;
     [FieldOffset(8)] public ushort BackendPortBe;

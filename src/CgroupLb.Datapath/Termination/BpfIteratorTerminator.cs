@@ -6,8 +6,8 @@ using CgroupLb.Interop;
 namespace CgroupLb.Datapath.Termination;
 
 /// <summary>
-/// sock_terminate.bpf.o loaded and its iterators attached: the agent's pinned lb4_reverse_sk is reused by fd, so the
-/// iterators see exactly what the socket hooks wrote. Loading it is the probe for bpf_sock_destroy (Linux 6.5+):
+/// sock_terminate.bpf.o loaded and its iterators attached: the agent's pinned lb4_reverse_sk and lb4_sk_frontend are
+/// reused by fd, so the iterators see exactly what the socket hooks wrote. Loading it is the probe for bpf_sock_destroy (Linux 6.5+):
 /// without the kfunc libbpf refuses the object and the caller falls back. Owns the object and links.
 /// </summary>
 internal sealed class BpfIteratorTerminator : IDisposable
@@ -34,13 +34,17 @@ internal sealed class BpfIteratorTerminator : IDisposable
     /// <summary>Targets one pass can hold (the map's max_entries).</summary>
     public int Capacity { get; }
 
-    public static BpfIteratorTerminator Load(BpfMapHandle reverseSockets, bool terminateTcp)
+    /// <param name="socketFrontends">The pinned lb4_sk_frontend; null when there is none, then the object's own (empty)
+    /// map stands in and every answer comes from lb4_reverse_sk.</param>
+    public static BpfIteratorTerminator Load(BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends, bool terminateTcp)
     {
         var bpfObject = BpfObject.OpenMemory(EmbeddedObject.Read(EmbeddedObject.SockTerminateResourceName), ObjectName);
         BpfLink? udp = null, tcp = null;
         try
         {
             bpfObject.GetMap(MapNames.ReverseSockets).ReuseFd(reverseSockets);
+            if (socketFrontends is not null)
+                bpfObject.GetMap(MapNames.SocketFrontends).ReuseFd(socketFrontends);
             bpfObject.GetProgram(TcpProgram).SetAutoload(terminateTcp);
             bpfObject.Load();
             udp = bpfObject.GetProgram(UdpProgram).AttachIterator();

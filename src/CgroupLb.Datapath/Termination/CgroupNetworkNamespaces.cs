@@ -27,6 +27,9 @@ internal static class CgroupNetworkNamespaces
         return [.. seen.Values];
     }
 
+    /// <summary>The PIDs of every process in the cgroup tree.</summary>
+    public static IEnumerable<int> AllProcesses(string cgroupPath) => CgroupTree(cgroupPath).SelectMany(Processes);
+
     private static IEnumerable<string> CgroupTree(string root)
     {
         var pending = new Stack<string>();

@@ -4,8 +4,9 @@ namespace CgroupLb.Datapath.Termination;
 
 /// <summary>
 /// The fallback for kernels without bpf_sock_destroy: list the namespace's sockets with inet_diag, keep those whose
-/// peer is a removed backend and whose cookie the reverse map says the LB translated from that frontend (the rule
-/// of the BPF path, <see cref="TranslatedSockets"/>), and close them with SOCK_DESTROY.
+/// peer is a removed backend and which the LB translated from that frontend (the rule of the BPF path,
+/// <see cref="TranslatedSockets"/>: the socket's lb4_sk_frontend storage, which the dump carries, then lb4_reverse_sk),
+/// and close them with SOCK_DESTROY.
 /// </summary>
 internal static class NetlinkTerminator
 {
@@ -35,7 +36,10 @@ internal static class NetlinkTerminator
         }
     }
 
-    public static (int Closed, int Failed) RunInCurrentNamespace(TerminationTargets targets, BpfMapHandle reverseSockets, bool includeTcp)
+    /// <param name="socketFrontends">The pinned lb4_sk_frontend when the data path keeps reverse entries there; null when not.</param>
+    /// <param name="owners">Where a UDP socket's storage is read, which the dump does not carry.</param>
+    public static (int Closed, int Failed) RunInCurrentNamespace(TerminationTargets targets, BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends,
+        SocketOwners owners, bool includeTcp)
     {
         int closed = 0, failed = 0;
         using var diag = SockDiagSocket.Open();
@@ -43,11 +47,14 @@ internal static class NetlinkTerminator
         {
             if (protocol == IpProtoTcp && !includeTcp)
                 continue;
-            foreach (InetDiagSocket socket in diag.DumpIPv4(protocol, states))
+            foreach (InetDiagSocket socket in diag.DumpIPv4(protocol, states, protocol == IpProtoTcp ? socketFrontends : null))
             {
                 if (!targets.HasBackend(socket.DestinationAddressBe, socket.DestinationPortBe, protocol))
                     continue;
-                if (!TranslatedSockets.TryGetFrontend(reverseSockets, socket.Cookie, socket.DestinationAddressBe, socket.DestinationPortBe, out var frontend)
+                byte[]? storage = socket.StorageValue;
+                if (socketFrontends is not null && protocol == IpProtoUdp)
+                    storage = owners.ReadStorage(socketFrontends, socket.Inode);
+                if (!TranslatedSockets.TryGetFrontend(reverseSockets, socket.Cookie, storage, socket.DestinationAddressBe, socket.DestinationPortBe, out var frontend)
                     || !targets.Contains(socket.DestinationAddressBe, socket.DestinationPortBe, protocol, frontend))
                     continue;
                 int errno = diag.Destroy(socket);

@@ -12,6 +12,12 @@ public sealed record SocketTerminationOptions(string CgroupPath, string BpffsPat
     /// <summary>Skip the bpf_sock_destroy iterators and use netlink SOCK_DESTROY, as on a kernel before 6.5 (tests).</summary>
     public bool ForceNetlink { get; init; }
 
+    /// <summary>
+    /// Whether the data path keeps reverse entries in socket storage (<c>DatapathFeatures.SocketStorage</c>): false skips
+    /// asking inet_diag for lb4_sk_frontend; null (unknown, e.g. adopted programs) reads it whenever it is pinned.
+    /// </summary>
+    public bool? SocketStorage { get; init; }
+
     /// <summary>The proc filesystem whose PIDs match the cgroup's cgroup.procs (the host's, with hostPID in a pod).</summary>
     public string ProcPath { get; init; } = "/proc";
 }

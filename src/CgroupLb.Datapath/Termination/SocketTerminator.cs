@@ -11,27 +11,29 @@ namespace CgroupLb.Datapath.Termination;
 /// Closes sockets that the load balancer connected to a backend which has since left the frontend, so the
 /// application notices (ECONNABORTED on its next call), reconnects and is balanced again. Connected UDP always,
 /// TCP when <see cref="SocketTerminationOptions.TerminateTcp"/>. Only sockets whose peer is the removed backend and
-/// whose reverse entry says the LB translated them from that frontend are touched: a socket that reached the same
+/// whose reverse entry (socket storage or lb4_reverse_sk) says the LB translated them from that frontend are touched: a socket that reached the same
 /// address directly, or through another Service that keeps the backend, is left alone.
 /// </summary>
 /// <remarks>
 /// <see cref="Open"/> probes once: the bpf_sock_destroy iterators (Linux 6.5+), else netlink SOCK_DESTROY
 /// (CONFIG_INET_DIAG_DESTROY), else nothing; it logs one line saying which. Owns the iterator object and the
-/// reverse-map handle until Dispose. Not thread-safe: one caller at a time (<see cref="SocketTerminationQueue"/>).
+/// reverse-map handles until Dispose. Not thread-safe: one caller at a time (<see cref="SocketTerminationQueue"/>).
 /// </remarks>
 public sealed class SocketTerminator : IDisposable
 {
     private readonly SocketTerminationOptions options;
     private readonly BpfMapHandle reverseSockets;
+    private readonly BpfMapHandle? socketFrontends;
     private readonly BpfIteratorTerminator? iterators;
     private readonly ILogger logger;
     private bool loggedDenied;
 
-    private SocketTerminator(SocketTerminationOptions options, BpfMapHandle reverseSockets, BpfIteratorTerminator? iterators,
-        SocketTerminationMethod method, ILogger logger)
+    private SocketTerminator(SocketTerminationOptions options, BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends,
+        BpfIteratorTerminator? iterators, SocketTerminationMethod method, ILogger logger)
     {
         this.options = options;
         this.reverseSockets = reverseSockets;
+        this.socketFrontends = socketFrontends;
         this.iterators = iterators;
         this.logger = logger;
         Method = method;
@@ -39,20 +41,39 @@ public sealed class SocketTerminator : IDisposable
 
     public SocketTerminationMethod Method { get; }
 
-    /// <summary>Opens the pinned reverse map of an attached data path and probes how sockets can be closed here.</summary>
+    /// <summary>Opens the pinned reverse maps of an attached data path and probes how sockets can be closed here.</summary>
     public static SocketTerminator Open(SocketTerminationOptions options, ILogger logger)
     {
-        string reversePin = new DatapathOptions(options.CgroupPath, options.BpffsPath).MapPinPath(MapNames.ReverseSockets);
-        var reverse = BpfMapHandle.OpenPinned(reversePin);
+        var datapathOptions = new DatapathOptions(options.CgroupPath, options.BpffsPath);
+        var reverse = BpfMapHandle.OpenPinned(datapathOptions.MapPinPath(MapNames.ReverseSockets));
+        BpfMapHandle? frontends = null;
+        try
+        {
+            // Pinned by every data path since socket storage came in; absent under an older one's pins.
+            string frontendsPin = datapathOptions.MapPinPath(MapNames.SocketFrontends);
+            if (options.SocketStorage != false && File.Exists(frontendsPin))
+                frontends = BpfMapHandle.OpenPinned(frontendsPin);
+            return Open(options, reverse, frontends, logger);
+        }
+        catch
+        {
+            frontends?.Dispose();
+            reverse.Dispose();
+            throw;
+        }
+    }
+
+    private static SocketTerminator Open(SocketTerminationOptions options, BpfMapHandle reverse, BpfMapHandle? frontends, ILogger logger)
+    {
         string protocols = options.TerminateTcp ? "connected UDP and TCP" : "connected UDP";
         string? iteratorFailure = "switched off (ForceNetlink)";
         if (!options.ForceNetlink)
         {
             try
             {
-                var iterators = BpfIteratorTerminator.Load(reverse, options.TerminateTcp);
+                var iterators = BpfIteratorTerminator.Load(reverse, frontends, options.TerminateTcp);
                 logger.LogInformation("Socket termination: bpf_sock_destroy iterators close {Protocols} sockets of removed backends", protocols);
-                return new SocketTerminator(options, reverse, iterators, SocketTerminationMethod.BpfIterator, logger);
+                return new SocketTerminator(options, reverse, frontends, iterators, SocketTerminationMethod.BpfIterator, logger);
             }
             catch (Exception ex) when (ex is BpfException or DatapathException)
             {
@@ -63,11 +84,11 @@ public sealed class SocketTerminator : IDisposable
         if (NetlinkTerminator.Probe() is not { } netlinkFailure)
         {
             logger.LogInformation("Socket termination: netlink SOCK_DESTROY closes {Protocols} sockets of removed backends; iterators: {Reason}", protocols, iteratorFailure);
-            return new SocketTerminator(options, reverse, null, SocketTerminationMethod.Netlink, logger);
+            return new SocketTerminator(options, reverse, frontends, null, SocketTerminationMethod.Netlink, logger);
         }
         logger.LogWarning("Socket termination unavailable: iterators: {IteratorReason}; netlink: {NetlinkReason} (needs CONFIG_INET_DIAG_DESTROY and CAP_NET_ADMIN). " +
             "Sockets connected to removed backends stay connected", iteratorFailure, netlinkFailure);
-        return new SocketTerminator(options, reverse, null, SocketTerminationMethod.None, logger);
+        return new SocketTerminator(options, reverse, frontends, null, SocketTerminationMethod.None, logger);
     }
 
     /// <summary>
@@ -118,7 +139,8 @@ public sealed class SocketTerminator : IDisposable
         {
             (visited, int namespaceFailures) = NamespaceVisitor.Visit(namespaces, options.ProcPath, _ =>
             {
-                var (c, f) = NetlinkTerminator.RunInCurrentNamespace(targets, reverseSockets, options.TerminateTcp);
+                var owners = new SocketOwners(CgroupNetworkNamespaces.AllProcesses(options.CgroupPath), options.ProcPath);
+                var (c, f) = NetlinkTerminator.RunInCurrentNamespace(targets, reverseSockets, socketFrontends, owners, options.TerminateTcp);
                 closed += c;
                 failed += f;
             }, logger);
@@ -135,6 +157,7 @@ public sealed class SocketTerminator : IDisposable
     public void Dispose()
     {
         iterators?.Dispose();
+        socketFrontends?.Dispose();
         reverseSockets.Dispose();
     }
 }

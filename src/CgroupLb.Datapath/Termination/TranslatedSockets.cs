@@ -1,18 +1,54 @@
+using System.Runtime.InteropServices;
 using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.Loading;
 using CgroupLb.Interop;
 
 namespace CgroupLb.Datapath.Termination;
 
 /// <summary>
 /// User space's twin of sock_term_lb_translated() in bpf/lib/sock_term.h, for the netlink path: did the LB connect
-/// this socket (by cookie) to this backend, and from which frontend. Today the answer is the socket's lb4_reverse_sk
-/// entry; if reverse entries move elsewhere, this and the BPF helper change together.
+/// this socket (by cookie) to this backend, and from which frontend. The rule of <c>struct lb4_sk_frontend</c>: the
+/// socket's storage entry answers when it names this backend; lb4_reverse_sk {cookie, backend} is asked only when
+/// there is no entry (socket storage off) or the entry says more backends live there. The two change together.
 /// </summary>
 internal static class TranslatedSockets
 {
-    public static bool TryGetFrontend(BpfMapHandle reverse, ulong cookie, uint backendAddressBe, ushort backendPortBe, out Lb4ReverseSkValue frontend)
+    /// <param name="storageValue">The socket's lb4_sk_frontend value from the inet_diag dump; null when it has none.</param>
+    public static bool TryGetFrontend(BpfMapHandle reverse, ulong cookie, byte[]? storageValue, uint backendAddressBe, ushort backendPortBe,
+        out Lb4ReverseSkValue frontend)
     {
+        switch (FromStorage(storageValue, backendAddressBe, backendPortBe, out frontend))
+        {
+            case StorageAnswer.Translated:
+                return true;
+            case StorageAnswer.NotTranslated:
+                return false;
+        }
         var key = new Lb4ReverseSkKey { Cookie = cookie, AddressBe = backendAddressBe, PortBe = backendPortBe };
         return reverse.TryLookup(key, out frontend);
+    }
+
+    /// <summary>What the socket's storage entry alone says; <see cref="StorageAnswer.AskReverseMap"/> when it cannot tell.</summary>
+    internal static StorageAnswer FromStorage(byte[]? storageValue, uint backendAddressBe, ushort backendPortBe, out Lb4ReverseSkValue frontend)
+    {
+        frontend = default;
+        if (storageValue is null)
+            return StorageAnswer.AskReverseMap;
+        if (storageValue.Length < Marshal.SizeOf<Lb4SkFrontend>())
+            throw new DatapathException("socket termination", $"{MapNames.SocketFrontends}: socket storage value of {storageValue.Length} bytes, expected {Marshal.SizeOf<Lb4SkFrontend>()} (struct lb4_sk_frontend)");
+        var known = MemoryMarshal.Read<Lb4SkFrontend>(storageValue);
+        if (known.BackendAddressBe == backendAddressBe && known.BackendPortBe == backendPortBe)
+        {
+            frontend = new Lb4ReverseSkValue { AddressBe = known.FrontendAddressBe, PortBe = known.FrontendPortBe, ServiceId = known.ServiceId };
+            return StorageAnswer.Translated;
+        }
+        return (known.Flags & Lb4SkFrontend.FlagMoreInReverseMap) != 0 ? StorageAnswer.AskReverseMap : StorageAnswer.NotTranslated;
+    }
+
+    internal enum StorageAnswer
+    {
+        AskReverseMap,
+        Translated,
+        NotTranslated,
     }
 }

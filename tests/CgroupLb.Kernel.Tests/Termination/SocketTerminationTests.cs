@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using CgroupLb.Datapath.Abi;
 using CgroupLb.Datapath.Loading;
 using CgroupLb.Datapath.Termination;
 using CgroupLb.Kernel.Tests.Ipv4;
 using CgroupLb.Model.LoadBalancing;
+using CgroupLb.Interop;
 using CgroupLb.Model.Sync;
 using CgroupLb.Testing.Sandbox;
 using Microsoft.Extensions.Logging;
@@ -61,6 +63,7 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
         Task<CommandResult> direct = Hold(sandbox, "udp-hold", b1.UdpEndPoint);
         // getpeername() after connect, then the first reply's recvfrom(): the held socket has talked to b1.
         await HeldSocketAsync(datapath, status => status.ReverseTranslated >= 2);
+        AssertReverseEntriesWhereTheDatapathKeepsThem(sandbox, datapath);
 
         long removedAt = Stopwatch.GetTimestamp();
         datapath.Writer.Apply(Upsert(Udp(Dns.Address, 53, [b2])));
@@ -103,6 +106,7 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
         Task<CommandResult> viaService = Hold(sandbox, "tcp-hold", Web);
         Task<CommandResult> direct = Hold(sandbox, "tcp-hold", b1.TcpEndPoint);
         await HeldSocketAsync(datapath, status => status.Translated >= 1);
+        AssertReverseEntriesWhereTheDatapathKeepsThem(sandbox, datapath);
 
         datapath.Writer.Apply(Upsert(Tcp(Web.Address, 80, [b2])));
         RemovedBackend[] removed = [new RemovedBackend(Frontend(Web, L4Protocol.Tcp), new Backend(b1.Address, SandboxBackend.TcpPort, L4Protocol.Tcp))];
@@ -140,6 +144,23 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
             await Task.Delay(50);
         }
         await Task.Delay(TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>
+    /// With socket storage (on wherever the kernel allows bpf_sk_storage_get in sock_addr programs, as on CI) a connected
+    /// socket's reverse entry lives only there: lb4_reverse_sk is empty, and a close can only come from reading the
+    /// storage (the iterator's bpf_sk_storage_get, netlink's INET_DIAG_REQ_SK_BPF_STORAGES). Without it the entry is in
+    /// lb4_reverse_sk.
+    /// </summary>
+    private void AssertReverseEntriesWhereTheDatapathKeepsThem(KernelSandbox sandbox, LoadBalancerDatapath datapath)
+    {
+        using var reverse = BpfMapHandle.OpenPinned(sandbox.DatapathOptions().MapPinPath(MapNames.ReverseSockets));
+        int entries = reverse.Keys<Lb4ReverseSkKey>().Count();
+        _log.Write($"socket storage: {datapath.Features?.SocketStorage}; lb4_reverse_sk entries: {entries}");
+        if (datapath.Features?.SocketStorage == true)
+            Assert.Equal(0, entries);
+        else
+            Assert.True(entries > 0, "socket storage off, yet lb4_reverse_sk is empty");
     }
 
     /// <summary>Both stamps are CLOCK_MONOTONIC nanoseconds (Stopwatch's ticks on Linux).</summary>

@@ -1,0 +1,54 @@
+using System.Runtime.InteropServices;
+using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.Loading;
+using static CgroupLb.Datapath.Termination.TranslatedSockets;
+
+namespace CgroupLb.Datapath.Tests;
+
+/// <summary>
+/// The socket-storage half of "did the LB translate this socket to backend B" (struct lb4_sk_frontend's rule), as the
+/// netlink termination path applies it to an inet_diag dump; the iterator's twin is sock_term_lb_translated().
+/// </summary>
+public sealed class TranslatedSocketsTests
+{
+    private const uint B1 = 0x0a0012c6, B2 = 0x0b0012c6, Vip = 0x0a6433c6; // be32 198.18.0.10, 198.18.0.11, 198.51.100.10
+    private const ushort Port = 0x3500, VipPort = 0x3500;                   // be16 53
+
+    private static byte[] Storage(uint backend, ushort flags = 0)
+    {
+        var value = new Lb4SkFrontend
+        {
+            BackendAddressBe = backend, BackendPortBe = Port, FrontendAddressBe = Vip, FrontendPortBe = VipPort, ServiceId = 7, Flags = flags,
+        };
+        return MemoryMarshal.AsBytes(new ReadOnlySpan<Lb4SkFrontend>(ref value)).ToArray();
+    }
+
+    [Fact]
+    public void The_entry_naming_the_backend_answers_with_its_frontend()
+    {
+        Assert.Equal(StorageAnswer.Translated, FromStorage(Storage(B1), B1, Port, out var frontend));
+        Assert.Equal((Vip, VipPort, 7u), (frontend.AddressBe, frontend.PortBe, frontend.ServiceId));
+    }
+
+    [Fact]
+    public void An_entry_naming_another_backend_says_not_translated_unless_more_live_in_the_reverse_map()
+    {
+        Assert.Equal(StorageAnswer.NotTranslated, FromStorage(Storage(B2), B1, Port, out _));
+        Assert.Equal(StorageAnswer.NotTranslated, FromStorage(Storage(B1), B1, (ushort)(Port + 1), out _));
+        Assert.Equal(StorageAnswer.AskReverseMap, FromStorage(Storage(B2, Lb4SkFrontend.FlagMoreInReverseMap), B1, Port, out _));
+    }
+
+    [Fact]
+    public void No_entry_leaves_the_answer_to_the_reverse_map()
+    {
+        Assert.Equal(StorageAnswer.AskReverseMap, FromStorage(null, B1, Port, out var frontend));
+        Assert.Equal(default, frontend);
+    }
+
+    [Fact]
+    public void A_value_shorter_than_the_struct_is_an_error_naming_the_map()
+    {
+        var ex = Assert.Throws<DatapathException>(() => FromStorage(new byte[12], B1, Port, out _));
+        Assert.Contains("lb4_sk_frontend", ex.Message);
+    }
+}
