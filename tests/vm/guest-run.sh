@@ -48,7 +48,7 @@ for project in tests/*.Tests/; do
 	assembly="$project/bin/$VM_CONFIG/net10.0/$name.dll"
 	[[ -f "$assembly" ]] || continue
 	[[ " $VM_EXCLUDE_ASSEMBLIES " == *" $name "* ]] && continue
-	if [[ "$VM_DOTNET_FILTER" == "Category=Kernel" ]] && ! LC_ALL=C grep -qF $'\x08Category\x06Kernel' "$assembly"; then
+	if [[ "$VM_DOTNET_FILTER" == Category=Kernel* ]] && ! LC_ALL=C grep -qF $'\x08Category\x06Kernel' "$assembly"; then
 		continue
 	fi
 	assemblies+=("$assembly")

@@ -15,7 +15,14 @@ public static class CgroupAttachments
     /// <summary>Programs attached directly to <paramref name="cgroupPath"/> (not inherited ones).</summary>
     public static async Task<IReadOnlyList<Attachment>> ListAsync(string cgroupPath)
     {
-        CommandResult shown = await HostCommand.RunCheckedAsync("bpftool", "-j", "cgroup", "show", cgroupPath).ConfigureAwait(false);
+        CommandResult shown = await HostCommand.RunAsync("bpftool", ["-j", "cgroup", "show", cgroupPath]).ConfigureAwait(false);
+        if (shown.ExitCode != 0)
+        {
+            // bpftool 7.1 cannot list a cgroup on kernels before 6.0; ask the kernel directly there.
+            return CgroupProgramQuery.Query(cgroupPath)
+                .Select(p => new Attachment(p.ProgramId, p.AttachType, ""))
+                .ToList();
+        }
         if (string.IsNullOrWhiteSpace(shown.Stdout))
             return [];
         using var json = JsonDocument.Parse(shown.Stdout);
