@@ -33,20 +33,42 @@ internal static partial class CgroupProgramQuery
         public uint Pad;
     }
 
+    private const int ORdOnly = 0, ODirectory = 0x10000, OCloexec = 0x80000;
+
     [LibraryImport("libc", SetLastError = true)]
     private static unsafe partial long syscall(long number, long command, void* attr, long size);
 
-    public static unsafe IReadOnlyList<(int ProgramId, string AttachType)> Query(string cgroupPath)
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc")]
+    private static partial int close(int fd);
+
+    public static IReadOnlyList<(int ProgramId, string AttachType)> Query(string cgroupPath)
     {
-        using var cgroup = File.OpenHandle(cgroupPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite,
-            FileOptions.None);
+        // .NET opens no directories as files; the query needs a descriptor of the cgroup directory itself.
+        int cgroupFd = open(cgroupPath, ORdOnly | ODirectory | OCloexec);
+        if (cgroupFd < 0)
+            throw new InvalidOperationException($"open {cgroupPath}: errno {Marshal.GetLastPInvokeError()}");
+        try
+        {
+            return QueryFd(cgroupPath, cgroupFd);
+        }
+        finally
+        {
+            close(cgroupFd);
+        }
+    }
+
+    private static unsafe List<(int ProgramId, string AttachType)> QueryFd(string cgroupPath, int cgroupFd)
+    {
         var found = new List<(int, string)>();
         uint* ids = stackalloc uint[64];
         foreach (var (type, name) in SockAddrHooks)
         {
             var attr = new ProgQueryAttr
             {
-                TargetFd = (uint)cgroup.DangerousGetHandle(),
+                TargetFd = (uint)cgroupFd,
                 AttachType = type,
                 ProgIds = (ulong)ids,
                 ProgCount = 64,
