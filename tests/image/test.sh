@@ -217,7 +217,8 @@ if [[ "$ready" != 200 ]]; then
 	die "the agent in the container did not become ready (last /readyz: ${ready:-none})"
 fi
 pass "/readyz answers 200 (first sync in the maps)"
-expect_eq "/healthz answers ok" "ok" "$(curl -sf --max-time 2 "http://127.0.0.1:$PORT/healthz" || echo "(no answer)")"
+expect_eq "/healthz answers status ok" "ok" "$(curl -sf --max-time 2 "http://127.0.0.1:$PORT/healthz" |
+	python3 -c 'import json, sys; print(json.load(sys.stdin).get("status"))' 2>/dev/null || echo "(no JSON answer)")"
 grep -q '^cgroup_lb_' <(curl -s --max-time 2 "http://127.0.0.1:$PORT/metrics") &&
 	pass "/metrics serves cgroup_lb_ series" || fail "/metrics has no cgroup_lb_ series"
 
