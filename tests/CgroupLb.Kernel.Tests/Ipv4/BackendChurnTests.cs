@@ -20,6 +20,9 @@ public sealed class BackendChurnTests(ITestOutputHelper output)
     private static readonly IPEndPoint Web = new(Vip(20), 80);
     private static readonly TimeSpan LoopDuration = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan ApplyPause = TimeSpan.FromMilliseconds(3);
+    private const int MinConnects = 500;
+    private const int MinSetChanges = 200;
+    private const int MaxLoopRounds = 10;
     private readonly TestOutputLog _log = new(output);
 
     /// <summary>One Apply: the set it installed and when it ran, in CLOCK_MONOTONIC ns like the peer's trace.</summary>
@@ -45,24 +48,38 @@ public sealed class BackendChurnTests(ITestOutputHelper output)
         SandboxBackend[] current = sets[0];
         changes.Add(ApplyTimed(datapath, current, other));
 
-        Task<TcpLoopRun> loop = sandbox.TcpLoopAsync(Web, LoopDuration);
-        while (!loop.IsCompleted)
+        // A busy machine connects more slowly, not less correctly: loop rounds go on until enough connects and set
+        // changes have happened (bounded), so load lengthens the test instead of failing it.
+        var attempts = new List<TcpLoopRun.Attempt>();
+        var byBackend = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        var errors = new List<string>();
+        int failures = 0;
+        for (int round = 0; round < MaxLoopRounds && (attempts.Count < MinConnects || changes.Count <= MinSetChanges); round++)
         {
-            SandboxBackend[] next;
-            do next = sets[random.Next(sets.Length)]; while (next == current);
-            current = next;
-            changes.Add(ApplyTimed(datapath, current, other: null));
-            await Task.Delay(ApplyPause);
+            Task<TcpLoopRun> loop = sandbox.TcpLoopAsync(Web, LoopDuration);
+            while (!loop.IsCompleted)
+            {
+                SandboxBackend[] next;
+                do next = sets[random.Next(sets.Length)]; while (next == current);
+                current = next;
+                changes.Add(ApplyTimed(datapath, current, other: null));
+                await Task.Delay(ApplyPause);
+            }
+            TcpLoopRun run = await loop;
+            attempts.AddRange(run.Attempts);
+            failures += run.Summary.Failures;
+            errors.AddRange(run.Summary.Errors.Keys);
+            foreach ((string backend, int count) in run.Summary.ByBackend)
+                byBackend[backend] = byBackend.GetValueOrDefault(backend) + count;
         }
-        TcpLoopRun run = await loop;
 
-        _log.Write($"{changes.Count - 1} set changes; {run.Summary.Attempts} connects: " +
-                   string.Join(", ", run.Summary.ByBackend.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}={kv.Value}")) +
-                   (run.Summary.Failures > 0 ? "; errors: " + string.Join(", ", run.Summary.Errors) : ""));
-        Assert.True(changes.Count > 200, $"only {changes.Count - 1} set changes happened during the loop");
-        Assert.True(run.Attempts.Count > 500, $"only {run.Attempts.Count} connects happened during the churn");
-        Assert.Equal(0, run.Summary.Failures);
-        List<string> misrouted = run.Attempts
+        _log.Write($"{changes.Count - 1} set changes; {attempts.Count} connects: " +
+                   string.Join(", ", byBackend.Select(kv => $"{kv.Key}={kv.Value}")) +
+                   (failures > 0 ? "; errors: " + string.Join(", ", errors.Distinct()) : ""));
+        Assert.True(changes.Count > MinSetChanges, $"only {changes.Count - 1} set changes happened during the loop");
+        Assert.True(attempts.Count >= MinConnects, $"only {attempts.Count} connects happened during {MaxLoopRounds} rounds of churn");
+        Assert.Equal(0, failures);
+        List<string> misrouted = attempts
             .Where(a => a.Backend is not null)
             .Select(a => (Attempt: a, Allowed: BackendsLiveDuring(changes, a.S, a.E)))
             .Where(x => !x.Allowed.Contains(x.Attempt.Backend!))
