@@ -204,7 +204,7 @@ PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 # The chart's arguments (templates/_helpers.tpl cgroup-lb.args), with a manifest instead of the API server.
 pm run -d --name "$CONTAINER" "${RUN_AS_POD[@]}" -v "$WORK/web.yaml:/etc/cgroup-lb/web.yaml:ro" "$IMAGE" \
 	--source /etc/cgroup-lb/web.yaml --cgroup "/host$CG" --bpffs "$PIN" --node-name "$NAME" \
-	--health-address "127.0.0.1:$PORT" --log-format json --log-level Information >/dev/null
+	--healthz-bind-address "127.0.0.1:$PORT" --metrics-bind-address "127.0.0.1:$PORT" --log-format json --log-level Information >/dev/null
 ready=""
 for _ in $(seq 150); do
 	ready=$(curl -s --max-time 1 "http://127.0.0.1:$PORT/readyz" -o /dev/null -w '%{http_code}' || true)
