@@ -25,17 +25,17 @@ var nodeName = new Option<string?>("--node-name") { Description = "this node's n
 var detachOnExit = new Option<bool>("--detach-on-exit") { Description = "remove programs and pins on exit (default: leave them, traffic keeps flowing)" };
 // kube-proxy's names and shapes: host:port, "" or "none" turns the listener off. The ports are neither kube-proxy's
 // (10249, 10256: both run side by side during a migration) nor Cilium's (9962-9965, 9876, 9879, 9890).
-Option<BindAddress?> BindAddressOption(string name, string serves, string defaultValue) => new(name)
+Option<BindAddress> BindAddressOption(string name, string serves, string defaultValue) => new(name)
 {
     Description = $"host:port serving {serves}, or 'none' (default {defaultValue})",
-    DefaultValueFactory = _ => BindAddress.TryParse(defaultValue, out var address, out bool ignored) ? address : null,
+    DefaultValueFactory = _ => BindAddress.TryParse(defaultValue, out var address) ? address! : BindAddress.Disabled,
     CustomParser = r =>
     {
         string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-        if (BindAddress.TryParse(text, out var address, out _))
-            return address;
+        if (BindAddress.TryParse(text, out var address))
+            return address!;
         r.AddError($"{name}: '{text}' is not host:port with an IP address (e.g. 0.0.0.0:10266, [::]:10266), '' or 'none'");
-        return null;
+        return BindAddress.Disabled;
     },
 };
 var healthzBindAddress = BindAddressOption("--healthz-bind-address", "/healthz and /readyz", BindAddress.DefaultHealthz);
@@ -109,8 +109,8 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
     MinSyncPeriod = r.GetValue(minSyncPeriod),
     LockTimeout = r.GetValue(lockTimeout),
     HealthPendingLimit = r.GetValue(healthPendingLimit),
-    HealthzAddress = r.GetValue(healthzBindAddress),
-    MetricsAddress = r.GetValue(metricsBindAddress),
+    HealthzAddress = r.GetValue(healthzBindAddress) is { IsDisabled: false } healthzAt ? healthzAt : null,
+    MetricsAddress = r.GetValue(metricsBindAddress) is { IsDisabled: false } metricsAt ? metricsAt : null,
     StateDir = r.GetValue(stateDir)!,
     JsonLogs = r.GetValue(logFormat) == "json",
     LogLevel = r.GetValue(logLevel),

@@ -54,13 +54,17 @@ public sealed class DetachTests(ITestOutputHelper output) : IDisposable
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);
-        Assert.False(Directory.Exists(sandbox.BpffsPath), "the sandbox's bpffs directory exists before any agent ran");
+        string neverUsed = Path.Combine(sandbox.BpffsPath, "never-used");
 
-        CommandResult result = await AgentCli.RunAsync("detach", "--cgroup", sandbox.CgroupPath, "--bpffs", sandbox.BpffsPath, "--wait", "5s");
-
+        CommandResult result = await AgentCli.RunAsync("detach", "--cgroup", sandbox.CgroupPath, "--bpffs", neverUsed, "--wait", "5s");
         Assert.True(result.ExitCode == 0, $"detach: {result.Stderr}{result.Stdout}");
         Assert.Contains("Detached 0 programs and removed 0 map pins", result.Stdout, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(sandbox.BpffsPath), "detach created the bpffs directory");
+        Assert.False(Directory.Exists(neverUsed), "detach created the bpffs directory");
+
+        // The sandbox's own directory exists but holds nothing: the same, without --wait.
+        CommandResult empty = await AgentCli.RunAsync("detach", "--cgroup", sandbox.CgroupPath, "--bpffs", sandbox.BpffsPath);
+        Assert.True(empty.ExitCode == 0, $"detach: {empty.Stderr}{empty.Stdout}");
+        Assert.Contains("Detached 0 programs and removed 0 map pins", empty.Stdout, StringComparison.Ordinal);
         await sandbox.AssertNothingAttachedOrPinnedAsync();
     }
 

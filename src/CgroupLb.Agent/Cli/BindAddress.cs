@@ -15,19 +15,26 @@ internal sealed record BindAddress(IPAddress Host, int Port)
     /// <summary>--metrics-bind-address's default: /metrics on loopback only, as kube-proxy's.</summary>
     public const string DefaultMetrics = "127.0.0.1:10265";
 
+    /// <summary>"" or "none": no listener. A value, not null, because System.CommandLine cannot hand a parsed null through.</summary>
+    public static readonly BindAddress Disabled = new(IPAddress.None, 0);
+
+    public bool IsDisabled => Port == 0;
+
     /// <summary>The "http://host:port" Kestrel listens on (IPv6 hosts in brackets).</summary>
     public string Url => $"http://{this}";
 
     public override string ToString() =>
         Host.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 
-    /// <summary>Parses <paramref name="text"/>; null with <paramref name="disabled"/> true for "" and "none".</summary>
-    public static bool TryParse(string text, out BindAddress? address, out bool disabled)
+    /// <summary>Parses <paramref name="text"/>; <see cref="Disabled"/> for "" and "none".</summary>
+    public static bool TryParse(string text, out BindAddress? address)
     {
         address = null;
-        disabled = text.Trim() is "" or "none";
-        if (disabled)
+        if (text.Trim() is "" or "none")
+        {
+            address = Disabled;
             return true;
+        }
         int colon = text.LastIndexOf(':');
         if (colon <= 0)
             return false;
