@@ -83,7 +83,7 @@ sed 's/^/   /' "$WORK/web.yaml"
 
 bold "Starting the agent: cgroup-lb run --source $WORK/web.yaml --cgroup $CG"
 "$AGENT" run --source "$WORK/web.yaml" --cgroup "$CG" --bpffs "$PIN" --node-name demo-node \
-  --detach-on-exit --health-address none > "$WORK/agent.log" 2>&1 &
+  --detach-on-exit --healthz-bind-address none --metrics-bind-address none > "$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
 for _ in $(seq 100); do
   "$AGENT" status --bpffs "$PIN" -o json 2>/dev/null | grep -q '"198.18.3.2"' && break

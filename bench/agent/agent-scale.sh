@@ -61,7 +61,7 @@ rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
 started=$(date +%s%N)
 "$agent" run --source "$work/services.yaml" --cgroup "$cgroup" --bpffs "$bpffs" --node-name bench \
-  --health-address "127.0.0.1:$port" --log-level Warning --detach-on-exit >"$work/agent.log" 2>&1 &
+  --healthz-bind-address "127.0.0.1:$port" --metrics-bind-address "127.0.0.1:$port" --log-level Warning --detach-on-exit >"$work/agent.log" 2>&1 &
 pid=$!
 until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
   if ! kill -0 "$pid" 2>/dev/null; then echo "agent-scale: the agent exited:" >&2; cat "$work/agent.log" >&2; exit 1; fi

@@ -228,7 +228,7 @@ load_path() {
       mkdir -p "$PIN"
       t0=$(date +%s%N)
       "$AGENT" run --source "$dir/services.yaml" --cgroup "$CG_LB" --bpffs "$PIN" --node-name netpath-node \
-        --detach-on-exit --health-address none > "$OUT/agent-$n.log" 2>&1 &
+        --detach-on-exit --healthz-bind-address none --metrics-bind-address none > "$OUT/agent-$n.log" 2>&1 &
       AGENT_PID=$!
       client_run $p "$BIN/connloop" wait "$VIP" 8000 600000 > /dev/null || fail "the agent did not program $VIP within 600 s (N=$n, see $OUT/agent-$n.log)"
       t1=$(date +%s%N)

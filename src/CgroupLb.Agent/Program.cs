@@ -3,6 +3,8 @@ using System.CommandLine.Invocation;
 using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Hosting;
 using CgroupLb.Datapath.Loading;
+using CgroupLb.Kubernetes.ApiServer;
+using CgroupLb.Kubernetes.Uninstall;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
@@ -21,10 +23,27 @@ var source = new Option<string?>("--source") { Description = "file or directory 
 var kubeconfig = new Option<string?>("--kubeconfig") { Description = "kubeconfig for the Kubernetes API; without it and without --source, in-cluster config is used" };
 var nodeName = new Option<string?>("--node-name") { Description = "this node's name, for internalTrafficPolicy: Local (default: $NODE_NAME or the host name)" };
 var detachOnExit = new Option<bool>("--detach-on-exit") { Description = "remove programs and pins on exit (default: leave them, traffic keeps flowing)" };
-var healthAddress = new Option<string>("--health-address")
+// kube-proxy's names and shapes: host:port, "" or "none" turns the listener off. The ports are neither kube-proxy's
+// (10249, 10256: both run side by side during a migration) nor Cilium's (9962-9965, 9876, 9879, 9890).
+Option<BindAddress> BindAddressOption(string name, string serves, string defaultValue) => new(name)
 {
-    Description = "host:port serving /healthz, /readyz and /metrics, or 'none'",
-    DefaultValueFactory = _ => "127.0.0.1:9963",
+    Description = $"host:port serving {serves}, or 'none' (default {defaultValue})",
+    DefaultValueFactory = _ => BindAddress.TryParse(defaultValue, out var address) ? address! : BindAddress.Disabled,
+    CustomParser = r =>
+    {
+        string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        if (BindAddress.TryParse(text, out var address))
+            return address!;
+        r.AddError($"{name}: '{text}' is not host:port with an IP address (e.g. 0.0.0.0:10266, [::]:10266), '' or 'none'");
+        return BindAddress.Disabled;
+    },
+};
+var healthzBindAddress = BindAddressOption("--healthz-bind-address", "/healthz and /readyz", BindAddress.DefaultHealthz);
+var metricsBindAddress = BindAddressOption("--metrics-bind-address", "/metrics", BindAddress.DefaultMetrics);
+var stateDir = new Option<string>("--state-dir")
+{
+    Description = "directory for the agent's small state files (the API server addresses last seen); keep it across restarts",
+    DefaultValueFactory = _ => RunOptions.DefaultStateDir,
 };
 Option<TimeSpan> DurationOption(string name, string description, TimeSpan defaultValue)
 {
@@ -64,7 +83,7 @@ var logLevel = new Option<LogLevel>("--log-level") { Description = "Trace, Debug
 
 var run = new Command("run", "Load (or adopt) the programs, attach them to the cgroup and keep the maps in sync until SIGINT/SIGTERM")
 {
-    source, kubeconfig, cgroup, bpffs, nodeName, detachOnExit, healthAddress, syncPeriod, minSyncPeriod, lockTimeout, healthPendingLimit,
+    source, kubeconfig, cgroup, bpffs, nodeName, detachOnExit, healthzBindAddress, metricsBindAddress, stateDir, syncPeriod, minSyncPeriod, lockTimeout, healthPendingLimit,
     logFormat, logLevel,
 };
 // Cilium's name: connected UDP sockets of a removed backend are always closed; this adds TCP connections.
@@ -90,7 +109,9 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
     MinSyncPeriod = r.GetValue(minSyncPeriod),
     LockTimeout = r.GetValue(lockTimeout),
     HealthPendingLimit = r.GetValue(healthPendingLimit),
-    HealthAddress = r.GetValue(healthAddress) is "none" or "" ? null : r.GetValue(healthAddress),
+    HealthzAddress = r.GetValue(healthzBindAddress) is { IsDisabled: false } healthzAt ? healthzAt : null,
+    MetricsAddress = r.GetValue(metricsBindAddress) is { IsDisabled: false } metricsAt ? metricsAt : null,
+    StateDir = r.GetValue(stateDir)!,
     JsonLogs = r.GetValue(logFormat) == "json",
     LogLevel = r.GetValue(logLevel),
     SockTerminateTcp = r.GetValue(sockTerminateTcp),
@@ -114,24 +135,68 @@ status.SetAction((r, _) => CliErrors.Run(() =>
 // detach
 var detachCgroup = new Option<string>("--cgroup") { Description = "the cgroup the programs were attached to", Required = true };
 var force = new Option<bool>("--force") { Description = "detach even while an agent holds the bpffs directory (it would attach its programs again)" };
-var detach = new Command("detach", "Detach the programs and remove their pinned links and maps; refused while an agent runs on the same --bpffs") { detachCgroup, bpffs, force };
+var detachWait = new Option<TimeSpan?>("--wait")
+{
+    Description = "wait up to this long for a running agent to exit instead of refusing (the chart's uninstall hook stops the agents meanwhile; e.g. 5m)",
+    CustomParser = r =>
+    {
+        string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        if (Duration.TryParse(text, out var value) && value > TimeSpan.Zero)
+            return value;
+        r.AddError($"--wait: '{text}' is not a positive duration (e.g. 5m)");
+        return null;
+    },
+};
+var detach = new Command("detach",
+    "Detach the programs and remove their pinned links and maps; refused while an agent runs on the same --bpffs. " +
+    "Safe to repeat: with nothing attached it removes nothing and succeeds")
+{
+    detachCgroup, bpffs, force, detachWait,
+};
 detach.SetAction((r, _) => CliErrors.Run(() =>
 {
     using var loggerFactory = LoggingSetup.CreateFactory(json: false, LogLevel.Information);
+    var logger = loggerFactory.CreateLogger("cgroup-lb");
     string bpffsPath = r.GetValue(bpffs)!;
     // Never under a live agent: it owns the maps and would re-attach what detach removed.
-    using var pinLock = PinDirectoryLock.TryAcquire(bpffsPath);
+    using var pinLock = r.GetValue(detachWait) is { } wait && Directory.Exists(bpffsPath)
+        ? PinDirectoryLock.Acquire(bpffsPath, wait, logger)
+        : PinDirectoryLock.TryAcquire(bpffsPath);
     if (pinLock is null && Directory.Exists(bpffsPath) && !r.GetValue(force))
         throw new DatapathException("detach",
             $"an agent is running on {bpffsPath} (lock held by {PinDirectoryLock.DescribeHolder(bpffsPath)}); stop it first " +
             "(or run it with --detach-on-exit), or pass --force");
-    LoadBalancerDatapath.Detach(new DatapathOptions(r.GetValue(detachCgroup)!, bpffsPath), loggerFactory.CreateLogger("cgroup-lb"));
+    LoadBalancerDatapath.Detach(new DatapathOptions(r.GetValue(detachCgroup)!, bpffsPath), logger);
     return Task.FromResult(0);
+}));
+
+// uninstall-hook: the chart's pre-delete hook Job (templates/cleanup.yaml).
+var hookNamespace = new Option<string>("--namespace") { Description = "the release's namespace", Required = true };
+var agentDaemonSet = new Option<string>("--agent-daemonset") { Description = "the agents' DaemonSet, deleted first so that every agent stops", Required = true };
+var cleanupDaemonSet = new Option<string>("--cleanup-daemonset") { Description = "the DaemonSet whose pods run `cgroup-lb detach --wait` on every node", Required = true };
+var hookTimeout = DurationOption("--timeout", "how long to wait for every node's cleanup pod", TimeSpan.FromMinutes(5));
+var uninstallHook = new Command("uninstall-hook",
+    "(the Helm chart's pre-delete hook) stop the agents, then wait until the cleanup DaemonSet has detached the programs on every node")
+{
+    hookNamespace, agentDaemonSet, cleanupDaemonSet, hookTimeout, kubeconfig, stateDir,
+};
+uninstallHook.SetAction((r, ct) => CliErrors.Run(async () =>
+{
+    using var loggerFactory = LoggingSetup.CreateFactory(json: false, LogLevel.Information);
+    // Its own node's programs go away while it waits: the API server addresses the agent saved are the way back.
+    var fallback = new ApiServerFallbackConnector(new ApiServerAddressFile(r.GetValue(stateDir)!), loggerFactory.CreateLogger("cgroup-lb"));
+    using var client = CgroupLb.Kubernetes.KubernetesClientFactory.Create(r.GetValue(kubeconfig), fallback);
+    string? failure = await UninstallHook.RunAsync(client, r.GetValue(hookNamespace)!, r.GetValue(agentDaemonSet)!, r.GetValue(cleanupDaemonSet)!,
+        r.GetValue(hookTimeout), TimeProvider.System, loggerFactory.CreateLogger("cgroup-lb"), ct);
+    if (failure is null)
+        return 0;
+    Console.Error.WriteLine($"cgroup-lb: error: {failure}");
+    return CliErrors.Failure;
 }));
 
 var root = new RootCommand("cgroup-lb: Kubernetes Services through eBPF cgroup socket load balancing (a kube-proxy replacement)")
 {
-    run, status, detach,
+    run, status, detach, uninstallHook,
 };
 var parsed = root.Parse(args);
 if (parsed.Action is ParseErrorAction)

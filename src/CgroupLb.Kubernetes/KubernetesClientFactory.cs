@@ -1,3 +1,4 @@
+using CgroupLb.Kubernetes.ApiServer;
 using k8s;
 
 namespace CgroupLb.Kubernetes;
@@ -11,6 +12,17 @@ public static class KubernetesClientFactory
 {
     public static IKubernetes Create(string? kubeconfigPath, string? context = null) =>
         new k8s.Kubernetes(CreateConfiguration(kubeconfigPath, context));
+
+    /// <summary>
+    /// A client whose connections go through <paramref name="fallback"/>: the configured host first, then the API
+    /// server addresses saved from the `kubernetes` EndpointSlice.
+    /// </summary>
+    public static IKubernetes Create(string? kubeconfigPath, ApiServerFallbackConnector fallback)
+    {
+        var configuration = CreateConfiguration(kubeconfigPath);
+        configuration.FirstMessageHandlerSetup = fallback.Install;
+        return new k8s.Kubernetes(configuration);
+    }
 
     public static KubernetesClientConfiguration CreateConfiguration(string? kubeconfigPath, string? context = null) =>
         CreateConfiguration(kubeconfigPath, context, KubernetesClientConfiguration.IsInCluster);

@@ -30,14 +30,14 @@ public sealed class AgentReliabilityTests(ITestOutputHelper output) : IDisposabl
         await using AgentProcess first = AgentProcess.Start(RunArguments(sandbox), log.Write);
         await first.WaitReadyAsync();
 
-        CommandResult second = await AgentCli.RunAsync(["run", .. RunArguments(sandbox), "--lock-timeout", "1s", "--health-address", "none"]);
+        CommandResult second = await AgentCli.RunAsync(["run", .. RunArguments(sandbox), "--lock-timeout", "1s", "--healthz-bind-address", "none", "--metrics-bind-address", "none"]);
         Assert.Equal(1, second.ExitCode);
         string error = Assert.Single(second.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("cgroup-lb: error: another agent owns " + sandbox.BpffsPath, error, StringComparison.Ordinal);
         Assert.Contains($"PID {first.Pid}", error, StringComparison.Ordinal);
 
         // From another PID namespace (another pod) the holder's PID cannot be seen: the message says so instead.
-        IReadOnlyList<string> agentCommand = AgentBinary.Command(["run", .. RunArguments(sandbox), "--lock-timeout", "1s", "--health-address", "none"]);
+        IReadOnlyList<string> agentCommand = AgentBinary.Command(["run", .. RunArguments(sandbox), "--lock-timeout", "1s", "--healthz-bind-address", "none", "--metrics-bind-address", "none"]);
         CommandResult fromPod = await HostCommand.RunAsync("unshare", ["--pid", "--fork", "--mount-proc", .. agentCommand], HostCommand.DefaultTimeout);
         Assert.Equal(1, fromPod.ExitCode);
         Assert.Contains("locked by a process in another PID namespace", fromPod.Stderr, StringComparison.Ordinal);

@@ -19,7 +19,7 @@ public sealed class CliErrorTests : IDisposable
     {
         string missing = Path.Combine(scratch.FullName, "no-such-manifests");
 
-        CommandResult result = await AgentCli.RunAsync("run", "--source", missing, "--cgroup", scratch.FullName, "--bpffs", Pins, "--health-address", "none");
+        CommandResult result = await AgentCli.RunAsync("run", "--source", missing, "--cgroup", scratch.FullName, "--bpffs", Pins, "--healthz-bind-address", "none", "--metrics-bind-address", "none");
 
         string error = AssertOneLineError(result, exitCode: 1);
         Assert.Contains($"'{missing}' does not exist", error);

@@ -94,7 +94,7 @@ public sealed class DatapathCliErrorTests(ITestOutputHelper output) : IDisposabl
     {
         string manifests = scratch.CreateSubdirectory("manifests").FullName;
         CommandResult result = await AgentCli.RunAsync(
-            "run", "--source", manifests, "--cgroup", cgroup, "--bpffs", bpffs, "--node-name", "n1", "--health-address", "none");
+            "run", "--source", manifests, "--cgroup", cgroup, "--bpffs", bpffs, "--node-name", "n1", "--healthz-bind-address", "none", "--metrics-bind-address", "none");
         log.Write($"{result.CommandLine} -> {result.ExitCode}: {result.Stderr.Trim()}");
         return result;
     }

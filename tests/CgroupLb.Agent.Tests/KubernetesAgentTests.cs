@@ -18,6 +18,7 @@ public sealed class KubernetesAgentTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TestOutputLog log = new(output);
     private readonly DirectoryInfo manifests = Directory.CreateTempSubdirectory("cglb-agent-manifests-");
+    private readonly DirectoryInfo state = Directory.CreateTempSubdirectory("cglb-agent-state-");
 
     [SkippableFact]
     public async Task Services_created_changed_and_deleted_through_the_api_reach_the_kernel()
@@ -99,8 +100,50 @@ public sealed class KubernetesAgentTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, await agent.TerminateAsync());
     }
 
-    private static string[] RunArguments(KernelSandbox sandbox, KubeconfigFile kubeconfig) =>
-        ["--kubeconfig", kubeconfig.Path, "--cgroup", sandbox.CgroupPath, "--bpffs", sandbox.BpffsPath, "--node-name", "n1"];
+    [SkippableFact]
+    public async Task A_restarted_agent_whose_api_address_is_stale_lists_through_the_address_saved_from_the_kubernetes_slice()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);
+        await using FakeApiServer server = await FakeApiServer.StartNewAsync();
+        var web = new WebManifest("web", WebManifest.Vip(53), [sandbox.Backend("b1").Address], SandboxBackend.TcpPort);
+        server.Upsert(KubeObjects.Service(web));
+        server.Upsert(KubeObjects.EndpointSlice(web));
+        // The API server's own slice, as the API server publishes it: here, the fake server's real address.
+        var apiServer = KubeObjects.EndpointSlice(new WebManifest("kubernetes", WebManifest.Vip(1), [IPAddress.Loopback], (ushort)server.Port));
+        apiServer.Ports.Single().Name = "https";
+        server.Upsert(apiServer);
+        string savedFile = Path.Combine(state.FullName, "apiserver-endpoints.json");
 
-    public void Dispose() => manifests.Delete(recursive: true);
+        // First run, through the configured address: it saves what the kubernetes slice says.
+        using (KubeconfigFile reachable = KubeconfigFile.Write(server.Host))
+        await using (AgentProcess first = AgentProcess.Start(RunArguments(sandbox, reachable), log.Write))
+        {
+            await first.WaitReadyAsync();
+            await Eventually.MatchAsync(() => Task.FromResult(File.Exists(savedFile) ? File.ReadAllText(savedFile) : ""),
+                text => text.Contains($"127.0.0.1:{server.Port}", StringComparison.Ordinal), "the API server address saved in the state directory");
+            Assert.Equal(0, await first.TerminateAsync());
+        }
+        Assert.Empty(Directory.GetFiles(sandbox.BpffsPath, "*.json", SearchOption.AllDirectories));
+
+        // The configured address goes stale (nothing answers on 127.0.0.2): the restarted agent still lists.
+        var moved = web with { Endpoints = [sandbox.Backend("b1").Address], ClusterIp = WebManifest.Vip(54) };
+        server.Upsert(KubeObjects.Service(moved));
+        using KubeconfigFile stale = KubeconfigFile.Write($"http://127.0.0.2:{server.Port}");
+        await using AgentProcess agent = AgentProcess.Start(RunArguments(sandbox, stale), log.Write);
+        await agent.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        await agent.WaitForLogAsync(l => l.Contains($"connected to 127.0.0.1:{server.Port}", StringComparison.Ordinal), "the fallback to the saved address");
+        await Eventually.MatchAsync(() => AgentCli.StatusAsync(sandbox.BpffsPath),
+            s => s.Frontends.Count == 1 && s.Find(moved.Frontend) is not null, "the Service's new ClusterIP listed through the saved address");
+        Assert.Equal(0, await agent.TerminateAsync());
+    }
+
+    private string[] RunArguments(KernelSandbox sandbox, KubeconfigFile kubeconfig) =>
+        ["--kubeconfig", kubeconfig.Path, "--cgroup", sandbox.CgroupPath, "--bpffs", sandbox.BpffsPath, "--node-name", "n1", "--state-dir", state.FullName];
+
+    public void Dispose()
+    {
+        manifests.Delete(recursive: true);
+        state.Delete(recursive: true);
+    }
 }

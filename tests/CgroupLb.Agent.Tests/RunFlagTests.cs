@@ -4,7 +4,7 @@ using CgroupLb.Testing.Sandbox;
 namespace CgroupLb.Agent.Tests;
 
 /// <summary>
-/// The duration flags of `run` (--sync-period, --min-sync-period, --lock-timeout, --health-pending-limit) take
+/// The duration and bind-address flags of `run` (--sync-period, --min-sync-period, --lock-timeout, --health-pending-limit) take
 /// kube-proxy's notation ("30s", "500ms", "1m30s"); anything else is a usage error naming the flag. No root needed.
 /// </summary>
 public sealed class RunFlagTests : IDisposable
@@ -18,12 +18,40 @@ public sealed class RunFlagTests : IDisposable
     [InlineData("--health-pending-limit", "0")]
     public async Task A_duration_flag_refuses_what_is_not_a_duration(string flag, string value)
     {
-        CommandResult result = await AgentCli.RunAsync("run", "--source", scratch.FullName, flag, value, "--health-address", "none");
+        CommandResult result = await AgentCli.RunAsync("run", "--source", scratch.FullName, flag, value, "--healthz-bind-address", "none", "--metrics-bind-address", "none");
 
         Assert.Equal(2, result.ExitCode);
         string error = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("cgroup-lb: error: ", error, StringComparison.Ordinal);
         Assert.Contains($"{flag}: '{value}' is not a", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--healthz-bind-address", "10266")]
+    [InlineData("--healthz-bind-address", "::1:10266")]
+    [InlineData("--metrics-bind-address", "localhost:10265")]
+    [InlineData("--metrics-bind-address", "127.0.0.1:70000")]
+    public async Task A_bind_address_flag_refuses_what_is_not_an_ip_and_port(string flag, string value)
+    {
+        CommandResult result = await AgentCli.RunAsync("run", "--source", scratch.FullName, flag, value);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"{flag}: '{value}' is not host:port", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_old_health_address_flag_is_gone_and_the_help_names_kube_proxys_flags_and_ports()
+    {
+        CommandResult old = await AgentCli.RunAsync("run", "--source", scratch.FullName, "--health-address", "none");
+        Assert.Equal(2, old.ExitCode);
+        Assert.Contains("--health-address", old.Stderr, StringComparison.Ordinal);
+
+        CommandResult help = (await AgentCli.RunAsync("run", "--help")).EnsureSuccess();
+        Assert.Contains("--healthz-bind-address", help.Stdout, StringComparison.Ordinal);
+        Assert.Contains("default 0.0.0.0:10266", help.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--metrics-bind-address", help.Stdout, StringComparison.Ordinal);
+        Assert.Contains("default 127.0.0.1:10265", help.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--state-dir", help.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

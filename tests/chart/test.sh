@@ -100,7 +100,8 @@ render() {
 }
 
 # query NAME EXPR: evaluates a Python expression over render NAME and prints its compact, key-sorted JSON.
-# Names available: docs, kinds(kind), one(kind), ds, pod, agent, env(name), mount(name), volume(name), rule_verbs.
+# Names available: docs (the release's objects), hooks (the pre-delete hook's), kinds(kind), one(kind), hook(kind),
+# ds, pod, agent, env(name), mount(name), volume(name), rule_verbs, cleanup_ds, cleanup_pod, job, job_pod.
 query() {
     "$python" - "$work/$1.json" "$2" "$marker_label" <<'PY'
 import json, sys
@@ -121,8 +122,18 @@ for doc in docs:
     if not labels:
         doc.get("metadata", {}).pop("labels", None)
 
+is_hook = lambda d: "helm.sh/hook" in (d.get("metadata", {}).get("annotations") or {})
+hooks = [d for d in docs if is_hook(d)]
+docs = [d for d in docs if not is_hook(d)]
+
 def kinds(kind):
     return [d for d in docs if d.get("kind") == kind]
+
+def hook(kind):
+    found = [d for d in hooks if d.get("kind") == kind]
+    if len(found) != 1:
+        raise SystemExit(f"expected one hook {kind}, rendered {len(found)}")
+    return found[0]
 
 def one(kind):
     found = kinds(kind)
@@ -143,6 +154,10 @@ env = lambda name: named(agent.get("env", []), name, "env var")
 mount = lambda name: named(agent.get("volumeMounts", []), name, "volume mount")
 volume = lambda name: named(pod.get("volumes", []), name, "volume")
 rule_verbs = sorted({v for d in kinds("ClusterRole") for r in d.get("rules", []) for v in r.get("verbs", [])})
+cleanup_ds = hook("DaemonSet") if any(d.get("kind") == "DaemonSet" for d in hooks) else None
+cleanup_pod = cleanup_ds["spec"]["template"]["spec"] if cleanup_ds else None
+job = hook("Job") if any(d.get("kind") == "Job" for d in hooks) else None
+job_pod = job["spec"]["template"]["spec"] if job else None
 
 print(json.dumps(eval(expression), sort_keys=True, separators=(",", ":")))
 PY
@@ -179,12 +194,14 @@ cat >"$work/custom-values.yaml" <<'EOF'
 image:
   repository: registry.example/cgroup-lb
   tag: "9.9.9"
+  digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
   pullPolicy: Always
 cgroupPath: /sys/fs/cgroup/unified
 bpffsPath: /sys/fs/bpf/lb-test
-healthBindAddress: "::"
-healthPort: 19963
-hostNetwork: true
+healthzBindAddress: "::"
+healthzPort: 19966
+metricsPort: 19965
+hostNetwork: false
 dnsPolicy: ClusterFirstWithHostNet
 k8sServiceHost: 192.0.2.10
 k8sServicePort: 6443
@@ -195,6 +212,20 @@ socketLB:
   terminatePodConnections: true
   hostPID: false
 extraArgs: ["--example=1"]
+extraEnv:
+  - name: DOTNET_gcServer
+    value: "0"
+extraVolumes:
+  - name: extra
+    emptyDir: {}
+extraVolumeMounts:
+  - name: extra
+    mountPath: /extra
+stateDir: /run/lb-state
+startupProbe:
+  failureThreshold: 7
+cleanup:
+  timeout: 90s
 tolerations: []
 priorityClassName: ""
 podSecurity:
@@ -204,6 +235,13 @@ serviceMonitor:
   enabled: true
   labels:
     release: prometheus
+  relabelings:
+    - targetLabel: cluster
+      replacement: test
+  metricRelabelings:
+    - sourceLabels: [__name__]
+      regex: dotnet_.*
+      action: drop
 EOF
 
 for values in default custom; do
@@ -224,7 +262,7 @@ if render default; then
     expect default "renders ServiceAccount, ClusterRole, ClusterRoleBinding and DaemonSet only" \
         'sorted(d["kind"] for d in docs)' '["ClusterRole","ClusterRoleBinding","DaemonSet","ServiceAccount"]'
     expect default "args map one to one from values" 'agent["args"]' \
-        '["--cgroup","/host/sys/fs/cgroup","--bpffs","/sys/fs/bpf/cgroup-lb","--node-name","$(NODE_NAME)","--health-address","0.0.0.0:9963","--log-format","json","--log-level","Information"]'
+        '["--cgroup","/host/sys/fs/cgroup","--bpffs","/sys/fs/bpf/cgroup-lb","--node-name","$(NODE_NAME)","--healthz-bind-address","0.0.0.0:10266","--metrics-bind-address","127.0.0.1:10265","--state-dir","/var/run/cgroup-lb","--log-format","json","--log-level","Information"]'
     expect default "no --detach-on-exit, --source or --kubeconfig" \
         '[a for a in agent["args"] if a in ("--detach-on-exit", "--source", "--kubeconfig")]' '[]'
     expect default "image tag is the chart appVersion" 'agent["image"]' "\"cgroup-lb:$app_version\""
@@ -241,8 +279,8 @@ if render default; then
     expect default "seccomp RuntimeDefault, AppArmor Unconfined" \
         '[agent["securityContext"]["seccompProfile"], agent["securityContext"]["appArmorProfile"]]' \
         '[{"type":"RuntimeDefault"},{"type":"Unconfined"}]'
-    expect default "host PID namespace for socket termination, no other host namespaces" \
-        '[pod.get(k, False) for k in ("hostNetwork", "hostPID", "hostIPC")]' '[false,true,false]'
+    expect default "host network and host PID namespace (socket termination), no host IPC" \
+        '[pod.get(k, False) for k in ("hostNetwork", "hostPID", "hostIPC")]' '[true,true,false]'
 
     expect default "mounts its token, no Service link variables" \
         '[pod["automountServiceAccountToken"], pod["enableServiceLinks"]]' '[true,false]'
@@ -259,16 +297,26 @@ if render default; then
         'agent["args"][agent["args"].index("--cgroup") + 1] == mount("cgroup")["mountPath"]' 'true'
     expect default "writable /tmp for the read-only root" '[mount("tmp")["mountPath"], "emptyDir" in volume("tmp")]' '["/tmp",true]'
 
-    expect default "health port 9963 named health" 'agent["ports"]' '[{"containerPort":9963,"name":"health","protocol":"TCP"}]'
-    expect default "liveness GET /healthz, readiness GET /readyz on the health port" \
-        '[agent["livenessProbe"]["httpGet"], agent["readinessProbe"]["httpGet"]]' \
-        '[{"path":"/healthz","port":"health"},{"path":"/readyz","port":"health"}]'
+    expect default "healthz port 10266 declared; metrics on loopback, not declared" 'agent["ports"]' \
+        '[{"containerPort":10266,"name":"healthz","protocol":"TCP"}]'
+    expect default "ports clash with neither kube-proxy (10249, 10256) nor Cilium (9962-9965, 9876, 9879, 9890)" \
+        '[p for p in (10266, 10265) if p in (10249, 10256, 9962, 9963, 9964, 9965, 9876, 9879, 9890)]' '[]'
+    expect default "startup and liveness GET /healthz, readiness GET /readyz on the healthz port" \
+        '[agent["startupProbe"]["httpGet"], agent["livenessProbe"]["httpGet"], agent["readinessProbe"]["httpGet"]]' \
+        '[{"path":"/healthz","port":"healthz"},{"path":"/healthz","port":"healthz"},{"path":"/readyz","port":"healthz"}]'
+    expect default "startupProbe allows 2 minutes" \
+        '[agent["startupProbe"]["periodSeconds"], agent["startupProbe"]["failureThreshold"]]' '[2,60]'
+    expect default "state dir: host /var/run/cgroup-lb, created if missing, at the same path" \
+        '[volume("state")["hostPath"], mount("state")["mountPath"]]' \
+        '[{"path":"/var/run/cgroup-lb","type":"DirectoryOrCreate"},"/var/run/cgroup-lb"]'
+    expect default "POD_IP from status.podIP" 'env("POD_IP")' \
+        '{"name":"POD_IP","valueFrom":{"fieldRef":{"fieldPath":"status.podIP"}}}'
 
     expect default "tolerates every taint" 'pod["tolerations"]' '[{"operator":"Exists"}]'
     expect default "linux nodes only" 'pod["nodeSelector"]' '{"kubernetes.io/os":"linux"}'
     expect default "system-node-critical priority" 'pod["priorityClassName"]' '"system-node-critical"'
-    expect default "RollingUpdate, maxUnavailable 1" 'ds["spec"]["updateStrategy"]' \
-        '{"rollingUpdate":{"maxUnavailable":1},"type":"RollingUpdate"}'
+    expect default "RollingUpdate, maxUnavailable 1, maxSurge 0" 'ds["spec"]["updateStrategy"]' \
+        '{"rollingUpdate":{"maxSurge":0,"maxUnavailable":1},"type":"RollingUpdate"}'
     expect default "terminationGracePeriodSeconds 30" 'pod["terminationGracePeriodSeconds"]' '30'
 
     expect default "ClusterRole verbs are only get, list, watch" 'rule_verbs' '["get","list","watch"]'
@@ -280,30 +328,79 @@ if render default; then
         '[one("ClusterRoleBinding")["roleRef"]["name"] == one("ClusterRole")["metadata"]["name"], one("ClusterRoleBinding")["subjects"], pod["serviceAccountName"] == one("ServiceAccount")["metadata"]["name"]]' \
         '[true,[{"kind":"ServiceAccount","name":"lb-cgroup-lb","namespace":"kube-system"}],true]'
     expect default "no ServiceMonitor or Service unless asked" 'len(kinds("ServiceMonitor")) + len(kinds("Service"))' '0'
+
+    # The uninstall hook (templates/cleanup.yaml).
+    expect default "pre-delete hook: ServiceAccount, Role, RoleBinding, cleanup DaemonSet, Job, in that weight order" \
+        'sorted((int(d["metadata"]["annotations"]["helm.sh/hook-weight"]), d["kind"]) for d in hooks)' \
+        '[[-10,"Role"],[-10,"RoleBinding"],[-10,"ServiceAccount"],[-5,"DaemonSet"],[0,"Job"]]'
+    expect default "every hook object is pre-delete and deleted after success" \
+        'sorted({(d["metadata"]["annotations"]["helm.sh/hook"], d["metadata"]["annotations"]["helm.sh/hook-delete-policy"]) for d in hooks})' \
+        '[["pre-delete","before-hook-creation,hook-succeeded"]]'
+    expect default "cleanup pods run cgroup-lb detach --wait on the agent's cgroup and bpffs" \
+        '[cleanup_pod["initContainers"][0]["command"] + cleanup_pod["initContainers"][0]["args"]]' \
+        '[["/app/cgroup-lb","detach","--cgroup","/host/sys/fs/cgroup","--bpffs","/sys/fs/bpf/cgroup-lb","--wait","5m"]]'
+    expect default "cleanup pods: the agent's mounts and capabilities, its nodes (selector, tolerations)" \
+        '[[m["mountPath"] for m in cleanup_pod["initContainers"][0]["volumeMounts"]], sorted(cleanup_pod["initContainers"][0]["securityContext"]["capabilities"]["add"]), cleanup_pod["nodeSelector"] == pod["nodeSelector"], cleanup_pod["tolerations"] == pod["tolerations"]]' \
+        '[["/sys/fs/bpf","/host/sys/fs/cgroup","/tmp"],["BPF","NET_ADMIN","SYS_ADMIN","SYS_PTRACE"],true,true]'
+    expect default "cleanup pods are never selected by the agents' DaemonSet" \
+        'all(cleanup_ds["spec"]["template"]["metadata"]["labels"].get(k) == v for k, v in ds["spec"]["selector"]["matchLabels"].items())' 'false'
+    expect default "the Job deletes the agents' DaemonSet and waits for the cleanup DaemonSet" \
+        'job_pod["containers"][0]["command"] + job_pod["containers"][0]["args"]' \
+        '["/app/cgroup-lb","uninstall-hook","--namespace","kube-system","--agent-daemonset","lb-cgroup-lb","--cleanup-daemonset","lb-cgroup-lb-cleanup","--timeout","5m","--state-dir","/var/run/cgroup-lb"]'
+    expect default "the Job's Role may delete only the agents' DaemonSet and read only the cleanup one" \
+        'sorted((r["resourceNames"][0], r["verbs"][0]) for r in hook("Role")["rules"])' \
+        '[["lb-cgroup-lb","delete"],["lb-cgroup-lb-cleanup","get"]]'
+    expect default "the Job runs as its own ServiceAccount, bound to its Role" \
+        '[job_pod["serviceAccountName"], hook("RoleBinding")["roleRef"]["name"], hook("RoleBinding")["subjects"][0]["name"]]' \
+        '["lb-cgroup-lb-cleanup","lb-cgroup-lb-cleanup","lb-cgroup-lb-cleanup"]'
+    expect default "the Job reads the saved API server addresses read-only" \
+        '[m for m in job_pod["containers"][0]["volumeMounts"] if m["name"] == "state"]' \
+        '[{"mountPath":"/var/run/cgroup-lb","name":"state","readOnly":true}]'
+fi
+
+if render nohook --set cleanup.enabled=false; then
+    expect nohook "cleanup.enabled=false renders no hook" 'len(hooks)' '0'
+    expect nohook "and the same release objects" 'sorted(d["kind"] for d in docs)' '["ClusterRole","ClusterRoleBinding","DaemonSet","ServiceAccount"]'
 fi
 
 # --- every value changed -----------------------------------------------------------------------------------
 
 if render custom --values "$work/custom-values.yaml"; then
     expect custom "args map one to one from values" 'agent["args"]' \
-        '["--cgroup","/host/sys/fs/cgroup/unified","--bpffs","/sys/fs/bpf/lb-test","--node-name","$(NODE_NAME)","--health-address","[::]:19963","--log-format","text","--log-level","Debug","--detach-on-exit","--bpf-lb-sock-terminate-pod-connections","--example=1"]'
+        '["--cgroup","/host/sys/fs/cgroup/unified","--bpffs","/sys/fs/bpf/lb-test","--node-name","$(NODE_NAME)","--healthz-bind-address","[::]:19966","--metrics-bind-address","$(POD_IP):19965","--state-dir","/run/lb-state","--log-format","text","--log-level","Debug","--detach-on-exit","--bpf-lb-sock-terminate-pod-connections","--example=1"]'
     expect custom "cgroup mount follows cgroupPath" '[volume("cgroup")["hostPath"]["path"], mount("cgroup")["mountPath"]]' \
         '["/sys/fs/cgroup/unified","/host/sys/fs/cgroup/unified"]'
-    expect custom "image from values" '[agent["image"], agent["imagePullPolicy"]]' '["registry.example/cgroup-lb:9.9.9","Always"]'
-    expect custom "hostNetwork with its DNS policy" '[pod["hostNetwork"], pod["dnsPolicy"]]' '[true,"ClusterFirstWithHostNet"]'
+    expect custom "image by digest from values" '[agent["image"], agent["imagePullPolicy"]]' \
+        '["registry.example/cgroup-lb:9.9.9@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","Always"]'
+    expect custom "the hook pods run the same image" \
+        '[cleanup_pod["initContainers"][0]["image"] == agent["image"], job_pod["containers"][0]["image"] == agent["image"]]' '[true,true]'
+    expect custom "hostNetwork off with its DNS policy" '[pod["hostNetwork"], pod["dnsPolicy"]]' '[false,"ClusterFirstWithHostNet"]'
+    expect custom "extraEnv, extraVolumes and extraVolumeMounts are added" \
+        '[env("DOTNET_gcServer")["value"], volume("extra"), mount("extra")]' \
+        '["0",{"emptyDir":{},"name":"extra"},{"mountPath":"/extra","name":"extra"}]'
+    expect custom "state dir follows stateDir" '[volume("state")["hostPath"]["path"], mount("state")["mountPath"]]' '["/run/lb-state","/run/lb-state"]'
+    expect custom "startupProbe values" 'agent["startupProbe"]["failureThreshold"]' '7'
+    expect custom "cleanup timeout reaches detach --wait and the Job" \
+        '[cleanup_pod["initContainers"][0]["args"][-1], job_pod["containers"][0]["args"][job_pod["containers"][0]["args"].index("--timeout") + 1]]' '["90s","90s"]'
+    expect custom "the Job gets the API server override too" \
+        '[e["value"] for e in job_pod["containers"][0]["env"]]' '["192.0.2.10","6443"]'
     expect custom "socketLB.hostPID false keeps the pod's own PID namespace" 'pod["hostPID"]' 'false'
-    expect custom "health port follows healthPort" 'agent["ports"][0]["containerPort"]' '19963'
+    expect custom "ports follow healthzPort and metricsPort; metrics declared for the ServiceMonitor" 'agent["ports"]' \
+        '[{"containerPort":19966,"name":"healthz","protocol":"TCP"},{"containerPort":19965,"name":"metrics","protocol":"TCP"}]'
     expect custom "API server override, port as a string" \
         '[env("KUBERNETES_SERVICE_HOST")["value"], env("KUBERNETES_SERVICE_PORT")["value"]]' '["192.0.2.10","6443"]'
     expect custom "seccomp profile is configurable" 'agent["securityContext"]["seccompProfile"]' '{"type":"Unconfined"}'
     expect custom "empty tolerations and priority class are left out" \
         '["tolerations" in pod, "priorityClassName" in pod]' '[false,false]'
-    expect custom "headless metrics Service on the health port" \
+    expect custom "headless metrics Service on the metrics port" \
         '[one("Service")["spec"]["clusterIP"], one("Service")["spec"]["ports"]]' \
-        '["None",[{"name":"health","port":19963,"protocol":"TCP","targetPort":"health"}]]'
-    expect custom "ServiceMonitor scrapes /metrics on the health port with the extra labels" \
+        '["None",[{"name":"metrics","port":19965,"protocol":"TCP","targetPort":"metrics"}]]'
+    expect custom "ServiceMonitor scrapes /metrics on the metrics port with the extra labels" \
         '[one("ServiceMonitor")["spec"]["endpoints"][0]["port"], one("ServiceMonitor")["spec"]["endpoints"][0]["path"], one("ServiceMonitor")["metadata"]["labels"]["release"]]' \
-        '["health","/metrics","prometheus"]'
+        '["metrics","/metrics","prometheus"]'
+    expect custom "ServiceMonitor relabelings after the node label, and metricRelabelings" \
+        '[one("ServiceMonitor")["spec"]["endpoints"][0]["relabelings"], one("ServiceMonitor")["spec"]["endpoints"][0]["metricRelabelings"]]' \
+        '[[{"sourceLabels":["__meta_kubernetes_pod_node_name"],"targetLabel":"node"},{"replacement":"test","targetLabel":"cluster"}],[{"action":"drop","regex":"dotnet_.*","sourceLabels":["__name__"]}]]'
     expect custom "ServiceMonitor selects the metrics Service" \
         'all(one("Service")["metadata"]["labels"].get(k) == v for k, v in one("ServiceMonitor")["spec"]["selector"]["matchLabels"].items())' 'true'
 fi
@@ -326,7 +423,14 @@ refuses "an unknown log level" "logLevel" --set logLevel=Verbose
 refuses "a feature this version does not have" "features" --set features.ENABLE_EXAMPLE=true
 refuses "a misspelled top-level value" "cgroupPth" --set cgroupPth=/sys/fs/cgroup
 refuses "a relative cgroupPath" "cgroupPath" --set cgroupPath=sys/fs/cgroup
-refuses "healthPort 0" "healthPort" --set healthPort=0
+refuses "healthzPort 0" "healthzPort" --set healthzPort=0
+refuses "a rolling update with surge (two agents on a node)" "maxSurge" --set updateStrategy.rollingUpdate.maxSurge=1
+refuses "a percentage surge" "maxSurge" --set updateStrategy.rollingUpdate.maxSurge=10%
+refuses "an image digest that is not sha256" "digest" --set image.digest=latest
+refuses "a ServiceMonitor scraping a loopback /metrics" "serviceMonitor.enabled" \
+    --set serviceMonitor.enabled=true --set metricsBindAddress=127.0.0.1
+refuses "stateDir under bpffs" "must not lie under bpffsRoot" --set stateDir=/sys/fs/bpf/cgroup-lb-state
+refuses "a cleanup timeout that is not a duration" "timeout" --set cleanup.timeout=soon
 refuses "bpffsPath outside bpffsRoot" "must be a directory under bpffsRoot" --set bpffsPath=/run/cgroup-lb
 refuses "Bidirectional propagation without privileged" "needs podSecurity.privileged: true" \
     --set bpffsMountPropagation=Bidirectional

@@ -200,11 +200,13 @@ endpoints:
 EOF
 
 echo "== agent in the container"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+METRICS_PORT=$(free_port)
 # The chart's arguments (templates/_helpers.tpl cgroup-lb.args), with a manifest instead of the API server.
 pm run -d --name "$CONTAINER" "${RUN_AS_POD[@]}" -v "$WORK/web.yaml:/etc/cgroup-lb/web.yaml:ro" "$IMAGE" \
 	--source /etc/cgroup-lb/web.yaml --cgroup "/host$CG" --bpffs "$PIN" --node-name "$NAME" \
-	--health-address "127.0.0.1:$PORT" --log-format json --log-level Information >/dev/null
+	--healthz-bind-address "127.0.0.1:$PORT" --metrics-bind-address "127.0.0.1:$METRICS_PORT" --log-format json --log-level Information >/dev/null
 ready=""
 for _ in $(seq 150); do
 	ready=$(curl -s --max-time 1 "http://127.0.0.1:$PORT/readyz" -o /dev/null -w '%{http_code}' || true)
@@ -219,8 +221,10 @@ fi
 pass "/readyz answers 200 (first sync in the maps)"
 expect_eq "/healthz answers status ok" "ok" "$(curl -sf --max-time 2 "http://127.0.0.1:$PORT/healthz" |
 	python3 -c 'import json, sys; print(json.load(sys.stdin).get("status"))' 2>/dev/null || echo "(no JSON answer)")"
-grep -q '^cgroup_lb_' <(curl -s --max-time 2 "http://127.0.0.1:$PORT/metrics") &&
-	pass "/metrics serves cgroup_lb_ series" || fail "/metrics has no cgroup_lb_ series"
+grep -q '^cgroup_lb_' <(curl -s --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics") &&
+	pass "/metrics serves cgroup_lb_ series on --metrics-bind-address" || fail "/metrics has no cgroup_lb_ series"
+expect_eq "/metrics is not served on the healthz listener" "404" \
+	"$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metrics" || true)"
 
 seen=""
 for _ in $(seq 16); do seen+="$(request) "; done
@@ -267,6 +271,11 @@ agent_cli detach --cgroup "/host$CG" --bpffs "$PIN" >"$WORK/detach.log" 2>&1 ||
 	{ sed 's/^/   detach| /' "$WORK/detach.log"; fail "cgroup-lb detach in the image failed"; }
 expect_eq "nothing attached to $CG after detach" "" "$(attached_programs)"
 expect_eq "no pins left under $PIN" "" "$(find "$PIN" -mindepth 1 2>/dev/null | head -n 3)"
+# The chart's uninstall hook runs it this way on every node, possibly more than once.
+agent_cli detach --cgroup "/host$CG" --bpffs "$PIN" --wait 10s >"$WORK/detach2.log" 2>&1 &&
+	grep -q "Detached 0 programs and removed 0 map pins" "$WORK/detach2.log" &&
+	pass "a second detach --wait in the image finds nothing and succeeds" ||
+	{ sed 's/^/   detach| /' "$WORK/detach2.log"; fail "a second cgroup-lb detach --wait in the image failed"; }
 if bpftool cgroup show "$CGROOT" | grep -q cglb_; then
 	fail "a cglb program is attached to the root cgroup $CGROOT"
 else

@@ -44,8 +44,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end -}}
 {{- end -}}
 
+{{/* repository:tag, or repository[:tag]@digest when a digest pins the image. */}}
 {{- define "cgroup-lb.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- $tag := default .Chart.AppVersion .Values.image.tag -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s:%s@%s" .Values.image.repository $tag .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- end -}}
 {{- end -}}
 
 {{/* Where the node's cgroup v2 directory appears in the container; --cgroup gets this path. */}}
@@ -53,13 +59,78 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "/host%s" (.Values.cgroupPath | trimSuffix "/") -}}
 {{- end -}}
 
-{{/* host:port for --health-address; an IPv6 host needs brackets. */}}
-{{- define "cgroup-lb.healthAddress" -}}
-{{- $host := .Values.healthBindAddress -}}
+{{/* host:port for a bind-address flag, from a dict with host and port; an IPv6 host needs brackets. */}}
+{{- define "cgroup-lb.hostPort" -}}
+{{- $host := .host -}}
 {{- if and (contains ":" $host) (not (hasPrefix "[" $host)) -}}
 {{- $host = printf "[%s]" $host -}}
 {{- end -}}
-{{- printf "%s:%d" $host (int .Values.healthPort) -}}
+{{- printf "%s:%d" $host (int .port) -}}
+{{- end -}}
+
+{{/* --healthz-bind-address. */}}
+{{- define "cgroup-lb.healthzAddress" -}}
+{{- include "cgroup-lb.hostPort" (dict "host" .Values.healthzBindAddress "port" .Values.healthzPort) -}}
+{{- end -}}
+
+{{/*
+The host /metrics binds to: metricsBindAddress when set ("none" for no listener); else the pod's address
+(the node's, with hostNetwork; $(POD_IP) is expanded by the kubelet) when the ServiceMonitor scrapes it,
+else loopback as kube-proxy.
+*/}}
+{{- define "cgroup-lb.metricsHost" -}}
+{{- if .Values.metricsBindAddress -}}
+{{- .Values.metricsBindAddress -}}
+{{- else if .Values.serviceMonitor.enabled -}}
+$(POD_IP)
+{{- else -}}
+127.0.0.1
+{{- end -}}
+{{- end -}}
+
+{{/* --metrics-bind-address. */}}
+{{- define "cgroup-lb.metricsAddress" -}}
+{{- $host := include "cgroup-lb.metricsHost" . -}}
+{{- if eq $host "none" -}}
+none
+{{- else -}}
+{{- include "cgroup-lb.hostPort" (dict "host" $host "port" .Values.metricsPort) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* True (non-empty) when /metrics listens on an address other pods can reach, so the port is declared. */}}
+{{- define "cgroup-lb.metricsExposed" -}}
+{{- $host := include "cgroup-lb.metricsHost" . -}}
+{{- if not (or (eq $host "none") (hasPrefix "127." $host) (eq $host "::1") (eq $host "[::1]")) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* True (non-empty) before Kubernetes 1.30, where the AppArmor profile is an annotation, not a field. */}}
+{{- define "cgroup-lb.legacyAppArmor" -}}
+{{- if semverCompare "<1.30.0-0" .Capabilities.KubeVersion.Version -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The container securityContext from podSecurity, shared by the agent and the cleanup pods. */}}
+{{- define "cgroup-lb.securityContext" -}}
+privileged: {{ .Values.podSecurity.privileged }}
+{{- with .Values.podSecurity.capabilities }}
+capabilities:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+readOnlyRootFilesystem: {{ .Values.podSecurity.readOnlyRootFilesystem }}
+runAsUser: {{ .Values.podSecurity.runAsUser }}
+runAsNonRoot: {{ gt (int .Values.podSecurity.runAsUser) 0 }}
+{{- with .Values.podSecurity.seccompProfile }}
+seccompProfile:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if and .Values.podSecurity.appArmorProfile (not (include "cgroup-lb.legacyAppArmor" .)) }}
+appArmorProfile:
+  {{- toYaml .Values.podSecurity.appArmorProfile | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{/* podSecurity.appArmorProfile in the annotation syntax that Kubernetes before 1.30 reads. */}}
@@ -92,6 +163,12 @@ an object the API server rejects or an agent that cannot start.
 {{- if and .Values.k8sServicePort (not .Values.k8sServiceHost) -}}
 {{- fail "k8sServiceHost: set it together with k8sServicePort" -}}
 {{- end -}}
+{{- if and .Values.serviceMonitor.enabled (not (include "cgroup-lb.metricsExposed" .)) -}}
+{{- fail (printf "serviceMonitor.enabled: /metrics binds to %q, which Prometheus cannot reach; leave metricsBindAddress empty (the node's address) or set a reachable one" (include "cgroup-lb.metricsHost" .)) -}}
+{{- end -}}
+{{- if or (eq (.Values.stateDir | trimSuffix "/") $root) (hasPrefix (printf "%s/" $root) .Values.stateDir) -}}
+{{- fail (printf "stateDir %q must not lie under bpffsRoot %q: bpffs holds only BPF objects" .Values.stateDir .Values.bpffsRoot) -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The agent's flags, one per value; the image's entrypoint is `cgroup-lb run`. */}}
@@ -102,8 +179,12 @@ an object the API server rejects or an agent that cannot start.
 - {{ .Values.bpffsPath | quote }}
 - --node-name
 - "$(NODE_NAME)"
-- --health-address
-- {{ include "cgroup-lb.healthAddress" . | quote }}
+- --healthz-bind-address
+- {{ include "cgroup-lb.healthzAddress" . | quote }}
+- --metrics-bind-address
+- {{ include "cgroup-lb.metricsAddress" . | quote }}
+- --state-dir
+- {{ .Values.stateDir | quote }}
 - --log-format
 - {{ .Values.logFormat | quote }}
 - --log-level

@@ -1,4 +1,5 @@
 using System.Net;
+using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Metrics;
 using CgroupLb.Datapath.Loading;
 using CgroupLb.Datapath.Termination;
@@ -36,7 +37,7 @@ internal static class AgentHost
         var datapathOptions = new DatapathOptions(options.CgroupPath, options.BpffsPath);
 
         // Source configuration errors (a missing manifest path, no kubeconfig) are found before the kernel is touched.
-        var source = ConfiguredSource.From(options);
+        var source = ConfiguredSource.From(options, loggerFactory);
 
         // One writer per bpffs directory: held until the process exits, released by the kernel however it exits.
         LoadBalancerDatapath.CheckPreflight(datapathOptions);
@@ -52,11 +53,11 @@ internal static class AgentHost
         var metrics = new AgentMetrics(registry, datapath, timing.TakePendingAge);
         var runSource = source.Build(metrics, loggerFactory);
         var readiness = new AgentReadiness();
-        var health = new AgentHealth(() => timing.PendingAge, () => tracker.IsSynced, options.HealthPendingLimit ?? 2 * options.SyncPeriod);
+        var health = new AgentHealth(() => timing.PendingAge, () => tracker.IsSynced, options.HealthPendingLimit ?? 2 * options.SyncPeriod, TimeProvider.System);
         var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator(options.NodeName, loggerFactory.CreateLogger<ServiceTranslator>()),
             datapath.Writer, new LoadBalancerSyncerOptions { SyncPeriod = options.SyncPeriod, MinSyncInterval = options.MinSyncPeriod },
             loggerFactory.CreateLogger<LoadBalancerSyncer>(),
-            new UpgradeOnFullSync(datapath, logger, new SyncLogger(logger, readiness, metrics)));
+            new UpgradeOnFullSync(datapath, logger, new SyncLogger(logger, readiness, health, metrics)));
 
         using var socketTermination = SocketTerminationQueue.Start(
             new SocketTerminationOptions(options.CgroupPath, options.BpffsPath)
@@ -105,7 +106,9 @@ internal static class AgentHost
     private static IHost BuildHost(RunOptions options, CollectorRegistry registry, AgentReadiness readiness, AgentHealth health,
         Action<IServiceCollection> addServices)
     {
-        if (options.HealthAddress is not { } address)
+        var healthz = options.HealthzAddress;
+        var metricsAt = options.MetricsAddress;
+        if (healthz is null && metricsAt is null)
         {
             // No endpoints wanted: keep the host for its lifetime, SIGTERM handling and hosted services; listen nowhere.
             var plain = Host.CreateApplicationBuilder();
@@ -118,21 +121,36 @@ internal static class AgentHost
         builder.Logging.ClearProviders();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         addServices(builder.Services);
-        builder.WebHost.UseKestrel().UseUrls($"http://{address}");
+        // Two listeners, as kube-proxy's --healthz-bind-address and --metrics-bind-address: each path answers only on
+        // its own port (one port given to both serves all three paths).
+        builder.WebHost.UseKestrel().UseUrls([.. new[] { healthz, metricsAt }.OfType<BindAddress>().Select(a => a.Url).Distinct()]);
         var app = builder.Build();
-        app.MapGet("/healthz", () =>
+        if (healthz is not null)
         {
-            var reasons = health.Reasons();
-            return Results.Text(AgentHealth.ToJson(reasons) + "\n", "application/json",
-                statusCode: reasons.Count == 0 ? (int)HttpStatusCode.OK : (int)HttpStatusCode.ServiceUnavailable);
-        });
-        // Ready after the first complete sync, and not ready again while liveness fails (the data path is broken).
-        app.MapGet("/readyz", () => !readiness.IsReady
-            ? Results.Text("waiting for the first complete sync\n", statusCode: (int)HttpStatusCode.ServiceUnavailable)
-            : health.Reasons() is { Count: > 0 } reasons
-                ? Results.Text($"not ready: {string.Join("; ", reasons)}\n", statusCode: (int)HttpStatusCode.ServiceUnavailable)
-                : Results.Text("ready\n"));
-        app.MapMetrics("/metrics", registry);
+            app.MapGet("/healthz", () =>
+            {
+                var reasons = health.Reasons();
+                return Results.Text(health.ToJson(reasons) + "\n", "application/json",
+                    statusCode: reasons.Count == 0 ? (int)HttpStatusCode.OK : (int)HttpStatusCode.ServiceUnavailable);
+            }).AddEndpointFilter(OnlyOnPort(healthz.Port));
+            // Ready after the first complete sync, and not ready again while liveness fails (the data path is broken).
+            app.MapGet("/readyz", () => !readiness.IsReady
+                ? Results.Text("waiting for the first complete sync\n", statusCode: (int)HttpStatusCode.ServiceUnavailable)
+                : health.Reasons() is { Count: > 0 } reasons
+                    ? Results.Text($"not ready: {string.Join("; ", reasons)}\n", statusCode: (int)HttpStatusCode.ServiceUnavailable)
+                    : Results.Text("ready\n")).AddEndpointFilter(OnlyOnPort(healthz.Port));
+        }
+        if (metricsAt is not null)
+        {
+            int metricsPort = metricsAt.Port;
+            app.UseWhen(c => c.Request.Path == "/metrics" && c.Connection.LocalPort != metricsPort,
+                branch => branch.Run(c => { c.Response.StatusCode = (int)HttpStatusCode.NotFound; return Task.CompletedTask; }));
+            app.MapMetrics("/metrics", registry);
+        }
         return app;
     }
+
+    /// <summary>404 for a request that came in on the other listener's port.</summary>
+    private static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> OnlyOnPort(int port) =>
+        (context, next) => context.HttpContext.Connection.LocalPort == port ? next(context) : ValueTask.FromResult<object?>(Results.NotFound());
 }

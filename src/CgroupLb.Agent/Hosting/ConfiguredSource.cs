@@ -1,5 +1,6 @@
 using CgroupLb.Agent.Metrics;
 using CgroupLb.Kubernetes;
+using CgroupLb.Kubernetes.ApiServer;
 using CgroupLb.Manifests;
 using CgroupLb.Model.Changes;
 using k8s;
@@ -22,8 +23,8 @@ internal abstract class ConfiguredSource
     /// <summary>Builds the source reporting to <paramref name="metrics"/>; returns its run loop.</summary>
     public abstract Func<IClusterChangeSink, CancellationToken, Task> Build(AgentMetrics metrics, ILoggerFactory loggerFactory);
 
-    public static ConfiguredSource From(RunOptions options) =>
-        options.SourcePath is { } path ? new Manifests(path) : new Kubernetes(options);
+    public static ConfiguredSource From(RunOptions options, ILoggerFactory loggerFactory) =>
+        options.SourcePath is { } path ? new Manifests(path) : new Kubernetes(options, loggerFactory);
 
     private sealed class Manifests : ConfiguredSource
     {
@@ -51,10 +52,15 @@ internal abstract class ConfiguredSource
         private readonly IKubernetes client;
         private readonly RunOptions options;
         private readonly KubernetesSourceOptions sourceOptions;
+        private readonly ApiServerAddressFile apiServerAddresses;
 
-        public Kubernetes(RunOptions options)
+        public Kubernetes(RunOptions options, ILoggerFactory loggerFactory)
         {
-            client = KubernetesClientFactory.Create(options.Kubeconfig);
+            // Without k8sServiceHost the configured host is the kubernetes ClusterIP, which this agent translates for
+            // itself: the addresses saved from the kubernetes EndpointSlice are the way back when that path fails.
+            apiServerAddresses = new ApiServerAddressFile(options.StateDir);
+            client = KubernetesClientFactory.Create(options.Kubeconfig,
+                new ApiServerFallbackConnector(apiServerAddresses, loggerFactory.CreateLogger<ApiServerFallbackConnector>()));
             this.options = options;
             sourceOptions = new KubernetesSourceOptions { NodeName = options.NodeName };
             SyncSources = new KubernetesSource(client, sourceOptions).SyncSources;
@@ -65,7 +71,11 @@ internal abstract class ConfiguredSource
 
         public override IReadOnlyList<string> SyncSources { get; }
 
-        public override Func<IClusterChangeSink, CancellationToken, Task> Build(AgentMetrics metrics, ILoggerFactory loggerFactory) =>
-            new KubernetesSource(client, sourceOptions, loggerFactory, metrics).RunAsync;
+        public override Func<IClusterChangeSink, CancellationToken, Task> Build(AgentMetrics metrics, ILoggerFactory loggerFactory)
+        {
+            var source = new KubernetesSource(client, sourceOptions, loggerFactory, metrics);
+            var recorderLogger = loggerFactory.CreateLogger<ApiServerAddressRecorder>();
+            return (sink, ct) => source.RunAsync(new ApiServerAddressRecorder(sink, apiServerAddresses, recorderLogger), ct);
+        }
     }
 }

@@ -1,3 +1,5 @@
+using CgroupLb.Agent.Cli;
+
 namespace CgroupLb.Agent.Hosting;
 
 /// <summary>Everything `cgroup-lb run` was told. Exactly one source: manifests (--source) or the Kubernetes API.</summary>
@@ -22,8 +24,17 @@ internal sealed record RunOptions
     /// <summary>--health-pending-limit: /healthz fails when a change waits longer to reach the maps; default 2 x sync period.</summary>
     public TimeSpan? HealthPendingLimit { get; init; }
 
-    /// <summary>host:port for /healthz, /readyz and /metrics, or null for none.</summary>
-    public string? HealthAddress { get; init; }
+    /// <summary>--healthz-bind-address: where /healthz and /readyz are served, or null for nowhere.</summary>
+    public BindAddress? HealthzAddress { get; init; }
+
+    /// <summary>--metrics-bind-address: where /metrics is served, or null for nowhere.</summary>
+    public BindAddress? MetricsAddress { get; init; }
+
+    /// <summary>--state-dir's default: a tmpfs on most nodes (gone at reboot, kept across agent restarts).</summary>
+    public const string DefaultStateDir = "/var/run/cgroup-lb";
+
+    /// <summary>--state-dir: small files a restarted agent reads back (never under bpffs, which holds only BPF objects).</summary>
+    public string StateDir { get; init; } = DefaultStateDir;
     public bool JsonLogs { get; init; }
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 

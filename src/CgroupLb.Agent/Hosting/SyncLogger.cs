@@ -7,13 +7,14 @@ namespace CgroupLb.Agent.Hosting;
 /// One info line per sync that changed the maps (never one per event), and the readiness flip after the first
 /// complete sync. Forwards every result to the metrics.
 /// </summary>
-internal sealed class SyncLogger(ILogger logger, AgentReadiness readiness, ISyncObserver next) : ISyncObserver
+internal sealed class SyncLogger(ILogger logger, AgentReadiness readiness, AgentHealth health, ISyncObserver next) : ISyncObserver
 {
     public void OnSyncCompleted(SyncResult result)
     {
         next.OnSyncCompleted(result);
         if (!result.Succeeded || result.Kind == SyncKind.NotSynced)
             return;
+        health.MarkUpdated();
         if (!readiness.IsReady)
         {
             readiness.MarkReady();

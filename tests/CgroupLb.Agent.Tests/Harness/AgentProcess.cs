@@ -51,11 +51,23 @@ public sealed class AgentProcess : IAsyncDisposable
     /// Starts `cgroup-lb run` with <paramref name="runArguments"/>, its health endpoint on a free loopback port
     /// (or none when <paramref name="withHealth"/> is false).
     /// </summary>
-    public static AgentProcess Start(IEnumerable<string> runArguments, Action<string> log, bool withHealth = true)
+    public static AgentProcess Start(IEnumerable<string> runArguments, Action<string> log, bool withHealth = true) =>
+        StartWith(runArguments, log, withHealth ? FreePort.Next() : null);
+
+    /// <summary>
+    /// Starts `cgroup-lb run` with <paramref name="runArguments"/> that set the listener flags themselves; the
+    /// harness's own health probes are then unavailable.
+    /// </summary>
+    public static AgentProcess StartWithOwnListeners(IEnumerable<string> runArguments, Action<string> log) =>
+        StartWith(runArguments, log, port: null, listenerFlags: false);
+
+    private static AgentProcess StartWith(IEnumerable<string> runArguments, Action<string> log, int? port, bool listenerFlags = true)
     {
-        int? port = withHealth ? FreePort.Next() : null;
-        IReadOnlyList<string> argv = AgentBinary.Command(
-            ["run", .. runArguments, "--health-address", port is { } p ? $"127.0.0.1:{p}" : "none"]);
+        // One loopback port for both listeners: it then serves /healthz, /readyz and /metrics.
+        string listen = port is { } p ? $"127.0.0.1:{p}" : "none";
+        IReadOnlyList<string> argv = AgentBinary.Command(listenerFlags
+            ? ["run", .. runArguments, "--healthz-bind-address", listen, "--metrics-bind-address", listen]
+            : ["run", .. runArguments]);
         var startInfo = new ProcessStartInfo(argv[0])
         {
             RedirectStandardOutput = true,
@@ -159,7 +171,7 @@ public sealed class AgentProcess : IAsyncDisposable
         $"stderr: [{string.Join(" | ", Stderr)}]; last log lines: [{string.Join(" | ", Stdout.TakeLast(15))}]";
 
     private Uri Url(string path) =>
-        new($"http://127.0.0.1:{HealthPort ?? throw new InvalidOperationException("the agent was started with --health-address none")}{path}");
+        new($"http://127.0.0.1:{HealthPort ?? throw new InvalidOperationException("the agent was started without listeners")}{path}");
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,91 @@
+using System.Net;
+using CgroupLb.Kubernetes.ApiServer;
+using CgroupLb.Testing.FakeApi;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CgroupLb.Kubernetes.Tests;
+
+/// <summary>
+/// Reaching the API server when its configured address (the `kubernetes` ClusterIP) does not answer: the addresses
+/// of the `kubernetes` EndpointSlice are saved under the state directory, read back by a new process, and tried
+/// straight when the configured host fails. No root needed: the "ClusterIP" is a loopback address nothing listens on.
+/// </summary>
+public sealed class ApiServerFallbackTests : IDisposable
+{
+    private readonly DirectoryInfo state = Directory.CreateTempSubdirectory("cglb-state-");
+
+    [Fact]
+    public void Only_the_kubernetes_slice_in_default_is_the_api_servers_and_its_ready_https_addresses_are_taken()
+    {
+        var slice = ApiServerSlice(6443, "192.0.2.1", "192.0.2.2");
+        slice.Endpoints[1].Conditions.Ready = false;
+        slice.Endpoints.Add(new V1Endpoint { Addresses = ["192.0.2.3"], Conditions = new V1EndpointConditions() });
+
+        Assert.True(ApiServerAddressFile.IsApiServerSlice(slice));
+        Assert.False(ApiServerAddressFile.IsApiServerSlice(TestObjects.EndpointSlice("default", "web", "web-1", "192.0.2.9")));
+        Assert.False(ApiServerAddressFile.IsApiServerSlice(TestObjects.EndpointSlice("other", "kubernetes", "kubernetes", "192.0.2.9")));
+        Assert.Equal([IPEndPoint.Parse("192.0.2.1:6443"), IPEndPoint.Parse("192.0.2.3:6443")], ApiServerAddressFile.AddressesOf(slice));
+    }
+
+    [Fact]
+    public void Saved_addresses_survive_a_new_reader_an_empty_update_keeps_them_and_a_corrupt_file_reads_as_none()
+    {
+        var file = new ApiServerAddressFile(Path.Combine(state.FullName, "nested"));
+        Assert.Empty(file.Addresses);
+        Assert.True(file.Save([IPEndPoint.Parse("192.0.2.1:6443"), IPEndPoint.Parse("[2001:db8::1]:6443")]));
+        Assert.False(file.Save([IPEndPoint.Parse("192.0.2.1:6443"), IPEndPoint.Parse("[2001:db8::1]:6443")]));
+        Assert.False(file.Save([]));
+
+        var reread = new ApiServerAddressFile(Path.Combine(state.FullName, "nested"));
+        Assert.Equal([IPEndPoint.Parse("192.0.2.1:6443"), IPEndPoint.Parse("[2001:db8::1]:6443")], reread.Addresses);
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(reread.Path)!, "*.tmp"));
+
+        File.WriteAllText(reread.Path, "{not json");
+        Assert.Empty(new ApiServerAddressFile(Path.Combine(state.FullName, "nested")).Addresses);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task With_the_configured_host_unreachable_the_client_lists_through_the_saved_address()
+    {
+        await using var server = await FakeApiServer.StartNewAsync();
+        server.Upsert(TestObjects.Service("default", "web"));
+        server.Upsert(TestObjects.EndpointSlice("default", "web", "web-1", "192.0.2.10"));
+        // The server listens on 127.0.0.1 only, so its port on 127.0.0.2 refuses: a ClusterIP leading nowhere.
+        string unreachable = $"http://127.0.0.2:{server.Port}";
+        var file = new ApiServerAddressFile(state.FullName);
+        file.Save([new IPEndPoint(IPAddress.Loopback, server.Port)]);
+
+        var connector = new ApiServerFallbackConnector(new ApiServerAddressFile(state.FullName), NullLogger.Instance, TimeSpan.FromSeconds(2));
+        var configuration = new KubernetesClientConfiguration { Host = unreachable, FirstMessageHandlerSetup = connector.Install };
+        await using var run = SourceRun.Start(new k8s.Kubernetes(configuration));
+        await run.WaitSyncedAsync(TimeSpan.FromSeconds(20));
+        Assert.NotNull(run.Sink.Get(RecordingChangeSink.ServicesKind, "default/web"));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Without_a_saved_address_an_unreachable_host_fails_as_before()
+    {
+        await using var server = await FakeApiServer.StartNewAsync();
+        var connector = new ApiServerFallbackConnector(new ApiServerAddressFile(state.FullName), NullLogger.Instance, TimeSpan.FromSeconds(2));
+        using var client = new k8s.Kubernetes(new KubernetesClientConfiguration
+        {
+            Host = $"http://127.0.0.2:{server.Port}",
+            FirstMessageHandlerSetup = connector.Install,
+        });
+
+        var error = await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.CoreV1.ListServiceForAllNamespacesAsync());
+        Assert.Contains("refused", error.ToString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(0, server.ListRequests(FakeResource.Services));
+    }
+
+    private static V1EndpointSlice ApiServerSlice(int port, params string[] addresses)
+    {
+        var slice = TestObjects.EndpointSlice("default", "kubernetes", "kubernetes", addresses);
+        slice.Ports = [new Discoveryv1EndpointPort { Name = "https", Port = port, Protocol = "TCP" }];
+        return slice;
+    }
+
+    public void Dispose() => state.Delete(recursive: true);
+}
