@@ -24,6 +24,9 @@ internal sealed record RunOptions
 
     /// <summary>host:port for /healthz, /readyz and /metrics, or null for none.</summary>
     public string? HealthAddress { get; init; }
+    /// <summary>--metrics-per-service: per-Service translation and refusal series on /metrics (off: totals only).</summary>
+    public bool MetricsPerService { get; init; }
+
     public bool JsonLogs { get; init; }
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 
