@@ -7,12 +7,14 @@ namespace CgroupLb.Agent.Cli;
 /// <summary>
 /// `cgroup-lb completion bash|zsh`: a static script written from the command tree itself, so it lists exactly the
 /// commands, options and fixed values this build has. The script never calls cgroup-lb back and needs nothing but the
-/// shell (no bash-completion package, no dotnet-suggest). Options with a fixed set of values complete those values;
-/// other value options complete file names, since most of them are paths (--bpffs, --cgroup, --source, --kubeconfig).
+/// shell (no bash-completion package, no dotnet-suggest). Options with a fixed set of values complete those values,
+/// path options complete file names, and the rest (durations, addresses, names) complete nothing.
 /// </summary>
 internal static class CompletionScript
 {
     public const string FunctionName = "_cgroup_lb";
+
+    private static readonly HashSet<string> PathOptions = ["--source", "--kubeconfig", "--cgroup", "--bpffs"];
 
     public static string Bash(RootCommand root, string program = "cgroup-lb")
     {
@@ -38,7 +40,9 @@ internal static class CompletionScript
                 string[] values = FixedValues(option);
                 s.Append(values.Length > 0
                     ? $"        {names}) COMPREPLY=($(compgen -W \"{string.Join(" ", values)}\" -- \"$cur\")); return ;;\n"
-                    : $"        {names}) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n");
+                    : PathOptions.Contains(option.Name)
+                        ? $"        {names}) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+                        : $"        {names}) return ;;\n");
             }
             s.Append("        esac\n");
             s.Append($"        COMPREPLY=($(compgen -W \"{string.Join(" ", Words(command))}\" -- \"$cur\")) ;;\n");
@@ -71,10 +75,11 @@ internal static class CompletionScript
             s.Append("        _arguments -s");
             foreach (var option in command.Options.Where(o => !o.Hidden))
             {
-                string help = Describe(option.Description).Replace(":", " -", StringComparison.Ordinal);
-                string action = TakesValue(option)
-                    ? FixedValues(option) is { Length: > 0 } values ? $":value:({string.Join(" ", values)})" : ":value:_files"
-                    : "";
+                string help = Describe(option.Description).Replace(":", "\\:", StringComparison.Ordinal);
+                string action = !TakesValue(option) ? ""
+                    : FixedValues(option) is { Length: > 0 } values ? $":value:({string.Join(" ", values)})"
+                    : PathOptions.Contains(option.Name) ? ":path:_files"
+                    : ":value: ";
                 string exclusive = Names(option).Count() > 1 ? $"({string.Join(" ", Names(option))})" : "";
                 foreach (var name in Names(option))
                     s.Append(" \\\n            ").Append(Quote($"{exclusive}{name}[{help}]{action}"));
@@ -107,7 +112,9 @@ internal static class CompletionScript
 
     private static IEnumerable<Option> ValueOptions(Command command) => command.Options.Where(o => !o.Hidden && TakesValue(o));
 
-    private static IEnumerable<string> Names(Option option) => new[] { option.Name }.Concat(option.Aliases).Distinct();
+    /// <summary>The option's spellings a shell can complete: "--output" and "-o", not "/?" or "-?".</summary>
+    private static IEnumerable<string> Names(Option option) =>
+        new[] { option.Name }.Concat(option.Aliases).Distinct().Where(n => n.StartsWith('-') && n.Skip(1).All(c => char.IsAsciiLetterOrDigit(c) || c == '-'));
 
     private static bool TakesValue(Option option) => option.ValueType != typeof(bool) && option.Arity.MaximumNumberOfValues > 0;
 
