@@ -48,8 +48,9 @@ public sealed class OperatorCommandTests(ITestOutputHelper output) : IDisposable
             Assert.Equal("ok", Check(before, name)["status"]!.GetValue<string>());
         foreach (string name in ProbedFeatures)
             Assert.NotNull(Check(before, name)["status"]);
-        Assert.Contains("does not exist", Check(before, "pin directory")["detail"]!.GetValue<string>(), StringComparison.Ordinal);
-        Assert.False(Directory.Exists(sandbox.BpffsPath), "doctor created the pin directory");
+        Assert.Equal("free: no agent runs on it", Check(before, "pin directory lock")["detail"]!.GetValue<string>());
+        Assert.Equal("no links pinned", Check(before, "attached programs")["detail"]!.GetValue<string>());
+        Assert.False(Directory.Exists(sandbox.BpffsPath) && Directory.EnumerateFileSystemEntries(sandbox.BpffsPath).Any(), "doctor pinned something");
         Assert.Empty(Directory.GetDirectories(sandbox.CgroupPath, "cgroup-lb-doctor-*"));
         await sandbox.AssertNothingAttachedOrPinnedAsync();
 
