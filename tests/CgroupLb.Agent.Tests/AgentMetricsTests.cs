@@ -28,6 +28,16 @@ public sealed class AgentMetricsTests
     private readonly ManualClock clock = new(Start);
     private DatapathStatus current = Status();
     private int reads;
+    private bool failReads;
+    private readonly List<Action> pendingRefreshes = [];
+
+    /// <summary>Runs the background reads scrapes started, as the thread pool would between two scrapes.</summary>
+    private void RunRefreshes()
+    {
+        foreach (var refresh in pendingRefreshes.ToList())
+            refresh();
+        pendingRefreshes.Clear();
+    }
 
     private static FrontendStatus Frontend(string name, int lastOctet, uint id, ulong translated, ulong refused = 0) =>
         new(new Frontend(IPAddress.Parse($"10.96.0.{lastOctet}"), 80, L4Protocol.Tcp), id, name, ServiceFlags.ClusterIp,
@@ -40,8 +50,8 @@ public sealed class AgentMetricsTests
     private (AgentMetrics Metrics, CollectorRegistry Registry) NewMetrics(bool perService, (int, int)? pending = null)
     {
         var registry = Prometheus.Metrics.NewCustomRegistry();
-        var metrics = new AgentMetrics(registry, () => { reads++; return current; }, () => null, () => pending ?? (0, 0),
-            new AgentMetricsOptions { PerService = perService, Time = clock, SnapshotMaxAge = TimeSpan.FromSeconds(5) });
+        var metrics = new AgentMetrics(registry, () => { if (failReads) throw new IOException("map gone"); reads++; return current; }, () => null, () => pending ?? (0, 0),
+            new AgentMetricsOptions { PerService = perService, Time = clock, SnapshotMaxAge = TimeSpan.FromSeconds(5), StartRefresh = refresh => pendingRefreshes.Add(refresh) });
         return (metrics, registry);
     }
 
@@ -87,24 +97,52 @@ public sealed class AgentMetricsTests
         // web deleted and created again (new id, counters from zero) and api deleted, all within one snapshot age.
         current = Status(Frontend("default/web:http", 1, 9, 4));
         clock.Advance(TimeSpan.FromSeconds(6));
+        await ScrapeAsync(registry); // finds the snapshot stale: starts a read, answers from the old snapshot
+        RunRefreshes();
         string second = await ScrapeAsync(registry);
         Assert.Contains("\ncgroup_lb_service_translations_total{service=\"default/web:http\",frontend=\"10.96.0.1:80/TCP\"} 104\n", second, StringComparison.Ordinal);
         Assert.DoesNotContain("default/api:http", second, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Scrapes_read_the_maps_at_most_once_per_snapshot_age()
+    public async Task Only_the_first_scrape_reads_the_maps_and_later_reads_run_off_the_scrape_at_most_once_per_age()
     {
+        current = Status(Frontend("default/web:http", 1, 1, 5));
         var (_, registry) = NewMetrics(perService: false);
-        await ScrapeAsync(registry);
+        Assert.Contains("\ncgroup_lb_frontends 1\n", await ScrapeAsync(registry), StringComparison.Ordinal);
         await ScrapeAsync(registry);
         clock.Advance(TimeSpan.FromSeconds(4));
         await ScrapeAsync(registry);
         Assert.Equal(1, reads);
+        Assert.Empty(pendingRefreshes);
+
+        current = Status(Frontend("default/web:http", 1, 1, 5), Frontend("default/api:http", 2, 2, 0));
         clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Contains("\ncgroup_lb_frontends 1\n", await ScrapeAsync(registry), StringComparison.Ordinal); // stale: answered at once
+        await ScrapeAsync(registry);
+        Assert.Single(pendingRefreshes); // one read however many scrapes found it stale
+        Assert.Equal(1, reads);
+        RunRefreshes();
         string text = await ScrapeAsync(registry);
         Assert.Equal(2, reads);
+        Assert.Contains("\ncgroup_lb_frontends 2\n", text, StringComparison.Ordinal);
         Assert.Contains("\ncgroup_lb_map_snapshot_reads_total 2\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_failed_read_keeps_the_last_snapshot_and_counts_an_error()
+    {
+        current = Status(Frontend("default/web:http", 1, 1, 5));
+        var (_, registry) = NewMetrics(perService: false);
+        await ScrapeAsync(registry);
+        failReads = true;
+        clock.Advance(TimeSpan.FromSeconds(6));
+        await ScrapeAsync(registry);
+        RunRefreshes();
+        string text = await ScrapeAsync(registry);
+        Assert.Contains("\ncgroup_lb_frontends 1\n", text, StringComparison.Ordinal);
+        Assert.Contains("\ncgroup_lb_errors_total{kind=\"status_read\"} 1\n", text, StringComparison.Ordinal);
+        Assert.Empty(pendingRefreshes);
     }
 
     [Fact]

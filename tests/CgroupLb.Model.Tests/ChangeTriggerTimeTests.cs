@@ -47,6 +47,7 @@ public class ChangeTriggerTimeTests
         var tracker = new ClusterChangeTracker("node-a", [], time: time);
         tracker.OnEndpointSlice(null, WebSlice(Start.AddSeconds(1), "198.18.0.1"));
         tracker.OnEndpointSlice(null, WebSlice(Start.AddSeconds(2), "198.18.0.1", "198.18.0.2"));
+        tracker.OnEndpointSlice(null, WebSlice(Start.AddSeconds(2), "198.18.0.1", "198.18.0.2", "198.18.0.3")); // same stamp: same change
         Assert.Equal((0, 1), tracker.PendingChangeCounts);
 
         ClusterChanges changes = tracker.CheckoutChanges();

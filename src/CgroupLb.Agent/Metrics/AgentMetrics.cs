@@ -11,9 +11,9 @@ namespace CgroupLb.Agent.Metrics;
 /// The agent's Prometheus metrics: cgroup_lb_* (kube-proxy's names where kube-proxy has the concept, see
 /// docs/metrics.md), process_* and dotnet_*. Sync and watch metrics are pushed by observers. The kernel side
 /// (frontends, backends, map fill, refusals and, with <see cref="AgentMetricsOptions.PerService"/>, the BPF
-/// per-service counters) comes from a snapshot of the pinned maps that a scrape reads again only when it is older than
-/// <see cref="AgentMetricsOptions.SnapshotMaxAge"/>, so /metrics shows what the kernel holds without dumping every map
-/// on every request. Scrapes only read.
+/// per-service counters) comes from a snapshot of the pinned maps (<see cref="StatusSnapshotCache"/>), read again in the
+/// background when a scrape finds it older than <see cref="AgentMetricsOptions.SnapshotMaxAge"/>, so /metrics shows
+/// what the kernel holds without dumping every map on a request. Scrapes only read.
 /// </summary>
 internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
 {
@@ -49,6 +49,7 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
     private readonly Counter snapshotReads;
     private readonly Func<double?> takeEventAge;
     private readonly StatusSnapshotCache snapshots;
+    private long publishedVersion;
     private readonly MonotonicCounters<(string Service, string Frontend)> translatedTotals = new();
     private readonly MonotonicCounters<(string Service, string Frontend)> refusedTotals = new();
 
@@ -58,7 +59,6 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
         this.registry = registry;
         this.takeEventAge = takeEventAge;
         time = options.Time;
-        snapshots = new StatusSnapshotCache(readStatus, time, options.SnapshotMaxAge);
         var f = Prometheus.Metrics.WithCustomRegistry(registry);
 
         f.CreateGauge("cgroup_lb_build_info", "1, labelled with this agent's version, source commit and .NET runtime.", "version", "commit", "runtime")
@@ -90,7 +90,9 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
         frontendsRefused = f.CreateGauge("cgroup_lb_frontends_refused", "Frontends the agent could not write, by reason (from lb4_refused).", "reason");
         frontendsSubset = f.CreateGauge("cgroup_lb_frontends_subset", "Frontends programmed with a subset of their backends (more endpoints than slots).");
         refusals = f.CreateCounter("cgroup_lb_frontend_refusals_total", "Frontend writes refused by the map writer, by reason (each retry counts).", "reason");
-        snapshotReads = f.CreateCounter("cgroup_lb_map_snapshot_reads_total", "Times a scrape read the pinned maps (at most once per snapshot max age).");
+        snapshotReads = f.CreateCounter("cgroup_lb_map_snapshot_reads_total", "Times the pinned maps were read for /metrics (at most once per snapshot max age, off the scrape).");
+        snapshots = new StatusSnapshotCache(() => { var status = readStatus(); snapshotReads.Inc(); return status; }, time, options.SnapshotMaxAge,
+            options.StartRefresh, _ => errors.WithLabels("status_read").Inc());
         DotNetStats.Register(registry);
         var openFds = f.CreateGauge("process_open_fds", "Open file descriptors.");
         var maxFds = f.CreateGauge("process_max_fds", "The soft limit on open file descriptors.");
@@ -105,18 +107,14 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
             openFds.Set(open);
             maxFds.Set(max);
             resident.Set(Environment.WorkingSet);
-            try
+            var (status, version) = snapshots.Get();
+            lock (snapshots)
             {
-                var (status, fresh) = snapshots.Get();
-                if (fresh)
+                if (status is not null && version != publishedVersion)
                 {
-                    snapshotReads.Inc();
                     Publish(status);
+                    publishedVersion = version;
                 }
-            }
-            catch (Exception)
-            {
-                errors.WithLabels("status_read").Inc();
             }
         });
     }
@@ -198,4 +196,7 @@ internal sealed record AgentMetricsOptions
     public TimeSpan SnapshotMaxAge { get; init; } = TimeSpan.FromSeconds(5);
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>How a background snapshot read is started (tests run it inline); null: on the thread pool.</summary>
+    public Action<Action>? StartRefresh { get; init; }
 }

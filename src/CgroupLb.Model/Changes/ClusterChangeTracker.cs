@@ -152,7 +152,9 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
                 {
                     if (!triggerTimesByService.TryGetValue(service, out List<DateTimeOffset>? times))
                         triggerTimesByService[service] = times = [];
-                    times.Add(at);
+                    // The same stamp seen again (a re-read file, a relist) is the same change, observed once.
+                    if (!times.Contains(at))
+                        times.Add(at);
                 }
                 if (info is null) serviceBySlice.Remove(key);
                 else serviceBySlice[key] = service;
