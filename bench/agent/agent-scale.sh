@@ -6,7 +6,10 @@
 #
 # quick samples idle CPU over 20 s, full over 60 s. Needs root, cgroup v2 and bpffs. Everything runs in a child cgroup
 # and a bpffs directory of its own, both removed on exit (also on failure or Ctrl-C); the agent is stopped by PID.
-# CGROUP_LB_BIN picks another build of the agent (default: bin/cgroup-lb of this checkout).
+# CGROUP_LB_BIN picks another build of the agent (default: bin/cgroup-lb of this checkout). AGENT_ARGS adds run
+# flags (e.g. AGENT_ARGS=--metrics-per-service). A last line times /metrics: the first scrape (it waits for the
+# first map snapshot), later ones (served from the snapshot; a read runs in the background every 5 s at most), and
+# /healthz as the HTTP round trip alone, with the number of series.
 set -euo pipefail
 
 mode=${1:-quick}
@@ -61,7 +64,7 @@ rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
 started=$(date +%s%N)
 "$agent" run --source "$work/services.yaml" --cgroup "$cgroup" --bpffs "$bpffs" --node-name bench \
-  --healthz-bind-address "127.0.0.1:$port" --metrics-bind-address "127.0.0.1:$port" --log-level Warning --detach-on-exit >"$work/agent.log" 2>&1 &
+  --healthz-bind-address "127.0.0.1:$port" --metrics-bind-address "127.0.0.1:$port" --log-level Warning --detach-on-exit ${AGENT_ARGS:-} >"$work/agent.log" 2>&1 &
 pid=$!
 until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
   if ! kill -0 "$pid" 2>/dev/null; then echo "agent-scale: the agent exited:" >&2; cat "$work/agent.log" >&2; exit 1; fi
@@ -81,3 +84,14 @@ idle=$(awk -v d=$((after - before)) -v t="$ticks" -v w="$window" 'BEGIN {printf 
 rss_idle=$(rss_mb "$pid")
 
 echo "| $services x $endpoints | $ready_ms ms | $(awk -v c="$cpu_to_ready" -v t="$ticks" 'BEGIN {printf "%.1f", c / t}') s | $rss_ready MB | $idle % over ${window} s | $rss_idle MB |"
+
+scrape_ms() { # path
+  local start; start=$(date +%s%N)
+  curl -fs "http://127.0.0.1:$port$1" -o "$work/metrics.txt"
+  echo $(( ($(date +%s%N) - start) / 1000000 ))
+}
+first=$(scrape_ms /metrics)
+series=$(grep -vc '^#' "$work/metrics.txt")
+later=$(for _ in 1 2 3 4 5; do sleep 2; scrape_ms /metrics; done | sort -n | head -1)
+healthz=$(for _ in 1 2 3 4 5; do scrape_ms /healthz; done | sort -n | head -1)
+echo "scrape: $series series; first $first ms, later (best of 5, 2 s apart) $later ms; /healthz (best of 5) $healthz ms"

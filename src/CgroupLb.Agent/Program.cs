@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Invocation;
 using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Hosting;
+using CgroupLb.Datapath.Diagnostics;
 using CgroupLb.Datapath.Loading;
 using CgroupLb.Kubernetes.ApiServer;
 using CgroupLb.Kubernetes.Uninstall;
@@ -92,6 +93,11 @@ var sockTerminateTcp = new Option<bool>("--bpf-lb-sock-terminate-pod-connections
     Description = "also close TCP connections to a backend that left its Service (connected UDP sockets are always closed)",
 };
 run.Options.Add(sockTerminateTcp);
+var metricsPerService = new Option<bool>("--metrics-per-service")
+{
+    Description = "export per-Service translation and refusal counters on /metrics (two series per Service port; off: totals only)",
+};
+run.Options.Add(metricsPerService);
 run.Validators.Add(r =>
 {
     if (r.GetValue(source) is not null && r.GetValue(kubeconfig) is not null)
@@ -115,11 +121,12 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
     JsonLogs = r.GetValue(logFormat) == "json",
     LogLevel = r.GetValue(logLevel),
     SockTerminateTcp = r.GetValue(sockTerminateTcp),
+    MetricsPerService = r.GetValue(metricsPerService),
 }, ct)));
 
 // status
-var output = new Option<string>("--output", "-o") { Description = "table or json", DefaultValueFactory = _ => "table" };
-output.AcceptOnlyFromAmong("table", "json");
+var output = new Option<string>("--output", "-o") { Description = "table, json or yaml", DefaultValueFactory = _ => "table" };
+output.AcceptOnlyFromAmong("table", "json", "yaml");
 var status = new Command("status", "Show what the kernel maps hold now: frontends, backends and per-service counters") { bpffs, output };
 status.SetAction((r, _) => CliErrors.Run(() =>
 {
@@ -127,6 +134,8 @@ status.SetAction((r, _) => CliErrors.Run(() =>
     var snapshot = datapath.ReadStatus();
     if (r.GetValue(output) == "json")
         Console.WriteLine(StatusRenderer.ToJson(snapshot));
+    else if (r.GetValue(output) == "yaml")
+        Console.Write(YamlText.FromJson(StatusRenderer.ToJson(snapshot)));
     else
         StatusRenderer.WriteTable(snapshot, StatusRenderer.CreateConsole());
     return Task.FromResult(0);
@@ -194,10 +203,38 @@ uninstallHook.SetAction((r, ct) => CliErrors.Run(async () =>
     return CliErrors.Failure;
 }));
 
+// doctor
+var doctorOutput = new Option<string>("--output", "-o") { Description = "table or json", DefaultValueFactory = _ => "table" };
+doctorOutput.AcceptOnlyFromAmong("table", "json");
+var doctor = new Command("doctor", "Check what this node offers the data path (kernel, cgroup v2, bpffs, capabilities, each BPF feature) and the pinned state; exits 1 when something required is missing")
+{
+    cgroup, bpffs, doctorOutput,
+};
+doctor.SetAction((r, _) => CliErrors.Run(() =>
+{
+    var report = DatapathDoctor.Run(new DatapathOptions(r.GetValue(cgroup) ?? CgroupDefaults.RootCgroup(), r.GetValue(bpffs)!));
+    if (r.GetValue(doctorOutput) == "json")
+        Console.WriteLine(DoctorRenderer.ToJson(report));
+    else
+        DoctorRenderer.WriteTable(report, StatusRenderer.CreateConsole());
+    return Task.FromResult(report.Healthy ? 0 : 1);
+}));
+
 var root = new RootCommand("cgroup-lb: Kubernetes Services through eBPF cgroup socket load balancing (a kube-proxy replacement)")
 {
-    run, status, detach, uninstallHook,
+    run, status, detach, uninstallHook, doctor,
 };
+
+// completion: written from the tree above, so it lists exactly this build's commands and options.
+var shell = new Argument<string>("shell") { Description = "bash or zsh" };
+shell.AcceptOnlyFromAmong("bash", "zsh");
+var completion = new Command("completion", "Print a shell completion script (bash: source <(cgroup-lb completion bash); zsh: source <(cgroup-lb completion zsh))") { shell };
+completion.SetAction(r =>
+{
+    Console.Write(r.GetValue(shell) == "zsh" ? CompletionScript.Zsh(root) : CompletionScript.Bash(root));
+    return 0;
+});
+root.Subcommands.Add(completion);
 var parsed = root.Parse(args);
 if (parsed.Action is ParseErrorAction)
     return CliErrors.ReportUsage(parsed);

@@ -127,7 +127,7 @@ public sealed class ManifestAgentTests(ITestOutputHelper output) : IDisposable
     }
 
     private string[] RunArguments(KernelSandbox sandbox) =>
-        ["--source", manifests.FullName, "--cgroup", sandbox.CgroupPath, "--bpffs", sandbox.BpffsPath, "--node-name", "n1"];
+        ["--source", manifests.FullName, "--cgroup", sandbox.CgroupPath, "--bpffs", sandbox.BpffsPath, "--node-name", "n1", "--metrics-per-service"];
 
     public void Dispose() => manifests.Delete(recursive: true);
 }

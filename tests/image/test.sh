@@ -241,20 +241,22 @@ fi
 agent_cli status --bpffs "$PIN" -o json 2>&1 | grep -q "\"${BE_IP[1]}\"" &&
 	pass "cgroup-lb status -o json in the image shows the backends" ||
 	fail "cgroup-lb status -o json in the image: no ${BE_IP[1]} in $(agent_cli status --bpffs "$PIN" -o json 2>&1 | head -c 300)"
-# The operator's self-check, from the image, on the running agent's cgroup and pins (once the agent has it).
-if agent_cli --help 2>/dev/null | grep -qE '^ +doctor'; then
-	doctor_help=$(agent_cli doctor --help 2>&1 || true)
-	doctor_args=(doctor -o json)
-	grep -q -- '--cgroup' <<<"$doctor_help" && doctor_args+=(--cgroup "/host$CG")
-	grep -q -- '--bpffs' <<<"$doctor_help" && doctor_args+=(--bpffs "$PIN")
-	doctor=$(agent_cli "${doctor_args[@]}" 2>"$WORK/doctor.err" || true)
-	if python3 -c 'import json, sys; json.loads(sys.argv[1])' "$doctor" 2>/dev/null; then
-		pass "cgroup-lb ${doctor_args[*]} in the image prints JSON"
-	else
-		fail "cgroup-lb ${doctor_args[*]} in the image: not JSON: $doctor $(cat "$WORK/doctor.err")"
-	fi
+# The operator's self-check, from the image, on the running agent's cgroup and pins: everything required present
+# (exit 0), the pin directory held by the agent, and the programs attached to the agent's cgroup.
+doctor_rc=0
+doctor=$(agent_cli doctor -o json --cgroup "/host$CG" --bpffs "$PIN" 2>"$WORK/doctor.err") || doctor_rc=$?
+if python3 - "$doctor" "/host$CG" <<'PY' 2>"$WORK/doctor.check"; then
+import json, sys
+report, cgroup = json.loads(sys.argv[1]), sys.argv[2]
+checks = {c["name"]: c for c in report["checks"]}
+assert report["healthy"], [c for c in report["checks"] if c["required"] and c["status"] == "missing"]
+assert checks["pin directory lock"]["detail"].startswith("held by"), checks["pin directory lock"]
+assert "attached to " + cgroup in checks["attached programs"]["detail"], checks["attached programs"]
+PY
+	expect_eq "cgroup-lb doctor -o json in the image exits 0" "0" "$doctor_rc"
+	pass "cgroup-lb doctor -o json in the image: healthy, pins held by the agent, programs on /host$CG"
 else
-	echo "NOTE: this agent has no doctor command yet"
+	fail "cgroup-lb doctor -o json in the image (exit $doctor_rc): $(cat "$WORK/doctor.check") ${doctor:0:600} $(cat "$WORK/doctor.err")"
 fi
 
 echo "== stop the container"

@@ -50,7 +50,8 @@ internal static class AgentHost
             loggerFactory.CreateLogger<ClusterChangeTracker>());
         var timing = new EventTimingSink(tracker, TimeProvider.System);
         var registry = Prometheus.Metrics.NewCustomRegistry();
-        var metrics = new AgentMetrics(registry, datapath, timing.TakePendingAge);
+        var metrics = new AgentMetrics(registry, () => datapath.ReadStatus(withCounters: options.MetricsPerService), timing.TakePendingAge,
+            () => tracker.PendingChangeCounts, new AgentMetricsOptions { PerService = options.MetricsPerService });
         var runSource = source.Build(metrics, loggerFactory);
         var readiness = new AgentReadiness();
         var health = new AgentHealth(() => timing.PendingAge, () => tracker.IsSynced, options.HealthPendingLimit ?? 2 * options.SyncPeriod, TimeProvider.System);

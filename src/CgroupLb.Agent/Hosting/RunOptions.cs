@@ -35,6 +35,10 @@ internal sealed record RunOptions
 
     /// <summary>--state-dir: small files a restarted agent reads back (never under bpffs, which holds only BPF objects).</summary>
     public string StateDir { get; init; } = DefaultStateDir;
+
+    /// <summary>--metrics-per-service: per-Service translation and refusal series on /metrics (off: totals only).</summary>
+    public bool MetricsPerService { get; init; }
+
     public bool JsonLogs { get; init; }
     public Microsoft.Extensions.Logging.LogLevel LogLevel { get; init; } = Microsoft.Extensions.Logging.LogLevel.Information;
 

@@ -197,8 +197,11 @@ public sealed class LoadBalancerDatapath : IDisposable
         logger.LogInformation("Detached {Links} programs and removed {Pins} map pins under {Path}", links, pins, options.BpffsPath);
     }
 
-    /// <summary>Reads what the maps hold now, through the read-only decoder.</summary>
-    public DatapathStatus ReadStatus() => StatusReader.Read(maps);
+    /// <summary>
+    /// Reads what the maps hold now, through the read-only decoder. Without <paramref name="withCounters"/> the per-CPU
+    /// stats map is not read (one lookup per Service) and every frontend's counters are zero.
+    /// </summary>
+    public DatapathStatus ReadStatus(bool withCounters = true) => StatusReader.Read(maps, withCounters);
 
     private static void TryRemoveDirectory(string path)
     {

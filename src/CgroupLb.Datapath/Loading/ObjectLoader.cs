@@ -58,11 +58,13 @@ internal static class ObjectLoader
     /// <summary>
     /// Opens, configures and loads the object with every map's pin path set: maps already pinned under the current
     /// names are checked (type, flags, sizes, capacity) and reused, missing ones are created and pinned. Attaches
-    /// nothing. On failure the map pins this call created are removed.
+    /// nothing. On failure the map pins this call created are removed. <paramref name="pinMaps"/> false is the probe
+    /// (cgroup-lb doctor): the same loads with the same knob fallbacks, on fresh unpinned maps that vanish with the
+    /// object, so nothing under the bpffs directory is read, created or removed.
     /// </summary>
-    public static LoadedObject Load(DatapathOptions options, DatapathFeatures features, ILogger logger)
+    public static LoadedObject Load(DatapathOptions options, DatapathFeatures features, ILogger logger, bool pinMaps = true)
     {
-        var preexistingMaps = MapNames.All.Where(n => File.Exists(options.MapPinPath(n))).ToHashSet();
+        var preexistingMaps = pinMaps ? MapNames.All.Where(n => File.Exists(options.MapPinPath(n))).ToHashSet() : [.. MapNames.All];
         string phase = "open";
         BpfObject? bpfObject = null;
         try
@@ -73,7 +75,7 @@ internal static class ObjectLoader
             {
                 try
                 {
-                    bpfObject = OpenConfigureLoad(elf, options, knobs, ref phase);
+                    bpfObject = OpenConfigureLoad(elf, options, knobs, pinMaps, ref phase);
                     break;
                 }
                 catch (BpfException ex) when (knobs.Next() is { } fewer)
@@ -125,7 +127,7 @@ internal static class ObjectLoader
         }
     }
 
-    private static BpfObject OpenConfigureLoad(byte[] elf, DatapathOptions options, LoadKnobs knobs, ref string phase)
+    private static BpfObject OpenConfigureLoad(byte[] elf, DatapathOptions options, LoadKnobs knobs, bool pinMaps, ref string phase)
     {
         phase = "open";
         var bpfObject = BpfObject.OpenMemory(elf, "cgroup_lb");
@@ -133,7 +135,7 @@ internal static class ObjectLoader
         {
             phase = "configure";
             Configure(bpfObject, knobs);
-            foreach (var name in MapNames.All)
+            foreach (var name in pinMaps ? MapNames.All : [])
             {
                 var map = bpfObject.GetMap(name);
                 PinnedMaps.CheckCompatible(options, map);

@@ -9,7 +9,7 @@ namespace CgroupLb.Datapath.Status;
 /// </summary>
 internal static class StatusReader
 {
-    public static DatapathStatus Read(ILoadBalancerMapReader maps)
+    public static DatapathStatus Read(ILoadBalancerMapReader maps, bool withCounters = true)
     {
         var snapshot = MapSnapshot.Read(maps);
         var subsets = new Dictionary<Frontend, int>();
@@ -35,7 +35,7 @@ internal static class StatusReader
                 list.Add(new BackendStatus(i + 1, id, snapshot.TryGetBackend(id, out var backend) ? backend : null));
             }
             frontends.Add(new FrontendStatus(f.Frontend, f.Master.ServiceId, f.Name, f.Master.ServiceFlags, list,
-                maps.ReadCounters(f.Master.ServiceId), f.Problems, subsets.TryGetValue(f.Frontend, out int total) ? total : null));
+                withCounters ? maps.ReadCounters(f.Master.ServiceId) : NoCounters, f.Problems, subsets.TryGetValue(f.Frontend, out int total) ? total : null));
         }
 
         var warnings = new List<string>();
@@ -52,6 +52,8 @@ internal static class StatusReader
         };
         return new DatapathStatus(frontends, usage, refused, warnings);
     }
+
+    private static readonly ServiceCounters NoCounters = new(0, 0, 0);
 
     /// <summary>The label status and metrics show for a stored reason; unknown values (a newer agent) by number.</summary>
     public static string Label(LbRefusalReason reason) => reason switch

@@ -41,15 +41,22 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
     private readonly HashSet<ServiceName> heldServices = new();
     private readonly HashSet<ServiceName> heldFlips = new();
 
+    // kube-proxy's lastChangeTriggerTimes: per service, the trigger times of slice changes not yet checked out.
+    private readonly Dictionary<ServiceName, List<DateTimeOffset>> triggerTimesByService = new();
+    private readonly DateTimeOffset startedAt;
+
     private NodeInfo? appliedNode;
     private NodeInfo? pendingNode;
     private bool nodeChangePending;
 
     /// <param name="nodeName">This node; only its Node object is tracked.</param>
     /// <param name="requiredSources">Sources that must call <see cref="OnSynced"/> before <see cref="IsSynced"/> turns true.</param>
-    public ClusterChangeTracker(string nodeName, IEnumerable<string> requiredSources, ClusterObjectParser? parser = null, ILogger? logger = null)
+    /// <param name="time">The clock: change trigger times from before the tracker started are not latencies (kube-proxy's rule).</param>
+    public ClusterChangeTracker(string nodeName, IEnumerable<string> requiredSources, ClusterObjectParser? parser = null, ILogger? logger = null,
+        TimeProvider? time = null)
     {
         NodeName = nodeName;
+        startedAt = (time ?? TimeProvider.System).GetUtcNow();
         this.requiredSources = requiredSources.ToImmutableHashSet(StringComparer.Ordinal);
         this.logger = logger ?? NullLogger.Instance;
         this.parser = parser ?? new ClusterObjectParser(this.logger);
@@ -73,6 +80,18 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
         {
             lock (gate)
                 return serviceChangeByName.Count > 0 || nodeChangePending || heldFlips.Count > 0 || servicesWithPendingSlices.Count > 0;
+        }
+    }
+
+    /// <summary>
+    /// How many services have Service changes and how many have EndpointSlice changes waiting for the next checkout
+    /// (kube-proxy's service_changes_pending and endpoint_changes_pending).
+    /// </summary>
+    public (int Services, int Endpoints) PendingChangeCounts
+    {
+        get
+        {
+            lock (gate) return (serviceChangeByName.Count, servicesWithPendingSlices.Count);
         }
     }
 
@@ -115,6 +134,7 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
         var key = (ServiceName.Of(named.Metadata).Namespace, named.Metadata.Name);
         EndpointSliceInfo? info = current is null ? null : parser.ParseEndpointSlice(current);
         ServiceName? owner = info?.Service ?? (current is null ? null : ClusterObjectParser.OwningService(current));
+        DateTimeOffset? triggerTime = ChangeTriggerTime.Of(current?.Metadata);
         bool changed = false;
         lock (gate)
         {
@@ -126,7 +146,16 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
             }
             if (owner is { } service)
             {
-                changed |= SetPendingSlice(service, key.Name, info);
+                bool sliceChanged = SetPendingSlice(service, key.Name, info);
+                changed |= sliceChanged;
+                if (sliceChanged && triggerTime is { } at && at > startedAt && servicesWithPendingSlices.Contains(service))
+                {
+                    if (!triggerTimesByService.TryGetValue(service, out List<DateTimeOffset>? times))
+                        triggerTimesByService[service] = times = [];
+                    // The same stamp seen again (a re-read file, a relist) is the same change, observed once.
+                    if (!times.Contains(at))
+                        times.Add(at);
+                }
                 if (info is null) serviceBySlice.Remove(key);
                 else serviceBySlice[key] = service;
             }
@@ -226,6 +255,9 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
                 appliedSlices = slices.ToImmutable();
             }
 
+            var triggerTimes = triggerTimesByService.Values.SelectMany(t => t).Order().ToImmutableArray();
+            triggerTimesByService.Clear();
+
             changed.UnionWith(heldFlips);
             heldFlips.Clear();
 
@@ -236,6 +268,7 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
             return new ClusterChanges(changed, nodeChanged, new ClusterState(appliedServices, appliedSlices, appliedNode))
             {
                 HeldServices = heldServices.ToImmutableHashSet(),
+                ChangeTriggerTimes = triggerTimes,
             };
         }
     }
@@ -251,7 +284,9 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
         if (tracker.HasPending) servicesWithPendingSlices.Add(service);
         else
         {
+            // Back where it started: nothing will be programmed, so there is no latency to report either.
             servicesWithPendingSlices.Remove(service);
+            triggerTimesByService.Remove(service);
             if (tracker.IsEmpty) sliceTrackerByService.Remove(service);
         }
         return changed;

@@ -17,5 +17,11 @@ public sealed record ClusterChanges(IReadOnlySet<ServiceName> Services, bool Nod
     /// </summary>
     public IReadOnlySet<ServiceName> HeldServices { get; init; } = ImmutableHashSet<ServiceName>.Empty;
 
+    /// <summary>
+    /// The <see cref="Kubernetes.ChangeTriggerTime"/> of each EndpointSlice change in this checkout that happened after
+    /// the tracker started, oldest first: the syncer reports them once the maps are written (network programming latency).
+    /// </summary>
+    public ImmutableArray<DateTimeOffset> ChangeTriggerTimes { get; init; } = [];
+
     public bool IsEmpty => Services.Count == 0 && !NodeChanged;
 }

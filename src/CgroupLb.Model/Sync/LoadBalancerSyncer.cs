@@ -129,6 +129,7 @@ public sealed class LoadBalancerSyncer
                 done.Upserts.Sum(s => s.Backends.Length), time.GetElapsedTime(started), null)
             {
                 Refused = written.AllApplied ? [] : written.Refused,
+                ChangeTriggerTimes = changes.ChangeTriggerTimes,
             };
             if (!plan.IsEmpty)
                 logger.LogDebug("Sync {Kind}: services={Services} upserted={Upserted} deleted={Deleted} refused={Refused} backends={Backends} duration={Duration}",

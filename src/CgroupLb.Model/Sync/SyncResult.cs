@@ -23,4 +23,10 @@ public sealed record SyncResult(
     /// retried by the next syncs. Empty when everything was written.
     /// </summary>
     public ImmutableArray<RefusedFrontend> Refused { get; init; } = [];
+
+    /// <summary>
+    /// The change trigger times (<see cref="Changes.ClusterChanges.ChangeTriggerTimes"/>) this successful sync wrote to
+    /// the maps, for the network programming latency; empty after a failure (the full resync that follows has none).
+    /// </summary>
+    public ImmutableArray<DateTimeOffset> ChangeTriggerTimes { get; init; } = [];
 }

@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+using CgroupLb.Agent.Cli;
+using CgroupLb.Agent.Tests.Harness;
+using CgroupLb.Testing.Sandbox;
+using YamlDotNet.Serialization;
+
+namespace CgroupLb.Agent.Tests;
+
+/// <summary>
+/// The CLI's text outputs without a kernel: `-o yaml` says what `-o json` says, and `completion bash` works in a
+/// plain bash (no bash-completion package) and completes commands, options and their fixed values.
+/// </summary>
+public sealed class CliOutputTests
+{
+    [Fact]
+    public void Yaml_reads_back_as_the_same_document_as_the_json()
+    {
+        const string json = """
+            {"frontends":[{"id":7,"frontend":{"address":"10.96.0.1","port":80,"protocol":"TCP"},"service":"default/web:http",
+              "backends":[{"slot":1,"address":"198.18.0.1"}],"counters":{"translated":3},"problems":["no","1e3: x"]}],
+             "refused":[],"warnings":[],"maps":[{"name":"lb4_services_v2","fillRatio":0.25,"ok":true,"none":null}]}
+            """;
+        string yaml = YamlText.FromJson(json);
+        object? parsed = new DeserializerBuilder().Build().Deserialize<object>(yaml);
+        string roundTripped = new SerializerBuilder().JsonCompatible().Build().Serialize(parsed);
+        // YAML 1.1 readers return every scalar as a string; compare the shapes and the text of every value.
+        Assert.Equal(Normalize(JsonNode.Parse(json)), Normalize(JsonNode.Parse(roundTripped)));
+        Assert.Contains("\n    problems:\n      - \"no\"\n", yaml, StringComparison.Ordinal);
+        Assert.StartsWith("frontends:\n  - id: 7\n    frontend:\n      address: \"10.96.0.1\"\n", yaml, StringComparison.Ordinal);
+        Assert.Contains("refused: []\n", yaml, StringComparison.Ordinal);
+    }
+
+    private static string Normalize(JsonNode? node) => node switch
+    {
+        JsonObject o => "{" + string.Join(",", o.Select(p => p.Key + ":" + Normalize(p.Value))) + "}",
+        JsonArray a => "[" + string.Join(",", a.Select(Normalize)) + "]",
+        null => "null",
+        _ => node.ToString(),
+    };
+
+    [Theory]
+    [InlineData("", "st", "status")]
+    [InlineData("", "d", "detach doctor")]
+    [InlineData("status", "--o", "--output")]
+    [InlineData("status -o", "", "json table yaml")]
+    [InlineData("run --log-format", "", "json text")]
+    [InlineData("run --sync-period", "", "")]
+    [InlineData("", "--v", "--version")]
+    [InlineData("run", "--metrics-p", "--metrics-per-service")]
+    [InlineData("completion", "", "bash zsh")]
+    public async Task Bash_completion_completes_commands_options_and_values(string before, string current, string expected)
+    {
+        string script = (await AgentCli.RunAsync("completion", "bash")).EnsureSuccess().Stdout;
+        string path = Path.Combine(Path.GetTempPath(), $"cglb-completion-{Guid.NewGuid():N}.bash");
+        File.WriteAllText(path, script);
+        try
+        {
+            string words = string.Join(" ", new[] { "cgroup-lb" }.Concat(before.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Append(current).Select(w => $"'{w}'"));
+            string test = $"source '{path}' && COMP_WORDS=({words}) && COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)) && _cgroup_lb && echo \"${{COMPREPLY[*]}}\"";
+            CommandResult result = (await HostCommand.RunAsync("bash", ["--norc", "--noprofile", "-c", test], TimeSpan.FromSeconds(20))).EnsureSuccess();
+            Assert.Equal(expected, result.Stdout.Trim());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Zsh_completion_defines_the_function_and_registers_it()
+    {
+        string script = (await AgentCli.RunAsync("completion", "zsh")).EnsureSuccess().Stdout;
+        Assert.StartsWith("#compdef cgroup-lb\n", script, StringComparison.Ordinal);
+        Assert.Contains("'doctor:", script, StringComparison.Ordinal);
+        Assert.Contains("'(--output -o)--output[table, json or yaml]:value:(json table yaml)'", script, StringComparison.Ordinal);
+        Assert.Contains("'--bpffs[bpffs directory holding the pinned maps and links]:path:_files'", script, StringComparison.Ordinal);
+        Assert.Contains("compdef _cgroup_lb cgroup-lb", script, StringComparison.Ordinal);
+        if (File.Exists("/usr/bin/zsh") || File.Exists("/bin/zsh"))
+            (await HostCommand.RunAsync("zsh", ["-n", "-c", script], TimeSpan.FromSeconds(20))).EnsureSuccess();
+    }
+}
