@@ -32,7 +32,7 @@ public sealed class ReflectorRetryClockTests
         var run = reflector.RunAsync(stop.Token);
 
         // A real-time delay would arm no timer on the fake clock and this wait would time out.
-        await Eventually.TrueAsync(() => clock.TimersCreated > 0, TimeSpan.FromSeconds(10), () => "the retry delay to wait on the injected clock");
+        await Eventually.TrueAsync(() => clock.TimersArmed > 0, TimeSpan.FromSeconds(10), () => "the retry delay to wait on the injected clock");
         Assert.Equal(1, Volatile.Read(ref lists));
         Assert.False(synced.Task.IsCompleted);
 

@@ -195,16 +195,16 @@ public sealed class ManifestSourceTests : IDisposable
 
     /// <summary>
     /// Runs <paramref name="passes"/> polls on the fake clock and returns once the last one has finished: the source
-    /// arms one timer per wait, so a new timer means the previous pass is done and the next wait has begun.
+    /// arms one timer per wait, so a newly armed timer means the previous pass is done and the next wait has begun.
     /// </summary>
     private static async Task PollAsync(CountingFakeTimeProvider clock, ManifestSourceOptions options, int passes)
     {
-        await WaitUntilAsync(() => clock.TimersCreated > 0, "the source to wait for its first poll");
+        await WaitUntilAsync(() => clock.TimersArmed > 0, "the source to wait for its first poll");
         for (var pass = 0; pass < passes; pass++)
         {
-            var armed = clock.TimersCreated;
+            var armed = clock.TimersArmed;
             clock.Advance(options.PollInterval);
-            await WaitUntilAsync(() => clock.TimersCreated > armed, "the poll to finish");
+            await WaitUntilAsync(() => clock.TimersArmed > armed, "the poll to finish");
         }
     }
 }
