@@ -22,7 +22,7 @@ AGENT_RID   ?= linux-x64
 IMAGE_DIR   := $(BUILD_DIR)/image
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-.PHONY: deps bpf interop build agent test test-chart test-kernels demo bench bench-bpf bench-deps bench-netpath bench-netpath-quick clean mount-bpffs image image-test
+.PHONY: deps bpf check interop build agent test test-chart test-kernels demo bench bench-bpf bench-deps bench-netpath bench-netpath-quick clean mount-bpffs image image-test
 
 ## deps: apt packages (clang, libbpf, bpftool, iproute2), the .NET SDK check, and a mounted bpffs.
 deps:
@@ -38,12 +38,16 @@ mount-bpffs:
 	@if [ "$$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" != "bpf_fs" ]; then \
 	  echo "==> mounting bpffs at /sys/fs/bpf"; mkdir -p /sys/fs/bpf && mount -t bpf bpf /sys/fs/bpf; fi
 
-## bpf: compile the BPF object (clang -O2 -g -target bpf, BTF kept).
+## bpf: compile the BPF object (clang -O2 -g -target bpf -Wall -Wextra -Werror, BTF kept).
 bpf: $(BPF_OBJ)
 $(BPF_OBJ): $(wildcard bpf/*.c bpf/lib/*.h) bpf/Makefile
 	$(MAKE) --no-print-directory -C bpf
 
-## interop: regenerate the libbpf bindings from the installed headers.
+## check: clang's static analyzer over bpf/ (bpf/Makefile); non-zero on any finding.
+check:
+	$(MAKE) --no-print-directory -C bpf check
+
+## interop: regenerate the libbpf bindings from the vendored headers (interop/vendor/libbpf).
 interop:
 	$(DOTNET) run --project interop/CgroupLb.Interop.Generator -c $(CONFIG) -- --out interop/CgroupLb.Interop/Generated
 
@@ -58,9 +62,10 @@ build: $(BPF_OBJ)
 	$(DOTNET) publish tests/CgroupLb.TestPeer -c $(CONFIG) -o $(BUILD_DIR)/testpeer -nologo -clp:ErrorsOnly
 agent: build
 
-## test: the chart test, the BPF smoke test, every test project (kernel tests need root; with CI=true they fail instead of
+## test: the static analysis of bpf/ (check, about a second), the chart test, the BPF smoke test, every test project
+## (kernel tests need root; with CI=true they fail instead of
 ## skipping), then the kernel tests again on Linux 5.10 and 6.1 in qemu guests (test-kernels).
-test: deps build
+test: deps build check
 	tests/chart/test.sh
 	tests/bpf/smoke.sh
 	tests/image/test.sh

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 
 namespace CgroupLb.Interop.Generator;
 
-/// <summary>Turns the allow-lists plus clang's view of the installed libbpf headers into C# source files.</summary>
+/// <summary>Turns the allow-lists plus clang's view of the vendored libbpf headers into C# source files.</summary>
 public static partial class BindingGenerator
 {
     /// <summary>Every generated file starts with this line, which is how stale ones are recognised for deletion.</summary>
@@ -83,7 +83,7 @@ public static partial class BindingGenerator
         }
 
         var mapper = new CSharpTypeMapper(typedefs, structs.ToDictionary(s => s.CName, s => s.CSharpName));
-        var writer = new BindingWriter(ReadLibbpfVersion(options.IncludeRoot));
+        var writer = new BindingWriter(ReadLibbpfVersion(options));
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var managedNames = new Dictionary<string, string>(StringComparer.Ordinal);
 
@@ -109,13 +109,15 @@ public static partial class BindingGenerator
             files.Add($"{entry.CSharpName}.cs", writer.WriteEnum(BindEnum(options, ast, entry)));
         }
 
+        files.Add(BindingWriter.HeaderVersionFile, writer.WriteHeaderVersion());
+
         return files;
     }
 
     private static FunctionBinding BindFunction(GeneratorOptions options, ClangAst ast, CSharpTypeMapper mapper, FunctionEntry entry)
     {
         var declaration = ast.Find("FunctionDecl", entry.Name)
-            ?? throw new InvalidOperationException($"function {entry.Name} is in {options.FunctionsFile} but not declared in the installed libbpf headers");
+            ?? throw new InvalidOperationException($"function {entry.Name} is in {options.FunctionsFile} but not declared in the vendored libbpf headers");
         var functionType = declaration.Node.GetProperty("type").GetProperty("qualType").GetString()!;
         var returnSpelling = CTypeParser.ReturnTypeOfFunction(functionType);
         var returnType = mapper.Map(CTypeParser.Parse(returnSpelling), TypeContext.Return);
@@ -158,7 +160,7 @@ public static partial class BindingGenerator
         StructEntry entry)
     {
         var declaration = ast.Find("RecordDecl", entry.CName)
-            ?? throw new InvalidOperationException($"struct {entry.CName} is in {options.TypesFile} but not declared in the installed headers");
+            ?? throw new InvalidOperationException($"struct {entry.CName} is in {options.TypesFile} but not declared in the vendored headers");
         var layout = layouts.GetValueOrDefault(entry.CName)
             ?? throw new InvalidOperationException($"clang printed no record layout for struct {entry.CName}");
 
@@ -213,7 +215,7 @@ public static partial class BindingGenerator
     private static EnumBinding BindEnum(GeneratorOptions options, ClangAst ast, EnumEntry entry)
     {
         var declaration = ast.Find("EnumDecl", entry.CName)
-            ?? throw new InvalidOperationException($"enum {entry.CName} is in {options.TypesFile} but not declared in the installed headers");
+            ?? throw new InvalidOperationException($"enum {entry.CName} is in {options.TypesFile} but not declared in the vendored headers");
         var members = new List<EnumMemberBinding>();
         var next = 0L;
         foreach (var constant in declaration.Node.GetProperty("inner").EnumerateArray())
@@ -257,31 +259,37 @@ public static partial class BindingGenerator
         throw new NotSupportedException($"enumerator {constant.GetProperty("name").GetString()} has an initializer clang did not evaluate");
     }
 
+    // A bound declaration must come from the vendored headers: one found in a system header would make the
+    // bindings depend on the host again. The most specific directory (include/uapi before include) names it.
     private static string HeaderName(GeneratorOptions options, string file)
     {
-        var root = options.IncludeRoot.TrimEnd('/') + "/";
-        if (!file.StartsWith(root, StringComparison.Ordinal))
+        var fullPath = Path.GetFullPath(file);
+        foreach (var directory in options.IncludeDirectories.OrderByDescending(d => d.Length))
         {
-            throw new InvalidOperationException($"declaration comes from {file}, outside the include root {root}");
+            var root = directory.TrimEnd('/') + "/";
+            if (fullPath.StartsWith(root, StringComparison.Ordinal))
+            {
+                return fullPath[root.Length..];
+            }
         }
 
-        var relative = file[root.Length..];
-        // Multiarch headers ("x86_64-linux-gnu/asm/...") are named the way they are included.
-        var multiarch = MultiarchPrefix().Match(relative);
-        return multiarch.Success ? relative[multiarch.Length..] : relative;
+        throw new InvalidOperationException($"declaration comes from {file}, outside the vendored headers in {options.HeaderDirectory}");
     }
 
-    private static string ReadLibbpfVersion(string includeRoot)
+    private static LibbpfHeaderVersion ReadLibbpfVersion(GeneratorOptions options)
     {
-        var text = File.ReadAllText(Path.Combine(includeRoot, "bpf", "libbpf_version.h"));
+        var path = Path.Combine(options.IncludeDirectories[0], "bpf", "libbpf_version.h");
+        var text = File.ReadAllText(path);
         var major = MajorVersion().Match(text);
         var minor = MinorVersion().Match(text);
         if (!major.Success || !minor.Success)
         {
-            throw new InvalidOperationException($"no LIBBPF_MAJOR_VERSION/LIBBPF_MINOR_VERSION in {includeRoot}/bpf/libbpf_version.h");
+            throw new InvalidOperationException($"no LIBBPF_MAJOR_VERSION/LIBBPF_MINOR_VERSION in {path}");
         }
 
-        return $"{major.Groups["v"].Value}.{minor.Groups["v"].Value}";
+        return new LibbpfHeaderVersion(
+            int.Parse(major.Groups["v"].Value, CultureInfo.InvariantCulture),
+            int.Parse(minor.Groups["v"].Value, CultureInfo.InvariantCulture));
     }
 
     private static string RunClang(GeneratorOptions options, IEnumerable<string> arguments)
@@ -292,7 +300,8 @@ public static partial class BindingGenerator
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in options.ExtraClangArguments.Concat(arguments))
+        var includes = options.IncludeDirectories.SelectMany(directory => new[] { "-I", directory });
+        foreach (var argument in includes.Concat(options.ExtraClangArguments).Concat(arguments))
         {
             start.ArgumentList.Add(argument);
         }
@@ -314,7 +323,4 @@ public static partial class BindingGenerator
 
     [GeneratedRegex(@"#define\s+LIBBPF_MINOR_VERSION\s+(?<v>[0-9]+)")]
     private static partial Regex MinorVersion();
-
-    [GeneratedRegex(@"^[a-z0-9_]+-linux-gnu[a-z]*/")]
-    private static partial Regex MultiarchPrefix();
 }

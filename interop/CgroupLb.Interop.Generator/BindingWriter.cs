@@ -22,9 +22,18 @@ public sealed record EnumMemberBinding(string CName, string CSharpName, long Val
 
 public sealed record EnumBinding(string CName, string CSharpName, string Header, bool IsPublic, IReadOnlyList<EnumMemberBinding> Members);
 
-/// <summary>Prints bindings as C# source. Output depends only on its input: "\n" line endings, no dates, no paths.</summary>
-public sealed class BindingWriter(string libbpfVersion)
+/// <summary>LIBBPF_MAJOR_VERSION and LIBBPF_MINOR_VERSION of the headers the bindings come from.</summary>
+public sealed record LibbpfHeaderVersion(int Major, int Minor)
 {
+    public override string ToString() => $"{Major}.{Minor}";
+}
+
+/// <summary>Prints bindings as C# source. Output depends only on its input: "\n" line endings, no dates, no paths.</summary>
+public sealed class BindingWriter(LibbpfHeaderVersion libbpfVersion)
+{
+    /// <summary>The file <see cref="WriteHeaderVersion"/> produces.</summary>
+    public const string HeaderVersionFile = "Interop.Libbpf.libbpf_version.cs";
+
     public const string RegenerateCommand = "dotnet run --project interop/CgroupLb.Interop.Generator -- --out interop/CgroupLb.Interop/Generated";
 
     public string WriteFunction(FunctionBinding function)
@@ -104,6 +113,22 @@ public sealed class BindingWriter(string libbpfVersion)
         }
 
         builder.Append("}\n");
+        return builder.ToString();
+    }
+
+    /// <summary>
+    /// The header version as constants, so the loader can refuse a <c>libbpf.so.1</c> older than the declarations it
+    /// was generated from (a function or an options field it lacks would fail at the first call, far from the cause).
+    /// </summary>
+    public string WriteHeaderVersion()
+    {
+        var builder = Header("bpf/libbpf_version.h");
+        OpenInteropLibbpf(builder);
+        builder.Append("        /// <summary><c>LIBBPF_MAJOR_VERSION</c> of the headers these bindings were generated from.</summary>\n");
+        builder.Append($"        internal const int HeaderMajorVersion = {libbpfVersion.Major.ToString(System.Globalization.CultureInfo.InvariantCulture)};\n\n");
+        builder.Append("        /// <summary><c>LIBBPF_MINOR_VERSION</c> of the headers these bindings were generated from.</summary>\n");
+        builder.Append($"        internal const int HeaderMinorVersion = {libbpfVersion.Minor.ToString(System.Globalization.CultureInfo.InvariantCulture)};\n");
+        CloseInteropLibbpf(builder);
         return builder.ToString();
     }
 

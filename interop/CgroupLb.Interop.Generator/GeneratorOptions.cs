@@ -4,17 +4,25 @@ namespace CgroupLb.Interop.Generator;
 /// <param name="FunctionsFile">interop/libbpf-functions.txt</param>
 /// <param name="TypesFile">interop/libbpf-types.txt</param>
 /// <param name="Clang">clang executable.</param>
-/// <param name="IncludeRoot">System include root the headers are named relative to in file comments.</param>
+/// <param name="HeaderDirectory">
+/// The vendored libbpf headers (interop/vendor/libbpf): <c>include/</c> holds libbpf's <c>bpf/*.h</c>,
+/// <c>include/uapi/</c> the kernel's <c>linux/bpf.h</c>. Both are searched before the system's, so the bindings do
+/// not depend on the libbpf-dev or linux-libc-dev installed on the host.
+/// </param>
 /// <param name="ExtraClangArguments">e.g. -I/usr/include/x86_64-linux-gnu when the multiarch dir is not found by default.</param>
 public sealed record GeneratorOptions(
     string OutputDirectory,
     string FunctionsFile,
     string TypesFile,
     string Clang,
-    string IncludeRoot,
+    string HeaderDirectory,
     IReadOnlyList<string> ExtraClangArguments)
 {
     public static readonly string[] Headers = ["bpf/libbpf.h", "bpf/bpf.h"];
+
+    /// <summary>The include directories under <see cref="HeaderDirectory"/>, in search order.</summary>
+    public IReadOnlyList<string> IncludeDirectories =>
+        [Path.GetFullPath(Path.Combine(HeaderDirectory, "include")), Path.GetFullPath(Path.Combine(HeaderDirectory, "include", "uapi"))];
 
     public static GeneratorOptions Parse(IReadOnlyList<string> args)
     {
@@ -22,7 +30,7 @@ public sealed record GeneratorOptions(
         var functions = Path.Combine("interop", "libbpf-functions.txt");
         var types = Path.Combine("interop", "libbpf-types.txt");
         var clang = "clang";
-        var includeRoot = "/usr/include";
+        var headers = Path.Combine("interop", "vendor", "libbpf");
         var extra = new List<string>();
         for (var i = 0; i < args.Count; i++)
         {
@@ -33,7 +41,7 @@ public sealed record GeneratorOptions(
                 case "--functions": functions = Value(); break;
                 case "--types": types = Value(); break;
                 case "--clang": clang = Value(); break;
-                case "--include-root": includeRoot = Value(); break;
+                case "--headers": headers = Value(); break;
                 case "--clang-arg": extra.Add(Value()); break;
                 default: throw new ArgumentException($"unknown argument '{args[i]}'");
             }
@@ -44,7 +52,7 @@ public sealed record GeneratorOptions(
             functions,
             types,
             clang,
-            includeRoot,
+            headers,
             extra);
     }
 }

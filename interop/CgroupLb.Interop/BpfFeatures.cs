@@ -6,23 +6,10 @@ namespace CgroupLb.Interop;
 /// </summary>
 public static class BpfFeatures
 {
-    /// <summary>Whether programs of <paramref name="programType"/> may call helper <paramref name="helperId"/> (enum bpf_func_id).</summary>
-    public static unsafe bool HelperAvailable(BpfProgramType programType, int helperId)
-    {
-        var result = Interop.Libbpf.LibbpfProbeBpfHelper((int)programType, helperId, null);
-        return BpfException.ThrowIfNegative(result, "libbpf_probe_bpf_helper", "program type", $"{programType}", $"helper {helperId}") == 1;
-    }
-
-    /// <summary>As <see cref="HelperAvailable(BpfProgramType, int)"/>, with the program type as its raw value.</summary>
-    public static bool HelperAvailable(int programType, int helperId) => HelperAvailable((BpfProgramType)programType, helperId);
-
     /// <summary>Whether the kernel can load programs of <paramref name="programType"/>.</summary>
     public static unsafe bool ProgramTypeAvailable(BpfProgramType programType)
     {
         var result = Interop.Libbpf.LibbpfProbeBpfProgType((int)programType, null);
         return BpfException.ThrowIfNegative(result, "libbpf_probe_bpf_prog_type", "program type", $"{programType}") == 1;
     }
-
-    /// <summary>As <see cref="ProgramTypeAvailable(BpfProgramType)"/>, with the program type as its raw value.</summary>
-    public static bool ProgramTypeAvailable(int programType) => ProgramTypeAvailable((BpfProgramType)programType);
 }

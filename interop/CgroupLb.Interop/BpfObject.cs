@@ -48,6 +48,7 @@ public sealed class BpfObject : IDisposable
     public static unsafe BpfObject OpenFile(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        LibbpfVersion.EnsureSupported();
         var pointer = Interop.Libbpf.BpfObject_OpenFile(path, null);
         return new BpfObject(new SafeBpfObjectHandle(BpfException.ThrowIfNull(pointer, "bpf_object__open_file", "file", path)));
     }
@@ -59,6 +60,7 @@ public sealed class BpfObject : IDisposable
     public static unsafe BpfObject OpenMemory(ReadOnlySpan<byte> elf, string objectName)
     {
         ArgumentException.ThrowIfNullOrEmpty(objectName);
+        LibbpfVersion.EnsureSupported();
         if (System.Text.Encoding.UTF8.GetByteCount(objectName) > MaxObjectNameLength)
         {
             throw new ArgumentException(

@@ -23,6 +23,7 @@ public sealed class ManifestSource
     private readonly ManifestSourceOptions options;
     private readonly ManifestReader reader;
     private readonly ILogger logger;
+    private readonly TimeProvider time;
     private readonly ManifestReconciler reconciler = new();
     private readonly HashSet<ManifestIgnoredDocument> ignoredAlreadyLogged = [];
     private HashSet<string> skippedAlreadyLogged = new(StringComparer.Ordinal);
@@ -34,18 +35,20 @@ public sealed class ManifestSource
     private IReadOnlyList<ManifestError> currentErrors = [];
     private int running;
 
-    public ManifestSource(ManifestSourceOptions options, ILogger<ManifestSource>? logger = null)
-        : this(options, new ManifestReader(options?.MaxFileBytes ?? ManifestReader.DefaultMaxFileBytes), logger)
+    /// <param name="time">Paces the poll, the debounce and the reader's racy-stamp check; tests pass a fake clock.</param>
+    public ManifestSource(ManifestSourceOptions options, ILogger<ManifestSource>? logger = null, TimeProvider? time = null)
+        : this(options, new ManifestReader(options?.MaxFileBytes ?? ManifestReader.DefaultMaxFileBytes, time), logger, time)
     {
     }
 
-    internal ManifestSource(ManifestSourceOptions options, ManifestReader reader, ILogger? logger)
+    internal ManifestSource(ManifestSourceOptions options, ManifestReader reader, ILogger? logger, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         this.options = options;
         this.reader = reader;
         this.logger = logger ?? NullLogger.Instance;
+        this.time = time ?? TimeProvider.System;
     }
 
     /// <summary>Every problem found by the latest read, in file and document order. Safe to read from any thread.</summary>
@@ -136,15 +139,15 @@ public sealed class ManifestSource
     }
 
     /// <returns>True when nudged, false when <paramref name="timeout"/> passed first.</returns>
-    private static async Task<bool> WaitForNudgeAsync(ChannelReader<bool> nudges, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<bool> WaitForNudgeAsync(ChannelReader<bool> nudges, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (nudges.TryRead(out _))
         {
             return true;
         }
 
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
+        using var timeoutSource = new CancellationTokenSource(timeout, time);
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeoutSource.Token);
         try
         {
             await nudges.ReadAsync(timer.Token);
@@ -162,10 +165,10 @@ public sealed class ManifestSource
     /// </summary>
     private async Task SettleAsync(ChannelReader<bool> nudges, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
+        var started = time.GetTimestamp();
         while (true)
         {
-            var remaining = options.PollInterval - Stopwatch.GetElapsedTime(started);
+            var remaining = options.PollInterval - time.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero)
             {
                 return;

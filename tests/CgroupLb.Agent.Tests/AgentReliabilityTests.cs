@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http;
 using System.Text.Json;
 using CgroupLb.Agent.Tests.Harness;
+using CgroupLb.Testing;
 using CgroupLb.Testing.Sandbox;
 using Xunit.Abstractions;
 
@@ -21,7 +22,7 @@ public sealed class AgentReliabilityTests(ITestOutputHelper output) : IDisposabl
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     [SkippableFact]
-    public async Task A_second_agent_on_the_same_bpffs_exits_1_naming_the_holder_and_the_first_keeps_serving()
+    public async Task ASecondAgentOnTheSameBpffsExits1NamingTheHolderAndTheFirstKeepsServing()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);
@@ -60,7 +61,7 @@ public sealed class AgentReliabilityTests(ITestOutputHelper output) : IDisposabl
     }
 
     [SkippableFact]
-    public async Task A_program_detached_by_hand_fails_healthz_until_the_agent_attaches_it_again()
+    public async Task AProgramDetachedByHandFailsHealthzUntilTheAgentAttachesItAgain()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);
@@ -100,7 +101,7 @@ public sealed class AgentReliabilityTests(ITestOutputHelper output) : IDisposabl
     }
 
     [SkippableFact]
-    public async Task Adopting_programs_of_an_older_abi_swaps_the_links_in_place_without_a_failed_connect()
+    public async Task AdoptingProgramsOfAnOlderAbiSwapsTheLinksInPlaceWithoutAFailedConnect()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 2, log: log.Write);
@@ -151,7 +152,7 @@ public sealed class AgentReliabilityTests(ITestOutputHelper output) : IDisposabl
     }
 
     [SkippableFact]
-    public async Task A_map_entry_deleted_behind_the_agents_back_is_repaired_within_the_sync_period()
+    public async Task AMapEntryDeletedBehindTheAgentsBackIsRepairedWithinTheSyncPeriod()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);

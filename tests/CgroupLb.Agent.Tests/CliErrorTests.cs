@@ -15,7 +15,7 @@ public sealed class CliErrorTests : IDisposable
     private string Pins => Path.Combine(scratch.FullName, "pins");
 
     [Fact]
-    public async Task Run_with_a_missing_source_path_names_the_path()
+    public async Task RunWithAMissingSourcePathNamesThePath()
     {
         string missing = Path.Combine(scratch.FullName, "no-such-manifests");
 
@@ -28,7 +28,7 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
-    public async Task Source_and_kubeconfig_together_are_a_usage_error()
+    public async Task SourceAndKubeconfigTogetherAreAUsageError()
     {
         CommandResult result = await AgentCli.RunAsync(
             "run", "--source", scratch.FullName, "--kubeconfig", Path.Combine(scratch.FullName, "kubeconfig"), "--bpffs", Pins);
@@ -40,7 +40,7 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
-    public async Task An_unknown_command_is_a_usage_error()
+    public async Task AnUnknownCommandIsAUsageError()
     {
         CommandResult result = await AgentCli.RunAsync("frobnicate");
 
@@ -50,7 +50,7 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
-    public async Task An_option_value_outside_its_choices_is_a_usage_error_listing_them()
+    public async Task AnOptionValueOutsideItsChoicesIsAUsageErrorListingThem()
     {
         CommandResult result = await AgentCli.RunAsync("run", "--source", scratch.FullName, "--log-format", "xml", "--bpffs", Pins);
 

@@ -18,7 +18,7 @@ public sealed class DatapathCliErrorTests(ITestOutputHelper output) : IDisposabl
     private readonly DirectoryInfo scratch = Directory.CreateTempSubdirectory("cglb-agent-cli-");
 
     [SkippableFact]
-    public async Task Run_with_a_cgroup_that_does_not_exist_says_to_pass_an_existing_one()
+    public async Task RunWithACgroupThatDoesNotExistSaysToPassAnExistingOne()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);
@@ -33,7 +33,7 @@ public sealed class DatapathCliErrorTests(ITestOutputHelper output) : IDisposabl
     }
 
     [SkippableFact]
-    public async Task Run_with_a_cgroup_outside_cgroup_v2_says_to_use_one()
+    public async Task RunWithACgroupOutsideCgroupV2SaysToUseOne()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);
@@ -47,7 +47,7 @@ public sealed class DatapathCliErrorTests(ITestOutputHelper output) : IDisposabl
     }
 
     [SkippableFact]
-    public async Task Run_with_a_bpffs_directory_outside_bpffs_says_how_to_mount_it()
+    public async Task RunWithABpffsDirectoryOutsideBpffsSaysHowToMountIt()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);
@@ -63,7 +63,7 @@ public sealed class DatapathCliErrorTests(ITestOutputHelper output) : IDisposabl
     }
 
     [SkippableFact]
-    public async Task Status_with_nothing_pinned_says_the_agent_has_not_run_there()
+    public async Task StatusWithNothingPinnedSaysTheAgentHasNotRunThere()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);
@@ -77,7 +77,7 @@ public sealed class DatapathCliErrorTests(ITestOutputHelper output) : IDisposabl
     }
 
     [SkippableFact]
-    public async Task Status_on_an_empty_bpffs_directory_names_the_missing_map_and_says_to_run_the_agent()
+    public async Task StatusOnAnEmptyBpffsDirectoryNamesTheMissingMapAndSaysToRunTheAgent()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);

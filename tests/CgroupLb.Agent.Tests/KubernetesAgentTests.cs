@@ -1,5 +1,6 @@
 using System.Net;
 using CgroupLb.Agent.Tests.Harness;
+using CgroupLb.Testing;
 using CgroupLb.Testing.FakeApi;
 using CgroupLb.Testing.Sandbox;
 using k8s.Models;
@@ -21,7 +22,7 @@ public sealed class KubernetesAgentTests(ITestOutputHelper output) : IDisposable
     private readonly DirectoryInfo state = Directory.CreateTempSubdirectory("cglb-agent-state-");
 
     [SkippableFact]
-    public async Task Services_created_changed_and_deleted_through_the_api_reach_the_kernel()
+    public async Task ServicesCreatedChangedAndDeletedThroughTheApiReachTheKernel()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 3, log: log.Write);
@@ -33,15 +34,15 @@ public sealed class KubernetesAgentTests(ITestOutputHelper output) : IDisposable
         await agent.WaitReadyAsync();
         Assert.Empty((await AgentCli.StatusAsync(sandbox.BpffsPath)).Frontends);
 
-        server.Upsert(KubeObjects.Service(web));
-        server.Upsert(KubeObjects.EndpointSlice(web));
+        server.Upsert(web.ApiService());
+        server.Upsert(web.ApiEndpointSlice());
         await Eventually.MatchAsync(() => AgentCli.StatusAsync(sandbox.BpffsPath),
             s => s.Find(web.Frontend)?.Backends.Count == 3, "the service with 3 backends in the maps");
         IReadOnlyList<string> reached = await sandbox.ConnectAllAsync(web.Frontend, 30);
         Assert.Subset(sandbox.Backends.Names().ToHashSet(), reached.ToHashSet());
 
         var withoutB2 = web with { Endpoints = [sandbox.Backend("b1").Address, sandbox.Backend("b3").Address] };
-        server.Upsert(KubeObjects.EndpointSlice(withoutB2));
+        server.Upsert(withoutB2.ApiEndpointSlice());
         await Eventually.MatchAsync(() => AgentCli.StatusAsync(sandbox.BpffsPath),
             s => s.Find(web.Frontend)?.Backends.Count == 2, "b2 removed from the maps");
         Assert.DoesNotContain("b2", await sandbox.ConnectAllAsync(web.Frontend, 30));
@@ -55,7 +56,7 @@ public sealed class KubernetesAgentTests(ITestOutputHelper output) : IDisposable
     }
 
     [SkippableFact]
-    public async Task With_the_api_server_down_the_agent_keeps_what_an_earlier_run_programmed_until_it_can_list()
+    public async Task WithTheApiServerDownTheAgentKeepsWhatAnEarlierRunProgrammedUntilItCanList()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 3, log: log.Write);
@@ -74,8 +75,8 @@ public sealed class KubernetesAgentTests(ITestOutputHelper output) : IDisposable
 
         // The API server holds a different service but is not listening yet.
         await using FakeApiServer server = FakeApiServer.CreateStopped();
-        server.Upsert(KubeObjects.Service(current));
-        server.Upsert(KubeObjects.EndpointSlice(current));
+        server.Upsert(current.ApiService());
+        server.Upsert(current.ApiEndpointSlice());
         using KubeconfigFile kubeconfig = KubeconfigFile.Write(server.Host);
 
         await using AgentProcess agent = AgentProcess.Start(RunArguments(sandbox, kubeconfig), log.Write);

@@ -1,4 +1,5 @@
 using CgroupLb.Agent.Tests.Harness;
+using CgroupLb.Testing;
 using CgroupLb.Testing.Sandbox;
 using Xunit.Abstractions;
 
@@ -19,7 +20,7 @@ public sealed class ManifestAgentTests(ITestOutputHelper output) : IDisposable
     private string ManifestFile => Path.Combine(manifests.FullName, "web.yaml");
 
     [SkippableFact]
-    public async Task Manifest_service_lives_through_edits_a_bad_document_a_restart_and_a_detach()
+    public async Task ManifestServiceLivesThroughEditsABadDocumentARestartAndADetach()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 3, log: log.Write);
@@ -107,7 +108,7 @@ public sealed class ManifestAgentTests(ITestOutputHelper output) : IDisposable
     }
 
     [SkippableFact]
-    public async Task Detach_on_exit_removes_programs_and_pins_on_sigterm()
+    public async Task DetachOnExitRemovesProgramsAndPinsOnSigterm()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);

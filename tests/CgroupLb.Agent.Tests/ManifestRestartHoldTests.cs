@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CgroupLb.Agent.Tests.Harness;
+using CgroupLb.Testing;
 using CgroupLb.Testing.Sandbox;
 using Xunit.Abstractions;
 using Xunit.Sdk;
@@ -28,7 +29,7 @@ public sealed class ManifestRestartHoldTests(ITestOutputHelper output) : IDispos
     private string ManifestFile => Path.Combine(manifests.FullName, "web.yaml");
 
     [SkippableFact]
-    public async Task A_slice_broken_while_the_agent_was_down_holds_the_pinned_service_until_it_is_fixed()
+    public async Task ASliceBrokenWhileTheAgentWasDownHoldsThePinnedServiceUntilItIsFixed()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 3, log: log.Write);

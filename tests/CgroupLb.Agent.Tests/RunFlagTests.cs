@@ -16,7 +16,7 @@ public sealed class RunFlagTests : IDisposable
     [InlineData("--min-sync-period", "00:00:01")]
     [InlineData("--lock-timeout", "-1s")]
     [InlineData("--health-pending-limit", "0")]
-    public async Task A_duration_flag_refuses_what_is_not_a_duration(string flag, string value)
+    public async Task ADurationFlagRefusesWhatIsNotADuration(string flag, string value)
     {
         CommandResult result = await AgentCli.RunAsync("run", "--source", scratch.FullName, flag, value, "--healthz-bind-address", "none", "--metrics-bind-address", "none");
 
@@ -55,7 +55,7 @@ public sealed class RunFlagTests : IDisposable
     }
 
     [Fact]
-    public async Task The_help_names_every_duration_flag_with_its_default()
+    public async Task TheHelpNamesEveryDurationFlagWithItsDefault()
     {
         CommandResult result = (await AgentCli.RunAsync("run", "--help")).EnsureSuccess();
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using CgroupLb.Agent.Tests.Harness;
+using CgroupLb.Testing;
 using CgroupLb.Testing.Sandbox;
 using Xunit.Abstractions;
 
@@ -21,7 +22,7 @@ public sealed class SocketTerminationAgentTests(ITestOutputHelper output) : IDis
     private string ManifestFile => Path.Combine(manifests.FullName, "web.yaml");
 
     [SkippableFact]
-    public async Task A_manifest_edit_that_removes_a_backend_aborts_the_connections_balanced_to_it()
+    public async Task AManifestEditThatRemovesABackendAbortsTheConnectionsBalancedToIt()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 2, log: log.Write);

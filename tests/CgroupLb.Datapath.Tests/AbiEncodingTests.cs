@@ -8,7 +8,7 @@ namespace CgroupLb.Datapath.Tests;
 public class AbiEncodingTests
 {
     [Fact]
-    public void Service_key_stores_address_and_port_in_network_order()
+    public void ServiceKeyStoresAddressAndPortInNetworkOrder()
     {
         var key = Lb4ServiceKey.Create(IPAddress.Parse("198.51.100.10"), 8080, 6, 3);
         var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<Lb4ServiceKey>(in key)).ToArray();
@@ -16,7 +16,7 @@ public class AbiEncodingTests
     }
 
     [Fact]
-    public void Backend_round_trips_through_its_bytes()
+    public void BackendRoundTripsThroughItsBytes()
     {
         var backend = Lb4Backend.Create(IPAddress.Parse("198.18.1.2"), 53, 17);
         var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<Lb4Backend>(in backend)).ToArray();
@@ -27,7 +27,7 @@ public class AbiEncodingTests
     }
 
     [Fact]
-    public void Master_value_keeps_host_order_counts()
+    public void MasterValueKeepsHostOrderCounts()
     {
         var v = LbServiceValue.Master(serviceId: 0x01020304, count: 0x0506, flags: ServiceFlags.ClusterIp, affinityTimeout: 10800);
         var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<LbServiceValue>(in v)).ToArray();
@@ -36,7 +36,7 @@ public class AbiEncodingTests
     }
 
     [Fact]
-    public void Slot_value_carries_its_backend_in_network_order()
+    public void SlotValueCarriesItsBackendInNetworkOrder()
     {
         var backend = new CgroupLb.Model.LoadBalancing.Backend(IPAddress.Parse("198.18.1.2"), 8080, L4Protocol.Tcp);
         var v = LbServiceValue.Slot(serviceId: 7, backendId: 0x0a0b, backend);
@@ -45,7 +45,7 @@ public class AbiEncodingTests
     }
 
     [Fact]
-    public void Service_name_is_nul_terminated_and_truncated_to_fit()
+    public void ServiceNameIsNulTerminatedAndTruncatedToFit()
     {
         var name = LbServiceName.Create(new string('x', 400));
         Assert.Equal(255, name.ToString().Length);

@@ -35,7 +35,7 @@ public class AbiLayoutTests
 
     [Theory]
     [MemberData(nameof(Mirrors))]
-    public void Mirror_matches_the_C_struct(string cName, Type mirror)
+    public void MirrorMatchesTheCStruct(string cName, Type mirror)
     {
         var structs = BtfStructs.Value;
         Assert.True(structs.TryGetValue(cName, out var c), $"struct {cName} is not in the BTF of abi_check.bpf.o");
@@ -59,7 +59,7 @@ public class AbiLayoutTests
     /// <summary>Every enumerator of the C enum has a C# member of the same name and value, and nothing more.</summary>
     [Theory]
     [MemberData(nameof(Enums))]
-    public void Enum_mirror_has_the_C_values(string cName, string prefix, Type mirror)
+    public void EnumMirrorHasTheCValues(string cName, string prefix, Type mirror)
     {
         Assert.True(BtfEnums.Value.TryGetValue(cName, out var c), $"enum {cName} is not in the BTF of abi_check.bpf.o");
         // LB_SVC_F_LOADBALANCER -> LoadBalancer: compare without underscores and case.
@@ -76,7 +76,7 @@ public class AbiLayoutTests
 
     /// <summary>The model's flags reach the kernel as the ABI bit of the same name, whatever the model's numbers.</summary>
     [Fact]
-    public void Model_service_flags_map_to_the_ABI_bit_of_the_same_name()
+    public void ModelServiceFlagsMapToTheABIBitOfTheSameName()
     {
         foreach (var flag in Enum.GetValues<ServiceFlags>().Where(f => f != ServiceFlags.None))
         {
@@ -92,7 +92,7 @@ public class AbiLayoutTests
 
     /// <summary>Limits no map can tell are constants in the host; each must equal its define in lb_abi.h.</summary>
     [Fact]
-    public void Host_limits_equal_the_header_defines()
+    public void HostLimitsEqualTheHeaderDefines()
     {
         string header = File.ReadAllText(Path.Combine(RepoRoot(), "bpf", "lib", "lb_abi.h"));
         long Define(string name)
@@ -113,7 +113,7 @@ public class AbiLayoutTests
 
     /// <summary>lb_svc_stats is what the host reads the service id limit from: it must be created LB_MAX_SERVICE_ID big.</summary>
     [Fact]
-    public void Stats_map_is_sized_by_the_max_service_id()
+    public void StatsMapIsSizedByTheMaxServiceId()
     {
         var doc = Dump("cgroup_lb.bpf.o");
         var types = doc.RootElement.GetProperty("types").EnumerateArray().ToDictionary(t => t.GetProperty("id").GetInt32());
@@ -130,7 +130,7 @@ public class AbiLayoutTests
     }
 
     [Fact]
-    public void Config_is_the_only_rodata_variable_at_offset_0()
+    public void ConfigIsTheOnlyRodataVariableAtOffset0()
     {
         var doc = Dump("cgroup_lb.bpf.o");
         var types = doc.RootElement.GetProperty("types").EnumerateArray().ToList();

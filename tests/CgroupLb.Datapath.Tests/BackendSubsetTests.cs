@@ -13,14 +13,14 @@ public class BackendSubsetTests
         [.. ids.Select(n => new Backend(IPAddress.Parse($"198.18.{n / 250}.{n % 250 + 1}"), 8080, L4Protocol.Tcp)).Order()];
 
     [Fact]
-    public void A_set_within_the_limit_is_kept_whole()
+    public void ASetWithinTheLimitIsKeptWhole()
     {
         var all = Backends(Enumerable.Range(0, 100));
         Assert.Equal(all.ToArray(), BackendSubset.Select(Web, all, 1024).ToArray());
     }
 
     [Fact]
-    public void The_subset_is_sorted_and_does_not_depend_on_input_order()
+    public void TheSubsetIsSortedAndDoesNotDependOnInputOrder()
     {
         var all = Backends(Enumerable.Range(0, 3000));
         var shuffled = all.OrderBy(b => b.GetHashCode()).ToImmutableArray();
@@ -34,7 +34,7 @@ public class BackendSubsetTests
     [InlineData(2000, 2001)]
     [InlineData(2000, 1999)]
     [InlineData(1500, 1600)]
-    public void Adding_or_removing_endpoints_moves_at_most_that_many_members(int before, int after)
+    public void AddingOrRemovingEndpointsMovesAtMostThatManyMembers(int before, int after)
     {
         var a = BackendSubset.Select(Web, Backends(Enumerable.Range(0, before)), 1024);
         var b = BackendSubset.Select(Web, Backends(Enumerable.Range(0, after)), 1024);
@@ -42,7 +42,7 @@ public class BackendSubsetTests
     }
 
     [Fact]
-    public void Different_frontends_choose_different_subsets()
+    public void DifferentFrontendsChooseDifferentSubsets()
     {
         var all = Backends(Enumerable.Range(0, 2048));
         var other = Web with { Port = 81 };

@@ -24,7 +24,7 @@ public class BatchedWriterTests
         new([.. upserts.OrderBy(s => s.Frontend)], [.. (deletes ?? []).Order()]);
 
     [Fact]
-    public void A_plan_of_many_new_frontends_is_a_handful_of_batches_not_calls_per_frontend()
+    public void APlanOfManyNewFrontendsIsAHandfulOfBatchesNotCallsPerFrontend()
     {
         var maps = new FakeLoadBalancerMaps(serviceCapacity: 4096, backendCapacity: 4096);
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -39,7 +39,7 @@ public class BatchedWriterTests
     }
 
     [Fact]
-    public void Every_step_finishes_for_all_frontends_before_the_next_starts()
+    public void EveryStepFinishesForAllFrontendsBeforeTheNextStarts()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -71,7 +71,7 @@ public class BatchedWriterTests
     [InlineData(3)]
     [InlineData(7)]
     [InlineData(12)]
-    public void Every_intermediate_state_of_a_plan_reaches_only_old_or_new_backends(int failBatchAt)
+    public void EveryIntermediateStateOfAPlanReachesOnlyOldOrNewBackends(int failBatchAt)
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -114,7 +114,7 @@ public class BatchedWriterTests
     }
 
     [Fact]
-    public void A_frontend_the_kernel_refuses_costs_only_itself_after_the_batch_falls_back()
+    public void AFrontendTheKernelRefusesCostsOnlyItselfAfterTheBatchFallsBack()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -151,7 +151,7 @@ public class BatchedWriterTests
     [Theory]
     [InlineData("service_map_full")]
     [InlineData("backend_map_full")]
-    public void A_frontend_over_a_map_limit_is_refused_and_the_rest_are_written(string limit)
+    public void AFrontendOverAMapLimitIsRefusedAndTheRestAreWritten(string limit)
     {
         var maps = limit == "service_map_full"
             ? new FakeLoadBalancerMaps(serviceCapacity: 12)
@@ -172,7 +172,7 @@ public class BatchedWriterTests
     }
 
     [Fact]
-    public void A_refused_frontend_is_recorded_once_and_its_record_goes_when_it_is_deleted()
+    public void ARefusedFrontendIsRecordedOnceAndItsRecordGoesWhenItIsDeleted()
     {
         var maps = new FakeLoadBalancerMaps(serviceCapacity: 2);
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -190,7 +190,7 @@ public class BatchedWriterTests
     }
 
     [Fact]
-    public void Steady_state_upserts_write_nothing()
+    public void SteadyStateUpsertsWriteNothing()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -202,7 +202,7 @@ public class BatchedWriterTests
     }
 
     [Fact]
-    public void A_frontend_with_more_backends_than_slots_gets_a_stable_subset_flagged_in_lb4_refused()
+    public void AFrontendWithMoreBackendsThanSlotsGetsAStableSubsetFlaggedInLb4Refused()
     {
         var maps = new FakeLoadBalancerMaps(serviceCapacity: 8192, backendCapacity: 8192);
         var writer = new BpfMapWriter(maps, NullLogger.Instance);

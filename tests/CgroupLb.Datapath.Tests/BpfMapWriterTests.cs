@@ -20,7 +20,7 @@ public class BpfMapWriterTests
     private static LoadBalancerPlan Upsert(params LoadBalancerService[] s) => new([.. s], []);
 
     [Fact]
-    public void New_frontend_writes_backends_then_slots_then_master()
+    public void NewFrontendWritesBackendsThenSlotsThenMaster()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -36,7 +36,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void Shrinking_lowers_the_count_before_deleting_slots_and_deletes_stale_backends_last()
+    public void ShrinkingLowersTheCountBeforeDeletingSlotsAndDeletesStaleBackendsLast()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -55,7 +55,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void Replacing_one_backend_writes_only_its_slot_and_leaves_the_master_alone()
+    public void ReplacingOneBackendWritesOnlyItsSlotAndLeavesTheMasterAlone()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -68,7 +68,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void Removing_a_frontend_deletes_master_first_then_slots_then_backends()
+    public void RemovingAFrontendDeletesMasterFirstThenSlotsThenBackends()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -88,7 +88,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void Unchanged_frontend_is_not_rewritten()
+    public void UnchangedFrontendIsNotRewritten()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -99,7 +99,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void Empty_backend_set_is_a_master_with_count_zero()
+    public void EmptyBackendSetIsAMasterWithCountZero()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -109,7 +109,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void Backend_moved_between_frontends_in_one_plan_keeps_its_id()
+    public void BackendMovedBetweenFrontendsInOnePlanKeepsItsId()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -134,7 +134,7 @@ public class BpfMapWriterTests
     [InlineData(new[] { 1, 2, 3, 4 }, new[] { 4, 5 })]
     [InlineData(new[] { 5 }, new int[0])]
     [InlineData(new int[0], new[] { 1, 2 })]
-    public void Every_intermediate_state_reaches_only_old_or_new_backends(int[] before, int[] after)
+    public void EveryIntermediateStateReachesOnlyOldOrNewBackends(int[] before, int[] after)
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -155,7 +155,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void Full_service_map_is_refused_before_anything_is_written()
+    public void FullServiceMapIsRefusedBeforeAnythingIsWritten()
     {
         var maps = new FakeLoadBalancerMaps(serviceCapacity: 4);
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -175,7 +175,7 @@ public class BpfMapWriterTests
 
     /// <summary>A write the kernel keeps refusing: the frontend is rolled back to its old backends and refused alone.</summary>
     [Fact]
-    public void A_failed_update_rolls_the_frontend_back_to_its_old_backends()
+    public void AFailedUpdateRollsTheFrontendBackToItsOldBackends()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -201,7 +201,7 @@ public class BpfMapWriterTests
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
-    public void A_one_time_failure_falls_back_and_still_writes_the_frontend(int failAt)
+    public void AOneTimeFailureFallsBackAndStillWritesTheFrontend(int failAt)
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -224,7 +224,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void A_failed_new_frontend_leaves_no_trace()
+    public void AFailedNewFrontendLeavesNoTrace()
     {
         var maps = new FakeLoadBalancerMaps { RejectServiceEntry = (key, _) => key.BackendSlot == 0 };
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -238,7 +238,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void A_restarted_writer_adopts_what_the_maps_hold_and_collects_leftovers()
+    public void ARestartedWriterAdoptsWhatTheMapsHoldAndCollectsLeftovers()
     {
         var maps = new FakeLoadBalancerMaps();
         var first = new BpfMapWriter(maps, NullLogger.Instance);
@@ -260,7 +260,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void Ipv6_frontends_are_refused_with_a_reason()
+    public void Ipv6FrontendsAreRefusedWithAReason()
     {
         var writer = new BpfMapWriter(new FakeLoadBalancerMaps(), NullLogger.Instance);
         var v6 = new Frontend(IPAddress.Parse("2001:db8::10"), 80, L4Protocol.Tcp);

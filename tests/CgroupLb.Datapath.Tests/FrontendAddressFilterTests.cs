@@ -10,7 +10,7 @@ public class FrontendAddressFilterTests
     private static uint Be(string address) => NetworkOrder.ToBe32(IPAddress.Parse(address));
 
     [Fact]
-    public void A_bit_is_set_from_the_first_master_of_an_address_until_its_last_is_removed()
+    public void ABitIsSetFromTheFirstMasterOfAnAddressUntilItsLastIsRemoved()
     {
         var filter = new FrontendAddressFilter();
         filter.Rebuild([]);
@@ -31,7 +31,7 @@ public class FrontendAddressFilterTests
     }
 
     [Fact]
-    public void Addresses_sharing_a_bit_keep_it_until_both_are_gone()
+    public void AddressesSharingABitKeepItUntilBothAreGone()
     {
         var filter = new FrontendAddressFilter();
         filter.Rebuild([]);
@@ -57,7 +57,7 @@ public class FrontendAddressFilterTests
     }
 
     [Fact]
-    public void Rebuild_returns_every_word_so_stale_bits_in_the_map_are_overwritten()
+    public void RebuildReturnsEveryWordSoStaleBitsInTheMapAreOverwritten()
     {
         var filter = new FrontendAddressFilter();
         filter.AddMasters([Master("198.51.100.10", 80)]);
@@ -70,7 +70,7 @@ public class FrontendAddressFilterTests
     }
 
     [Fact]
-    public void Ten_thousand_frontends_leave_most_other_addresses_unfiltered()
+    public void TenThousandFrontendsLeaveMostOtherAddressesUnfiltered()
     {
         var filter = new FrontendAddressFilter();
         filter.Rebuild(Enumerable.Range(0, 10_000).Select(i => Master($"198.18.{i >> 8}.{i & 255}", 80)));

@@ -37,7 +37,7 @@ public class MapSnapshotTests
     }
 
     [Fact]
-    public void Status_reads_without_a_single_write_or_delete()
+    public void StatusReadsWithoutASingleWriteOrDelete()
     {
         var maps = MapsMidUpdate();
         int before = maps.Mutations;
@@ -60,7 +60,7 @@ public class MapSnapshotTests
     }
 
     [Fact]
-    public void Only_the_owning_writer_deletes_leftovers()
+    public void OnlyTheOwningWriterDeletesLeftovers()
     {
         var maps = MapsMidUpdate();
         StatusReader.Read(maps);
@@ -73,7 +73,7 @@ public class MapSnapshotTests
     }
 
     [Fact]
-    public void A_count_above_the_slot_limit_is_bounded_reported_and_rewritten()
+    public void ACountAboveTheSlotLimitIsBoundedReportedAndRewritten()
     {
         var maps = new FakeLoadBalancerMaps(serviceCapacity: 4096);
         maps.Backends[1] = Lb4Backend.Create(B(1).Address, 8080, 6);
@@ -99,7 +99,7 @@ public class MapSnapshotTests
     [Theory]
     [InlineData(0u)]
     [InlineData(70000u)]
-    public void A_service_id_out_of_range_is_reported_and_replaced(uint badId)
+    public void AServiceIdOutOfRangeIsReportedAndReplaced(uint badId)
     {
         var maps = new FakeLoadBalancerMaps();
         maps.Backends[1] = Lb4Backend.Create(B(1).Address, 8080, 6);
@@ -117,7 +117,7 @@ public class MapSnapshotTests
     }
 
     [Fact]
-    public void A_service_id_shared_by_two_frontends_is_given_up_by_the_second()
+    public void AServiceIdSharedByTwoFrontendsIsGivenUpByTheSecond()
     {
         var maps = new FakeLoadBalancerMaps();
         var other = new Frontend(IPAddress.Parse("198.51.100.11"), 80, L4Protocol.Tcp);
@@ -135,7 +135,7 @@ public class MapSnapshotTests
     }
 
     [Fact]
-    public void A_slot_naming_a_missing_backend_is_shown_and_rewritten()
+    public void ASlotNamingAMissingBackendIsShownAndRewritten()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);

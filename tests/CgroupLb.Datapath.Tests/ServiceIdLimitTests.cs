@@ -13,7 +13,7 @@ public class ServiceIdLimitTests
             [new Backend(IPAddress.Parse($"198.18.{n}.2"), 8080, L4Protocol.Tcp)]);
 
     [Fact]
-    public void Service_ids_run_out_at_the_stats_map_size()
+    public void ServiceIdsRunOutAtTheStatsMapSize()
     {
         // lb_svc_stats with 3 entries: index 0 is "none", so ids 1 and 2 exist.
         var maps = new FakeLoadBalancerMaps(serviceIdLimit: 3);

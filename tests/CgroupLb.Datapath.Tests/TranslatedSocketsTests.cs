@@ -24,14 +24,14 @@ public sealed class TranslatedSocketsTests
     }
 
     [Fact]
-    public void The_entry_naming_the_backend_answers_with_its_frontend()
+    public void TheEntryNamingTheBackendAnswersWithItsFrontend()
     {
         Assert.Equal(StorageAnswer.Translated, FromStorage(Storage(B1), B1, Port, out var frontend));
         Assert.Equal((Vip, VipPort, 7u), (frontend.AddressBe, frontend.PortBe, frontend.ServiceId));
     }
 
     [Fact]
-    public void An_entry_naming_another_backend_says_not_translated_unless_more_live_in_the_reverse_map()
+    public void AnEntryNamingAnotherBackendSaysNotTranslatedUnlessMoreLiveInTheReverseMap()
     {
         Assert.Equal(StorageAnswer.NotTranslated, FromStorage(Storage(B2), B1, Port, out _));
         Assert.Equal(StorageAnswer.NotTranslated, FromStorage(Storage(B1), B1, (ushort)(Port + 1), out _));
@@ -39,14 +39,14 @@ public sealed class TranslatedSocketsTests
     }
 
     [Fact]
-    public void No_entry_leaves_the_answer_to_the_reverse_map()
+    public void NoEntryLeavesTheAnswerToTheReverseMap()
     {
         Assert.Equal(StorageAnswer.AskReverseMap, FromStorage(null, B1, Port, out var frontend));
         Assert.Equal(default, frontend);
     }
 
     [Fact]
-    public void A_value_shorter_than_the_struct_is_an_error_naming_the_map()
+    public void AValueShorterThanTheStructIsAnErrorNamingTheMap()
     {
         var ex = Assert.Throws<DatapathException>(() => FromStorage(new byte[12], B1, Port, out _));
         Assert.Contains("lb4_sk_frontend", ex.Message);

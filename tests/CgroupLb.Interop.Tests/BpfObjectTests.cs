@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CgroupLb.Testing.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace CgroupLb.Interop.Tests;
@@ -72,7 +73,7 @@ public sealed class BpfObjectTests(TestBpfObjectFixture fixture) : IClassFixture
     {
         var path = fixture.RequireObject();
         TestEnvironment.RequireRoot("loads BPF programs");
-        var logger = new CapturingLogger();
+        var logger = new ListLogger();
         LibbpfLog.Install(logger);
         try
         {

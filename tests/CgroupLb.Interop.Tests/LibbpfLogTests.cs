@@ -1,3 +1,4 @@
+using CgroupLb.Testing.Logging;
 using Microsoft.Extensions.Logging;
 
 namespace CgroupLb.Interop.Tests;
@@ -10,7 +11,7 @@ public sealed class LibbpfLogTests
     {
         var path = Path.Combine(Path.GetTempPath(), $"cglb-interop-test-{Environment.ProcessId}-not-elf.o");
         File.WriteAllText(path, "this is not an ELF object\n");
-        var logger = new CapturingLogger();
+        var logger = new ListLogger();
         LibbpfLog.Install(logger);
         try
         {

@@ -22,7 +22,7 @@ public sealed class SockDiagStorageParserTests
         Attribute(1 | Nested, Attribute(2, BitConverter.GetBytes(mapId)), Attribute(1), Attribute(3, value));
 
     [Fact]
-    public void The_value_of_the_asked_map_is_found_among_other_attributes()
+    public void TheValueOfTheAskedMapIsFoundAmongOtherAttributes()
     {
         byte[] value = Enumerable.Range(1, 20).Select(i => (byte)i).ToArray();
         byte[] reply = [.. Attribute(10, [6]), .. Attribute(20 | Nested, Storage(41, new byte[20]), Storage(42, value))];
@@ -31,7 +31,7 @@ public sealed class SockDiagStorageParserTests
     }
 
     [Fact]
-    public void A_socket_without_storage_or_with_another_map_only_has_no_value()
+    public void ASocketWithoutStorageOrWithAnotherMapOnlyHasNoValue()
     {
         Assert.Null(SockDiagSocket.FindStorageValue(Attribute(10, [6]), 42));
         Assert.Null(SockDiagSocket.FindStorageValue(Attribute(20 | Nested, Storage(41, new byte[20])), 42));
@@ -39,7 +39,7 @@ public sealed class SockDiagStorageParserTests
     }
 
     [Fact]
-    public void A_truncated_attribute_ends_the_walk_without_reading_past_it()
+    public void ATruncatedAttributeEndsTheWalkWithoutReadingPastIt()
     {
         byte[] reply = Attribute(20 | Nested, Storage(42, new byte[20]));
         Assert.Null(SockDiagSocket.FindStorageValue(reply.AsSpan(0, reply.Length - 8), 42));

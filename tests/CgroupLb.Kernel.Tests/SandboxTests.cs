@@ -15,7 +15,7 @@ public sealed class SandboxTests(ITestOutputHelper output)
     private readonly TestOutputLog _log = new(output);
 
     [SkippableFact]
-    public async Task Client_reaches_each_backend_at_its_own_address_over_tcp_and_udp()
+    public async Task ClientReachesEachBackendAtItsOwnAddressOverTcpAndUdp()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write);
@@ -39,7 +39,7 @@ public sealed class SandboxTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task Service_address_is_unreachable_without_a_load_balancer()
+    public async Task ServiceAddressIsUnreachableWithoutALoadBalancer()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
@@ -51,7 +51,7 @@ public sealed class SandboxTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task Dispose_removes_cgroup_pins_namespaces_and_backend_processes()
+    public async Task DisposeRemovesCgroupPinsNamespacesAndBackendProcesses()
     {
         KernelTestGate.Require();
         KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 2, log: _log.Write);
@@ -69,7 +69,7 @@ public sealed class SandboxTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task Janitor_removes_leftovers_of_dead_runs_and_keeps_live_sandboxes()
+    public async Task JanitorRemovesLeftoversOfDeadRunsAndKeepsLiveSandboxes()
     {
         KernelTestGate.Require();
         // Above PID_MAX_LIMIT (2^22), so no process can have it: the owner of these names is certainly gone.

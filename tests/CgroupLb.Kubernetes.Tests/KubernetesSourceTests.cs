@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CgroupLb.Kubernetes.Reflection;
+using CgroupLb.Testing;
 using CgroupLb.Testing.FakeApi;
 using k8s;
 using k8s.Models;
@@ -19,25 +20,25 @@ public sealed class KubernetesSourceTests
     public async Task CreatesUpdatesAndDeletesReachTheSink()
     {
         await using var server = await FakeApiServer.StartNewAsync();
-        server.Upsert(TestObjects.Service("default", "web"));
-        server.Upsert(TestObjects.Service("default", "db", 5432));
-        server.Upsert(TestObjects.EndpointSlice("default", "web", "web-1", "192.0.2.10"));
-        server.Upsert(TestObjects.EndpointSlice("default", "db", "db-1", "192.0.2.20"));
-        server.Upsert(TestObjects.Node("node-a"));
-        server.Upsert(TestObjects.Node("node-b"));
+        server.Upsert(KubeObjects.HttpService("default", "web"));
+        server.Upsert(KubeObjects.HttpService("default", "db", 5432));
+        server.Upsert(KubeObjects.ReadySlice("default", "web", "web-1", "192.0.2.10"));
+        server.Upsert(KubeObjects.ReadySlice("default", "db", "db-1", "192.0.2.20"));
+        server.Upsert(KubeObjects.Node("node-a", "zone-a"));
+        server.Upsert(KubeObjects.Node("node-b", "zone-a"));
         await using var run = SourceRun.Start(server.Host, nodeName: "node-a");
         await run.WaitSyncedAsync(Converge);
         await AssertConvergedAsync(run.Sink, server);
         Assert.Equal(["node-a"], run.Sink.Versions(NodeKind).Keys);
 
         var mark = run.Sink.Count;
-        server.Upsert(TestObjects.Service("other", "api", 443));
-        server.Upsert(TestObjects.Service("default", "web", 8080));
+        server.Upsert(KubeObjects.HttpService("other", "api", 443));
+        server.Upsert(KubeObjects.HttpService("default", "web", 8080));
         server.Delete<V1Service>("default", "db");
-        server.Upsert(TestObjects.EndpointSlice("default", "web", "web-1", "192.0.2.10", "192.0.2.11"));
+        server.Upsert(KubeObjects.ReadySlice("default", "web", "web-1", "192.0.2.10", "192.0.2.11"));
         server.Delete<V1EndpointSlice>("default", "db-1");
-        server.Upsert(TestObjects.Node("node-b", zone: "zone-b"));
-        server.Upsert(TestObjects.Node("node-a", zone: "zone-c"));
+        server.Upsert(KubeObjects.Node("node-b", zone: "zone-b"));
+        server.Upsert(KubeObjects.Node("node-a", zone: "zone-c"));
         await AssertConvergedAsync(run.Sink, server);
         await Eventually.TrueAsync(
             () => run.Sink.EntriesSince(mark).Any(e => e.Kind == NodeKind), Converge, () => "node-a update reported");
@@ -66,8 +67,8 @@ public sealed class KubernetesSourceTests
         await using var server = await FakeApiServer.StartNewAsync();
         for (var i = 0; i < 50; i++)
         {
-            server.Upsert(TestObjects.Service("default", $"svc-{i:D2}"));
-            server.Upsert(TestObjects.EndpointSlice("default", $"svc-{i:D2}", $"svc-{i:D2}-a", "192.0.2.1"));
+            server.Upsert(KubeObjects.HttpService("default", $"svc-{i:D2}"));
+            server.Upsert(KubeObjects.ReadySlice("default", $"svc-{i:D2}", $"svc-{i:D2}-a", "192.0.2.1"));
         }
 
         await using var run = SourceRun.Start(server.Host);
@@ -105,7 +106,7 @@ public sealed class KubernetesSourceTests
         server.ExpiredWatchResponse = ExpiredWatchResponse.HttpGone;
         for (var i = 0; i < 50; i++)
         {
-            server.Upsert(TestObjects.Service("default", $"svc-{i:D2}"));
+            server.Upsert(KubeObjects.HttpService("default", $"svc-{i:D2}"));
         }
 
         await using var run = SourceRun.Start(server.Host);
@@ -130,7 +131,7 @@ public sealed class KubernetesSourceTests
         await using var server = await FakeApiServer.StartNewAsync();
         for (var i = 0; i < 30; i++)
         {
-            server.Upsert(TestObjects.Service("default", $"svc-{i:D2}"));
+            server.Upsert(KubeObjects.HttpService("default", $"svc-{i:D2}"));
         }
 
         await using var run = SourceRun.Start(server.Host);
@@ -159,7 +160,7 @@ public sealed class KubernetesSourceTests
         await using var server = await FakeApiServer.StartNewAsync();
         for (var i = 0; i < 30; i++)
         {
-            server.Upsert(TestObjects.Service("default", $"svc-{i:D2}"));
+            server.Upsert(KubeObjects.HttpService("default", $"svc-{i:D2}"));
         }
 
         await using var run = SourceRun.Start(server.Host);
@@ -186,8 +187,8 @@ public sealed class KubernetesSourceTests
         {
             var ns = $"ns-{i % 20}";
             var ip = $"198.18.{i / 250}.{(i % 250) + 1}";
-            server.Upsert(TestObjects.Service(ns, $"svc-{i}", clusterIp: ip));
-            server.Upsert(TestObjects.EndpointSlice(ns, $"svc-{i}", $"svc-{i}-abc", $"192.0.2.{(i % 250) + 1}"));
+            server.Upsert(KubeObjects.HttpService(ns, $"svc-{i}", clusterIp: ip));
+            server.Upsert(KubeObjects.ReadySlice(ns, $"svc-{i}", $"svc-{i}-abc", $"192.0.2.{(i % 250) + 1}"));
         }
 
         var clock = Stopwatch.StartNew();
@@ -202,7 +203,7 @@ public sealed class KubernetesSourceTests
         Assert.True(synced < TimeSpan.FromSeconds(30), $"initial sync of {2 * count} objects took {synced}");
 
         // After the big list, changes still flow through the watch.
-        server.Upsert(TestObjects.Service("ns-1", "svc-1", port: 81, clusterIp: "198.18.0.2"));
+        server.Upsert(KubeObjects.HttpService("ns-1", "svc-1", port: 81, clusterIp: "198.18.0.2"));
         await AssertConvergedAsync(run.Sink, server);
     }
 
@@ -210,9 +211,9 @@ public sealed class KubernetesSourceTests
     public async Task AgentStartedBeforeTheServerKeepsRetryingThenSyncs()
     {
         await using var server = FakeApiServer.CreateStopped();
-        server.Upsert(TestObjects.Service("default", "web"));
-        server.Upsert(TestObjects.EndpointSlice("default", "web", "web-1", "192.0.2.10"));
-        server.Upsert(TestObjects.Node("node-a"));
+        server.Upsert(KubeObjects.HttpService("default", "web"));
+        server.Upsert(KubeObjects.ReadySlice("default", "web", "web-1", "192.0.2.10"));
+        server.Upsert(KubeObjects.Node("node-a", "zone-a"));
 
         await using var run = SourceRun.Start(server.Host, nodeName: "node-a");
         await Eventually.TrueAsync(
@@ -228,14 +229,14 @@ public sealed class KubernetesSourceTests
     public async Task WatchdogReopensAWatchThatWentQuiet()
     {
         await using var server = await FakeApiServer.StartNewAsync();
-        server.Upsert(TestObjects.Service("default", "web"));
+        server.Upsert(KubeObjects.HttpService("default", "web"));
         await using var run = SourceRun.Start(server.Host, reflector: SourceRun.FastOptions with { WatchQuietTimeout = TimeSpan.FromSeconds(1) });
         await run.WaitSyncedAsync(Converge);
         await WatchesOpenAsync(server, FakeResource.Services, FakeResource.EndpointSlices);
 
         // A half-dead connection: open, but nothing will ever arrive on it. Only the watchdog can notice.
         server.StallWatches();
-        server.Upsert(TestObjects.Service("default", "api"));
+        server.Upsert(KubeObjects.HttpService("default", "api"));
         var elapsed = await AssertConvergedAsync(run.Sink, server);
 
         Assert.True(run.Observer.Restarts(KubernetesSource.ServicesSource, WatchRestartReason.Quiet) >= 1);
@@ -249,11 +250,11 @@ public sealed class KubernetesSourceTests
         await using var server = await FakeApiServer.StartNewAsync();
         for (var i = 0; i < 25; i++)
         {
-            server.Upsert(TestObjects.Service("default", $"svc-{i:D2}"));
-            server.Upsert(TestObjects.EndpointSlice("default", $"svc-{i:D2}", $"svc-{i:D2}-a", "192.0.2.1"));
+            server.Upsert(KubeObjects.HttpService("default", $"svc-{i:D2}"));
+            server.Upsert(KubeObjects.ReadySlice("default", $"svc-{i:D2}", $"svc-{i:D2}-a", "192.0.2.1"));
         }
 
-        server.Upsert(TestObjects.Node("node-a"));
+        server.Upsert(KubeObjects.Node("node-a", "zone-a"));
         server.FailNextLists(FakeResource.Services, 3);
         await using var run = SourceRun.Start(server.Host, nodeName: "node-a", reflector: SourceRun.FastOptions with { ListPageSize = 10 });
 
@@ -283,7 +284,7 @@ public sealed class KubernetesSourceTests
     public async Task BookmarksAdvanceTheResourceVersionSoADroppedWatchResumesWithoutRelisting()
     {
         await using var server = await FakeApiServer.StartNewAsync();
-        server.Upsert(TestObjects.Service("default", "web"));
+        server.Upsert(KubeObjects.HttpService("default", "web"));
         await using var run = SourceRun.Start(server.Host);
         await run.WaitSyncedAsync(Converge);
         await WatchesOpenAsync(server, FakeResource.Services, FakeResource.EndpointSlices);
@@ -291,7 +292,7 @@ public sealed class KubernetesSourceTests
         // Slices move the global resourceVersion far past anything the services watch has seen.
         for (var i = 0; i < 20; i++)
         {
-            server.Upsert(TestObjects.EndpointSlice("default", "web", $"web-{i}", "192.0.2.1"));
+            server.Upsert(KubeObjects.ReadySlice("default", "web", $"web-{i}", "192.0.2.1"));
         }
 
         await AssertConvergedAsync(run.Sink, server);
@@ -312,7 +313,7 @@ public sealed class KubernetesSourceTests
         Assert.Equal(0, run.Observer.Restarts(KubernetesSource.ServicesSource, WatchRestartReason.Expired));
 
         var mark = run.Sink.Count;
-        server.Upsert(TestObjects.Service("default", "api"));
+        server.Upsert(KubeObjects.HttpService("default", "api"));
         await AssertConvergedAsync(run.Sink, server);
         Assert.Single(run.Sink.EntriesSince(mark));
     }
@@ -322,7 +323,7 @@ public sealed class KubernetesSourceTests
     {
         const string garbage = "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Service\",\"metadata\":";
         await using var server = await FakeApiServer.StartNewAsync();
-        server.Upsert(TestObjects.Service("default", "web"));
+        server.Upsert(KubeObjects.HttpService("default", "web"));
         await using var run = SourceRun.Start(server.Host);
         await run.WaitSyncedAsync(Converge);
         await WatchesOpenAsync(server, FakeResource.Services, FakeResource.EndpointSlices);
@@ -336,7 +337,7 @@ public sealed class KubernetesSourceTests
             () => server.WatchRequests(FakeResource.Services).Count > watchesBefore, Converge, () => "services watch reopened");
 
         // After a good event, KubernetesClient reports garbage through onError and would read on past it.
-        server.Upsert(TestObjects.Service("default", "api"));
+        server.Upsert(KubeObjects.HttpService("default", "api"));
         await AssertConvergedAsync(run.Sink, server);
         server.InjectWatchLine(FakeResource.Services, garbage);
         await Eventually.TrueAsync(
@@ -344,7 +345,7 @@ public sealed class KubernetesSourceTests
         Assert.Equal(2, run.Observer.Errors(KubernetesSource.ServicesSource, ReflectorErrorKind.Decode));
         Assert.Equal(2, run.Observer.Restarts(KubernetesSource.ServicesSource, WatchRestartReason.Desynced));
 
-        server.Upsert(TestObjects.Service("default", "db"));
+        server.Upsert(KubeObjects.HttpService("default", "db"));
         await AssertConvergedAsync(run.Sink, server);
     }
 
@@ -352,7 +353,7 @@ public sealed class KubernetesSourceTests
     public async Task KubeconfigFileConnectsWithItsCredentials()
     {
         await using var server = await FakeApiServer.StartNewAsync();
-        server.Upsert(TestObjects.Service("default", "web"));
+        server.Upsert(KubeObjects.HttpService("default", "web"));
         using var kubeconfig = KubeconfigFile.Write(server.Host, token: "test-token-123");
 
         await using var run = SourceRun.Start(KubernetesClientFactory.Create(kubeconfig.Path));
@@ -369,7 +370,7 @@ public sealed class KubernetesSourceTests
         string[] added = ["default/new-1", "default/new-2", "default/new-3", "default/new-4"];
         foreach (var key in modified)
         {
-            server.Upsert(TestObjects.Service("default", key.Split('/')[1], port: 81));
+            server.Upsert(KubeObjects.HttpService("default", key.Split('/')[1], port: 81));
         }
 
         foreach (var key in deleted)
@@ -379,7 +380,7 @@ public sealed class KubernetesSourceTests
 
         foreach (var key in added)
         {
-            server.Upsert(TestObjects.Service("default", key.Split('/')[1]));
+            server.Upsert(KubeObjects.HttpService("default", key.Split('/')[1]));
         }
 
         return (modified, deleted, added);
@@ -394,8 +395,8 @@ public sealed class KubernetesSourceTests
 
     private static async Task<TimeSpan> AssertConvergedAsync(RecordingChangeSink sink, FakeApiServer server, TimeSpan? timeout = null)
     {
-        var services = await Eventually.ConvergedAsync(sink, server, ServicesKind, FakeResource.Services, timeout ?? Converge);
-        await Eventually.ConvergedAsync(sink, server, EndpointSlicesKind, FakeResource.EndpointSlices, timeout ?? Converge);
+        var services = await SinkConvergence.WaitAsync(sink, server, ServicesKind, FakeResource.Services, timeout ?? Converge);
+        await SinkConvergence.WaitAsync(sink, server, EndpointSlicesKind, FakeResource.EndpointSlices, timeout ?? Converge);
         Assert.Empty(sink.Violations);
         return services;
     }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using CgroupLb.Kubernetes.Reflection;
+using CgroupLb.Testing.Logging;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
@@ -50,7 +51,7 @@ public sealed class ReflectorFailureLogTests
     [Fact(Timeout = 30_000)]
     public async Task ListFailingDuringAnOutageLogsOneLineAtATimeAndTheRecovery()
     {
-        var logger = new CapturingLogger();
+        var logger = new ListLogger();
         var lists = 0;
         var api = new ResourceApi<V1Service>(
             (_, _, _) =>
@@ -106,36 +107,5 @@ public sealed class ReflectorFailureLogTests
         public override long GetTimestamp() => Interlocked.Read(ref ticks);
 
         public void Advance(TimeSpan by) => Interlocked.Add(ref ticks, by.Ticks);
-    }
-
-    private sealed class CapturingLogger : ILogger
-    {
-        private readonly List<(LogLevel Level, string Message, Exception? Exception)> entries = [];
-
-        public IReadOnlyList<(LogLevel Level, string Message, Exception? Exception)> Entries
-        {
-            get
-            {
-                lock (entries)
-                {
-                    return [.. entries];
-                }
-            }
-        }
-
-        public IReadOnlyList<string> Lines(LogLevel level) => [.. Entries.Where(e => e.Level == level).Select(e => e.Message)];
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (entries)
-            {
-                entries.Add((logLevel, formatter(state, exception), exception));
-            }
-        }
     }
 }

@@ -1,4 +1,5 @@
 using CgroupLb.Kubernetes.Reflection;
+using CgroupLb.Testing;
 using k8s;
 using Xunit.Sdk;
 

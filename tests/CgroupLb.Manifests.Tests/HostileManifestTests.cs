@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using CgroupLb.Testing.Time;
 using k8s.Models;
 
 namespace CgroupLb.Manifests.Tests;
@@ -145,17 +146,18 @@ public class HostileManifestTests
     }
 
     [Fact]
-    public async Task UnchangedFilesAreNotReadAgainAndUnchangedDocumentsNotParsedAgain()
+    public void UnchangedFilesAreNotReadAgainAndUnchangedDocumentsNotParsedAgain()
     {
         using var dir = new TempDirectory();
         dir.Write("web.yaml", Yaml.Documents(Yaml.Service("web", "198.51.100.1"), Yaml.Service("api", "198.51.100.2")));
         dir.Write("other.yaml", Yaml.Service("other", "198.51.100.3"));
-        var reader = new ManifestReader();
+        var clock = new CountingFakeTimeProvider();
+        var reader = new ManifestReader(ManifestReader.DefaultMaxFileBytes, clock);
         var first = reader.Read(dir.Path);
         Assert.Equal(2, reader.FilesReadLastPass);
 
         // Stamps are trusted only once the files are older than the racy window (a same-size write in the same tick).
-        await Task.Delay(TimeSpan.FromSeconds(2.2));
+        clock.Advance(TimeSpan.FromSeconds(2.2));
         var settled = reader.Read(dir.Path);
         var again = reader.Read(dir.Path);
         Assert.Same(settled, again);

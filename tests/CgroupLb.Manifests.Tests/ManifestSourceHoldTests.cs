@@ -4,6 +4,7 @@ using CgroupLb.Model.Changes;
 using CgroupLb.Model.LoadBalancing;
 using CgroupLb.Model.Services;
 using CgroupLb.Model.Sync;
+using CgroupLb.Testing.Logging;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 

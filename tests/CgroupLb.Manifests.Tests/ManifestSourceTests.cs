@@ -1,3 +1,5 @@
+using CgroupLb.Testing.Logging;
+using CgroupLb.Testing.Time;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
@@ -33,11 +35,13 @@ public sealed class ManifestSourceTests : IDisposable
         dir.Write("web.yaml", Yaml.Documents(Yaml.Service("web", "198.51.100.10"), Yaml.Slice("web-1", "web", "198.18.1.2")));
         dir.Write("nodes/n.yaml", Yaml.Node("demo-node"));
         var sink = new RecordingSink();
+        var clock = new CountingFakeTimeProvider();
+        var options = new ManifestSourceOptions { Path = dir.Path, PollInterval = TimeSpan.FromMinutes(1), WatchFileSystem = false };
 
-        await using (var running = Run(sink, new ManifestSourceOptions { Path = dir.Path, PollInterval = TimeSpan.FromMilliseconds(50) }))
+        await using (var running = Run(sink, new ManifestSource(options, logger: null, time: clock)))
         {
             await sink.WaitForAsync(c => c.Any(x => x.Kind == "Synced"), "OnSynced");
-            await Task.Delay(200); // several polls of unchanged files
+            await PollAsync(clock, options, passes: 3); // several polls of unchanged files
         }
 
         Assert.Equal(
@@ -129,10 +133,9 @@ public sealed class ManifestSourceTests : IDisposable
         var sink = new RecordingSink();
         var logger = new ListLogger();
         var published = new List<IReadOnlyList<ManifestError>>();
-        var source = new ManifestSource(
-            new ManifestSourceOptions { Path = dir.Path, PollInterval = TimeSpan.FromMilliseconds(50), Debounce = TimeSpan.FromMilliseconds(20) },
-            new ManifestReader(),
-            logger);
+        var clock = new CountingFakeTimeProvider();
+        var options = new ManifestSourceOptions { Path = dir.Path, PollInterval = TimeSpan.FromMinutes(1), WatchFileSystem = false };
+        var source = new ManifestSource(options, new ManifestReader(ManifestReader.DefaultMaxFileBytes, clock), logger, clock);
         source.ErrorsChanged += errors =>
         {
             lock (published)
@@ -144,16 +147,18 @@ public sealed class ManifestSourceTests : IDisposable
         await sink.WaitForAsync(c => c.Any(x => x.Kind == "Synced"), "OnSynced");
 
         dir.Replace("web.yaml", Yaml.Documents(Yaml.Service("web", "198.51.100.10"), Yaml.Slice("web-1", "web", "198.18.1.2", "198.18.2.999")));
+        await PollAsync(clock, options, passes: 1);
         var expected = $"{dir.File("web.yaml")} doc 1 (EndpointSlice default/web-1): endpoints[1].addresses[0] \"198.18.2.999\" is not an IP address";
         await WaitUntilAsync(() => source.CurrentErrors.Count == 1, "the error to be reported");
         Assert.Equal(expected, source.CurrentErrors.Single().ToString());
-        await Task.Delay(250); // several more polls: the error must not be logged again, the slice must not be deleted
+        await PollAsync(clock, options, passes: 3); // several more polls: the error must not be logged again, the slice must not be deleted
 
         Assert.Equal(3, sink.Calls.Count);
         Assert.Equal([$"Manifest error: {expected}"], logger.Entries.Where(e => e.Level == LogLevel.Warning && e.Message.StartsWith("Manifest error")).Select(e => e.Message));
         Assert.Single(logger.Entries, e => e.Message.StartsWith("Keeping last good state of EndpointSlice default/web-1", StringComparison.Ordinal));
 
         dir.Replace("web.yaml", Yaml.Documents(Yaml.Service("web", "198.51.100.10"), Yaml.Slice("web-1", "web", "198.18.1.2", "198.18.2.2")));
+        await PollAsync(clock, options, passes: 1);
 
         var calls = await sink.WaitForAsync(c => c.Count == 4, "the fixed slice");
         Assert.Equal("EndpointSlice ~web-1", calls[3].ToString());
@@ -187,4 +192,19 @@ public sealed class ManifestSourceTests : IDisposable
     private static RunningSource Run(RecordingSink sink, ManifestSource source) => RunningSource.Start(sink, source);
 
     private static Task WaitUntilAsync(Func<bool> condition, string what) => RunningSource.WaitUntilAsync(condition, what);
+
+    /// <summary>
+    /// Runs <paramref name="passes"/> polls on the fake clock and returns once the last one has finished: the source
+    /// arms one timer per wait, so a newly armed timer means the previous pass is done and the next wait has begun.
+    /// </summary>
+    private static async Task PollAsync(CountingFakeTimeProvider clock, ManifestSourceOptions options, int passes)
+    {
+        await WaitUntilAsync(() => clock.TimersArmed > 0, "the source to wait for its first poll");
+        for (var pass = 0; pass < passes; pass++)
+        {
+            var armed = clock.TimersArmed;
+            clock.Advance(options.PollInterval);
+            await WaitUntilAsync(() => clock.TimersArmed > armed, "the poll to finish");
+        }
+    }
 }

@@ -1,8 +1,9 @@
 using CgroupLb.Model.Changes;
 using CgroupLb.Model.Kubernetes;
 using CgroupLb.Model.Services;
+using CgroupLb.Testing.Logging;
 using k8s.Models;
-using static CgroupLb.Model.Tests.Support.Objects;
+using static CgroupLb.Testing.KubeObjects;
 
 namespace CgroupLb.Model.Tests;
 
@@ -165,7 +166,7 @@ public class ClusterChangeTrackerTests
     [Fact]
     public void SliceThatBecomesInvalidIsWithdrawnAndLogged()
     {
-        var log = new Support.ListLogger();
+        var log = new ListLogger();
         var tracker = new ClusterChangeTracker("node-a", [], logger: log);
         var slice = WebSlice("web-1", "198.18.0.1");
         tracker.OnEndpointSlice(null, slice);

@@ -6,10 +6,11 @@ using CgroupLb.Model.LoadBalancing;
 using CgroupLb.Model.Services;
 using CgroupLb.Model.Sync;
 using CgroupLb.Model.Tests.Support;
+using CgroupLb.Testing.Logging;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using static CgroupLb.Model.Tests.Support.ConnectFlow;
-using static CgroupLb.Model.Tests.Support.Objects;
+using static CgroupLb.Testing.KubeObjects;
 
 namespace CgroupLb.Model.Tests;
 

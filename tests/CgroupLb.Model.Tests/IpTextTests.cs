@@ -2,7 +2,7 @@ using System.Net;
 using CgroupLb.Model.Kubernetes;
 using CgroupLb.Model.LoadBalancing;
 using CgroupLb.Model.Services;
-using static CgroupLb.Model.Tests.Support.Objects;
+using static CgroupLb.Testing.KubeObjects;
 
 namespace CgroupLb.Model.Tests;
 

@@ -1,6 +1,6 @@
 using CgroupLb.Model.Kubernetes;
 using k8s.Models;
-using static CgroupLb.Model.Tests.Support.Objects;
+using static CgroupLb.Testing.KubeObjects;
 
 namespace CgroupLb.Model.Tests;
 

@@ -7,6 +7,7 @@ using CgroupLb.Model.Planning;
 using CgroupLb.Model.Services;
 using CgroupLb.Model.Sync;
 using CgroupLb.Model.Tests.Support;
+using CgroupLb.Testing;
 
 namespace CgroupLb.Model.Tests;
 
@@ -66,8 +67,8 @@ public class OwnershipTests
             new LoadBalancerService(Frontend("10.96.0.1"), "a/b:c", ServiceFlags.ClusterIp, []),
             new LoadBalancerService(Frontend("10.96.0.2"), "a/b:c", ServiceFlags.ClusterIp, []));
         var tracker = new ClusterChangeTracker("node-a", ["s"]);
-        tracker.OnService(null, Support.Objects.Service("a", "b", "10.96.0.1", Support.Objects.Port("c", 80)));
-        tracker.OnService(null, Support.Objects.Service("a", "other", "10.96.0.2", Support.Objects.Port("c", 80)));
+        tracker.OnService(null, KubeObjects.Service("a", "b", "10.96.0.1", KubeObjects.Port("c", 80)));
+        tracker.OnService(null, KubeObjects.Service("a", "other", "10.96.0.2", KubeObjects.Port("c", 80)));
         tracker.OnSynced("s");
         var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator("node-a"), writer);
         Assert.Equal(SyncKind.Full, syncer.SyncOnce().Kind);
@@ -75,7 +76,7 @@ public class OwnershipTests
         Assert.Equal(new ServiceName("a", "other"), syncer.Applied[Frontend("10.96.0.2")].Owner);
 
         // a/b goes away: only its frontend is deleted, although the other one was seeded under the same display name.
-        tracker.OnService(Support.Objects.Service("a", "b", "10.96.0.1", Support.Objects.Port("c", 80)), null);
+        tracker.OnService(KubeObjects.Service("a", "b", "10.96.0.1", KubeObjects.Port("c", 80)), null);
         var result = syncer.SyncOnce();
         Assert.Equal((SyncKind.Partial, 1), (result.Kind, result.FrontendsDeleted));
         Assert.Equal([Frontend("10.96.0.2")], writer.Maps.Keys);
@@ -84,11 +85,11 @@ public class OwnershipTests
     [Fact]
     public void ServiceAndPortNamesMustBeDnsLabelsSoDisplayNamesCannotCollide()
     {
-        var service = Support.Objects.Service("a", "b:c", "10.96.0.1", Support.Objects.Port("x/y", 80));
+        var service = KubeObjects.Service("a", "b:c", "10.96.0.1", KubeObjects.Port("x/y", 80));
         var errors = ObjectValidator.Validate(service);
         Assert.Contains(errors, e => e.Contains("metadata.name \"b:c\" must be a DNS-1035 label"));
         Assert.Contains(errors, e => e.Contains("spec.ports[0].name \"x/y\" must be a DNS-1123 label"));
-        Assert.Contains(ObjectValidator.Validate(Support.Objects.Service(new string('n', 64), "web", "10.96.0.1")), e => e.Contains("metadata.namespace"));
+        Assert.Contains(ObjectValidator.Validate(KubeObjects.Service(new string('n', 64), "web", "10.96.0.1")), e => e.Contains("metadata.namespace"));
     }
 
     private static Frontend Frontend(string address) => new(IPAddress.Parse(address), 80, L4Protocol.Tcp);

@@ -5,7 +5,7 @@ using CgroupLb.Model.LoadBalancing;
 using CgroupLb.Model.Services;
 using CgroupLb.Model.Sync;
 using CgroupLb.Model.Tests.Support;
-using static CgroupLb.Model.Tests.Support.Objects;
+using static CgroupLb.Testing.KubeObjects;
 
 namespace CgroupLb.Model.Tests;
 
@@ -24,7 +24,7 @@ public class RemovedBackendsTests
     private static IEnumerable<string> Names(IEnumerable<RemovedBackend> removed) => removed.Select(r => r.ToString()).Order();
 
     [Fact]
-    public void A_backend_that_left_an_upserted_frontend_is_removed_and_kept_or_added_ones_are_not()
+    public void ABackendThatLeftAnUpsertedFrontendIsRemovedAndKeptOrAddedOnesAreNot()
     {
         var before = Map(Lb("10.96.0.10:53", "198.18.0.1:53", "198.18.0.2:53"));
         var after = Map(Lb("10.96.0.10:53", "198.18.0.2:53", "198.18.0.3:53"));
@@ -34,7 +34,7 @@ public class RemovedBackendsTests
     }
 
     [Fact]
-    public void A_deleted_frontend_loses_every_backend_and_one_emptied_too()
+    public void ADeletedFrontendLosesEveryBackendAndOneEmptiedToo()
     {
         var before = Map(Lb("10.96.0.10:53", "198.18.0.1:53", "198.18.0.2:53"), Lb("10.96.0.11:53", "198.18.0.5:53"));
         var after = Map(Lb("10.96.0.11:53"));
@@ -46,7 +46,7 @@ public class RemovedBackendsTests
     }
 
     [Fact]
-    public void A_backend_moved_to_another_port_counts_as_removed_on_the_old_port()
+    public void ABackendMovedToAnotherPortCountsAsRemovedOnTheOldPort()
     {
         var before = Map(Lb("10.96.0.10:53", "198.18.0.1:53"));
         var after = Map(Lb("10.96.0.10:53", "198.18.0.1:5353"));
@@ -56,7 +56,7 @@ public class RemovedBackendsTests
     }
 
     [Fact]
-    public void Frontends_outside_the_plan_and_new_frontends_remove_nothing()
+    public void FrontendsOutsideThePlanAndNewFrontendsRemoveNothing()
     {
         var before = Map(Lb("10.96.0.10:53", "198.18.0.1:53"));
         // after disagrees for 10.96.0.10, but the plan did not touch it: not this sync's doing.
@@ -67,7 +67,7 @@ public class RemovedBackendsTests
     }
 
     [Fact]
-    public void The_syncer_reports_removals_after_a_successful_sync_only()
+    public void TheSyncerReportsRemovalsAfterASuccessfulSyncOnly()
     {
         const string source = "manifests";
         var tracker = new ClusterChangeTracker("node-a", [source]);

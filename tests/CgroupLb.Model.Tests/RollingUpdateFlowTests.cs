@@ -4,7 +4,7 @@ using CgroupLb.Model.Sync;
 using CgroupLb.Model.Tests.Support;
 using k8s.Models;
 using static CgroupLb.Model.Tests.Support.ConnectFlow;
-using static CgroupLb.Model.Tests.Support.Objects;
+using static CgroupLb.Testing.KubeObjects;
 
 namespace CgroupLb.Model.Tests;
 

@@ -3,9 +3,10 @@ using CgroupLb.Model.Kubernetes;
 using CgroupLb.Model.LoadBalancing;
 using CgroupLb.Model.Services;
 using CgroupLb.Model.Tests.Support;
+using CgroupLb.Testing.Logging;
 using k8s.Models;
 using static CgroupLb.Model.Tests.Support.ConnectFlow;
-using static CgroupLb.Model.Tests.Support.Objects;
+using static CgroupLb.Testing.KubeObjects;
 
 namespace CgroupLb.Model.Tests;
 

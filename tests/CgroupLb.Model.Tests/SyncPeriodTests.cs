@@ -6,7 +6,7 @@ using CgroupLb.Model.Sync;
 using CgroupLb.Model.Tests.Support;
 using k8s.Models;
 using Microsoft.Extensions.Time.Testing;
-using static CgroupLb.Model.Tests.Support.Objects;
+using static CgroupLb.Testing.KubeObjects;
 
 namespace CgroupLb.Model.Tests;
 
@@ -43,7 +43,7 @@ public sealed class SyncPeriodTests : IDisposable
     private static Frontend Api => new(IPAddress.Parse("10.96.0.2"), 80, L4Protocol.Tcp);
 
     [Fact]
-    public async Task Steady_churn_still_gets_a_full_sync_each_period_that_repairs_the_maps()
+    public async Task SteadyChurnStillGetsAFullSyncEachPeriodThatRepairsTheMaps()
     {
         Task run = syncer.RunAsync(stop.Token);
         await WaitForSyncs(1);
@@ -78,7 +78,7 @@ public sealed class SyncPeriodTests : IDisposable
     }
 
     [Fact]
-    public async Task An_idle_agent_runs_a_full_sync_after_one_period_and_not_before()
+    public async Task AnIdleAgentRunsAFullSyncAfterOnePeriodAndNotBefore()
     {
         Task run = syncer.RunAsync(stop.Token);
         await WaitForSyncs(1);
@@ -97,7 +97,7 @@ public sealed class SyncPeriodTests : IDisposable
     }
 
     [Fact]
-    public async Task Syncs_start_no_closer_than_the_minimum_period()
+    public async Task SyncsStartNoCloserThanTheMinimumPeriod()
     {
         Task run = syncer.RunAsync(stop.Token);
         await WaitForSyncs(1);

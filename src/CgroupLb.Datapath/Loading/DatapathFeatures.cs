@@ -12,8 +12,6 @@ namespace CgroupLb.Datapath.Loading;
 /// </summary>
 public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval, bool? SocketStorage = null)
 {
-    private const int ProgTypeCgroupSockAddr = 18; // BPF_PROG_TYPE_CGROUP_SOCK_ADDR
-
     public static DatapathFeatures Probe() =>
-        new(BpfFeatures.ProgramTypeAvailable(ProgTypeCgroupSockAddr), SetRetval: null);
+        new(BpfFeatures.ProgramTypeAvailable(BpfProgramType.CgroupSockAddr), SetRetval: null);
 }

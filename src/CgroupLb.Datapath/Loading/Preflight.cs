@@ -1,3 +1,5 @@
+using CgroupLb.Interop;
+
 namespace CgroupLb.Datapath.Loading;
 
 /// <summary>
@@ -46,5 +48,7 @@ internal static class Preflight
         if (!System.Runtime.InteropServices.NativeLibrary.TryLoad("libbpf.so.1", out var handle))
             throw new DatapathException("preflight", "libbpf.so.1 is not installed; install it with 'apt-get install libbpf1' (Debian/Ubuntu)");
         System.Runtime.InteropServices.NativeLibrary.Free(handle);
+        if (LibbpfVersion.Incompatibility(LibbpfVersion.Loaded, LibbpfVersion.Required) is { } problem)
+            throw new DatapathException("preflight", problem);
     }
 }

@@ -32,13 +32,14 @@ public sealed class Reflector<T>
     private readonly ReflectorStore<T> store = new();
     private readonly ReconnectBackoff backoff;
     private readonly FailureLogThrottle failureLog;
+    private readonly TimeProvider time;
     private volatile string? resourceVersion;
     private bool synced;
 
     /// <param name="kind">Names this reflector in logs, observer calls and the OnSynced callback's source.</param>
     /// <param name="deliver">Receives each change; it is called from this reflector's task only, never concurrently.</param>
     /// <param name="onSynced">Called once, after the first complete list has been delivered.</param>
-    /// <param name="time">Only paces repeated failure log lines; retry delays are real time.</param>
+    /// <param name="time">Paces the retry delays and the repeated failure log lines; tests pass a fake clock.</param>
     public Reflector(
         string kind,
         ResourceApi<T> api,
@@ -61,7 +62,8 @@ public sealed class Reflector<T>
         this.logger = logger ?? NullLogger.Instance;
         this.random = random ?? new Random();
         backoff = new ReconnectBackoff(options.BackoffInitial, options.BackoffMax, options.BackoffJitter, this.random);
-        failureLog = new FailureLogThrottle(RepeatedFailureLogInterval, time ?? TimeProvider.System);
+        this.time = time ?? TimeProvider.System;
+        failureLog = new FailureLogThrottle(RepeatedFailureLogInterval, this.time);
     }
 
     public string Kind => kind;
@@ -404,7 +406,7 @@ public sealed class Reflector<T>
     private async Task DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
         ReflectorLog.Backoff(logger, kind, delay);
-        await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
     }
 
     private static bool IsGone(Exception e) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
+using CgroupLb.Testing;
 using CgroupLb.Testing.Sandbox;
 using Xunit.Sdk;
 

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using CgroupLb.Testing;
+using k8s.Models;
 
 namespace CgroupLb.Agent.Tests.Harness;
 
@@ -19,6 +21,13 @@ public sealed record WebManifest(string Name, IPAddress ClusterIp, IReadOnlyList
     public IPEndPoint Frontend => new(ClusterIp, Port);
 
     public string ToYaml() => ToYaml(Endpoints.Select(e => e.ToString()));
+
+    /// <summary>The Service as the API server holds it, for the fake API server.</summary>
+    public V1Service ApiService() => KubeObjects.HttpService("default", Name, Port, ClusterIp.ToString(), TargetPort);
+
+    /// <summary>The EndpointSlice as the API server holds it: every endpoint ready.</summary>
+    public V1EndpointSlice ApiEndpointSlice() =>
+        KubeObjects.ReadySlice("default", Name, SliceName, TargetPort, [.. Endpoints.Select(e => e.ToString())]);
 
     /// <summary>The same documents with endpoint addresses as given, valid or not (to write a bad document).</summary>
     public string ToYaml(IEnumerable<string> endpointAddresses)

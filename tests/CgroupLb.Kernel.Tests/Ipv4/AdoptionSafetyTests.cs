@@ -19,7 +19,7 @@ public sealed class AdoptionSafetyTests(ITestOutputHelper output)
     private readonly TestOutputLog _log = new(output);
 
     [SkippableFact]
-    public async Task A_pinned_map_with_another_capacity_is_refused_with_its_name_and_nothing_is_attached()
+    public async Task APinnedMapWithAnotherCapacityIsRefusedWithItsNameAndNothingIsAttached()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
@@ -38,7 +38,7 @@ public sealed class AdoptionSafetyTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task Adopting_this_builds_own_programs_plans_no_swap()
+    public async Task AdoptingThisBuildsOwnProgramsPlansNoSwap()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
@@ -57,7 +57,7 @@ public sealed class AdoptionSafetyTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task A_recreated_cgroup_gets_the_programs_attached_again()
+    public async Task ARecreatedCgroupGetsTheProgramsAttachedAgain()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);

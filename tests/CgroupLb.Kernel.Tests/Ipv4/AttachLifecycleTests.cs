@@ -16,7 +16,7 @@ public sealed class AttachLifecycleTests(ITestOutputHelper output)
     private readonly TestOutputLog _log = new(output);
 
     [SkippableFact]
-    public async Task After_detach_the_vip_is_unreachable_and_nothing_stays_attached_or_pinned()
+    public async Task AfterDetachTheVipIsUnreachableAndNothingStaysAttachedOrPinned()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
@@ -40,7 +40,7 @@ public sealed class AttachLifecycleTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task A_restarted_agent_adopts_the_pinned_datapath_and_traffic_never_stops()
+    public async Task ARestartedAgentAdoptsThePinnedDatapathAndTrafficNeverStops()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write);
@@ -80,7 +80,7 @@ public sealed class AttachLifecycleTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task Pins_attached_to_one_cgroup_are_not_adopted_for_another()
+    public async Task PinsAttachedToOneCgroupAreNotAdoptedForAnother()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);

@@ -29,7 +29,7 @@ public sealed class BackendChurnTests(ITestOutputHelper output)
     private sealed record SetChange(long Started, long Finished, ImmutableHashSet<string> Backends);
 
     [SkippableFact]
-    public async Task Replacing_backend_sets_under_a_connect_loop_never_fails_or_misroutes_a_connect()
+    public async Task ReplacingBackendSetsUnderAConnectLoopNeverFailsOrMisroutesAConnect()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 4, log: _log.Write);

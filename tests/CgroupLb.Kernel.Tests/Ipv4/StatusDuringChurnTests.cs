@@ -23,7 +23,7 @@ public sealed class StatusDuringChurnTests(ITestOutputHelper output)
     private readonly TestOutputLog _log = new(output);
 
     [SkippableFact]
-    public async Task Status_in_a_loop_during_backend_churn_fails_no_connect_and_deletes_nothing()
+    public async Task StatusInALoopDuringBackendChurnFailsNoConnectAndDeletesNothing()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 3, log: _log.Write);

@@ -17,7 +17,7 @@ public sealed class TcpServiceTests(ITestOutputHelper output)
     private readonly TestOutputLog _log = new(output);
 
     [SkippableFact]
-    public async Task Connects_to_the_vip_reach_every_backend()
+    public async Task ConnectsToTheVipReachEveryBackend()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write);
@@ -41,7 +41,7 @@ public sealed class TcpServiceTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task Getpeername_returns_the_vip_while_the_socket_talks_to_a_backend()
+    public async Task GetpeernameReturnsTheVipWhileTheSocketTalksToABackend()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write);
@@ -66,7 +66,7 @@ public sealed class TcpServiceTests(ITestOutputHelper output)
     /// kernel version, so the degraded path is asserted on old kernels instead of skipped (tests/vm runs them).
     /// </summary>
     [SkippableFact]
-    public async Task A_service_without_backends_refuses_connects()
+    public async Task AServiceWithoutBackendsRefusesConnects()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
@@ -94,7 +94,7 @@ public sealed class TcpServiceTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task Addresses_and_ports_that_are_no_service_pass_untouched()
+    public async Task AddressesAndPortsThatAreNoServicePassUntouched()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write);
@@ -116,7 +116,7 @@ public sealed class TcpServiceTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task A_removed_backend_gets_no_new_connects()
+    public async Task ARemovedBackendGetsNoNewConnects()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write);
@@ -134,7 +134,7 @@ public sealed class TcpServiceTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task A_removed_frontend_is_unreachable_again()
+    public async Task ARemovedFrontendIsUnreachableAgain()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
@@ -151,7 +151,7 @@ public sealed class TcpServiceTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task Processes_outside_the_cgroup_are_not_translated()
+    public async Task ProcessesOutsideTheCgroupAreNotTranslated()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);

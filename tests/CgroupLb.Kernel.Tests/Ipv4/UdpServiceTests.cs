@@ -18,7 +18,7 @@ public sealed class UdpServiceTests(ITestOutputHelper output)
     private readonly TestOutputLog _log = new(output);
 
     [SkippableFact]
-    public async Task Unconnected_sendto_reaches_backends_and_replies_come_from_the_vip()
+    public async Task UnconnectedSendtoReachesBackendsAndRepliesComeFromTheVip()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write);
@@ -37,7 +37,7 @@ public sealed class UdpServiceTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task Connected_udp_reaches_a_backend_and_sees_the_vip_as_peer_and_source()
+    public async Task ConnectedUdpReachesABackendAndSeesTheVipAsPeerAndSource()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write);
@@ -56,7 +56,7 @@ public sealed class UdpServiceTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task A_tcp_service_does_not_translate_udp_to_the_same_address_and_port()
+    public async Task ATcpServiceDoesNotTranslateUdpToTheSameAddressAndPort()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);

@@ -39,19 +39,19 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
     private readonly TestOutputLog _log = new(output);
 
     [SkippableFact]
-    public Task Connected_udp_to_a_removed_backend_is_closed_and_rebalanced_by_the_iterator_or_before_6_5_by_netlink() =>
+    public Task ConnectedUdpToARemovedBackendIsClosedAndRebalancedByTheIteratorOrBefore65ByNetlink() =>
         UdpRemovalAsync(forceNetlink: false, Unforced);
 
     [SkippableFact]
-    public Task Connected_udp_to_a_removed_backend_is_closed_by_netlink_when_the_kfunc_is_off() =>
+    public Task ConnectedUdpToARemovedBackendIsClosedByNetlinkWhenTheKfuncIsOff() =>
         UdpRemovalAsync(forceNetlink: true, SocketTerminationMethod.Netlink);
 
     [SkippableFact]
-    public Task Tcp_connection_to_a_removed_backend_is_aborted_when_tcp_termination_is_on() =>
+    public Task TcpConnectionToARemovedBackendIsAbortedWhenTcpTerminationIsOn() =>
         TcpRemovalAsync(forceNetlink: false, Unforced);
 
     [SkippableFact]
-    public Task Tcp_connection_to_a_removed_backend_is_aborted_by_netlink_when_the_kfunc_is_off() =>
+    public Task TcpConnectionToARemovedBackendIsAbortedByNetlinkWhenTheKfuncIsOff() =>
         TcpRemovalAsync(forceNetlink: true, SocketTerminationMethod.Netlink);
 
     private async Task UdpRemovalAsync(bool forceNetlink, SocketTerminationMethod expected)

@@ -1,11 +1,37 @@
 using k8s.Models;
-using CgroupLb.Model.Kubernetes;
 
-namespace CgroupLb.Model.Tests.Support;
+namespace CgroupLb.Testing;
 
-/// <summary>Terse builders for the API objects tests feed in; every field not given is left as the API would omit it.</summary>
-internal static class Objects
+/// <summary>
+/// Terse builders for the API objects tests feed in (the model, the Kubernetes source, the agent against the fake API
+/// server); every field not given is left as the API would omit it. Addresses come from the documentation ranges.
+/// </summary>
+public static class KubeObjects
 {
+    private const string ServiceNameLabel = "kubernetes.io/service-name";
+    private const string TopologyZoneLabel = "topology.kubernetes.io/zone";
+
+    /// <summary>A ClusterIP Service with one TCP port "http" forwarding to the numeric <paramref name="targetPort"/>.</summary>
+    public static V1Service HttpService(string ns, string name, int port = 80, string clusterIp = "198.18.0.10", int targetPort = 8080) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
+        Spec = new V1ServiceSpec
+        {
+            Type = "ClusterIP",
+            ClusterIP = clusterIp,
+            ClusterIPs = [clusterIp],
+            Ports = [new V1ServicePort { Name = "http", Port = port, Protocol = "TCP", TargetPort = targetPort }],
+        },
+    };
+
+    /// <summary>An IPv4 slice of ready endpoints on TCP port "http" 8080, matching <see cref="HttpService"/>.</summary>
+    public static V1EndpointSlice ReadySlice(string ns, string service, string name, params string[] addresses) =>
+        ReadySlice(ns, service, name, 8080, addresses);
+
+    /// <summary>An IPv4 slice of ready endpoints on TCP port "http" <paramref name="port"/>.</summary>
+    public static V1EndpointSlice ReadySlice(string ns, string service, string name, int port, params string[] addresses) =>
+        Slice(ns, name, service, "IPv4", [SlicePort("http", port)], [.. addresses.Select(a => Endpoint(a, ready: true, serving: true, terminating: false))]);
+
     public static V1Service Service(
         string name,
         string? clusterIp,
@@ -49,7 +75,7 @@ internal static class Objects
         {
             Name = name,
             NamespaceProperty = ns,
-            Labels = new Dictionary<string, string> { [WellKnownLabels.ServiceName] = service },
+            Labels = new Dictionary<string, string> { [ServiceNameLabel] = service },
         },
         AddressType = addressType,
         Ports = ports.ToList(),
@@ -78,7 +104,7 @@ internal static class Objects
         Metadata = new V1ObjectMeta
         {
             Name = name,
-            Labels = zone is null ? new Dictionary<string, string>() : new Dictionary<string, string> { [WellKnownLabels.TopologyZone] = zone },
+            Labels = zone is null ? new Dictionary<string, string>() : new Dictionary<string, string> { [TopologyZoneLabel] = zone },
         },
     };
 

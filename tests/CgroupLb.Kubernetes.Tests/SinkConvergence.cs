@@ -1,31 +1,14 @@
-using System.Diagnostics;
+using CgroupLb.Testing;
 using CgroupLb.Testing.FakeApi;
-using Xunit.Sdk;
 
 namespace CgroupLb.Kubernetes.Tests;
 
-/// <summary>Polls a condition until it holds or a deadline passes; a bug fails the test instead of hanging it.</summary>
-public static class Eventually
+/// <summary>Waits until what a <see cref="RecordingChangeSink"/> saw equals what the fake API server holds.</summary>
+public static class SinkConvergence
 {
-    public static async Task<TimeSpan> TrueAsync(Func<bool> condition, TimeSpan timeout, Func<string> describe)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > timeout)
-            {
-                throw new XunitException($"not true after {timeout}: {describe()}");
-            }
-
-            await Task.Delay(20);
-        }
-
-        return clock.Elapsed;
-    }
-
     /// <summary>Waits until the sink's view of a kind equals the server's store (same keys, same resourceVersions).</summary>
-    public static Task<TimeSpan> ConvergedAsync(RecordingChangeSink sink, FakeApiServer server, string kind, FakeResource resource, TimeSpan timeout) =>
-        TrueAsync(
+    public static Task<TimeSpan> WaitAsync(RecordingChangeSink sink, FakeApiServer server, string kind, FakeResource resource, TimeSpan timeout) =>
+        Eventually.TrueAsync(
             () => SameVersions(sink.Versions(kind), server.Versions(resource)),
             timeout,
             () => $"{kind}: sink has {sink.Versions(kind).Count} objects, server {server.Versions(resource).Count}; differing keys: " +

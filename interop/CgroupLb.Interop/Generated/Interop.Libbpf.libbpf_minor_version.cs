@@ -13,8 +13,8 @@ internal static partial class Interop
 {
     internal static partial class Libbpf
     {
-        /// <summary><c>int libbpf_probe_bpf_helper(enum bpf_prog_type prog_type, enum bpf_func_id helper_id, const void *opts)</c></summary>
-        [LibraryImport(Libraries.Libbpf, EntryPoint = "libbpf_probe_bpf_helper")]
-        internal static unsafe partial int LibbpfProbeBpfHelper(int prog_type, int helper_id, void* opts);
+        /// <summary><c>__u32 libbpf_minor_version()</c></summary>
+        [LibraryImport(Libraries.Libbpf, EntryPoint = "libbpf_minor_version")]
+        internal static partial uint LibbpfMinorVersion();
     }
 }
