@@ -6,6 +6,13 @@ namespace CgroupLb.Interop;
 /// </summary>
 public static class BpfFeatures
 {
+    /// <summary>Whether programs of <paramref name="programType"/> may call helper <paramref name="helperId"/> (enum bpf_func_id).</summary>
+    public static unsafe bool HelperAvailable(BpfProgramType programType, int helperId)
+    {
+        var result = Interop.Libbpf.LibbpfProbeBpfHelper((int)programType, helperId, null);
+        return BpfException.ThrowIfNegative(result, "libbpf_probe_bpf_helper", "program type", $"{programType}", $"helper {helperId}") == 1;
+    }
+
     /// <summary>Whether the kernel can load programs of <paramref name="programType"/>.</summary>
     public static unsafe bool ProgramTypeAvailable(BpfProgramType programType)
     {

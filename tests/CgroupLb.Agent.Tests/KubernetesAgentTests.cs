@@ -108,10 +108,10 @@ public sealed class KubernetesAgentTests(ITestOutputHelper output) : IDisposable
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);
         await using FakeApiServer server = await FakeApiServer.StartNewAsync();
         var web = new WebManifest("web", WebManifest.Vip(53), [sandbox.Backend("b1").Address], SandboxBackend.TcpPort);
-        server.Upsert(KubeObjects.Service(web));
-        server.Upsert(KubeObjects.EndpointSlice(web));
+        server.Upsert(web.ApiService());
+        server.Upsert(web.ApiEndpointSlice());
         // The API server's own slice, as the API server publishes it: here, the fake server's real address.
-        var apiServer = KubeObjects.EndpointSlice(new WebManifest("kubernetes", WebManifest.Vip(1), [IPAddress.Loopback], (ushort)server.Port));
+        var apiServer = new WebManifest("kubernetes", WebManifest.Vip(1), [IPAddress.Loopback], (ushort)server.Port).ApiEndpointSlice();
         apiServer.Ports.Single().Name = "https";
         server.Upsert(apiServer);
         string savedFile = Path.Combine(state.FullName, "apiserver-endpoints.json");
@@ -129,7 +129,7 @@ public sealed class KubernetesAgentTests(ITestOutputHelper output) : IDisposable
 
         // The configured address goes stale (nothing answers on 127.0.0.2): the restarted agent still lists.
         var moved = web with { Endpoints = [sandbox.Backend("b1").Address], ClusterIp = WebManifest.Vip(54) };
-        server.Upsert(KubeObjects.Service(moved));
+        server.Upsert(moved.ApiService());
         using KubeconfigFile stale = KubeconfigFile.Write($"http://127.0.0.2:{server.Port}");
         await using AgentProcess agent = AgentProcess.Start(RunArguments(sandbox, stale), log.Write);
         await agent.WaitReadyAsync(TimeSpan.FromSeconds(60));

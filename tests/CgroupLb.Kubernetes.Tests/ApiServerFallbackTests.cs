@@ -1,5 +1,6 @@
 using System.Net;
 using CgroupLb.Kubernetes.ApiServer;
+using CgroupLb.Testing;
 using CgroupLb.Testing.FakeApi;
 using k8s;
 using k8s.Models;
@@ -24,8 +25,8 @@ public sealed class ApiServerFallbackTests : IDisposable
         slice.Endpoints.Add(new V1Endpoint { Addresses = ["192.0.2.3"], Conditions = new V1EndpointConditions() });
 
         Assert.True(ApiServerAddressFile.IsApiServerSlice(slice));
-        Assert.False(ApiServerAddressFile.IsApiServerSlice(TestObjects.EndpointSlice("default", "web", "web-1", "192.0.2.9")));
-        Assert.False(ApiServerAddressFile.IsApiServerSlice(TestObjects.EndpointSlice("other", "kubernetes", "kubernetes", "192.0.2.9")));
+        Assert.False(ApiServerAddressFile.IsApiServerSlice(KubeObjects.ReadySlice("default", "web", "web-1", "192.0.2.9")));
+        Assert.False(ApiServerAddressFile.IsApiServerSlice(KubeObjects.ReadySlice("other", "kubernetes", "kubernetes", "192.0.2.9")));
         Assert.Equal([IPEndPoint.Parse("192.0.2.1:6443"), IPEndPoint.Parse("192.0.2.3:6443")], ApiServerAddressFile.AddressesOf(slice));
     }
 
@@ -50,8 +51,8 @@ public sealed class ApiServerFallbackTests : IDisposable
     public async Task With_the_configured_host_unreachable_the_client_lists_through_the_saved_address()
     {
         await using var server = await FakeApiServer.StartNewAsync();
-        server.Upsert(TestObjects.Service("default", "web"));
-        server.Upsert(TestObjects.EndpointSlice("default", "web", "web-1", "192.0.2.10"));
+        server.Upsert(KubeObjects.HttpService("default", "web"));
+        server.Upsert(KubeObjects.ReadySlice("default", "web", "web-1", "192.0.2.10"));
         // The server listens on 127.0.0.1 only, so its port on 127.0.0.2 refuses: a ClusterIP leading nowhere.
         string unreachable = $"http://127.0.0.2:{server.Port}";
         var file = new ApiServerAddressFile(state.FullName);
@@ -82,7 +83,7 @@ public sealed class ApiServerFallbackTests : IDisposable
 
     private static V1EndpointSlice ApiServerSlice(int port, params string[] addresses)
     {
-        var slice = TestObjects.EndpointSlice("default", "kubernetes", "kubernetes", addresses);
+        var slice = KubeObjects.ReadySlice("default", "kubernetes", "kubernetes", addresses);
         slice.Ports = [new Discoveryv1EndpointPort { Name = "https", Port = port, Protocol = "TCP" }];
         return slice;
     }

@@ -1,4 +1,5 @@
 using CgroupLb.Model.Kubernetes;
+using CgroupLb.Testing;
 using CgroupLb.Testing.FakeApi;
 using k8s.Models;
 using static CgroupLb.Kubernetes.Tests.RecordingChangeSink;
@@ -16,7 +17,7 @@ public sealed class ChangeTriggerTimeSourceTests
 
     private static V1EndpointSlice Stamped(string stamp, params string[] addresses)
     {
-        var slice = TestObjects.EndpointSlice("default", "web", "web-1", addresses);
+        var slice = KubeObjects.ReadySlice("default", "web", "web-1", addresses);
         slice.Metadata.Annotations = new Dictionary<string, string> { [ChangeTriggerTime.Annotation] = stamp };
         return slice;
     }
@@ -25,7 +26,7 @@ public sealed class ChangeTriggerTimeSourceTests
     public async Task The_trigger_time_annotation_reaches_the_sink_from_the_list_and_from_the_watch()
     {
         await using var server = await FakeApiServer.StartNewAsync();
-        server.Upsert(TestObjects.Service("default", "web"));
+        server.Upsert(KubeObjects.HttpService("default", "web"));
         server.Upsert(Stamped("2026-11-27T20:00:01.123456789Z", "192.0.2.10"));
         await using var run = SourceRun.Start(server.Host);
         await run.WaitSyncedAsync(Converge);

@@ -5,7 +5,7 @@ using CgroupLb.Model.Sync;
 using CgroupLb.Model.Tests.Support;
 using k8s.Models;
 using Microsoft.Extensions.Time.Testing;
-using static CgroupLb.Model.Tests.Support.Objects;
+using static CgroupLb.Testing.KubeObjects;
 
 namespace CgroupLb.Model.Tests;
 
