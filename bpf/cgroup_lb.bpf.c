@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * CgroupLb socket load balancer, IPv4 hooks.
+ * CgroupLb socket load balancer, IPv4 and IPv6 hooks.
  *
  * Attached to a cgroup v2, these rewrite a Service frontend (ClusterIP:port)
  * to a backend inside connect() and sendmsg(), before any packet exists, and
  * show the frontend again to recvmsg() and getpeername(). Each hook only
- * chooses a verdict; the work lives in lib/sock4.h.
+ * chooses a verdict; the work lives in lib/sock4.h and lib/sock6.h (which
+ * runs the IPv4 core for v4-mapped addresses).
  */
 #include "lib/common.h"
 #include "lib/sock4.h"
+#include "lib/sock6.h"
 #include "lib/lb_names.h"
 #include "lib/lb_refused.h"
 
@@ -47,6 +49,40 @@ SEC("cgroup/getpeername4")
 int cglb_sock4_getpeername(struct bpf_sock_addr *ctx)
 {
 	sock4_xlate_rev(ctx);
+	return SYS_PROCEED;
+}
+
+SEC("cgroup/connect6")
+int cglb_sock6_connect(struct bpf_sock_addr *ctx)
+{
+	int err = sock6_xlate_fwd(ctx, true);
+
+	if (sock_err_is_refusal(err))
+		return sock_refuse(err);
+	return SYS_PROCEED;
+}
+
+SEC("cgroup/sendmsg6")
+int cglb_sock6_sendmsg(struct bpf_sock_addr *ctx)
+{
+	int err = sock6_xlate_fwd(ctx, false);
+
+	if (sock_err_is_refusal(err))
+		return sock_refuse(err);
+	return SYS_PROCEED;
+}
+
+SEC("cgroup/recvmsg6")
+int cglb_sock6_recvmsg(struct bpf_sock_addr *ctx)
+{
+	sock6_xlate_rev(ctx);
+	return SYS_PROCEED;
+}
+
+SEC("cgroup/getpeername6")
+int cglb_sock6_getpeername(struct bpf_sock_addr *ctx)
+{
+	sock6_xlate_rev(ctx);
 	return SYS_PROCEED;
 }
 

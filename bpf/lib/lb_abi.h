@@ -24,6 +24,10 @@
 #define LB_SVC_NAMES_MAP   lb_svc_names /* user space only: names for status */
 #define LB4_FRONTEND_FILTER_MAP lb4_fe_filter /* which addresses may be frontends */
 #define LB4_REFUSED_MAP    lb4_refused  /* user space only: frontends not (fully) written */
+#define LB6_SERVICES_MAP   lb6_services   /* struct lb6_service_key -> struct lb6_service_value */
+#define LB6_BACKENDS_MAP   lb6_backends   /* same backend id space as lb4_backends */
+#define LB6_REVERSE_SK_MAP lb6_reverse_sk
+#define LB6_REFUSED_MAP    lb6_refused    /* user space only, as lb4_refused */
 
 /* Capacities. The agent reads max_entries back from the kernel, so these are
  * defaults, not assumptions baked into the host. */
@@ -185,6 +189,73 @@ struct lb4_refused {
 	char  name[LB_SERVICE_NAME_LEN];      /* "namespace/name:port", NUL-terminated */
 	char  detail[LB_REFUSED_DETAIL_LEN];  /* for people, NUL-terminated */
 };
+
+/* IPv6. The same concepts as the IPv4 structs above, with 16-byte addresses:
+ * a frontend is a master entry (slot 0) plus slots 1..count in lb6_services,
+ * written in the same order (backends, slots, master) by the same writer.
+ * Backend ids come from one space shared with lb4_backends (as in Cilium), so
+ * an id names one backend of one family, and lb_svc_stats/lb_svc_names are
+ * indexed by service ids shared by both families. A v4-mapped IPv6 socket
+ * (::ffff:a.b.c.d) is translated by the IPv4 maps, never by these. */
+
+/* An IPv6 address as the socket carries it (network order), readable as the
+ * four words of bpf_sock_addr.user_ip6. 16 bytes. */
+union lb6_addr {
+	__u8   bytes[16];
+	__be32 words[4];
+};
+
+/* lb6_services key. 24 bytes. */
+struct lb6_service_key {
+	union lb6_addr address; /* frontend IPv6 address (ClusterIP, ...) */
+	__be16 port;            /* frontend port */
+	__u16  backend_slot;    /* 0: master entry; 1..count: backend slot */
+	__u8   proto;           /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8   scope;           /* enum lb_scope */
+	__u8   pad[2];
+};
+
+/* lb6_services value: lb_service_value_v2 with a 16-byte backend address
+ * (the slot carries its backend, as in IPv4). 36 bytes. */
+struct lb6_service_value {
+	__u32  backend_id;             /* slot >= 1: key into lb6_backends; master: 0 */
+	__u32  service_id;             /* frontend id: index into lb_svc_stats, same in every slot */
+	__u16  count;                  /* master: number of backend slots; slots: 0 */
+	__u16  flags;                  /* master: enum lb_service_flags */
+	__u32  affinity_timeout;       /* master: ClientIP affinity seconds (reserved) */
+	union lb6_addr backend_address; /* slot: lb6_backends[backend_id].address; master: 0 */
+	__be16 backend_port;           /* slot: lb6_backends[backend_id].port; master: 0 */
+	__u16  pad;
+};
+
+/* lb6_backends value, keyed by a __u32 backend id (never 0). 20 bytes. */
+struct lb6_backend {
+	union lb6_addr address; /* backend (pod) IPv6 address */
+	__be16 port;            /* backend target port */
+	__u8   proto;           /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8   flags;           /* reserved: backend state */
+};
+
+/* lb6_reverse_sk key, as lb4_reverse_sk_key. The IPv6 path keeps every
+ * reverse entry here (no socket storage yet). 32 bytes. */
+struct lb6_reverse_sk_key {
+	__u64  cookie;          /* bpf_get_socket_cookie() of the client socket */
+	union lb6_addr address; /* backend address the socket was sent to */
+	__be16 port;            /* backend port */
+	__u16  pad[3];
+};
+
+/* lb6_reverse_sk value. 24 bytes. */
+struct lb6_reverse_sk_value {
+	union lb6_addr address; /* frontend address to report to the application */
+	__be16 port;            /* frontend port */
+	__u16  pad;
+	__u32  service_id;      /* for counters and debugging */
+};
+
+/* lb6_refused is keyed by the frontend's master key (struct lb6_service_key,
+ * backend_slot 0); its value is struct lb4_refused, which holds no address
+ * and so serves both families. */
 
 /* Read-only configuration in .rodata, written by the loader between open and
  * load so the verifier prunes what is switched off. It must be the only

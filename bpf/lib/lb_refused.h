@@ -19,4 +19,13 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } LB4_REFUSED_MAP SEC(".maps");
 
+/* The IPv6 frontends' records; the value holds no address, so it is shared. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct lb6_service_key); /* the master key: backend_slot 0 */
+	__type(value, struct lb4_refused);
+	__uint(max_entries, LB4_REFUSED_MAP_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} LB6_REFUSED_MAP SEC(".maps");
+
 #endif /* CGLB_LB_REFUSED_H */

@@ -34,6 +34,14 @@ static __always_inline __u32 sock_select_hash(struct bpf_sock_addr *ctx, __u8 pr
 	return bpf_get_prandom_u32();
 }
 
+/* The socket's protocol as the lb maps store it. Only TCP and UDP are
+ * balanced; wider values are not ours and must not truncate into ours:
+ * IPPROTO_MPTCP (262) would read as IPPROTO_TCP (6). */
+static __always_inline __u8 ctx_l4_proto(const struct bpf_sock_addr *ctx)
+{
+	return ctx->protocol <= 0xff ? (__u8)ctx->protocol : 0;
+}
+
 /* Errors of the forward path that must fail the syscall. Everything else
  * (not a service, unsupported protocol) lets the socket proceed untouched. */
 static __always_inline bool sock_err_is_refusal(int err)

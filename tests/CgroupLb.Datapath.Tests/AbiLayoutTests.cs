@@ -31,6 +31,11 @@ public class AbiLayoutTests
         { "sock_term_key", typeof(SockTermKey) },
         { "sock_term_event", typeof(SockTermEvent) },
         { "lb4_refused", typeof(Lb4Refused) },
+        { "lb6_service_key", typeof(Lb6ServiceKey) },
+        { "lb6_service_value", typeof(Lb6ServiceValue) },
+        { "lb6_backend", typeof(Lb6Backend) },
+        { "lb6_reverse_sk_key", typeof(Lb6ReverseSkKey) },
+        { "lb6_reverse_sk_value", typeof(Lb6ReverseSkValue) },
     };
 
     [Theory]

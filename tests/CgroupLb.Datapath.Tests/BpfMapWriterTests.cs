@@ -259,14 +259,98 @@ public class BpfMapWriterTests
         Assert.Empty(maps.Log); // adopted state equals desired state: nothing rewritten
     }
 
+    private static readonly IPAddress Vip6 = IPAddress.Parse("2001:db8:100::10");
+    private static readonly Frontend Web6 = new(Vip6, 80, L4Protocol.Tcp);
+
+    private static Backend B6(int n) => new(IPAddress.Parse($"2001:db8:18::{n}"), 8080, L4Protocol.Tcp);
+
+    private static LoadBalancerService Svc6(Frontend f, params int[] backends) =>
+        new(f, "default/web:http", ServiceFlags.ClusterIp, [.. backends.Select(B6).Order()]);
+
     [Fact]
-    public void Ipv6FrontendsAreRefusedWithAReason()
+    public void Ipv6_frontend_goes_to_the_ipv6_maps_in_the_same_order()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(Upsert(Svc6(Web6, 1, 2)));
+
+        Assert.Equal(new[]
+        {
+            "backend+ 1=[2001:db8:18::1]:8080", "backend+ 2=[2001:db8:18::2]:8080",
+            "slot [2001:db8:100::10]:80#1=1", "slot [2001:db8:100::10]:80#2=2",
+            "master [2001:db8:100::10]:80 count=2",
+        }, maps.Log);
+        Assert.Equal(new HashSet<string> { "[2001:db8:18::1]:8080", "[2001:db8:18::2]:8080" }, maps.Reachable6(Vip6, 80));
+        Assert.Empty(maps.Services);
+        Assert.Empty(maps.Backends);
+    }
+
+    [Fact]
+    public void Dual_stack_frontends_share_the_service_and_backend_id_spaces()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(Upsert(Svc(Web, 1, 2), Svc6(Web6, 1, 2)));
+
+        Assert.Equal(new HashSet<string> { S(1), S(2) }, maps.Reachable(Vip, 80));
+        Assert.Equal(new HashSet<string> { "[2001:db8:18::1]:8080", "[2001:db8:18::2]:8080" }, maps.Reachable6(Vip6, 80));
+        var ids = maps.Backends.Keys.Concat(maps.Backends6.Keys).ToList();
+        Assert.Equal(4, ids.Distinct().Count());
+        var serviceIds = new[]
+        {
+            maps.Services.Single(e => e.Key.BackendSlot == 0).Value.ServiceId,
+            maps.Services6.Single(e => e.Key.BackendSlot == 0).Value.ServiceId,
+        };
+        Assert.Equal(2, serviceIds.Distinct().Count());
+        Assert.All(serviceIds, id => Assert.Equal("default/web:http", maps.Names[id]));
+    }
+
+    [Fact]
+    public void Ipv6_frontends_are_adopted_on_reload_and_removed_master_first()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        new BpfMapWriter(maps, NullLogger.Instance).Apply(Upsert(Svc6(Web6, 1, 2), Svc(Web, 3)));
+
+        var second = new BpfMapWriter(maps, NullLogger.Instance);
+        Assert.Equal(Svc6(Web6, 1, 2), second.ReadApplied()[Web6]);
+        maps.Log.Clear();
+        second.Apply(Upsert(Svc6(Web6, 1, 2), Svc(Web, 3)));
+        Assert.Empty(maps.Log);
+
+        second.Apply(new LoadBalancerPlan([Svc6(Web6, 2)], []));
+        Assert.Equal(new[] { "slot [2001:db8:100::10]:80#1=2", "master [2001:db8:100::10]:80 count=1", "slot- [2001:db8:100::10]:80#2" },
+            maps.Log.Take(3));
+        maps.Log.Clear();
+        second.Apply(new LoadBalancerPlan([], [Web6]));
+        Assert.Equal(new[] { "master- [2001:db8:100::10]:80", "slot- [2001:db8:100::10]:80#1" }, maps.Log.Take(2));
+        Assert.Empty(maps.Services6);
+        Assert.Empty(maps.Backends6);
+        Assert.Equal(new HashSet<string> { S(3) }, maps.Reachable(Vip, 80));
+    }
+
+    [Fact]
+    public void Node_without_ipv6_refuses_ipv6_frontends_and_writes_ipv4()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var writer = new BpfMapWriter(maps, NullLogger.Instance, ipv6: false);
+        var result = writer.Apply(Upsert(Svc(Web, 1), Svc6(Web6, 1)));
+
+        var refused = Assert.Single(result.Refused);
+        Assert.Equal(Web6, refused.Frontend);
+        Assert.Equal(RefusalReason.Unsupported, refused.Reason);
+        Assert.Contains("IPv6 is disabled", refused.Detail);
+        Assert.Empty(maps.Services6);
+        Assert.Single(maps.Refused6); // for status
+        Assert.Equal(new HashSet<string> { S(1) }, maps.Reachable(Vip, 80));
+    }
+
+    [Fact]
+    public void Backend_of_the_other_family_is_refused_with_a_reason()
     {
         var writer = new BpfMapWriter(new FakeLoadBalancerMaps(), NullLogger.Instance);
-        var v6 = new Frontend(IPAddress.Parse("2001:db8::10"), 80, L4Protocol.Tcp);
-        var result = writer.Apply(Upsert(new LoadBalancerService(v6, "x", ServiceFlags.ClusterIp, ImmutableArray<Backend>.Empty)));
-        var refused = Assert.Single(result.Refused);
+        var mixed = new LoadBalancerService(Web6, "x", ServiceFlags.ClusterIp, [B(1)]);
+        var refused = Assert.Single(writer.Apply(Upsert(mixed)).Refused);
         Assert.Equal(RefusalReason.Unsupported, refused.Reason);
-        Assert.Contains("IPv4", refused.Detail);
+        Assert.Contains("address family", refused.Detail);
     }
 }

@@ -19,6 +19,9 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
     public Dictionary<uint, Lb4Backend> Backends { get; } = [];
     public Dictionary<uint, string> Names { get; } = [];
     public Dictionary<Lb4ServiceKey, Lb4Refused> Refused { get; } = [];
+    public Dictionary<Lb6ServiceKey, Lb6ServiceValue> Services6 { get; } = [];
+    public Dictionary<uint, Lb6Backend> Backends6 { get; } = [];
+    public Dictionary<Lb6ServiceKey, Lb4Refused> Refused6 { get; } = [];
     public HashSet<uint> ResetIds { get; } = [];
     public List<string> Log { get; } = [];
 
@@ -56,6 +59,99 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
     public IReadOnlyList<KeyValuePair<Lb4ServiceKey, Lb4Refused>> ReadRefused() => Refused.ToList();
     public ServiceCounters ReadCounters(uint serviceId) => new(0, 0, 0);
     public MapUsage ReverseSocketUsage() => new(MapNames.ReverseSockets, 0, 1024);
+
+    public uint ServiceEntryCapacity6 { get; } = serviceCapacity;
+    public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb6ServiceValue>> ReadServiceEntries6() => Services6.ToList();
+    public IReadOnlyList<KeyValuePair<uint, Lb6Backend>> ReadBackends6() => Backends6.ToList();
+    public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb4Refused>> ReadRefused6() => Refused6.ToList();
+    public MapUsage ReverseSocketUsage6() => new(MapNames.ReverseSockets6, 0, 1024);
+
+    // The IPv6 twins log in the same notation, the address in brackets.
+    public void UpdateBackends6(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb6Backend> values)
+    {
+        Call(ids.Length);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            BatchEntry(i, ids.Length);
+            Mutate($"backend+ {ids[i]}=[{values[i].Address}]:{values[i].Port}");
+            Backends6[ids[i]] = values[i];
+            AfterEachMutation?.Invoke();
+        }
+    }
+
+    public void UpdateServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb6ServiceValue> values)
+    {
+        Call(keys.Length);
+        for (int i = 0; i < keys.Length; i++)
+        {
+            BatchEntry(i, keys.Length);
+            Mutate(keys[i].BackendSlot == 0
+                ? $"master [{keys[i].Address}]:{keys[i].Port} count={values[i].Count}"
+                : $"slot [{keys[i].Address}]:{keys[i].Port}#{keys[i].BackendSlot}={values[i].BackendId}");
+            Services6[keys[i]] = values[i];
+            AfterEachMutation?.Invoke();
+        }
+    }
+
+    public void DeleteServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys)
+    {
+        Call(keys.Length);
+        for (int i = 0; i < keys.Length; i++)
+        {
+            BatchEntry(i, keys.Length);
+            var key = keys[i];
+            if (!Services6.ContainsKey(key))
+                continue;
+            Mutate(key.BackendSlot == 0 ? $"master- [{key.Address}]:{key.Port}" : $"slot- [{key.Address}]:{key.Port}#{key.BackendSlot}");
+            Services6.Remove(key);
+            AfterEachMutation?.Invoke();
+        }
+    }
+
+    public void DeleteBackends6(ReadOnlySpan<uint> ids)
+    {
+        Call(ids.Length);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            BatchEntry(i, ids.Length);
+            Mutate($"backend- {ids[i]}");
+            Backends6.Remove(ids[i]);
+            AfterEachMutation?.Invoke();
+        }
+    }
+
+    public void UpdateRefused6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb4Refused> values)
+    {
+        Call(keys.Length);
+        for (int i = 0; i < keys.Length; i++)
+            Refused6[keys[i]] = values[i];
+    }
+
+    public void DeleteRefused6(ReadOnlySpan<Lb6ServiceKey> keys)
+    {
+        Call(keys.Length);
+        foreach (var key in keys)
+            Refused6.Remove(key);
+    }
+
+    /// <summary>As <see cref="Reachable"/>, for an IPv6 frontend in lb6_services.</summary>
+    public HashSet<string>? Reachable6(System.Net.IPAddress vip, ushort port, byte proto = 6)
+    {
+        var key = Lb6ServiceKey.Create(vip, port, proto, 0);
+        if (!Services6.TryGetValue(key, out var master))
+            return null;
+        var result = new HashSet<string>();
+        for (ushort slot = 1; slot <= master.Count; slot++)
+        {
+            if (!Services6.TryGetValue(key.WithSlot(slot), out var s) || s.BackendAddress.IsZero)
+                result.Add("HOLE");
+            else if (!Backends6.TryGetValue(s.BackendId, out var b) || !b.Address.Equals(s.BackendAddress) || b.PortBe != s.BackendPortBe)
+                result.Add("SLOT-BACKEND-MISMATCH");
+            else
+                result.Add($"[{b.Address}]:{b.Port}");
+        }
+        return result;
+    }
 
     public void UpdateBackends(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb4Backend> values)
     {

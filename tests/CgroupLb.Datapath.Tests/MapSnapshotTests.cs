@@ -152,4 +152,42 @@ public class MapSnapshotTests
         Assert.True(restarted.Apply(Upsert(Svc(Web, 1, 2))).AllApplied);
         Assert.Equal(new HashSet<string> { "198.18.1.2:8080", "198.18.2.2:8080" }, maps.Reachable(Vip, 80));
     }
+
+    [Fact]
+    public void Status_shows_both_families_ipv6_in_brackets_and_rfc5952_form()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var web6 = new Frontend(IPAddress.Parse("2001:0DB8:0100:0000:0000:0000:0000:0010"), 80, L4Protocol.Tcp);
+        var backend6 = new Backend(IPAddress.Parse("2001:db8:18::1"), 8080, L4Protocol.Tcp);
+        new BpfMapWriter(maps, NullLogger.Instance).Apply(Upsert(Svc(Web, 1), new LoadBalancerService(web6, "default/web:http", ServiceFlags.ClusterIp, [backend6])));
+
+        var status = StatusReader.Read(maps);
+
+        Assert.Equal(["198.51.100.10:80/TCP", "[2001:db8:100::10]:80/TCP"], status.Frontends.Select(f => f.Frontend.ToString()));
+        Assert.Equal("[2001:db8:18::1]:8080", status.Frontends[1].Backends.Single().Backend.ToString());
+        Assert.Empty(status.Warnings);
+        Assert.Contains(status.Maps, m => m.Name == MapNames.Services6 && m.Entries == 2);
+        Assert.Contains(status.Maps, m => m.Name == MapNames.Backends6 && m.Entries == 1);
+        Assert.Contains(status.Maps, m => m.Name == MapNames.Backends && m.Entries == 1);
+    }
+
+    [Fact]
+    public void An_ipv6_slot_naming_an_ipv4_backend_id_is_a_hole_and_rewritten()
+    {
+        var maps = new FakeLoadBalancerMaps();
+        var web6 = new Frontend(IPAddress.Parse("2001:db8:100::10"), 80, L4Protocol.Tcp);
+        var backend6 = new Backend(IPAddress.Parse("2001:db8:18::1"), 8080, L4Protocol.Tcp);
+        new BpfMapWriter(maps, NullLogger.Instance).Apply(Upsert(Svc(Web, 1), new LoadBalancerService(web6, "default/web6:http", ServiceFlags.ClusterIp, [backend6])));
+        var slot6 = Lb6ServiceKey.Create(web6.Address, 80, 6, 1);
+        uint ipv4Id = maps.Backends.Keys.Single();
+        maps.Services6[slot6] = maps.Services6[slot6] with { BackendId = ipv4Id };
+
+        var status = StatusReader.Read(maps);
+        Assert.Contains("1 of 1 slots name no backend", status.Frontends.Single(f => f.Frontend == web6).Problems);
+
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        writer.Apply(new LoadBalancerPlan([new LoadBalancerService(web6, "default/web6:http", ServiceFlags.ClusterIp, [backend6])], []));
+        Assert.Equal(new HashSet<string> { "[2001:db8:18::1]:8080" }, maps.Reachable6(web6.Address, 80));
+        Assert.Empty(StatusReader.Read(maps).Frontends.SelectMany(f => f.Problems));
+    }
 }

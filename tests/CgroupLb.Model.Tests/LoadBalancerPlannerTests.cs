@@ -123,12 +123,4 @@ public class LoadBalancerPlannerTests
     {
         Assert.Equal(new ServiceName(ns, service), LoadBalancerPlanner.OwnerOf(Lb("10.96.0.1:80", name)));
     }
-
-    [Fact]
-    public void FamilyFilterDropsUnsupportedFrontends()
-    {
-        var map = Map(Lb("10.96.0.1:80", "default/web"), Lb("[fd00::1]:80", "default/web"));
-        var kept = AddressFamilyFilter.Keep(map, new HashSet<System.Net.Sockets.AddressFamily> { System.Net.Sockets.AddressFamily.InterNetwork });
-        Assert.Equal(["10.96.0.1:80/TCP"], kept.Keys.Select(f => f.ToString()));
-    }
 }

@@ -242,7 +242,7 @@ public class LoadBalancerSyncerTests
     }
 
     [Fact]
-    public void IPv6FrontendsStayInTheModelUntilTheFamilyIsSupported()
+    public void DualStackServiceIsWrittenPerFamilyWithThatFamilysSlices()
     {
         var dual = Service("web", "10.96.0.1", Port("http", 80));
         dual.Spec.ClusterIPs = ["10.96.0.1", "fd00::1"];
@@ -251,13 +251,9 @@ public class LoadBalancerSyncerTests
         tracker.OnSynced(Source);
 
         NewSyncer().SyncOnce();
-        Assert.Equal(["10.96.0.1:80/TCP"], writer.Maps.Keys.Select(f => f.ToString()));
 
-        var dualWriter = new FakeLoadBalancerWriter();
-        var dualStack = new LoadBalancerSyncer(tracker, new ServiceTranslator("node-a"), dualWriter,
-            new LoadBalancerSyncerOptions { SupportedFamilies = new HashSet<AddressFamily> { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 } });
-        dualStack.SyncOnce();
-        AssertFlows(dualWriter.Maps, ("10.96.0.1:80/TCP", Refused), ("[fd00::1]:80/TCP", "[2001:db8::1]:8080"));
+        // No IPv4 slice: the IPv4 frontend refuses like an empty Service; the IPv6 one gets the IPv6 endpoints.
+        AssertFlows(writer.Maps, ("10.96.0.1:80/TCP", Refused), ("[fd00::1]:80/TCP", "[2001:db8::1]:8080"));
     }
 
     [Fact]

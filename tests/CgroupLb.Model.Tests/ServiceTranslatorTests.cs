@@ -74,6 +74,87 @@ public class ServiceTranslatorTests
     }
 
     [Fact]
+    public void DualStackFamilyWithoutASliceRefusesWhileTheOtherFamilyIsServed()
+    {
+        var service = Service("web", "10.96.0.20", Port("http", 80));
+        service.Spec.ClusterIPs = ["10.96.0.20", "fd00::20"];
+        service.Spec.IpFamilies = ["IPv4", "IPv6"];
+        service.Spec.IpFamilyPolicy = "RequireDualStack";
+        var v4 = Slice("default", "web-v4", "web", "IPv4", [SlicePort("http", 8080)], Endpoint("198.18.0.1"));
+
+        AssertFlows(Translate(service, v4),
+            ("10.96.0.20:80/TCP", "198.18.0.1:8080"),
+            ("[fd00::20]:80/TCP", Refused));
+    }
+
+    [Fact]
+    public void Ipv6PrimaryDualStackServiceGetsBothFrontendsWhateverTheOrder()
+    {
+        var service = Service("web", "fd00::20", Port("http", 80), Port("dns", 53, "UDP"));
+        service.Spec.ClusterIPs = ["fd00::20", "10.96.0.20"];
+        service.Spec.IpFamilies = ["IPv6", "IPv4"];
+        var v6 = Slice("default", "web-v6", "web", "IPv6", [SlicePort("http", 8080), SlicePort("dns", 5353, "UDP")], Endpoint("2001:db8::2"), Endpoint("2001:db8::1"));
+        var v4 = Slice("default", "web-v4", "web", "IPv4", [SlicePort("http", 8080), SlicePort("dns", 5353, "UDP")], Endpoint("198.18.0.1"));
+
+        var map = Translate(service, v6, v4);
+
+        Assert.Equal(4, map.Count);
+        AssertFlows(map,
+            ("[fd00::20]:80/TCP", "[2001:db8::1]:8080, [2001:db8::2]:8080"),
+            ("[fd00::20]:53/UDP", "[2001:db8::1]:5353, [2001:db8::2]:5353"),
+            ("10.96.0.20:80/TCP", "198.18.0.1:8080"),
+            ("10.96.0.20:53/UDP", "198.18.0.1:5353"));
+        Assert.Equal(["default/web:dns", "default/web:dns", "default/web:http", "default/web:http"], map.Values.Select(v => v.Name).Order());
+    }
+
+    [Fact]
+    public void SingleStackIpv6ServiceIgnoresIpv4Slices()
+    {
+        var service = Service("web", "fd00::30", Port("http", 80));
+        service.Spec.IpFamilies = ["IPv6"];
+        service.Spec.IpFamilyPolicy = "SingleStack";
+        var v4 = Slice("default", "web-v4", "web", "IPv4", [SlicePort("http", 8080)], Endpoint("198.18.0.1"));
+        var v6 = Slice("default", "web-v6", "web", "IPv6", [SlicePort("http", 8080)], Endpoint("2001:db8::1"));
+
+        var map = Translate(service, v4, v6);
+
+        AssertFlows(map, ("[fd00::30]:80/TCP", "[2001:db8::1]:8080"));
+        Assert.Single(map);
+    }
+
+    /// <summary>PreferDualStack on a single-stack cluster: clusterIPs, not the policy, says which frontends exist.</summary>
+    [Fact]
+    public void PreferDualStackWithOneClusterIpGetsOneFrontend()
+    {
+        var service = Service("web", "10.96.0.40", Port("http", 80));
+        service.Spec.ClusterIPs = ["10.96.0.40"];
+        service.Spec.IpFamilyPolicy = "PreferDualStack";
+        var v6 = Slice("default", "web-v6", "web", "IPv6", [SlicePort("http", 8080)], Endpoint("2001:db8::1"));
+        var v4 = Slice("default", "web-v4", "web", "IPv4", [SlicePort("http", 8080)], Endpoint("198.18.0.1"));
+
+        var map = Translate(service, v4, v6);
+
+        AssertFlows(map, ("10.96.0.40:80/TCP", "198.18.0.1:8080"));
+        Assert.Single(map);
+    }
+
+    [Fact]
+    public void InternalTrafficPolicyLocalAppliesToEachFamily()
+    {
+        var service = Service("web", "10.96.0.20", Port("http", 80));
+        service.Spec.ClusterIPs = ["10.96.0.20", "fd00::20"];
+        service.Spec.InternalTrafficPolicy = "Local";
+        var v4 = Slice("default", "web-v4", "web", "IPv4", [SlicePort("http", 8080)],
+            Endpoint("198.18.0.1", node: ThisNode), Endpoint("198.18.0.2", node: "node-b"));
+        var v6 = Slice("default", "web-v6", "web", "IPv6", [SlicePort("http", 8080)],
+            Endpoint("2001:db8::1", node: "node-b"), Endpoint("2001:db8::2", node: ThisNode));
+
+        AssertFlows(Translate(service, v4, v6),
+            ("10.96.0.20:80/TCP", "198.18.0.1:8080"),
+            ("[fd00::20]:80/TCP", "[2001:db8::2]:8080"));
+    }
+
+    [Fact]
     public void SctpPortIsRefusedWithOneWarningPerPortWhileOtherPortsWork()
     {
         var service = Service("sig", "10.96.0.30", Port("sctp", 2905, "SCTP"), Port("http", 80));

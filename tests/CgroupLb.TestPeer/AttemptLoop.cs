@@ -31,7 +31,11 @@ public static class AttemptLoop
         using var output = new AttemptWriter();
         for (int i = 0; i < count; i++)
         {
-            using var socket = new Socket(AddressFamily.InterNetwork, socketType, protocol);
+            // An IPv6 target gets a dual-stack socket, as Java and most runtimes open one: --to [::ffff:a.b.c.d]:p is
+            // then an IPv4 service reached through an AF_INET6 socket (v4-mapped).
+            using var socket = new Socket(to.AddressFamily, socketType, protocol);
+            if (to.AddressFamily == AddressFamily.InterNetworkV6)
+                socket.DualMode = true;
             using var deadline = new CancellationTokenSource(timeout);
             var stage = new Stage(firstStage);
             try

@@ -35,7 +35,7 @@ public static class TcpLoopCommand
             long started = MonotonicNanoseconds();
             string? backend = null;
             string? error = null;
-            using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+            using (var socket = new Socket(to.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
             using (var deadline = new CancellationTokenSource(timeout))
             {
                 try

@@ -8,13 +8,14 @@ namespace CgroupLb.TestPeer;
 public sealed class TcpNameServer(string name, ushort port) : IDisposable
 {
     private readonly byte[] _answer = Encoding.UTF8.GetBytes(name + "\n");
-    private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+    // Dual-stack: one listener answers IPv4 and IPv6 clients.
+    private readonly Socket _listener = new(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
 
     /// <summary>Binds and listens; failures surface here, before the peer reports ready.</summary>
     public void Start()
     {
         _listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Bind(new IPEndPoint(IPAddress.Any, port));
+        _listener.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
         _listener.Listen(4096);
     }
 

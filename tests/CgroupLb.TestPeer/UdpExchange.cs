@@ -13,7 +13,7 @@ public static class UdpExchange
     {
         var buffer = new byte[512];
         SocketReceiveFromResult result = await socket.ReceiveFromAsync(
-            buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), cancellationToken);
+            buffer, SocketFlags.None, new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0), cancellationToken);
         return (Encoding.UTF8.GetString(buffer, 0, result.ReceivedBytes), (IPEndPoint)result.RemoteEndPoint);
     }
 }

@@ -11,9 +11,10 @@ namespace CgroupLb.TestPeer;
 public sealed class UdpNameServer(string name, ushort port) : IDisposable
 {
     private readonly byte[] _answer = Encoding.UTF8.GetBytes(name);
-    private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    // Dual-stack: one socket answers IPv4 (as ::ffff:a.b.c.d) and IPv6 clients.
+    private readonly Socket _socket = new(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
 
-    public void Start() => _socket.Bind(new IPEndPoint(IPAddress.Any, port));
+    public void Start() => _socket.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -21,7 +22,7 @@ public sealed class UdpNameServer(string name, ushort port) : IDisposable
         while (!cancellationToken.IsCancellationRequested)
         {
             SocketReceiveFromResult request = await _socket.ReceiveFromAsync(
-                buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), cancellationToken);
+                buffer, SocketFlags.None, new IPEndPoint(IPAddress.IPv6Any, 0), cancellationToken);
             try
             {
                 await _socket.SendToAsync(_answer, SocketFlags.None, request.RemoteEndPoint, cancellationToken);

@@ -6,7 +6,7 @@ using CgroupLb.Interop;
 namespace CgroupLb.Benchmarks.Kernel;
 
 /// <summary>
-/// The six load-balancer maps, created empty with the sizes and flags of bpf/lib/lb_abi.h (no BPF object, no
+/// The load-balancer maps of both families, created empty with the sizes and flags of bpf/lib/lb_abi.h (no BPF object, no
 /// programs, no cgroup), pinned under /sys/fs/bpf/cglb-bench-&lt;pid&gt; and opened back through
 /// <see cref="PinnedMaps.Open"/> exactly as the agent adopts them, layout checks included. Dispose closes the handles
 /// and removes the pin directory, which frees the maps.
@@ -37,6 +37,9 @@ internal sealed class BenchmarkMaps : IDisposable
     /// <summary>The raw lb4_backends handle, for benchmarks of the syscalls themselves (owned by <see cref="Maps"/>).</summary>
     public BpfMapHandle BackendHandle => pinned.Backends;
 
+    /// <summary>The raw lb6_backends handle (owned by <see cref="Maps"/>).</summary>
+    public BpfMapHandle BackendHandle6 => pinned.Backends6;
+
     /// <summary>The maps as lb_abi.h declares them: name, type, key size, value size, max entries, flags.</summary>
     private static (string Name, BpfMapType Type, uint Key, uint Value, uint MaxEntries, uint Flags)[] Specs(uint services, uint backends) =>
     [
@@ -47,6 +50,10 @@ internal sealed class BenchmarkMaps : IDisposable
         (MapNames.ServiceNames, BpfMapType.Hash, 4, 256, 65536, NoPrealloc),
         (MapNames.FrontendFilter, BpfMapType.Array, 4, 8, 16385, 0),
         (MapNames.Refused, BpfMapType.Hash, 12, 400, 65536, NoPrealloc),
+        (MapNames.Services6, BpfMapType.Hash, 24, 36, services, NoPrealloc),
+        (MapNames.Backends6, BpfMapType.Hash, 4, 20, backends, NoPrealloc),
+        (MapNames.ReverseSockets6, BpfMapType.LruHash, 32, 24, 262144, 0),
+        (MapNames.Refused6, BpfMapType.Hash, 24, 400, 65536, NoPrealloc),
     ];
 
     /// <summary>

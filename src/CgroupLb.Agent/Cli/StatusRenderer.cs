@@ -65,7 +65,7 @@ internal static class StatusRenderer
             frontends = status.Frontends.Select(f => new
             {
                 id = f.ServiceId,
-                frontend = new { address = f.Frontend.Address.ToString(), port = f.Frontend.Port, protocol = f.Frontend.Protocol.ToString().ToUpperInvariant() },
+                frontend = new { address = f.Frontend.Address.ToString(), port = f.Frontend.Port, protocol = f.Frontend.Protocol.ToString().ToUpperInvariant(), family = Family(f.Frontend) },
                 service = f.Name,
                 flags = f.Flags.ToString(),
                 backends = f.Backends.Select(b => new
@@ -81,7 +81,7 @@ internal static class StatusRenderer
             }),
             refused = status.Refused.Select(r => new
             {
-                frontend = new { address = r.Frontend.Address.ToString(), port = r.Frontend.Port, protocol = r.Frontend.Protocol.ToString().ToUpperInvariant() },
+                frontend = new { address = r.Frontend.Address.ToString(), port = r.Frontend.Port, protocol = r.Frontend.Protocol.ToString().ToUpperInvariant(), family = Family(r.Frontend) },
                 service = r.Name,
                 reason = r.Reason,
                 programmed = r.Programmed,
@@ -92,6 +92,10 @@ internal static class StatusRenderer
             warnings = status.Warnings,
             maps = status.Maps.Select(m => new { name = m.Name, entries = m.Entries, capacity = m.Capacity, fillRatio = m.FillRatio }),
         }, JsonOptions);
+
+    /// <summary>"IPv4" or "IPv6", as the Kubernetes API names families (ipFamilies, addressType).</summary>
+    private static string Family(CgroupLb.Model.LoadBalancing.Frontend frontend) =>
+        frontend.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {

@@ -87,7 +87,7 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
             refused = f.CreateCounter("cgroup_lb_service_refusals_total", "connect/sendmsg calls refused because the frontend has no backends (BPF counter).", "service", "frontend");
         }
         manifestErrors = f.CreateGauge("cgroup_lb_manifest_errors", "Manifest documents currently rejected (file source).");
-        frontendsRefused = f.CreateGauge("cgroup_lb_frontends_refused", "Frontends the agent could not write, by reason (from lb4_refused).", "reason");
+        frontendsRefused = f.CreateGauge("cgroup_lb_frontends_refused", "Frontends the agent could not write, by reason (from lb4_refused and lb6_refused).", "reason");
         frontendsSubset = f.CreateGauge("cgroup_lb_frontends_subset", "Frontends programmed with a subset of their backends (more endpoints than slots).");
         refusals = f.CreateCounter("cgroup_lb_frontend_refusals_total", "Frontend writes refused by the map writer, by reason (each retry counts).", "reason");
         snapshotReads = f.CreateCounter("cgroup_lb_map_snapshot_reads_total", "Times the pinned maps were read for /metrics (at most once per snapshot max age, off the scrape).");

@@ -13,6 +13,12 @@ internal static class MapNames
     /// <summary>Bitmap of frontend addresses (array of __u64), kept by the writer so misses skip the service lookup.</summary>
     public const string FrontendFilter = "lb4_fe_filter";
     public const string Refused = "lb4_refused";
+    public const string Services6 = "lb6_services";
+    /// <summary>IPv6 backends; their ids share one space with <see cref="Backends"/>.</summary>
+    public const string Backends6 = "lb6_backends";
+    public const string ReverseSockets6 = "lb6_reverse_sk";
+    public const string Refused6 = "lb6_refused";
 
-    public static readonly IReadOnlyList<string> All = [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused];
+    public static readonly IReadOnlyList<string> All =
+        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, Refused6];
 }

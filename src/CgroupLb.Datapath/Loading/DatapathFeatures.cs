@@ -8,10 +8,12 @@ namespace CgroupLb.Datapath.Loading;
 /// attach type and so reports bpf_set_retval missing for sock_addr programs even on kernels that have it. The loader
 /// loads with it switched on and, if the verifier refuses, loads again with it off. <see cref="SocketStorage"/>
 /// (bpf_sk_storage_get in sock_addr programs: reverse entries freed with their socket) is learnt the same way.
-/// Null when pinned programs were adopted and nothing was loaded.
+/// Null when pinned programs were adopted and nothing was loaded. <see cref="IPv6"/>: the kernel has IPv6 (not
+/// booted with ipv6.disable=1), found by opening an AF_INET6 socket. The IPv6 hooks load and attach either way (they
+/// need no IPv6 stack); without it the writer refuses IPv6 frontends, which no socket could use.
 /// </summary>
-public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval, bool? SocketStorage = null)
+public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval, bool? SocketStorage = null, bool IPv6 = true)
 {
     public static DatapathFeatures Probe() =>
-        new(BpfFeatures.ProgramTypeAvailable(BpfProgramType.CgroupSockAddr), SetRetval: null);
+        new(BpfFeatures.ProgramTypeAvailable(BpfProgramType.CgroupSockAddr), SetRetval: null, IPv6: System.Net.Sockets.Socket.OSSupportsIPv6);
 }

@@ -37,7 +37,7 @@ public sealed class LoadBalancerDatapath : IDisposable
     {
         maps = new KernelLoadBalancerMaps(pinned);
         if (logger is not null)
-            writer = new BpfMapWriter(maps, logger);
+            writer = new BpfMapWriter(maps, logger, ipv6: features?.IPv6 ?? true);
         this.attachments = attachments;
         this.upgrade = upgrade is { IsEmpty: false } ? upgrade : null;
         if (upgrade is { IsEmpty: true })
@@ -80,6 +80,8 @@ public sealed class LoadBalancerDatapath : IDisposable
         var features = DatapathFeatures.Probe();
         if (!features.CgroupSockAddrPrograms)
             throw new DatapathException("probe", "this kernel has no cgroup sock_addr BPF programs (needs Linux 5.10 or newer with CONFIG_CGROUP_BPF)");
+        if (!features.IPv6)
+            logger.LogWarning("IPv6 is disabled on this node (no AF_INET6 sockets): IPv6 frontends are not programmed, only listed as refused in status");
 
         Directory.CreateDirectory(options.LinksPath);
         if (PinnedLinks.AllPresent(options))

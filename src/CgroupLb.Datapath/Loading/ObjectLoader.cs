@@ -183,6 +183,10 @@ internal static class ObjectLoader
         Check<uint, LbServiceName>(MapNames.ServiceNames);
         Check<uint, ulong>(MapNames.FrontendFilter);
         Check<Lb4ServiceKey, Lb4Refused>(MapNames.Refused);
+        Check<Lb6ServiceKey, Lb6ServiceValue>(MapNames.Services6);
+        Check<uint, Lb6Backend>(MapNames.Backends6);
+        Check<Lb6ReverseSkKey, Lb6ReverseSkValue>(MapNames.ReverseSockets6);
+        Check<Lb6ServiceKey, Lb4Refused>(MapNames.Refused6);
     }
 
     internal static void TryRun(Action action)

@@ -18,6 +18,10 @@ internal sealed class PinnedMaps : IDisposable
     public required BpfMapHandle Names { get; init; }
     public required BpfMapHandle FrontendFilter { get; init; }
     public required BpfMapHandle Refused { get; init; }
+    public required BpfMapHandle Services6 { get; init; }
+    public required BpfMapHandle Backends6 { get; init; }
+    public required BpfMapHandle ReverseSockets6 { get; init; }
+    public required BpfMapHandle Refused6 { get; init; }
 
     public static bool AllPresent(DatapathOptions options) =>
         MapNames.All.All(name => File.Exists(options.MapPinPath(name)));
@@ -47,6 +51,10 @@ internal sealed class PinnedMaps : IDisposable
                 Names = Open<uint, LbServiceName>(MapNames.ServiceNames),
                 FrontendFilter = Open<uint, ulong>(MapNames.FrontendFilter),
                 Refused = Open<Lb4ServiceKey, Lb4Refused>(MapNames.Refused),
+                Services6 = Open<Lb6ServiceKey, Lb6ServiceValue>(MapNames.Services6),
+                Backends6 = Open<uint, Lb6Backend>(MapNames.Backends6),
+                ReverseSockets6 = Open<Lb6ReverseSkKey, Lb6ReverseSkValue>(MapNames.ReverseSockets6),
+                Refused6 = Open<Lb6ServiceKey, Lb4Refused>(MapNames.Refused6),
             };
             opened.Clear();
             return maps;
@@ -98,5 +106,9 @@ internal sealed class PinnedMaps : IDisposable
         Names.Dispose();
         FrontendFilter.Dispose();
         Refused.Dispose();
+        Services6.Dispose();
+        Backends6.Dispose();
+        ReverseSockets6.Dispose();
+        Refused6.Dispose();
     }
 }

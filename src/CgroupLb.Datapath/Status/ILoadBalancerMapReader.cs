@@ -20,9 +20,19 @@ internal interface ILoadBalancerMapReader
     IReadOnlyDictionary<uint, string> ReadNames();
     IReadOnlyList<KeyValuePair<Lb4ServiceKey, Lb4Refused>> ReadRefused();
 
+    /// <summary>lb6_services' max_entries (IPv6 frontends count against their own map).</summary>
+    uint ServiceEntryCapacity6 { get; }
+
+    IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb6ServiceValue>> ReadServiceEntries6();
+    IReadOnlyList<KeyValuePair<uint, Lb6Backend>> ReadBackends6();
+    IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb4Refused>> ReadRefused6();
+
     /// <summary>The BPF counters of one service id, summed over CPUs (zeros when the id has none).</summary>
     ServiceCounters ReadCounters(uint serviceId);
 
     /// <summary>Entries and capacity of the reverse-socket map (only the programs write it).</summary>
     MapUsage ReverseSocketUsage();
+
+    /// <summary>Entries and capacity of the IPv6 reverse-socket map.</summary>
+    MapUsage ReverseSocketUsage6();
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using CgroupLb.Datapath.Abi;
 using CgroupLb.Datapath.Writing;
 using CgroupLb.Model.LoadBalancing;
@@ -15,53 +14,77 @@ namespace CgroupLb.Datapath.Status;
 /// </summary>
 internal sealed class MapSnapshot
 {
-    /// <summary>Every master entry, sorted by frontend.</summary>
+    /// <summary>Every master entry of both families, sorted by frontend (IPv4 first).</summary>
     public required IReadOnlyList<SnapshotFrontend> Frontends { get; init; }
 
-    public required IReadOnlyDictionary<uint, Lb4Backend> Backends { get; init; }
+    /// <summary>The backends of lb4_backends and lb6_backends, keyed by their shared ids.</summary>
+    public required IReadOnlyDictionary<uint, Backend> Backends { get; init; }
 
     /// <summary>Slot entries no master reaches (no master, or beyond its count), and masters shadowed by another.</summary>
-    public required IReadOnlyList<Lb4ServiceKey> UnreachableEntries { get; init; }
+    public required IReadOnlyList<ServiceEntryKey> UnreachableEntries { get; init; }
 
     /// <summary>Backends no reachable slot names.</summary>
     public required IReadOnlyList<uint> UnreferencedBackends { get; init; }
 
-    public required IReadOnlyList<KeyValuePair<Lb4ServiceKey, Lb4Refused>> Refused { get; init; }
+    /// <summary>lb4_refused and lb6_refused, each keyed by its frontend's master key.</summary>
+    public required IReadOnlyList<KeyValuePair<ServiceEntryKey, Lb4Refused>> Refused { get; init; }
 
-    /// <summary>Entries in lb4_services, reachable or not.</summary>
+    /// <summary>Entries in lb4_services_v2, reachable or not.</summary>
     public required int ServiceEntries { get; init; }
 
+    /// <summary>Entries in lb6_services, reachable or not.</summary>
+    public required int ServiceEntries6 { get; init; }
+
     public required uint ServiceEntryCapacity { get; init; }
+    public required uint ServiceEntryCapacity6 { get; init; }
     public required uint BackendCapacity { get; init; }
+
+    /// <summary>Entries in lb4_backends and in lb6_backends (the two maps share the id space, not the capacity).</summary>
+    public required int Backends4 { get; init; }
+    public required int Backends6 { get; init; }
 
     public static MapSnapshot Read(ILoadBalancerMapReader maps)
     {
         var backendList = maps.ReadBackends();
-        var backends = new Dictionary<uint, Lb4Backend>(backendList.Count);
+        var backendList6 = maps.ReadBackends6();
+        var backends = new Dictionary<uint, Backend>(backendList.Count + backendList6.Count);
         foreach (var (id, value) in backendList)
-            backends[id] = value;
+            backends[id] = new Backend(value.Address, value.Port, (L4Protocol)value.Proto);
+        foreach (var (id, value) in backendList6)
+            backends.TryAdd(id, new Backend(value.Address.Address, value.Port, (L4Protocol)value.Proto)); // an id in both maps: the IPv4 one wins, the other is unreferenced
 
-        var entries = maps.ReadServiceEntries();
-        var masters = new List<KeyValuePair<Lb4ServiceKey, LbServiceValue>>();
-        var slots = new Dictionary<Lb4ServiceKey, LbServiceValue>(entries.Count);
-        foreach (var entry in entries)
+        // Both families' entries in one shape: the master fields are the same, a slot's address comes from its id.
+        var entries4 = maps.ReadServiceEntries();
+        var entries6 = maps.ReadServiceEntries6();
+        var masters = new List<KeyValuePair<ServiceEntryKey, LbServiceValue>>();
+        var slots = new Dictionary<ServiceEntryKey, LbServiceValue>(entries4.Count + entries6.Count);
+        foreach (var (key4, value) in entries4)
         {
-            if (entry.Key.BackendSlot == 0)
-                masters.Add(entry);
+            var key = new ServiceEntryKey(key4);
+            if (key4.BackendSlot == 0)
+                masters.Add(new(key, value));
             else
-                slots[entry.Key] = entry.Value;
+                slots[key] = value;
         }
-        masters.Sort((a, b) => Compare(a.Key, b.Key));
+        foreach (var (key6, value) in entries6)
+        {
+            var key = new ServiceEntryKey(key6);
+            if (key6.BackendSlot == 0)
+                masters.Add(new(key, value.MasterFields));
+            else
+                slots[key] = value.MasterFields;
+        }
+        masters.Sort((a, b) => a.Key.CompareTo(b.Key));
 
         var names = maps.ReadNames();
-        var unreachable = new List<Lb4ServiceKey>();
+        var unreachable = new List<ServiceEntryKey>();
         var referenced = new HashSet<uint>();
         var ownerOfId = new Dictionary<uint, Frontend>();
         var seenFrontends = new HashSet<Frontend>();
         var frontends = new List<SnapshotFrontend>(masters.Count);
         foreach (var (key, master) in masters)
         {
-            var frontend = new Frontend(key.Address, key.Port, (L4Protocol)key.Proto);
+            var frontend = key.Frontend;
             if (!seenFrontends.Add(frontend))
             {
                 // Same address, port and protocol under another scope or padding: not something this agent writes.
@@ -97,7 +120,8 @@ internal sealed class MapSnapshot
                     continue; // id 0: never a backend
                 }
                 slotIds[i] = slot.BackendId;
-                if (backends.ContainsKey(slot.BackendId))
+                // A slot names a backend of its own family only (ids are shared, maps are not).
+                if (backends.TryGetValue(slot.BackendId, out var backend) && backend.Address.AddressFamily == frontend.Address.AddressFamily)
                     referenced.Add(slot.BackendId);
                 else
                     holes++;
@@ -109,7 +133,7 @@ internal sealed class MapSnapshot
                 serviceIdValid, problems ?? (IReadOnlyList<string>)[]));
         }
         unreachable.AddRange(slots.Keys);
-        unreachable.Sort(Compare);
+        unreachable.Sort((a, b) => a.CompareTo(b));
 
         var unreferenced = new List<uint>();
         foreach (uint id in backends.Keys)
@@ -117,7 +141,18 @@ internal sealed class MapSnapshot
             if (!referenced.Contains(id))
                 unreferenced.Add(id);
         }
+        foreach (var (id, _) in backendList6)
+        {
+            if (backends[id].Address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+                unreferenced.Add(id); // shadowed by an IPv4 backend of the same id
+        }
         unreferenced.Sort();
+
+        var refused = new List<KeyValuePair<ServiceEntryKey, Lb4Refused>>();
+        foreach (var (key, value) in maps.ReadRefused())
+            refused.Add(new(new ServiceEntryKey(key), value));
+        foreach (var (key, value) in maps.ReadRefused6())
+            refused.Add(new(new ServiceEntryKey(key), value));
 
         return new MapSnapshot
         {
@@ -125,48 +160,34 @@ internal sealed class MapSnapshot
             Backends = backends,
             UnreachableEntries = unreachable,
             UnreferencedBackends = unreferenced,
-            Refused = maps.ReadRefused(),
-            ServiceEntries = entries.Count,
+            Refused = refused,
+            ServiceEntries = entries4.Count,
+            ServiceEntries6 = entries6.Count,
             ServiceEntryCapacity = maps.ServiceEntryCapacity,
+            ServiceEntryCapacity6 = maps.ServiceEntryCapacity6,
             BackendCapacity = maps.BackendCapacity,
+            Backends4 = backendList.Count,
+            Backends6 = backendList6.Count,
         };
     }
 
     /// <summary>The backend a slot names, when both exist.</summary>
     public bool TryGetBackend(uint backendId, out Backend backend)
     {
-        if (backendId != 0 && Backends.TryGetValue(backendId, out var value))
-        {
-            backend = new Backend(value.Address, value.Port, (L4Protocol)value.Proto);
+        if (backendId != 0 && Backends.TryGetValue(backendId, out backend))
             return true;
-        }
         backend = default;
         return false;
-    }
-
-    private static uint HostOrder(uint be32) => BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(be32) : be32;
-
-    /// <summary>The order of <see cref="Frontend"/> (address bytes, port, protocol), then scope and slot, without allocating.</summary>
-    private static int Compare(Lb4ServiceKey a, Lb4ServiceKey b)
-    {
-        int c = HostOrder(a.AddressBe).CompareTo(HostOrder(b.AddressBe));
-        if (c != 0) return c;
-        c = a.Port.CompareTo(b.Port);
-        if (c != 0) return c;
-        c = a.Proto.CompareTo(b.Proto);
-        if (c != 0) return c;
-        c = a.Scope.CompareTo(b.Scope);
-        return c != 0 ? c : a.BackendSlot.CompareTo(b.BackendSlot);
     }
 }
 
 /// <summary>
-/// One master entry as decoded: the slots' backend ids in order (0 where the slot is missing; an id whose backend is
+/// One master entry as decoded (for IPv6, the master fields in the IPv4 value's shape): the slots' backend ids in order (0 where the slot is missing; an id whose backend is
 /// missing stays, for people to see), the name, and what is wrong with it. A frontend with problems is one the
 /// owning writer rewrites whole.
 /// </summary>
 internal sealed record SnapshotFrontend(
-    Lb4ServiceKey Key,
+    ServiceEntryKey Key,
     Frontend Frontend,
     LbServiceValue Master,
     uint[] SlotBackendIds,

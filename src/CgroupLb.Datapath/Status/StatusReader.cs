@@ -16,7 +16,7 @@ internal static class StatusReader
         var refused = new List<RefusedFrontendStatus>(snapshot.Refused.Count);
         foreach (var (key, value) in snapshot.Refused)
         {
-            var frontend = new Frontend(key.Address, key.Port, (L4Protocol)key.Proto);
+            var frontend = key.Frontend;
             var reason = (LbRefusalReason)value.Reason;
             if (reason == LbRefusalReason.Subset)
                 subsets[frontend] = (int)value.Backends;
@@ -40,15 +40,18 @@ internal static class StatusReader
 
         var warnings = new List<string>();
         if (snapshot.UnreachableEntries.Count > 0)
-            warnings.Add($"{snapshot.UnreachableEntries.Count} lb4_services entries no master reaches (left by an interrupted writer; the agent removes them on its next full sync)");
+            warnings.Add($"{snapshot.UnreachableEntries.Count} lb4_services_v2/lb6_services entries no master reaches (left by an interrupted writer; the agent removes them on its next full sync)");
         if (snapshot.UnreferencedBackends.Count > 0)
-            warnings.Add($"{snapshot.UnreferencedBackends.Count} lb4_backends entries no slot names (a change in flight, or left by an interrupted writer)");
+            warnings.Add($"{snapshot.UnreferencedBackends.Count} lb4_backends/lb6_backends entries no slot names (a change in flight, or left by an interrupted writer)");
 
         var usage = new List<MapUsage>
         {
             new(MapNames.Services, snapshot.ServiceEntries, snapshot.ServiceEntryCapacity),
-            new(MapNames.Backends, snapshot.Backends.Count, snapshot.BackendCapacity),
+            new(MapNames.Backends, snapshot.Backends4, snapshot.BackendCapacity),
             maps.ReverseSocketUsage(),
+            new(MapNames.Services6, snapshot.ServiceEntries6, snapshot.ServiceEntryCapacity6),
+            new(MapNames.Backends6, snapshot.Backends6, snapshot.BackendCapacity),
+            maps.ReverseSocketUsage6(),
         };
         return new DatapathStatus(frontends, usage, refused, warnings);
     }

@@ -3,7 +3,8 @@ using CgroupLb.Model.LoadBalancing;
 namespace CgroupLb.Datapath.Writing;
 
 /// <summary>
-/// Backend ids shared by every frontend that uses the same pod address:port/proto, with reference counts.
+/// Backend ids shared by every frontend that uses the same pod address:port/proto, with reference counts. IPv4 and
+/// IPv6 backends draw from this one id space (as in Cilium) and count against one capacity.
 /// A backend whose count drops to zero stays known (same id) until <see cref="TakeUnreferenced"/>, which the writer
 /// calls once at the end of a plan: a backend dropped by one frontend and picked up by another in the same plan
 /// keeps its id, so no slot ever points at a deleted backend.
@@ -84,22 +85,27 @@ internal sealed class BackendTable(uint capacity)
             byBackend[backend].References--;
     }
 
-    /// <summary>Removes and returns the ids of backends no frontend references any more.</summary>
-    public List<uint> TakeUnreferenced()
+    /// <summary>
+    /// Removes and returns the ids of backends no frontend references any more, split by the map they live in: IPv4
+    /// ids returned, IPv6 ids in <paramref name="ipv6"/>.
+    /// </summary>
+    public List<uint> TakeUnreferenced(out List<uint> ipv6)
     {
         var stale = new List<uint>();
+        ipv6 = [];
         foreach (var (backend, entry) in byBackend)
         {
             if (entry.References <= 0)
-                stale.Add(entry.Id);
+                (backend.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? ipv6 : stale).Add(entry.Id);
         }
-        foreach (uint id in stale)
+        foreach (uint id in stale.Concat(ipv6))
         {
             byBackend.Remove(byId[id]);
             byId.Remove(id);
             ids.Release(id);
         }
         stale.Sort();
+        ipv6.Sort();
         return stale;
     }
 

@@ -22,8 +22,10 @@ namespace CgroupLb.Datapath.Writing;
 /// </list>
 /// When a batch fails part-way, the upserts are written again frontend by frontend, each rolled back to what it held
 /// if it fails, so one bad frontend costs only itself. Refused frontends are listed in the result and recorded in
-/// lb4_refused, where `cgroup-lb status` finds them. A frontend with more backends than
+/// lb4_refused (lb6_refused), where `cgroup-lb status` finds them. A frontend with more backends than
 /// <see cref="LbLimits.MaxBackendSlots"/> gets the <see cref="BackendSubset"/>. Not thread-safe: one syncer owns it.
+/// IPv4 and IPv6 frontends go through the same steps, each family to its own maps (<see cref="ServiceEntryBatch"/>),
+/// with one service id space and one backend id space; a family the node cannot use is refused as unsupported.
 /// </summary>
 internal sealed class BpfMapWriter : ILoadBalancerWriter
 {
@@ -34,12 +36,16 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
     private readonly IdAllocator serviceIds;
     private readonly Dictionary<Frontend, Lb4Refused> refusals = [];
     private readonly PlanWork work = new();
+    private readonly bool ipv6;
     private long serviceEntries;
+    private long serviceEntries6;
 
-    public BpfMapWriter(ILoadBalancerMaps maps, ILogger logger)
+    /// <param name="ipv6">False on a node without IPv6: IPv6 frontends are refused as unsupported, and not logged one by one.</param>
+    public BpfMapWriter(ILoadBalancerMaps maps, ILogger logger, bool ipv6 = true)
     {
         this.maps = maps;
         this.logger = logger;
+        this.ipv6 = ipv6;
         backends = new BackendTable(maps.BackendCapacity);
         serviceIds = new IdAllocator(1, maps.ServiceIdLimit - 1);
         Reload();
@@ -108,11 +114,13 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
 
         var programmed = BackendSubset.Select(frontend, service.Backends, LbLimits.MaxBackendSlots);
         int n = programmed.Length;
+        bool isIPv6 = frontend.Address.AddressFamily == AddressFamily.InterNetworkV6;
         long growth = old is null ? 1 + n : Math.Max(0, n - old.SlotBackendIds.Length);
-        long used = serviceEntries + work.EntryGrowth;
-        if (used + growth > maps.ServiceEntryCapacity)
+        long used = isIPv6 ? serviceEntries6 + work.EntryGrowth6 : serviceEntries + work.EntryGrowth;
+        uint capacity = isIPv6 ? maps.ServiceEntryCapacity6 : maps.ServiceEntryCapacity;
+        if (used + growth > capacity)
             return new RefusedFrontend(service, RefusalReason.ServiceMapFull,
-                $"lb4_services is full: {used} of {maps.ServiceEntryCapacity} entries used, this frontend needs {growth} more");
+                $"{(isIPv6 ? "lb6_services" : "lb4_services")} is full: {used} of {capacity} entries used, this frontend needs {growth} more");
 
         uint serviceId;
         bool newId = false;
@@ -124,7 +132,8 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             return new RefusedFrontend(service, RefusalReason.NoServiceId, $"no free service id (all {maps.ServiceIdLimit - 1} in use)");
 
         var ids = n == 0 ? [] : new uint[n];
-        int createdFrom = work.NewBackendIds.Count;
+        var newIds = isIPv6 ? work.NewBackendIds6 : work.NewBackendIds;
+        int createdFrom = newIds.Count;
         for (int i = 0; i < n; i++)
         {
             var backend = programmed[i];
@@ -133,48 +142,66 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
                 // Give back what this frontend took, so the frontends after it see the room it did not use.
                 for (int j = 0; j < i; j++)
                     backends.Release(ids[j]);
-                for (int j = createdFrom; j < work.NewBackendIds.Count; j++)
-                    backends.Discard(work.NewBackendIds[j]);
-                work.NewBackendIds.RemoveRange(createdFrom, work.NewBackendIds.Count - createdFrom);
-                work.NewBackendValues.RemoveRange(createdFrom, work.NewBackendValues.Count - createdFrom);
+                for (int j = createdFrom; j < newIds.Count; j++)
+                    backends.Discard(newIds[j]);
+                if (isIPv6)
+                    work.NewBackendValues6.RemoveRange(createdFrom, newIds.Count - createdFrom);
+                else
+                    work.NewBackendValues.RemoveRange(createdFrom, newIds.Count - createdFrom);
+                newIds.RemoveRange(createdFrom, newIds.Count - createdFrom);
                 if (newId)
                     serviceIds.Release(serviceId);
                 return new RefusedFrontend(service, RefusalReason.BackendMapFull,
-                    $"lb4_backends is full: {backends.Count} of {backends.Capacity} backends, this frontend adds new ones");
+                    $"the backend maps are full: {backends.Count} of {backends.Capacity} backends, this frontend adds new ones");
             }
             if (created)
             {
-                work.NewBackendIds.Add(ids[i]);
-                work.NewBackendValues.Add(Lb4Backend.Create(backend.Address, backend.Port, (byte)backend.Protocol));
+                newIds.Add(ids[i]);
+                if (isIPv6)
+                    work.NewBackendValues6.Add(Lb6Backend.Create(backend.Address, backend.Port, (byte)backend.Protocol));
+                else
+                    work.NewBackendValues.Add(Lb4Backend.Create(backend.Address, backend.Port, (byte)backend.Protocol));
             }
         }
 
-        work.EntryGrowth += growth;
-        work.Upserts.Add(new PendingUpsert(service, programmed, old, serviceId, newId, ids,
-            Lb4ServiceKey.Create(frontend.Address, frontend.Port, (byte)frontend.Protocol, 0)));
+        if (isIPv6)
+            work.EntryGrowth6 += growth;
+        else
+            work.EntryGrowth += growth;
+        work.Upserts.Add(new PendingUpsert(service, programmed, old, serviceId, newId, ids, ServiceEntryKey.Master(frontend)));
         return null;
     }
 
-    private static string? UnsupportedReason(LoadBalancerService service)
+    private string? UnsupportedReason(LoadBalancerService service)
     {
         var frontend = service.Frontend;
-        if (frontend.Address.AddressFamily != AddressFamily.InterNetwork)
-            return "only IPv4 frontends are supported by this data path";
+        var family = frontend.Address.AddressFamily;
+        if (family is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+            return $"address family {family} is not supported by this data path";
+        if (family == AddressFamily.InterNetworkV6 && !ipv6)
+            return "IPv6 is disabled on this node";
         if (frontend.Protocol is not (L4Protocol.Tcp or L4Protocol.Udp))
             return $"protocol {frontend.Protocol} is not supported";
         foreach (var b in service.Backends)
         {
-            if (b.Address.AddressFamily != AddressFamily.InterNetwork)
-                return $"backend {b} is not IPv4";
+            // A frontend's slots live in its family's map; a v4-mapped IPv6 socket reaches IPv4 frontends instead.
+            if (b.Address.AddressFamily != family)
+                return $"backend {b} is not of the frontend's address family";
         }
         return null;
     }
+
+    /// <summary>A refusal that is the node's, not the Service's: recorded for status, not logged per frontend.</summary>
+    private bool IsNodeFamilyRefusal(RefusedFrontend r) =>
+        !ipv6 && r.Reason == RefusalReason.Unsupported && r.Frontend.Address.AddressFamily == AddressFamily.InterNetworkV6;
 
     /// <summary>Every admitted upsert, one batch per step, in the order the class comment gives.</summary>
     private void WriteUpsertsBatched()
     {
         if (work.NewBackendIds.Count > 0)
             maps.UpdateBackends(CollectionsMarshal.AsSpan(work.NewBackendIds), CollectionsMarshal.AsSpan(work.NewBackendValues));
+        if (work.NewBackendIds6.Count > 0)
+            maps.UpdateBackends6(CollectionsMarshal.AsSpan(work.NewBackendIds6), CollectionsMarshal.AsSpan(work.NewBackendValues6));
 
         work.Ids.Clear();
         foreach (var p in work.Upserts)
@@ -200,27 +227,21 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
 
         work.ClearEntries();
         foreach (var p in work.Upserts)
-            p.AddChangedSlots(work.Keys, work.Values);
-        if (work.Keys.Count > 0)
-            maps.UpdateServiceEntries(CollectionsMarshal.AsSpan(work.Keys), CollectionsMarshal.AsSpan(work.Values));
+            p.AddChangedSlots(work.Entries);
+        work.Entries.Update(maps);
 
         work.ClearEntries();
         foreach (var p in work.Upserts)
         {
             if (p.NeedsMaster)
-            {
-                work.Keys.Add(p.Key);
-                work.Values.Add(p.Master);
-            }
+                p.AddMaster(work.Entries);
         }
-        if (work.Keys.Count > 0)
-            maps.UpdateServiceEntries(CollectionsMarshal.AsSpan(work.Keys), CollectionsMarshal.AsSpan(work.Values));
+        work.Entries.Update(maps);
 
         work.ClearEntries();
         foreach (var p in work.Upserts)
-            p.AddShrunkSlots(work.Keys);
-        if (work.Keys.Count > 0)
-            maps.DeleteServiceEntries(CollectionsMarshal.AsSpan(work.Keys));
+            p.AddShrunkSlots(work.Entries);
+        work.Entries.Delete(maps);
     }
 
     /// <summary>
@@ -233,11 +254,14 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         var created = new Dictionary<uint, Lb4Backend>(work.NewBackendIds.Count);
         for (int i = 0; i < work.NewBackendIds.Count; i++)
             created[work.NewBackendIds[i]] = work.NewBackendValues[i];
+        var created6 = new Dictionary<uint, Lb6Backend>(work.NewBackendIds6.Count);
+        for (int i = 0; i < work.NewBackendIds6.Count; i++)
+            created6[work.NewBackendIds6[i]] = work.NewBackendValues6[i];
 
         var ids = new List<uint>();
         var values = new List<Lb4Backend>();
-        var keys = new List<Lb4ServiceKey>();
-        var entries = new List<LbServiceValue>();
+        var values6 = new List<Lb6Backend>();
+        var entries = new ServiceEntryBatch();
         foreach (var p in work.Upserts)
         {
             try
@@ -246,6 +270,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
                 // that frontend may have been refused, and the batch that wrote them may not have got this far.
                 ids.Clear();
                 values.Clear();
+                values6.Clear();
                 foreach (uint id in p.Ids)
                 {
                     if (created.TryGetValue(id, out var value))
@@ -253,24 +278,32 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
                         ids.Add(id);
                         values.Add(value);
                     }
+                    else if (created6.TryGetValue(id, out var value6))
+                    {
+                        ids.Add(id);
+                        values6.Add(value6);
+                    }
                 }
-                if (ids.Count > 0)
+                if (values.Count > 0)
                     maps.UpdateBackends(CollectionsMarshal.AsSpan(ids), CollectionsMarshal.AsSpan(values));
+                else if (values6.Count > 0)
+                    maps.UpdateBackends6(CollectionsMarshal.AsSpan(ids), CollectionsMarshal.AsSpan(values6));
                 if (p.NewId)
                     maps.ResetStats([p.ServiceId]);
                 if (p.NeedsName)
                     maps.WriteNames([p.ServiceId], [p.Service.Name]);
-                keys.Clear();
                 entries.Clear();
-                p.AddChangedSlots(keys, entries);
-                if (keys.Count > 0)
-                    maps.UpdateServiceEntries(CollectionsMarshal.AsSpan(keys), CollectionsMarshal.AsSpan(entries));
+                p.AddChangedSlots(entries);
+                entries.Update(maps);
                 if (p.NeedsMaster)
-                    maps.UpdateServiceEntries([p.Key], [p.Master]);
-                keys.Clear();
-                p.AddShrunkSlots(keys);
-                if (keys.Count > 0)
-                    maps.DeleteServiceEntries(CollectionsMarshal.AsSpan(keys));
+                {
+                    entries.Clear();
+                    p.AddMaster(entries);
+                    entries.Update(maps);
+                }
+                entries.Clear();
+                p.AddShrunkSlots(entries);
+                entries.Delete(maps);
             }
             catch (Exception ex)
             {
@@ -296,27 +329,31 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         try
         {
             var old = p.Old;
+            var entries = new ServiceEntryBatch();
             if (old is null)
             {
-                maps.DeleteServiceEntries([p.Key]);
-                maps.DeleteServiceEntries(SlotKeys(p.Key, 1, p.Ids.Length));
+                entries.AddKey(p.Key);
+                entries.Delete(maps);
+                entries.Clear();
+                AddSlotKeys(entries, p.Key, 1, p.Ids.Length);
+                entries.Delete(maps);
             }
             else
             {
-                var keys = new List<Lb4ServiceKey>();
-                var values = new List<LbServiceValue>();
                 for (int i = 0; i < old.SlotBackendIds.Length; i++)
                 {
                     if (old.SlotBackendIds[i] == 0)
                         continue;
-                    keys.Add(p.Key.WithSlot((ushort)(i + 1)));
-                    values.Add(SlotValue(old.ServiceId, old.SlotBackendIds[i]));
+                    AddSlotValue(entries, p.Key.WithSlot((ushort)(i + 1)), old.ServiceId, old.SlotBackendIds[i]);
                 }
-                if (keys.Count > 0)
-                    maps.UpdateServiceEntries(CollectionsMarshal.AsSpan(keys), CollectionsMarshal.AsSpan(values));
+                entries.Update(maps);
+                entries.Clear();
                 var s = old.Service;
-                maps.UpdateServiceEntries([p.Key], [LbServiceValue.Master(old.ServiceId, (ushort)old.SlotBackendIds.Length, s.Flags, s.AffinityTimeoutSeconds)]);
-                maps.DeleteServiceEntries(SlotKeys(p.Key, old.SlotBackendIds.Length + 1, p.Ids.Length));
+                entries.AddMaster(p.Key, old.ServiceId, (ushort)old.SlotBackendIds.Length, s.Flags, s.AffinityTimeoutSeconds);
+                entries.Update(maps);
+                entries.Clear();
+                AddSlotKeys(entries, p.Key, old.SlotBackendIds.Length + 1, p.Ids.Length);
+                entries.Delete(maps);
             }
             if (p.NewId)
                 maps.DeleteNames([p.ServiceId]);
@@ -338,7 +375,10 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             foreach (uint id in old.SlotBackendIds)
                 backends.Release(id);
         }
-        serviceEntries += 1 + p.Ids.Length - (old?.Entries ?? 0);
+        if (p.Key.IsIPv6)
+            serviceEntries6 += 1 + p.Ids.Length - (old?.Entries ?? 0);
+        else
+            serviceEntries += 1 + p.Ids.Length - (old?.Entries ?? 0);
         applied[p.Service.Frontend] = new AppliedFrontend(p.ServiceId, p.Ids, p.Service, 1 + p.Ids.Length);
         logger.LogDebug("Programmed {Frontend} ({Service}) with {Count} backends as service id {ServiceId}",
             p.Service.Frontend, p.Service.Name, p.Ids.Length, p.ServiceId);
@@ -364,16 +404,16 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         try
         {
             foreach (var old in removed)
-                work.Keys.Add(MasterKey(old.Service.Frontend));
-            maps.DeleteServiceEntries(CollectionsMarshal.AsSpan(work.Keys));
-            work.Keys.Clear();
+                work.Entries.AddKey(ServiceEntryKey.Master(old.Service.Frontend));
+            work.Entries.Delete(maps);
+            work.ClearEntries();
             foreach (var old in removed)
             {
-                work.Keys.AddRange(SlotKeys(MasterKey(old.Service.Frontend), 1, old.SlotBackendIds.Length));
+                AddSlotKeys(work.Entries, ServiceEntryKey.Master(old.Service.Frontend), 1, old.SlotBackendIds.Length);
                 if (old.HasServiceId)
                     work.Ids.Add(old.ServiceId);
             }
-            maps.DeleteServiceEntries(CollectionsMarshal.AsSpan(work.Keys));
+            work.Entries.Delete(maps);
             maps.DeleteNames(CollectionsMarshal.AsSpan(work.Ids));
         }
         catch (Exception ex)
@@ -381,11 +421,15 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             logger.LogWarning(ex, "A batched delete of {Count} frontends failed; deleting them one by one", removed.Count);
             foreach (var old in removed)
             {
-                var key = MasterKey(old.Service.Frontend);
+                var key = ServiceEntryKey.Master(old.Service.Frontend);
+                var entries = new ServiceEntryBatch();
                 try
                 {
-                    maps.DeleteServiceEntries([key]);
-                    maps.DeleteServiceEntries(SlotKeys(key, 1, old.SlotBackendIds.Length));
+                    entries.AddKey(key);
+                    entries.Delete(maps);
+                    entries.Clear();
+                    AddSlotKeys(entries, key, 1, old.SlotBackendIds.Length);
+                    entries.Delete(maps);
                     if (old.HasServiceId)
                         maps.DeleteNames([old.ServiceId]);
                 }
@@ -406,7 +450,10 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
                 backends.Release(id);
             if (old.HasServiceId)
                 serviceIds.Release(old.ServiceId);
-            serviceEntries -= old.Entries;
+            if (old.Service.Frontend.Address.AddressFamily == AddressFamily.InterNetworkV6)
+                serviceEntries6 -= old.Entries;
+            else
+                serviceEntries -= old.Entries;
             applied.Remove(old.Service.Frontend);
             logger.LogDebug("Removed {Frontend} ({Service})", old.Service.Frontend, old.Service.Name);
         }
@@ -414,17 +461,20 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
 
     private void DeleteUnreferencedBackends()
     {
-        var stale = backends.TakeUnreferenced();
-        if (stale.Count == 0)
+        var stale = backends.TakeUnreferenced(out var stale6);
+        if (stale.Count == 0 && stale6.Count == 0)
             return;
         try
         {
-            maps.DeleteBackends(CollectionsMarshal.AsSpan(stale));
+            if (stale.Count > 0)
+                maps.DeleteBackends(CollectionsMarshal.AsSpan(stale));
+            if (stale6.Count > 0)
+                maps.DeleteBackends6(CollectionsMarshal.AsSpan(stale6));
         }
         catch (Exception ex)
         {
             // Harmless to leave them: no slot points at them. The next reload collects them again.
-            logger.LogWarning(ex, "Deleting {Count} unused backends failed; they will be collected on the next full sync", stale.Count);
+            logger.LogWarning(ex, "Deleting {Count} unused backends failed; they will be collected on the next full sync", stale.Count + stale6.Count);
         }
     }
 
@@ -443,7 +493,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         {
             foreach (var r in refused)
             {
-                if (r.Frontend.Address.AddressFamily != AddressFamily.InterNetwork)
+                if (r.Frontend.Address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
                 {
                     logger.LogWarning("Frontend {Frontend} of Service {Service} refused ({Reason}): {Detail}",
                         r.Frontend, r.Service.Name, r.Reason.Label(), r.Detail);
@@ -454,6 +504,8 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
                 if (!refusals.TryGetValue(r.Frontend, out var existing) || !SameRecord(existing, record))
                 {
                     upserts[r.Frontend] = record;
+                    if (IsNodeFamilyRefusal(r))
+                        continue; // said once at startup (LoadBalancerDatapath); the record is for status
                     logger.LogWarning("Frontend {Frontend} of Service {Service} refused ({Reason}): {Detail}; other frontends are written, this one is retried",
                         r.Frontend, r.Service.Name, r.Reason.Label(), r.Detail);
                 }
@@ -497,16 +549,27 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         {
             if (upserts.Count > 0)
             {
-                var keys = upserts.Keys.Select(MasterKey).ToArray();
+                var keys = upserts.Keys.Select(ServiceEntryKey.Master).ToArray();
                 var values = upserts.Values.ToArray();
-                maps.UpdateRefused(keys, values);
+                var ipv4 = keys.Select((k, i) => (k, i)).Where(e => !e.k.IsIPv6).ToArray();
+                var ipv6Keys = keys.Select((k, i) => (k, i)).Where(e => e.k.IsIPv6).ToArray();
+                if (ipv4.Length > 0)
+                    maps.UpdateRefused(ipv4.Select(e => e.k.V4).ToArray(), ipv4.Select(e => values[e.i]).ToArray());
+                if (ipv6Keys.Length > 0)
+                    maps.UpdateRefused6(ipv6Keys.Select(e => e.k.V6).ToArray(), ipv6Keys.Select(e => values[e.i]).ToArray());
             }
             if (clears.Count > 0)
-                maps.DeleteRefused(clears.Select(MasterKey).ToArray());
+            {
+                var keys = clears.Select(ServiceEntryKey.Master).ToArray();
+                if (keys.Any(k => !k.IsIPv6))
+                    maps.DeleteRefused(keys.Where(k => !k.IsIPv6).Select(k => k.V4).ToArray());
+                if (keys.Any(k => k.IsIPv6))
+                    maps.DeleteRefused6(keys.Where(k => k.IsIPv6).Select(k => k.V6).ToArray());
+            }
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "Recording {Count} refused frontends in lb4_refused failed; status may not show them", upserts.Count + clears.Count);
+            logger.LogWarning(ex, "Recording {Count} refused frontends in lb4_refused/lb6_refused failed; status may not show them", upserts.Count + clears.Count);
             return;
         }
         foreach (var (frontend, record) in upserts)
@@ -547,25 +610,20 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
     };
 
     /// <summary>A slot names its backend by id and carries a copy of its address, taken from the id's one backend.</summary>
-    private LbServiceValue SlotValue(uint serviceId, uint backendId) =>
-        backends.TryGetBackend(backendId, out var backend)
-            ? LbServiceValue.Slot(serviceId, backendId, backend)
-            : throw new InvalidOperationException($"backend id {backendId} is not in the backend table");
+    private void AddSlotValue(ServiceEntryBatch entries, in ServiceEntryKey key, uint serviceId, uint backendId)
+    {
+        if (!backends.TryGetBackend(backendId, out var backend))
+            throw new InvalidOperationException($"backend id {backendId} is not in the backend table");
+        entries.AddSlot(key, serviceId, backendId, backend);
+    }
 
     private static bool SameRecord(in Lb4Refused a, in Lb4Refused b) =>
         MemoryMarshal.AsBytes(new ReadOnlySpan<Lb4Refused>(in a)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<Lb4Refused>(in b)));
 
-    private static Lb4ServiceKey MasterKey(Frontend frontend) =>
-        Lb4ServiceKey.Create(frontend.Address, frontend.Port, (byte)frontend.Protocol, 0);
-
-    private static Lb4ServiceKey[] SlotKeys(Lb4ServiceKey master, int firstSlot, int lastSlot)
+    private static void AddSlotKeys(ServiceEntryBatch entries, in ServiceEntryKey master, int firstSlot, int lastSlot)
     {
-        if (lastSlot < firstSlot)
-            return [];
-        var keys = new Lb4ServiceKey[lastSlot - firstSlot + 1];
-        for (int i = 0; i < keys.Length; i++)
-            keys[i] = master.WithSlot((ushort)(firstSlot + i));
-        return keys;
+        for (int slot = firstSlot; slot <= lastSlot; slot++)
+            entries.AddKey(master.WithSlot((ushort)slot));
     }
 
     /// <summary>
@@ -582,8 +640,8 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         serviceIds.Clear();
         refusals.Clear();
 
-        foreach (var (id, value) in snapshot.Backends)
-            backends.Adopt(id, new Backend(value.Address, value.Port, (L4Protocol)value.Proto));
+        foreach (var (id, backend) in snapshot.Backends)
+            backends.Adopt(id, backend);
 
         foreach (var f in snapshot.Frontends)
         {
@@ -605,27 +663,32 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             if (serviceId != 0)
                 serviceIds.MarkUsed(serviceId);
             if (f.IsDamaged)
-                logger.LogWarning("Frontend {Frontend} in lb4_services is damaged ({Problems}); it will be rewritten", f.Frontend, string.Join("; ", f.Problems));
+                logger.LogWarning("Frontend {Frontend} in the service maps is damaged ({Problems}); it will be rewritten", f.Frontend, string.Join("; ", f.Problems));
             var service = new LoadBalancerService(f.Frontend, f.IsDamaged ? "" : f.Name, f.Master.ServiceFlags,
                 list.ToImmutable(), f.Master.AffinityTimeout);
             applied[f.Frontend] = new AppliedFrontend(serviceId, ids, service, entries, f.IsDamaged);
         }
 
         foreach (var (key, record) in snapshot.Refused)
-            refusals[new Frontend(key.Address, key.Port, (L4Protocol)key.Proto)] = record;
+            refusals[key.Frontend] = record;
 
         serviceEntries = snapshot.ServiceEntries;
+        serviceEntries6 = snapshot.ServiceEntries6;
         if (snapshot.UnreachableEntries.Count > 0)
         {
-            logger.LogInformation("Deleting {Count} lb4_services entries no master reaches", snapshot.UnreachableEntries.Count);
+            logger.LogInformation("Deleting {Count} service map entries no master reaches", snapshot.UnreachableEntries.Count);
             try
             {
-                maps.DeleteServiceEntries(snapshot.UnreachableEntries.ToArray());
-                serviceEntries -= snapshot.UnreachableEntries.Count;
+                var entries = new ServiceEntryBatch();
+                foreach (var key in snapshot.UnreachableEntries)
+                    entries.AddKey(key);
+                entries.Delete(maps);
+                serviceEntries -= entries.Keys4.Count;
+                serviceEntries6 -= entries.Keys6.Count;
             }
             catch (Exception ex)
             {
-                logger.LogWarning(ex, "Deleting unreachable lb4_services entries failed; the next full sync tries again");
+                logger.LogWarning(ex, "Deleting unreachable service map entries failed; the next full sync tries again");
             }
         }
         DeleteUnreferencedBackends();
@@ -639,7 +702,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         uint serviceId,
         bool newId,
         uint[] ids,
-        Lb4ServiceKey key)
+        ServiceEntryKey key)
     {
         public LoadBalancerService Service { get; } = service;
         public ImmutableArray<Backend> Programmed { get; } = programmed;
@@ -647,7 +710,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         public uint ServiceId { get; } = serviceId;
         public bool NewId { get; } = newId;
         public uint[] Ids { get; } = ids;
-        public Lb4ServiceKey Key { get; } = key;
+        public ServiceEntryKey Key { get; } = key;
         public bool Failed { get; set; }
 
         /// <summary>Nothing of the old entries can be kept: a new frontend, a damaged one, or one with a new id.</summary>
@@ -659,25 +722,25 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             RewriteAll || Old!.SlotBackendIds.Length != Ids.Length || Old.Service.Flags != Service.Flags
             || Old.Service.AffinityTimeoutSeconds != Service.AffinityTimeoutSeconds;
 
-        public LbServiceValue Master => LbServiceValue.Master(ServiceId, (ushort)Ids.Length, Service.Flags, Service.AffinityTimeoutSeconds);
+        public void AddMaster(ServiceEntryBatch entries) =>
+            entries.AddMaster(Key, ServiceId, (ushort)Ids.Length, Service.Flags, Service.AffinityTimeoutSeconds);
 
-        public void AddChangedSlots(List<Lb4ServiceKey> keys, List<LbServiceValue> values)
+        public void AddChangedSlots(ServiceEntryBatch entries)
         {
             var oldIds = RewriteAll ? [] : Old!.SlotBackendIds;
             for (int i = 0; i < Ids.Length; i++)
             {
                 if (i < oldIds.Length && oldIds[i] == Ids[i])
                     continue;
-                keys.Add(Key.WithSlot((ushort)(i + 1)));
-                values.Add(LbServiceValue.Slot(ServiceId, Ids[i], Programmed[i]));
+                entries.AddSlot(Key.WithSlot((ushort)(i + 1)), ServiceId, Ids[i], Programmed[i]);
             }
         }
 
-        public void AddShrunkSlots(List<Lb4ServiceKey> keys)
+        public void AddShrunkSlots(ServiceEntryBatch entries)
         {
             int oldCount = Old?.SlotBackendIds.Length ?? 0;
             for (int slot = Ids.Length + 1; slot <= oldCount; slot++)
-                keys.Add(Key.WithSlot((ushort)slot));
+                entries.AddKey(Key.WithSlot((ushort)slot));
         }
     }
 
@@ -687,29 +750,30 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         public List<PendingUpsert> Upserts { get; } = [];
         public List<uint> NewBackendIds { get; } = [];
         public List<Lb4Backend> NewBackendValues { get; } = [];
+        public List<uint> NewBackendIds6 { get; } = [];
+        public List<Lb6Backend> NewBackendValues6 { get; } = [];
         public List<uint> Ids { get; } = [];
         public List<string> Names { get; } = [];
-        public List<Lb4ServiceKey> Keys { get; } = [];
-        public List<LbServiceValue> Values { get; } = [];
+        public ServiceEntryBatch Entries { get; } = new();
         public HashSet<Frontend> ClearedRefusals { get; } = [];
         public long EntryGrowth { get; set; }
+        public long EntryGrowth6 { get; set; }
 
-        public void ClearEntries()
-        {
-            Keys.Clear();
-            Values.Clear();
-        }
+        public void ClearEntries() => Entries.Clear();
 
         public void Clear()
         {
             Upserts.Clear();
             NewBackendIds.Clear();
             NewBackendValues.Clear();
+            NewBackendIds6.Clear();
+            NewBackendValues6.Clear();
             Ids.Clear();
             Names.Clear();
             ClearEntries();
             ClearedRefusals.Clear();
             EntryGrowth = 0;
+            EntryGrowth6 = 0;
         }
     }
 }

@@ -20,4 +20,12 @@ internal interface ILoadBalancerMaps : Status.ILoadBalancerMapReader
     void ResetStats(ReadOnlySpan<uint> serviceIds);
     void UpdateRefused(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<Lb4Refused> values);
     void DeleteRefused(ReadOnlySpan<Lb4ServiceKey> keys);
+
+    // The IPv6 twins: lb6_services, lb6_backends (ids from the one space of lb4_backends), lb6_refused.
+    void UpdateBackends6(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb6Backend> values);
+    void UpdateServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb6ServiceValue> values);
+    void DeleteServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys);
+    void DeleteBackends6(ReadOnlySpan<uint> ids);
+    void UpdateRefused6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb4Refused> values);
+    void DeleteRefused6(ReadOnlySpan<Lb6ServiceKey> keys);
 }

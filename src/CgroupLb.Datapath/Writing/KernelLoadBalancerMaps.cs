@@ -8,7 +8,7 @@ using CgroupLb.Interop;
 namespace CgroupLb.Datapath.Writing;
 
 /// <summary>
-/// <see cref="ILoadBalancerMaps"/> over the pinned kernel maps. Owns its map handles (all six). Multi-entry changes go through the
+/// <see cref="ILoadBalancerMaps"/> over the pinned kernel maps. Owns its map handles. Multi-entry changes go through the
 /// batch syscalls (one syscall instead of one per entry); a kernel that rejects batch operations on a map type gets
 /// the element-by-element path, decided once.
 /// </summary>
@@ -23,6 +23,10 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     private bool filterArmed;
     private readonly BpfMapHandle refused;
     private readonly BpfMapHandle reverseSockets;
+    private readonly BpfMapHandle services6;
+    private readonly BpfMapHandle backends6;
+    private readonly BpfMapHandle reverseSockets6;
+    private readonly BpfMapHandle refused6;
     private readonly int possibleCpus = BpfMapHandle.PossibleCpus;
     private bool batchUnsupported;
     private bool batchLookupUnsupported;
@@ -39,7 +43,12 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         frontendFilter = pinned.FrontendFilter;
         refused = pinned.Refused;
         reverseSockets = pinned.ReverseSockets;
+        services6 = pinned.Services6;
+        backends6 = pinned.Backends6;
+        reverseSockets6 = pinned.ReverseSockets6;
+        refused6 = pinned.Refused6;
         ServiceEntryCapacity = services.Info.MaxEntries;
+        ServiceEntryCapacity6 = services6.Info.MaxEntries;
         BackendCapacity = backends.Info.MaxEntries;
         ServiceIdLimit = stats.Info.MaxEntries;
     }
@@ -47,6 +56,29 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     public uint ServiceEntryCapacity { get; }
     public uint BackendCapacity { get; }
     public uint ServiceIdLimit { get; }
+    public uint ServiceEntryCapacity6 { get; }
+
+    public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb6ServiceValue>> ReadServiceEntries6() => ReadAll<Lb6ServiceKey, Lb6ServiceValue>(services6);
+
+    public IReadOnlyList<KeyValuePair<uint, Lb6Backend>> ReadBackends6() => ReadAll<uint, Lb6Backend>(backends6);
+
+    public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb4Refused>> ReadRefused6() => ReadAll<Lb6ServiceKey, Lb4Refused>(refused6);
+
+    public MapUsage ReverseSocketUsage6() =>
+        new(MapNames.ReverseSockets6, CountEntries<Lb6ReverseSkKey, Lb6ReverseSkValue>(reverseSockets6), reverseSockets6.Info.MaxEntries);
+
+    public void UpdateBackends6(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb6Backend> values) => UpdateMany(backends6, ids, values);
+
+    /// <summary>IPv6 frontends are not in lb4_fe_filter: the IPv6 programs look every address up.</summary>
+    public void UpdateServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb6ServiceValue> values) => UpdateMany(services6, keys, values);
+
+    public void DeleteServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys) => DeleteMany(services6, keys);
+
+    public void DeleteBackends6(ReadOnlySpan<uint> ids) => DeleteMany(backends6, ids);
+
+    public void UpdateRefused6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb4Refused> values) => UpdateMany(refused6, keys, values);
+
+    public void DeleteRefused6(ReadOnlySpan<Lb6ServiceKey> keys) => DeleteMany(refused6, keys);
 
     public IReadOnlyList<KeyValuePair<Lb4ServiceKey, LbServiceValue>> ReadServiceEntries() => ReadAll<Lb4ServiceKey, LbServiceValue>(services);
 
@@ -312,5 +344,9 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         frontendFilter.Dispose();
         refused.Dispose();
         reverseSockets.Dispose();
+        services6.Dispose();
+        backends6.Dispose();
+        reverseSockets6.Dispose();
+        refused6.Dispose();
     }
 }

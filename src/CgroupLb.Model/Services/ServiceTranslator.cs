@@ -10,8 +10,9 @@ namespace CgroupLb.Model.Services;
 
 /// <summary>
 /// Computes the desired load-balancer state from a <see cref="ClusterState"/>: one <see cref="LoadBalancerService"/>
-/// per ClusterIP, port and protocol, whatever the address family. Which families the data path can program is the
-/// syncer's business (<see cref="Planning.AddressFamilyFilter"/>), so the model stays complete when IPv6 arrives.
+/// per ClusterIP, port and protocol, whatever the address family; each family's frontend gets the endpoints of the
+/// EndpointSlices of that addressType. Which families the node can use is the writer's business (it refuses the
+/// others), so the model stays complete.
 /// Pure apart from logging: the same state always gives the same result.
 /// </summary>
 public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)

@@ -101,7 +101,7 @@ public sealed class LoadBalancerSyncer
             if (full)
             {
                 before = ImmutableDictionary.CreateRange(writer.ReadApplied());
-                var desired = AddressFamilyFilter.Keep(translator.Translate(changes.State), options.SupportedFamilies);
+                var desired = translator.Translate(changes.State);
                 before = LoadBalancerPlanner.AdoptOwners(before, desired);
                 desired = HeldServiceFilter.KeepApplied(before, desired, changes.HeldServices);
                 plan = LoadBalancerPlanner.Plan(before, desired);
@@ -110,7 +110,7 @@ public sealed class LoadBalancerSyncer
             else
             {
                 before = applied!;
-                var desired = AddressFamilyFilter.Keep(translator.Translate(changes.State, changes.Services), options.SupportedFamilies);
+                var desired = translator.Translate(changes.State, changes.Services);
                 desired = HeldServiceFilter.KeepApplied(before, desired, changes.HeldServices, changes.Services, owners);
                 plan = LoadBalancerPlanner.PlanServices(before, desired, changes.Services, owners);
                 plan = WithRetries(plan, desired, changes.Services);

@@ -1,5 +1,3 @@
-using System.Net.Sockets;
-
 namespace CgroupLb.Model.Sync;
 
 public sealed record LoadBalancerSyncerOptions
@@ -21,7 +19,4 @@ public sealed record LoadBalancerSyncerOptions
     /// changed behind the agent's back is repaired within one period even while events never stop. Null disables it.
     /// </summary>
     public TimeSpan? SyncPeriod { get; init; }
-
-    /// <summary>Address families the data path programs; frontends of other families stay in the model only.</summary>
-    public IReadOnlySet<AddressFamily> SupportedFamilies { get; init; } = new HashSet<AddressFamily> { AddressFamily.InterNetwork };
 }

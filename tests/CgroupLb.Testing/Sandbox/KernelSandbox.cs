@@ -8,7 +8,8 @@ namespace CgroupLb.Testing.Sandbox;
 /// <summary>
 /// A throwaway world for one kernel test: a child cgroup to attach to, a bpffs directory to pin in, a client network
 /// namespace and backend namespaces, each backend behind its own veth /30 (client 198.18.i.1, backend 198.18.i.2)
-/// running cglb-testpeer. No namespace has a default route, so a service address (198.51.100.0/24) is unreachable
+/// running cglb-testpeer. With ipv6, each veth also carries 2001:db8:18:i::1 and ::2 /64 (nodad: usable at once), and
+/// the peers, which listen dual-stack, answer on both. No namespace has a default route, so a service address (198.51.100.0/24) is unreachable
 /// unless the load balancer translates it: connect() fails with ENETUNREACH.
 /// Client commands join the cgroup first and then enter the client namespace (ip netns exec remounts /sys, so the
 /// cgroup file is out of reach afterwards). Disposal undoes everything, also when setup failed halfway.
@@ -49,14 +50,14 @@ public sealed class KernelSandbox : IAsyncDisposable, IDisposable
         _backends.Single(b => b.Name == name);
 
     /// <summary>Builds a sandbox with <paramref name="backendCount"/> backends named b1..bN.</summary>
-    public static async Task<KernelSandbox> CreateAsync(int backendCount = 3, Action<string>? log = null)
+    public static async Task<KernelSandbox> CreateAsync(int backendCount = 3, Action<string>? log = null, bool ipv6 = false)
     {
         if (backendCount is < 1 or > 250)
             throw new ArgumentOutOfRangeException(nameof(backendCount), backendCount, "a sandbox has 1 to 250 backends");
         var sandbox = new KernelSandbox(SandboxNames.NewId(), log ?? (_ => { }));
         try
         {
-            await sandbox.BuildAsync(backendCount).ConfigureAwait(false);
+            await sandbox.BuildAsync(backendCount, ipv6).ConfigureAwait(false);
             return sandbox;
         }
         catch
@@ -66,7 +67,7 @@ public sealed class KernelSandbox : IAsyncDisposable, IDisposable
         }
     }
 
-    private async Task BuildAsync(int backendCount)
+    private async Task BuildAsync(int backendCount, bool ipv6)
     {
         _log($"sandbox {Id}: cgroup {CgroupPath}, bpffs {BpffsPath}");
         Directory.CreateDirectory(CgroupPath);
@@ -88,6 +89,11 @@ public sealed class KernelSandbox : IAsyncDisposable, IDisposable
             await Ip("-n", ClientNamespace, "link", "set", clientSide, "up").ConfigureAwait(false);
             await Ip("-n", backend.Namespace, "addr", "add", $"{backend.Address}/30", "dev", "eth0").ConfigureAwait(false);
             await Ip("-n", backend.Namespace, "link", "set", "eth0", "up").ConfigureAwait(false);
+            if (ipv6)
+            {
+                await Ip("-n", ClientNamespace, "addr", "add", $"{backend.ClientSideAddress6}/64", "dev", clientSide, "nodad").ConfigureAwait(false);
+                await Ip("-n", backend.Namespace, "addr", "add", $"{backend.Address6}/64", "dev", "eth0", "nodad").ConfigureAwait(false);
+            }
         }
         await Task.WhenAll(_backends.Select(b => b.StartAsync(_log))).ConfigureAwait(false);
     }

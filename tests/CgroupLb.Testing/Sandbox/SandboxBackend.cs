@@ -26,7 +26,15 @@ public sealed class SandboxBackend : IAsyncDisposable
         Namespace = SandboxNames.BackendNamespace(sandboxId, index);
         Address = IPAddress.Parse($"198.18.{index}.2");
         ClientSideAddress = IPAddress.Parse($"198.18.{index}.1");
+        Address6 = IPAddress.Parse($"2001:db8:18:{index:x}::2");
+        ClientSideAddress6 = IPAddress.Parse($"2001:db8:18:{index:x}::1");
     }
+
+    /// <summary>The backend's IPv6 address, 2001:db8:18:&lt;index&gt;::2 (only in a sandbox created with IPv6).</summary>
+    public IPAddress Address6 { get; }
+
+    /// <summary>The client namespace's end of the veth for IPv6, 2001:db8:18:&lt;index&gt;::1.</summary>
+    public IPAddress ClientSideAddress6 { get; }
 
     public int Index { get; }
 

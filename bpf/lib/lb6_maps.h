@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The IPv6 load-balancing maps, twins of lb4_maps.h (see there for why they
+ * are not preallocated and not pinned by attribute). No frontend filter and no
+ * socket storage yet: every IPv6 connect looks up lb6_services, and reverse
+ * entries live in the LRU map only.
+ */
+#ifndef CGLB_LB6_MAPS_H
+#define CGLB_LB6_MAPS_H
+
+#include "common.h"
+#include "lb_abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct lb6_service_key);
+	__type(value, struct lb6_service_value);
+	__uint(max_entries, LB_SERVICE_MAP_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} LB6_SERVICES_MAP SEC(".maps");
+
+/* Backend id -> IPv6 backend. The ids share one space with lb4_backends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct lb6_backend);
+	__uint(max_entries, LB_BACKEND_MAP_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} LB6_BACKENDS_MAP SEC(".maps");
+
+/* Socket + backend -> frontend for recvmsg6/getpeername6; LRU for the reason
+ * given at lb4_reverse_sk. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct lb6_reverse_sk_key);
+	__type(value, struct lb6_reverse_sk_value);
+	__uint(max_entries, LB_REVERSE_SK_MAP_MAX);
+} LB6_REVERSE_SK_MAP SEC(".maps");
+
+#endif /* CGLB_LB6_MAPS_H */

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * IPv6 socket translation, the twin of sock4.h: frontend -> backend on
+ * connect6/sendmsg6 and backend -> frontend on recvmsg6/getpeername6.
+ *
+ * A v4-mapped destination (::ffff:a.b.c.d, what an AF_INET6 socket uses for an
+ * IPv4 peer) is not looked up here: sock6_xlate_fwd/rev fill a struct
+ * sock4_addr from its last word, run the IPv4 core of sock4.h against the IPv4
+ * maps and write the result back mapped. So a dual-stack socket reaches the
+ * same IPv4 backends, with the same reverse entries, as an AF_INET socket.
+ */
+#ifndef CGLB_SOCK6_H
+#define CGLB_SOCK6_H
+
+#include "common.h"
+#include "lb_abi.h"
+#include "lb6.h"
+#include "lb6_maps.h"
+#include "lb_stats.h"
+#include "sock.h"
+#include "sock4.h"
+
+/* An IPv6 endpoint as the translation sees it; address and port in network
+ * order, as in the context and in lb_abi.h. */
+struct sock6_addr {
+	union lb6_addr address;
+	__be16 port;
+	__u8   proto;
+	__u8   pad;
+};
+
+/* user_ip6 is read and written a word at a time: the only access size every
+ * kernel since 4.17 accepts for it. */
+static __always_inline void ctx_get_dst6(const struct bpf_sock_addr *ctx, struct sock6_addr *addr)
+{
+	addr->address.words[0] = ctx->user_ip6[0];
+	addr->address.words[1] = ctx->user_ip6[1];
+	addr->address.words[2] = ctx->user_ip6[2];
+	addr->address.words[3] = ctx->user_ip6[3];
+	addr->port = ctx_dst_port(ctx);
+	addr->proto = ctx_l4_proto(ctx);
+	addr->pad = 0;
+}
+
+static __always_inline void ctx_set_dst6(struct bpf_sock_addr *ctx, const struct sock6_addr *addr)
+{
+	ctx->user_ip6[0] = addr->address.words[0];
+	ctx->user_ip6[1] = addr->address.words[1];
+	ctx->user_ip6[2] = addr->address.words[2];
+	ctx->user_ip6[3] = addr->address.words[3];
+	ctx->user_port = (__u32)addr->port;
+}
+
+static __always_inline void sock6_to_v4(const struct sock6_addr *addr6, struct sock4_addr *addr4)
+{
+	*addr4 = (struct sock4_addr){
+		.address = addr6->address.words[3],
+		.port    = addr6->port,
+		.proto   = addr6->proto,
+	};
+}
+
+static __always_inline void sock6_set_v4_mapped(struct sock6_addr *addr6, const struct sock4_addr *addr4)
+{
+	addr6->address.words[0] = 0;
+	addr6->address.words[1] = 0;
+	addr6->address.words[2] = bpf_htonl(0x0000ffff);
+	addr6->address.words[3] = addr4->address;
+	addr6->port = addr4->port;
+}
+
+/* Every IPv6 reverse entry goes to the LRU map; look first and write only on
+ * change, as sock4_remember_frontend_lru() does for hot UDP senders. */
+static __always_inline void
+sock6_remember_frontend(struct bpf_sock_addr *ctx, const struct sock6_addr *backend,
+			const struct sock6_addr *frontend, __u32 service_id)
+{
+	struct lb6_reverse_sk_key key = {
+		.cookie  = sock_cookie(ctx),
+		.address = backend->address,
+		.port    = backend->port,
+	};
+	struct lb6_reverse_sk_value value = {
+		.address    = frontend->address,
+		.port       = frontend->port,
+		.service_id = service_id,
+	};
+	const struct lb6_reverse_sk_value *known;
+
+	known = bpf_map_lookup_elem(&LB6_REVERSE_SK_MAP, &key);
+	if (known && lb6_addr_equal(&known->address, &value.address) && known->port == value.port &&
+	    known->service_id == value.service_id)
+		return;
+	/* A failed update only costs the reverse translation of this socket. */
+	bpf_map_update_elem(&LB6_REVERSE_SK_MAP, &key, &value, BPF_ANY);
+}
+
+static __always_inline const struct lb6_service_value *
+sock6_select_backend(struct bpf_sock_addr *ctx, struct lb6_service_key *key,
+		     const struct lb6_service_value *svc)
+{
+	__u16 slot = lb6_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
+
+	return lb6_lookup_slot(key, slot);
+}
+
+/* Rewrites *dst from a frontend to one of its backends; the same contract and
+ * the same retry on a missing slot as __sock4_xlate_fwd():
+ *   0             translated; *dst is the backend
+ *   -ENXIO        not a balanced frontend (or protocol); leave the socket alone
+ *   -ECONNREFUSED a frontend without a usable backend; fail the syscall
+ */
+static __always_inline int
+__sock6_xlate_fwd(struct bpf_sock_addr *ctx, struct sock6_addr *dst)
+{
+	const struct lb6_service_value *svc;
+	const struct lb6_service_value *slot;
+	struct lb6_service_key key;
+	struct sock6_addr frontend = *dst;
+	__u32 service_id;
+
+	if (!lb_proto_is_supported(dst->proto))
+		return -ENXIO;
+
+	lb6_master_key_init(&key, &dst->address, dst->port, dst->proto);
+	svc = lb6_lookup_service(&key);
+	if (!svc)
+		return -ENXIO;
+	service_id = svc->service_id;
+	if (svc->count == 0)
+		goto refuse;
+
+	slot = sock6_select_backend(ctx, &key, svc);
+	if (!slot) {
+		/* The master's count shrank under us: read it once more (see
+		 * __sock4_xlate_fwd for the write order this relies on). */
+		svc = lb6_lookup_service(&key);
+		if (!svc)
+			return -ENXIO;
+		if (svc->count == 0)
+			goto refuse;
+		slot = sock6_select_backend(ctx, &key, svc);
+		if (!slot)
+			goto refuse;
+	}
+
+	dst->address = slot->backend_address;
+	dst->port = slot->backend_port;
+	sock6_remember_frontend(ctx, dst, &frontend, service_id);
+	lb_svc_stats_count_translated(service_id);
+	return 0;
+
+refuse:
+	lb_svc_stats_count_refused(service_id);
+	return -ECONNREFUSED;
+}
+
+/* Rewrites *peer from a backend back to the frontend this socket asked for.
+ *   0       restored; *peer is the frontend
+ *   -ENOENT this socket never reached *peer through a frontend
+ */
+static __always_inline int __sock6_xlate_rev(struct bpf_sock_addr *ctx, struct sock6_addr *peer)
+{
+	struct lb6_reverse_sk_key key = {
+		.cookie  = sock_cookie(ctx),
+		.address = peer->address,
+		.port    = peer->port,
+	};
+	const struct lb6_reverse_sk_value *frontend;
+
+	frontend = bpf_map_lookup_elem(&LB6_REVERSE_SK_MAP, &key);
+	if (!frontend)
+		return -ENOENT;
+	peer->address = frontend->address;
+	peer->port = frontend->port;
+	lb_svc_stats_count_reverse(frontend->service_id);
+	return 0;
+}
+
+/* connected: connect6 rather than sendmsg6. The kernel hands an unconnected
+ * send to a v4-mapped address to the IPv4 UDP path, which runs sendmsg4, and
+ * it refuses a sendmsg6 program that writes a v4-mapped address; so only
+ * connect6 ever translates one here. */
+static __always_inline int sock6_xlate_fwd(struct bpf_sock_addr *ctx, bool connected)
+{
+	struct sock6_addr dst;
+	int err;
+
+	ctx_get_dst6(ctx, &dst);
+	if (lb6_addr_is_v4_mapped(&dst.address)) {
+		struct sock4_addr dst4;
+
+		if (!connected)
+			return -ENXIO;
+		sock6_to_v4(&dst, &dst4);
+		err = __sock4_xlate_fwd(ctx, &dst4, connected);
+		if (!err)
+			sock6_set_v4_mapped(&dst, &dst4);
+	} else {
+		err = __sock6_xlate_fwd(ctx, &dst);
+	}
+	if (!err)
+		ctx_set_dst6(ctx, &dst);
+	return err;
+}
+
+/* A mapped peer was translated by the IPv4 core (connect6 above, or sendmsg4
+ * for an unconnected send), so its reverse entry is an IPv4 one. */
+static __always_inline int sock6_xlate_rev(struct bpf_sock_addr *ctx)
+{
+	struct sock6_addr peer;
+	int err;
+
+	ctx_get_dst6(ctx, &peer);
+	if (lb6_addr_is_v4_mapped(&peer.address)) {
+		struct sock4_addr peer4;
+
+		sock6_to_v4(&peer, &peer4);
+		err = __sock4_xlate_rev(ctx, &peer4);
+		if (!err)
+			sock6_set_v4_mapped(&peer, &peer4);
+	} else {
+		err = __sock6_xlate_rev(ctx, &peer);
+	}
+	if (!err)
+		ctx_set_dst6(ctx, &peer);
+	return err;
+}
+
+#endif /* CGLB_SOCK6_H */
