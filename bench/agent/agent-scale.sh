@@ -6,7 +6,8 @@
 #
 # quick samples idle CPU over 20 s, full over 60 s. Needs root, cgroup v2 and bpffs. Everything runs in a child cgroup
 # and a bpffs directory of its own, both removed on exit (also on failure or Ctrl-C); the agent is stopped by PID.
-# CGROUP_LB_BIN picks another build of the agent (default: bin/cgroup-lb of this checkout).
+# CGROUP_LB_BIN picks another build of the agent (default: bin/cgroup-lb of this checkout); CGROUP_LB_ARGS adds flags to
+# its run command (e.g. CGROUP_LB_ARGS='--sync-period 1h' to price the periodic full sync).
 set -euo pipefail
 
 mode=${1:-quick}
@@ -61,7 +62,7 @@ rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
 started=$(date +%s%N)
 "$agent" run --source "$work/services.yaml" --cgroup "$cgroup" --bpffs "$bpffs" --node-name bench \
-  --health-address "127.0.0.1:$port" --log-level Warning --detach-on-exit >"$work/agent.log" 2>&1 &
+  --health-address "127.0.0.1:$port" --log-level Warning --detach-on-exit ${CGROUP_LB_ARGS:-} >"$work/agent.log" 2>&1 &
 pid=$!
 until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
   if ! kill -0 "$pid" 2>/dev/null; then echo "agent-scale: the agent exited:" >&2; cat "$work/agent.log" >&2; exit 1; fi
