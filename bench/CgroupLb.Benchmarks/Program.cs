@@ -6,6 +6,19 @@ using CgroupLb.Benchmarks.Sources;
 using CgroupLb.Benchmarks.Sync;
 
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --filter '*' [--job short]
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc]   (where a full sync's time goes)
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --initial-list 10000 [repeats]   (Kubernetes list to kernel maps)
+if (args is ["--initial-list", var listed, ..])
+{
+    InitialListBreakdown.Run(int.Parse(listed), args.Length > 2 ? int.Parse(args[2]) : 3);
+    return;
+}
+if (args is ["--breakdown", var count, ..])
+{
+    FullSyncBreakdown.Run(int.Parse(count), args.Length > 2 && int.TryParse(args[2], out int repeats) ? repeats : 5, args.Contains("--prealloc"));
+    return;
+}
+
 List<Type> benchmarks =
 [
     typeof(PlannerBenchmarks),

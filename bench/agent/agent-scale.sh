@@ -9,7 +9,8 @@
 # CGROUP_LB_BIN picks another build of the agent (default: bin/cgroup-lb of this checkout). AGENT_ARGS adds run
 # flags (e.g. AGENT_ARGS=--metrics-per-service). A last line times /metrics: the first scrape (it waits for the
 # first map snapshot), later ones (served from the snapshot; a read runs in the background every 5 s at most), and
-# /healthz as the HTTP round trip alone, with the number of series.
+# /healthz as the HTTP round trip alone, with the number of series. CGROUP_LB_ARGS is the same as AGENT_ARGS (e.g.
+# CGROUP_LB_ARGS='--sync-period 1h' to price the periodic full sync).
 set -euo pipefail
 
 mode=${1:-quick}
@@ -64,7 +65,7 @@ rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
 started=$(date +%s%N)
 "$agent" run --source "$work/services.yaml" --cgroup "$cgroup" --bpffs "$bpffs" --node-name bench \
-  --healthz-bind-address "127.0.0.1:$port" --metrics-bind-address "127.0.0.1:$port" --log-level Warning --detach-on-exit ${AGENT_ARGS:-} >"$work/agent.log" 2>&1 &
+  --healthz-bind-address "127.0.0.1:$port" --metrics-bind-address "127.0.0.1:$port" --log-level Warning --detach-on-exit ${AGENT_ARGS:-} ${CGROUP_LB_ARGS:-} >"$work/agent.log" 2>&1 &
 pid=$!
 until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do
   if ! kill -0 "$pid" 2>/dev/null; then echo "agent-scale: the agent exited:" >&2; cat "$work/agent.log" >&2; exit 1; fi

@@ -113,6 +113,30 @@ public class LoadBalancerSyncerTests
     }
 
     [Fact]
+    public void RepeatedFullSyncsRepairTheMapsFromTheLatestState()
+    {
+        var syncer = NewSyncer();
+        tracker.OnService(null, Web());
+        tracker.OnEndpointSlice(null, Pods("web", "web-1", Endpoint("198.18.0.1")));
+        tracker.OnSynced(Source);
+        Assert.Equal(SyncKind.Full, syncer.SyncOnce().Kind);
+
+        // Nothing changed: the periodic full sync reuses its translation and still repairs what the maps lost.
+        writer.Corrupt(Lb("10.96.0.1:80", "default/web:http").Frontend);
+        syncer.RequestFullSync();
+        Assert.Equal(SyncKind.Full, syncer.SyncOnce().Kind);
+        AssertFlows(writer.Maps, ("10.96.0.1:80/TCP", "198.18.0.1:8080"));
+
+        // A change written by a partial sync: the next full sync translates the new state, not the cached one.
+        tracker.OnEndpointSlice(Pods("web", "web-1", Endpoint("198.18.0.1")), Pods("web", "web-1", Endpoint("198.18.0.7")));
+        Assert.Equal(SyncKind.Partial, syncer.SyncOnce().Kind);
+        writer.Corrupt(Lb("10.96.0.1:80", "default/web:http").Frontend);
+        syncer.RequestFullSync();
+        Assert.Equal(SyncKind.Full, syncer.SyncOnce().Kind);
+        AssertFlows(writer.Maps, ("10.96.0.1:80/TCP", "198.18.0.7:8080"));
+    }
+
+    [Fact]
     public void SyncWithNothingChangedWritesNothing()
     {
         var syncer = NewSyncer();

@@ -41,10 +41,10 @@ internal sealed class BenchmarkMaps : IDisposable
     public BpfMapHandle BackendHandle6 => pinned.Backends6;
 
     /// <summary>The maps as lb_abi.h declares them: name, type, key size, value size, max entries, flags.</summary>
-    private static (string Name, BpfMapType Type, uint Key, uint Value, uint MaxEntries, uint Flags)[] Specs(uint services, uint backends) =>
+    private static (string Name, BpfMapType Type, uint Key, uint Value, uint MaxEntries, uint Flags)[] Specs(uint services, uint backends, uint lbFlags) =>
     [
-        (MapNames.Services, BpfMapType.Hash, 12, 24, services, NoPrealloc),
-        (MapNames.Backends, BpfMapType.Hash, 4, 8, backends, NoPrealloc),
+        (MapNames.Services, BpfMapType.Hash, 12, 24, services, lbFlags),
+        (MapNames.Backends, BpfMapType.Hash, 4, 8, backends, lbFlags),
         (MapNames.ReverseSockets, BpfMapType.LruHash, 16, 12, 262144, 0),
         (MapNames.ServiceStats, BpfMapType.PercpuArray, 4, 24, 65536, 0),
         (MapNames.ServiceNames, BpfMapType.Hash, 4, 256, 65536, NoPrealloc),
@@ -58,16 +58,17 @@ internal sealed class BenchmarkMaps : IDisposable
 
     /// <summary>
     /// The maps with lb_abi.h's sizes, or larger service and backend maps (an operator's choice for clusters beyond
-    /// the defaults: 50k Services x 10 endpoints needs 550k service entries and 500k backends).
+    /// the defaults: 50k Services x 10 endpoints needs 550k service entries and 500k backends). <paramref name="preallocate"/>
+    /// creates lb4_services and lb4_backends without BPF_F_NO_PREALLOC, an experiment of <see cref="FullSyncBreakdown"/>.
     /// </summary>
-    public static BenchmarkMaps Create(uint serviceEntries = 262144, uint backendEntries = 131072)
+    public static BenchmarkMaps Create(uint serviceEntries = 262144, uint backendEntries = 131072, bool preallocate = false)
     {
         RemoveStale();
         string directory = Path.Combine(KernelRequirement.BpffsRoot, $"{DirectoryPrefix}{Environment.ProcessId}");
         System.IO.Directory.CreateDirectory(directory);
         try
         {
-            foreach (var spec in Specs(serviceEntries, backendEntries))
+            foreach (var spec in Specs(serviceEntries, backendEntries, preallocate ? 0 : NoPrealloc))
             {
                 // The pin holds the map; this creation fd is only needed until then.
                 using BpfMapHandle map = BpfMapHandle.Create(spec.Type, spec.Name, spec.Key, spec.Value, spec.MaxEntries, spec.Flags);

@@ -39,21 +39,7 @@ public class LargePlanBenchmarks
         try
         {
             writer = new BpfMapWriter(maps.Maps, NullLogger.Instance);
-            var services = new LoadBalancerService[Services];
-            for (int i = 0; i < Services; i++)
-            {
-                var frontend = new Frontend(new IPAddress([203, 0, 113, (byte)(i % 256)]), (ushort)(1000 + i / 256), L4Protocol.Tcp);
-                var backends = new Backend[BackendsPerService];
-                for (int j = 0; j < BackendsPerService; j++)
-                {
-                    int k = i * BackendsPerService + j;
-                    int a = 512 + k % PodAddresses; // skip 198.18.0.0/23 like the synthetic cluster's node range
-                    backends[j] = new Backend(new IPAddress([198, (byte)(18 + (a >> 16)), (byte)(a >> 8), (byte)a]), (ushort)(8080 + k / PodAddresses), L4Protocol.Tcp);
-                }
-                Array.Sort(backends);
-                services[i] = new LoadBalancerService(frontend, $"bench/svc-{i:D5}:http", ServiceFlags.ClusterIp, [.. backends]);
-            }
-            Array.Sort(services, (x, y) => x.Frontend.CompareTo(y.Frontend));
+            var services = BuildServices(Services);
             initialPlan = new LoadBalancerPlan([.. services], []);
             removeAllPlan = new LoadBalancerPlan([], [.. services.Select(s => s.Frontend)]);
             ApplyExpectation.AllApplied(writer.Apply(initialPlan), "the initial plan");
@@ -67,6 +53,27 @@ public class LargePlanBenchmarks
             Cleanup();
             throw;
         }
+    }
+
+    /// <summary>N frontends of 10 backends each, sorted by frontend as the planner emits them (see the class comment).</summary>
+    internal static LoadBalancerService[] BuildServices(int count)
+    {
+        var services = new LoadBalancerService[count];
+        for (int i = 0; i < count; i++)
+        {
+            var frontend = new Frontend(new IPAddress([203, 0, 113, (byte)(i % 256)]), (ushort)(1000 + i / 256), L4Protocol.Tcp);
+            var backends = new Backend[BackendsPerService];
+            for (int j = 0; j < BackendsPerService; j++)
+            {
+                int k = i * BackendsPerService + j;
+                int a = 512 + k % PodAddresses; // skip 198.18.0.0/23 like the synthetic cluster's node range
+                backends[j] = new Backend(new IPAddress([198, (byte)(18 + (a >> 16)), (byte)(a >> 8), (byte)a]), (ushort)(8080 + k / PodAddresses), L4Protocol.Tcp);
+            }
+            Array.Sort(backends);
+            services[i] = new LoadBalancerService(frontend, $"bench/svc-{i:D5}:http", ServiceFlags.ClusterIp, [.. backends]);
+        }
+        Array.Sort(services, (x, y) => x.Frontend.CompareTo(y.Frontend));
+        return services;
     }
 
     [IterationSetup]

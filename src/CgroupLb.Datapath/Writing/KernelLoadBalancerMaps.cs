@@ -152,10 +152,19 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         filterArmed = true;
     }
 
+    /// <summary>
+    /// The changed words in one batch: a first sync of 10k frontends changes about as many words, which one update
+    /// each would cost as many syscalls as the rest of the sync.
+    /// </summary>
     private void WriteFilterWords(List<KeyValuePair<uint, ulong>> words)
     {
-        foreach (var (index, value) in words)
-            frontendFilter.Update(in index, in value, BpfUpdateFlags.Any);
+        if (words.Count == 0)
+            return;
+        var indexes = new uint[words.Count];
+        var values = new ulong[words.Count];
+        for (int i = 0; i < words.Count; i++)
+            (indexes[i], values[i]) = words[i];
+        UpdateMany<uint, ulong>(frontendFilter, indexes, values);
     }
 
     public void DeleteBackends(ReadOnlySpan<uint> ids) => DeleteMany(backends, ids);

@@ -23,10 +23,16 @@ public static class EndpointCategorizer
         return port.InternalTrafficPolicy == TrafficPolicy.Local ? categorized.Local : categorized.Cluster;
     }
 
+    /// <summary>
+    /// Whether one endpoint in scope receives traffic, given whether any endpoint in scope is ready: the rule itself,
+    /// shared with the translator's allocation-free path.
+    /// </summary>
+    internal static bool Receives(bool ready, bool serving, bool terminating, bool anyReadyInScope) =>
+        anyReadyInScope ? ready : serving && terminating;
+
     private static ImmutableArray<EndpointInfo> Usable(IReadOnlyList<EndpointInfo> endpoints, Func<EndpointInfo, bool> inScope)
     {
-        var ready = endpoints.Where(e => inScope(e) && e.Ready).ToImmutableArray();
-        if (!ready.IsEmpty) return ready;
-        return endpoints.Where(e => inScope(e) && e.Serving && e.Terminating).ToImmutableArray();
+        bool anyReady = endpoints.Any(e => inScope(e) && e.Ready);
+        return endpoints.Where(e => inScope(e) && Receives(e.Ready, e.Serving, e.Terminating, anyReady)).ToImmutableArray();
     }
 }

@@ -34,6 +34,9 @@ public sealed class LoadBalancerSyncer
     private ImmutableDictionary<Frontend, LoadBalancerService>? applied;
     private bool needFullSync = true;
 
+    // The last full translation and the state it came from (see TranslateAll).
+    private (ClusterState State, IReadOnlyDictionary<Frontend, LoadBalancerService> Desired)? lastTranslated;
+
     // Which applied frontends each service owns, so a partial sync costs O(changes) (rebuilt by every full sync).
     private FrontendOwnerIndex owners = new();
 
@@ -101,7 +104,7 @@ public sealed class LoadBalancerSyncer
             if (full)
             {
                 before = ImmutableDictionary.CreateRange(writer.ReadApplied());
-                var desired = translator.Translate(changes.State);
+                var desired = TranslateAll(changes.State);
                 before = LoadBalancerPlanner.AdoptOwners(before, desired);
                 desired = HeldServiceFilter.KeepApplied(before, desired, changes.HeldServices);
                 plan = LoadBalancerPlanner.Plan(before, desired);
@@ -143,6 +146,22 @@ public sealed class LoadBalancerSyncer
             logger.LogError(ex, "Sync {Kind} failed; the next sync will be a full one", kind);
             return new SyncResult(kind, changes.Services.Count, 0, 0, 0, time.GetElapsedTime(started), ex);
         }
+    }
+
+    /// <summary>
+    /// The whole state translated, reused while the tracker hands out the same services, slices and node: the
+    /// periodic full sync of an idle agent (every <see cref="LoadBalancerSyncerOptions.SyncPeriod"/>) then re-reads and
+    /// diffs the maps without translating 10k Services again. Translation is a pure function of the state, and the
+    /// tracker replaces a dictionary whenever anything in it changed, so reference equality is exact.
+    /// </summary>
+    private IReadOnlyDictionary<Frontend, LoadBalancerService> TranslateAll(ClusterState state)
+    {
+        if (lastTranslated is { } last && ReferenceEquals(last.State.Services, state.Services)
+            && ReferenceEquals(last.State.SlicesByService, state.SlicesByService) && Equals(last.State.LocalNode, state.LocalNode))
+            return last.Desired;
+        var desired = translator.Translate(state);
+        lastTranslated = (state, desired);
+        return desired;
     }
 
     /// <summary>

@@ -1,0 +1,120 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using CgroupLb.Benchmarks.Workload;
+using CgroupLb.Datapath.Writing;
+using CgroupLb.Model.LoadBalancing;
+using CgroupLb.Model.Planning;
+using CgroupLb.Model.Services;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CgroupLb.Benchmarks.Kernel;
+
+/// <summary>
+/// Where one full sync's time goes, which BenchmarkDotNet's means do not say: `--breakdown N [repeats]` writes N
+/// Services x 10 endpoints into empty kernel maps `repeats` times and prints, per repeat, the wall time of translate,
+/// plan and apply, the apply split by map operation (<see cref="TimedMaps"/>), the process's user and system CPU time
+/// and the GC collections during apply. N up to 10k uses the synthetic cluster and the translator; above that the
+/// plan of <see cref="LargePlanBenchmarks"/> (no translation). A probe for profiling, not a benchmark: read ratios
+/// between its rows, and repeat it.
+/// </summary>
+internal static partial class FullSyncBreakdown
+{
+    private const int BackendsPerService = 10;
+
+    public static void Run(int services, int repeats, bool preallocate)
+    {
+        KernelRequirement.Demand(nameof(FullSyncBreakdown));
+        using var maps = BenchmarkMaps.Create(
+            serviceEntries: Math.Max((uint)(services * (1 + BackendsPerService) * 5 / 4), 262144),
+            backendEntries: Math.Max((uint)(services * BackendsPerService * 5 / 4), 131072),
+            preallocate);
+        var timed = new TimedMaps(maps.Maps);
+        var writer = new BpfMapWriter(timed, NullLogger.Instance);
+        var empty = ImmutableDictionary<Frontend, LoadBalancerService>.Empty;
+
+        ClusterState? state = null;
+        var translator = new ServiceTranslator("node-a");
+        LoadBalancerService[]? large = null;
+        if (services <= 10_000)
+            state = SyntheticCluster.Create(services, BackendsPerService, BackendsPerService).State([]);
+        else
+            large = LargePlanBenchmarks.BuildServices(services);
+
+        Console.WriteLine($"full sync of {services} x {BackendsPerService} into empty kernel maps{(preallocate ? " (preallocated)" : "")}, {repeats} repeats (the first includes JIT); CPU = this thread's user+sys");
+        for (int r = 0; r < repeats; r++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            var process = Process.GetCurrentProcess();
+            var (user0, sys0) = (process.UserProcessorTime, process.PrivilegedProcessorTime);
+            int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+            long allocated = GC.GetAllocatedBytesForCurrentThread();
+
+            long start = Stopwatch.GetTimestamp();
+            var cpu0 = ThreadCpu.Now();
+            LoadBalancerPlan plan;
+            TimeSpan translate = TimeSpan.Zero, planning, translateCpu = TimeSpan.Zero;
+            if (state is not null)
+            {
+                var desired = translator.Translate(state);
+                translate = Stopwatch.GetElapsedTime(start);
+                translateCpu = ThreadCpu.Now() - cpu0;
+                long planStart = Stopwatch.GetTimestamp();
+                plan = LoadBalancerPlanner.Plan(empty, desired);
+                planning = Stopwatch.GetElapsedTime(planStart);
+            }
+            else
+            {
+                long planStart = Stopwatch.GetTimestamp();
+                plan = new LoadBalancerPlan([.. large!], []);
+                planning = Stopwatch.GetElapsedTime(planStart);
+            }
+            long allocatedBeforeApply = GC.GetAllocatedBytesForCurrentThread();
+            timed.Reset();
+            var applyCpu0 = ThreadCpu.Now();
+            long applyStart = Stopwatch.GetTimestamp();
+            var result = writer.Apply(plan);
+            var apply = Stopwatch.GetElapsedTime(applyStart);
+            var applyCpu = ThreadCpu.Now() - applyCpu0;
+            var planCpu = applyCpu0 - cpu0 - translateCpu;
+            var total = Stopwatch.GetElapsedTime(start);
+            process.Refresh();
+            var (user, sys) = (process.UserProcessorTime - user0, process.PrivilegedProcessorTime - sys0);
+            ApplyExpectation.AllApplied(result, "the initial plan");
+
+            var kernel = TimeSpan.FromTicks(timed.Totals.Values.Sum(t => t.Time.Ticks));
+            Console.WriteLine($"repeat {r + 1}: total {Ms(total)}: translate {Ms(translate)}, plan {Ms(planning)}, apply {Ms(apply)} " +
+                $"(map calls {Ms(kernel)}, writer's own work {Ms(apply - kernel)}); CPU translate {Ms(translateCpu)} plan {Ms(planCpu)} apply {Ms(applyCpu)}; process CPU user {Ms(user)} sys {Ms(sys)}; " +
+                $"GC {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}; " +
+                $"allocated {(allocatedBeforeApply - allocated) / 1e6:F1} MB before apply, {(GC.GetAllocatedBytesForCurrentThread() - allocatedBeforeApply) / 1e6:F1} MB in apply");
+            foreach (var (operation, (time, entries, calls)) in timed.Totals.OrderByDescending(t => t.Value.Time))
+                Console.WriteLine($"    {operation,-40} {Ms(time),10} {entries,8} entries {calls,5} calls");
+
+            writer.Apply(LoadBalancerPlanner.Plan(writer.ReadApplied(), empty));
+        }
+    }
+
+    private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:F1} ms";
+
+    /// <summary>getrusage(RUSAGE_THREAD): the calling thread's user + system CPU time, in microseconds.</summary>
+    private static partial class ThreadCpu
+    {
+        [StructLayout(LayoutKind.Sequential)]
+        private struct RUsage
+        {
+            public long UserSeconds, UserMicros, SystemSeconds, SystemMicros;
+            public long MaxRss, Ixrss, Idrss, Isrss, Minflt, Majflt, Nswap, Inblock, Oublock, Msgsnd, Msgrcv, Nsignals, Nvcsw, Nivcsw;
+        }
+
+        [LibraryImport("libc", EntryPoint = "getrusage")]
+        private static partial int GetRUsage(int who, out RUsage usage);
+
+        public static TimeSpan Now()
+        {
+            if (GetRUsage(1 /* RUSAGE_THREAD */, out var u) != 0)
+                throw new InvalidOperationException("getrusage(RUSAGE_THREAD) failed");
+            return TimeSpan.FromMicroseconds((u.UserSeconds + u.SystemSeconds) * 1_000_000 + u.UserMicros + u.SystemMicros);
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.Status;
+using CgroupLb.Datapath.Writing;
+
+namespace CgroupLb.Benchmarks.Kernel;
+
+/// <summary>
+/// <see cref="ILoadBalancerMaps"/> that passes every call through and adds its wall time and entry count under the
+/// operation's name: where a writer's Apply spends its time, split by map operation, for <see cref="FullSyncBreakdown"/>.
+/// </summary>
+internal sealed class TimedMaps(ILoadBalancerMaps inner) : ILoadBalancerMaps
+{
+    private readonly Dictionary<string, (TimeSpan Time, long Entries, int Calls)> totals = [];
+
+    public IReadOnlyDictionary<string, (TimeSpan Time, long Entries, int Calls)> Totals => totals;
+
+    public void Reset() => totals.Clear();
+
+    private void Add(string operation, long start, int entries)
+    {
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        var (time, count, calls) = totals.GetValueOrDefault(operation);
+        totals[operation] = (time + elapsed, count + entries, calls + 1);
+    }
+
+    public uint ServiceEntryCapacity => inner.ServiceEntryCapacity;
+    public uint BackendCapacity => inner.BackendCapacity;
+    public uint ServiceIdLimit => inner.ServiceIdLimit;
+
+    public IReadOnlyList<KeyValuePair<Lb4ServiceKey, LbServiceValue>> ReadServiceEntries() => inner.ReadServiceEntries();
+    public IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends() => inner.ReadBackends();
+    public IReadOnlyDictionary<uint, string> ReadNames() => inner.ReadNames();
+    public IReadOnlyList<KeyValuePair<Lb4ServiceKey, Lb4Refused>> ReadRefused() => inner.ReadRefused();
+    public ServiceCounters ReadCounters(uint serviceId) => inner.ReadCounters(serviceId);
+    public MapUsage ReverseSocketUsage() => inner.ReverseSocketUsage();
+
+    public void UpdateBackends(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb4Backend> values)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.UpdateBackends(ids, values);
+        Add("update lb4_backends", start, ids.Length);
+    }
+
+    public void UpdateServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<LbServiceValue> values)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.UpdateServiceEntries(keys, values);
+        Add(keys.Length > 0 && keys[0].BackendSlot == 0 ? "update lb4_services (masters, filter)" : "update lb4_services (slots)", start, keys.Length);
+    }
+
+    public void DeleteServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.DeleteServiceEntries(keys);
+        Add("delete lb4_services", start, keys.Length);
+    }
+
+    public void DeleteBackends(ReadOnlySpan<uint> ids)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.DeleteBackends(ids);
+        Add("delete lb4_backends", start, ids.Length);
+    }
+
+    public void WriteNames(ReadOnlySpan<uint> serviceIds, ReadOnlySpan<string> names)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.WriteNames(serviceIds, names);
+        Add("update lb_svc_names", start, serviceIds.Length);
+    }
+
+    public void DeleteNames(ReadOnlySpan<uint> serviceIds)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.DeleteNames(serviceIds);
+        Add("delete lb_svc_names", start, serviceIds.Length);
+    }
+
+    public void ResetStats(ReadOnlySpan<uint> serviceIds)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.ResetStats(serviceIds);
+        Add("reset lb_svc_stats", start, serviceIds.Length);
+    }
+
+    public void UpdateRefused(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<Lb4Refused> values)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.UpdateRefused(keys, values);
+        Add("update lb4_refused", start, keys.Length);
+    }
+
+    public void DeleteRefused(ReadOnlySpan<Lb4ServiceKey> keys)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.DeleteRefused(keys);
+        Add("delete lb4_refused", start, keys.Length);
+    }
+}
