@@ -34,6 +34,11 @@ internal sealed class TimedMaps(ILoadBalancerMaps inner) : ILoadBalancerMaps
     public IReadOnlyList<KeyValuePair<Lb4ServiceKey, Lb4Refused>> ReadRefused() => inner.ReadRefused();
     public ServiceCounters ReadCounters(uint serviceId) => inner.ReadCounters(serviceId);
     public MapUsage ReverseSocketUsage() => inner.ReverseSocketUsage();
+    public uint ServiceEntryCapacity6 => inner.ServiceEntryCapacity6;
+    public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb6ServiceValue>> ReadServiceEntries6() => inner.ReadServiceEntries6();
+    public IReadOnlyList<KeyValuePair<uint, Lb6Backend>> ReadBackends6() => inner.ReadBackends6();
+    public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb4Refused>> ReadRefused6() => inner.ReadRefused6();
+    public MapUsage ReverseSocketUsage6() => inner.ReverseSocketUsage6();
 
     public void UpdateBackends(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb4Backend> values)
     {
@@ -96,5 +101,47 @@ internal sealed class TimedMaps(ILoadBalancerMaps inner) : ILoadBalancerMaps
         long start = Stopwatch.GetTimestamp();
         inner.DeleteRefused(keys);
         Add("delete lb4_refused", start, keys.Length);
+    }
+
+    public void UpdateBackends6(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb6Backend> values)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.UpdateBackends6(ids, values);
+        Add("update lb6_backends", start, ids.Length);
+    }
+
+    public void UpdateServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb6ServiceValue> values)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.UpdateServiceEntries6(keys, values);
+        Add(keys.Length > 0 && keys[0].BackendSlot == 0 ? "update lb6_services (masters)" : "update lb6_services (slots)", start, keys.Length);
+    }
+
+    public void DeleteServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.DeleteServiceEntries6(keys);
+        Add("delete lb6_services", start, keys.Length);
+    }
+
+    public void DeleteBackends6(ReadOnlySpan<uint> ids)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.DeleteBackends6(ids);
+        Add("delete lb6_backends", start, ids.Length);
+    }
+
+    public void UpdateRefused6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb4Refused> values)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.UpdateRefused6(keys, values);
+        Add("update lb6_refused", start, keys.Length);
+    }
+
+    public void DeleteRefused6(ReadOnlySpan<Lb6ServiceKey> keys)
+    {
+        long start = Stopwatch.GetTimestamp();
+        inner.DeleteRefused6(keys);
+        Add("delete lb6_refused", start, keys.Length);
     }
 }
