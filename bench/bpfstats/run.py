@@ -73,8 +73,9 @@ def sh(*args, check=True, **kw):
 
 
 class Variant:
-    def __init__(self, name, obj, kind):
+    def __init__(self, name, obj, kind, header=lbabi.HEADER):
         self.name, self.obj, self.kind = name, obj, kind
+        self.header = header  # the lb_abi.h the object was built from (filter geometry)
         self.experiment = False  # --extra: may drop a guarantee to price it, so what the app sees is not checked
         self.cgroup = os.path.join(CGROUP_ROOT, NAME, name)
         self.pin = os.path.join(PIN, name)
@@ -169,7 +170,7 @@ def seed(variants, first, count, with_vip):
         lines = []
         if v.kind == "cglb" and v.has_map("lb4_fe_filter"):
             # As the agent keeps it: every frontend address's bit, set before its masters, then armed.
-            for index, value in sorted(lbabi.fe_filter_words(FRONTEND_ADDRESSES).items()):
+            for index, value in sorted(lbabi.fe_filter_words(FRONTEND_ADDRESSES, v.header).items()):
                 lines.append(f"map update pinned {v.map('lb4_fe_filter')} key hex "
                              + " ".join(f"{b:02x}" for b in index.to_bytes(4, "little")) + " value hex "
                              + " ".join(f"{b:02x}" for b in value.to_bytes(8, "little")))
@@ -216,6 +217,8 @@ def measure(variants, args, label, results):
         order = list(variants)
         random.Random(r).shuffle(order)
         for phase, _, hooks in PHASES:
+            if args.phases and phase not in args.phases:
+                continue
             for v in order:
                 if v.kind == "empty" and phase in ("tcp", "udp"):
                     continue  # nothing to translate; the empty program is the miss-path floor
@@ -314,9 +317,12 @@ def main():
     parser.add_argument("--services", type=int, default=10000, help="Services added for the second measurement")
     parser.add_argument("--baseline", help="git ref whose bpf/ is measured as 'baseline' in the same run")
     parser.add_argument("--markdown", help="also write the tables to this file")
+    parser.add_argument("--phases", type=lambda text: text.split(","), default=None,
+                        help="comma-separated subset of " + ",".join(p[0] for p in PHASES))
     parser.add_argument("--extra", action="append", default=[], metavar="NAME=DIR",
                         help="also measure the cgroup_lb.bpf.o built from DIR/bpf (an experiment), as NAME")
     args = parser.parse_args()
+    args.extra_sources = [tuple(e.split("=", 1)) for e in args.extra]
     if os.geteuid() != 0:
         sys.exit("bench/bpfstats needs root (BPF, cgroups, network namespaces)")
 
@@ -339,7 +345,8 @@ def main():
                                 ("minimal", objs["minimal_lb"], "minimal"), ("empty", objs["empty"], "empty")]:
             if obj is None:
                 continue
-            v = Variant(name, obj, kind)
+            source = dict(args.extra_sources).get(name)
+            v = Variant(name, obj, kind, os.path.join(source, "bpf", "lib", "lb_abi.h") if source else lbabi.HEADER)
             v.experiment = name in (e[0] for e in extras)
             variants.append(v)
             v.load()
@@ -347,7 +354,7 @@ def main():
         results = {}
         seed(variants, 0, 0, with_vip=True)
         # A short unmeasured pass warms caches and the servers.
-        measure(variants, argparse.Namespace(rounds=1, tcp=200, udp=200), "warm-up", {})
+        measure(variants, argparse.Namespace(rounds=1, tcp=200, udp=200, phases=args.phases), "warm-up", {})
         measure(variants, args, "1 Service (2 backends per frontend)", results)
         seed(variants, 0, args.services, with_vip=False)
         measure(variants, args, f"{args.services + 1} Services", results)

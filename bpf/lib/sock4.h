@@ -67,10 +67,12 @@ static __always_inline void ctx_get_dst4(const struct bpf_sock_addr *ctx, struct
 /* The LRU fallback of sock4_remember_frontend(): keyed by cookie and backend,
  * so one unconnected UDP socket can talk to several frontends. Hot UDP senders
  * hit this on every datagram: look first and write only on change, which keeps
- * the LRU's lists and the cache lines quiet. */
+ * the LRU's lists and the cache lines quiet. A connect() is not hot that way:
+ * it nearly always brings a socket the map has never seen, so the lookup
+ * would only ever miss (one hash lookup of the LRU connect4's cost). */
 static __always_inline void
 sock4_remember_frontend_lru(__u64 cookie, const struct sock4_addr *backend,
-			    const struct sock4_addr *frontend, __u32 service_id)
+			    const struct sock4_addr *frontend, __u32 service_id, bool connected)
 {
 	struct lb4_reverse_sk_key key = {
 		.cookie  = cookie,
@@ -84,7 +86,7 @@ sock4_remember_frontend_lru(__u64 cookie, const struct sock4_addr *backend,
 	};
 	const struct lb4_reverse_sk_value *known;
 
-	known = bpf_map_lookup_elem(&LB4_REVERSE_SK_MAP, &key);
+	known = connected ? NULL : bpf_map_lookup_elem(&LB4_REVERSE_SK_MAP, &key);
 	if (known && known->address == value.address && known->port == value.port &&
 	    known->service_id == value.service_id)
 		return;
@@ -112,7 +114,7 @@ sock4_remember_frontend(struct bpf_sock_addr *ctx, const struct sock4_addr *back
 	struct lb4_sk_frontend *known;
 
 	if (!cglb_config.have_sk_storage) {
-		sock4_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id);
+		sock4_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id, connected);
 		return;
 	}
 
@@ -136,7 +138,7 @@ sock4_remember_frontend(struct bpf_sock_addr *ctx, const struct sock4_addr *back
 	/* An unconnected UDP socket reaching a second backend. */
 	if (!(known->flags & LB4_SK_F_MORE_IN_REVERSE_MAP))
 		known->flags |= LB4_SK_F_MORE_IN_REVERSE_MAP;
-	sock4_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id);
+	sock4_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id, false);
 }
 
 /* Picks a backend slot of the frontend behind *key, NULL if the slot entry

@@ -101,19 +101,19 @@ def _bytes(value, size, big_endian):
 HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bpf", "lib", "lb_abi.h")
 
 
-def header_define(name):
-    """A numeric #define of lb_abi.h (a macro has no BTF)."""
-    with open(HEADER) as f:
+def header_define(name, header=HEADER):
+    """A numeric #define of lb_abi.h (a macro has no BTF); header: another tree's copy."""
+    with open(header) as f:
         m = re.search(rf"^#define\s+{name}\s+(0x[0-9A-Fa-f]+|\d+)U?\b", f.read(), re.MULTILINE)
     if not m:
-        raise KeyError(f"{HEADER}: no numeric #define {name}")
+        raise KeyError(f"{header}: no numeric #define {name}")
     return int(m.group(1), 0)
 
 
-def fe_filter_words(addresses):
+def fe_filter_words(addresses, header=HEADER):
     """lb4_fe_filter words with the bits of these addresses set, plus the armed word, as {index: value}."""
-    log2 = header_define("LB4_FE_FILTER_BITS_LOG2")
-    mul = header_define("LB4_FE_FILTER_HASH_MUL")
+    log2 = header_define("LB4_FE_FILTER_BITS_LOG2", header)
+    mul = header_define("LB4_FE_FILTER_HASH_MUL", header)
     words = {1 << (log2 - 6): 1}  # LB4_FE_FILTER_ARMED: the word after the bitmap
     for address in addresses:
         stored = int.from_bytes(socket.inet_aton(address), "little")  # network-order bytes read natively
