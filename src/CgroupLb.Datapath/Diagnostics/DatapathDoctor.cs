@@ -27,6 +27,10 @@ public static class DatapathDoctor
         [ProgramCatalog.Sendmsg4] = "cgroup/sendmsg4",
         [ProgramCatalog.Recvmsg4] = "cgroup/recvmsg4",
         [ProgramCatalog.Getpeername4] = "cgroup/getpeername4",
+        [ProgramCatalog.Connect6] = "cgroup/connect6",
+        [ProgramCatalog.Sendmsg6] = "cgroup/sendmsg6",
+        [ProgramCatalog.Recvmsg6] = "cgroup/recvmsg6",
+        [ProgramCatalog.Getpeername6] = "cgroup/getpeername6",
     };
 
     public static DoctorReport Run(DatapathOptions options, ILogger? logger = null)

@@ -84,20 +84,37 @@ public sealed class LoadBalancerDatapath : IDisposable
             logger.LogWarning("IPv6 is disabled on this node (no AF_INET6 sockets): IPv6 frontends are not programmed, only listed as refused in status");
 
         Directory.CreateDirectory(options.LinksPath);
-        if (PinnedLinks.AllPresent(options))
+        var pinnedPrograms = PinnedLinks.Present(options);
+        if (pinnedPrograms.Count > 0)
         {
-            PinnedLinks.CheckAttachedTo(options);
+            PinnedLinks.CheckAttachedTo(options, pinnedPrograms);
             ProgramUpgrade plannedUpgrade;
             using (var loaded = ObjectLoader.Load(options, features, logger))
             {
                 try
                 {
-                    plannedUpgrade = ProgramUpgrade.Plan(options, loaded);
+                    plannedUpgrade = ProgramUpgrade.Plan(options, loaded, pinnedPrograms);
                 }
                 catch (Exception e) when (e is BpfException or IOException)
                 {
                     loaded.RemoveCreatedMapPins();
                     throw new DatapathException("adopt", $"cannot compare the pinned programs under {options.BpffsPath} with this build's: {e.Message}", e);
+                }
+                // Hooks the previous agent did not have (an older build without IPv6, or a crash between two attaches):
+                // attached now, next to the adopted links, which keep translating throughout. Detaching everything to
+                // start over would leave the node untranslated in between.
+                var missing = ProgramCatalog.All.Except(pinnedPrograms).ToList();
+                if (missing.Count > 0)
+                {
+                    try
+                    {
+                        ObjectLoader.AttachMissing(options, loaded, missing, logger);
+                    }
+                    catch
+                    {
+                        plannedUpgrade.Dispose();
+                        throw;
+                    }
                 }
                 features = loaded.Features;
             }

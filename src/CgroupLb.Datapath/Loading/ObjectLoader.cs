@@ -56,6 +56,42 @@ internal static class ObjectLoader
     }
 
     /// <summary>
+    /// Attaches and pins the programs named in <paramref name="programs"/> from an object loaded for adoption, when
+    /// the pinned links lack them. On failure the links this call created are destroyed and unpinned; the adopted
+    /// ones stay as they were.
+    /// </summary>
+    public static void AttachMissing(DatapathOptions options, LoadedObject loaded, IReadOnlyList<string> programs, ILogger logger)
+    {
+        var createdLinks = new List<(BpfLink Link, string PinPath)>();
+        try
+        {
+            using var cgroup = CgroupDirectory.Open(options.CgroupPath);
+            foreach (var programName in programs)
+            {
+                var link = loaded.Object.GetProgram(programName).AttachCgroup(cgroup.Handle);
+                string pin = PinnedLinks.PathOf(options, programName);
+                createdLinks.Add((link, pin));
+                link.Pin(pin);
+            }
+            foreach (var (link, _) in createdLinks)
+                link.Dispose();
+            createdLinks.Clear();
+            logger.LogInformation("Attached {Programs} to {Cgroup}, which the adopted links lacked", string.Join(", ", programs), options.CgroupPath);
+        }
+        catch (Exception ex)
+        {
+            foreach (var (link, pin) in createdLinks)
+            {
+                TryRun(() => { if (File.Exists(pin)) link.Unpin(); });
+                TryRun(link.Dispose);
+            }
+            if (ex is DatapathException)
+                throw;
+            throw new DatapathException("attach", $"attaching {string.Join(", ", programs)} next to the adopted links failed: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
     /// Opens, configures and loads the object with every map's pin path set: maps already pinned under the current
     /// names are checked (type, flags, sizes, capacity) and reused, missing ones are created and pinned. Attaches
     /// nothing. On failure the map pins this call created are removed. <paramref name="pinMaps"/> false is the probe

@@ -8,17 +8,18 @@ internal static class PinnedLinks
 {
     public static string PathOf(DatapathOptions options, string program) => Path.Combine(options.LinksPath, program);
 
-    public static bool AllPresent(DatapathOptions options) =>
-        ProgramCatalog.All.All(p => File.Exists(PathOf(options, p)));
+    /// <summary>The programs whose links are pinned, in catalog order.</summary>
+    public static IReadOnlyList<string> Present(DatapathOptions options) =>
+        [.. ProgramCatalog.All.Where(p => File.Exists(PathOf(options, p)))];
 
     /// <summary>
     /// Refuses to adopt links that run on another cgroup: the same --bpffs with a different --cgroup would otherwise
     /// leave the requested cgroup untranslated while the agent reports success.
     /// </summary>
-    public static void CheckAttachedTo(DatapathOptions options)
+    public static void CheckAttachedTo(DatapathOptions options, IReadOnlyList<string> present)
     {
         using var cgroup = CgroupDirectory.Open(options.CgroupPath);
-        foreach (var program in ProgramCatalog.All)
+        foreach (var program in present)
         {
             using var link = BpfLink.OpenPinned(PathOf(options, program));
             if (!cgroup.QueryAttachedPrograms(ProgramCatalog.Hooks[program]).Contains(link.ProgramId))

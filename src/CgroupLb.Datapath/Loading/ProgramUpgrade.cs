@@ -38,7 +38,7 @@ internal sealed class ProgramUpgrade : IDisposable
     /// Compares each pinned link's program with the freshly loaded one: the same tag (the kernel's hash of the
     /// instructions) and the same pinned maps mean the same program; anything else is swapped later.
     /// </summary>
-    public static ProgramUpgrade Plan(DatapathOptions options, LoadedObject loaded)
+    public static ProgramUpgrade Plan(DatapathOptions options, LoadedObject loaded, IReadOnlyList<string> pinnedPrograms)
     {
         var currentMapIds = new HashSet<uint>();
         foreach (var name in MapNames.All)
@@ -50,7 +50,7 @@ internal sealed class ProgramUpgrade : IDisposable
         var swaps = new Dictionary<string, (BpfProgramHandle, string)>();
         try
         {
-            foreach (var name in ProgramCatalog.All)
+            foreach (var name in pinnedPrograms)
             {
                 using var link = BpfLink.OpenPinned(PinnedLinks.PathOf(options, name));
                 using var pinned = BpfProgramHandle.FromId(link.ProgramId);

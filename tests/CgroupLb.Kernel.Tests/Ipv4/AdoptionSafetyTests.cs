@@ -57,6 +57,35 @@ public sealed class AdoptionSafetyTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public async Task HooksAnOlderAgentLackedAreAttachedWithoutDetachingTheAdoptedOnes()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
+        string[] ipv6Hooks = [ProgramCatalog.Connect6, ProgramCatalog.Sendmsg6, ProgramCatalog.Recvmsg6, ProgramCatalog.Getpeername6];
+        IReadOnlyList<int> ipv4Links;
+        using (LoadBalancerDatapath first = LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log))
+        {
+            // What an IPv4-only agent left behind: the four IPv4 links pinned, no IPv6 hook attached.
+            foreach (string hook in ipv6Hooks)
+            {
+                using var link = BpfLink.OpenPinned(Path.Combine(sandbox.DatapathOptions().LinksPath, hook));
+                link.Detach();
+                link.Unpin();
+            }
+            ipv4Links = await CgroupAttachments.LinkIdsAsync(sandbox.CgroupPath);
+            Assert.Equal(4, ipv4Links.Count);
+        }
+
+        using LoadBalancerDatapath second = LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log);
+
+        Assert.True(second.Adopted, "the pinned IPv4 links were adopted, not replaced");
+        IReadOnlyList<int> after = await CgroupAttachments.LinkIdsAsync(sandbox.CgroupPath);
+        Assert.Equal(ProgramCatalog.All.Count, after.Count);
+        Assert.Subset(after.ToHashSet(), ipv4Links.ToHashSet());
+        Assert.All(ProgramCatalog.All, p => Assert.True(File.Exists(Path.Combine(sandbox.DatapathOptions().LinksPath, p)), $"{p} pinned"));
+    }
+
+    [SkippableFact]
     public async Task ARecreatedCgroupGetsTheProgramsAttachedAgain()
     {
         KernelTestGate.Require();
@@ -73,7 +102,7 @@ public sealed class AdoptionSafetyTests(ITestOutputHelper output)
 
         AttachmentCheck check = datapath.CheckAttachments(_log.CreateLogger("check"));
 
-        Assert.Equal(4, check.Found.Count);
+        Assert.Equal(ProgramCatalog.All.Count, check.Found.Count);
         Assert.All(check.Found, p => Assert.Contains("is not attached to cgroup", p.Reason, StringComparison.Ordinal));
         Assert.Empty(check.Unrepaired);
         Assert.Empty(datapath.CheckAttachments(_log.CreateLogger("check")).Found);
