@@ -25,4 +25,11 @@ public static class BpfFeatures
 
     /// <summary>As <see cref="ProgramTypeAvailable(BpfProgramType)"/>, with the program type as its raw value.</summary>
     public static bool ProgramTypeAvailable(int programType) => ProgramTypeAvailable((BpfProgramType)programType);
+
+    /// <summary>Whether the kernel can create maps of <paramref name="mapType"/> (<c>libbpf_probe_bpf_map_type</c>).</summary>
+    public static unsafe bool MapTypeAvailable(BpfMapType mapType)
+    {
+        var result = Interop.Libbpf.LibbpfProbeBpfMapType((int)mapType, null);
+        return BpfException.ThrowIfNegative(result, "libbpf_probe_bpf_map_type", "map type", $"{mapType}") == 1;
+    }
 }

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.Net;
 using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Hosting;
 using CgroupLb.Datapath.Loading;
+using CgroupLb.Datapath.Tracing;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
@@ -129,9 +131,56 @@ detach.SetAction((r, _) => CliErrors.Run(() =>
     return Task.FromResult(0);
 }));
 
+// trace
+var traceService = new Option<string?>("--service") { Description = "only this Service: namespace/name (every port) or namespace/name:port" };
+var traceAddress = new Option<string?>("--address") { Description = "only events whose frontend or backend is this IP or IP:port" };
+traceAddress.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<string?>() is { } text && !TraceFilter.TryParseAddress(text, out _, out _, out var error))
+        r.AddError($"--address: {error}");
+});
+var traceNetns = new Option<ulong?>("--netns-cookie") { Description = "only sockets of the network namespace with this cookie (as the events show it)" };
+var traceCount = new Option<int?>("--count") { Description = "exit after this many events (default: until Ctrl-C)" };
+var traceOutput = new Option<string>("--output", "-o") { Description = "text or json (one object per line)", DefaultValueFactory = _ => "text" };
+traceOutput.AcceptOnlyFromAmong("text", "json");
+var trace = new Command("trace",
+    "Show live translation decisions of connect4/sendmsg4 (frontend -> backend, or why refused) from the BPF ring buffer; " +
+    "tracing is switched on only while a tracer runs, and nothing but that switch is written")
+{
+    bpffs, traceService, traceAddress, traceNetns, traceCount, traceOutput,
+};
+trace.SetAction((r, ct) => CliErrors.Run(() =>
+{
+    IPAddress? address = null;
+    ushort port = 0;
+    if (r.GetValue(traceAddress) is { } addressText)
+        TraceFilter.TryParseAddress(addressText, out address, out port, out _);
+    var filter = new TraceFilter(r.GetValue(traceService), address, port, r.GetValue(traceNetns));
+    bool json = r.GetValue(traceOutput) == "json";
+    int? limit = r.GetValue(traceCount);
+    int shown = 0;
+    using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+    var stdout = Console.Out;
+    using var session = TraceSession.Start(r.GetValue(bpffs)!, filter, e =>
+    {
+        if (limit is { } max && shown >= max)
+            return;
+        stdout.WriteLine(json ? TraceEventFormat.ToJson(e) : TraceEventFormat.ToLine(e));
+        stdout.Flush();
+        if (++shown == limit)
+            stop.Cancel();
+    });
+    // A SIGKILL aside, every way out switches this tracer off: Ctrl-C and SIGTERM cancel ct, exceptions unwind.
+    Console.Error.WriteLine($"cgroup-lb: tracing translations under {r.GetValue(bpffs)} ({session.Tracers} tracer(s) attached); Ctrl-C to stop");
+    session.Run(stop.Token);
+    if (session.Lost > 0)
+        Console.Error.WriteLine($"cgroup-lb: {session.Lost} events were lost (the ring buffer was full)");
+    return Task.FromResult(0);
+}));
+
 var root = new RootCommand("cgroup-lb: Kubernetes Services through eBPF cgroup socket load balancing (a kube-proxy replacement)")
 {
-    run, status, detach,
+    run, status, detach, trace,
 };
 var parsed = root.Parse(args);
 if (parsed.Action is ParseErrorAction)

@@ -31,6 +31,8 @@ public class AbiLayoutTests
         { "sock_term_key", typeof(SockTermKey) },
         { "sock_term_event", typeof(SockTermEvent) },
         { "lb4_refused", typeof(Lb4Refused) },
+        { "lb_trace_control", typeof(LbTraceControl) },
+        { "lb_trace_event", typeof(LbTraceEvent) },
     };
 
     [Theory]
@@ -54,6 +56,8 @@ public class AbiLayoutTests
     {
         { "lb_service_flags", "LB_SVC_F_", typeof(LbServiceFlags) },
         { "lb_scope", "LB_SCOPE_", typeof(LbScope) },
+        { "lb_trace_hook", "LB_TRACE_HOOK_", typeof(LbTraceHook) },
+        { "lb_trace_verdict", "LB_TRACE_", typeof(LbTraceVerdict) },
     };
 
     /// <summary>Every enumerator of the C enum has a C# member of the same name and value, and nothing more.</summary>

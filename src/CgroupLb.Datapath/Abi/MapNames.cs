@@ -13,6 +13,10 @@ internal static class MapNames
     /// <summary>Bitmap of frontend addresses (array of __u64), kept by the writer so misses skip the service lookup.</summary>
     public const string FrontendFilter = "lb4_fe_filter";
     public const string Refused = "lb4_refused";
+    /// <summary>Ring buffer of struct lb_trace_event, read by `cgroup-lb trace` (bpf/lib/trace_abi.h).</summary>
+    public const string TraceEvents = "lb_trace_events";
+    /// <summary>One struct lb_trace_control: how many tracers listen, and events lost to a full ring.</summary>
+    public const string TraceControl = "lb_trace_ctl";
 
-    public static readonly IReadOnlyList<string> All = [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused];
+    public static readonly IReadOnlyList<string> All = [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, TraceEvents, TraceControl];
 }

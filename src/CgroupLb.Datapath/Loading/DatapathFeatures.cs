@@ -8,12 +8,14 @@ namespace CgroupLb.Datapath.Loading;
 /// attach type and so reports bpf_set_retval missing for sock_addr programs even on kernels that have it. The loader
 /// loads with it switched on and, if the verifier refuses, loads again with it off. <see cref="SocketStorage"/>
 /// (bpf_sk_storage_get in sock_addr programs: reverse entries freed with their socket) is learnt the same way.
-/// Null when pinned programs were adopted and nothing was loaded.
+/// Null when pinned programs were adopted and nothing was loaded. <see cref="RingBuffer"/> (BPF_MAP_TYPE_RINGBUF, Linux
+/// 5.8+) is probed by creating one: without it the programs load with tracing compiled out and `cgroup-lb trace` says so.
 /// </summary>
-public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval, bool? SocketStorage = null)
+public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval, bool? SocketStorage = null, bool RingBuffer = false)
 {
     private const int ProgTypeCgroupSockAddr = 18; // BPF_PROG_TYPE_CGROUP_SOCK_ADDR
 
     public static DatapathFeatures Probe() =>
-        new(BpfFeatures.ProgramTypeAvailable(ProgTypeCgroupSockAddr), SetRetval: null);
+        new(BpfFeatures.ProgramTypeAvailable(ProgTypeCgroupSockAddr), SetRetval: null,
+            RingBuffer: BpfFeatures.MapTypeAvailable(BpfMapType.Ringbuf));
 }
