@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Net;
+using System.Runtime.InteropServices;
 using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Hosting;
 using CgroupLb.Datapath.Loading;
@@ -149,8 +150,11 @@ var trace = new Command("trace",
 {
     bpffs, traceService, traceAddress, traceNetns, traceCount, traceOutput,
 };
-trace.SetAction((r, ct) => CliErrors.Run(() =>
+trace.SetAction((r, ct) => CliErrors.Run(async () =>
 {
+    // System.CommandLine turns SIGINT/SIGTERM into ct only once the action has returned its task; until then the
+    // signal's default action applies. Yield first, so the tracer switches tracing on only after that.
+    await Task.Yield();
     IPAddress? address = null;
     ushort port = 0;
     if (r.GetValue(traceAddress) is { } addressText)
@@ -170,12 +174,15 @@ trace.SetAction((r, ct) => CliErrors.Run(() =>
         if (++shown == limit)
             stop.Cancel();
     });
-    // A SIGKILL aside, every way out switches this tracer off: Ctrl-C and SIGTERM cancel ct, exceptions unwind.
+    // A SIGKILL aside, every way out switches this tracer off. Ctrl-C and SIGTERM are handled here rather than left to
+    // ct: the signal's default action would end the process before the switch is turned off.
+    using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+    using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
     Console.Error.WriteLine($"cgroup-lb: tracing translations under {r.GetValue(bpffs)} ({session.Tracers} tracer(s) attached); Ctrl-C to stop");
-    session.Run(stop.Token);
+    await Task.Run(() => session.Run(stop.Token), CancellationToken.None);
     if (session.Lost > 0)
         Console.Error.WriteLine($"cgroup-lb: {session.Lost} events were lost (the ring buffer was full)");
-    return Task.FromResult(0);
+    return 0;
 }));
 
 var root = new RootCommand("cgroup-lb: Kubernetes Services through eBPF cgroup socket load balancing (a kube-proxy replacement)")

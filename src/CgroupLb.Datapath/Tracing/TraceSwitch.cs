@@ -21,6 +21,10 @@ internal sealed class TraceSwitch : IDisposable
         _memory = memory;
     }
 
+    // A host that ends the process while the tracer still runs (System.CommandLine returns 130/143 from Main on
+    // SIGINT/SIGTERM without waiting for a synchronous action) still runs ProcessExit.
+    private void OnProcessExit(object? sender, EventArgs e) => TurnOff();
+
     /// <summary>Maps <paramref name="control"/> and adds this tracer to its count.</summary>
     public static TraceSwitch TurnOn(BpfMapHandle control)
     {
@@ -28,6 +32,7 @@ internal sealed class TraceSwitch : IDisposable
         var tracerSwitch = new TraceSwitch(memory);
         Interlocked.Increment(ref memory.At<LbTraceControl>(0).Tracers);
         tracerSwitch._on = 1;
+        AppDomain.CurrentDomain.ProcessExit += tracerSwitch.OnProcessExit;
         return tracerSwitch;
     }
 
@@ -53,6 +58,7 @@ internal sealed class TraceSwitch : IDisposable
 
     public void Dispose()
     {
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         TurnOff();
         _memory.Dispose();
     }

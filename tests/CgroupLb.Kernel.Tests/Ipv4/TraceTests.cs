@@ -42,7 +42,8 @@ public sealed class TraceTests(ITestOutputHelper output)
         }
 
         // No tracer: the decision is made but nothing is written to the ring.
-        Assert.True(Assert.Single(await sandbox.TcpConnectAsync(Web)).Ok);
+        PeerAttempt untraced = Assert.Single(await sandbox.TcpConnectAsync(Web));
+        Assert.True(untraced.Ok, untraced.ToString());
         using (var tracer = TraceSession.Start(sandbox.BpffsPath, TraceFilter.All, events.Enqueue))
         {
             Assert.Equal(0, tracer.Poll(TimeSpan.Zero));
@@ -80,7 +81,8 @@ public sealed class TraceTests(ITestOutputHelper output)
                 Assert.Equal(2u, second.Tracers);
             Assert.Equal(1u, tracer.Tracers);
             events.Clear();
-            Assert.True(Assert.Single(await sandbox.TcpConnectAsync(Web)).Ok);
+            PeerAttempt again = Assert.Single(await sandbox.TcpConnectAsync(Web));
+            Assert.True(again.Ok, again.ToString());
             await PollUntil(tracer, events, 1);
             Assert.Equal(0ul, tracer.Lost);
         }
