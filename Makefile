@@ -22,7 +22,7 @@ AGENT_RID   ?= linux-x64
 IMAGE_DIR   := $(BUILD_DIR)/image
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-.PHONY: deps bpf check interop build agent test test-chart test-kernels demo bench bench-bpf bench-deps bench-netpath bench-netpath-quick clean mount-bpffs image image-test
+.PHONY: deps bpf check interop build agent test test-chart test-kernels demo bench bench-bpf bench-bpf-trace bench-deps bench-netpath bench-netpath-quick clean mount-bpffs image image-test
 
 ## deps: apt packages (clang, libbpf, bpftool, iproute2), the .NET SDK check, and a mounted bpffs.
 deps:
@@ -103,6 +103,11 @@ bench: deps build
 ## bench-bpf: ns per call of each BPF hook from the kernel's run_time_ns/run_cnt, against a minimal LB and an empty program (root; bench/bpfstats).
 bench-bpf: deps bpf
 	python3 bench/bpfstats/run.py $(BENCH_BPF_ARGS)
+
+## bench-bpf-trace: the same, with the programs as they were before tracing came (the parent of the commit that added
+## bpf/lib/trace.h) measured beside them: the trace hook's cost when no tracer runs (column cglb / before).
+bench-bpf-trace: deps bpf
+	python3 bench/bpfstats/run.py --before "$$(git log --diff-filter=A --format=%H -1 -- bpf/lib/trace.h)^" --services 0 $(BENCH_BPF_ARGS)
 
 ## bench-deps: what bench/netpath needs on top of deps (sockperf, kube-proxy's iptables and nft tools, a font for the plots).
 BENCH_APT_PACKAGES := sockperf iptables nftables fonts-dejavu-core

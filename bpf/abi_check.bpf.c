@@ -12,6 +12,7 @@
 #include "lib/common.h"
 #include "lib/lb_abi.h"
 #include "lib/sock_term_abi.h"
+#include "lib/trace_abi.h"
 
 #define ABI_TYPE(type, name) type abi_##name __attribute__((used))
 
@@ -36,5 +37,9 @@ ABI_TYPE(enum lb_service_flags, lb_service_flags);
 ABI_TYPE(enum lb4_sk_frontend_flags, lb4_sk_frontend_flags);
 ABI_TYPE(struct sock_term_key, sock_term_key);
 ABI_TYPE(struct sock_term_event, sock_term_event);
+ABI_TYPE(struct lb_trace_control, lb_trace_control);
+ABI_TYPE(struct lb_trace_event, lb_trace_event);
+ABI_TYPE(enum lb_trace_hook, lb_trace_hook);
+ABI_TYPE(enum lb_trace_verdict, lb_trace_verdict);
 
 char _license[] SEC("license") = "Dual BSD/GPL";

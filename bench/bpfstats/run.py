@@ -13,6 +13,9 @@ own cgroup:
     cglb       this tree's cgroup_lb.bpf.o, knobs as the loader would probe them here
     cglb-lru   the same object with socket storage off (the fallback of older kernels)
     baseline   cgroup_lb.bpf.o built from --baseline REF (optional; the "before")
+    before     cgroup_lb.bpf.o built from --before REF with cglb's knobs (optional): the same programs before a
+               change, e.g. `make bench-bpf-trace` prices the trace hook with no tracer attached (cglb has
+               the trace code, switched off as it is whenever no `cgroup-lb trace` runs)
     minimal    bench/bpfstats/minimal_lb.bpf.c, the yardstick of issue 13
     empty      bench/bpfstats/empty.bpf.c, the floor for the miss path
 
@@ -26,7 +29,7 @@ after 10k more Services are written into every variant's maps.
 Everything created is removed on exit, failure and Ctrl-C included, and the
 sysctl is set back to its previous value.
 
-    run.py [--rounds N] [--tcp N] [--udp N] [--services N] [--baseline REF] [--markdown FILE]
+    run.py [--rounds N] [--tcp N] [--udp N] [--services N] [--baseline REF] [--before REF] [--markdown FILE]
 """
 import argparse
 import json
@@ -241,7 +244,7 @@ def report(results, variants, args, kernel):
     for label, table in results.items():
         lines.append(f"#### {label}")
         lines.append("")
-        ref_cols = [n for n in ("minimal", "empty") if n in names]
+        ref_cols = [n for n in ("before", "minimal", "empty") if n in names]
         header = "| phase | hook | " + " | ".join(names) + " | " + " | ".join(
             f"cglb / {n}" for n in ref_cols) + " |"
         lines += [header, "|" + "---|" * (2 + len(names) + len(ref_cols))]
@@ -270,9 +273,11 @@ def build(args):
     for name in ("minimal_lb", "empty"):
         objs[name] = f"{WORK}/{name}.bpf.o"
         sh(*clang, "-c", os.path.join(HERE, f"{name}.bpf.c"), "-o", objs[name])
-    # What the loader would choose on this kernel: each knob on if the verifier takes it.
-    for name, knobs in (("cglb", "-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=1"),
-                        ("cglb-lru", "-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=0")):
+    # What the loader would choose on this kernel: each knob on if the verifier takes it. The ring buffer knob
+    # keeps the trace code in; no tracer runs, so it is measured switched off.
+    loader_knobs = "-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_RINGBUF=1"
+    for name, knobs in (("cglb", loader_knobs + " -DCGLB_DEFAULT_HAVE_SK_STORAGE=1"),
+                        ("cglb-lru", loader_knobs + " -DCGLB_DEFAULT_HAVE_SK_STORAGE=0")):
         sh("make", "-s", "-C", os.path.join(REPO, "bpf"), f"OUT={WORK}/{name}", f"EXTRA_BPF_CFLAGS={knobs}")
         objs[name] = f"{WORK}/{name}/cgroup_lb.bpf.o"
     if args.baseline:
@@ -283,10 +288,18 @@ def build(args):
         sh("make", "-s", "-C", f"{src}/bpf", f"OUT={WORK}/baseline",
            "EXTRA_BPF_CFLAGS=-DCGLB_DEFAULT_HAVE_SET_RETVAL=1")
         objs["baseline"] = f"{WORK}/baseline/cgroup_lb.bpf.o"
+    if args.before:
+        src = f"{WORK}/before-src"
+        os.makedirs(src)
+        archive = subprocess.run(["git", "-C", REPO, "archive", args.before, "bpf"], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
+        sh("make", "-s", "-C", f"{src}/bpf", f"OUT={WORK}/before",
+           f"EXTRA_BPF_CFLAGS={loader_knobs} -DCGLB_DEFAULT_HAVE_SK_STORAGE=1")
+        objs["before"] = f"{WORK}/before/cgroup_lb.bpf.o"
     for extra in args.extra:
         name, src = extra.split("=", 1)
         sh("make", "-s", "-C", f"{src}/bpf", f"OUT={WORK}/{name}",
-           "EXTRA_BPF_CFLAGS=-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=1")
+           f"EXTRA_BPF_CFLAGS={loader_knobs} -DCGLB_DEFAULT_HAVE_SK_STORAGE=1")
         objs[name] = f"{WORK}/{name}/cgroup_lb.bpf.o"
     return objs
 
@@ -316,6 +329,7 @@ def main():
     parser.add_argument("--udp", type=int, default=2000, help="UDP datagrams per phase and round")
     parser.add_argument("--services", type=int, default=10000, help="Services added for the second measurement")
     parser.add_argument("--baseline", help="git ref whose bpf/ is measured as 'baseline' in the same run")
+    parser.add_argument("--before", help="git ref whose bpf/ is measured as 'before', built with cglb's knobs")
     parser.add_argument("--markdown", help="also write the tables to this file")
     parser.add_argument("--phases", type=lambda text: text.split(","), default=None,
                         help="comma-separated subset of " + ",".join(p[0] for p in PHASES))
@@ -341,7 +355,8 @@ def main():
         os.makedirs(PIN)
         extras = [(e.split("=", 1)[0], objs[e.split("=", 1)[0]], "cglb") for e in args.extra]
         for name, obj, kind in [("cglb", objs["cglb"], "cglb"), ("cglb-lru", objs["cglb-lru"], "cglb"),
-                                ("baseline", objs.get("baseline"), "cglb")] + extras + [
+                                ("baseline", objs.get("baseline"), "cglb"),
+                                ("before", objs.get("before"), "cglb")] + extras + [
                                 ("minimal", objs["minimal_lb"], "minimal"), ("empty", objs["empty"], "empty")]:
             if obj is None:
                 continue
@@ -356,8 +371,9 @@ def main():
         # A short unmeasured pass warms caches and the servers.
         measure(variants, argparse.Namespace(rounds=1, tcp=200, udp=200, phases=args.phases), "warm-up", {})
         measure(variants, args, "1 Service (2 backends per frontend)", results)
-        seed(variants, 0, args.services, with_vip=False)
-        measure(variants, args, f"{args.services + 1} Services", results)
+        if args.services > 0:
+            seed(variants, 0, args.services, with_vip=False)
+            measure(variants, args, f"{args.services + 1} Services", results)
         kernel = os.uname().release
         text = report(results, variants, args, kernel)
         print(text)

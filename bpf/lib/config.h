@@ -23,6 +23,9 @@
 #ifndef CGLB_DEFAULT_HAVE_SK_STORAGE
 #define CGLB_DEFAULT_HAVE_SK_STORAGE 0
 #endif
+#ifndef CGLB_DEFAULT_HAVE_RINGBUF
+#define CGLB_DEFAULT_HAVE_RINGBUF 0
+#endif
 
 /* The only .rodata variable, so it sits at offset 0 where the loader writes
  * struct lb_datapath_config (lb_abi.h). have_set_retval: 1 if the kernel has
@@ -31,10 +34,13 @@
  * the kernel's default for a rejecting cgroup program, EPERM.
  * have_sk_storage: 1 if bpf_sk_storage_get() is allowed in sock_addr programs;
  * then reverse entries live with the socket (lb4_sk_frontend), with 0 in the
- * LRU map lb4_reverse_sk only, as before. */
+ * LRU map lb4_reverse_sk only, as before.
+ * have_ringbuf: 1 if the kernel has BPF_MAP_TYPE_RINGBUF (5.8+); with 0
+ * trace.h compiles to nothing and lb_trace_events is a stand-in array. */
 const volatile struct lb_datapath_config cglb_config = {
 	.have_set_retval = CGLB_DEFAULT_HAVE_SET_RETVAL,
 	.have_sk_storage = CGLB_DEFAULT_HAVE_SK_STORAGE,
+	.have_ringbuf    = CGLB_DEFAULT_HAVE_RINGBUF,
 };
 
 #endif /* CGLB_CONFIG_H */

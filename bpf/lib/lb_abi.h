@@ -264,6 +264,7 @@ struct lb_datapath_config {
 	__u32 have_set_retval; /* HAVE_SET_RETVAL: probed bpf_set_retval (>= 5.18) */
 	__u32 features;        /* reserved: ENABLE_* bits chosen by the operator */
 	__u32 have_sk_storage; /* HAVE_SK_STORAGE: probed bpf_sk_storage_get in sock_addr programs */
+	__u32 have_ringbuf;    /* HAVE_RINGBUF: probed BPF_MAP_TYPE_RINGBUF (>= 5.8), for trace.h */
 };
 
 #endif /* CGROUP_LB_ABI_H */

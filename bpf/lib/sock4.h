@@ -18,6 +18,7 @@
 #include "lb4_maps.h"
 #include "lb_stats.h"
 #include "sock.h"
+#include "trace.h"
 
 /* An IPv4 endpoint as the translation sees it; address and port in network
  * order, as in the context and in lb_abi.h. */
@@ -201,10 +202,12 @@ __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connec
 	dst->port = slot->backend_port;
 	sock4_remember_frontend(ctx, dst, &frontend, service_id, connected);
 	lb_svc_stats_count_translated(service_id);
+	lb_trace4(ctx, connected, LB_TRACE_TRANSLATED, service_id, frontend.address, frontend.port, dst->address, dst->port, dst->proto);
 	return 0;
 
 refuse:
 	lb_svc_stats_count_refused(service_id);
+	lb_trace4(ctx, connected, lb_svc_has_backends(svc) ? LB_TRACE_REFUSED_NO_SLOT : LB_TRACE_REFUSED_NO_BACKEND, service_id, frontend.address, frontend.port, 0, 0, frontend.proto);
 	return -ECONNREFUSED;
 }
 

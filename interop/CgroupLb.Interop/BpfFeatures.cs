@@ -19,4 +19,11 @@ public static class BpfFeatures
         var result = Interop.Libbpf.LibbpfProbeBpfProgType((int)programType, null);
         return BpfException.ThrowIfNegative(result, "libbpf_probe_bpf_prog_type", "program type", $"{programType}") == 1;
     }
+
+    /// <summary>Whether the kernel can create maps of <paramref name="mapType"/> (<c>libbpf_probe_bpf_map_type</c>).</summary>
+    public static unsafe bool MapTypeAvailable(BpfMapType mapType)
+    {
+        var result = Interop.Libbpf.LibbpfProbeBpfMapType((int)mapType, null);
+        return BpfException.ThrowIfNegative(result, "libbpf_probe_bpf_map_type", "map type", $"{mapType}") == 1;
+    }
 }

@@ -76,6 +76,20 @@ public sealed class BpfMap
     }
 
     /// <summary>
+    /// Changes the map's type, key and value sizes before load: a stand-in for a map type the kernel lacks (a ring
+    /// buffer before 5.8 becomes a one-element array that no verified instruction uses).
+    /// </summary>
+    public void SetShape(BpfMapType type, uint keySize, uint valueSize, uint maxEntries)
+    {
+        using var lease = Lease();
+        string shape = $"{type}, key {keySize} B, value {valueSize} B, {maxEntries} entries";
+        BpfException.ThrowIfNegative(Interop.Libbpf.BpfMap_SetType(_map, (int)type), "bpf_map__set_type", "map", Name, shape);
+        BpfException.ThrowIfNegative(Interop.Libbpf.BpfMap_SetKeySize(_map, keySize), "bpf_map__set_key_size", "map", Name, shape);
+        BpfException.ThrowIfNegative(Interop.Libbpf.BpfMap_SetValueSize(_map, valueSize), "bpf_map__set_value_size", "map", Name, shape);
+        BpfException.ThrowIfNegative(Interop.Libbpf.BpfMap_SetMaxEntries(_map, maxEntries), "bpf_map__set_max_entries", "map", Name, shape);
+    }
+
+    /// <summary>
     /// Sets (or clears, with null) where load pins the map. If a compatible map is already pinned there, load reuses
     /// it instead of creating one; an incompatible pinned map makes load fail.
     /// </summary>

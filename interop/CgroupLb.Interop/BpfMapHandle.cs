@@ -70,6 +70,25 @@ public sealed class BpfMapHandle : IDisposable
         BpfException.ThrowIfNegative(Interop.Libbpf.BpfObjPin(fd.Fd, path), "bpf_obj_pin", "map", Name, $"path {path}");
     }
 
+    /// <summary>
+    /// Maps the values of an array map created with <c>BPF_F_MMAPABLE</c> (Linux 5.5+) shared into this process, whole
+    /// pages from value 0 on. Throws naming the map when the kernel refuses (not mmapable, no such support).
+    /// </summary>
+    public unsafe BpfMappedMemory MapShared()
+    {
+        nuint pageSize = (nuint)Environment.SystemPageSize;
+        nuint bytes = (nuint)Info.MaxEntries * (((nuint)Info.ValueSize + 7) & ~(nuint)7);
+        nuint length = (bytes + pageSize - 1) / pageSize * pageSize;
+        using var fd = new SafeHandleLease(_fd);
+        void* address = Interop.Libc.Mmap(null, length, Interop.Libc.PROT_READ | Interop.Libc.PROT_WRITE, Interop.Libc.MAP_SHARED, fd.Fd, 0);
+        if ((nint)address == Interop.Libc.MAP_FAILED)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new BpfException("mmap", errno, "map", Name, "an array map created with BPF_F_MMAPABLE (Linux 5.5+) can be mapped");
+        }
+        return new BpfMappedMemory(new SafeMappedMemoryHandle((nint)address, length), Name);
+    }
+
     /// <summary>Reads the value for <paramref name="key"/> into <paramref name="value"/>; false if the key is absent.</summary>
     public unsafe bool TryLookup(ReadOnlySpan<byte> key, Span<byte> value)
     {

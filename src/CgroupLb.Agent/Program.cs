@@ -1,11 +1,14 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.Net;
+using System.Runtime.InteropServices;
 using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Hosting;
 using CgroupLb.Datapath.Diagnostics;
 using CgroupLb.Datapath.Loading;
 using CgroupLb.Kubernetes.ApiServer;
 using CgroupLb.Kubernetes.Uninstall;
+using CgroupLb.Datapath.Tracing;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
 
@@ -220,9 +223,62 @@ doctor.SetAction((r, _) => CliErrors.Run(() =>
     return Task.FromResult(report.Healthy ? 0 : 1);
 }));
 
+// trace
+var traceService = new Option<string?>("--service") { Description = "only this Service: namespace/name (every port) or namespace/name:port" };
+var traceAddress = new Option<string?>("--address") { Description = "only events whose frontend or backend is this IP or IP:port" };
+traceAddress.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<string?>() is { } text && !TraceFilter.TryParseAddress(text, out _, out _, out var error))
+        r.AddError($"--address: {error}");
+});
+var traceNetns = new Option<ulong?>("--netns-cookie") { Description = "only sockets of the network namespace with this cookie (as the events show it)" };
+var traceCount = new Option<int?>("--count") { Description = "exit after this many events (default: until Ctrl-C)" };
+var traceOutput = new Option<string>("--output", "-o") { Description = "text or json (one object per line)", DefaultValueFactory = _ => "text" };
+traceOutput.AcceptOnlyFromAmong("text", "json");
+var trace = new Command("trace",
+    "Show live translation decisions of connect4/sendmsg4 (frontend -> backend, or why refused) from the BPF ring buffer; " +
+    "tracing is switched on only while a tracer runs, and nothing but that switch is written")
+{
+    bpffs, traceService, traceAddress, traceNetns, traceCount, traceOutput,
+};
+trace.SetAction((r, ct) => CliErrors.Run(async () =>
+{
+    // System.CommandLine turns SIGINT/SIGTERM into ct only once the action has returned its task; until then the
+    // signal's default action applies. Yield first, so the tracer switches tracing on only after that.
+    await Task.Yield();
+    IPAddress? address = null;
+    ushort port = 0;
+    if (r.GetValue(traceAddress) is { } addressText)
+        TraceFilter.TryParseAddress(addressText, out address, out port, out _);
+    var filter = new TraceFilter(r.GetValue(traceService), address, port, r.GetValue(traceNetns));
+    bool json = r.GetValue(traceOutput) == "json";
+    int? limit = r.GetValue(traceCount);
+    int shown = 0;
+    using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+    var stdout = Console.Out;
+    using var session = TraceSession.Start(r.GetValue(bpffs)!, filter, e =>
+    {
+        if (limit is { } max && shown >= max)
+            return;
+        stdout.WriteLine(json ? TraceEventFormat.ToJson(e) : TraceEventFormat.ToLine(e));
+        stdout.Flush();
+        if (++shown == limit)
+            stop.Cancel();
+    });
+    // A SIGKILL aside, every way out switches this tracer off. Ctrl-C and SIGTERM are handled here rather than left to
+    // ct: the signal's default action would end the process before the switch is turned off.
+    using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+    using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+    Console.Error.WriteLine($"cgroup-lb: tracing translations under {r.GetValue(bpffs)} ({session.Tracers} tracer(s) attached); Ctrl-C to stop");
+    await Task.Run(() => session.Run(stop.Token), CancellationToken.None);
+    if (session.Lost > 0)
+        Console.Error.WriteLine($"cgroup-lb: {session.Lost} events were lost (the ring buffer was full)");
+    return 0;
+}));
+
 var root = new RootCommand("cgroup-lb: Kubernetes Services through eBPF cgroup socket load balancing (a kube-proxy replacement)")
 {
-    run, status, detach, uninstallHook, doctor,
+    run, status, detach, uninstallHook, doctor, trace,
 };
 
 // completion: written from the tree above, so it lists exactly this build's commands and options.

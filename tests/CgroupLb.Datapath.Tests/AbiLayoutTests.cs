@@ -36,6 +36,8 @@ public class AbiLayoutTests
         { "lb6_backend", typeof(Lb6Backend) },
         { "lb6_reverse_sk_key", typeof(Lb6ReverseSkKey) },
         { "lb6_reverse_sk_value", typeof(Lb6ReverseSkValue) },
+        { "lb_trace_control", typeof(LbTraceControl) },
+        { "lb_trace_event", typeof(LbTraceEvent) },
     };
 
     [Theory]
@@ -59,6 +61,8 @@ public class AbiLayoutTests
     {
         { "lb_service_flags", "LB_SVC_F_", typeof(LbServiceFlags) },
         { "lb_scope", "LB_SCOPE_", typeof(LbScope) },
+        { "lb_trace_hook", "LB_TRACE_HOOK_", typeof(LbTraceHook) },
+        { "lb_trace_verdict", "LB_TRACE_", typeof(LbTraceVerdict) },
     };
 
     /// <summary>Every enumerator of the C enum has a C# member of the same name and value, and nothing more.</summary>

@@ -187,8 +187,8 @@ done
 echo "== build"
 make -s -C "$REPO_ROOT/bpf"
 make -s -C "$REPO_ROOT/bpf" OUT="$WORK/retval" \
-	EXTRA_BPF_CFLAGS="-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=1"
-pass "built $OBJ and a variant with every probed knob on (set_retval, sk_storage)"
+	EXTRA_BPF_CFLAGS="-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=1 -DCGLB_DEFAULT_HAVE_RINGBUF=1"
+pass "built $OBJ and a variant with every probed knob on (set_retval, sk_storage, ringbuf)"
 
 # Struct layouts and enum values are checked against the C# mirrors by
 # tests/CgroupLb.Datapath.Tests/AbiLayoutTests; here they are only read.
@@ -239,6 +239,11 @@ if grep -q 'call bpf_sk_storage_get' <<<"$xlated"; then
 	fail "cfg_have_sk_storage=0: bpf_sk_storage_get call still in the verified program"
 else
 	pass "cfg_have_sk_storage=0: verifier removed the socket storage branch"
+fi
+if grep -q 'call bpf_ringbuf_reserve' <<<"$xlated"; then
+	fail "cfg_have_ringbuf=0: bpf_ringbuf_reserve call still in the verified program"
+else
+	pass "cfg_have_ringbuf=0: verifier removed the trace code"
 fi
 
 add_backend() { # id ip port proto
@@ -330,6 +335,11 @@ if kernel_at_least 5 18; then
 		pass "cfg_have_sk_storage=1: getpeername4 reads socket storage"
 	else
 		fail "cfg_have_sk_storage=1: bpf_sk_storage_get call missing"
+	fi
+	if bpftool prog dump xlated pinned "$PIN/progs-retval/cglb_sock4_connect" | grep -q 'call bpf_ringbuf_reserve'; then
+		pass "cfg_have_ringbuf=1: connect4 keeps the trace code"
+	else
+		fail "cfg_have_ringbuf=1: bpf_ringbuf_reserve call missing"
 	fi
 	for type in connect4 sendmsg4 recvmsg4 getpeername4; do
 		bpftool cgroup detach "$CG" "$type" pinned "$PIN/progs/${HOOK[$type]}"

@@ -3,10 +3,11 @@ using System.Runtime.InteropServices;
 namespace CgroupLb.Datapath.Abi;
 
 /// <summary>Mirror of <c>struct lb_datapath_config</c>, the program's read-only configuration at offset 0 of .rodata.</summary>
-[StructLayout(LayoutKind.Explicit, Size = 12)]
+[StructLayout(LayoutKind.Explicit, Size = 16)]
 internal struct LbDatapathConfig
 {
     [FieldOffset(0)] public uint HaveSetRetval;
     [FieldOffset(4)] public uint Features;
     [FieldOffset(8)] public uint HaveSkStorage;
+    [FieldOffset(12)] public uint HaveRingbuf;
 }

@@ -11,9 +11,12 @@ namespace CgroupLb.Datapath.Loading;
 /// Null when pinned programs were adopted and nothing was loaded. <see cref="IPv6"/>: the kernel has IPv6 (not
 /// booted with ipv6.disable=1), found by opening an AF_INET6 socket. The IPv6 hooks load and attach either way (they
 /// need no IPv6 stack); without it the writer refuses IPv6 frontends, which no socket could use.
+/// <see cref="RingBuffer"/> (BPF_MAP_TYPE_RINGBUF, Linux 5.8+) is probed by creating one: without it the programs load
+/// with tracing compiled out and `cgroup-lb trace` says so.
 /// </summary>
-public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval, bool? SocketStorage = null, bool IPv6 = true)
+public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval, bool? SocketStorage = null, bool IPv6 = true, bool RingBuffer = false)
 {
     public static DatapathFeatures Probe() =>
-        new(BpfFeatures.ProgramTypeAvailable(BpfProgramType.CgroupSockAddr), SetRetval: null, IPv6: System.Net.Sockets.Socket.OSSupportsIPv6);
+        new(BpfFeatures.ProgramTypeAvailable(BpfProgramType.CgroupSockAddr), SetRetval: null,
+            IPv6: System.Net.Sockets.Socket.OSSupportsIPv6, RingBuffer: BpfFeatures.MapTypeAvailable(BpfMapType.Ringbuf));
 }

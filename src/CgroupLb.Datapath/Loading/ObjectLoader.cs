@@ -111,7 +111,7 @@ internal static class ObjectLoader
             {
                 try
                 {
-                    bpfObject = OpenConfigureLoad(elf, options, knobs, pinMaps, ref phase);
+                    bpfObject = OpenConfigureLoad(elf, options, knobs, pinMaps, features.RingBuffer, ref phase);
                     break;
                 }
                 catch (BpfException ex) when (knobs.Next() is { } fewer)
@@ -123,6 +123,8 @@ internal static class ObjectLoader
             }
             if (!knobs.SetRetval)
                 logger.LogWarning("Kernel lacks bpf_set_retval for sock_addr programs (needs 5.18): connects to a service without backends fail with EPERM instead of ECONNREFUSED");
+            if (!features.RingBuffer)
+                logger.LogWarning("Kernel lacks BPF ring buffers (needs 5.8): the programs run without trace events and 'cgroup-lb trace' cannot show any");
             if (!knobs.SkStorage)
                 logger.LogWarning("Kernel lacks bpf_sk_storage_get for sock_addr programs: reverse entries of translated sockets go to the LRU map {Map} and stay until evicted", MapNames.ReverseSockets);
             features = features with { SetRetval = knobs.SetRetval, SocketStorage = knobs.SkStorage };
@@ -163,14 +165,20 @@ internal static class ObjectLoader
         }
     }
 
-    private static BpfObject OpenConfigureLoad(byte[] elf, DatapathOptions options, LoadKnobs knobs, bool pinMaps, ref string phase)
+    private static BpfObject OpenConfigureLoad(byte[] elf, DatapathOptions options, LoadKnobs knobs, bool pinMaps, bool ringBuffer, ref string phase)
     {
         phase = "open";
         var bpfObject = BpfObject.OpenMemory(elf, "cgroup_lb");
         try
         {
             phase = "configure";
-            Configure(bpfObject, knobs);
+            Configure(bpfObject, knobs, ringBuffer);
+            if (!ringBuffer)
+            {
+                // have_ringbuf = 0 prunes every instruction that uses the ring, but the map itself is still created:
+                // a one-element array stands in, and `cgroup-lb trace` reads its type to say tracing is unavailable.
+                bpfObject.GetMap(MapNames.TraceEvents).SetShape(BpfMapType.Array, sizeof(uint), sizeof(uint), 1);
+            }
             foreach (var name in pinMaps ? MapNames.All : [])
             {
                 var map = bpfObject.GetMap(name);
@@ -189,7 +197,7 @@ internal static class ObjectLoader
     }
 
     /// <summary>Sets the read-only config (.rodata) between open and load, so the verifier prunes disabled branches.</summary>
-    private static void Configure(BpfObject bpfObject, LoadKnobs knobs)
+    private static void Configure(BpfObject bpfObject, LoadKnobs knobs, bool ringBuffer)
     {
         var rodata = bpfObject.Maps.FirstOrDefault(m => m.Name.EndsWith(".rodata", StringComparison.Ordinal))
             ?? throw new DatapathException("configure", "the BPF object has no .rodata section for its configuration");
@@ -200,6 +208,7 @@ internal static class ObjectLoader
         var config = MemoryMarshal.Read<LbDatapathConfig>(bytes);
         config.HaveSetRetval = knobs.SetRetval ? 1u : 0u;
         config.HaveSkStorage = knobs.SkStorage ? 1u : 0u;
+        config.HaveRingbuf = ringBuffer ? 1u : 0u;
         MemoryMarshal.Write(bytes, in config);
         rodata.SetInitialValue(bytes);
     }
@@ -223,6 +232,7 @@ internal static class ObjectLoader
         Check<uint, Lb6Backend>(MapNames.Backends6);
         Check<Lb6ReverseSkKey, Lb6ReverseSkValue>(MapNames.ReverseSockets6);
         Check<Lb6ServiceKey, Lb4Refused>(MapNames.Refused6);
+        Check<uint, LbTraceControl>(MapNames.TraceControl);
     }
 
     internal static void TryRun(Action action)
