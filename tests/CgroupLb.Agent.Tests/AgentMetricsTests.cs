@@ -63,7 +63,7 @@ public sealed class AgentMetricsTests
     }
 
     [Fact]
-    public void Counters_stay_monotonic_across_a_reset_and_a_recreated_service()
+    public void CountersStayMonotonicAcrossAResetAndARecreatedService()
     {
         var counters = new MonotonicCounters<string>();
         Assert.Equal(10UL, counters.Advance("web", serviceId: 1, raw: 10));
@@ -77,7 +77,7 @@ public sealed class AgentMetricsTests
     }
 
     [Fact]
-    public async Task Per_service_series_are_opt_in()
+    public async Task PerServiceSeriesAreOptIn()
     {
         current = Status(Frontend("default/web:http", 1, 1, 5));
         var (_, registry) = NewMetrics(perService: false);
@@ -87,7 +87,7 @@ public sealed class AgentMetricsTests
     }
 
     [Fact]
-    public async Task A_service_recreated_between_scrapes_keeps_its_counter_rising_and_a_removed_one_loses_its_series()
+    public async Task AServiceRecreatedBetweenScrapesKeepsItsCounterRisingAndARemovedOneLosesItsSeries()
     {
         current = Status(Frontend("default/web:http", 1, 1, 100), Frontend("default/api:http", 2, 2, 7));
         var (_, registry) = NewMetrics(perService: true);
@@ -105,7 +105,7 @@ public sealed class AgentMetricsTests
     }
 
     [Fact]
-    public async Task Only_the_first_scrape_reads_the_maps_and_later_reads_run_off_the_scrape_at_most_once_per_age()
+    public async Task OnlyTheFirstScrapeReadsTheMapsAndLaterReadsRunOffTheScrapeAtMostOncePerAge()
     {
         current = Status(Frontend("default/web:http", 1, 1, 5));
         var (_, registry) = NewMetrics(perService: false);
@@ -130,7 +130,7 @@ public sealed class AgentMetricsTests
     }
 
     [Fact]
-    public async Task A_failed_read_keeps_the_last_snapshot_and_counts_an_error()
+    public async Task AFailedReadKeepsTheLastSnapshotAndCountsAnError()
     {
         current = Status(Frontend("default/web:http", 1, 1, 5));
         var (_, registry) = NewMetrics(perService: false);
@@ -146,7 +146,7 @@ public sealed class AgentMetricsTests
     }
 
     [Fact]
-    public async Task A_sync_observes_programming_latency_from_each_trigger_time_and_stamps_the_last_sync()
+    public async Task ASyncObservesProgrammingLatencyFromEachTriggerTimeAndStampsTheLastSync()
     {
         var (metrics, registry) = NewMetrics(perService: false, pending: (2, 3));
         metrics.OnSyncCompleted(new SyncResult(SyncKind.Partial, 1, 1, 0, 1, TimeSpan.FromMilliseconds(3), null)
@@ -165,7 +165,7 @@ public sealed class AgentMetricsTests
     }
 
     [Fact]
-    public void Programming_buckets_are_kube_proxys()
+    public void ProgrammingBucketsAreKubeProxys()
     {
         double[] buckets = AgentMetrics.NetworkProgrammingBuckets;
         Assert.Equal(2 + 59 + 12 + 7, buckets.Length);
@@ -177,7 +177,7 @@ public sealed class AgentMetricsTests
     }
 
     [Fact]
-    public async Task Build_info_and_runtime_metrics_are_exported()
+    public async Task BuildInfoAndRuntimeMetricsAreExported()
     {
         var (_, registry) = NewMetrics(perService: false);
         string text = await ScrapeAsync(registry);

@@ -13,7 +13,7 @@ namespace CgroupLb.Agent.Tests;
 public sealed class CliOutputTests
 {
     [Fact]
-    public void Yaml_reads_back_as_the_same_document_as_the_json()
+    public void YamlReadsBackAsTheSameDocumentAsTheJson()
     {
         const string json = """
             {"frontends":[{"id":7,"frontend":{"address":"10.96.0.1","port":80,"protocol":"TCP"},"service":"default/web:http",
@@ -48,7 +48,7 @@ public sealed class CliOutputTests
     [InlineData("", "--v", "--version")]
     [InlineData("run", "--metrics-p", "--metrics-per-service")]
     [InlineData("completion", "", "bash zsh")]
-    public async Task Bash_completion_completes_commands_options_and_values(string before, string current, string expected)
+    public async Task BashCompletionCompletesCommandsOptionsAndValues(string before, string current, string expected)
     {
         string script = (await AgentCli.RunAsync("completion", "bash")).EnsureSuccess().Stdout;
         string path = Path.Combine(Path.GetTempPath(), $"cglb-completion-{Guid.NewGuid():N}.bash");
@@ -67,7 +67,7 @@ public sealed class CliOutputTests
     }
 
     [Fact]
-    public async Task Zsh_completion_defines_the_function_and_registers_it()
+    public async Task ZshCompletionDefinesTheFunctionAndRegistersIt()
     {
         string script = (await AgentCli.RunAsync("completion", "zsh")).EnsureSuccess().Stdout;
         Assert.StartsWith("#compdef cgroup-lb\n", script, StringComparison.Ordinal);

@@ -17,7 +17,7 @@ public sealed class DetachTests(ITestOutputHelper output) : IDisposable
     private readonly DirectoryInfo manifests = Directory.CreateTempSubdirectory("cglb-agent-detach-");
 
     [SkippableFact]
-    public async Task Detach_wait_outlasts_the_agent_then_removes_everything_and_a_second_detach_finds_nothing()
+    public async Task DetachWaitOutlastsTheAgentThenRemovesEverythingAndASecondDetachFindsNothing()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);
@@ -50,7 +50,7 @@ public sealed class DetachTests(ITestOutputHelper output) : IDisposable
     }
 
     [SkippableFact]
-    public async Task Detach_where_nothing_was_ever_attached_succeeds_and_creates_nothing()
+    public async Task DetachWhereNothingWasEverAttachedSucceedsAndCreatesNothing()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);

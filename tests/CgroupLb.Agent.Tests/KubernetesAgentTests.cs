@@ -102,7 +102,7 @@ public sealed class KubernetesAgentTests(ITestOutputHelper output) : IDisposable
     }
 
     [SkippableFact]
-    public async Task A_restarted_agent_whose_api_address_is_stale_lists_through_the_address_saved_from_the_kubernetes_slice()
+    public async Task ARestartedAgentWhoseApiAddressIsStaleListsThroughTheAddressSavedFromTheKubernetesSlice()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);

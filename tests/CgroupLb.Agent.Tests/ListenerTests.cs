@@ -21,7 +21,7 @@ public sealed class ListenerTests(ITestOutputHelper output) : IDisposable
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     [SkippableFact]
-    public async Task Healthz_and_metrics_answer_on_their_own_listeners_only()
+    public async Task HealthzAndMetricsAnswerOnTheirOwnListenersOnly()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);

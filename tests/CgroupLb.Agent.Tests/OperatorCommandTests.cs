@@ -34,7 +34,7 @@ public sealed class OperatorCommandTests(ITestOutputHelper output) : IDisposable
     ];
 
     [SkippableFact]
-    public async Task Doctor_metrics_and_status_yaml_from_a_live_agent()
+    public async Task DoctorMetricsAndStatusYamlFromALiveAgent()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 2, log: log.Write);

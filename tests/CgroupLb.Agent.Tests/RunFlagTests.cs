@@ -31,7 +31,7 @@ public sealed class RunFlagTests : IDisposable
     [InlineData("--healthz-bind-address", "::1:10266")]
     [InlineData("--metrics-bind-address", "localhost:10265")]
     [InlineData("--metrics-bind-address", "127.0.0.1:70000")]
-    public async Task A_bind_address_flag_refuses_what_is_not_an_ip_and_port(string flag, string value)
+    public async Task ABindAddressFlagRefusesWhatIsNotAnIpAndPort(string flag, string value)
     {
         CommandResult result = await AgentCli.RunAsync("run", "--source", scratch.FullName, flag, value);
 
@@ -40,7 +40,7 @@ public sealed class RunFlagTests : IDisposable
     }
 
     [Fact]
-    public async Task The_old_health_address_flag_is_gone_and_the_help_names_kube_proxys_flags_and_ports()
+    public async Task TheOldHealthAddressFlagIsGoneAndTheHelpNamesKubeProxysFlagsAndPorts()
     {
         CommandResult old = await AgentCli.RunAsync("run", "--source", scratch.FullName, "--health-address", "none");
         Assert.Equal(2, old.ExitCode);

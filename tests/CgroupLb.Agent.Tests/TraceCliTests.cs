@@ -14,7 +14,7 @@ public sealed class TraceCliTests(ITestOutputHelper output) : IDisposable
     private readonly DirectoryInfo manifests = Directory.CreateTempSubdirectory("cglb-agent-trace-");
 
     [SkippableFact]
-    public async Task Trace_prints_a_translated_connect_as_json_and_exits_after_count()
+    public async Task TracePrintsATranslatedConnectAsJsonAndExitsAfterCount()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);

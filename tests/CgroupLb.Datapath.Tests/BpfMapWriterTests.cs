@@ -268,7 +268,7 @@ public class BpfMapWriterTests
         new(f, "default/web:http", ServiceFlags.ClusterIp, [.. backends.Select(B6).Order()]);
 
     [Fact]
-    public void Ipv6_frontend_goes_to_the_ipv6_maps_in_the_same_order()
+    public void Ipv6FrontendGoesToTheIpv6MapsInTheSameOrder()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -286,7 +286,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void Dual_stack_frontends_share_the_service_and_backend_id_spaces()
+    public void DualStackFrontendsShareTheServiceAndBackendIdSpaces()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance);
@@ -306,7 +306,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void Ipv6_frontends_are_adopted_on_reload_and_removed_master_first()
+    public void Ipv6FrontendsAreAdoptedOnReloadAndRemovedMasterFirst()
     {
         var maps = new FakeLoadBalancerMaps();
         new BpfMapWriter(maps, NullLogger.Instance).Apply(Upsert(Svc6(Web6, 1, 2), Svc(Web, 3)));
@@ -329,7 +329,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void Node_without_ipv6_refuses_ipv6_frontends_and_writes_ipv4()
+    public void NodeWithoutIpv6RefusesIpv6FrontendsAndWritesIpv4()
     {
         var maps = new FakeLoadBalancerMaps();
         var writer = new BpfMapWriter(maps, NullLogger.Instance, ipv6: false);
@@ -345,7 +345,7 @@ public class BpfMapWriterTests
     }
 
     [Fact]
-    public void Backend_of_the_other_family_is_refused_with_a_reason()
+    public void BackendOfTheOtherFamilyIsRefusedWithAReason()
     {
         var writer = new BpfMapWriter(new FakeLoadBalancerMaps(), NullLogger.Instance);
         var mixed = new LoadBalancerService(Web6, "x", ServiceFlags.ClusterIp, [B(1)]);

@@ -154,7 +154,7 @@ public class MapSnapshotTests
     }
 
     [Fact]
-    public void Status_shows_both_families_ipv6_in_brackets_and_rfc5952_form()
+    public void StatusShowsBothFamiliesIpv6InBracketsAndRfc5952Form()
     {
         var maps = new FakeLoadBalancerMaps();
         var web6 = new Frontend(IPAddress.Parse("2001:0DB8:0100:0000:0000:0000:0000:0010"), 80, L4Protocol.Tcp);
@@ -172,7 +172,7 @@ public class MapSnapshotTests
     }
 
     [Fact]
-    public void An_ipv6_slot_naming_an_ipv4_backend_id_is_a_hole_and_rewritten()
+    public void AnIpv6SlotNamingAnIpv4BackendIdIsAHoleAndRewritten()
     {
         var maps = new FakeLoadBalancerMaps();
         var web6 = new Frontend(IPAddress.Parse("2001:db8:100::10"), 80, L4Protocol.Tcp);

@@ -32,7 +32,7 @@ public class TraceEventDecoderTests
     }
 
     [Fact]
-    public void A_translation_names_frontend_backend_service_and_caller()
+    public void ATranslationNamesFrontendBackendServiceAndCaller()
     {
         var e = TraceEventDecoder.Decode(Record((byte)LbTraceVerdict.Translated), id => id == 7 ? "default/web:http" : null, Boot);
 
@@ -48,7 +48,7 @@ public class TraceEventDecoderTests
     [Theory]
     [InlineData(LbTraceVerdict.RefusedNoBackend, "no backends")]
     [InlineData(LbTraceVerdict.RefusedNoSlot, "backend slot missing (frontend rewritten meanwhile)")]
-    public void A_refusal_has_a_reason_and_no_backend(LbTraceVerdict verdict, string reason)
+    public void ARefusalHasAReasonAndNoBackend(LbTraceVerdict verdict, string reason)
     {
         var e = TraceEventDecoder.Decode(Record((byte)verdict, hook: 2, proto: 17), _ => null, Boot);
 
@@ -59,21 +59,21 @@ public class TraceEventDecoderTests
     }
 
     [Fact]
-    public void A_longer_record_of_a_newer_layout_reads_the_known_fields()
+    public void ALongerRecordOfANewerLayoutReadsTheKnownFields()
     {
         var e = TraceEventDecoder.Decode(Record((byte)LbTraceVerdict.Translated, extra: 16), _ => "x/y:z", Boot);
         Assert.Equal(IPEndPoint.Parse("198.18.0.2:8080"), e.Backend);
     }
 
     [Fact]
-    public void A_short_record_is_refused_with_its_size()
+    public void AShortRecordIsRefusedWithItsSize()
     {
         var ex = Assert.Throws<FormatException>(() => TraceEventDecoder.Decode(new byte[40], _ => null, Boot));
         Assert.Contains("40 bytes", ex.Message);
     }
 
     [Fact]
-    public void Service_id_0_is_not_looked_up()
+    public void ServiceId0IsNotLookedUp()
     {
         var e = TraceEventDecoder.Decode(Record((byte)LbTraceVerdict.Translated, serviceId: 0), _ => throw new InvalidOperationException("looked up"), Boot);
         Assert.Null(e.ServiceName);

@@ -15,7 +15,7 @@ public class TraceEventFormatTests
             IPEndPoint.Parse("198.51.100.10:80"), IPEndPoint.Parse("198.18.0.2:8080"), 7, "default/web:http");
 
     [Fact]
-    public void Json_of_a_translation_has_every_field()
+    public void JsonOfATranslationHasEveryField()
     {
         using var doc = JsonDocument.Parse(TraceEventFormat.ToJson(Translated()));
         var root = doc.RootElement;
@@ -36,7 +36,7 @@ public class TraceEventFormatTests
     }
 
     [Fact]
-    public void A_refusal_has_a_reason_and_a_null_backend_in_json_and_text()
+    public void ARefusalHasAReasonAndANullBackendInJsonAndText()
     {
         var refused = Translated() with { Verdict = LbTraceVerdict.RefusedNoBackend, Backend = null, ServiceName = null };
         using var doc = JsonDocument.Parse(TraceEventFormat.ToJson(refused));
@@ -50,7 +50,7 @@ public class TraceEventFormatTests
     }
 
     [Fact]
-    public void Text_line_shows_frontend_to_backend_and_the_service()
+    public void TextLineShowsFrontendToBackendAndTheService()
     {
         string line = TraceEventFormat.ToLine(Translated());
         Assert.Contains("connect4 TCP 198.51.100.10:80 -> 198.18.0.2:8080 default/web:http pid 4242 (curl) cgroup 11 netns 4096", line);

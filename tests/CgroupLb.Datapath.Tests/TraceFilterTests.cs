@@ -16,11 +16,11 @@ public class TraceFilterTests
     [InlineData("default/we", false)]
     [InlineData("default/web:dns", false)]
     [InlineData("other/web", false)]
-    public void Service_matches_the_name_with_or_without_the_port(string service, bool matches) =>
+    public void ServiceMatchesTheNameWithOrWithoutThePort(string service, bool matches) =>
         Assert.Equal(matches, new TraceFilter(Service: service).Matches(Event()));
 
     [Fact]
-    public void A_service_filter_drops_events_without_a_name() =>
+    public void AServiceFilterDropsEventsWithoutAName() =>
         Assert.False(new TraceFilter(Service: "default/web").Matches(Event(service: null)));
 
     [Theory]
@@ -30,7 +30,7 @@ public class TraceFilterTests
     [InlineData("198.18.0.2", true)]
     [InlineData("198.18.0.2:8080", true)]
     [InlineData("198.18.0.3", false)]
-    public void Address_matches_frontend_or_backend(string text, bool matches)
+    public void AddressMatchesFrontendOrBackend(string text, bool matches)
     {
         Assert.True(TraceFilter.TryParseAddress(text, out var address, out ushort port, out _));
         Assert.Equal(matches, new TraceFilter(Address: address, Port: port).Matches(Event()));
@@ -40,7 +40,7 @@ public class TraceFilterTests
     [InlineData("2001:db8::1", "2001:db8::1", 0)]
     [InlineData("[2001:db8::1]:80", "2001:db8::1", 80)]
     [InlineData("10.96.0.10:53", "10.96.0.10", 53)]
-    public void Addresses_parse_with_and_without_a_port(string text, string address, int port)
+    public void AddressesParseWithAndWithoutAPort(string text, string address, int port)
     {
         Assert.True(TraceFilter.TryParseAddress(text, out var parsed, out ushort parsedPort, out var error), error);
         Assert.Equal(IPAddress.Parse(address), parsed);
@@ -51,14 +51,14 @@ public class TraceFilterTests
     [InlineData("web")]
     [InlineData("10.96.0.10:")]
     [InlineData("10.96.0.10:99999")]
-    public void Bad_addresses_are_refused_with_the_text(string text)
+    public void BadAddressesAreRefusedWithTheText(string text)
     {
         Assert.False(TraceFilter.TryParseAddress(text, out _, out _, out var error));
         Assert.Contains(text, error);
     }
 
     [Fact]
-    public void Netns_cookie_must_be_equal()
+    public void NetnsCookieMustBeEqual()
     {
         Assert.True(new TraceFilter(NetnsCookie: 4096).Matches(Event()));
         Assert.False(new TraceFilter(NetnsCookie: 4097).Matches(Event()));

@@ -18,7 +18,7 @@ public sealed class ApiServerFallbackTests : IDisposable
     private readonly DirectoryInfo state = Directory.CreateTempSubdirectory("cglb-state-");
 
     [Fact]
-    public void Only_the_kubernetes_slice_in_default_is_the_api_servers_and_its_ready_https_addresses_are_taken()
+    public void OnlyTheKubernetesSliceInDefaultIsTheApiServersAndItsReadyHttpsAddressesAreTaken()
     {
         var slice = ApiServerSlice(6443, "192.0.2.1", "192.0.2.2");
         slice.Endpoints[1].Conditions.Ready = false;
@@ -31,7 +31,7 @@ public sealed class ApiServerFallbackTests : IDisposable
     }
 
     [Fact]
-    public void Saved_addresses_survive_a_new_reader_an_empty_update_keeps_them_and_a_corrupt_file_reads_as_none()
+    public void SavedAddressesSurviveANewReaderAnEmptyUpdateKeepsThemAndACorruptFileReadsAsNone()
     {
         var file = new ApiServerAddressFile(Path.Combine(state.FullName, "nested"));
         Assert.Empty(file.Addresses);
@@ -48,7 +48,7 @@ public sealed class ApiServerFallbackTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task With_the_configured_host_unreachable_the_client_lists_through_the_saved_address()
+    public async Task WithTheConfiguredHostUnreachableTheClientListsThroughTheSavedAddress()
     {
         await using var server = await FakeApiServer.StartNewAsync();
         server.Upsert(KubeObjects.HttpService("default", "web"));
@@ -66,7 +66,7 @@ public sealed class ApiServerFallbackTests : IDisposable
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task Without_a_saved_address_an_unreachable_host_fails_as_before()
+    public async Task WithoutASavedAddressAnUnreachableHostFailsAsBefore()
     {
         await using var server = await FakeApiServer.StartNewAsync();
         var connector = new ApiServerFallbackConnector(new ApiServerAddressFile(state.FullName), NullLogger.Instance, TimeSpan.FromSeconds(2));

@@ -23,7 +23,7 @@ public sealed class ChangeTriggerTimeSourceTests
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task The_trigger_time_annotation_reaches_the_sink_from_the_list_and_from_the_watch()
+    public async Task TheTriggerTimeAnnotationReachesTheSinkFromTheListAndFromTheWatch()
     {
         await using var server = await FakeApiServer.StartNewAsync();
         server.Upsert(KubeObjects.HttpService("default", "web"));

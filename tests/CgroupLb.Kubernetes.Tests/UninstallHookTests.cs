@@ -12,7 +12,7 @@ public sealed class UninstallHookTests
     [InlineData(1, 1, 3, 2, 3, false)] // one node's detach has not succeeded yet
     [InlineData(2, 1, 3, 3, 3, false)] // the controller has not seen the current spec
     [InlineData(1, 1, 3, 3, 2, false)] // a pod of an older spec is still counted
-    public void Done_when_every_wanted_node_has_a_ready_pod_of_the_current_spec(
+    public void DoneWhenEveryWantedNodeHasAReadyPodOfTheCurrentSpec(
         long generation, long observed, int desired, int ready, int updated, bool done)
     {
         var daemonSet = new V1DaemonSet
@@ -33,6 +33,6 @@ public sealed class UninstallHookTests
     }
 
     [Fact]
-    public void Not_done_before_the_controller_wrote_a_status() =>
+    public void NotDoneBeforeTheControllerWroteAStatus() =>
         Assert.False(UninstallHook.IsDone(new V1DaemonSet { Metadata = new V1ObjectMeta { Generation = 1 } }));
 }

@@ -30,7 +30,7 @@ public class ChangeTriggerTimeTests
     [InlineData("2026-11-27T20:00:01Z", 1, 0)]
     [InlineData("2026-11-27T20:00:01.123456789Z", 1, 1234567)]
     [InlineData("2026-11-27T21:00:01.5+01:00", 1, 5000000)]
-    public void Parses_rfc3339_with_up_to_nine_fraction_digits(string text, int second, long ticks)
+    public void ParsesRfc3339WithUpToNineFractionDigits(string text, int second, long ticks)
     {
         Assert.Equal(Start.AddSeconds(second).AddTicks(ticks), ChangeTriggerTime.Parse(text));
     }
@@ -39,10 +39,10 @@ public class ChangeTriggerTimeTests
     [InlineData("")]
     [InlineData("yesterday")]
     [InlineData(null)]
-    public void An_unparseable_annotation_is_no_trigger_time(string? text) => Assert.Null(ChangeTriggerTime.Parse(text));
+    public void AnUnparseableAnnotationIsNoTriggerTime(string? text) => Assert.Null(ChangeTriggerTime.Parse(text));
 
     [Fact]
-    public void Checkout_hands_the_trigger_times_of_changed_slices_once()
+    public void CheckoutHandsTheTriggerTimesOfChangedSlicesOnce()
     {
         var tracker = new ClusterChangeTracker("node-a", [], time: time);
         tracker.OnEndpointSlice(null, WebSlice(Start.AddSeconds(1), "198.18.0.1"));
@@ -57,7 +57,7 @@ public class ChangeTriggerTimeTests
     }
 
     [Fact]
-    public void Trigger_times_from_before_the_start_and_reverted_changes_are_dropped()
+    public void TriggerTimesFromBeforeTheStartAndRevertedChangesAreDropped()
     {
         var tracker = new ClusterChangeTracker("node-a", [], time: time);
         // Stamped before the agent started: the change happened while nobody was measuring (kube-proxy skips these too).
@@ -71,7 +71,7 @@ public class ChangeTriggerTimeTests
     }
 
     [Fact]
-    public void A_successful_sync_reports_the_trigger_times_it_wrote()
+    public void ASuccessfulSyncReportsTheTriggerTimesItWrote()
     {
         var tracker = new ClusterChangeTracker("node-a", ["manifests"], time: time);
         var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator("node-a"), new FakeLoadBalancerWriter(), time: time);

@@ -18,7 +18,7 @@ public sealed class DoctorProbeTests(ITestOutputHelper output)
     private readonly TestOutputLog log = new(output);
 
     [SkippableFact]
-    public async Task Doctor_reports_the_features_the_loader_uses_and_attaches_nothing()
+    public async Task DoctorReportsTheFeaturesTheLoaderUsesAndAttachesNothing()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);

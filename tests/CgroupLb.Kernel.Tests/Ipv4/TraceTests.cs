@@ -24,7 +24,7 @@ public sealed class TraceTests(ITestOutputHelper output)
     private readonly TestOutputLog _log = new(output);
 
     [SkippableFact]
-    public async Task Trace_shows_translated_and_refused_connects_only_while_a_tracer_runs()
+    public async Task TraceShowsTranslatedAndRefusedConnectsOnlyWhileATracerRuns()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
@@ -98,7 +98,7 @@ public sealed class TraceTests(ITestOutputHelper output)
     /// and the tracer refuses with the reason instead of waiting for events that never come.
     /// </summary>
     [SkippableFact]
-    public async Task Without_ring_buffers_the_programs_load_and_trace_says_why_it_cannot_run()
+    public async Task WithoutRingBuffersTheProgramsLoadAndTraceSaysWhyItCannotRun()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);

@@ -22,7 +22,7 @@ public sealed class Ipv6ServiceTests(ITestOutputHelper output)
     private readonly TestOutputLog _log = new(output);
 
     [SkippableFact]
-    public async Task Tcp_connects_to_an_ipv6_vip_spread_over_three_backends_and_getpeername_shows_the_vip()
+    public async Task TcpConnectsToAnIpv6VipSpreadOverThreeBackendsAndGetpeernameShowsTheVip()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write, ipv6: true);
@@ -45,7 +45,7 @@ public sealed class Ipv6ServiceTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task Udp_replies_to_an_ipv6_vip_come_from_the_vip_connected_or_not()
+    public async Task UdpRepliesToAnIpv6VipComeFromTheVipConnectedOrNot()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 2, log: _log.Write, ipv6: true);
@@ -64,7 +64,7 @@ public sealed class Ipv6ServiceTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public async Task An_ipv6_service_without_backends_refuses_connects()
+    public async Task AnIpv6ServiceWithoutBackendsRefusesConnects()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write, ipv6: true);
@@ -90,7 +90,7 @@ public sealed class Ipv6ServiceTests(ITestOutputHelper output)
     /// each lands on its own family's backends and sees the frontend it asked for.
     /// </summary>
     [SkippableFact]
-    public async Task Dual_stack_service_through_both_families_and_a_v4_mapped_socket()
+    public async Task DualStackServiceThroughBothFamiliesAndAV4MappedSocket()
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write, ipv6: true);
