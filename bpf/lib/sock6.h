@@ -19,6 +19,7 @@
 #include "lb_stats.h"
 #include "sock.h"
 #include "sock4.h"
+#include "trace.h"
 
 /* An IPv6 endpoint as the translation sees it; address and port in network
  * order, as in the context and in lb_abi.h. */
@@ -111,12 +112,13 @@ sock6_select_backend(struct bpf_sock_addr *ctx, struct lb6_service_key *key,
  *   -ECONNREFUSED a frontend without a usable backend; fail the syscall
  */
 static __always_inline int
-__sock6_xlate_fwd(struct bpf_sock_addr *ctx, struct sock6_addr *dst)
+__sock6_xlate_fwd(struct bpf_sock_addr *ctx, struct sock6_addr *dst, bool connected)
 {
 	const struct lb6_service_value *svc;
 	const struct lb6_service_value *slot;
 	struct lb6_service_key key;
 	struct sock6_addr frontend = *dst;
+	const union lb6_addr no_backend = {};
 	__u32 service_id;
 
 	if (!lb_proto_is_supported(dst->proto))
@@ -148,10 +150,13 @@ __sock6_xlate_fwd(struct bpf_sock_addr *ctx, struct sock6_addr *dst)
 	dst->port = slot->backend_port;
 	sock6_remember_frontend(ctx, dst, &frontend, service_id);
 	lb_svc_stats_count_translated(service_id);
+	lb_trace6(ctx, connected, LB_TRACE_TRANSLATED, service_id, &frontend.address, frontend.port, &dst->address, dst->port, dst->proto);
 	return 0;
 
 refuse:
 	lb_svc_stats_count_refused(service_id);
+	lb_trace6(ctx, connected, svc->count > 0 ? LB_TRACE_REFUSED_NO_SLOT : LB_TRACE_REFUSED_NO_BACKEND, service_id,
+		  &frontend.address, frontend.port, &no_backend, 0, frontend.proto);
 	return -ECONNREFUSED;
 }
 
@@ -197,7 +202,7 @@ static __always_inline int sock6_xlate_fwd(struct bpf_sock_addr *ctx, bool conne
 		if (!err)
 			sock6_set_v4_mapped(&dst, &dst4);
 	} else {
-		err = __sock6_xlate_fwd(ctx, &dst);
+		err = __sock6_xlate_fwd(ctx, &dst, connected);
 	}
 	if (!err)
 		ctx_set_dst6(ctx, &dst);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Translation events for `cgroup-lb trace` (struct lb_trace_event in
- * trace_abi.h). Off unless a tracer runs: the hooks call lb_trace4() once
+ * trace_abi.h). Off unless a tracer runs: the hooks call lb_trace4()/lb_trace6() once
  * where a decision is known, and with no tracer that call costs one inlined
  * array lookup and a compare. Kernels without BPF_MAP_TYPE_RINGBUF (before
  * 5.8) get cglb_config.have_ringbuf = 0, the verifier prunes the whole body,
@@ -31,12 +31,14 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 } LB_TRACE_CONTROL_MAP SEC(".maps");
 
-/* Reports one IPv4 decision of connect4 (connected) or sendmsg4. backend
- * and backend_port are 0 unless verdict is LB_TRACE_TRANSLATED. Never
- * changes the decision: a full ring only counts a lost event. */
+/* Reports one decision of connect4/6 or sendmsg4/6; the addresses are
+ * `size` bytes (4 or 16) of network-order address. backend and backend_port
+ * are 0 unless verdict is LB_TRACE_TRANSLATED. Never changes the decision: a
+ * full ring only counts a lost event. */
 static __always_inline void
-lb_trace4(struct bpf_sock_addr *ctx, bool connected, __u8 verdict, __u32 service_id,
-	  __be32 frontend, __be16 frontend_port, __be32 backend, __be16 backend_port, __u8 proto)
+lb_trace(struct bpf_sock_addr *ctx, __u8 hook, __u8 family, __u8 verdict, __u32 service_id,
+	 const void *frontend, __be16 frontend_port, const void *backend, __be16 backend_port,
+	 __u32 size, __u8 proto)
 {
 	struct lb_trace_control *control;
 	struct lb_trace_event *event;
@@ -62,15 +64,40 @@ lb_trace4(struct bpf_sock_addr *ctx, bool connected, __u8 verdict, __u32 service
 	event->pid = bpf_get_current_pid_tgid() >> 32;
 	event->service_id = service_id;
 	bpf_get_current_comm(event->comm, sizeof(event->comm));
-	__builtin_memcpy(event->frontend_address, &frontend, sizeof(frontend));
-	__builtin_memcpy(event->backend_address, &backend, sizeof(backend));
+	if (size == 16) {
+		__builtin_memcpy(event->frontend_address, frontend, 16);
+		__builtin_memcpy(event->backend_address, backend, 16);
+	} else {
+		__builtin_memcpy(event->frontend_address, frontend, 4);
+		__builtin_memcpy(event->backend_address, backend, 4);
+	}
 	event->frontend_port = frontend_port;
 	event->backend_port = backend_port;
-	event->family = 4;
+	event->family = family;
 	event->proto = proto;
-	event->hook = connected ? LB_TRACE_HOOK_CONNECT4 : LB_TRACE_HOOK_SENDMSG4;
+	event->hook = hook;
 	event->verdict = verdict;
 	bpf_ringbuf_submit(event, 0);
+}
+
+/* One IPv4 decision: connect4 (connected) or sendmsg4, or connect6 to a
+ * v4-mapped address, which runs the IPv4 core and is reported as connect4. */
+static __always_inline void
+lb_trace4(struct bpf_sock_addr *ctx, bool connected, __u8 verdict, __u32 service_id,
+	  __be32 frontend, __be16 frontend_port, __be32 backend, __be16 backend_port, __u8 proto)
+{
+	lb_trace(ctx, connected ? LB_TRACE_HOOK_CONNECT4 : LB_TRACE_HOOK_SENDMSG4, 4, verdict, service_id,
+		 &frontend, frontend_port, &backend, backend_port, 4, proto);
+}
+
+/* One IPv6 decision of connect6 (connected) or sendmsg6; the addresses point
+ * at 16 bytes each. */
+static __always_inline void
+lb_trace6(struct bpf_sock_addr *ctx, bool connected, __u8 verdict, __u32 service_id,
+	  const void *frontend, __be16 frontend_port, const void *backend, __be16 backend_port, __u8 proto)
+{
+	lb_trace(ctx, connected ? LB_TRACE_HOOK_CONNECT6 : LB_TRACE_HOOK_SENDMSG6, 6, verdict, service_id,
+		 frontend, frontend_port, backend, backend_port, 16, proto);
 }
 
 #endif /* CGLB_TRACE_H */

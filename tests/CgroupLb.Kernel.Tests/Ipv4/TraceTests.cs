@@ -107,7 +107,7 @@ public sealed class TraceTests(ITestOutputHelper output)
 
         ObjectLoader.LoadAndAttach(options, DatapathFeatures.Probe() with { RingBuffer = false }, _log.CreateLogger("test"));
 
-        Assert.Equal(4, (await CgroupAttachments.ListAsync(sandbox.CgroupPath)).Count);
+        Assert.Equal(ProgramCatalog.All.Count, (await CgroupAttachments.ListAsync(sandbox.CgroupPath)).Count);
         using (var events = BpfMapHandle.OpenPinned(options.MapPinPath(MapNames.TraceEvents)))
             Assert.Equal(BpfMapType.Array, events.Info.Type);
         var ex = Assert.Throws<DatapathException>(() => TraceSession.Start(sandbox.BpffsPath, TraceFilter.All, _ => { }));
