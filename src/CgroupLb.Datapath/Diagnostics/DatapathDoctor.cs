@@ -243,7 +243,15 @@ public static class DatapathDoctor
         string scratch = Path.Combine(options.CgroupPath, $"cgroup-lb-doctor-{Environment.ProcessId}");
         try
         {
-            Directory.CreateDirectory(scratch);
+            try
+            {
+                Directory.CreateDirectory(scratch);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A pod that mounts the host's cgroupfs read-only can attach (that needs only an fd) but not mkdir.
+                return LinkEvidenceFromPins(options, e.Message);
+            }
             using var cgroup = CgroupDirectory.Open(scratch);
             using var link = loaded.Object.GetProgram(ProgramCatalog.Connect4).AttachCgroup(cgroup.Handle);
             return new DoctorCheck(Bpf, "bpf_link for cgroups", DoctorStatus.Ok, true, "attached and detached on a scratch child cgroup");
@@ -268,6 +276,38 @@ public static class DatapathDoctor
                 // The link's close is what lets rmdir succeed; a failure here leaves only an empty cgroup, named above.
             }
         }
+    }
+
+    /// <summary>
+    /// Without a scratch cgroup to attach to, the pinned links are the evidence: a link pinned and attached to the
+    /// target cgroup proves bpf_link works here. With none, the check cannot tell and says so rather than failing.
+    /// </summary>
+    private static DoctorCheck LinkEvidenceFromPins(DatapathOptions options, string whyNoScratch)
+    {
+        const string name = "bpf_link for cgroups";
+        var pinned = Directory.Exists(options.LinksPath) ? PinnedLinks.Present(options) : [];
+        if (pinned.Count > 0)
+        {
+            try
+            {
+                PinnedLinks.CheckAttachedTo(options, pinned);
+                return new DoctorCheck(Bpf, name, DoctorStatus.Ok, true,
+                    $"{pinned.Count} pinned links run on {options.CgroupPath} (no scratch cgroup to probe: {whyNoScratch})");
+            }
+            catch (Exception e) when (e is BpfException or IOException or DatapathException)
+            {
+                return new DoctorCheck(Bpf, name, DoctorStatus.Warning, true, $"pinned links found but not verified: {e.Message}")
+                {
+                    Impact = "run attaches through pinned bpf_links; without them it cannot attach",
+                    Fix = "Linux 5.7 or newer",
+                };
+            }
+        }
+        return new DoctorCheck(Bpf, name, DoctorStatus.Warning, true, $"not probed: no scratch cgroup could be made ({whyNoScratch}) and no link is pinned")
+        {
+            Impact = "run attaches through pinned bpf_links; without them it cannot attach",
+            Fix = "Linux 5.7 or newer; run doctor where the cgroup is writable to probe",
+        };
     }
 
     /// <summary>The socket terminator's own probe: its iterator object loads (bpf_sock_destroy) on the probe's maps.</summary>
