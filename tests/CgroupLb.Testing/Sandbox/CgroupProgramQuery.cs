@@ -16,6 +16,10 @@ internal static partial class CgroupProgramQuery
         (14, "cgroup_udp4_sendmsg"),
         (19, "cgroup_udp4_recvmsg"),
         (29, "cgroup_inet4_getpeername"),
+        (11, "cgroup_inet6_connect"),
+        (15, "cgroup_udp6_sendmsg"),
+        (20, "cgroup_udp6_recvmsg"),
+        (30, "cgroup_inet6_getpeername"),
     ];
 
     private const long SysBpf = 321; // x86_64
