@@ -36,7 +36,10 @@
  * then reverse entries live with the socket (lb4_sk_frontend), with 0 in the
  * LRU map lb4_reverse_sk only, as before.
  * have_ringbuf: 1 if the kernel has BPF_MAP_TYPE_RINGBUF (5.8+); with 0
- * trace.h compiles to nothing and lb_trace_events is a stand-in array. */
+ * trace.h compiles to nothing and lb_trace_events is a stand-in array.
+ * host_netns_cookie: the cookie of the network namespace the agent runs in,
+ * which is the host's (hostNetwork); 0 where the kernel could not tell the
+ * loader (SO_NETNS_COOKIE needs 5.14), and netns.h then takes init_net. */
 const volatile struct lb_datapath_config cglb_config = {
 	.have_set_retval = CGLB_DEFAULT_HAVE_SET_RETVAL,
 	.have_sk_storage = CGLB_DEFAULT_HAVE_SK_STORAGE,

@@ -265,6 +265,7 @@ struct lb_datapath_config {
 	__u32 features;        /* reserved: ENABLE_* bits chosen by the operator */
 	__u32 have_sk_storage; /* HAVE_SK_STORAGE: probed bpf_sk_storage_get in sock_addr programs */
 	__u32 have_ringbuf;    /* HAVE_RINGBUF: probed BPF_MAP_TYPE_RINGBUF (>= 5.8), for trace.h */
+	__u64 host_netns_cookie; /* offset 16: the host network namespace (the agent's); 0: init_net (netns.h) */
 };
 
 #endif /* CGROUP_LB_ABI_H */

@@ -51,6 +51,7 @@ public enum Errno
     ENODATA = 61,
     EOVERFLOW = 75,
     EBADFD = 77,
+    ENOPROTOOPT = 92,
     EOPNOTSUPP = 95,
     EADDRINUSE = 98,
     EADDRNOTAVAIL = 99,

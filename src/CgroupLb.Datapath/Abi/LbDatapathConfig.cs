@@ -3,11 +3,12 @@ using System.Runtime.InteropServices;
 namespace CgroupLb.Datapath.Abi;
 
 /// <summary>Mirror of <c>struct lb_datapath_config</c>, the program's read-only configuration at offset 0 of .rodata.</summary>
-[StructLayout(LayoutKind.Explicit, Size = 16)]
+[StructLayout(LayoutKind.Explicit, Size = 24)]
 internal struct LbDatapathConfig
 {
     [FieldOffset(0)] public uint HaveSetRetval;
     [FieldOffset(4)] public uint Features;
     [FieldOffset(8)] public uint HaveSkStorage;
     [FieldOffset(12)] public uint HaveRingbuf;
+    [FieldOffset(16)] public ulong HostNetnsCookie;
 }

@@ -10,6 +10,12 @@ public sealed record DatapathOptions(string CgroupPath, string BpffsPath)
 
     public string? ObjectPath { get; init; }
 
+    /// <summary>
+    /// The cookie of the network namespace the programs treat as the host's (<c>host_netns_cookie</c>). Null: the
+    /// namespace the agent runs in, which is the host's for a hostNetwork pod. Tests name a namespace of their own.
+    /// </summary>
+    public ulong? HostNetnsCookie { get; init; }
+
     /// <summary>Directory of pinned links, one per program.</summary>
     public string LinksPath => Path.Combine(BpffsPath, "links");
 

@@ -172,7 +172,7 @@ internal static class ObjectLoader
         try
         {
             phase = "configure";
-            Configure(bpfObject, knobs, ringBuffer);
+            Configure(bpfObject, knobs, ringBuffer, HostNetnsCookie(options));
             if (!ringBuffer)
             {
                 // have_ringbuf = 0 prunes every instruction that uses the ring, but the map itself is still created:
@@ -196,8 +196,15 @@ internal static class ObjectLoader
         }
     }
 
+    /// <summary>
+    /// The host namespace's cookie for <c>host_netns_cookie</c>: the configured one, else the loading thread's namespace
+    /// (the agent's), else 0, which makes the programs take init_net (kernels before 5.14 cannot tell user space).
+    /// </summary>
+    private static ulong HostNetnsCookie(DatapathOptions options) =>
+        options.HostNetnsCookie ?? NetworkNamespace.CurrentThreadCookie() ?? 0;
+
     /// <summary>Sets the read-only config (.rodata) between open and load, so the verifier prunes disabled branches.</summary>
-    private static void Configure(BpfObject bpfObject, LoadKnobs knobs, bool ringBuffer)
+    private static void Configure(BpfObject bpfObject, LoadKnobs knobs, bool ringBuffer, ulong hostNetnsCookie)
     {
         var rodata = bpfObject.Maps.FirstOrDefault(m => m.Name.EndsWith(".rodata", StringComparison.Ordinal))
             ?? throw new DatapathException("configure", "the BPF object has no .rodata section for its configuration");
@@ -209,6 +216,7 @@ internal static class ObjectLoader
         config.HaveSetRetval = knobs.SetRetval ? 1u : 0u;
         config.HaveSkStorage = knobs.SkStorage ? 1u : 0u;
         config.HaveRingbuf = ringBuffer ? 1u : 0u;
+        config.HostNetnsCookie = hostNetnsCookie;
         MemoryMarshal.Write(bytes, in config);
         rodata.SetInitialValue(bytes);
     }
