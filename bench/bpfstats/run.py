@@ -21,9 +21,15 @@ own cgroup:
 
 The workload (workload.py) runs once per phase and variant, inside that
 variant's cgroup, interleaved round by round, so every variant sees the same
-machine state. Phases: translated TCP connect (+ getpeername), translated UDP
-sendto (+ recvmsg), and the same two towards a backend address directly (the
-miss path every other socket on the node pays). All at 1 Service, then again
+machine state. Only the IPv4 hooks are attached (the workload is IPv4); a
+cgroup/sock_release program in an experiment (variants.py claim) is attached
+too, and its run per closing TCP socket is added to the "per socket, all hooks"
+row, the figure on which a design that moves work from connect() to close()
+must be compared. Phases: translated TCP connect (+ getpeername), translated UDP
+sendto (+ recvmsg), the same two towards a backend address directly (the
+miss path), and a TCP connect to an address that is neither (tcp-other: the
+miss path of most sockets on a node, which a filter over backend addresses
+can tell apart from tcp-miss). All at 1 Service, then again
 after 10k more Services are written into every variant's maps.
 
 Everything created is removed on exit, failure and Ctrl-C included, and the
@@ -57,17 +63,22 @@ WORKLOAD = os.path.join(HERE, "workload.py")
 # Reserved ranges only (RFC 2544 / RFC 5737); the namespace has no route out.
 VIP = "198.51.100.10"
 BACKENDS = ["198.18.1.1", "198.18.1.2"]
+OTHER = "198.18.1.3"  # neither a Service nor a backend: what most sockets on a node talk to
 TCP_FRONT, TCP_BACK = 80, 8080
 UDP_FRONT, UDP_BACK = 53, 5353
 FILLER_BASE = (198 << 24) | (19 << 16)  # 198.19.0.0/16: the 10k extra ClusterIPs
 
 HOOKS = ["connect4", "sendmsg4", "recvmsg4", "getpeername4"]
+# Hooks only some variants have (experiments of variants.py), measured where present.
+OPTIONAL_HOOKS = ["sock_release"]
 # The phase, what it does, and which hooks it measures.
 PHASES = [
-    ("tcp", "translated TCP connect + getpeername", ["connect4", "getpeername4"]),
+    ("tcp", "translated TCP connect + getpeername", ["connect4", "getpeername4", "sock_release"]),
     ("udp", "translated UDP sendto + recvfrom", ["sendmsg4", "recvmsg4"]),
-    ("tcp-miss", "TCP connect to a non-Service address", ["connect4", "getpeername4"]),
+    ("tcp-miss", "TCP connect to a non-Service address", ["connect4", "getpeername4", "sock_release"]),
     ("udp-miss", "UDP sendto to a non-Service address", ["sendmsg4", "recvmsg4"]),
+    ("tcp-other", "TCP connect to an address that is neither a Service nor a backend",
+     ["connect4", "getpeername4", "sock_release"]),
 ]
 
 
@@ -91,11 +102,13 @@ class Variant:
         sh("bpftool", "prog", "loadall", self.obj, f"{self.pin}/progs", "pinmaps", f"{self.pin}/maps")
         self.abi = lbabi.Abi(self.obj)
         for entry in os.listdir(f"{self.pin}/progs"):
-            hook = next(h for h in HOOKS if h.rstrip("4") in entry)
+            if "sock6" in entry:
+                continue  # the IPv6 hooks: the workload is IPv4 only
+            hook = next(h for h in HOOKS + OPTIONAL_HOOKS if h.rstrip("4") in entry)
             info = json.loads(sh("bpftool", "-j", "prog", "show", "pinned", f"{self.pin}/progs/{entry}").stdout)
             self.progs[hook] = info["id"]
             sh("bpftool", "cgroup", "attach", self.cgroup, hook, "pinned", f"{self.pin}/progs/{entry}")
-        if sorted(self.progs) != sorted(HOOKS):
+        if sorted(h for h in self.progs if h in HOOKS) != sorted(HOOKS):
             raise RuntimeError(f"{self.name}: expected one program per hook, got {sorted(self.progs)}")
 
     def detach(self):
@@ -177,6 +190,12 @@ def seed(variants, first, count, with_vip):
                 lines.append(f"map update pinned {v.map('lb4_fe_filter')} key hex "
                              + " ".join(f"{b:02x}" for b in index.to_bytes(4, "little")) + " value hex "
                              + " ".join(f"{b:02x}" for b in value.to_bytes(8, "little")))
+        if with_vip and v.has_map("lb4_be_filter"):
+            # An experiment's backend address filter (variants.py claimfilter), same geometry as lb4_fe_filter.
+            for index, value in sorted(lbabi.fe_filter_words(BACKENDS, v.header).items()):
+                lines.append(f"map update pinned {v.map('lb4_be_filter')} key hex "
+                             + " ".join(f"{b:02x}" for b in index.to_bytes(4, "little")) + " value hex "
+                             + " ".join(f"{b:02x}" for b in value.to_bytes(8, "little")))
         if with_vip:
             lines += v.frontend_lines(VIP, TCP_FRONT, "tcp", 1, [(b, TCP_BACK) for b in BACKENDS])
             lines += v.frontend_lines(VIP, UDP_FRONT, "udp", 2, [(b, UDP_BACK) for b in BACKENDS])
@@ -197,6 +216,7 @@ def run_client(variant, phase, args):
         "udp": (VIP, UDP_FRONT, args.udp),
         "tcp-miss": (BACKENDS[0], TCP_BACK, args.tcp),
         "udp-miss": (BACKENDS[0], UDP_BACK, args.udp),
+        "tcp-other": (OTHER, TCP_BACK, args.tcp),
     }[phase]
     command = phase.split("-")[0]
     # Join the cgroup first: `ip netns exec` remounts /sys.
@@ -229,6 +249,8 @@ def measure(variants, args, label, results):
                 run_client(v, phase, args)
                 after = prog_stats()
                 for hook in hooks:
+                    if hook in OPTIONAL_HOOKS and hook not in v.progs:
+                        continue
                     pid = v.progs[hook]
                     dt, dc = after[pid][0] - before[pid][0], after[pid][1] - before[pid][1]
                     if dc <= 0:
@@ -262,7 +284,21 @@ def report(results, variants, args, kernel):
                     # fastest round of each is the closest to its cost; the rounds
                     # interleave the variants, so both saw the same machine.
                     ratios.append(f"{min(a) / min(b):.2f}x" if a and b else "-")
+                if all(c == "-" for c in cells):
+                    continue  # an optional hook no variant has
                 lines.append(f"| {phase} | {hook} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
+            if phase.startswith("tcp"):
+                # What one TCP socket costs in all our programs together: a design that moves work from
+                # connect() to close() (sock_release) must be compared on this row.
+                row = table.get(phase, {})
+                totals = {n: sum(min(row[n][h]) for h in hooks if h in row.get(n, {})) for n in names if n in row}
+                if not totals:
+                    continue  # phase not measured (--phases)
+                cells = [f"{totals[n]:.0f}" if n in totals else "-" for n in names]
+                ratios = [f"{totals['cglb'] / totals[ref]:.2f}x" if "cglb" in totals and ref in totals else "-"
+                          for ref in ref_cols]
+                lines.append(f"| {phase} | per socket, all hooks | " + " | ".join(cells) + " | "
+                             + " | ".join(ratios) + " |")
         lines.append("")
     return "\n".join(lines)
 
@@ -308,7 +344,7 @@ def sandbox_up(servers):
     """Namespace, addresses and the two servers; each server is in `servers` as soon as it runs, for the cleanup."""
     sh("ip", "netns", "add", NETNS)
     sh("ip", "-n", NETNS, "link", "set", "lo", "up")
-    for address in BACKENDS:
+    for address in BACKENDS + [OTHER]:
         sh("ip", "-n", NETNS, "addr", "add", f"{address}/32", "dev", "lo")
     for kind, port in (("tcp", TCP_BACK), ("udp", UDP_BACK)):
         ready = f"{WORK}/ready-{kind}"

@@ -18,6 +18,19 @@ application sees for them; it does not for --extra variants. They are experiment
                run.py) decide the miss path; the floor any filter design is measured against
     nofilterarm  the filter without its armed word (one map word read instead of two)
     filter17   a 2^17-bit filter (16 KB, kmalloc'd) instead of 2^20 bits (128 KB, vmalloc'd)
+    claim      the claim-if-free array: connect4 of a TCP socket claims slot (cookie mod 2^18) of an array
+               with a compare-and-swap when the slot is free (or already its own) and falls back to socket
+               storage when it is taken; a cgroup/sock_release program frees the slot of a closing TCP
+               socket; getpeername4 of a TCP socket without storage reads the array. Every guarantee holds
+               (an entry lives exactly as long as its socket), at the price of a cookie on every TCP connect
+               and getpeername without storage, and one more program run per closing TCP socket (run.py
+               measures it as sock_release). Needs cmpxchg (-mcpu=v3, 5.12+) and sock_release (5.9+).
+    claimpeek  claim, but getpeername4 first peeks at the socket's cookie through bpf_skc_to_tcp_sock (BTF,
+               CO-RE) and ends when the socket has none: a socket connect4 never claimed for gets no cookie
+               generated and no array read
+    claimfilter  claimpeek, with sock_release first testing the closing socket's peer against a bitmap of
+               backend addresses (lb4_be_filter, lb4_fe_filter's geometry, seeded by run.py): a socket that
+               talks to no backend (run.py's tcp-other) ends after one bit test, without a cookie
 """
 import os
 import shutil
@@ -50,6 +63,68 @@ static __always_inline struct sock4_ring_entry *sock4_ring_of(__u64 cookie)
 	__u32 index = (__u32)cookie & ((1 << 18) - 1);
 
 	return bpf_map_lookup_elem(&lb4_sk_ring, &index);
+}
+
+"""
+
+CLAIM_MAP = """struct sock4_claim_entry {
+	__u64  cookie; /* the owner; 0: free */
+	__be32 backend_address;
+	__be32 frontend_address;
+	__be16 backend_port;
+	__be16 frontend_port;
+	__u32  service_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct sock4_claim_entry);
+	__uint(max_entries, 1 << 18);
+} lb4_sk_claim SEC(".maps");
+
+static __always_inline struct sock4_claim_entry *sock4_claim_of(__u64 cookie)
+{
+	__u32 index = (__u32)cookie & ((1 << 18) - 1);
+
+	return bpf_map_lookup_elem(&lb4_sk_claim, &index);
+}
+
+"""
+
+CLAIM_RELEASE = """
+/* Frees the claim of a closing TCP socket; only the owner ever clears its slot. */
+SEC("cgroup/sock_release")
+int cglb_sock_release(struct bpf_sock *sk)
+{
+	struct sock4_claim_entry *entry;
+	__u64 cookie;
+
+	if (sk->protocol != IPPROTO_TCP || sk->family != 2 /* AF_INET */)
+		return SYS_PROCEED;
+	cookie = bpf_get_socket_cookie(sk);
+	entry = sock4_claim_of(cookie);
+	if (entry && entry->cookie == cookie)
+		entry->cookie = 0;
+	return SYS_PROCEED;
+}
+
+char _license[]"""
+
+PEEK_TYPES = """struct sock_common___peek {
+	struct { __s64 counter; } skc_cookie;
+} __attribute__((preserve_access_index));
+
+struct sock___peek {
+	struct sock_common___peek __sk_common;
+} __attribute__((preserve_access_index));
+
+/* The socket's cookie without generating one: 0 if nobody asked for it yet. */
+static __always_inline __u64 sock4_peek_cookie(struct bpf_sock_addr *ctx)
+{
+	struct sock___peek *sk = (struct sock___peek *)bpf_skc_to_tcp_sock(ctx->sk);
+
+	return sk ? (__u64)sk->__sk_common.skc_cookie.counter : 0;
 }
 
 """
@@ -93,6 +168,51 @@ VARIANTS = {
 			peer->port = entry->frontend_port;
 			return 0;
 		}""")],
+    "claim": [("Makefile", "BPF_CFLAGS := -O2 -g -target bpf", "BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3"),
+              ("lib/sock4.h",
+               "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,",
+               CLAIM_MAP + "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,"),
+              ("lib/sock4.h",
+               "	struct lb4_sk_frontend *known;\n\n	if (!cglb_config.have_sk_storage) {",
+               """	struct lb4_sk_frontend *known;
+
+	if (connected && backend->proto == IPPROTO_TCP) {
+		__u64 cookie = sock_cookie(ctx);
+		struct sock4_claim_entry *entry = sock4_claim_of(cookie);
+
+		if (entry && (entry->cookie == cookie ||
+			      (entry->cookie == 0 && __sync_val_compare_and_swap(&entry->cookie, 0, cookie) == 0))) {
+			entry->backend_address = backend->address;
+			entry->backend_port = backend->port;
+			entry->frontend_address = frontend->address;
+			entry->frontend_port = frontend->port;
+			entry->service_id = service_id;
+			return;
+		}
+		/* Taken by a live socket: socket storage below. */
+	}
+	if (!cglb_config.have_sk_storage) {"""),
+              ("lib/sock4.h",
+               "		if (!known)\n			return -ENOENT;",
+               """		if (!known) {
+			__u64 cookie;
+			struct sock4_claim_entry *entry;
+
+			if (ctx->protocol != IPPROTO_TCP)
+				return -ENOENT;
+			cookie = sock_cookie(ctx);
+			entry = sock4_claim_of(cookie);
+			if (!entry || entry->cookie != cookie || entry->backend_address != peer->address ||
+			    entry->backend_port != peer->port)
+				return -ENOENT;
+			peer->address = entry->frontend_address;
+			peer->port = entry->frontend_port;
+			lb_svc_stats_count_reverse(entry->service_id);
+			return 0;
+		}"""),
+              ("cgroup_lb.bpf.c", "\nchar _license[]", CLAIM_RELEASE)],
+    "claimpeek": None,  # claim + the peek below, filled in after the dict
+    "claimfilter": None,  # claimpeek + a backend filter in sock_release, after the dict
     "nostats": [("lib/lb_stats.h",
                  "	struct lb_service_stats *stats = lb_svc_stats_of(service_id);\n\n	if (stats)\n		stats->translated++;",
                  "")],
@@ -102,6 +222,49 @@ VARIANTS = {
     "nofilterarm": [("lib/lb4.h", FILTER_ARMED_CHECK, "")],
     "filter17": [("lib/lb_abi.h", "#define LB4_FE_FILTER_BITS_LOG2 20", "#define LB4_FE_FILTER_BITS_LOG2 17")],
 }
+
+VARIANTS["claimpeek"] = VARIANTS["claim"][:2] + [
+    ("lib/sock4.h", "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,",
+     PEEK_TYPES + "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,"),
+    VARIANTS["claim"][2], VARIANTS["claim"][3],
+    ("lib/sock4.h", "			cookie = sock_cookie(ctx);\n			entry = sock4_claim_of(cookie);",
+     "			cookie = sock4_peek_cookie(ctx);\n			if (!cookie)\n				return -ENOENT;\n"
+     "			entry = sock4_claim_of(cookie);"),
+] + VARIANTS["claim"][4:]
+
+BE_FILTER = """struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, LB4_FE_FILTER_WORDS + 1);
+} lb4_be_filter SEC(".maps");
+
+/* lb4_may_be_frontend() over backend addresses. */
+static __always_inline bool lb4_may_be_backend(__be32 address)
+{
+	__u32 index = LB4_FE_FILTER_ARMED;
+	const __u64 *word;
+	__u32 bit;
+
+	word = bpf_map_lookup_elem(&lb4_be_filter, &index);
+	if (!word || !*word)
+		return true;
+	bit = lb4_fe_filter_bit(address);
+	index = bit >> 6;
+	word = bpf_map_lookup_elem(&lb4_be_filter, &index);
+	return !word || (*word & (1ULL << (bit & 63)));
+}
+
+"""
+
+VARIANTS["claimfilter"] = VARIANTS["claimpeek"][:2] + [
+    ("lib/sock4.h", "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,",
+     BE_FILTER + "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,")
+] + VARIANTS["claimpeek"][2:] + [
+    ("cgroup_lb.bpf.c", "		return SYS_PROCEED;\n	cookie = bpf_get_socket_cookie(sk);",
+     "		return SYS_PROCEED;\n	if (!lb4_may_be_backend(sk->dst_ip4))\n		return SYS_PROCEED;\n"
+     "	cookie = bpf_get_socket_cookie(sk);"),
+]
 
 
 def make(out, name):
