@@ -33,8 +33,8 @@
  * connect()/sendmsg() fails with ECONNREFUSED, with 0 the application sees
  * the kernel's default for a rejecting cgroup program, EPERM.
  * have_sk_storage: 1 if bpf_sk_storage_get() is allowed in sock_addr programs;
- * then reverse entries live with the socket (lb4_sk_frontend), with 0 in the
- * LRU map lb4_reverse_sk only, as before.
+ * then reverse entries live with the socket (lb4_sk_frontend, lb6_sk_frontend),
+ * with 0 in the LRU maps lb4_reverse_sk and lb6_reverse_sk only, as before.
  * have_ringbuf: 1 if the kernel has BPF_MAP_TYPE_RINGBUF (5.8+); with 0
  * trace.h compiles to nothing and lb_trace_events is a stand-in array.
  * host_netns_cookie: the cookie of the network namespace the agent runs in,

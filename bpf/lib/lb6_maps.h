@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The IPv6 load-balancing maps, twins of lb4_maps.h (see there for why they
- * are not preallocated and not pinned by attribute). No frontend filter and no
- * socket storage yet: every IPv6 connect looks up lb6_services, and reverse
- * entries live in the LRU map only.
+ * are not preallocated and not pinned by attribute). No frontend filter yet:
+ * every IPv6 connect looks up lb6_services.
  */
 #ifndef CGLB_LB6_MAPS_H
 #define CGLB_LB6_MAPS_H
@@ -28,13 +27,24 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } LB6_BACKENDS_MAP SEC(".maps");
 
-/* Socket + backend -> frontend for recvmsg6/getpeername6; LRU for the reason
- * given at lb4_reverse_sk. */
+/* Socket + backend -> frontend for recvmsg6/getpeername6 where socket storage
+ * is missing, else for an unconnected UDP socket's further backends; LRU for
+ * the reason given at lb4_reverse_sk. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, struct lb6_reverse_sk_key);
 	__type(value, struct lb6_reverse_sk_value);
 	__uint(max_entries, LB_REVERSE_SK_MAP_MAX);
 } LB6_REVERSE_SK_MAP SEC(".maps");
+
+/* Socket -> the IPv6 frontend it was translated from, freed with the socket
+ * (struct lb6_sk_frontend); as lb4_sk_frontend, created on every kernel and
+ * used only when cglb_config.have_sk_storage is set. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lb6_sk_frontend);
+} LB6_SK_FRONTEND_MAP SEC(".maps");
 
 #endif /* CGLB_LB6_MAPS_H */

@@ -27,6 +27,7 @@
 #define LB6_SERVICES_MAP   lb6_services   /* struct lb6_service_key -> struct lb6_service_value */
 #define LB6_BACKENDS_MAP   lb6_backends   /* same backend id space as lb4_backends */
 #define LB6_REVERSE_SK_MAP lb6_reverse_sk
+#define LB6_SK_FRONTEND_MAP lb6_sk_frontend /* socket storage, HAVE_SK_STORAGE */
 #define LB6_REFUSED_MAP    lb6_refused    /* user space only, as lb4_refused */
 
 /* Capacities. The agent reads max_entries back from the kernel, so these are
@@ -137,7 +138,7 @@ struct lb4_reverse_sk_value {
  * is B, or (flag set, or have_sk_storage off) lb4_reverse_sk holds
  * {cookie, B}. 20 bytes. */
 enum lb4_sk_frontend_flags {
-	LB4_SK_F_MORE_IN_REVERSE_MAP = 1 << 0, /* more backends in lb4_reverse_sk */
+	LB4_SK_F_MORE_IN_REVERSE_MAP = 1 << 0, /* more backends in lb4_reverse_sk (lb6_reverse_sk for lb6_sk_frontend) */
 };
 
 struct lb4_sk_frontend {
@@ -236,8 +237,9 @@ struct lb6_backend {
 	__u8   flags;           /* reserved: backend state */
 };
 
-/* lb6_reverse_sk key, as lb4_reverse_sk_key. The IPv6 path keeps every
- * reverse entry here (no socket storage yet). 32 bytes. */
+/* lb6_reverse_sk key, as lb4_reverse_sk_key: every reverse entry where socket
+ * storage is missing, else only an unconnected UDP socket's further backends
+ * (the rule of struct lb6_sk_frontend). 32 bytes. */
 struct lb6_reverse_sk_key {
 	__u64  cookie;          /* bpf_get_socket_cookie() of the client socket */
 	union lb6_addr address; /* backend address the socket was sent to */
@@ -251,6 +253,22 @@ struct lb6_reverse_sk_value {
 	__be16 port;            /* frontend port */
 	__u16  pad;
 	__u32  service_id;      /* for counters and debugging */
+};
+
+/* lb6_sk_frontend value: the IPv6 twin of struct lb4_sk_frontend, with the
+ * same rule (read it there) and the same flags (enum lb4_sk_frontend_flags,
+ * which names lb6_reverse_sk for an IPv6 socket's further backends). A
+ * backend address of all zeros means none yet. A v4-mapped peer of an
+ * AF_INET6 socket is translated by the IPv4 core, so its entry is in
+ * lb4_sk_frontend, not here. 48 bytes. */
+struct lb6_sk_frontend {
+	union lb6_addr backend_address;  /* backend the socket reached; ::: none yet */
+	union lb6_addr frontend_address; /* frontend to report to the application */
+	__be16 backend_port;
+	__be16 frontend_port;
+	__u32  service_id;               /* for counters and debugging */
+	__u16  flags;                    /* enum lb4_sk_frontend_flags */
+	__u16  pad[3];
 };
 
 /* lb6_refused is keyed by the frontend's master key (struct lb6_service_key,

@@ -70,14 +70,15 @@ static __always_inline void sock6_set_v4_mapped(struct sock6_addr *addr6, const 
 	addr6->port = addr4->port;
 }
 
-/* Every IPv6 reverse entry goes to the LRU map; look first and write only on
- * change, as sock4_remember_frontend_lru() does for hot UDP senders. */
+/* The LRU fallback of sock6_remember_frontend(), as
+ * sock4_remember_frontend_lru(): look first and write only on change for hot
+ * UDP senders; a connect() brings a socket the map has never seen. */
 static __always_inline void
-sock6_remember_frontend(struct bpf_sock_addr *ctx, const struct sock6_addr *backend,
-			const struct sock6_addr *frontend, __u32 service_id)
+sock6_remember_frontend_lru(__u64 cookie, const struct sock6_addr *backend,
+			    const struct sock6_addr *frontend, __u32 service_id, bool connected)
 {
 	struct lb6_reverse_sk_key key = {
-		.cookie  = sock_cookie(ctx),
+		.cookie  = cookie,
 		.address = backend->address,
 		.port    = backend->port,
 	};
@@ -88,12 +89,54 @@ sock6_remember_frontend(struct bpf_sock_addr *ctx, const struct sock6_addr *back
 	};
 	const struct lb6_reverse_sk_value *known;
 
-	known = bpf_map_lookup_elem(&LB6_REVERSE_SK_MAP, &key);
+	known = connected ? NULL : bpf_map_lookup_elem(&LB6_REVERSE_SK_MAP, &key);
 	if (known && lb6_addr_equal(&known->address, &value.address) && known->port == value.port &&
 	    known->service_id == value.service_id)
 		return;
 	/* A failed update only costs the reverse translation of this socket. */
 	bpf_map_update_elem(&LB6_REVERSE_SK_MAP, &key, &value, BPF_ANY);
+}
+
+static __always_inline bool
+sk_frontend6_is_backend(const struct lb6_sk_frontend *known, const struct sock6_addr *backend)
+{
+	return lb6_addr_equal(&known->backend_address, &backend->address) && known->backend_port == backend->port;
+}
+
+/* The IPv6 twin of sock4_remember_frontend(), with the same rule (struct
+ * lb6_sk_frontend): socket storage where the kernel allows it, the LRU map
+ * for an unconnected UDP socket's further backends and where it does not. */
+static __always_inline void
+sock6_remember_frontend(struct bpf_sock_addr *ctx, const struct sock6_addr *backend,
+			const struct sock6_addr *frontend, __u32 service_id, bool connected)
+{
+	struct lb6_sk_frontend *known;
+
+	if (!cglb_config.have_sk_storage) {
+		sock6_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id, connected);
+		return;
+	}
+
+	known = bpf_sk_storage_get(&LB6_SK_FRONTEND_MAP, ctx->sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!known)
+		return; /* allocation failed: only this socket's reverse translation is lost */
+	if (connected || lb6_addr_is_zero(&known->backend_address) || sk_frontend6_is_backend(known, backend)) {
+		/* Write only on change: a UDP sender passes here per datagram. */
+		if (!lb6_addr_equal(&known->frontend_address, &frontend->address) ||
+		    known->frontend_port != frontend->port || known->service_id != service_id ||
+		    !sk_frontend6_is_backend(known, backend)) {
+			known->backend_address = backend->address;
+			known->backend_port = backend->port;
+			known->frontend_address = frontend->address;
+			known->frontend_port = frontend->port;
+			known->service_id = service_id;
+		}
+		return;
+	}
+	/* An unconnected UDP socket reaching a second backend. */
+	if (!(known->flags & LB4_SK_F_MORE_IN_REVERSE_MAP))
+		known->flags |= LB4_SK_F_MORE_IN_REVERSE_MAP;
+	sock6_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id, false);
 }
 
 static __always_inline const struct lb6_service_value *
@@ -148,7 +191,7 @@ __sock6_xlate_fwd(struct bpf_sock_addr *ctx, struct sock6_addr *dst, bool connec
 
 	dst->address = slot->backend_address;
 	dst->port = slot->backend_port;
-	sock6_remember_frontend(ctx, dst, &frontend, service_id);
+	sock6_remember_frontend(ctx, dst, &frontend, service_id, connected);
 	lb_svc_stats_count_translated(service_id);
 	lb_trace6(ctx, connected, LB_TRACE_TRANSLATED, service_id, &frontend.address, frontend.port, &dst->address, dst->port, dst->proto);
 	return 0;
@@ -167,12 +210,30 @@ refuse:
 static __always_inline int __sock6_xlate_rev(struct bpf_sock_addr *ctx, struct sock6_addr *peer)
 {
 	struct lb6_reverse_sk_key key = {
-		.cookie  = sock_cookie(ctx),
 		.address = peer->address,
 		.port    = peer->port,
 	};
 	const struct lb6_reverse_sk_value *frontend;
 
+	if (cglb_config.have_sk_storage) {
+		const struct lb6_sk_frontend *known;
+
+		known = bpf_sk_storage_get(&LB6_SK_FRONTEND_MAP, ctx->sk, NULL, 0);
+		/* Never translated: every other IPv6 socket ends here, without a
+		 * cookie. */
+		if (!known)
+			return -ENOENT;
+		if (sk_frontend6_is_backend(known, peer)) {
+			peer->address = known->frontend_address;
+			peer->port = known->frontend_port;
+			lb_svc_stats_count_reverse(known->service_id);
+			return 0;
+		}
+		if (!(known->flags & LB4_SK_F_MORE_IN_REVERSE_MAP))
+			return -ENOENT;
+	}
+
+	key.cookie = sock_cookie(ctx);
 	frontend = bpf_map_lookup_elem(&LB6_REVERSE_SK_MAP, &key);
 	if (!frontend)
 		return -ENOENT;

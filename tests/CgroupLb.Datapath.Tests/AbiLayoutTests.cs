@@ -36,6 +36,7 @@ public class AbiLayoutTests
         { "lb6_backend", typeof(Lb6Backend) },
         { "lb6_reverse_sk_key", typeof(Lb6ReverseSkKey) },
         { "lb6_reverse_sk_value", typeof(Lb6ReverseSkValue) },
+        { "lb6_sk_frontend", typeof(Lb6SkFrontend) },
         { "lb_trace_control", typeof(LbTraceControl) },
         { "lb_trace_event", typeof(LbTraceEvent) },
     };

@@ -6,6 +6,7 @@ const string Usage = """
       tcp-connect   --to IP:PORT [--count N] [--timeout-ms T]
       udp-sendto    --to IP:PORT [--count N] [--timeout-ms T]
       udp-connected --to IP:PORT [--count N] [--timeout-ms T]
+      udp-alternate --to IP:PORT --also IP:PORT [--count N] [--timeout-ms T]
       tcp-loop      --to IP:PORT --duration-ms D [--timeout-ms T] [--trace]
       udp-hold|tcp-hold --to IP:PORT --duration-ms D [--interval-ms I] [--timeout-ms T]
     Clients print one JSON object per line.
@@ -26,6 +27,7 @@ try
         "tcp-connect" => await TcpConnectCommand.RunAsync(arguments),
         "udp-sendto" => await UdpSendToCommand.RunAsync(arguments),
         "udp-connected" => await UdpConnectedCommand.RunAsync(arguments),
+        "udp-alternate" => await UdpAlternateCommand.RunAsync(arguments),
         "tcp-loop" => await TcpLoopCommand.RunAsync(arguments),
         "udp-hold" => await HoldCommand.RunAsync(arguments, System.Net.Sockets.SocketType.Dgram),
         "tcp-hold" => await HoldCommand.RunAsync(arguments, System.Net.Sockets.SocketType.Stream),

@@ -17,6 +17,8 @@ internal static class MapNames
     /// <summary>IPv6 backends; their ids share one space with <see cref="Backends"/>.</summary>
     public const string Backends6 = "lb6_backends";
     public const string ReverseSockets6 = "lb6_reverse_sk";
+    /// <summary>Socket storage of the IPv6 programs, as <see cref="SocketFrontends"/>.</summary>
+    public const string SocketFrontends6 = "lb6_sk_frontend";
     public const string Refused6 = "lb6_refused";
     /// <summary>Ring buffer of struct lb_trace_event, read by `cgroup-lb trace` (bpf/lib/trace_abi.h).</summary>
     public const string TraceEvents = "lb_trace_events";
@@ -24,5 +26,5 @@ internal static class MapNames
     public const string TraceControl = "lb_trace_ctl";
 
     public static readonly IReadOnlyList<string> All =
-        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, Refused6, TraceEvents, TraceControl];
+        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl];
 }

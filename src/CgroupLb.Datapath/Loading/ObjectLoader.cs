@@ -126,7 +126,7 @@ internal static class ObjectLoader
             if (!features.RingBuffer)
                 logger.LogWarning("Kernel lacks BPF ring buffers (needs 5.8): the programs run without trace events and 'cgroup-lb trace' cannot show any");
             if (!knobs.SkStorage)
-                logger.LogWarning("Kernel lacks bpf_sk_storage_get for sock_addr programs: reverse entries of translated sockets go to the LRU map {Map} and stay until evicted", MapNames.ReverseSockets);
+                logger.LogWarning("Kernel lacks bpf_sk_storage_get for sock_addr programs: reverse entries of translated sockets go to the LRU maps {Map} and {Map6} and stay until evicted", MapNames.ReverseSockets, MapNames.ReverseSockets6);
             features = features with { SetRetval = knobs.SetRetval, SocketStorage = knobs.SkStorage };
             CheckLayouts(bpfObject);
             var created = MapNames.All.Where(n => !preexistingMaps.Contains(n)).ToHashSet();
@@ -239,6 +239,7 @@ internal static class ObjectLoader
         Check<Lb6ServiceKey, Lb6ServiceValue>(MapNames.Services6);
         Check<uint, Lb6Backend>(MapNames.Backends6);
         Check<Lb6ReverseSkKey, Lb6ReverseSkValue>(MapNames.ReverseSockets6);
+        Check<int, Lb6SkFrontend>(MapNames.SocketFrontends6);
         Check<Lb6ServiceKey, Lb4Refused>(MapNames.Refused6);
         Check<uint, LbTraceControl>(MapNames.TraceControl);
     }
