@@ -37,6 +37,7 @@ ABI_TYPE(enum lb_scope, lb_scope);
 ABI_TYPE(enum lb_service_flags, lb_service_flags);
 ABI_TYPE(enum lb4_sk_frontend_flags, lb4_sk_frontend_flags);
 ABI_TYPE(struct sock_term_key, sock_term_key);
+ABI_TYPE(struct sock_term6_key, sock_term6_key);
 ABI_TYPE(struct sock_term_event, sock_term_event);
 ABI_TYPE(struct lb_trace_control, lb_trace_control);
 ABI_TYPE(struct lb_trace_event, lb_trace_event);

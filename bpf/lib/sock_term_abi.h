@@ -12,7 +12,10 @@
 
 #include <linux/types.h>
 
+#include "lb_abi.h" /* union lb6_addr */
+
 #define SOCK_TERM_TARGETS_MAP sock_term_targets
+#define SOCK_TERM6_TARGETS_MAP sock_term_tgts6
 /* Targets per iteration; the agent splits a larger removal into passes. */
 #define SOCK_TERM_TARGETS_MAX 16384
 
@@ -29,16 +32,26 @@ struct sock_term_key {
 	__u8   pad[3];
 };
 
+/* sock_term_tgts6 key: sock_term_key for an IPv6 backend and frontend.
+ * Same capacity. 40 bytes. */
+struct sock_term6_key {
+	union lb6_addr backend_address;  /* the removed backend's IPv6 address */
+	union lb6_addr frontend_address; /* the frontend it left */
+	__be16 backend_port;
+	__be16 frontend_port;
+	__u8   proto;                    /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8   pad[3];
+};
+
 /* Written by the iterator to its seq file for every socket it closed (or
- * tried to), so the agent can count and log them. 24 bytes. */
+ * tried to), so the agent can count and log them. 32 bytes. */
 struct sock_term_event {
-	__u64  cookie;          /* bpf_get_socket_cookie() of the closed socket */
-	__be32 backend_address; /* its peer */
+	__u64  cookie;                  /* bpf_get_socket_cookie() of the closed socket */
+	union lb6_addr backend_address; /* its peer; IPv4 in words[0], the rest 0 */
 	__be16 backend_port;
 	__u8   proto;
-	__u8   pad;
-	__s32  result;          /* bpf_sock_destroy(): 0 or -errno */
-	__u32  pad2;
+	__u8   family;                  /* AF_INET or AF_INET6 */
+	__s32  result;                  /* bpf_sock_destroy(): 0 or -errno */
 };
 
 #endif /* CGLB_SOCK_TERM_ABI_H */

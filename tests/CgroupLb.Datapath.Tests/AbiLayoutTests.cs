@@ -30,6 +30,7 @@ public class AbiLayoutTests
         { "lb_datapath_config", typeof(LbDatapathConfig) },
         { "sock_term_key", typeof(SockTermKey) },
         { "sock_term_event", typeof(SockTermEvent) },
+        { "sock_term6_key", typeof(SockTerm6Key) },
         { "lb4_refused", typeof(Lb4Refused) },
         { "lb6_service_key", typeof(Lb6ServiceKey) },
         { "lb6_service_value", typeof(Lb6ServiceValue) },

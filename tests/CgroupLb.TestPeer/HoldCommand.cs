@@ -26,7 +26,7 @@ public static class HoldCommand
         var timeout = TimeSpan.FromMilliseconds(args.PositiveInt("--timeout-ms", 300));
         using var writer = new AttemptWriter();
         long end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
-        using var socket = new Socket(AddressFamily.InterNetwork, type, type == SocketType.Dgram ? ProtocolType.Udp : ProtocolType.Tcp);
+        using var socket = new Socket(to.AddressFamily, type, type == SocketType.Dgram ? ProtocolType.Udp : ProtocolType.Tcp);
 
         await ConnectAsync(socket, to, writer);
         if (type == SocketType.Stream)

@@ -322,7 +322,9 @@ public static class DatapathDoctor
         {
             using var reverse = loaded.Object.GetMap(MapNames.ReverseSockets).OpenHandle();
             using var frontends = loaded.Object.GetMap(MapNames.SocketFrontends).OpenHandle();
-            using var iterators = BpfIteratorTerminator.Load(reverse, frontends, terminateTcp: true);
+            using var reverse6 = loaded.Object.GetMap(MapNames.ReverseSockets6).OpenHandle();
+            using var frontends6 = loaded.Object.GetMap(MapNames.SocketFrontends6).OpenHandle();
+            using var iterators = BpfIteratorTerminator.Load(reverse, frontends, reverse6, frontends6, terminateTcp: true);
             return new DoctorCheck(Bpf, name, DoctorStatus.Ok, false, "iterator programs load and attach");
         }
         catch (Exception e) when (e is BpfException or DatapathException)

@@ -6,8 +6,8 @@ using CgroupLb.Interop;
 namespace CgroupLb.Datapath.Termination;
 
 /// <summary>
-/// sock_terminate.bpf.o loaded and its iterators attached: the agent's pinned lb4_reverse_sk and lb4_sk_frontend are
-/// reused by fd, so the iterators see exactly what the socket hooks wrote. Loading it is the probe for bpf_sock_destroy (Linux 6.5+):
+/// sock_terminate.bpf.o loaded and its iterators attached: the agent's pinned reverse maps and socket storage of both
+/// families (lb4_reverse_sk, lb4_sk_frontend, lb6_reverse_sk, lb6_sk_frontend) are reused by fd, so the iterators see exactly what the socket hooks wrote. Loading it is the probe for bpf_sock_destroy (Linux 6.5+):
 /// without the kfunc libbpf refuses the object and the caller falls back. Owns the object and links.
 /// </summary>
 internal sealed class BpfIteratorTerminator : IDisposable
@@ -16,27 +16,33 @@ internal sealed class BpfIteratorTerminator : IDisposable
     private const string UdpProgram = "cglb_sock_term_udp";
     private const string TcpProgram = "cglb_sock_term_tcp";
     private const string TargetsMap = "sock_term_targets";
+    private const string Targets6Map = "sock_term_tgts6";
 
     private readonly BpfObject bpfObject;
     private readonly BpfLink udp;
     private readonly BpfLink? tcp;
     private readonly BpfMapHandle targets;
+    private readonly BpfMapHandle targets6;
 
-    private BpfIteratorTerminator(BpfObject bpfObject, BpfLink udp, BpfLink? tcp, BpfMapHandle targets)
+    private BpfIteratorTerminator(BpfObject bpfObject, BpfLink udp, BpfLink? tcp, BpfMapHandle targets, BpfMapHandle targets6)
     {
         this.bpfObject = bpfObject;
         this.udp = udp;
         this.tcp = tcp;
         this.targets = targets;
-        Capacity = (int)targets.Info.MaxEntries;
+        this.targets6 = targets6;
+        Capacity = (int)Math.Min(targets.Info.MaxEntries, targets6.Info.MaxEntries);
     }
 
-    /// <summary>Targets one pass can hold (the map's max_entries).</summary>
+    /// <summary>Targets of one family one pass can hold (the maps' max_entries).</summary>
     public int Capacity { get; }
 
     /// <param name="socketFrontends">The pinned lb4_sk_frontend; null when there is none, then the object's own (empty)
     /// map stands in and every answer comes from lb4_reverse_sk.</param>
-    public static BpfIteratorTerminator Load(BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends, bool terminateTcp)
+    /// <param name="reverseSockets6">The pinned lb6_reverse_sk; null under pins without IPv6, then the object's own (empty) map.</param>
+    /// <param name="socketFrontends6">The pinned lb6_sk_frontend, as <paramref name="socketFrontends"/>.</param>
+    public static BpfIteratorTerminator Load(BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends,
+        BpfMapHandle? reverseSockets6, BpfMapHandle? socketFrontends6, bool terminateTcp)
     {
         var bpfObject = BpfObject.OpenMemory(EmbeddedObject.Read(EmbeddedObject.SockTerminateResourceName), ObjectName);
         BpfLink? udp = null, tcp = null;
@@ -45,13 +51,27 @@ internal sealed class BpfIteratorTerminator : IDisposable
             bpfObject.GetMap(MapNames.ReverseSockets).ReuseFd(reverseSockets);
             if (socketFrontends is not null)
                 bpfObject.GetMap(MapNames.SocketFrontends).ReuseFd(socketFrontends);
+            if (reverseSockets6 is not null)
+                bpfObject.GetMap(MapNames.ReverseSockets6).ReuseFd(reverseSockets6);
+            if (socketFrontends6 is not null)
+                bpfObject.GetMap(MapNames.SocketFrontends6).ReuseFd(socketFrontends6);
             bpfObject.GetProgram(TcpProgram).SetAutoload(terminateTcp);
             bpfObject.Load();
             udp = bpfObject.GetProgram(UdpProgram).AttachIterator();
             if (terminateTcp)
                 tcp = bpfObject.GetProgram(TcpProgram).AttachIterator();
             var targets = bpfObject.GetMap(TargetsMap).OpenHandle();
-            return new BpfIteratorTerminator(bpfObject, udp, tcp, targets);
+            BpfMapHandle targets6;
+            try
+            {
+                targets6 = bpfObject.GetMap(Targets6Map).OpenHandle();
+            }
+            catch
+            {
+                targets.Dispose();
+                throw;
+            }
+            return new BpfIteratorTerminator(bpfObject, udp, tcp, targets, targets6);
         }
         catch
         {
@@ -62,17 +82,21 @@ internal sealed class BpfIteratorTerminator : IDisposable
         }
     }
 
-    public void SetTargets(IReadOnlyCollection<SockTermKey> keys)
+    public void SetTargets(IReadOnlyCollection<SockTermKey> keys, IReadOnlyCollection<SockTerm6Key> keys6)
     {
         byte one = 1;
         foreach (SockTermKey key in keys)
             targets.Update(key, one, BpfUpdateFlags.Any);
+        foreach (SockTerm6Key key in keys6)
+            targets6.Update(key, one, BpfUpdateFlags.Any);
     }
 
-    public void ClearTargets(IReadOnlyCollection<SockTermKey> keys)
+    public void ClearTargets(IReadOnlyCollection<SockTermKey> keys, IReadOnlyCollection<SockTerm6Key> keys6)
     {
         foreach (SockTermKey key in keys)
             targets.Delete(key);
+        foreach (SockTerm6Key key in keys6)
+            targets6.Delete(key);
     }
 
     /// <summary>Walks the calling thread's network namespace and returns the sockets the programs closed (or tried to).</summary>
@@ -94,6 +118,7 @@ internal sealed class BpfIteratorTerminator : IDisposable
 
     public void Dispose()
     {
+        targets6.Dispose();
         targets.Dispose();
         tcp?.Dispose();
         udp.Dispose();

@@ -11,12 +11,13 @@ namespace CgroupLb.Datapath.Termination;
 /// Closes sockets that the load balancer connected to a backend which has since left the frontend, so the
 /// application notices (ECONNABORTED on its next call), reconnects and is balanced again. Connected UDP always,
 /// TCP when <see cref="SocketTerminationOptions.TerminateTcp"/>. Only sockets whose peer is the removed backend and
-/// whose reverse entry (socket storage or lb4_reverse_sk) says the LB translated them from that frontend are touched: a socket that reached the same
+/// whose reverse entry (socket storage or the LRU reverse map of its family) says the LB translated them from that frontend are touched: a socket that reached the same
 /// address directly, or through another Service that keeps the backend, is left alone.
 /// </summary>
 /// <remarks>
 /// <see cref="Open"/> probes once: the bpf_sock_destroy iterators (Linux 6.5+), else netlink SOCK_DESTROY
-/// (CONFIG_INET_DIAG_DESTROY), else nothing; it logs one line saying which. Owns the iterator object and the
+/// (CONFIG_INET_DIAG_DESTROY), else nothing; it logs one line saying which. IPv6 sockets are closed by the iterators
+/// only: the netlink path dumps IPv4 sockets, and says once that IPv6 ones stay. Owns the iterator object and the
 /// reverse-map handles until Dispose. Not thread-safe: one caller at a time (<see cref="SocketTerminationQueue"/>).
 /// </remarks>
 public sealed class SocketTerminator : IDisposable
@@ -24,16 +25,19 @@ public sealed class SocketTerminator : IDisposable
     private readonly SocketTerminationOptions options;
     private readonly BpfMapHandle reverseSockets;
     private readonly BpfMapHandle? socketFrontends;
+    private readonly Ipv6Maps maps6;
     private readonly BpfIteratorTerminator? iterators;
     private readonly ILogger logger;
     private bool loggedDenied;
+    private bool loggedIpv6Skipped;
 
-    private SocketTerminator(SocketTerminationOptions options, BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends,
+    private SocketTerminator(SocketTerminationOptions options, BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends, Ipv6Maps maps6,
         BpfIteratorTerminator? iterators, SocketTerminationMethod method, ILogger logger)
     {
         this.options = options;
         this.reverseSockets = reverseSockets;
         this.socketFrontends = socketFrontends;
+        this.maps6 = maps6;
         this.iterators = iterators;
         this.logger = logger;
         Method = method;
@@ -47,23 +51,31 @@ public sealed class SocketTerminator : IDisposable
         var datapathOptions = new DatapathOptions(options.CgroupPath, options.BpffsPath);
         var reverse = BpfMapHandle.OpenPinned(datapathOptions.MapPinPath(MapNames.ReverseSockets));
         BpfMapHandle? frontends = null;
+        var maps6 = new Ipv6Maps();
         try
         {
             // Pinned by every data path since socket storage came in; absent under an older one's pins.
-            string frontendsPin = datapathOptions.MapPinPath(MapNames.SocketFrontends);
-            if (options.SocketStorage != false && File.Exists(frontendsPin))
-                frontends = BpfMapHandle.OpenPinned(frontendsPin);
-            return Open(options, reverse, frontends, logger);
+            frontends = OpenIfPinned(datapathOptions, MapNames.SocketFrontends, options.SocketStorage != false);
+            maps6.Reverse = OpenIfPinned(datapathOptions, MapNames.ReverseSockets6, true);
+            maps6.Frontends = OpenIfPinned(datapathOptions, MapNames.SocketFrontends6, options.SocketStorage != false);
+            return Open(options, reverse, frontends, maps6, logger);
         }
         catch
         {
+            maps6.Dispose();
             frontends?.Dispose();
             reverse.Dispose();
             throw;
         }
     }
 
-    private static SocketTerminator Open(SocketTerminationOptions options, BpfMapHandle reverse, BpfMapHandle? frontends, ILogger logger)
+    private static BpfMapHandle? OpenIfPinned(DatapathOptions datapathOptions, string name, bool wanted)
+    {
+        string pin = datapathOptions.MapPinPath(name);
+        return wanted && File.Exists(pin) ? BpfMapHandle.OpenPinned(pin) : null;
+    }
+
+    private static SocketTerminator Open(SocketTerminationOptions options, BpfMapHandle reverse, BpfMapHandle? frontends, Ipv6Maps maps6, ILogger logger)
     {
         string protocols = options.TerminateTcp ? "connected UDP and TCP" : "connected UDP";
         string? iteratorFailure = "switched off (ForceNetlink)";
@@ -71,9 +83,9 @@ public sealed class SocketTerminator : IDisposable
         {
             try
             {
-                var iterators = BpfIteratorTerminator.Load(reverse, frontends, options.TerminateTcp);
+                var iterators = BpfIteratorTerminator.Load(reverse, frontends, maps6.Reverse, maps6.Frontends, options.TerminateTcp);
                 logger.LogInformation("Socket termination: bpf_sock_destroy iterators close {Protocols} sockets of removed backends", protocols);
-                return new SocketTerminator(options, reverse, frontends, iterators, SocketTerminationMethod.BpfIterator, logger);
+                return new SocketTerminator(options, reverse, frontends, maps6, iterators, SocketTerminationMethod.BpfIterator, logger);
             }
             catch (Exception ex) when (ex is BpfException or DatapathException)
             {
@@ -84,11 +96,11 @@ public sealed class SocketTerminator : IDisposable
         if (NetlinkTerminator.Probe() is not { } netlinkFailure)
         {
             logger.LogInformation("Socket termination: netlink SOCK_DESTROY closes {Protocols} sockets of removed backends; iterators: {Reason}", protocols, iteratorFailure);
-            return new SocketTerminator(options, reverse, frontends, null, SocketTerminationMethod.Netlink, logger);
+            return new SocketTerminator(options, reverse, frontends, maps6, null, SocketTerminationMethod.Netlink, logger);
         }
         logger.LogWarning("Socket termination unavailable: iterators: {IteratorReason}; netlink: {NetlinkReason} (needs CONFIG_INET_DIAG_DESTROY and CAP_NET_ADMIN). " +
             "Sockets connected to removed backends stay connected", iteratorFailure, netlinkFailure);
-        return new SocketTerminator(options, reverse, frontends, null, SocketTerminationMethod.None, logger);
+        return new SocketTerminator(options, reverse, frontends, maps6, null, SocketTerminationMethod.None, logger);
     }
 
     /// <summary>
@@ -114,9 +126,9 @@ public sealed class SocketTerminator : IDisposable
         int closed = 0, failed = 0, visited = 0;
         if (iterators is not null)
         {
-            foreach (SockTermKey[] chunk in targets.Chunks(iterators.Capacity))
+            foreach (var (chunk, chunk6) in targets.Chunks(iterators.Capacity))
             {
-                iterators.SetTargets(chunk);
+                iterators.SetTargets(chunk, chunk6);
                 try
                 {
                     (visited, int namespaceFailures) = NamespaceVisitor.Visit(namespaces, options.ProcPath, _ =>
@@ -131,12 +143,18 @@ public sealed class SocketTerminator : IDisposable
                 }
                 finally
                 {
-                    iterators.ClearTargets(chunk);
+                    iterators.ClearTargets(chunk, chunk6);
                 }
             }
         }
         else
         {
+            if (targets.Keys6.Count > 0 && !loggedIpv6Skipped)
+            {
+                loggedIpv6Skipped = true;
+                logger.LogWarning("Socket termination through netlink closes IPv4 sockets only: IPv6 sockets connected to {Count} removed backends stay connected (closing them needs the bpf_sock_destroy iterators, Linux 6.5+)",
+                    targets.Keys6.Count);
+            }
             (visited, int namespaceFailures) = NamespaceVisitor.Visit(namespaces, options.ProcPath, _ =>
             {
                 var owners = new SocketOwners(CgroupNetworkNamespaces.AllProcesses(options.CgroupPath), options.ProcPath);
@@ -150,14 +168,28 @@ public sealed class SocketTerminator : IDisposable
         var result = new SocketTerminationResult(visited, closed, failed);
         var level = closed > 0 || failed > 0 ? LogLevel.Information : LogLevel.Debug;
         logger.Log(level, "Socket termination ({Method}): closed {Closed} sockets ({Failed} failed) to {Targets} removed backends in {Namespaces} network namespaces in {Duration}",
-            Method, closed, failed, targets.Keys.Count, visited, Stopwatch.GetElapsedTime(started));
+            Method, closed, failed, targets.Count, visited, Stopwatch.GetElapsedTime(started));
         return result;
     }
 
     public void Dispose()
     {
         iterators?.Dispose();
+        maps6.Dispose();
         socketFrontends?.Dispose();
         reverseSockets.Dispose();
+    }
+
+    /// <summary>The IPv6 reverse maps, each null when not pinned (or socket storage is off).</summary>
+    private sealed class Ipv6Maps : IDisposable
+    {
+        public BpfMapHandle? Reverse { get; set; }
+        public BpfMapHandle? Frontends { get; set; }
+
+        public void Dispose()
+        {
+            Frontends?.Dispose();
+            Reverse?.Dispose();
+        }
     }
 }

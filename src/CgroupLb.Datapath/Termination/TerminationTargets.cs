@@ -6,31 +6,49 @@ using CgroupLb.Model.Sync;
 namespace CgroupLb.Datapath.Termination;
 
 /// <summary>
-/// The removed (frontend, backend) pairs as the iterator's map keys. IPv4 only, like the data path; TCP pairs only
-/// when TCP termination is on.
+/// The removed (frontend, backend) pairs as the iterators' map keys, one set per family (sock_term_targets,
+/// sock_term_tgts6); TCP pairs only when TCP termination is on. The netlink path reads the IPv4 set only.
 /// </summary>
 internal sealed class TerminationTargets
 {
     private readonly HashSet<(uint Address, ushort Port, byte Proto)> backends;
 
-    private TerminationTargets(HashSet<SockTermKey> keys)
+    private TerminationTargets(HashSet<SockTermKey> keys, HashSet<SockTerm6Key> keys6)
     {
         Keys = keys;
+        Keys6 = keys6;
         backends = keys.Select(k => (k.BackendAddressBe, k.BackendPortBe, k.Proto)).ToHashSet();
     }
 
     public HashSet<SockTermKey> Keys { get; }
 
-    public bool IsEmpty => Keys.Count == 0;
+    public HashSet<SockTerm6Key> Keys6 { get; }
+
+    public int Count => Keys.Count + Keys6.Count;
+
+    public bool IsEmpty => Count == 0;
 
     public static TerminationTargets Of(IEnumerable<RemovedBackend> removed, bool includeTcp)
     {
         var keys = new HashSet<SockTermKey>();
+        var keys6 = new HashSet<SockTerm6Key>();
         foreach (RemovedBackend r in removed)
         {
-            if (r.Frontend.Address.AddressFamily != AddressFamily.InterNetwork || r.Backend.Address.AddressFamily != AddressFamily.InterNetwork)
-                continue;
             if (r.Backend.Protocol == L4Protocol.Tcp && !includeTcp)
+                continue;
+            if (r.Frontend.Address.AddressFamily == AddressFamily.InterNetworkV6 && r.Backend.Address.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                keys6.Add(new SockTerm6Key
+                {
+                    BackendAddress = Lb6Address.Create(r.Backend.Address),
+                    BackendPortBe = NetworkOrder.ToBe16(r.Backend.Port),
+                    FrontendAddress = Lb6Address.Create(r.Frontend.Address),
+                    FrontendPortBe = NetworkOrder.ToBe16(r.Frontend.Port),
+                    Proto = (byte)r.Backend.Protocol,
+                });
+                continue;
+            }
+            if (r.Frontend.Address.AddressFamily != AddressFamily.InterNetwork || r.Backend.Address.AddressFamily != AddressFamily.InterNetwork)
                 continue;
             keys.Add(new SockTermKey
             {
@@ -41,7 +59,7 @@ internal sealed class TerminationTargets
                 Proto = (byte)r.Backend.Protocol,
             });
         }
-        return new TerminationTargets(keys);
+        return new TerminationTargets(keys, keys6);
     }
 
     public bool HasProtocol(L4Protocol protocol) => Keys.Any(k => k.Proto == (byte)protocol);
@@ -61,5 +79,8 @@ internal sealed class TerminationTargets
     public bool HasBackend(uint backendAddressBe, ushort backendPortBe, byte proto) =>
         backends.Contains((backendAddressBe, backendPortBe, proto));
 
-    public IEnumerable<SockTermKey[]> Chunks(int size) => Keys.Chunk(size);
+    /// <summary>Passes of at most <paramref name="size"/> keys per family: the IPv4 ones, then the IPv6 ones.</summary>
+    public IEnumerable<(SockTermKey[] Keys, SockTerm6Key[] Keys6)> Chunks(int size) =>
+        Keys.Chunk(size).Select(c => (c, Array.Empty<SockTerm6Key>()))
+            .Concat(Keys6.Chunk(size).Select(c => (Array.Empty<SockTermKey>(), c)));
 }
