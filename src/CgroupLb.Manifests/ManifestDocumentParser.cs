@@ -15,12 +15,13 @@ namespace CgroupLb.Manifests;
 /// </summary>
 internal static partial class ManifestDocumentParser
 {
-    public static IReadOnlyList<ManifestDocument> Parse(string file, YamlDocumentText document)
+    /// <param name="parseYaml">How the text becomes a tree; tests pass <see cref="YamlEventTree.ParseWithYamlDotNet"/> to compare.</param>
+    public static IReadOnlyList<ManifestDocument> Parse(string file, YamlDocumentText document, Func<string, YamlEventTree>? parseYaml = null)
     {
         YamlEventTree tree;
         try
         {
-            tree = YamlEventTree.Parse(document.Text);
+            tree = (parseYaml ?? YamlEventTree.Parse)(document.Text);
         }
         catch (YamlException e)
         {
