@@ -18,7 +18,10 @@ namespace CgroupLb.Manifests;
 /// </summary>
 internal sealed class BlockYamlParser
 {
+    // The document is text[origin..limit]: positions are indexes into text, marks are relative to origin.
     private readonly string text;
+    private readonly int origin;
+    private readonly int limit;
     private readonly List<ParsingEvent> events;
 
     // The lines that hold anything besides blanks and comments: where each starts, ends (before its line break),
@@ -26,16 +29,22 @@ internal sealed class BlockYamlParser
     private readonly List<Line> lines = [];
     private int current;
 
-    private BlockYamlParser(string text, int expectedEvents)
+    private BlockYamlParser(string text, int origin, int length)
     {
         this.text = text;
-        events = new List<ParsingEvent>(expectedEvents);
+        this.origin = origin;
+        limit = origin + length;
+        events = new List<ParsingEvent>(length / 8);
     }
 
     /// <exception cref="BlockYamlUnsupportedException">The text is outside the subset (or not YAML at all).</exception>
-    public static List<ParsingEvent> Parse(string text)
+    public static List<ParsingEvent> Parse(string text) => Parse(text, 0, text.Length);
+
+    /// <summary>Parses the document <paramref name="text"/>[<paramref name="start"/>..+<paramref name="length"/>] without copying it.</summary>
+    /// <exception cref="BlockYamlUnsupportedException">The text is outside the subset (or not YAML at all).</exception>
+    public static List<ParsingEvent> Parse(string text, int start, int length)
     {
-        var parser = new BlockYamlParser(text, text.Length / 8);
+        var parser = new BlockYamlParser(text, start, length);
         parser.Run();
         return parser.events;
     }
@@ -44,7 +53,7 @@ internal sealed class BlockYamlParser
 
     private void Run()
     {
-        if (text.Contains('\t'))
+        if (text.AsSpan(origin, limit - origin).Contains('\t'))
         {
             Unsupported();
         }
@@ -62,30 +71,30 @@ internal sealed class BlockYamlParser
                 Unsupported();
             }
 
-            var end = Mark(text.Length);
+            var end = Mark(limit);
             events.Add(new DocumentEnd(true, end, end));
         }
 
-        var streamEnd = Mark(text.Length);
+        var streamEnd = Mark(limit);
         events.Add(new StreamEnd(streamEnd, streamEnd));
     }
 
     private void SplitLines()
     {
-        var position = 0;
+        var position = origin;
         var number = 0;
-        while (position < text.Length)
+        while (position < limit)
         {
             var start = position;
-            var newline = text.AsSpan(position).IndexOfAny('\r', '\n');
-            var end = newline < 0 ? text.Length : position + newline;
+            var newline = text.AsSpan(position, limit - position).IndexOfAny('\r', '\n');
+            var end = newline < 0 ? limit : position + newline;
             position = end;
-            if (position < text.Length && text[position] == '\r')
+            if (position < limit && text[position] == '\r')
             {
                 position++;
             }
 
-            if (position < text.Length && text[position] == '\n')
+            if (position < limit && text[position] == '\n')
             {
                 position++;
             }
@@ -103,7 +112,7 @@ internal sealed class BlockYamlParser
             }
 
             // A bare '\r' is a line break to YAML; a document marker or directive changes how the rest is read.
-            if ((newline >= 0 && text[end] == '\r' && (end + 1 == text.Length || text[end + 1] != '\n'))
+            if ((newline >= 0 && text[end] == '\r' && (end + 1 == limit || text[end + 1] != '\n'))
                 || (indent == 0 && (text[start] == '%' || text.AsSpan(start, end - start).StartsWith("---", StringComparison.Ordinal)
                     || text.AsSpan(start, end - start).StartsWith("...", StringComparison.Ordinal))))
             {
@@ -190,7 +199,7 @@ internal sealed class BlockYamlParser
             }
         }
 
-        var end = Mark(current < lines.Count ? lines[current].Start + lines[current].Indent : text.Length);
+        var end = Mark(current < lines.Count ? lines[current].Start + lines[current].Indent : limit);
         events.Add(new MappingEnd(end, end));
     }
 
@@ -234,7 +243,7 @@ internal sealed class BlockYamlParser
             }
         }
 
-        var end = Mark(current < lines.Count ? lines[current].Start + lines[current].Indent : text.Length);
+        var end = Mark(current < lines.Count ? lines[current].Start + lines[current].Indent : limit);
         events.Add(new SequenceEnd(end, end));
     }
 
@@ -691,14 +700,14 @@ internal sealed class BlockYamlParser
     {
         // Lines are few per document; find the line holding index from the current one backwards or forwards.
         var line = FindLine(index);
-        return new Mark(index, line.Number, index - line.Start + 1);
+        return new Mark(index - origin, line.Number, index - line.Start + 1);
     }
 
     private Line FindLine(int index)
     {
         if (lines.Count == 0)
         {
-            return new Line(0, 0, 0, 1);
+            return new Line(origin, origin, 0, 1);
         }
 
         var i = Math.Min(current, lines.Count - 1);

@@ -16,12 +16,12 @@ namespace CgroupLb.Manifests;
 internal static partial class ManifestDocumentParser
 {
     /// <param name="parseYaml">How the text becomes a tree; tests pass <see cref="YamlEventTree.ParseWithYamlDotNet"/> to compare.</param>
-    public static IReadOnlyList<ManifestDocument> Parse(string file, YamlDocumentText document, Func<string, YamlEventTree>? parseYaml = null)
+    public static IReadOnlyList<ManifestDocument> Parse(string file, YamlDocumentText document, Func<YamlDocumentText, YamlEventTree>? parseYaml = null)
     {
         YamlEventTree tree;
         try
         {
-            tree = (parseYaml ?? YamlEventTree.Parse)(document.Text);
+            tree = parseYaml is null ? YamlEventTree.Parse(document) : parseYaml(document);
         }
         catch (YamlException e)
         {

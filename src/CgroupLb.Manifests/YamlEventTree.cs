@@ -35,19 +35,22 @@ internal sealed class YamlEventTree
     /// </summary>
     /// <exception cref="YamlException">The text is not YAML.</exception>
     /// <exception cref="YamlLimitException">Too deep, an unknown alias, or too large once aliases are expanded.</exception>
-    public static YamlEventTree Parse(string text)
+    public static YamlEventTree Parse(string text) => Parse(new YamlDocumentText(0, 1, text));
+
+    /// <inheritdoc cref="Parse(string)"/>
+    public static YamlEventTree Parse(YamlDocumentText document)
     {
         List<ParsingEvent> parsed;
         try
         {
-            parsed = BlockYamlParser.Parse(text);
+            parsed = BlockYamlParser.Parse(document.Source, document.Start, document.Length);
         }
         catch (BlockYamlUnsupportedException)
         {
-            return ParseWithYamlDotNet(text);
+            return ParseWithYamlDotNet(document.Text);
         }
 
-        return Build(text.Length, parsed, parsed.Count);
+        return Build(document.Length, parsed, parsed.Count);
     }
 
     /// <summary>Always YamlDotNet's parser: the fallback, and the reference the subset parser is tested against.</summary>

@@ -22,16 +22,23 @@ internal static class ManifestBreakdown
 {
     public static void Run(int services, int endpoints, int repeats)
     {
-        var cluster = SyntheticCluster.Create(services, endpoints, endpoints);
         var directory = Directory.CreateTempSubdirectory("cglb-bench-manifests-").FullName;
         try
         {
             var file = Path.Join(directory, "services.yaml");
-            var original = ManifestText.Of(cluster);
-            var edited = ManifestText.Of(cluster, new HashSet<int> { services / 2 });
-            File.WriteAllText(file, original);
+            var originalFile = Path.Join(directory, "original");
+            var editedFile = Path.Join(directory, "edited");
+            // Written once and dropped, so the workload does not sit in the heap the reader is measured in.
+            {
+                var cluster = SyntheticCluster.Create(services, endpoints, endpoints);
+                File.WriteAllText(originalFile, ManifestText.Of(cluster));
+                File.WriteAllText(editedFile, ManifestText.Of(cluster, new HashSet<int> { services / 2 }));
+            }
+
+            File.Copy(originalFile, file, overwrite: true);
             Console.WriteLine($"manifest source: one file of {services} Services + {services} EndpointSlices x {endpoints} endpoints " +
-                $"({original.Length / 1e6:F1} M chars), {repeats} repeats (the first includes JIT); times are this thread's CPU (user+sys)");
+                $"({new FileInfo(file).Length / 1e6:F1} MB), {repeats} repeats (the first includes JIT); times are this thread's CPU " +
+                "(user+sys, including the GC work done on it); GC pauses are the whole process's");
             for (var r = 0; r < repeats; r++)
             {
                 GC.Collect();
@@ -50,10 +57,16 @@ internal static class ManifestBreakdown
                     return 0;
                 });
 
+                text = "";
+                documents = [];
                 var reader = new ManifestReader();
+                var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
                 var read = Timed("reader, whole file, fresh cache", () => reader.Read(file));
+                GC.Collect();
+                Console.WriteLine($"  GC heap holding the reader's result: {GC.GetTotalMemory(false) / 1e6:F0} MB");
                 if (read.Objects.Count != 2 * services || read.Errors.Count != 0)
                     throw new InvalidOperationException($"workload error: {read.Objects.Count} objects, {read.Errors.Count} errors: {read.Errors.FirstOrDefault()}");
+                Console.WriteLine($"  GC heap held by the reader's result and cache: {(GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / 1e6:F0} MB");
                 var reconciler = new ManifestReconciler();
                 var reconciled = Timed("reconcile", () => reconciler.Reconcile(read));
                 var tracker = new ClusterChangeTracker("node-a", [ManifestSource.SourceName]);
@@ -69,16 +82,13 @@ internal static class ManifestBreakdown
                 if (!synced.Succeeded || writer.Count != services)
                     throw new InvalidOperationException($"workload error: {writer.Count} frontends programmed, expected {services}");
 
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-                GC.Collect();
-                Console.WriteLine($"  GC heap holding reader, reconciler, tracker: {GC.GetTotalMemory(false) / 1e6:F0} MB");
+                Console.WriteLine($"  GC heap held by reader, reconciler, tracker and writer: {(GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / 1e6:F0} MB");
 
-                File.WriteAllText(file, edited);
+                File.Copy(editedFile, file, overwrite: true);
                 var changes = Timed("edit of one slice: read + reconcile", () => reconciler.Reconcile(reader.Read(file)).Changes.Count);
                 if (changes != 1)
                     throw new InvalidOperationException($"workload error: {changes} changes after one edit");
-                File.WriteAllText(file, original);
+                File.Copy(originalFile, file, overwrite: true);
                 GC.KeepAlive(tracker);
                 GC.KeepAlive(writer);
                 Console.WriteLine();
@@ -93,12 +103,13 @@ internal static class ManifestBreakdown
     private static T Timed<T>(string what, Func<T> work)
     {
         var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var paused = GC.GetTotalPauseDuration();
         var cpu = ThreadCpuClock.Now();
         var start = Stopwatch.GetTimestamp();
         var result = work();
         var wall = Stopwatch.GetElapsedTime(start);
         var used = ThreadCpuClock.Now() - cpu;
-        Console.WriteLine($"  {what,-42} CPU {used.TotalMilliseconds,7:F0} ms  wall {wall.TotalMilliseconds,7:F0} ms  allocated {(GC.GetAllocatedBytesForCurrentThread() - allocated) / 1e6,7:F0} MB");
+        Console.WriteLine($"  {what,-42} CPU {used.TotalMilliseconds,7:F0} ms  wall {wall.TotalMilliseconds,7:F0} ms  allocated {(GC.GetAllocatedBytesForCurrentThread() - allocated) / 1e6,7:F0} MB  GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds,6:F0} ms");
         return result;
     }
 
