@@ -12,8 +12,9 @@ namespace CgroupLb.Benchmarks.Sources;
 /// <summary>
 /// `--manifests N [endpoints] [repeats]`: where the manifest source's first read of one file of N Services + N
 /// EndpointSlices goes, phase by phase, each timed alone over the whole file (thread CPU): reading and decoding the
-/// bytes, splitting into documents, the YAML parse of every document, the full per-document parse (YAML, typed
-/// decoding, validation), then the reader end to end with a fresh cache, reconciling, tracking (the
+/// bytes, splitting into documents, the YAML parse of every document and the full per-document parse (YAML, typed
+/// decoding, validation), each both through YamlDotNet (the fallback, and the only path before the subset parser)
+/// and through <see cref="BlockYamlParser"/>, interleaved in one process; then the reader end to end with a fresh cache, reconciling, tracking (the
 /// <see cref="ClusterChangeTracker"/> the agent feeds) and the first full sync into an in-memory writer; then the GC
 /// heap holding reader, reconciler and tracker, and an edit of one Service's file. A probe for profiling, not a
 /// benchmark: read ratios between its rows, and repeat it.
@@ -44,13 +45,25 @@ internal static class ManifestBreakdown
                 GC.Collect();
                 var text = Timed("read + UTF-8", () => File.ReadAllText(file));
                 var documents = Timed("split", () => YamlDocumentSplitter.Split(text));
-                Timed("YAML parse only", () =>
+                Timed("YAML parse, YamlDotNet (the old path)", () =>
                 {
                     foreach (var document in documents)
-                        YamlEventTree.Parse(document.Text);
+                        YamlEventTree.ParseWithYamlDotNet(document.Text);
                     return 0;
                 });
-                Timed("document parse (YAML, decode, validate)", () =>
+                Timed("YAML parse, subset parser", () =>
+                {
+                    foreach (var document in documents)
+                        YamlEventTree.Parse(document);
+                    return 0;
+                });
+                Timed("document parse via YamlDotNet (YAML, decode, validate)", () =>
+                {
+                    foreach (var document in documents)
+                        ManifestDocumentParser.Parse(file, document, d => YamlEventTree.ParseWithYamlDotNet(d.Text));
+                    return 0;
+                });
+                Timed("document parse via the subset parser", () =>
                 {
                     foreach (var document in documents)
                         ManifestDocumentParser.Parse(file, document);
@@ -62,8 +75,6 @@ internal static class ManifestBreakdown
                 var reader = new ManifestReader();
                 var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
                 var read = Timed("reader, whole file, fresh cache", () => reader.Read(file));
-                GC.Collect();
-                Console.WriteLine($"  GC heap holding the reader's result: {GC.GetTotalMemory(false) / 1e6:F0} MB");
                 if (read.Objects.Count != 2 * services || read.Errors.Count != 0)
                     throw new InvalidOperationException($"workload error: {read.Objects.Count} objects, {read.Errors.Count} errors: {read.Errors.FirstOrDefault()}");
                 Console.WriteLine($"  GC heap held by the reader's result and cache: {(GC.GetTotalMemory(forceFullCollection: true) - heapBefore) / 1e6:F0} MB");
@@ -109,7 +120,7 @@ internal static class ManifestBreakdown
         var result = work();
         var wall = Stopwatch.GetElapsedTime(start);
         var used = ThreadCpuClock.Now() - cpu;
-        Console.WriteLine($"  {what,-42} CPU {used.TotalMilliseconds,7:F0} ms  wall {wall.TotalMilliseconds,7:F0} ms  allocated {(GC.GetAllocatedBytesForCurrentThread() - allocated) / 1e6,7:F0} MB  GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds,6:F0} ms");
+        Console.WriteLine($"  {what,-56} CPU {used.TotalMilliseconds,7:F0} ms  wall {wall.TotalMilliseconds,7:F0} ms  allocated {(GC.GetAllocatedBytesForCurrentThread() - allocated) / 1e6,7:F0} MB  GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds,6:F0} ms");
         return result;
     }
 
