@@ -21,6 +21,7 @@ public partial class BlockYamlParserTests
         var parsedBySubset = 0;
         foreach (var (name, text, inPlace) in documents)
         {
+            AssertSameEventsOrDeclined(name + " with CRLF line ends", text.ReplaceLineEndings("\r\n"));
             if (AssertSameEventsOrDeclined(name, text))
             {
                 parsedBySubset++;
@@ -114,6 +115,9 @@ public partial class BlockYamlParserTests
     [InlineData("# leading comment\nlist:\n  - name: a\n    port: 80\n\n  - name: b\n    value: \"it's \\\"quoted\\\"\"\n")]
     [InlineData("key with spaces: value with:colon text # and a comment\nurl: http://example.com:8080/x\n'quoted key': 'it''s'\n")]
     [InlineData("empty: []\nnone: {}\nnull1: ~\nnull2: null\nneg: -1\nstr: -x\nlast:\n")]
+    [InlineData("name: \"\u00e9\U0001F600\"\nflow: {a: \u00e9, b: \U0001F600, c: d}\nnext: x\n")]
+    [InlineData("a: 1\r\nb:\r\n  - x\r\n  - {k: v}\r\n")]
+    [InlineData("  indented: root\n  second: 2\n")]
     public void Typical_manifest_shapes_are_parsed_by_the_subset_parser_exactly_as_YamlDotNet_does(string text)
     {
         Assert.True(AssertSameEventsOrDeclined("shape", text), "declined");
@@ -194,9 +198,9 @@ public partial class BlockYamlParserTests
             var code = File.ReadAllText(source);
             foreach (Match literal in RegularStringLiteral().Matches(code))
             {
-                if (literal.Value.Contains("\\n", StringComparison.Ordinal))
+                if (literal.Value.Contains("\\n", StringComparison.Ordinal) && Unescape(literal.Groups["body"].Value) is { } body)
                 {
-                    texts.Add(($"{Path.GetFileName(source)} at offset {literal.Index}", Regex.Unescape(literal.Groups["body"].Value)));
+                    texts.Add(($"{Path.GetFileName(source)} at offset {literal.Index}", body));
                 }
             }
 
@@ -214,6 +218,19 @@ public partial class BlockYamlParserTests
             {
                 yield return ($"{name} doc {document.Index}", document.Text, document);
             }
+        }
+    }
+
+    // C# escapes Regex.Unescape does not know (\U) leave the literal out.
+    private static string? Unescape(string body)
+    {
+        try
+        {
+            return Regex.Unescape(body);
+        }
+        catch (ArgumentException)
+        {
+            return null;
         }
     }
 
