@@ -8,6 +8,12 @@ using CgroupLb.Benchmarks.Sync;
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --filter '*' [--job short]
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc]   (where a full sync's time goes)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --initial-list 10000 [repeats]   (Kubernetes list to kernel maps)
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --manifests 10000 [endpoints] [repeats]   (the manifest source's phases)
+if (args is ["--manifests", var manifestServices, ..])
+{
+    ManifestBreakdown.Run(int.Parse(manifestServices), args.Length > 2 ? int.Parse(args[2]) : 10, args.Length > 3 ? int.Parse(args[3]) : 3);
+    return;
+}
 if (args is ["--initial-list", var listed, ..])
 {
     InitialListBreakdown.Run(int.Parse(listed), args.Length > 2 ? int.Parse(args[2]) : 3);

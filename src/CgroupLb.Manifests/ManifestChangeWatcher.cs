@@ -2,7 +2,8 @@ namespace CgroupLb.Manifests;
 
 /// <summary>
 /// Turns file-system events under the manifest path into a "something changed" nudge. It carries no information
-/// beyond that: the source re-reads everything, so missed, duplicated or reordered events cannot corrupt state.
+/// beyond that: the source re-checks every file (reading those whose stamp changed), so missed, duplicated or
+/// reordered events cannot corrupt state.
 /// A single file is watched through its directory, because editors replace files by rename and a watch on the
 /// file itself would follow the old inode.
 /// </summary>

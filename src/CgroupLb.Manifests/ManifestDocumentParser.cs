@@ -15,12 +15,13 @@ namespace CgroupLb.Manifests;
 /// </summary>
 internal static partial class ManifestDocumentParser
 {
-    public static IReadOnlyList<ManifestDocument> Parse(string file, YamlDocumentText document)
+    /// <param name="parseYaml">How the text becomes a tree; tests pass <see cref="YamlEventTree.ParseWithYamlDotNet"/> to compare.</param>
+    public static IReadOnlyList<ManifestDocument> Parse(string file, YamlDocumentText document, Func<YamlDocumentText, YamlEventTree>? parseYaml = null)
     {
         YamlEventTree tree;
         try
         {
-            tree = YamlEventTree.Parse(document.Text);
+            tree = parseYaml is null ? YamlEventTree.Parse(document) : parseYaml(document);
         }
         catch (YamlException e)
         {
@@ -198,11 +199,20 @@ internal static partial class ManifestDocumentParser
     }
 
     // kubectl fills in the namespace it sends to the API server; downstream trackers key on it, so it must be explicit.
+    // What `kubectl get -o yaml` exports but nothing downstream reads (the field managers, kubectl's copy of the whole
+    // object) is dropped before the object is kept: it can be most of an object's size, held for every object.
     private static void ApplyDefaults(IKubernetesObject<V1ObjectMeta> typed, ManifestObjectKey key)
     {
         typed.Metadata ??= new V1ObjectMeta { Name = key.Name };
         typed.Metadata.NamespaceProperty = key.Namespace.Length == 0 ? null : key.Namespace;
+        typed.Metadata.ManagedFields = null;
+        if (typed.Metadata.Annotations is { } annotations && annotations.Remove(LastAppliedAnnotation) && annotations.Count == 0)
+        {
+            typed.Metadata.Annotations = null;
+        }
     }
+
+    private const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
 
     private static string NodeKindName(YamlEventTree tree, int node) => tree[tree.Resolve(node)] switch
     {

@@ -9,8 +9,9 @@ namespace CgroupLb.Manifests;
 
 /// <summary>
 /// Feeds Services, EndpointSlices and Nodes from manifest files to an <see cref="IClusterChangeSink"/>, and keeps
-/// doing so as the files are edited: file-system events (debounced) and a periodic poll both trigger a full re-read,
-/// and only the differences reach the sink. Bad documents are logged and exposed in <see cref="CurrentErrors"/>;
+/// doing so as the files are edited: file-system events (debounced) and a periodic poll (slow while events arrive)
+/// both trigger a pass that re-reads only files whose stamp changed and re-parses only their changed documents, and
+/// only the differences reach the sink. Bad documents are logged and exposed in <see cref="CurrentErrors"/>;
 /// the rest keeps working, and the objects they described keep their last good state (see <see cref="ManifestReconciler"/>).
 /// Where there is no last good state (the document was already invalid when the agent started) the service is held
 /// instead (<see cref="IClusterChangeSink.OnServiceHeld"/>), so the maps keep what an earlier run wrote for it.
@@ -87,12 +88,15 @@ public sealed class ManifestSource
 
             // Watch before the first read, so an edit during that read is not missed.
             using var watcher = StartWatcher(() => nudges.Writer.TryWrite(true));
+            var pollInterval = watcher is not null && options.WatchedPollInterval > options.PollInterval
+                ? options.WatchedPollInterval
+                : options.PollInterval;
             var recheckSoon = ReadAndDeliver(sink, initial: true);
             sink.OnSynced(SourceName);
 
             while (!cancellationToken.IsCancellationRequested)
             {
-                var wait = recheckSoon ? options.Debounce : options.PollInterval;
+                var wait = recheckSoon ? options.Debounce : pollInterval;
                 if (await WaitForNudgeAsync(nudges.Reader, wait, cancellationToken))
                 {
                     await SettleAsync(nudges.Reader, cancellationToken);

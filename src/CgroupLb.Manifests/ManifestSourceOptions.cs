@@ -13,6 +13,13 @@ public sealed class ManifestSourceOptions
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// How often the files are checked while file-system events arrive (the watcher is running), when that is longer
+    /// than <see cref="PollInterval"/>: events report every edit, so the poll only covers what they cannot see, and
+    /// a directory of 10k files would otherwise be listed and stat'ed every <see cref="PollInterval"/> for nothing.
+    /// </summary>
+    public TimeSpan WatchedPollInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// Quiet time after the last file event before re-reading, so a save that truncates, writes and renames in
     /// several steps is read once, complete.
     /// </summary>
@@ -28,6 +35,7 @@ public sealed class ManifestSourceOptions
     {
         ArgumentException.ThrowIfNullOrEmpty(Path);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(PollInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(WatchedPollInterval, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(Debounce, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxFileBytes, 1);
     }

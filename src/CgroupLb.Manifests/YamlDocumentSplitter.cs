@@ -66,7 +66,7 @@ internal static class YamlDocumentSplitter
         {
             if (currentHasContent)
             {
-                documents.Add(new YamlDocumentText(documents.Count, currentFirstLine, content[start..end]));
+                documents.Add(new YamlDocumentText(documents.Count, currentFirstLine, content, start, end - start));
             }
 
             currentHasContent = false;

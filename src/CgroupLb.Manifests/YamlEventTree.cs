@@ -26,14 +26,49 @@ internal sealed class YamlEventTree
     /// <summary>The root node of each YAML document in the text (normally one).</summary>
     public IReadOnlyList<int> Roots { get; }
 
+    /// <summary>The events, in order; node indexes index them.</summary>
+    public IReadOnlyList<ParsingEvent> Events => events;
+
+    /// <summary>
+    /// Parses with <see cref="BlockYamlParser"/> where the text stays in its subset (nearly every manifest), else with
+    /// YamlDotNet, which then also words any error.
+    /// </summary>
     /// <exception cref="YamlException">The text is not YAML.</exception>
     /// <exception cref="YamlLimitException">Too deep, an unknown alias, or too large once aliases are expanded.</exception>
-    public static YamlEventTree Parse(string text)
+    public static YamlEventTree Parse(string text) => Parse(new YamlDocumentText(0, 1, text));
+
+    /// <inheritdoc cref="Parse(string)"/>
+    public static YamlEventTree Parse(YamlDocumentText document)
     {
-        var budget = YamlLimits.ExpansionBudget(text.Length);
-        var parser = new Parser(new StringReader(text));
-        var events = new List<ParsingEvent>();
-        var ends = new List<int>();
+        List<ParsingEvent> parsed;
+        try
+        {
+            parsed = BlockYamlParser.Parse(document.Source, document.Start, document.Length);
+        }
+        catch (BlockYamlUnsupportedException)
+        {
+            return ParseWithYamlDotNet(document.Text);
+        }
+
+        return Build(document.Length, parsed, parsed.Count);
+    }
+
+    /// <summary>Always YamlDotNet's parser: the fallback, and the reference the subset parser is tested against.</summary>
+    public static YamlEventTree ParseWithYamlDotNet(string text) => Build(text.Length, EventsOf(new Parser(new StringReader(text))), 0);
+
+    private static IEnumerable<ParsingEvent> EventsOf(Parser parser)
+    {
+        while (parser.MoveNext())
+        {
+            yield return parser.Current!;
+        }
+    }
+
+    private static YamlEventTree Build(int textLength, IEnumerable<ParsingEvent> source, int expectedEvents)
+    {
+        var budget = YamlLimits.ExpansionBudget(textLength);
+        var events = new List<ParsingEvent>(expectedEvents);
+        var ends = new List<int>(expectedEvents);
         var aliasTarget = new Dictionary<int, int>();
         var anchors = new Dictionary<string, int>(StringComparer.Ordinal);
         var weights = new Dictionary<int, long>();
@@ -41,9 +76,8 @@ internal sealed class YamlEventTree
 
         // Open collections: their start index and the weight summed so far.
         var open = new Stack<(int Start, long Weight)>();
-        while (parser.MoveNext())
+        foreach (var current in source)
         {
-            var current = parser.Current!;
             var index = events.Count;
             events.Add(current);
             ends.Add(index);

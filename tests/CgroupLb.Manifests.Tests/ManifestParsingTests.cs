@@ -183,4 +183,32 @@ public class ManifestParsingTests
         Assert.Equal("Service shop/web", found.Key.ToString());
         Assert.Equal(80, ((V1Service)found.Object).Spec.Ports.Single().Port);
     }
+
+    [Fact]
+    public void Exported_field_managers_and_kubectls_copy_of_the_object_are_not_kept()
+    {
+        var content = """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: web
+              annotations:
+                kubectl.kubernetes.io/last-applied-configuration: '{"apiVersion":"v1","kind":"Service"}'
+                endpoints.kubernetes.io/last-change-trigger-time: "2026-11-28T00:00:00Z"
+              managedFields:
+              - manager: kubectl
+                operation: Apply
+                apiVersion: v1
+                fieldsType: FieldsV1
+            spec:
+              clusterIP: 198.51.100.10
+              ports:
+              - port: 80
+            """;
+
+        var service = (V1Service)Assert.Single(ManifestReader.ParseFile("m.yaml", content).Documents).Object!.Object;
+
+        Assert.Null(service.Metadata.ManagedFields);
+        Assert.Equal(["endpoints.kubernetes.io/last-change-trigger-time"], service.Metadata.Annotations.Keys);
+    }
 }

@@ -1,0 +1,24 @@
+using System.Runtime.InteropServices;
+
+namespace CgroupLb.Benchmarks.Workload;
+
+/// <summary>getrusage(RUSAGE_THREAD): the calling thread's user + system CPU time, which a busy shared machine inflates far less than wall time.</summary>
+internal static partial class ThreadCpuClock
+{
+    [StructLayout(LayoutKind.Sequential)]
+    private struct RUsage
+    {
+        public long UserSeconds, UserMicros, SystemSeconds, SystemMicros;
+        public long MaxRss, Ixrss, Idrss, Isrss, Minflt, Majflt, Nswap, Inblock, Oublock, Msgsnd, Msgrcv, Nsignals, Nvcsw, Nivcsw;
+    }
+
+    [LibraryImport("libc", EntryPoint = "getrusage")]
+    private static partial int GetRUsage(int who, out RUsage usage);
+
+    public static TimeSpan Now()
+    {
+        if (GetRUsage(1 /* RUSAGE_THREAD */, out var u) != 0)
+            throw new InvalidOperationException("getrusage(RUSAGE_THREAD) failed");
+        return TimeSpan.FromMicroseconds((u.UserSeconds + u.SystemSeconds) * 1_000_000 + u.UserMicros + u.SystemMicros);
+    }
+}
