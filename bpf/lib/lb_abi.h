@@ -53,11 +53,18 @@
 #define LB4_FE_FILTER_ARMED     LB4_FE_FILTER_WORDS                   /* the word after the bitmap */
 #define LB4_FE_FILTER_HASH_MUL  0x9E3779B1U /* Fibonacci hashing of the address as stored (network order) */
 
-/* Frontend scope, reserved so that externalTrafficPolicy=Local can program a
- * second, node-local backend list for the same address later. */
+/* Frontend scope. Every frontend is written with LB_SCOPE_EXTERNAL: a socket
+ * LB sees only connections that start on this node, and kube-proxy sends pod-
+ * and host-originated traffic for a NodePort, external IP or load-balancer IP
+ * to the cluster-wide endpoints whatever externalTrafficPolicy says (that
+ * policy filters only traffic arriving from outside); Cilium's socket LB uses
+ * the service's internal scope for the same reason. internalTrafficPolicy=
+ * Local is resolved by the agent into the ClusterIP's one backend list
+ * (LB_SVC_F_LOCAL_ONLY). LB_SCOPE_INTERNAL is reserved for a second backend
+ * list under one address, which only a north-south (tc/XDP) path would need. */
 enum lb_scope {
-	LB_SCOPE_EXTERNAL = 0, /* the full backend set */
-	LB_SCOPE_INTERNAL = 1, /* node-local backends only (future) */
+	LB_SCOPE_EXTERNAL = 0, /* the backend list the agent chose for this frontend */
+	LB_SCOPE_INTERNAL = 1, /* reserved: a second list (north-south only) */
 };
 
 /* Frontend flags, kept in the master entry. Values are part of the ABI. */

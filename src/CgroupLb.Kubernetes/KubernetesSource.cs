@@ -9,7 +9,7 @@ namespace CgroupLb.Kubernetes;
 
 /// <summary>
 /// The cluster as a change source: one reflector each for Services, EndpointSlices and (when a node name is
-/// configured) this agent's Node, all feeding one <see cref="IClusterChangeSink"/>. The sink is called from one
+/// configured) Nodes, all of them (this node's zone for topology, every node's addresses for NodePort), all feeding one <see cref="IClusterChangeSink"/>. The sink is called from one
 /// thread at a time. Each reflector reports <see cref="IClusterChangeSink.OnSynced"/> once, after its first
 /// complete list, under the names in <see cref="SyncSources"/>.
 /// </summary>
@@ -73,7 +73,7 @@ public sealed class KubernetesSource
         if (!string.IsNullOrEmpty(options.NodeName))
         {
             runs.Add(RunOne(new Reflector<V1Node>(
-                NodeSource, ResourceApis.Node(client, options.NodeName), options.Reflector,
+                NodeSource, ResourceApis.Nodes(client), options.Reflector,
                 change => serialized.OnNode(change.Previous, change.Current),
                 () => serialized.OnSynced(NodeSource),
                 observer, Logger(NodeSource)), stopping));

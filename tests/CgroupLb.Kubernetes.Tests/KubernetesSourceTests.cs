@@ -29,7 +29,8 @@ public sealed class KubernetesSourceTests
         await using var run = SourceRun.Start(server.Host, nodeName: "node-a");
         await run.WaitSyncedAsync(Converge);
         await AssertConvergedAsync(run.Sink, server);
-        Assert.Equal(["node-a"], run.Sink.Versions(NodeKind).Keys);
+        // Every Node is watched (NodePort needs every node's addresses), not only this one.
+        Assert.Equal(["node-a", "node-b"], run.Sink.Versions(NodeKind).Keys.Order());
 
         var mark = run.Sink.Count;
         server.Upsert(KubeObjects.HttpService("other", "api", 443));
@@ -38,18 +39,26 @@ public sealed class KubernetesSourceTests
         server.Upsert(KubeObjects.ReadySlice("default", "web", "web-1", "192.0.2.10", "192.0.2.11"));
         server.Delete<V1EndpointSlice>("default", "db-1");
         server.Upsert(KubeObjects.Node("node-b", zone: "zone-b"));
+        server.Delete<V1Node>(null, "node-b");
+        server.Upsert(KubeObjects.Node("node-c", zone: "zone-b"));
         server.Upsert(KubeObjects.Node("node-a", zone: "zone-c"));
         await AssertConvergedAsync(run.Sink, server);
         await Eventually.TrueAsync(
-            () => run.Sink.EntriesSince(mark).Any(e => e.Kind == NodeKind), Converge, () => "node-a update reported");
+            () => run.Sink.EntriesSince(mark).Any(e => e.Kind == NodeKind && e.Key == "node-a"), Converge, () => "node-a update reported");
 
-        // node-b is filtered out by the field selector; node-a's change is the only node entry.
+        // The node events arrive in the order the server wrote them, on one watch.
+        Assert.Equal(
+            [("node-b", ChangeType.Updated), ("node-b", ChangeType.Deleted), ("node-c", ChangeType.Created), ("node-a", ChangeType.Updated)],
+            run.Sink.EntriesSince(mark).Where(e => e.Kind == NodeKind).Select(e => (e.Key, e.Type)));
         var changes = run.Sink.EntriesSince(mark).Select(e => (e.Kind, e.Key, e.Type)).ToList();
         Assert.Equal(
             [
                 (EndpointSlicesKind, "default/db-1", ChangeType.Deleted),
                 (EndpointSlicesKind, "default/web-1", ChangeType.Updated),
                 (NodeKind, "node-a", ChangeType.Updated),
+                (NodeKind, "node-b", ChangeType.Updated),
+                (NodeKind, "node-b", ChangeType.Deleted),
+                (NodeKind, "node-c", ChangeType.Created),
                 (ServicesKind, "default/db", ChangeType.Deleted),
                 (ServicesKind, "default/web", ChangeType.Updated),
                 (ServicesKind, "other/api", ChangeType.Created),

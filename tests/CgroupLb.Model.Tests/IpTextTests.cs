@@ -69,8 +69,10 @@ public class IpTextTests
         Assert.Equal([IPAddress.Parse("203.0.113.20")], port.LoadBalancerIngressIPs.ToArray());
 
         var state = ClusterState.FromObjects([service], [slice], parser);
-        var lb = Assert.Single(new ServiceTranslator("node-a").Translate(state).Values);
-        Assert.Equal(new Frontend(IPAddress.Parse("198.51.100.10"), 80, L4Protocol.Tcp), lb.Frontend);
-        Assert.Equal([new Backend(IPAddress.Parse("198.18.0.10"), 8080, L4Protocol.Tcp)], lb.Backends.ToArray());
+        var map = new ServiceTranslator("node-a").Translate(state);
+        Assert.Equal(
+            [new Frontend(IPAddress.Parse("198.51.100.10"), 80, L4Protocol.Tcp), new Frontend(IPAddress.Parse("203.0.113.7"), 80, L4Protocol.Tcp), new Frontend(IPAddress.Parse("203.0.113.20"), 80, L4Protocol.Tcp)],
+            map.Keys.Order());
+        Assert.All(map.Values, lb => Assert.Equal([new Backend(IPAddress.Parse("198.18.0.10"), 8080, L4Protocol.Tcp)], lb.Backends.ToArray()));
     }
 }

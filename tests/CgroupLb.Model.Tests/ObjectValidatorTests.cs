@@ -27,6 +27,7 @@ public class ObjectValidatorTests
         { "unknown type", s => s.Spec.Type = "Magic", "Service default/web: spec.type \"Magic\" is not one of ClusterIP, NodePort, LoadBalancer, ExternalName" },
         { "bad external IP", s => s.Spec.ExternalIPs = ["203.0.113.1", "nope"], "Service default/web: spec.externalIPs[1] \"nope\" is not an IP address" },
         { "bad ingress IP", s => s.Status = new() { LoadBalancer = new() { Ingress = [new() { Ip = "1.2.3" }] } }, "Service default/web: status.loadBalancer.ingress[0].ip \"1.2.3\" is not an IP address" },
+        { "unknown ingress ipMode", s => s.Status = new() { LoadBalancer = new() { Ingress = [new() { Ip = "203.0.113.1", IpMode = "vip" }] } }, "Service default/web: status.loadBalancer.ingress[0].ipMode \"vip\" is not one of VIP, Proxy" },
         { "no spec", s => s.Spec = null, "Service default/web: spec is required" },
         { "ExternalName without name", s => { s.Spec.Type = "ExternalName"; s.Spec.ClusterIP = null; s.Spec.ClusterIPs = null; }, "Service default/web: spec.externalName is required when spec.type is ExternalName" },
     };

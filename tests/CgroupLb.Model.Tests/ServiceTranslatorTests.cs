@@ -349,7 +349,7 @@ public class ServiceTranslatorTests
     }
 
     [Fact]
-    public void TheModelKeepsWhatTheDataPathDoesNotUseYet()
+    public void TheModelKeepsEveryFieldThatDecidesAFrontend()
     {
         var service = Service("web", "10.96.0.1", Port("http", 80, targetPort: "web"));
         service.Spec.Type = "LoadBalancer";
@@ -377,8 +377,11 @@ public class ServiceTranslatorTests
         Assert.Equal("node-b", endpoint.NodeName);
         Assert.Equal("zone-1", endpoint.Zone);
         Assert.Equal(["zone-1", "zone-2"], endpoint.ZoneHints);
-        // Only the ClusterIP is programmed for now.
-        AssertFlows(Translate(service, slice), ("10.96.0.1:80/TCP", "198.18.0.1:8080"), ("203.0.113.10:80/TCP", Pass), ("203.0.113.20:80/TCP", Pass));
+        Assert.Empty(endpoint.NodeHints);
+        // eTP Local does not narrow what in-cluster clients reach (see FrontendKindTests).
+        AssertFlows(Translate(service, slice),
+            ("10.96.0.1:80/TCP", "198.18.0.1:8080"), ("0.0.0.0:30080/TCP", "198.18.0.1:8080"),
+            ("203.0.113.10:80/TCP", "198.18.0.1:8080"), ("203.0.113.20:80/TCP", "198.18.0.1:8080"));
     }
 
     [Fact]

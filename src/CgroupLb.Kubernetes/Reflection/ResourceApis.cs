@@ -28,20 +28,19 @@ public static class ResourceApis
             allowWatchBookmarks: true, resourceVersion: resourceVersion, timeoutSeconds: timeoutSeconds,
             onError: onError, cancellationToken: ct));
 
-    /// <summary>Only the agent's own node, through a metadata.name field selector on both list and watch.</summary>
-    public static ResourceApi<V1Node> Node(IKubernetes client, string nodeName)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(nodeName);
-        var fieldSelector = $"metadata.name={nodeName}";
-        return new(
-            async (continueToken, limit, ct) =>
-            {
-                var list = await client.CoreV1.ListNodeAsync(
-                    continueParameter: continueToken, fieldSelector: fieldSelector, limit: limit, cancellationToken: ct).ConfigureAwait(false);
-                return new ResourceListPage<V1Node>(list.Items ?? [], list.Metadata?.ResourceVersion, list.Metadata?.ContinueProperty);
-            },
-            (resourceVersion, timeoutSeconds, onError, ct) => client.CoreV1.WatchListNodeAsync(
-                allowWatchBookmarks: true, fieldSelector: fieldSelector, resourceVersion: resourceVersion,
-                timeoutSeconds: timeoutSeconds, onError: onError, cancellationToken: ct));
-    }
+    /// <summary>
+    /// Every Node: this node's gives its zone (topology hints), and every node's InternalIP/ExternalIP are the addresses
+    /// a NodePort answers on. The reflector keeps only identity and resourceVersion of each (see ReflectorStore), and
+    /// the tracker only the parsed zone and addresses, so a large cluster's Node objects are not held in memory.
+    /// </summary>
+    public static ResourceApi<V1Node> Nodes(IKubernetes client) => new(
+        async (continueToken, limit, ct) =>
+        {
+            var list = await client.CoreV1.ListNodeAsync(
+                continueParameter: continueToken, limit: limit, cancellationToken: ct).ConfigureAwait(false);
+            return new ResourceListPage<V1Node>(list.Items ?? [], list.Metadata?.ResourceVersion, list.Metadata?.ContinueProperty);
+        },
+        (resourceVersion, timeoutSeconds, onError, ct) => client.CoreV1.WatchListNodeAsync(
+            allowWatchBookmarks: true, resourceVersion: resourceVersion,
+            timeoutSeconds: timeoutSeconds, onError: onError, cancellationToken: ct));
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Net;
 using CgroupLb.Model.Kubernetes;
 using CgroupLb.Model.Services;
 using k8s.Models;
@@ -49,7 +50,14 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
     private NodeInfo? pendingNode;
     private bool nodeChangePending;
 
-    /// <param name="nodeName">This node; only its Node object is tracked.</param>
+    // Every Node's addresses (NodePort): per node what it reported, and per address how many nodes report it, so a
+    // Node event costs O(its addresses) and the sorted set is built once per checkout, only after it changed.
+    private readonly Dictionary<string, ImmutableArray<IPAddress>> addressesByNode = new(StringComparer.Ordinal);
+    private readonly Dictionary<IPAddress, int> nodeCountByAddress = new();
+    private bool nodeAddressSetTouched;
+    private ImmutableArray<IPAddress> appliedNodeAddresses = [];
+
+    /// <param name="nodeName">This node: its Node gives the zone; every Node gives its addresses.</param>
     /// <param name="requiredSources">Sources that must call <see cref="OnSynced"/> before <see cref="IsSynced"/> turns true.</param>
     /// <param name="time">The clock: change trigger times from before the tracker started are not latencies (kube-proxy's rule).</param>
     public ClusterChangeTracker(string nodeName, IEnumerable<string> requiredSources, ClusterObjectParser? parser = null, ILogger? logger = null,
@@ -165,17 +173,53 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
 
     public void OnNode(V1Node? previous, V1Node? current)
     {
-        V1Node? named = current ?? previous;
-        if (named?.Metadata?.Name != NodeName) return;
-        NodeInfo? info = current is null ? null : ClusterObjectParser.ParseNode(current);
+        string? name = (current ?? previous)?.Metadata?.Name;
+        if (string.IsNullOrEmpty(name)) return;
+        bool own = name == NodeName;
+        NodeInfo? info = own && current is not null ? ClusterObjectParser.ParseNode(current) : null;
+        ImmutableArray<IPAddress> addresses = current is null ? [] : ClusterObjectParser.ParseNodeAddresses(current);
         bool changed;
         lock (gate)
         {
-            pendingNode = info;
-            nodeChangePending = !Equals(appliedNode, pendingNode);
-            changed = nodeChangePending;
+            bool setChanged = SetNodeAddresses(name, addresses);
+            nodeAddressSetTouched |= setChanged;
+            if (own) pendingNode = info;
+            // A set touched and restored before the checkout still wakes the syncer once; the checkout compares
+            // the sets themselves, so it reports no change and nothing is resynced.
+            nodeChangePending = !Equals(appliedNode, pendingNode) || nodeAddressSetTouched;
+            changed = nodeChangePending && (own || setChanged);
         }
         if (changed) Signal();
+    }
+
+    /// <summary>Records one node's addresses (empty: gone); returns whether the set of all nodes' addresses changed.</summary>
+    private bool SetNodeAddresses(string node, ImmutableArray<IPAddress> addresses)
+    {
+        ImmutableArray<IPAddress> before = addressesByNode.GetValueOrDefault(node, []);
+        if (before.AsSpan().SequenceEqual(addresses.AsSpan())) return false;
+        if (addresses.IsEmpty) addressesByNode.Remove(node);
+        else addressesByNode[node] = addresses;
+
+        bool setChanged = false;
+        foreach (IPAddress address in before)
+        {
+            if (addresses.Contains(address)) continue;
+            int count = nodeCountByAddress[address] - 1;
+            if (count == 0)
+            {
+                nodeCountByAddress.Remove(address);
+                setChanged = true;
+            }
+            else nodeCountByAddress[address] = count;
+        }
+        foreach (IPAddress address in addresses)
+        {
+            if (before.Contains(address)) continue;
+            int count = nodeCountByAddress.GetValueOrDefault(address) + 1;
+            nodeCountByAddress[address] = count;
+            setChanged |= count == 1;
+        }
+        return setChanged;
     }
 
     public void OnServiceHeld(ServiceName service, bool held)
@@ -261,12 +305,21 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
             changed.UnionWith(heldFlips);
             heldFlips.Clear();
 
-            bool nodeChanged = nodeChangePending;
+            bool addressesChanged = false;
+            if (nodeAddressSetTouched)
+            {
+                var addresses = ClusterState.SortedDistinct(nodeCountByAddress.Keys);
+                addressesChanged = !addresses.AsSpan().SequenceEqual(appliedNodeAddresses.AsSpan());
+                if (addressesChanged) appliedNodeAddresses = addresses;
+                nodeAddressSetTouched = false;
+            }
+            bool nodeChanged = !Equals(appliedNode, pendingNode);
             appliedNode = pendingNode;
             nodeChangePending = false;
 
-            return new ClusterChanges(changed, nodeChanged, new ClusterState(appliedServices, appliedSlices, appliedNode))
+            return new ClusterChanges(changed, nodeChanged, new ClusterState(appliedServices, appliedSlices, appliedNode) { NodeAddresses = appliedNodeAddresses })
             {
+                NodeAddressesChanged = addressesChanged,
                 HeldServices = heldServices.ToImmutableHashSet(),
                 ChangeTriggerTimes = triggerTimes,
             };

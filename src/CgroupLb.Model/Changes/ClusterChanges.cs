@@ -6,7 +6,8 @@ namespace CgroupLb.Model.Changes;
 
 /// <summary>
 /// What one checkout of the tracker yields: the services whose load-balancing state may differ since the previous
-/// checkout, whether this node's topology changed (which may affect every service), and the state after the changes.
+/// checkout, whether this node's topology changed (<see cref="NodeChanged"/>, which may affect every service), whether
+/// the set of all Nodes' addresses changed (<see cref="NodeAddressesChanged"/>), and the state after the changes.
 /// A service whose held state flipped is listed in <see cref="Services"/> too.
 /// </summary>
 public sealed record ClusterChanges(IReadOnlySet<ServiceName> Services, bool NodeChanged, ClusterState State)
@@ -23,5 +24,11 @@ public sealed record ClusterChanges(IReadOnlySet<ServiceName> Services, bool Nod
     /// </summary>
     public ImmutableArray<DateTimeOffset> ChangeTriggerTimes { get; init; } = [];
 
-    public bool IsEmpty => Services.Count == 0 && !NodeChanged;
+    /// <summary>
+    /// Whether <see cref="ClusterState.NodeAddresses"/> differs from the previous checkout's: the NodePort address set
+    /// must be rewritten. No frontend depends on it, so it asks for no full translation (unlike <see cref="NodeChanged"/>).
+    /// </summary>
+    public bool NodeAddressesChanged { get; init; }
+
+    public bool IsEmpty => Services.Count == 0 && !NodeChanged && !NodeAddressesChanged;
 }

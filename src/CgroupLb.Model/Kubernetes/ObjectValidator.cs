@@ -100,6 +100,8 @@ public static class ObjectValidator
         {
             if (ingress[i]?.Ip is { Length: > 0 } ip && !IpText.TryParse(ip, out _))
                 Error($"status.loadBalancer.ingress[{i}].ip \"{ip}\" is not an IP address");
+            if (ingress[i]?.IpMode is { } mode && mode is not (WellKnownLabels.IpModeVip or WellKnownLabels.IpModeProxy))
+                Error($"status.loadBalancer.ingress[{i}].ipMode \"{mode}\" is not one of {WellKnownLabels.IpModeVip}, {WellKnownLabels.IpModeProxy}");
         }
         return errors;
     }

@@ -14,4 +14,16 @@ public static class WellKnownLabels
 
     /// <summary>On a Node: the zone used by topology-aware routing.</summary>
     public const string TopologyZone = "topology.kubernetes.io/zone";
+
+    /// <summary>Node status.addresses types that reach the node from inside the cluster (NodePort).</summary>
+    public const string NodeInternalIP = "InternalIP";
+
+    /// <summary>See <see cref="NodeInternalIP"/>.</summary>
+    public const string NodeExternalIP = "ExternalIP";
+
+    /// <summary>status.loadBalancer.ingress[].ipMode: the load balancer delivers the traffic itself, no node short-circuits it.</summary>
+    public const string IpModeProxy = "Proxy";
+
+    /// <summary>status.loadBalancer.ingress[].ipMode: traffic to the IP is delivered as if to the node (unset means this).</summary>
+    public const string IpModeVip = "VIP";
 }

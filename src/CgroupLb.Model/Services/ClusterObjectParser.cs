@@ -55,8 +55,9 @@ public sealed class ClusterObjectParser(ILogger? logger = null)
         var name = ServiceName.Of(service.Metadata);
         var clusterIps = ParseAll(ClusterIpTexts(spec));
         var externalIps = ParseAll(spec.ExternalIPs ?? []);
-        var ingressIps = ParseAll((service.Status?.LoadBalancer?.Ingress ?? [])
-            .Select(i => i?.Ip).OfType<string>().Where(ip => ip.Length > 0));
+        IList<V1LoadBalancerIngress> ingress = service.Status?.LoadBalancer?.Ingress ?? [];
+        var ingressIps = ParseAll(ingress.Where(i => !IsProxyMode(i)).Select(i => i?.Ip).OfType<string>().Where(ip => ip.Length > 0));
+        var proxyModeIngressIps = ParseAll(ingress.Where(IsProxyMode).Select(i => i.Ip).OfType<string>().Where(ip => ip.Length > 0));
         bool clientIpAffinity = spec.SessionAffinity == "ClientIP";
         uint affinityTimeout = clientIpAffinity
             ? (uint)(spec.SessionAffinityConfig?.ClientIP?.TimeoutSeconds ?? (int)ServicePortInfo.DefaultAffinityTimeoutSeconds)
@@ -88,7 +89,10 @@ public sealed class ClusterObjectParser(ILogger? logger = null)
                 externalIps,
                 ingressIps,
                 (ushort)(spec.HealthCheckNodePort ?? 0),
-                spec.TrafficDistribution));
+                spec.TrafficDistribution)
+            {
+                ProxyModeIngressIPs = proxyModeIngressIps,
+            });
         }
         ports.Sort((a, b) => a.Name.CompareTo(b.Name));
         return new ServiceSnapshot(name, ports.ToImmutable());
@@ -139,7 +143,8 @@ public sealed class ClusterObjectParser(ILogger? logger = null)
         {
             IpText.TryParse(endpoint.Addresses[0], out IPAddress address);
             V1EndpointConditions? conditions = endpoint.Conditions;
-            var hints = (endpoint.Hints?.ForZones ?? []).Select(z => z?.Name).OfType<string>().Order(StringComparer.Ordinal).ToImmutableArray();
+            var zoneHints = (endpoint.Hints?.ForZones ?? []).Select(z => z?.Name).OfType<string>().Order(StringComparer.Ordinal).ToImmutableArray();
+            var nodeHints = (endpoint.Hints?.ForNodes ?? []).Select(n => n?.Name).OfType<string>().Order(StringComparer.Ordinal).ToImmutableArray();
             endpoints.Add(new SliceEndpoint(
                 address,
                 Ready: conditions?.Ready ?? true,
@@ -147,7 +152,8 @@ public sealed class ClusterObjectParser(ILogger? logger = null)
                 Terminating: conditions?.Terminating ?? false,
                 endpoint.NodeName,
                 endpoint.Zone,
-                hints));
+                zoneHints,
+                nodeHints));
         }
         endpoints.Sort((a, b) => AddressOrder.Compare(a.Address, b.Address));
         return new EndpointSliceInfo(slice.Metadata!.Name, service, family, ports.ToImmutable(), endpoints.ToImmutable());
@@ -167,6 +173,27 @@ public sealed class ClusterObjectParser(ILogger? logger = null)
         node.Metadata?.Labels?.TryGetValue(WellKnownLabels.TopologyZone, out zone);
         return new NodeInfo(node.Metadata?.Name ?? "", zone);
     }
+
+    /// <summary>
+    /// The addresses a NodePort is reached on from inside the cluster: the node's InternalIP and ExternalIP entries
+    /// of status.addresses, sorted and distinct. Hostnames and addresses that do not parse are left out.
+    /// </summary>
+    public static ImmutableArray<IPAddress> ParseNodeAddresses(V1Node node)
+    {
+        IList<V1NodeAddress>? addresses = node.Status?.Addresses;
+        if (addresses is null || addresses.Count == 0) return [];
+        var parsed = new List<IPAddress>(addresses.Count);
+        foreach (V1NodeAddress address in addresses)
+        {
+            if (address?.Type is not (WellKnownLabels.NodeInternalIP or WellKnownLabels.NodeExternalIP)) continue;
+            if (IpText.TryParse(address.Address, out IPAddress ip) && !parsed.Contains(ip)) parsed.Add(ip);
+        }
+        parsed.Sort(AddressOrder.Compare);
+        return [.. parsed];
+    }
+
+    // kube-proxy programs an ingress IP unless ipMode says Proxy (unset means VIP, the pre-1.29 behaviour).
+    private static bool IsProxyMode(V1LoadBalancerIngress? ingress) => ingress?.IpMode == WellKnownLabels.IpModeProxy;
 
     private static List<string> ClusterIpTexts(V1ServiceSpec? spec)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Net;
 using CgroupLb.Model.Kubernetes;
 using k8s.Models;
 
@@ -6,7 +7,8 @@ namespace CgroupLb.Model.Services;
 
 /// <summary>
 /// An immutable snapshot of everything the translator reads: proxied services, their endpoint slices (sorted by
-/// slice name) and this node. The tracker hands one out per checkout, so a sync never sees a half-applied event.
+/// slice name), this node (its zone, for topology hints) and every Node's addresses (for NodePort). The tracker hands
+/// one out per checkout, so a sync never sees a half-applied event.
 /// </summary>
 public sealed record ClusterState(
     ImmutableDictionary<ServiceName, ServiceSnapshot> Services,
@@ -18,6 +20,13 @@ public sealed record ClusterState(
         ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty,
         null);
 
+    /// <summary>
+    /// Every Node's InternalIP and ExternalIP (status.addresses), sorted (IPv4 first, see
+    /// <see cref="LoadBalancing.AddressOrder"/>) and distinct: the addresses a NodePort answers on besides this node's own
+    /// interfaces. Empty when no Node is known.
+    /// </summary>
+    public ImmutableArray<IPAddress> NodeAddresses { get; init; } = [];
+
     public ImmutableArray<EndpointSliceInfo> SlicesOf(ServiceName service) =>
         SlicesByService.TryGetValue(service, out var slices) ? slices : [];
 
@@ -26,7 +35,8 @@ public sealed record ClusterState(
         IEnumerable<V1Service> services,
         IEnumerable<V1EndpointSlice> slices,
         ClusterObjectParser parser,
-        V1Node? localNode = null)
+        V1Node? localNode = null,
+        IEnumerable<V1Node>? nodes = null)
     {
         var serviceMap = ImmutableDictionary.CreateBuilder<ServiceName, ServiceSnapshot>();
         foreach (V1Service service in services)
@@ -40,6 +50,18 @@ public sealed record ClusterState(
             .ToImmutableDictionary(
                 g => g.Key,
                 g => g.OrderBy(s => s.Name, StringComparer.Ordinal).ToImmutableArray());
-        return new ClusterState(serviceMap.ToImmutable(), sliceMap, localNode is null ? null : ClusterObjectParser.ParseNode(localNode));
+        var allNodes = (nodes ?? []).Append(localNode).OfType<V1Node>();
+        return new ClusterState(serviceMap.ToImmutable(), sliceMap, localNode is null ? null : ClusterObjectParser.ParseNode(localNode))
+        {
+            NodeAddresses = SortedDistinct(allNodes.SelectMany(n => ClusterObjectParser.ParseNodeAddresses(n).AsEnumerable())),
+        };
+    }
+
+    /// <summary>Addresses in <see cref="NodeAddresses"/> order, each once.</summary>
+    public static ImmutableArray<IPAddress> SortedDistinct(IEnumerable<IPAddress> addresses)
+    {
+        var list = addresses.Distinct().ToList();
+        list.Sort(LoadBalancing.AddressOrder.Compare);
+        return [.. list];
     }
 }

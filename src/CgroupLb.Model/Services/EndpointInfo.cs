@@ -4,7 +4,8 @@ namespace CgroupLb.Model.Services;
 
 /// <summary>
 /// One endpoint of one service port (kube-proxy's Endpoint): the pod address, the port resolved from its
-/// EndpointSlice, its conditions and where it runs. Zone and hints are kept for topology-aware routing.
+/// EndpointSlice, its conditions and where it runs. Topology-aware routing reads only the hints (as kube-proxy
+/// does); <see cref="Zone"/> is kept for display.
 /// </summary>
 public sealed record EndpointInfo(
     IPAddress Address,
@@ -14,7 +15,8 @@ public sealed record EndpointInfo(
     bool Terminating,
     string? NodeName,
     string? Zone,
-    Kubernetes.EquatableArray<string> ZoneHints)
+    Kubernetes.EquatableArray<string> ZoneHints,
+    Kubernetes.EquatableArray<string> NodeHints)
 {
     public bool IsLocalTo(string nodeName) => NodeName is { Length: > 0 } && NodeName == nodeName;
 

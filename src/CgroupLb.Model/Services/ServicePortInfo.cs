@@ -5,9 +5,10 @@ using CgroupLb.Model.LoadBalancing;
 namespace CgroupLb.Model.Services;
 
 /// <summary>
-/// Everything CgroupLb knows about one service port (kube-proxy's ServicePort), including what the data path does
-/// not use yet (NodePort, external and load-balancer addresses, external traffic policy), so adding those later
-/// changes the translator only. Compared by value: the tracker drops updates that leave this unchanged.
+/// Everything CgroupLb knows about one service port (kube-proxy's ServicePort). Compared by value: the tracker drops
+/// updates that leave this unchanged. <see cref="LoadBalancerIngressIPs"/> are the ingress IPs a proxy programs
+/// (<c>ipMode</c> VIP or unset, kube-proxy's LoadBalancerVIPs); those with <c>ipMode: Proxy</c> are kept apart in
+/// <see cref="ProxyModeIngressIPs"/>: the load balancer itself delivers that traffic, so no node short-circuits it.
 /// </summary>
 public sealed record ServicePortInfo(
     ServicePortName Name,
@@ -27,6 +28,15 @@ public sealed record ServicePortInfo(
 {
     /// <summary>kube-proxy's default when sessionAffinityConfig leaves the timeout out: three hours.</summary>
     public const uint DefaultAffinityTimeoutSeconds = 10800;
+
+    /// <summary><c>status.loadBalancer.ingress[].ip</c> with <c>ipMode: Proxy</c>: known, never programmed.</summary>
+    public EquatableArray<IPAddress> ProxyModeIngressIPs { get; init; }
+
+    /// <summary>
+    /// Whether the port accepts traffic from outside the cluster at all (kube-proxy's ExternallyAccessible): a
+    /// NodePort, an external IP or a load-balancer IP.
+    /// </summary>
+    public bool ExternallyAccessible => NodePort != 0 || ExternalIPs.Count > 0 || LoadBalancerIngressIPs.Count > 0;
 
     public override string ToString() => $"{Name} {Port}/{Protocol.ToString().ToUpperInvariant()}";
 }

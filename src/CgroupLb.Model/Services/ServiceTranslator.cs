@@ -11,9 +11,21 @@ namespace CgroupLb.Model.Services;
 
 /// <summary>
 /// Computes the desired load-balancer state from a <see cref="ClusterState"/>: one <see cref="LoadBalancerService"/>
-/// per ClusterIP, port and protocol, whatever the address family; each family's frontend gets the endpoints of the
-/// EndpointSlices of that addressType. Which families the node can use is the writer's business (it refuses the
-/// others), so the model stays complete.
+/// per frontend, i.e. per port and protocol of each address a client on this node may connect to:
+/// <list type="bullet">
+/// <item>each ClusterIP (<see cref="ServiceFlags.ClusterIp"/>; <see cref="ServiceFlags.LocalOnly"/> with
+/// internalTrafficPolicy Local, which keeps only this node's endpoints);</item>
+/// <item>the NodePort, as the wildcard address of each family the service has (0.0.0.0 or ::,
+/// <see cref="ServiceFlags.NodePort"/>): the data path matches it against the node addresses;</item>
+/// <item>each spec.externalIPs address (<see cref="ServiceFlags.ExternalIp"/>) and each
+/// status.loadBalancer.ingress IP (<see cref="ServiceFlags.LoadBalancer"/>) except those with ipMode Proxy.</item>
+/// </list>
+/// Every frontend of a family gets that family's endpoints (EndpointSlices of that addressType); an external or
+/// load-balancer address of a family the service has no ClusterIP for is left out, as kube-proxy does. The external
+/// kinds use the cluster-wide endpoints whatever externalTrafficPolicy says: that policy filters only traffic that
+/// arrives from outside, which a socket load balancer never sees (see <see cref="EndpointCategorizer"/>). Session
+/// affinity (flag and timeout) applies to every kind. Which families the node can use is the writer's business (it
+/// refuses the others), so the model stays complete.
 /// Pure apart from logging: the same state always gives the same result.
 /// </summary>
 public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
@@ -33,15 +45,19 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
     public IReadOnlyDictionary<Frontend, LoadBalancerService> Translate(ClusterState state, IEnumerable<ServiceName> services)
     {
         var desired = new Dictionary<Frontend, LoadBalancerService>(services is IReadOnlyCollection<ServiceName> c ? c.Count : 0);
-        // Sorted, so when two services claim one frontend (possible only with hand-written manifests) the winner is stable.
+        string? zone = ZoneOf(state);
+        // Sorted, so when two services claim one frontend (the same external IP, or hand-written manifests) the
+        // winner is stable.
         foreach (ServiceName name in services.Distinct().Order())
         {
             if (!state.Services.TryGetValue(name, out ServiceSnapshot? service)) continue;
-            foreach (LoadBalancerService lb in TranslateService(service, state.SlicesOf(name)))
+            foreach (LoadBalancerService lb in TranslateService(service, state.SlicesOf(name), zone))
             {
                 if (desired.TryGetValue(lb.Frontend, out LoadBalancerService? owner))
                 {
-                    logger.LogWarning("Frontend {Frontend} of {ServicePort} is already used by {Owner}; ignoring it", lb.Frontend, lb.Name, owner.Name);
+                    // One port listing an address twice (an external IP that is also its ingress IP) is no conflict.
+                    if (owner.ServicePort != lb.ServicePort)
+                        logger.LogWarning("Frontend {Frontend} of {ServicePort} is already used by {Owner}; ignoring it", lb.Frontend, lb.Name, owner.Name);
                     continue;
                 }
                 desired.Add(lb.Frontend, lb);
@@ -50,30 +66,64 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
         return desired;
     }
 
-    /// <summary>The frontends of one service, each with its backends for that frontend's address family.</summary>
-    public IEnumerable<LoadBalancerService> TranslateService(ServiceSnapshot service, IReadOnlyList<EndpointSliceInfo> slices)
+    /// <summary>
+    /// The frontends of one service, each with its backends for that frontend's address family, in kind order
+    /// (ClusterIP, NodePort, external IP, load balancer) per port.
+    /// </summary>
+    /// <param name="zone">This node's topology.kubernetes.io/zone label, for zone hints; null when unknown.</param>
+    public IEnumerable<LoadBalancerService> TranslateService(ServiceSnapshot service, IReadOnlyList<EndpointSliceInfo> slices, string? zone = null)
     {
+        var frontends = new List<LoadBalancerService>();
         foreach (ServicePortInfo port in service.Ports)
-        {
-            ServiceFlags flags = ServiceFlags.ClusterIp;
-            if (port.ClientIpAffinity) flags |= ServiceFlags.Affinity;
-            if (port.InternalTrafficPolicy == TrafficPolicy.Local) flags |= ServiceFlags.LocalOnly;
+            AddFrontends(frontends, port, slices, zone);
+        return frontends;
+    }
 
-            foreach (IPAddress clusterIp in port.ClusterIPs)
-            {
-                var backends = BackendsOf(port, clusterIp.AddressFamily, slices);
-                yield return new LoadBalancerService(
-                    new Frontend(clusterIp, port.Port, port.Protocol),
-                    port.Name.ToString(),
-                    flags,
-                    backends,
-                    port.ClientIpAffinity ? port.AffinityTimeoutSeconds : 0)
-                {
-                    ServicePort = port.Name,
-                };
-            }
+    private void AddFrontends(List<LoadBalancerService> frontends, ServicePortInfo port, IReadOnlyList<EndpointSliceInfo> slices, string? zone)
+    {
+        ServiceFlags affinity = port.ClientIpAffinity ? ServiceFlags.Affinity : ServiceFlags.None;
+        uint timeout = port.ClientIpAffinity ? port.AffinityTimeoutSeconds : 0;
+        bool localClusterIp = port.InternalTrafficPolicy == TrafficPolicy.Local;
+        ServiceFlags clusterIpFlags = ServiceFlags.ClusterIp | affinity | (localClusterIp ? ServiceFlags.LocalOnly : ServiceFlags.None);
+        bool external = port.ExternallyAccessible;
+
+        // Almost every service has one family; the second is computed only for a dual-stack service.
+        FamilyBackends v4 = default, v6 = default;
+        foreach (IPAddress clusterIp in port.ClusterIPs)
+        {
+            ref FamilyBackends family = ref clusterIp.AddressFamily == AddressFamily.InterNetworkV6 ? ref v6 : ref v4;
+            if (!family.Computed)
+                family = BackendsOf(port, clusterIp.AddressFamily, slices, zone, cluster: !localClusterIp || external, local: localClusterIp);
+            frontends.Add(NewFrontend(port, clusterIp, port.Port, clusterIpFlags, localClusterIp ? family.Local : family.Cluster, timeout));
+        }
+        if (!external) return;
+
+        if (port.NodePort != 0)
+        {
+            if (v4.Computed) frontends.Add(NewFrontend(port, IPAddress.Any, port.NodePort, ServiceFlags.NodePort | affinity, v4.Cluster, timeout));
+            if (v6.Computed) frontends.Add(NewFrontend(port, IPAddress.IPv6Any, port.NodePort, ServiceFlags.NodePort | affinity, v6.Cluster, timeout));
+        }
+        foreach (IPAddress address in port.ExternalIPs)
+        {
+            FamilyBackends family = address.AddressFamily == AddressFamily.InterNetworkV6 ? v6 : v4;
+            if (family.Computed) frontends.Add(NewFrontend(port, address, port.Port, ServiceFlags.ExternalIp | affinity, family.Cluster, timeout));
+        }
+        foreach (IPAddress address in port.LoadBalancerIngressIPs)
+        {
+            FamilyBackends family = address.AddressFamily == AddressFamily.InterNetworkV6 ? v6 : v4;
+            if (family.Computed) frontends.Add(NewFrontend(port, address, port.Port, ServiceFlags.LoadBalancer | affinity, family.Cluster, timeout));
         }
     }
+
+    private static LoadBalancerService NewFrontend(ServicePortInfo port, IPAddress address, ushort number, ServiceFlags flags, ImmutableArray<Backend> backends, uint timeout) =>
+        new(new Frontend(address, number, port.Protocol), port.Name.ToString(), flags, backends, timeout)
+        {
+            ServicePort = port.Name,
+        };
+
+    // This node's zone, when the state's node is this translator's node.
+    private string? ZoneOf(ClusterState state) =>
+        state.LocalNode is { } node && node.Name == NodeName ? node.Zone : null;
 
     /// <summary>
     /// The endpoints of one service port and family across all of the service's slices. The backend port is the
@@ -111,12 +161,13 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
 
     /// <summary>
     /// The backends of one service port and family: <see cref="MergeEndpoints"/> followed by
-    /// <see cref="EndpointCategorizer.ForClusterIp"/>, sorted and distinct, computed in one sorted array instead of a
-    /// dictionary, two categorized lists and three LINQ passes per frontend (a full sync translates every frontend).
-    /// Sorting by address and port puts the copies of one endpoint next to each other; the slice order breaks ties,
-    /// so the copy kept is the one the merge keeps (the first with the highest preference).
+    /// <see cref="EndpointCategorizer.Categorize"/> (the cluster-wide set, the node-local set, or both), sorted and
+    /// distinct, computed in one sorted array instead of a dictionary, categorized lists and LINQ passes per
+    /// frontend (a full sync translates every frontend). Sorting by address and port puts the copies of one endpoint
+    /// next to each other; the slice order breaks ties, so the copy kept is the one the merge keeps (the first with
+    /// the highest preference).
     /// </summary>
-    private ImmutableArray<Backend> BackendsOf(ServicePortInfo port, AddressFamily family, IReadOnlyList<EndpointSliceInfo> slices)
+    private FamilyBackends BackendsOf(ServicePortInfo port, AddressFamily family, IReadOnlyList<EndpointSliceInfo> slices, string? zone, bool cluster, bool local)
     {
         var candidates = new List<Candidate>();
         foreach (EndpointSliceInfo slice in slices)
@@ -131,7 +182,7 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
             foreach (SliceEndpoint endpoint in slice.Endpoints)
                 candidates.Add(new Candidate(endpoint, matched.Port, candidates.Count));
         }
-        if (candidates.Count == 0) return [];
+        if (candidates.Count == 0) return new FamilyBackends(true, [], []);
 
         var span = CollectionsMarshal.AsSpan(candidates);
         span.Sort(static (a, b) =>
@@ -152,17 +203,31 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
         }
         span = span[..kept];
 
-        bool local = port.InternalTrafficPolicy == TrafficPolicy.Local;
+        ImmutableArray<Backend> clusterBackends = [], localBackends = [];
+        if (cluster)
+        {
+            var scan = new TopologyHintScan(NodeName, zone);
+            foreach (ref readonly Candidate c in span) scan.Add(c.Endpoint.Ready, c.Endpoint.NodeHints, c.Endpoint.ZoneHints);
+            var scope = new Scope(NodeName, zone, scan.Mode, LocalOnly: false);
+            clusterBackends = Select(span, scope, port.Protocol);
+        }
+        if (local)
+            localBackends = Select(span, new Scope(NodeName, zone, TopologyMode.None, LocalOnly: true), port.Protocol);
+        return new FamilyBackends(true, clusterBackends, localBackends);
+    }
+
+    /// <summary>The candidates of <paramref name="scope"/> that receive traffic, counted first so the array is allocated once.</summary>
+    private static ImmutableArray<Backend> Select(ReadOnlySpan<Candidate> span, Scope scope, L4Protocol protocol)
+    {
         bool anyReady = false;
+        foreach (ref readonly Candidate c in span)
+        {
+            if (scope.Contains(c.Endpoint)) anyReady |= c.Endpoint.Ready;
+        }
         int count = 0;
         foreach (ref readonly Candidate c in span)
         {
-            if (local && !IsLocal(c.Endpoint)) continue;
-            anyReady |= c.Endpoint.Ready;
-        }
-        foreach (ref readonly Candidate c in span)
-        {
-            if ((!local || IsLocal(c.Endpoint)) && EndpointCategorizer.Receives(c.Endpoint.Ready, c.Endpoint.Serving, c.Endpoint.Terminating, anyReady))
+            if (scope.Contains(c.Endpoint) && EndpointCategorizer.Receives(c.Endpoint.Ready, c.Endpoint.Serving, c.Endpoint.Terminating, anyReady))
                 count++;
         }
         if (count == 0) return [];
@@ -170,13 +235,22 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
         int n = 0;
         foreach (ref readonly Candidate c in span)
         {
-            if ((!local || IsLocal(c.Endpoint)) && EndpointCategorizer.Receives(c.Endpoint.Ready, c.Endpoint.Serving, c.Endpoint.Terminating, anyReady))
-                backends[n++] = new Backend(c.Endpoint.Address, c.Port, port.Protocol);
+            if (scope.Contains(c.Endpoint) && EndpointCategorizer.Receives(c.Endpoint.Ready, c.Endpoint.Serving, c.Endpoint.Terminating, anyReady))
+                backends[n++] = new Backend(c.Endpoint.Address, c.Port, protocol);
         }
         return ImmutableCollectionsMarshal.AsImmutableArray(backends);
     }
 
-    private bool IsLocal(SliceEndpoint e) => e.NodeName is { Length: > 0 } && e.NodeName == NodeName;
+    /// <summary>Which endpoints one set may take from: this node's (internalTrafficPolicy Local), or those the topology mode keeps.</summary>
+    private readonly record struct Scope(string NodeName, string? Zone, TopologyMode Mode, bool LocalOnly)
+    {
+        public bool Contains(SliceEndpoint e) => LocalOnly
+            ? e.NodeName is { Length: > 0 } && e.NodeName == NodeName
+            : TopologyHintScan.Available(Mode, e.NodeHints, e.ZoneHints, NodeName, Zone);
+    }
+
+    /// <summary>The two endpoint sets of one family; <see cref="Computed"/> is false for a family the service does not have.</summary>
+    private readonly record struct FamilyBackends(bool Computed, ImmutableArray<Backend> Cluster, ImmutableArray<Backend> Local);
 
     private static int Preference(SliceEndpoint e) => (e.Terminating ? 0 : 2) + (e.Ready ? 1 : 0);
 
