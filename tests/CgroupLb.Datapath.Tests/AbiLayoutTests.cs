@@ -38,6 +38,8 @@ public class AbiLayoutTests
         { "lb6_reverse_sk_value", typeof(Lb6ReverseSkValue) },
         { "lb_trace_control", typeof(LbTraceControl) },
         { "lb_trace_event", typeof(LbTraceEvent) },
+        { "lb_affinity_key", typeof(LbAffinityKey) },
+        { "lb_affinity_value", typeof(LbAffinityValue) },
     };
 
     [Theory]

@@ -241,6 +241,7 @@ internal static class ObjectLoader
         Check<Lb6ReverseSkKey, Lb6ReverseSkValue>(MapNames.ReverseSockets6);
         Check<Lb6ServiceKey, Lb4Refused>(MapNames.Refused6);
         Check<uint, LbTraceControl>(MapNames.TraceControl);
+        Check<LbAffinityKey, LbAffinityValue>(MapNames.Affinity);
     }
 
     internal static void TryRun(Action action)
