@@ -83,7 +83,7 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
         backends = f.CreateGauge("cgroup_lb_backends", "Backend slots programmed in the kernel maps.");
         mapFill = f.CreateGauge("cgroup_lb_map_fill_ratio", "Entries over capacity, per BPF map.", "map");
         mapPressure = f.CreateGauge("cgroup_lb_bpf_map_pressure",
-            "Entries over max_entries, per BPF map, as Cilium's bpf_map_pressure (also for the LRU maps only the programs fill: lb_affinity, lb4_reverse_sk).", "map_name");
+            "Entries over max_entries per BPF map, Cilium's bpf_map_pressure (lb_affinity and the reverse maps are LRUs the programs fill).", "map_name");
         if (options.PerService)
         {
             translated = f.CreateCounter("cgroup_lb_service_translations_total", "connect/sendmsg calls rewritten to a backend (BPF counter).", "service", "frontend");
