@@ -31,6 +31,8 @@ ABI_TYPE(struct lb6_sk_frontend, lb6_sk_frontend);
 ABI_TYPE(struct lb_service_stats, lb_service_stats);
 ABI_TYPE(struct lb_service_name, lb_service_name);
 ABI_TYPE(struct lb_datapath_config, lb_datapath_config);
+ABI_TYPE(struct lb_affinity_key, lb_affinity_key);
+ABI_TYPE(struct lb_affinity_value, lb_affinity_value);
 ABI_TYPE(struct lb4_refused, lb4_refused);
 ABI_TYPE(enum lb_refusal_reason, lb_refusal_reason);
 ABI_TYPE(enum lb_scope, lb_scope);

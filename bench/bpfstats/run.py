@@ -35,7 +35,7 @@ after 10k more Services are written into every variant's maps.
 Everything created is removed on exit, failure and Ctrl-C included, and the
 sysctl is set back to its previous value.
 
-    run.py [--rounds N] [--tcp N] [--udp N] [--services N] [--baseline REF] [--before REF] [--markdown FILE]
+    run.py [--rounds N] [--tcp N] [--udp N] [--services N] [--baseline REF] [--before REF] [--affinity SECONDS] [--markdown FILE]
 """
 import argparse
 import json
@@ -128,7 +128,7 @@ class Variant:
         return f"{self.pin}/maps/{names[0]}"
 
     # ---- seeding, through the object's own BTF
-    def frontend_lines(self, address, port, proto, service_id, backends):
+    def frontend_lines(self, address, port, proto, service_id, backends, affinity=0):
         """bpftool batch lines writing one frontend the way the agent does: backends, slots, master."""
         if self.kind == "minimal":
             address_be, port_be = backends[0]
@@ -150,7 +150,8 @@ class Variant:
         lines.append(self.update("lb4_services", "lb4_service_key",
                                  dict(address=address, port=port, backend_slot=0, proto=proto),
                                  value_struct, dict(service_id=service_id, count=len(backends),
-                                                    flags=CLUSTER_IP_FLAG)))
+                                                    flags=CLUSTER_IP_FLAG | (AFFINITY_FLAG if affinity else 0),
+                                                    affinity_timeout=affinity)))
         return lines
 
     def update(self, map_prefix, key_struct, key, value_struct, value):
@@ -159,6 +160,8 @@ class Variant:
 
 
 CLUSTER_IP_FLAG = 1  # replaced from BTF in main()
+AFFINITY_FLAG = 1 << 4  # replaced from BTF in main()
+AFFINITY_SECONDS = 0  # --affinity: the VIP's frontends are ClientIP-affine with this timeout
 _backend_ids = {}
 
 
@@ -197,8 +200,8 @@ def seed(variants, first, count, with_vip):
                              + " ".join(f"{b:02x}" for b in index.to_bytes(4, "little")) + " value hex "
                              + " ".join(f"{b:02x}" for b in value.to_bytes(8, "little")))
         if with_vip:
-            lines += v.frontend_lines(VIP, TCP_FRONT, "tcp", 1, [(b, TCP_BACK) for b in BACKENDS])
-            lines += v.frontend_lines(VIP, UDP_FRONT, "udp", 2, [(b, UDP_BACK) for b in BACKENDS])
+            lines += v.frontend_lines(VIP, TCP_FRONT, "tcp", 1, [(b, TCP_BACK) for b in BACKENDS], AFFINITY_SECONDS)
+            lines += v.frontend_lines(VIP, UDP_FRONT, "udp", 2, [(b, UDP_BACK) for b in BACKENDS], AFFINITY_SECONDS)
         for i in range(first, first + count):
             address = lbabi.socket.inet_ntoa((FILLER_BASE + i).to_bytes(4, "big"))
             lines += v.frontend_lines(address, TCP_FRONT, "tcp", 3 + i, [(BACKENDS[i % 2], TCP_BACK)])
@@ -358,7 +361,7 @@ def sandbox_up(servers):
 
 
 def main():
-    global WORK, CLUSTER_IP_FLAG
+    global WORK, CLUSTER_IP_FLAG, AFFINITY_FLAG, AFFINITY_SECONDS
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--tcp", type=int, default=1000, help="TCP connects per phase and round")
@@ -367,6 +370,8 @@ def main():
     parser.add_argument("--baseline", help="git ref whose bpf/ is measured as 'baseline' in the same run")
     parser.add_argument("--before", help="git ref whose bpf/ is measured as 'before', built with cglb's knobs")
     parser.add_argument("--markdown", help="also write the tables to this file")
+    parser.add_argument("--affinity", type=int, default=0, metavar="SECONDS",
+                        help="make the measured Service sessionAffinity ClientIP with this timeout (the hit path: one client)")
     parser.add_argument("--phases", type=lambda text: text.split(","), default=None,
                         help="comma-separated subset of " + ",".join(p[0] for p in PHASES))
     parser.add_argument("--extra", action="append", default=[], metavar="NAME=DIR",
@@ -383,9 +388,12 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     try:
         objs = build(args)
-        CLUSTER_IP_FLAG = lbabi.Abi(os.path.join(REPO, "build", "bpf", "abi_check.bpf.o")) \
-            .enum_value("lb_service_flags", "LB_SVC_F_CLUSTER_IP") \
-            if os.path.exists(os.path.join(REPO, "build", "bpf", "abi_check.bpf.o")) else 1
+        abi_check = os.path.join(REPO, "build", "bpf", "abi_check.bpf.o")
+        CLUSTER_IP_FLAG = lbabi.Abi(abi_check).enum_value("lb_service_flags", "LB_SVC_F_CLUSTER_IP") \
+            if os.path.exists(abi_check) else 1
+        if args.affinity:
+            AFFINITY_FLAG = lbabi.Abi(abi_check).enum_value("lb_service_flags", "LB_SVC_F_AFFINITY")
+            AFFINITY_SECONDS = args.affinity
         sandbox_up(servers)
         os.makedirs(os.path.join(CGROUP_ROOT, NAME))
         os.makedirs(PIN)

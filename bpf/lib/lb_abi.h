@@ -29,6 +29,7 @@
 #define LB6_REVERSE_SK_MAP lb6_reverse_sk
 #define LB6_SK_FRONTEND_MAP lb6_sk_frontend /* socket storage, HAVE_SK_STORAGE */
 #define LB6_REFUSED_MAP    lb6_refused    /* user space only, as lb4_refused */
+#define LB_AFFINITY_MAP    lb_affinity    /* ClientIP session affinity, both families */
 
 /* Capacities. The agent reads max_entries back from the kernel, so these are
  * defaults, not assumptions baked into the host. */
@@ -38,6 +39,7 @@
 #define LB_MAX_SERVICE_ID     65536  /* service ids are 1..65535; 0 is "none" */
 #define LB_MAX_BACKEND_SLOTS  1024   /* per frontend; bounds the slot index */
 #define LB4_REFUSED_MAP_MAX   65536  /* one per frontend at most */
+#define LB_AFFINITY_MAP_MAX   65536  /* client x affine frontend pairs (LRU: the least recently used go first) */
 
 /* lb4_fe_filter: an ARRAY of __u64 words, a bitmap over frontend addresses,
  * so connect4/sendmsg4 of the sockets that go to no Service (nearly all of
@@ -100,7 +102,7 @@ struct lb_service_value_v2 {
 	__u32  service_id;       /* frontend id: index into lb_svc_stats, same in every slot */
 	__u16  count;            /* master: number of backend slots; slots: 0 */
 	__u16  flags;            /* master: enum lb_service_flags */
-	__u32  affinity_timeout; /* master: ClientIP affinity seconds (reserved) */
+	__u32  affinity_timeout; /* master: ClientIP affinity seconds (with LB_SVC_F_AFFINITY) */
 	__be32 backend_address;  /* slot: lb4_backends[backend_id].address; master: 0 */
 	__be16 backend_port;     /* slot: lb4_backends[backend_id].port; master: 0 */
 	__u16  pad;
@@ -230,7 +232,7 @@ struct lb6_service_value {
 	__u32  service_id;             /* frontend id: index into lb_svc_stats, same in every slot */
 	__u16  count;                  /* master: number of backend slots; slots: 0 */
 	__u16  flags;                  /* master: enum lb_service_flags */
-	__u32  affinity_timeout;       /* master: ClientIP affinity seconds (reserved) */
+	__u32  affinity_timeout;       /* master: ClientIP affinity seconds (with LB_SVC_F_AFFINITY) */
 	union lb6_addr backend_address; /* slot: lb6_backends[backend_id].address; master: 0 */
 	__be16 backend_port;           /* slot: lb6_backends[backend_id].port; master: 0 */
 	__u16  pad;
@@ -281,6 +283,28 @@ struct lb6_sk_frontend {
 /* lb6_refused is keyed by the frontend's master key (struct lb6_service_key,
  * backend_slot 0); its value is struct lb4_refused, which holds no address
  * and so serves both families. */
+
+/* lb_affinity key: one client of one affine frontend. The client is its
+ * network namespace (bpf_get_netns_cookie): every pod has its own, so this is
+ * ClientIP affinity per pod, and host-network sockets share the host's. One map
+ * serves both families because service ids are shared by them. 16 bytes. */
+struct lb_affinity_key {
+	__u64 netns_cookie; /* the client socket's network namespace */
+	__u32 service_id;   /* the frontend (master entry's service_id) */
+	__u32 pad;
+};
+
+/* lb_affinity value, written only by the programs (an LRU hash: nothing tells
+ * them when a client goes away). The entry is usable while
+ * now - last_used stays within the master's affinity_timeout and slot still
+ * holds backend_id; a backend that left the frontend, or a slot that now holds
+ * another backend, makes the program choose again. 16 bytes. */
+struct lb_affinity_value {
+	__u64 last_used;  /* bpf_ktime_get_ns() of the last connect/sendmsg that used it */
+	__u32 backend_id; /* the backend chosen for this client */
+	__u16 slot;       /* the slot (1..count) it was found in */
+	__u16 pad;
+};
 
 /* Read-only configuration in .rodata, written by the loader between open and
  * load so the verifier prunes what is switched off. It must be the only

@@ -16,6 +16,7 @@
 #include "lb_abi.h"
 #include "lb4.h"
 #include "lb4_maps.h"
+#include "lb_affinity.h"
 #include "lb_stats.h"
 #include "sock.h"
 #include "trace.h"
@@ -143,14 +144,44 @@ sock4_remember_frontend(struct bpf_sock_addr *ctx, const struct sock4_addr *back
 }
 
 /* Picks a backend slot of the frontend behind *key, NULL if the slot entry
- * is missing. */
+ * is missing. An affine frontend (LB_SVC_F_AFFINITY) first tries the slot
+ * this client was given before (lb_affinity.h); that slot counts only while it
+ * holds the same backend id, so a backend that left the frontend, or a slot
+ * the writer has since given to another backend, means a fresh choice, which
+ * is then recorded for the client. */
 static __always_inline const struct lb_service_value_v2 *
 sock4_select_backend(struct bpf_sock_addr *ctx, struct lb4_service_key *key,
 		     const struct lb_service_value_v2 *svc)
 {
-	__u16 slot = lb_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
+	const struct lb_service_value_v2 *entry;
+	struct lb_affinity_value *affine;
+	struct lb_affinity_key client;
+	__u64 now;
+	__u16 slot;
 
-	return lb4_lookup_slot(key, slot);
+	if (!lb_svc_flags_affine(svc->flags)) {
+		slot = lb_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
+		return lb4_lookup_slot(key, slot);
+	}
+
+	now = bpf_ktime_get_ns();
+	lb_affinity_key_init(&client, ctx, svc->service_id);
+	affine = lb_affinity_lookup(&client, svc->affinity_timeout, now);
+	if (affine) {
+		slot = lb_affinity_slot(affine, svc->count);
+		if (slot) {
+			entry = lb4_lookup_slot(key, slot);
+			if (entry && entry->backend_id == affine->backend_id) {
+				lb_affinity_touch(affine, svc->affinity_timeout, now);
+				return entry;
+			}
+		}
+	}
+	slot = lb_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
+	entry = lb4_lookup_slot(key, slot);
+	if (entry)
+		lb_affinity_record(&client, entry->backend_id, slot, now);
+	return entry;
 }
 
 /* Rewrites *dst from a frontend to one of its backends. connected: called

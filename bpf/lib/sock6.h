@@ -16,6 +16,7 @@
 #include "lb_abi.h"
 #include "lb6.h"
 #include "lb6_maps.h"
+#include "lb_affinity.h"
 #include "lb_stats.h"
 #include "sock.h"
 #include "sock4.h"
@@ -139,13 +140,41 @@ sock6_remember_frontend(struct bpf_sock_addr *ctx, const struct sock6_addr *back
 	sock6_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id, false);
 }
 
+/* As sock4_select_backend(), affinity included: the same lb_affinity map,
+ * keyed by the service id both families share. */
 static __always_inline const struct lb6_service_value *
 sock6_select_backend(struct bpf_sock_addr *ctx, struct lb6_service_key *key,
 		     const struct lb6_service_value *svc)
 {
-	__u16 slot = lb6_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
+	const struct lb6_service_value *entry;
+	struct lb_affinity_value *affine;
+	struct lb_affinity_key client;
+	__u64 now;
+	__u16 slot;
 
-	return lb6_lookup_slot(key, slot);
+	if (!lb_svc_flags_affine(svc->flags)) {
+		slot = lb6_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
+		return lb6_lookup_slot(key, slot);
+	}
+
+	now = bpf_ktime_get_ns();
+	lb_affinity_key_init(&client, ctx, svc->service_id);
+	affine = lb_affinity_lookup(&client, svc->affinity_timeout, now);
+	if (affine) {
+		slot = lb_affinity_slot(affine, svc->count);
+		if (slot) {
+			entry = lb6_lookup_slot(key, slot);
+			if (entry && entry->backend_id == affine->backend_id) {
+				lb_affinity_touch(affine, svc->affinity_timeout, now);
+				return entry;
+			}
+		}
+	}
+	slot = lb6_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
+	entry = lb6_lookup_slot(key, slot);
+	if (entry)
+		lb_affinity_record(&client, entry->backend_id, slot, now);
+	return entry;
 }
 
 /* Rewrites *dst from a frontend to one of its backends; the same contract and

@@ -77,6 +77,20 @@ public sealed class AgentMetricsTests
     }
 
     [Fact]
+    public async Task MapPressureIsExportedPerMapUnderCiliumsNameFromTheSnapshot()
+    {
+        current = new DatapathStatus([], [new MapUsage("lb4_services_v2", 10, 100), new MapUsage("lb_affinity", 16384, 65536)], [], []);
+        var (_, registry) = NewMetrics(perService: false);
+
+        string text = await ScrapeAsync(registry);
+        await ScrapeAsync(registry);
+
+        Assert.Contains("\ncgroup_lb_bpf_map_pressure{map_name=\"lb_affinity\"} 0.25\n", text, StringComparison.Ordinal);
+        Assert.Contains("\ncgroup_lb_bpf_map_pressure{map_name=\"lb4_services_v2\"} 0.1\n", text, StringComparison.Ordinal);
+        Assert.Equal(1, reads); // two scrapes, one read of the maps
+    }
+
+    [Fact]
     public async Task PerServiceSeriesAreOptIn()
     {
         current = Status(Frontend("default/web:http", 1, 1, 5));

@@ -1,7 +1,11 @@
+using System.Net;
 using System.Text.Json.Nodes;
 using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Tests.Harness;
+using CgroupLb.Datapath.Status;
+using CgroupLb.Model.LoadBalancing;
 using CgroupLb.Testing.Sandbox;
+using Spectre.Console;
 using YamlDotNet.Serialization;
 
 namespace CgroupLb.Agent.Tests;
@@ -28,6 +32,28 @@ public sealed class CliOutputTests
         Assert.Contains("\n    problems:\n      - \"no\"\n", yaml, StringComparison.Ordinal);
         Assert.StartsWith("frontends:\n  - id: 7\n    frontend:\n      address: \"10.96.0.1\"\n", yaml, StringComparison.Ordinal);
         Assert.Contains("refused: []\n", yaml, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StatusShowsTheAffinityTimeoutOfAffineFrontendsInTableAndJson()
+    {
+        FrontendStatus Frontend(int octet, ServiceFlags flags) =>
+            new(new Frontend(IPAddress.Parse($"10.96.0.{octet}"), 80, L4Protocol.Tcp), (uint)octet, $"default/web{octet}:http", flags,
+                [new BackendStatus(1, 1, new Backend(IPAddress.Parse("198.18.0.1"), 8080, L4Protocol.Tcp))], new ServiceCounters(0, 0, 0), [], null);
+        var status = new DatapathStatus(
+            [Frontend(1, ServiceFlags.ClusterIp | ServiceFlags.Affinity) with { AffinityTimeoutSeconds = 10800 }, Frontend(2, ServiceFlags.ClusterIp)],
+            [], [], []);
+
+        var frontends = JsonNode.Parse(StatusRenderer.ToJson(status))!["frontends"]!.AsArray();
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), ColorSystem = ColorSystemSupport.NoColors });
+        console.Profile.Width = 160;
+        StatusRenderer.WriteTable(status, console);
+
+        Assert.Equal(10800, (int)frontends[0]!["affinityTimeoutSeconds"]!);
+        Assert.False(frontends[1]!.AsObject().ContainsKey("affinityTimeoutSeconds"));
+        Assert.Contains("Affinity", writer.ToString(), StringComparison.Ordinal);
+        Assert.Single(writer.ToString().Split('\n'), l => l.Contains("ClientIP 10800s", StringComparison.Ordinal));
     }
 
     private static string Normalize(JsonNode? node) => node switch

@@ -40,6 +40,8 @@ public class AbiLayoutTests
         { "lb6_sk_frontend", typeof(Lb6SkFrontend) },
         { "lb_trace_control", typeof(LbTraceControl) },
         { "lb_trace_event", typeof(LbTraceEvent) },
+        { "lb_affinity_key", typeof(LbAffinityKey) },
+        { "lb_affinity_value", typeof(LbAffinityValue) },
     };
 
     [Theory]

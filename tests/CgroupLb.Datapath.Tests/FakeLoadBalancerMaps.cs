@@ -66,6 +66,8 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
     public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb4Refused>> ReadRefused6() => Refused6.ToList();
     public MapUsage ReverseSocketUsage6() => new(MapNames.ReverseSockets6, 0, 1024);
 
+    public MapUsage? AffinityUsage() => new(MapNames.Affinity, 0, 1024);
+
     // The IPv6 twins log in the same notation, the address in brackets.
     public void UpdateBackends6(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb6Backend> values)
     {

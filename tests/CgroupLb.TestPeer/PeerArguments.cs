@@ -82,6 +82,19 @@ public sealed class PeerArguments
         return endPoint;
     }
 
+    /// <summary>A comma-separated list of IP:PORT (IPv6 in brackets); at least one.</summary>
+    public IReadOnlyList<IPEndPoint> EndPoints(string name)
+    {
+        var endPoints = new List<IPEndPoint>();
+        foreach (string part in Required(name).Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!IPEndPoint.TryParse(part, out IPEndPoint? endPoint) || endPoint.Port == 0)
+                throw new PeerUsageException($"{Command}: option {name} must list IP:PORT with non-zero ports, got '{part}'");
+            endPoints.Add(endPoint);
+        }
+        return endPoints;
+    }
+
     /// <summary>A comma-separated port list; absent means none.</summary>
     public IReadOnlyList<ushort> Ports(string name)
     {

@@ -39,6 +39,7 @@ internal sealed class TimedMaps(ILoadBalancerMaps inner) : ILoadBalancerMaps
     public IReadOnlyList<KeyValuePair<uint, Lb6Backend>> ReadBackends6() => inner.ReadBackends6();
     public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb4Refused>> ReadRefused6() => inner.ReadRefused6();
     public MapUsage ReverseSocketUsage6() => inner.ReverseSocketUsage6();
+    public MapUsage? AffinityUsage() => inner.AffinityUsage();
 
     public void UpdateBackends(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb4Backend> values)
     {

@@ -20,7 +20,7 @@ internal static class StatusRenderer
     public static void WriteTable(DatapathStatus status, IAnsiConsole console)
     {
         var table = new Table().Border(TableBorder.Simple)
-            .AddColumn("ID").AddColumn("Frontend").AddColumn("Service").AddColumn("Backends")
+            .AddColumn("ID").AddColumn("Frontend").AddColumn("Service").AddColumn("Backends").AddColumn("Affinity")
             .AddColumn(new TableColumn("Translated").RightAligned())
             .AddColumn(new TableColumn("Refused").RightAligned());
         foreach (var f in status.Frontends)
@@ -39,6 +39,7 @@ internal static class StatusRenderer
                 Markup.Escape(f.Frontend.ToString()),
                 Markup.Escape(f.Name.Length == 0 ? "-" : f.Name),
                 backends,
+                f.AffinityTimeoutSeconds is { } timeout ? $"ClientIP {timeout}s" : "-",
                 f.Counters.Translated.ToString(),
                 f.Counters.RefusedNoBackend.ToString());
         }
@@ -68,6 +69,7 @@ internal static class StatusRenderer
                 frontend = new { address = f.Frontend.Address.ToString(), port = f.Frontend.Port, protocol = f.Frontend.Protocol.ToString().ToUpperInvariant(), family = Family(f.Frontend) },
                 service = f.Name,
                 flags = f.Flags.ToString(),
+                affinityTimeoutSeconds = f.AffinityTimeoutSeconds,
                 backends = f.Backends.Select(b => new
                 {
                     slot = b.Slot,

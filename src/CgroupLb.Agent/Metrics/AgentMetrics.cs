@@ -40,6 +40,7 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
     private readonly Gauge frontends;
     private readonly Gauge backends;
     private readonly Gauge mapFill;
+    private readonly Gauge mapPressure;
     private readonly Counter? translated;
     private readonly Counter? refused;
     private readonly Gauge manifestErrors;
@@ -81,6 +82,8 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
         frontends = f.CreateGauge("cgroup_lb_frontends", "Frontends programmed in the kernel maps.");
         backends = f.CreateGauge("cgroup_lb_backends", "Backend slots programmed in the kernel maps.");
         mapFill = f.CreateGauge("cgroup_lb_map_fill_ratio", "Entries over capacity, per BPF map.", "map");
+        mapPressure = f.CreateGauge("cgroup_lb_bpf_map_pressure",
+            "Entries over max_entries per BPF map, Cilium's bpf_map_pressure (lb_affinity and the reverse maps are LRUs the programs fill).", "map_name");
         if (options.PerService)
         {
             translated = f.CreateCounter("cgroup_lb_service_translations_total", "connect/sendmsg calls rewritten to a backend (BPF counter).", "service", "frontend");
@@ -129,7 +132,10 @@ internal sealed class AgentMetrics : ISyncObserver, IReflectorObserver
         frontends.Set(status.Frontends.Count);
         backends.Set(status.Frontends.Sum(x => x.Backends.Count));
         foreach (var m in status.Maps)
+        {
             mapFill.WithLabels(m.Name).Set(m.FillRatio);
+            mapPressure.WithLabels(m.Name).Set(m.FillRatio);
+        }
         var refusedByReason = status.Refused.Where(r => !r.Programmed).GroupBy(r => r.Reason).ToDictionary(g => g.Key, g => g.Count());
         foreach (var reason in ReasonLabels.Concat(refusedByReason.Keys).Distinct())
             frontendsRefused.WithLabels(reason).Set(refusedByReason.GetValueOrDefault(reason));

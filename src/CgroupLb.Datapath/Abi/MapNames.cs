@@ -20,11 +20,13 @@ internal static class MapNames
     /// <summary>Socket storage of the IPv6 programs, as <see cref="SocketFrontends"/>.</summary>
     public const string SocketFrontends6 = "lb6_sk_frontend";
     public const string Refused6 = "lb6_refused";
+    /// <summary>ClientIP session affinity, LRU hash of struct lb_affinity_key to lb_affinity_value (both families).</summary>
+    public const string Affinity = "lb_affinity";
     /// <summary>Ring buffer of struct lb_trace_event, read by `cgroup-lb trace` (bpf/lib/trace_abi.h).</summary>
     public const string TraceEvents = "lb_trace_events";
     /// <summary>One struct lb_trace_control: how many tracers listen, and events lost to a full ring.</summary>
     public const string TraceControl = "lb_trace_ctl";
 
     public static readonly IReadOnlyList<string> All =
-        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl];
+        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity];
 }

@@ -242,6 +242,7 @@ internal static class ObjectLoader
         Check<int, Lb6SkFrontend>(MapNames.SocketFrontends6);
         Check<Lb6ServiceKey, Lb4Refused>(MapNames.Refused6);
         Check<uint, LbTraceControl>(MapNames.TraceControl);
+        Check<LbAffinityKey, LbAffinityValue>(MapNames.Affinity);
     }
 
     internal static void TryRun(Action action)

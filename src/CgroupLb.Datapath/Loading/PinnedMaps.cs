@@ -23,6 +23,9 @@ internal sealed class PinnedMaps : IDisposable
     public required BpfMapHandle ReverseSockets6 { get; init; }
     public required BpfMapHandle Refused6 { get; init; }
 
+    /// <summary>lb_affinity; null where an older agent pinned the maps without it (status then leaves it out).</summary>
+    public BpfMapHandle? Affinity { get; init; }
+
     public static bool AllPresent(DatapathOptions options) =>
         MapNames.All.All(name => File.Exists(options.MapPinPath(name)));
 
@@ -55,6 +58,7 @@ internal sealed class PinnedMaps : IDisposable
                 Backends6 = Open<uint, Lb6Backend>(MapNames.Backends6),
                 ReverseSockets6 = Open<Lb6ReverseSkKey, Lb6ReverseSkValue>(MapNames.ReverseSockets6),
                 Refused6 = Open<Lb6ServiceKey, Lb4Refused>(MapNames.Refused6),
+                Affinity = File.Exists(options.MapPinPath(MapNames.Affinity)) ? Open<LbAffinityKey, LbAffinityValue>(MapNames.Affinity) : null,
             };
             opened.Clear();
             return maps;
@@ -110,5 +114,6 @@ internal sealed class PinnedMaps : IDisposable
         Backends6.Dispose();
         ReverseSockets6.Dispose();
         Refused6.Dispose();
+        Affinity?.Dispose();
     }
 }

@@ -22,7 +22,11 @@ public sealed record FrontendStatus(
     IReadOnlyList<BackendStatus> Backends,
     ServiceCounters Counters,
     IReadOnlyList<string> Problems,
-    int? SubsetOf);
+    int? SubsetOf)
+{
+    /// <summary>sessionAffinity ClientIP: seconds a client keeps its backend after its last connect; null without affinity.</summary>
+    public uint? AffinityTimeoutSeconds { get; init; }
+}
 
 /// <summary>A backend slot. <see cref="Backend"/> is null when the slot is a hole (a writer died mid-update).</summary>
 public sealed record BackendStatus(int Slot, uint BackendId, Backend? Backend);

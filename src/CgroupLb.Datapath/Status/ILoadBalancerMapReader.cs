@@ -35,4 +35,7 @@ internal interface ILoadBalancerMapReader
 
     /// <summary>Entries and capacity of the IPv6 reverse-socket map.</summary>
     MapUsage ReverseSocketUsage6();
+
+    /// <summary>Entries and capacity of lb_affinity (only the programs write it); null where it is not pinned.</summary>
+    MapUsage? AffinityUsage();
 }

@@ -35,7 +35,10 @@ internal static class StatusReader
                 list.Add(new BackendStatus(i + 1, id, snapshot.TryGetBackend(id, out var backend) ? backend : null));
             }
             frontends.Add(new FrontendStatus(f.Frontend, f.Master.ServiceId, f.Name, f.Master.ServiceFlags, list,
-                withCounters ? maps.ReadCounters(f.Master.ServiceId) : NoCounters, f.Problems, subsets.TryGetValue(f.Frontend, out int total) ? total : null));
+                withCounters ? maps.ReadCounters(f.Master.ServiceId) : NoCounters, f.Problems, subsets.TryGetValue(f.Frontend, out int total) ? total : null)
+            {
+                AffinityTimeoutSeconds = f.Master.ServiceFlags.HasFlag(ServiceFlags.Affinity) ? f.Master.AffinityTimeout : null,
+            });
         }
 
         var warnings = new List<string>();
@@ -53,6 +56,8 @@ internal static class StatusReader
             new(MapNames.Backends6, snapshot.Backends6, snapshot.BackendCapacity),
             maps.ReverseSocketUsage6(),
         };
+        if (maps.AffinityUsage() is { } affinity)
+            usage.Add(affinity);
         return new DatapathStatus(frontends, usage, refused, warnings);
     }
 

@@ -27,6 +27,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     private readonly BpfMapHandle backends6;
     private readonly BpfMapHandle reverseSockets6;
     private readonly BpfMapHandle refused6;
+    private readonly BpfMapHandle? affinity;
     private readonly int possibleCpus = BpfMapHandle.PossibleCpus;
     private bool batchUnsupported;
     private bool batchLookupUnsupported;
@@ -47,6 +48,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         backends6 = pinned.Backends6;
         reverseSockets6 = pinned.ReverseSockets6;
         refused6 = pinned.Refused6;
+        affinity = pinned.Affinity;
         ServiceEntryCapacity = services.Info.MaxEntries;
         ServiceEntryCapacity6 = services6.Info.MaxEntries;
         BackendCapacity = backends.Info.MaxEntries;
@@ -63,6 +65,9 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     public IReadOnlyList<KeyValuePair<uint, Lb6Backend>> ReadBackends6() => ReadAll<uint, Lb6Backend>(backends6);
 
     public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb4Refused>> ReadRefused6() => ReadAll<Lb6ServiceKey, Lb4Refused>(refused6);
+
+    public MapUsage? AffinityUsage() =>
+        affinity is null ? null : new(MapNames.Affinity, CountEntries<LbAffinityKey, LbAffinityValue>(affinity), affinity.Info.MaxEntries);
 
     public MapUsage ReverseSocketUsage6() =>
         new(MapNames.ReverseSockets6, CountEntries<Lb6ReverseSkKey, Lb6ReverseSkValue>(reverseSockets6), reverseSockets6.Info.MaxEntries);
@@ -357,5 +362,6 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         backends6.Dispose();
         reverseSockets6.Dispose();
         refused6.Dispose();
+        affinity?.Dispose();
     }
 }

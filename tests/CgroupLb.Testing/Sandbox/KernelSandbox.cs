@@ -107,6 +107,30 @@ public sealed class KernelSandbox : IAsyncDisposable, IDisposable
 
     private static Task<CommandResult> Ip(params string[] arguments) => HostCommand.RunCheckedAsync("ip", arguments);
 
+    /// <summary>
+    /// Adds a second client network namespace (another pod, as far as a netns cookie can tell) and returns its name.
+    /// Each backend gets a second veth /30 towards it (its side 198.18.i.6 as eth1, this namespace's 198.18.i.5) and a
+    /// host route to the backend's own address over it, so both clients reach every backend at 198.18.i.2. IPv4 only.
+    /// </summary>
+    public async Task<string> AddSecondClientNamespaceAsync()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        string name = SandboxNames.SecondClientNamespace(Id);
+        await AddNamespaceAsync(name).ConfigureAwait(false);
+        foreach (SandboxBackend backend in _backends)
+        {
+            string clientSide = "vb" + backend.Index.ToString(CultureInfo.InvariantCulture);
+            string clientAddress = $"198.18.{backend.Index}.5";
+            await Ip("-n", name, "link", "add", clientSide, "type", "veth", "peer", "name", "eth1", "netns", backend.Namespace).ConfigureAwait(false);
+            await Ip("-n", name, "addr", "add", $"{clientAddress}/30", "dev", clientSide).ConfigureAwait(false);
+            await Ip("-n", name, "link", "set", clientSide, "up").ConfigureAwait(false);
+            await Ip("-n", backend.Namespace, "addr", "add", $"198.18.{backend.Index}.6/30", "dev", "eth1").ConfigureAwait(false);
+            await Ip("-n", backend.Namespace, "link", "set", "eth1", "up").ConfigureAwait(false);
+            await Ip("-n", name, "route", "add", $"{backend.Address}/32", "dev", clientSide, "src", clientAddress).ConfigureAwait(false);
+        }
+        return name;
+    }
+
     /// <summary>N TCP connects from the client namespace; one attempt per connect.</summary>
     public async Task<IReadOnlyList<PeerAttempt>> TcpConnectAsync(IPEndPoint to, int count = 1, ClientPlacement placement = ClientPlacement.InCgroup) =>
         PeerAttempt.ParseLines(await RunClientAsync(["tcp-connect", "--to", to.ToString(), "--count", Count(count)], placement).ConfigureAwait(false));
@@ -129,14 +153,18 @@ public sealed class KernelSandbox : IAsyncDisposable, IDisposable
     /// Runs cglb-testpeer with <paramref name="peerArguments"/> in the client namespace, inside the sandbox cgroup
     /// unless <paramref name="placement"/> says otherwise. Throws if the peer exits non-zero.
     /// </summary>
-    public async Task<CommandResult> RunClientAsync(IEnumerable<string> peerArguments, ClientPlacement placement)
+    public Task<CommandResult> RunClientAsync(IEnumerable<string> peerArguments, ClientPlacement placement) =>
+        RunClientInAsync(ClientNamespace, peerArguments, placement);
+
+    /// <summary>As <see cref="RunClientAsync"/>, in another of this sandbox's client namespaces.</summary>
+    public async Task<CommandResult> RunClientInAsync(string clientNamespace, IEnumerable<string> peerArguments, ClientPlacement placement)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         IEnumerable<string> peer = TestPeerBinary.Command(peerArguments);
         string[] argv = placement == ClientPlacement.InCgroup
             // $$ is the shell's pid; exec keeps it, so the peer is the process that joined the cgroup.
-            ? ["-c", "echo $$ > \"$1/cgroup.procs\" && shift && exec ip netns exec \"$@\"", "sh", CgroupPath, ClientNamespace, .. peer]
-            : ["-c", "exec ip netns exec \"$@\"", "sh", ClientNamespace, .. peer];
+            ? ["-c", "echo $$ > \"$1/cgroup.procs\" && shift && exec ip netns exec \"$@\"", "sh", CgroupPath, clientNamespace, .. peer]
+            : ["-c", "exec ip netns exec \"$@\"", "sh", clientNamespace, .. peer];
         int pid = 0;
         try
         {

@@ -28,6 +28,9 @@ public static partial class SandboxNames
 
     public static string ClientNamespace(string id) => Stem(id) + "-c";
 
+    /// <summary>A second client ("another pod"), for tests that tell clients apart by network namespace.</summary>
+    public static string SecondClientNamespace(string id) => Stem(id) + "-c2";
+
     public static string BackendNamespace(string id, int index) => Stem(id) + "-b" + index.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The pid of the test process that created <paramref name="name"/>, or null if it is not a sandbox name.</summary>
@@ -37,6 +40,6 @@ public static partial class SandboxNames
         return match.Success ? int.Parse(match.Groups["pid"].Value, CultureInfo.InvariantCulture) : null;
     }
 
-    [GeneratedRegex(@"^cglb-test-(?<pid>[0-9]{1,10})-[0-9a-f]{6}(-c|-b[0-9]+)?$")]
+    [GeneratedRegex(@"^cglb-test-(?<pid>[0-9]{1,10})-[0-9a-f]{6}(-c|-c2|-b[0-9]+)?$")]
     private static partial Regex SandboxName();
 }
