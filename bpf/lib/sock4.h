@@ -17,6 +17,7 @@
 #include "lb4.h"
 #include "lb4_maps.h"
 #include "lb_stats.h"
+#include "netns_policy.h"
 #include "sock.h"
 #include "trace.h"
 
@@ -173,7 +174,7 @@ __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connec
 
 	lb4_master_key_init(&key, dst->address, dst->port, dst->proto);
 	svc = lb4_lookup_service(&key);
-	if (!svc)
+	if (!svc || !sock_netns_is_balanced(ctx))
 		return -ENXIO;
 	service_id = svc->service_id;
 	if (!lb_svc_has_backends(svc))

@@ -17,6 +17,7 @@
 #include "lb6.h"
 #include "lb6_maps.h"
 #include "lb_stats.h"
+#include "netns_policy.h"
 #include "sock.h"
 #include "sock4.h"
 #include "trace.h"
@@ -126,7 +127,7 @@ __sock6_xlate_fwd(struct bpf_sock_addr *ctx, struct sock6_addr *dst, bool connec
 
 	lb6_master_key_init(&key, &dst->address, dst->port, dst->proto);
 	svc = lb6_lookup_service(&key);
-	if (!svc)
+	if (!svc || !sock_netns_is_balanced(ctx))
 		return -ENXIO;
 	service_id = svc->service_id;
 	if (svc->count == 0)

@@ -101,6 +101,20 @@ var metricsPerService = new Option<bool>("--metrics-per-service")
     Description = "export per-Service translation and refusal counters on /metrics (two series per Service port; off: totals only)",
 };
 run.Options.Add(metricsPerService);
+// Cilium's socketLB.hostNamespaceOnly, as a kube-proxy-style flag.
+var hostNamespaceOnly = new Option<bool>("--host-namespace-only")
+{
+    Description = "translate only sockets of the host network namespace; pods keep their Service addresses for another data path " +
+        "(a sidecar proxy, Kata, a CNI that balances pods itself). Cilium's socketLB.hostNamespaceOnly",
+};
+run.Options.Add(hostNamespaceOnly);
+var excludeNetns = new Option<string[]>("--exclude-netns")
+{
+    Description = "a network namespace whose sockets are never translated, in every mode: /run/netns/NAME or /proc/PID/ns/net " +
+        "(repeatable; re-read on every full sync, so a namespace that goes away drops out; needs Linux 5.14+)",
+    DefaultValueFactory = _ => [],
+};
+run.Options.Add(excludeNetns);
 run.Validators.Add(r =>
 {
     if (r.GetValue(source) is not null && r.GetValue(kubeconfig) is not null)
@@ -125,6 +139,8 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
     LogLevel = r.GetValue(logLevel),
     SockTerminateTcp = r.GetValue(sockTerminateTcp),
     MetricsPerService = r.GetValue(metricsPerService),
+    HostNamespaceOnly = r.GetValue(hostNamespaceOnly),
+    ExcludeNetns = r.GetValue(excludeNetns) ?? [],
 }, ct)));
 
 // status

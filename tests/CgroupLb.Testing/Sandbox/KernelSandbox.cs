@@ -126,17 +126,28 @@ public sealed class KernelSandbox : IAsyncDisposable, IDisposable
             ClientPlacement.InCgroup).ConfigureAwait(false));
 
     /// <summary>
+    /// N TCP connects from another namespace of this sandbox (a backend's, as a second pod), inside the sandbox cgroup.
+    /// A backend namespace routes only to its own /30, so an untranslated connect to a VIP fails with ENETUNREACH.
+    /// </summary>
+    public async Task<IReadOnlyList<PeerAttempt>> TcpConnectFromAsync(string namespaceName, IPEndPoint to, int count = 1) =>
+        PeerAttempt.ParseLines(await RunClientAsync(["tcp-connect", "--to", to.ToString(), "--count", Count(count)], ClientPlacement.InCgroup, namespaceName)
+            .ConfigureAwait(false));
+
+    /// <summary>
     /// Runs cglb-testpeer with <paramref name="peerArguments"/> in the client namespace, inside the sandbox cgroup
     /// unless <paramref name="placement"/> says otherwise. Throws if the peer exits non-zero.
     /// </summary>
-    public async Task<CommandResult> RunClientAsync(IEnumerable<string> peerArguments, ClientPlacement placement)
+    public Task<CommandResult> RunClientAsync(IEnumerable<string> peerArguments, ClientPlacement placement) =>
+        RunClientAsync(peerArguments, placement, ClientNamespace);
+
+    private async Task<CommandResult> RunClientAsync(IEnumerable<string> peerArguments, ClientPlacement placement, string namespaceName)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         IEnumerable<string> peer = TestPeerBinary.Command(peerArguments);
         string[] argv = placement == ClientPlacement.InCgroup
             // $$ is the shell's pid; exec keeps it, so the peer is the process that joined the cgroup.
-            ? ["-c", "echo $$ > \"$1/cgroup.procs\" && shift && exec ip netns exec \"$@\"", "sh", CgroupPath, ClientNamespace, .. peer]
-            : ["-c", "exec ip netns exec \"$@\"", "sh", ClientNamespace, .. peer];
+            ? ["-c", "echo $$ > \"$1/cgroup.procs\" && shift && exec ip netns exec \"$@\"", "sh", CgroupPath, namespaceName, .. peer]
+            : ["-c", "exec ip netns exec \"$@\"", "sh", namespaceName, .. peer];
         int pid = 0;
         try
         {
