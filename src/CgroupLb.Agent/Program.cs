@@ -6,6 +6,7 @@ using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Hosting;
 using CgroupLb.Datapath.Diagnostics;
 using CgroupLb.Datapath.Loading;
+using CgroupLb.Datapath.Status;
 using CgroupLb.Kubernetes.ApiServer;
 using CgroupLb.Kubernetes.Uninstall;
 using CgroupLb.Datapath.Tracing;
@@ -146,11 +147,22 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
 // status
 var output = new Option<string>("--output", "-o") { Description = "table, json or yaml", DefaultValueFactory = _ => "table" };
 output.AcceptOnlyFromAmong("table", "json", "yaml");
-var status = new Command("status", "Show what the kernel maps hold now: frontends, backends and per-service counters") { bpffs, output };
+var statusService = new Option<string?>("--service") { Description = "only the frontends of this Service: NAMESPACE/NAME (every port and kind)" };
+statusService.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<string?>() is { } text && !StatusFilter.TryParseService(text, out _, out var error))
+        r.AddError($"--service: {error}");
+});
+var status = new Command("status", "Show what the kernel maps hold now: frontends (ClusterIP, NodePort, ExternalIP, LoadBalancer), backends and per-service counters")
+{
+    bpffs, output, statusService,
+};
 status.SetAction((r, _) => CliErrors.Run(() =>
 {
     using var datapath = LoadBalancerDatapath.OpenPinned(r.GetValue(bpffs)!);
     var snapshot = datapath.ReadStatus();
+    if (r.GetValue(statusService) is { } serviceText && StatusFilter.TryParseService(serviceText, out var service, out string? ignoredError))
+        snapshot = StatusFilter.ForService(snapshot, service);
     if (r.GetValue(output) == "json")
         Console.WriteLine(StatusRenderer.ToJson(snapshot));
     else if (r.GetValue(output) == "yaml")

@@ -111,6 +111,34 @@ public sealed class NetnsPolicyTests(ITestOutputHelper output)
         Assert.True(Assert.Single(await sandbox.TcpConnectAsync(Web)).Ok);
     }
 
+    /// <summary>
+    /// The mode lives in .rodata, which the program tag does not cover: a restart with the mode switched must still
+    /// swap the adopted programs (after the first full sync, as for any upgrade), not keep the old mode.
+    /// </summary>
+    [SkippableFact]
+    public async Task ARestartWithTheModeSwitchedSwapsTheAdoptedPrograms()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write);
+        SandboxBackend b3 = sandbox.Backend("b3");
+        DatapathOptions everyone = sandbox.DatapathOptions() with { HostNetnsCookie = CookieOf(sandbox.ClientNamespace) };
+        using (LoadBalancerDatapath first = LoadBalancerDatapath.Attach(everyone, _log))
+            first.Writer.Apply(Upsert(Tcp(Web.Address, 80, [b3])));
+        Assert.False(ProgramConfig.ReadPinned(everyone)!.HostNamespaceOnly);
+
+        using LoadBalancerDatapath restarted = LoadBalancerDatapath.Attach(everyone with { HostNamespaceOnly = true }, _log);
+        Assert.True(restarted.Adopted);
+        Assert.True(restarted.HasPendingUpgrade, "a switched mode must be an upgrade");
+        PeerAttempt beforeSwap = Assert.Single(await sandbox.TcpConnectFromAsync(b3.Namespace, Web));
+        Assert.True(beforeSwap.Ok, beforeSwap.ToString());
+
+        restarted.CompleteUpgrade(_log.CreateLogger("upgrade"));
+
+        Assert.True(ProgramConfig.ReadPinned(everyone)!.HostNamespaceOnly);
+        PeerAttempt afterSwap = Assert.Single(await sandbox.TcpConnectFromAsync(b3.Namespace, Web));
+        Assert.Equal("ENETUNREACH", afterSwap.Error);
+    }
+
     private static ulong? CookieOf(string namespaceName)
     {
         using var netns = NetworkNamespace.Open("/run/netns/" + namespaceName);
