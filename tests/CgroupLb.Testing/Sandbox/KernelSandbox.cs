@@ -127,11 +127,13 @@ public sealed class KernelSandbox : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// N TCP connects from another namespace of this sandbox (a backend's, as a second pod), inside the sandbox cgroup.
-    /// A backend namespace routes only to its own /30, so an untranslated connect to a VIP fails with ENETUNREACH.
+    /// A backend namespace routes only to its own /30, so an untranslated connect to a VIP fails with ENETUNREACH. The
+    /// peer's 2 s deadline per attempt is stretched in emulated guests (<see cref="SandboxTimeouts"/>).
     /// </summary>
     public async Task<IReadOnlyList<PeerAttempt>> TcpConnectFromAsync(string namespaceName, IPEndPoint to, int count = 1) =>
-        PeerAttempt.ParseLines(await RunClientAsync(["tcp-connect", "--to", to.ToString(), "--count", Count(count)], ClientPlacement.InCgroup, namespaceName)
-            .ConfigureAwait(false));
+        PeerAttempt.ParseLines(await RunClientAsync(
+            ["tcp-connect", "--to", to.ToString(), "--count", Count(count), "--timeout-ms", Count((int)SandboxTimeouts.Seconds(2).TotalMilliseconds)],
+            ClientPlacement.InCgroup, namespaceName).ConfigureAwait(false));
 
     /// <summary>
     /// Runs cglb-testpeer with <paramref name="peerArguments"/> in the client namespace, inside the sandbox cgroup
