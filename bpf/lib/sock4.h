@@ -174,7 +174,10 @@ __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connec
 
 	lb4_master_key_init(&key, dst->address, dst->port, dst->proto);
 	svc = lb4_lookup_service(&key);
-	if (!svc || !sock_netns_is_balanced(ctx))
+	if (!svc)
+		return -ENXIO;
+	/* After the hit, so sockets to no Service never pay for it. */
+	if (!sock_netns_is_balanced(ctx))
 		return -ENXIO;
 	service_id = svc->service_id;
 	if (!lb_svc_has_backends(svc))

@@ -127,7 +127,10 @@ __sock6_xlate_fwd(struct bpf_sock_addr *ctx, struct sock6_addr *dst, bool connec
 
 	lb6_master_key_init(&key, &dst->address, dst->port, dst->proto);
 	svc = lb6_lookup_service(&key);
-	if (!svc || !sock_netns_is_balanced(ctx))
+	if (!svc)
+		return -ENXIO;
+	/* After the hit, so sockets to no Service never pay for it. */
+	if (!sock_netns_is_balanced(ctx))
 		return -ENXIO;
 	service_id = svc->service_id;
 	if (svc->count == 0)
