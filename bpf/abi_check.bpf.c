@@ -34,6 +34,7 @@ ABI_TYPE(struct lb_datapath_config, lb_datapath_config);
 ABI_TYPE(struct lb_affinity_key, lb_affinity_key);
 ABI_TYPE(struct lb_affinity_value, lb_affinity_value);
 ABI_TYPE(struct lb4_refused, lb4_refused);
+ABI_TYPE(struct lb_skip_netns_value, lb_skip_netns_value);
 ABI_TYPE(enum lb_refusal_reason, lb_refusal_reason);
 ABI_TYPE(enum lb_scope, lb_scope);
 ABI_TYPE(enum lb_service_flags, lb_service_flags);

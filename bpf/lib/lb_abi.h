@@ -30,6 +30,7 @@
 #define LB6_SK_FRONTEND_MAP lb6_sk_frontend /* socket storage, HAVE_SK_STORAGE */
 #define LB6_REFUSED_MAP    lb6_refused    /* user space only, as lb4_refused */
 #define LB_AFFINITY_MAP    lb_affinity    /* ClientIP session affinity, both families */
+#define LB_SKIP_NETNS_MAP  lb_skip_netns  /* netns cookies the programs leave alone */
 
 /* Capacities. The agent reads max_entries back from the kernel, so these are
  * defaults, not assumptions baked into the host. */
@@ -40,6 +41,7 @@
 #define LB_MAX_BACKEND_SLOTS  1024   /* per frontend; bounds the slot index */
 #define LB4_REFUSED_MAP_MAX   65536  /* one per frontend at most */
 #define LB_AFFINITY_MAP_MAX   65536  /* client x affine frontend pairs (LRU: the least recently used go first) */
+#define LB_SKIP_NETNS_MAP_MAX 1024   /* excluded network namespaces (--exclude-netns) */
 
 /* lb4_fe_filter: an ARRAY of __u64 words, a bitmap over frontend addresses,
  * so connect4/sendmsg4 of the sockets that go to no Service (nearly all of
@@ -278,6 +280,14 @@ struct lb6_sk_frontend {
 	__u32  service_id;               /* for counters and debugging */
 	__u16  flags;                    /* enum lb4_sk_frontend_flags */
 	__u16  pad[3];
+/* lb_skip_netns: network namespaces whose sockets the programs never
+ * translate, in every mode (--exclude-netns: a sandbox whose sidecar proxy or
+ * CNI balances Services itself). Keyed by the namespace cookie
+ * (bpf_get_netns_cookie(), __u64); the agent fills it from the paths it was
+ * given and drops a namespace that went away on its next full sync. Consulted
+ * only after a frontend lookup hit, so sockets to no Service never pay for it. */
+struct lb_skip_netns_value {
+	__u32 reserved; /* 0; room for per-namespace choices (which families, hooks) */
 };
 
 /* lb6_refused is keyed by the frontend's master key (struct lb6_service_key,
@@ -315,6 +325,8 @@ struct lb_datapath_config {
 	__u32 have_sk_storage; /* HAVE_SK_STORAGE: probed bpf_sk_storage_get in sock_addr programs */
 	__u32 have_ringbuf;    /* HAVE_RINGBUF: probed BPF_MAP_TYPE_RINGBUF (>= 5.8), for trace.h */
 	__u64 host_netns_cookie; /* offset 16: the host network namespace (the agent's); 0: init_net (netns.h) */
+	__u32 enable_socket_lb_host_only; /* ENABLE_SOCKET_LB_HOST_ONLY: translate only sockets in the host netns (--host-namespace-only) */
+	__u32 pad;
 };
 
 #endif /* CGROUP_LB_ABI_H */

@@ -18,6 +18,7 @@
 #include "lb4_maps.h"
 #include "lb_affinity.h"
 #include "lb_stats.h"
+#include "netns_policy.h"
 #include "sock.h"
 #include "trace.h"
 
@@ -205,6 +206,9 @@ __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connec
 	lb4_master_key_init(&key, dst->address, dst->port, dst->proto);
 	svc = lb4_lookup_service(&key);
 	if (!svc)
+		return -ENXIO;
+	/* After the hit, so sockets to no Service never pay for it. */
+	if (!sock_netns_is_balanced(ctx))
 		return -ENXIO;
 	service_id = svc->service_id;
 	if (!lb_svc_has_backends(svc))

@@ -18,6 +18,7 @@
 #include "lb6_maps.h"
 #include "lb_affinity.h"
 #include "lb_stats.h"
+#include "netns_policy.h"
 #include "sock.h"
 #include "sock4.h"
 #include "trace.h"
@@ -199,6 +200,9 @@ __sock6_xlate_fwd(struct bpf_sock_addr *ctx, struct sock6_addr *dst, bool connec
 	lb6_master_key_init(&key, &dst->address, dst->port, dst->proto);
 	svc = lb6_lookup_service(&key);
 	if (!svc)
+		return -ENXIO;
+	/* After the hit, so sockets to no Service never pay for it. */
+	if (!sock_netns_is_balanced(ctx))
 		return -ENXIO;
 	service_id = svc->service_id;
 	if (svc->count == 0)

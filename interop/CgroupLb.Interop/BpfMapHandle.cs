@@ -53,6 +53,16 @@ public sealed class BpfMapHandle : IDisposable
         return new BpfMapHandle(new SafeFileDescriptorHandle(fd), name: null);
     }
 
+    /// <summary>
+    /// Opens a map by kernel id (<c>bpf_map_get_fd_by_id</c>, needs CAP_SYS_ADMIN): a map only a program holds, such as
+    /// a loaded program's .rodata, found through <see cref="BpfProgramInfo.MapIds"/>.
+    /// </summary>
+    public static BpfMapHandle FromId(uint id)
+    {
+        var fd = BpfException.ThrowIfNegative(Interop.Libbpf.BpfMapGetFdById(id), "bpf_map_get_fd_by_id", "map", $"id {id}");
+        return new BpfMapHandle(new SafeFileDescriptorHandle(fd), name: null);
+    }
+
     /// <summary>Creates a standalone map (<c>bpf_map_create</c>); the name is truncated by the kernel to 15 bytes.</summary>
     public static unsafe BpfMapHandle Create(BpfMapType type, string name, uint keySize, uint valueSize, uint maxEntries, uint mapFlags = 0)
     {

@@ -6,6 +6,7 @@ using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Hosting;
 using CgroupLb.Datapath.Diagnostics;
 using CgroupLb.Datapath.Loading;
+using CgroupLb.Datapath.Status;
 using CgroupLb.Kubernetes.ApiServer;
 using CgroupLb.Kubernetes.Uninstall;
 using CgroupLb.Datapath.Tracing;
@@ -101,6 +102,20 @@ var metricsPerService = new Option<bool>("--metrics-per-service")
     Description = "export per-Service translation and refusal counters on /metrics (two series per Service port; off: totals only)",
 };
 run.Options.Add(metricsPerService);
+// Cilium's socketLB.hostNamespaceOnly, as a kube-proxy-style flag.
+var hostNamespaceOnly = new Option<bool>("--host-namespace-only")
+{
+    Description = "translate only sockets of the host network namespace; pods keep their Service addresses for another data path " +
+        "(a sidecar proxy, Kata, a CNI that balances pods itself). Cilium's socketLB.hostNamespaceOnly",
+};
+run.Options.Add(hostNamespaceOnly);
+var excludeNetns = new Option<string[]>("--exclude-netns")
+{
+    Description = "a network namespace whose sockets are never translated, in every mode: /run/netns/NAME or /proc/PID/ns/net " +
+        "(repeatable; re-read on every full sync, so a namespace that goes away drops out; needs Linux 5.14+)",
+    DefaultValueFactory = _ => [],
+};
+run.Options.Add(excludeNetns);
 run.Validators.Add(r =>
 {
     if (r.GetValue(source) is not null && r.GetValue(kubeconfig) is not null)
@@ -125,16 +140,29 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
     LogLevel = r.GetValue(logLevel),
     SockTerminateTcp = r.GetValue(sockTerminateTcp),
     MetricsPerService = r.GetValue(metricsPerService),
+    HostNamespaceOnly = r.GetValue(hostNamespaceOnly),
+    ExcludeNetns = r.GetValue(excludeNetns) ?? [],
 }, ct)));
 
 // status
 var output = new Option<string>("--output", "-o") { Description = "table, json or yaml", DefaultValueFactory = _ => "table" };
 output.AcceptOnlyFromAmong("table", "json", "yaml");
-var status = new Command("status", "Show what the kernel maps hold now: frontends, backends and per-service counters") { bpffs, output };
+var statusService = new Option<string?>("--service") { Description = "only the frontends of this Service: NAMESPACE/NAME (every port and kind)" };
+statusService.Validators.Add(r =>
+{
+    if (r.GetValueOrDefault<string?>() is { } text && !StatusFilter.TryParseService(text, out _, out var error))
+        r.AddError($"--service: {error}");
+});
+var status = new Command("status", "Show what the kernel maps hold now: frontends (ClusterIP, NodePort, ExternalIP, LoadBalancer), backends and per-service counters")
+{
+    bpffs, output, statusService,
+};
 status.SetAction((r, _) => CliErrors.Run(() =>
 {
     using var datapath = LoadBalancerDatapath.OpenPinned(r.GetValue(bpffs)!);
     var snapshot = datapath.ReadStatus();
+    if (r.GetValue(statusService) is { } serviceText && StatusFilter.TryParseService(serviceText, out var service, out string? ignoredError))
+        snapshot = StatusFilter.ForService(snapshot, service);
     if (r.GetValue(output) == "json")
         Console.WriteLine(StatusRenderer.ToJson(snapshot));
     else if (r.GetValue(output) == "yaml")

@@ -73,6 +73,9 @@ public sealed class CliOutputTests
     [InlineData("run --sync-period", "", "")]
     [InlineData("", "--v", "--version")]
     [InlineData("run", "--metrics-p", "--metrics-per-service")]
+    [InlineData("status", "--se", "--service")]
+    [InlineData("run", "--host-n", "--host-namespace-only")]
+    [InlineData("run", "--exclude-n", "--exclude-netns")]
     [InlineData("completion", "", "bash zsh")]
     public async Task BashCompletionCompletesCommandsOptionsAndValues(string before, string current, string expected)
     {

@@ -28,6 +28,7 @@ public class AbiLayoutTests
         { "lb_service_stats", typeof(LbServiceStats) },
         { "lb_service_name", typeof(LbServiceName) },
         { "lb_datapath_config", typeof(LbDatapathConfig) },
+        { "lb_skip_netns_value", typeof(LbSkipNetnsValue) },
         { "sock_term_key", typeof(SockTermKey) },
         { "sock_term_event", typeof(SockTermEvent) },
         { "sock_term6_key", typeof(SockTerm6Key) },

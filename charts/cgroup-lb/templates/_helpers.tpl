@@ -195,6 +195,13 @@ an object the API server rejects or an agent that cannot start.
 {{- if .Values.socketLB.terminatePodConnections }}
 - --bpf-lb-sock-terminate-pod-connections
 {{- end }}
+{{- if .Values.socketLB.hostNamespaceOnly }}
+- --host-namespace-only
+{{- end }}
+{{- range .Values.socketLB.excludeNetns }}
+- --exclude-netns
+- {{ . | quote }}
+{{- end }}
 {{- range .Values.extraArgs }}
 - {{ . | quote }}
 {{- end }}

@@ -20,7 +20,8 @@ internal static class StatusRenderer
     public static void WriteTable(DatapathStatus status, IAnsiConsole console)
     {
         var table = new Table().Border(TableBorder.Simple)
-            .AddColumn("ID").AddColumn("Frontend").AddColumn("Service").AddColumn("Backends").AddColumn("Affinity")
+            .AddColumn("ID").AddColumn("Frontend").AddColumn("Kind").AddColumn("Service")
+            .AddColumn("Affinity").AddColumn("Flags").AddColumn("Backends")
             .AddColumn(new TableColumn("Translated").RightAligned())
             .AddColumn(new TableColumn("Refused").RightAligned());
         foreach (var f in status.Frontends)
@@ -36,10 +37,12 @@ internal static class StatusRenderer
                 backends += $"\n[red]{Markup.Escape(problem)}[/]";
             table.AddRow(
                 f.ServiceId.ToString(),
-                Markup.Escape(f.Frontend.ToString()),
+                Markup.Escape(FrontendText(f)),
+                f.Kind.Label(),
                 Markup.Escape(f.Name.Length == 0 ? "-" : f.Name),
+                Markup.Escape(AffinityText(f)),
+                Markup.Escape(FlagsText(f)),
                 backends,
-                f.AffinityTimeoutSeconds is { } timeout ? $"ClientIP {timeout}s" : "-",
                 f.Counters.Translated.ToString(),
                 f.Counters.RefusedNoBackend.ToString());
         }
@@ -67,9 +70,11 @@ internal static class StatusRenderer
             {
                 id = f.ServiceId,
                 frontend = new { address = f.Frontend.Address.ToString(), port = f.Frontend.Port, protocol = f.Frontend.Protocol.ToString().ToUpperInvariant(), family = Family(f.Frontend) },
+                kind = f.Kind.Label(),
                 service = f.Name,
-                flags = f.Flags.ToString(),
+                affinity = FrontendKinds.Affinity(f.Flags),
                 affinityTimeoutSeconds = f.AffinityTimeoutSeconds,
+                flags = FrontendKinds.PolicyFlags(f.Flags),
                 backends = f.Backends.Select(b => new
                 {
                     slot = b.Slot,
@@ -94,6 +99,24 @@ internal static class StatusRenderer
             warnings = status.Warnings,
             maps = status.Maps.Select(m => new { name = m.Name, entries = m.Entries, capacity = m.Capacity, fillRatio = m.FillRatio }),
         }, JsonOptions);
+
+    /// <summary>
+    /// A frontend as the table shows it: a NodePort's wildcard address matches every node address, so it reads
+    /// <c>*:30080/TCP</c>, as `ss` prints a wildcard listener; every other kind shows its address.
+    /// </summary>
+    public static string FrontendText(FrontendStatus f) =>
+        f.Kind == FrontendKind.NodePort && (f.Frontend.Address.Equals(System.Net.IPAddress.Any) || f.Frontend.Address.Equals(System.Net.IPAddress.IPv6Any))
+            ? $"*:{f.Frontend.Port}/{f.Frontend.Protocol.ToString().ToUpperInvariant()}"
+            : f.Frontend.ToString();
+
+    /// <summary>sessionAffinity: ClientIP, or "-" for None.</summary>
+    public static string AffinityText(FrontendStatus f) =>
+        FrontendKinds.Affinity(f.Flags) is "None" ? "-"
+        : f.AffinityTimeoutSeconds is { } timeout ? $"{FrontendKinds.Affinity(f.Flags)} {timeout}s"
+        : FrontendKinds.Affinity(f.Flags);
+
+    /// <summary>LocalOnly, HostOnly, or "-".</summary>
+    public static string FlagsText(FrontendStatus f) => FrontendKinds.PolicyFlags(f.Flags) is { Count: > 0 } names ? string.Join(", ", names) : "-";
 
     /// <summary>"IPv4" or "IPv6", as the Kubernetes API names families (ipFamilies, addressType).</summary>
     private static string Family(CgroupLb.Model.LoadBalancing.Frontend frontend) =>

@@ -34,17 +34,23 @@ internal static class AgentHost
     {
         using var loggerFactory = LoggingSetup.CreateFactory(options.JsonLogs, options.LogLevel);
         var logger = loggerFactory.CreateLogger("CgroupLb.Agent");
-        var datapathOptions = new DatapathOptions(options.CgroupPath, options.BpffsPath);
+        var datapathOptions = new DatapathOptions(options.CgroupPath, options.BpffsPath) { HostNamespaceOnly = options.HostNamespaceOnly };
 
         // Source configuration errors (a missing manifest path, no kubeconfig) are found before the kernel is touched.
         var source = ConfiguredSource.From(options, loggerFactory);
 
         // One writer per bpffs directory: held until the process exits, released by the kernel however it exits.
         LoadBalancerDatapath.CheckPreflight(datapathOptions);
+        NetnsExclusion.CheckSupported(options.ExcludeNetns);
         using var pinLock = PinDirectoryLock.Acquire(options.BpffsPath, options.LockTimeout, logger);
         using var datapath = LoadBalancerDatapath.Attach(datapathOptions, loggerFactory);
         logger.LogInformation("Data path {Mode} on cgroup {Cgroup}, pins under {Bpffs}; following {Source} as node {Node}",
             datapath.Adopted ? "adopted" : "attached", options.CgroupPath, options.BpffsPath, source.Description, options.NodeName);
+        if (options.HostNamespaceOnly)
+            logger.LogInformation("Host-namespace-only mode: only sockets of the host network namespace are translated; pods are left to another data path");
+        // Before the first sync, so an adopted map never serves a namespace the operator excluded (or stopped excluding).
+        var netnsExclusion = new NetnsExclusion(options.ExcludeNetns, NetnsExclusion.CookieOfPath, loggerFactory.CreateLogger("CgroupLb.NetnsExclusion"));
+        datapath.SetExcludedNetns(netnsExclusion.Resolve());
 
         var tracker = new ClusterChangeTracker(options.NodeName, source.SyncSources, new ClusterObjectParser(loggerFactory.CreateLogger<ClusterObjectParser>()),
             loggerFactory.CreateLogger<ClusterChangeTracker>());
@@ -58,7 +64,8 @@ internal static class AgentHost
         var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator(options.NodeName, loggerFactory.CreateLogger<ServiceTranslator>()),
             datapath.Writer, new LoadBalancerSyncerOptions { SyncPeriod = options.SyncPeriod, MinSyncInterval = options.MinSyncPeriod },
             loggerFactory.CreateLogger<LoadBalancerSyncer>(),
-            new UpgradeOnFullSync(datapath, logger, new SyncLogger(logger, readiness, health, metrics)));
+            new UpgradeOnFullSync(datapath, logger,
+                new NetnsExclusionOnFullSync(datapath, netnsExclusion, logger, new SyncLogger(logger, readiness, health, metrics))));
 
         using var socketTermination = SocketTerminationQueue.Start(
             new SocketTerminationOptions(options.CgroupPath, options.BpffsPath)

@@ -45,5 +45,11 @@ internal sealed record RunOptions
     /// <summary>--bpf-lb-sock-terminate-pod-connections: close TCP connections of removed backends too (UDP always).</summary>
     public bool SockTerminateTcp { get; init; }
 
+    /// <summary>--host-namespace-only: translate only sockets of the host network namespace (Cilium's socketLB.hostNamespaceOnly).</summary>
+    public bool HostNamespaceOnly { get; init; }
+
+    /// <summary>--exclude-netns: network namespace files whose sockets are never translated.</summary>
+    public IReadOnlyList<string> ExcludeNetns { get; init; } = [];
+
     public bool UsesKubernetes => SourcePath is null;
 }

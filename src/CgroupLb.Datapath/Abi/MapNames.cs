@@ -26,7 +26,9 @@ internal static class MapNames
     public const string TraceEvents = "lb_trace_events";
     /// <summary>One struct lb_trace_control: how many tracers listen, and events lost to a full ring.</summary>
     public const string TraceControl = "lb_trace_ctl";
+    /// <summary>Network namespace cookies whose sockets the programs never translate (--exclude-netns).</summary>
+    public const string SkipNetns = "lb_skip_netns";
 
     public static readonly IReadOnlyList<string> All =
-        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity];
+        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity, SkipNetns];
 }

@@ -362,6 +362,36 @@ public static class DatapathDoctor
         if (links.Count > 0 && root && AttachedCgroup(options) is { } where)
             attachedTo += $", attached to {where}";
         yield return new DoctorCheck(Pinned, "attached programs", DoctorStatus.Info, false, attachedTo);
+        if (links.Count > 0 && root)
+            yield return SocketLbModeCheck(options);
+    }
+
+    /// <summary>Which namespaces the pinned programs translate: their configuration, and lb_skip_netns's entries.</summary>
+    private static DoctorCheck SocketLbModeCheck(DatapathOptions options)
+    {
+        const string name = "socket LB mode";
+        try
+        {
+            var config = ProgramConfig.ReadPinned(options);
+            string mode = config switch
+            {
+                null => "unknown (the pinned connect4 program has no readable configuration)",
+                { HostNamespaceOnly: true } => "host-namespace-only: only sockets of the host network namespace are translated, pods are left to another data path",
+                _ => "every network namespace in the cgroup (pods and host)",
+            };
+            string skipPin = options.MapPinPath(MapNames.SkipNetns);
+            if (File.Exists(skipPin))
+            {
+                using var skip = BpfMapHandle.OpenPinned(skipPin);
+                int excluded = skip.Keys<ulong>().Count();
+                mode += excluded == 0 ? "; no network namespace excluded" : $"; {excluded} network namespaces excluded (--exclude-netns, {MapNames.SkipNetns})";
+            }
+            return new DoctorCheck(Pinned, name, DoctorStatus.Info, false, mode);
+        }
+        catch (Exception e) when (e is BpfException or IOException)
+        {
+            return new DoctorCheck(Pinned, name, DoctorStatus.Info, false, $"unreadable: {e.Message}");
+        }
     }
 
     /// <summary>Where the pinned connect4 link runs: the target cgroup when it is there, else the first cgroup found under the cgroup2 mounts.</summary>

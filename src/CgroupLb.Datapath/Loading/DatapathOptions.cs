@@ -16,6 +16,12 @@ public sealed record DatapathOptions(string CgroupPath, string BpffsPath)
     /// </summary>
     public ulong? HostNetnsCookie { get; init; }
 
+    /// <summary>
+    /// Translate only sockets of the host network namespace (<c>enable_socket_lb_host_only</c>; Cilium's
+    /// socketLB.hostNamespaceOnly): pods keep their frontends untranslated for another data path to balance.
+    /// </summary>
+    public bool HostNamespaceOnly { get; init; }
+
     /// <summary>Directory of pinned links, one per program.</summary>
     public string LinksPath => Path.Combine(BpffsPath, "links");
 

@@ -26,6 +26,7 @@ public sealed class LoadBalancerDatapath : IDisposable
     private readonly BpfMapWriter? writer;
     private readonly object attachGate = new();
     private readonly ProgramAttachments? attachments; // null for a status-only view
+    private readonly SkipNetnsMap? skipNetns; // null for a status-only view
     private ProgramUpgrade? upgrade;
 
     /// <summary>
@@ -33,9 +34,10 @@ public sealed class LoadBalancerDatapath : IDisposable
     /// (a writer's reload deletes leftovers, which is the owning agent's call alone).
     /// </summary>
     private LoadBalancerDatapath(PinnedMaps pinned, DatapathFeatures? features, bool adopted, ILogger? logger,
-        ProgramAttachments? attachments = null, ProgramUpgrade? upgrade = null)
+        ProgramAttachments? attachments = null, ProgramUpgrade? upgrade = null, SkipNetnsMap? skipNetns = null)
     {
         maps = new KernelLoadBalancerMaps(pinned);
+        this.skipNetns = skipNetns;
         if (logger is not null)
             writer = new BpfMapWriter(maps, logger, ipv6: features?.IPv6 ?? true);
         this.attachments = attachments;
@@ -133,14 +135,17 @@ public sealed class LoadBalancerDatapath : IDisposable
     {
         ProgramAttachments? attachments = null;
         PinnedMaps? pinned = null;
+        BpfMapHandle? skipNetns = null;
         try
         {
             attachments = ProgramAttachments.Open(options);
             pinned = PinnedMaps.Open(options);
-            return new LoadBalancerDatapath(pinned, features, adopted, logger, attachments, upgrade);
+            skipNetns = BpfMapHandle.OpenPinned(options.MapPinPath(MapNames.SkipNetns));
+            return new LoadBalancerDatapath(pinned, features, adopted, logger, attachments, upgrade, new SkipNetnsMap(skipNetns));
         }
         catch
         {
+            skipNetns?.Dispose();
             pinned?.Dispose();
             attachments?.Dispose();
             upgrade.Dispose();
@@ -164,6 +169,14 @@ public sealed class LoadBalancerDatapath : IDisposable
             upgrade = null;
         }
     }
+
+    /// <summary>
+    /// Makes lb_skip_netns hold exactly <paramref name="cookies"/>: the network namespaces whose sockets the programs
+    /// leave alone (--exclude-netns). Only the owning agent calls this; returns how many were added and removed.
+    /// </summary>
+    public (int Added, int Removed) SetExcludedNetns(IReadOnlySet<ulong> cookies) =>
+        (skipNetns ?? throw new InvalidOperationException("this data path was opened read-only (OpenPinned); only the agent that attached it writes the maps"))
+            .Apply(cookies);
 
     /// <summary>
     /// Checks that every program still runs on the cgroup through its pinned link, and attaches again what does not
@@ -243,6 +256,7 @@ public sealed class LoadBalancerDatapath : IDisposable
             upgrade = null;
             attachments?.Dispose();
         }
+        skipNetns?.Dispose();
         maps.Dispose();
     }
 }

@@ -172,7 +172,7 @@ internal static class ObjectLoader
         try
         {
             phase = "configure";
-            Configure(bpfObject, knobs, ringBuffer, HostNetnsCookie(options));
+            Configure(bpfObject, options, knobs, ringBuffer, HostNetnsCookie(options));
             if (!ringBuffer)
             {
                 // have_ringbuf = 0 prunes every instruction that uses the ring, but the map itself is still created:
@@ -204,7 +204,7 @@ internal static class ObjectLoader
         options.HostNetnsCookie ?? NetworkNamespace.CurrentThreadCookie() ?? 0;
 
     /// <summary>Sets the read-only config (.rodata) between open and load, so the verifier prunes disabled branches.</summary>
-    private static void Configure(BpfObject bpfObject, LoadKnobs knobs, bool ringBuffer, ulong hostNetnsCookie)
+    private static void Configure(BpfObject bpfObject, DatapathOptions options, LoadKnobs knobs, bool ringBuffer, ulong hostNetnsCookie)
     {
         var rodata = bpfObject.Maps.FirstOrDefault(m => m.Name.EndsWith(".rodata", StringComparison.Ordinal))
             ?? throw new DatapathException("configure", "the BPF object has no .rodata section for its configuration");
@@ -217,6 +217,7 @@ internal static class ObjectLoader
         config.HaveSkStorage = knobs.SkStorage ? 1u : 0u;
         config.HaveRingbuf = ringBuffer ? 1u : 0u;
         config.HostNetnsCookie = hostNetnsCookie;
+        config.EnableSocketLbHostOnly = options.HostNamespaceOnly ? 1u : 0u;
         MemoryMarshal.Write(bytes, in config);
         rodata.SetInitialValue(bytes);
     }
@@ -243,6 +244,7 @@ internal static class ObjectLoader
         Check<Lb6ServiceKey, Lb4Refused>(MapNames.Refused6);
         Check<uint, LbTraceControl>(MapNames.TraceControl);
         Check<LbAffinityKey, LbAffinityValue>(MapNames.Affinity);
+        Check<ulong, LbSkipNetnsValue>(MapNames.SkipNetns);
     }
 
     internal static void TryRun(Action action)

@@ -36,7 +36,8 @@ internal sealed class ProgramUpgrade : IDisposable
 
     /// <summary>
     /// Compares each pinned link's program with the freshly loaded one: the same tag (the kernel's hash of the
-    /// instructions) and the same pinned maps mean the same program; anything else is swapped later.
+    /// instructions), the same pinned maps and the same configuration (<see cref="ProgramConfig"/>) mean the same
+    /// program; anything else is swapped later.
     /// </summary>
     public static ProgramUpgrade Plan(DatapathOptions options, LoadedObject loaded, IReadOnlyList<string> pinnedPrograms)
     {
@@ -61,7 +62,9 @@ internal sealed class ProgramUpgrade : IDisposable
                     ? $"pinned program tag {pinned.Info.Tag}, this build's {fresh.Tag}"
                     : !pinnedMaps.SetEquals(freshMaps)
                         ? $"pinned program uses {pinnedMaps.Count} of the current maps, this build's uses {freshMaps.Count} (ABI change)"
-                        : null;
+                        : ProgramConfig.Read(pinned.Info) is { } was && ProgramConfig.Read(fresh) is { } now && was != now
+                            ? $"pinned program runs with {was}, this agent's with {now}"
+                            : null;
                 if (reason is not null)
                     swaps[name] = (BpfProgramHandle.FromId(fresh.Id), reason);
             }

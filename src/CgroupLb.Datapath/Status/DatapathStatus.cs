@@ -1,3 +1,4 @@
+using CgroupLb.Model.Kubernetes;
 using CgroupLb.Model.LoadBalancing;
 
 namespace CgroupLb.Datapath.Status;
@@ -26,6 +27,12 @@ public sealed record FrontendStatus(
 {
     /// <summary>sessionAffinity ClientIP: seconds a client keeps its backend after its last connect; null without affinity.</summary>
     public uint? AffinityTimeoutSeconds { get; init; }
+
+    /// <summary>ClusterIP, NodePort, ExternalIP or LoadBalancer, from <see cref="Flags"/>.</summary>
+    public FrontendKind Kind => FrontendKinds.Of(Flags);
+
+    /// <summary>The owning Service, from <see cref="Name"/> ("namespace/name:port"); null when the name is missing.</summary>
+    public ServiceName? Service => ServiceName.TryParse(Name, out var service) ? service : null;
 }
 
 /// <summary>A backend slot. <see cref="Backend"/> is null when the slot is a hole (a writer died mid-update).</summary>
@@ -44,7 +51,11 @@ public sealed record RefusedFrontendStatus(
     bool Programmed,
     int Backends,
     int Limit,
-    string Detail);
+    string Detail)
+{
+    /// <summary>The owning Service, from <see cref="Name"/>; null when the name is missing.</summary>
+    public ServiceName? Service => ServiceName.TryParse(Name, out var service) ? service : null;
+}
 
 /// <summary>How full a map is: the fill ratio operators alert on before a write fails.</summary>
 public sealed record MapUsage(string Name, long Entries, uint Capacity)

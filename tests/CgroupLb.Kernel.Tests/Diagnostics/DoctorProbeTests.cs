@@ -39,6 +39,8 @@ public sealed class DoctorProbeTests(ITestOutputHelper output)
         DoctorReport live = DatapathDoctor.Run(sandbox.DatapathOptions());
         Assert.Contains($"attached to {sandbox.CgroupPath}", live.Checks.Single(c => c.Name == "attached programs").Detail, StringComparison.Ordinal);
         Assert.StartsWith("free", live.Checks.Single(c => c.Name == "pin directory lock").Detail, StringComparison.Ordinal); // no lock taken here
+        Assert.Equal("every network namespace in the cgroup (pods and host); no network namespace excluded",
+            live.Checks.Single(c => c.Name == "socket LB mode").Detail);
     }
 
     private static DoctorStatus Status(DoctorReport report, string name) => report.Checks.Single(c => c.Name == name).Status;

@@ -150,6 +150,17 @@ public sealed class KernelSandbox : IAsyncDisposable, IDisposable
             ClientPlacement.InCgroup).ConfigureAwait(false));
 
     /// <summary>
+    /// N TCP connects from another namespace of this sandbox (a backend's, as a second pod), inside the sandbox cgroup.
+    /// A backend namespace routes only to its own /30, so an untranslated connect to a VIP fails with ENETUNREACH. The
+    /// peer's 2 s deadline per attempt is stretched in emulated guests (<see cref="SandboxTimeouts"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<PeerAttempt>> TcpConnectFromAsync(string namespaceName, IPEndPoint to, int count = 1) =>
+        PeerAttempt.ParseLines(await RunClientInAsync(
+            namespaceName,
+            ["tcp-connect", "--to", to.ToString(), "--count", Count(count), "--timeout-ms", Count((int)SandboxTimeouts.Seconds(2).TotalMilliseconds)],
+            ClientPlacement.InCgroup).ConfigureAwait(false));
+
+    /// <summary>
     /// Runs cglb-testpeer with <paramref name="peerArguments"/> in the client namespace, inside the sandbox cgroup
     /// unless <paramref name="placement"/> says otherwise. Throws if the peer exits non-zero.
     /// </summary>

@@ -1,0 +1,36 @@
+using CgroupLb.Datapath.Abi;
+using CgroupLb.Interop;
+
+namespace CgroupLb.Datapath.Writing;
+
+/// <summary>
+/// lb_skip_netns, the network namespaces the programs leave alone (bpf/lib/netns_policy.h). Written only by the owning
+/// agent: <see cref="Apply"/> makes the map hold exactly the given cookies, adding before it removes, so a namespace
+/// that stays excluded is never briefly translated.
+/// </summary>
+internal sealed class SkipNetnsMap(BpfMapHandle map) : IDisposable
+{
+    /// <summary>Adds the missing cookies and deletes the others; returns how many of each.</summary>
+    public (int Added, int Removed) Apply(IReadOnlySet<ulong> cookies)
+    {
+        var present = map.Keys<ulong>().ToHashSet();
+        int added = 0, removed = 0;
+        foreach (ulong cookie in cookies)
+        {
+            if (present.Contains(cookie))
+                continue;
+            map.Update(cookie, default(LbSkipNetnsValue), BpfUpdateFlags.Any);
+            added++;
+        }
+        foreach (ulong cookie in present)
+        {
+            if (!cookies.Contains(cookie) && map.Delete(cookie))
+                removed++;
+        }
+        return (added, removed);
+    }
+
+    public IReadOnlySet<ulong> Read() => map.Keys<ulong>().ToHashSet();
+
+    public void Dispose() => map.Dispose();
+}
