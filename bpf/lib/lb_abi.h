@@ -280,6 +280,8 @@ struct lb6_sk_frontend {
 	__u32  service_id;               /* for counters and debugging */
 	__u16  flags;                    /* enum lb4_sk_frontend_flags */
 	__u16  pad[3];
+};
+
 /* lb_skip_netns: network namespaces whose sockets the programs never
  * translate, in every mode (--exclude-netns: a sandbox whose sidecar proxy or
  * CNI balances Services itself). Keyed by the namespace cookie
