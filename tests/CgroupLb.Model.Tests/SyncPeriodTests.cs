@@ -97,6 +97,39 @@ public sealed class SyncPeriodTests : IDisposable
     }
 
     [Fact]
+    public async Task APeriodicSyncVerifiesTheMapsAndReadsThemBackOnlyWhenTheyDrifted()
+    {
+        Task run = syncer.RunAsync(stop.Token);
+        await WaitForSyncs(1);
+        Assert.True(observer.Results[0].MapsReread);
+        Assert.Equal(1, writer.ReadAppliedCalls);
+
+        // Nothing changed anywhere: the periodic full sync compares the maps with what was written and stops there.
+        clock.Advance(Period);
+        await WaitForSyncs(2);
+        Assert.Equal(SyncKind.Full, observer.Results[1].Kind);
+        Assert.False(observer.Results[1].MapsReread);
+        Assert.Equal(1, writer.VerifyCalls);
+        Assert.Equal(1, writer.ReadAppliedCalls);
+        Assert.Equal(0, observer.Results[1].FrontendsUpserted);
+
+        // Deleted behind the agent's back just after a periodic sync: repaired by the next one, one period later.
+        writer.Corrupt(Api);
+        clock.Advance(Period - TimeSpan.FromSeconds(1));
+        await Task.Delay(200);
+        Assert.Equal(2, observer.Results.Count);
+        Assert.False(writer.Maps.ContainsKey(Api));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await WaitForSyncs(3);
+        await StopAsync(run);
+        Assert.True(observer.Results[2].MapsReread);
+        Assert.Equal(2, writer.ReadAppliedCalls);
+        Assert.Equal(1, observer.Results[2].FrontendsUpserted);
+        Assert.True(writer.Maps.ContainsKey(Api));
+        Assert.True(writer.VerifyApplied());
+    }
+
+    [Fact]
     public async Task SyncsStartNoCloserThanTheMinimumPeriod()
     {
         Task run = syncer.RunAsync(stop.Token);

@@ -14,9 +14,12 @@ public sealed record LoadBalancerSyncerOptions
     public TimeSpan MaxRetryDelay { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// The longest time between two full syncs (re-reading the maps and rewriting whatever differs), however many
-    /// partial syncs events cause in between: kube-proxy's --sync-period and bounded-frequency runner. A map entry
-    /// changed behind the agent's back is repaired within one period even while events never stop. Null disables it.
+    /// The longest time between two full syncs, however many partial syncs events cause in between: kube-proxy's
+    /// --sync-period and bounded-frequency runner. Each one diffs every service against the applied view and compares
+    /// every entry of the service and backend maps with what the writer wrote (raw values, no model rebuilt); only
+    /// when they differ are the maps read back into the model and the difference rewritten. A map entry changed,
+    /// deleted or added behind the agent's back is therefore repaired within one period, even while events never stop.
+    /// Null disables it.
     /// </summary>
     public TimeSpan? SyncPeriod { get; init; }
 }
