@@ -101,6 +101,10 @@ var metricsPerService = new Option<bool>("--metrics-per-service")
     Description = "export per-Service translation and refusal counters on /metrics (two series per Service port; off: totals only)",
 };
 run.Options.Add(metricsPerService);
+var mapCheckPeriod = DurationOption("--map-check-period",
+    "least time between two checks of every map entry against what the agent wrote, by the periodic full sync; drift is repaired then (0s: every full sync)",
+    TimeSpan.FromMinutes(5));
+run.Options.Add(mapCheckPeriod);
 run.Validators.Add(r =>
 {
     if (r.GetValue(source) is not null && r.GetValue(kubeconfig) is not null)
@@ -116,6 +120,7 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
     DetachOnExit = r.GetValue(detachOnExit),
     SyncPeriod = r.GetValue(syncPeriod),
     MinSyncPeriod = r.GetValue(minSyncPeriod),
+    MapCheckPeriod = r.GetValue(mapCheckPeriod),
     LockTimeout = r.GetValue(lockTimeout),
     HealthPendingLimit = r.GetValue(healthPendingLimit),
     HealthzAddress = r.GetValue(healthzBindAddress) is { IsDisabled: false } healthzAt ? healthzAt : null,

@@ -176,6 +176,8 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
     public ApplyResult Apply(LoadBalancerPlan plan)
     {
         work.Clear();
+        if (applied.Count == 0)
+            PresizeForFirstPlan(plan);
         List<RefusedFrontend>? refused = null;
         foreach (var service in plan.Upserts)
         {
@@ -205,6 +207,30 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         DeleteUnreferencedBackends();
         RecordRefusals(plan, refused);
         return refused is null ? ApplyResult.Applied : new ApplyResult([.. refused]);
+    }
+
+    /// <summary>
+    /// A first sync (nothing written yet) of 10k frontends x 10 would otherwise grow every table by doubling, about
+    /// twenty rehashes each of up to 100k entries and the garbage of every smaller copy. Only then: sizing a live
+    /// writer's tables by a plan's length would keep room for frontends that are merely rewritten.
+    /// </summary>
+    private void PresizeForFirstPlan(LoadBalancerPlan plan)
+    {
+        int frontends = plan.Upserts.Length;
+        if (frontends < 64)
+            return;
+        int slots = 0;
+        foreach (var service in plan.Upserts)
+            slots += Math.Min(service.Backends.Length, LbLimits.MaxBackendSlots);
+        applied.EnsureCapacity(frontends);
+        serviceIds.EnsureCapacity(frontends);
+        backends.EnsureCapacity((int)Math.Min(slots, backends.Capacity));
+        work.Upserts.EnsureCapacity(frontends);
+        work.Ids.EnsureCapacity(frontends);
+        work.Names.EnsureCapacity(frontends);
+        work.Entries.EnsureCapacity(frontends + slots);
+        work.NewBackendIds.EnsureCapacity(slots);
+        work.NewBackendValues.EnsureCapacity(slots);
     }
 
     /// <summary>

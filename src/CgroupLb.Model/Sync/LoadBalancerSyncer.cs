@@ -15,8 +15,9 @@ namespace CgroupLb.Model.Sync;
 /// until the tracker is synced, so a restarting agent never removes working services it has not heard about yet.
 /// The first sync, and the first after any failure, diffs everything against what the writer reads back from the maps;
 /// the others recompute only the services that changed. The periodic full sync (<see cref="RunAsync"/>) diffs every
-/// service too, but against the applied view, once the writer has verified that the maps still hold exactly that
-/// (<see cref="ILoadBalancerWriter.VerifyApplied"/>); only when they do not does it read them back and rewrite what drifted. Services a source holds (<see cref="ClusterChanges.HeldServices"/>)
+/// service too, but against the applied view; when <see cref="LoadBalancerSyncerOptions.MapCheckPeriod"/> is due it
+/// first has the writer verify that the maps still hold exactly that (<see cref="ILoadBalancerWriter.VerifyApplied"/>),
+/// and only when they do not does it read them back and rewrite what drifted. Services a source holds (<see cref="ClusterChanges.HeldServices"/>)
 /// keep whatever the maps hold for them (<see cref="HeldServiceFilter"/>). A frontend the writer refuses (a full map,
 /// no free id, a failed write) costs only itself: the rest of the plan is applied, the sync succeeds with the refusal
 /// in <see cref="SyncResult.Refused"/>, and every later sync retries that frontend alone, without a full sync.
@@ -38,6 +39,9 @@ public sealed class LoadBalancerSyncer
 
     // The sync period elapsed: the next sync diffs every service, reading the maps back only if they fail verification.
     private bool periodicSyncDue;
+
+    // When the maps were last read back or verified (null: never).
+    private long? lastMapCheck;
 
     // The last full translation and the state it came from (see TranslateAll).
     private (ClusterState State, IReadOnlyDictionary<Frontend, LoadBalancerService> Desired)? lastTranslated;
@@ -109,7 +113,9 @@ public sealed class LoadBalancerSyncer
             ImmutableDictionary<Frontend, LoadBalancerService> before;
             if (full)
             {
-                reread = needFullSync || applied is null || !writer.VerifyApplied();
+                bool checkMaps = lastMapCheck is not { } checkedAt || time.GetElapsedTime(checkedAt) >= options.MapCheckPeriod;
+                reread = needFullSync || applied is null || (checkMaps && !writer.VerifyApplied());
+                if (reread || checkMaps) lastMapCheck = started;
                 before = reread ? ImmutableDictionary.CreateRange(writer.ReadApplied()) : applied!;
                 var desired = TranslateAll(changes.State);
                 before = LoadBalancerPlanner.AdoptOwners(before, desired);
@@ -285,8 +291,9 @@ public sealed class LoadBalancerSyncer
     /// <summary>
     /// Syncs whenever the tracker reports changes, at most once per <see cref="LoadBalancerSyncerOptions.MinSyncInterval"/>,
     /// and runs a full sync whenever <see cref="LoadBalancerSyncerOptions.SyncPeriod"/> passed since the last one, busy or
-    /// not (kube-proxy's bounded-frequency runner). That periodic sync verifies the maps against the applied view and
-    /// reads them back only when they differ, so anything changed behind the agent's back is repaired within one period. Failed syncs are retried with exponential backoff. All waiting goes
+    /// not (kube-proxy's bounded-frequency runner). That periodic sync diffs every service against the applied view and,
+    /// once per <see cref="LoadBalancerSyncerOptions.MapCheckPeriod"/>, verifies the maps too, reading them back only
+    /// when they differ: anything changed behind the agent's back is repaired within that bound. Failed syncs are retried with exponential backoff. All waiting goes
     /// through the injected <see cref="TimeProvider"/>. Returns when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
