@@ -116,6 +116,10 @@ var excludeNetns = new Option<string[]>("--exclude-netns")
     DefaultValueFactory = _ => [],
 };
 run.Options.Add(excludeNetns);
+var mapCheckPeriod = DurationOption("--map-check-period",
+    "least time between two checks of every map entry against what the agent wrote, by the periodic full sync; drift is repaired then (0s: every full sync)",
+    TimeSpan.FromMinutes(5));
+run.Options.Add(mapCheckPeriod);
 run.Validators.Add(r =>
 {
     if (r.GetValue(source) is not null && r.GetValue(kubeconfig) is not null)
@@ -131,6 +135,7 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
     DetachOnExit = r.GetValue(detachOnExit),
     SyncPeriod = r.GetValue(syncPeriod),
     MinSyncPeriod = r.GetValue(minSyncPeriod),
+    MapCheckPeriod = r.GetValue(mapCheckPeriod),
     LockTimeout = r.GetValue(lockTimeout),
     HealthPendingLimit = r.GetValue(healthPendingLimit),
     HealthzAddress = r.GetValue(healthzBindAddress) is { IsDisabled: false } healthzAt ? healthzAt : null,

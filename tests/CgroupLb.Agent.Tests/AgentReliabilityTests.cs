@@ -157,7 +157,7 @@ public sealed class AgentReliabilityTests(ITestOutputHelper output) : IDisposabl
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: log.Write);
         var web = WriteWeb(sandbox, 53);
-        await using AgentProcess agent = AgentProcess.Start([.. RunArguments(sandbox), "--sync-period", "2s"], log.Write);
+        await using AgentProcess agent = AgentProcess.Start([.. RunArguments(sandbox), "--sync-period", "2s", "--map-check-period", "0s"], log.Write);
         await agent.WaitReadyAsync();
         Assert.Equal(["b1"], await sandbox.ConnectAllAsync(web.Frontend, 1));
 

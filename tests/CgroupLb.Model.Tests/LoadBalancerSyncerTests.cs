@@ -367,7 +367,7 @@ public class LoadBalancerSyncerTests
     [Fact]
     public async Task RunAsyncRepairsTheMapsOnTheSyncPeriod()
     {
-        var syncer = NewSyncer(new LoadBalancerSyncerOptions { MinSyncInterval = TimeSpan.Zero, SyncPeriod = TimeSpan.FromMilliseconds(20) });
+        var syncer = NewSyncer(new LoadBalancerSyncerOptions { MinSyncInterval = TimeSpan.Zero, SyncPeriod = TimeSpan.FromMilliseconds(20), MapCheckPeriod = TimeSpan.Zero });
         LoadWebAndApi();
         tracker.OnSynced(Source);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));

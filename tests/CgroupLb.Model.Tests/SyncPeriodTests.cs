@@ -32,7 +32,7 @@ public sealed class SyncPeriodTests : IDisposable
     public SyncPeriodTests()
     {
         syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator("node-a"), writer,
-            new LoadBalancerSyncerOptions { SyncPeriod = Period, MinSyncInterval = MinPeriod }, observer: observer, time: clock);
+            new LoadBalancerSyncerOptions { SyncPeriod = Period, MinSyncInterval = MinPeriod, MapCheckPeriod = TimeSpan.Zero }, observer: observer, time: clock);
         started = clock.GetUtcNow();
         tracker.OnService(null, Service("web", "10.96.0.1", Port("http", 80)));
         tracker.OnService(null, Service("api", "10.96.0.2", Port("http", 80)));
@@ -93,6 +93,69 @@ public sealed class SyncPeriodTests : IDisposable
         await StopAsync(run);
         Assert.Equal(SyncKind.Full, observer.Results[1].Kind);
         Assert.Equal(1, observer.Results[1].FrontendsUpserted);
+        Assert.True(writer.Maps.ContainsKey(Api));
+    }
+
+    [Fact]
+    public async Task APeriodicSyncVerifiesTheMapsAndReadsThemBackOnlyWhenTheyDrifted()
+    {
+        Task run = syncer.RunAsync(stop.Token);
+        await WaitForSyncs(1);
+        Assert.True(observer.Results[0].MapsReread);
+        Assert.Equal(1, writer.ReadAppliedCalls);
+
+        // Nothing changed anywhere: the periodic full sync compares the maps with what was written and stops there.
+        clock.Advance(Period);
+        await WaitForSyncs(2);
+        Assert.Equal(SyncKind.Full, observer.Results[1].Kind);
+        Assert.False(observer.Results[1].MapsReread);
+        Assert.Equal(1, writer.VerifyCalls);
+        Assert.Equal(1, writer.ReadAppliedCalls);
+        Assert.Equal(0, observer.Results[1].FrontendsUpserted);
+
+        // Deleted behind the agent's back just after a periodic sync: repaired by the next one, one period later.
+        writer.Corrupt(Api);
+        clock.Advance(Period - TimeSpan.FromSeconds(1));
+        await Task.Delay(200);
+        Assert.Equal(2, observer.Results.Count);
+        Assert.False(writer.Maps.ContainsKey(Api));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await WaitForSyncs(3);
+        await StopAsync(run);
+        Assert.True(observer.Results[2].MapsReread);
+        Assert.Equal(2, writer.ReadAppliedCalls);
+        Assert.Equal(1, observer.Results[2].FrontendsUpserted);
+        Assert.True(writer.Maps.ContainsKey(Api));
+        Assert.True(writer.VerifyApplied());
+    }
+
+    [Fact]
+    public async Task WithTheDefaultMapCheckPeriodTheMapsAreCheckedEveryFiveMinutesAndRepairedThen()
+    {
+        var options = new LoadBalancerSyncerOptions { SyncPeriod = Period, MinSyncInterval = MinPeriod };
+        Assert.Equal(TimeSpan.FromMinutes(5), options.MapCheckPeriod);
+        var checking = new LoadBalancerSyncer(tracker, new ServiceTranslator("node-a"), writer, options, observer: observer, time: clock);
+        Task run = checking.RunAsync(stop.Token);
+        await WaitForSyncs(1);
+        writer.Corrupt(Api); // just after the first sync read the maps
+
+        for (int period = 1; period < 10; period++)
+        {
+            clock.Advance(Period);
+            await WaitForSyncs(period + 1);
+            SyncResult between = observer.Results[^1];
+            Assert.Equal(SyncKind.Full, between.Kind);
+            Assert.False(between.MapsReread);
+            Assert.Equal(0, writer.VerifyCalls); // the full diff against the applied view only
+            Assert.False(writer.Maps.ContainsKey(Api));
+        }
+
+        clock.Advance(Period); // 5 min after the last check: this periodic sync checks the maps
+        await WaitForSyncs(11);
+        await StopAsync(run);
+        Assert.Equal(1, writer.VerifyCalls);
+        Assert.True(observer.Results[^1].MapsReread);
+        Assert.Equal(1, observer.Results[^1].FrontendsUpserted);
         Assert.True(writer.Maps.ContainsKey(Api));
     }
 

@@ -91,6 +91,28 @@ internal static partial class FullSyncBreakdown
             foreach (var (operation, (time, entries, calls)) in timed.Totals.OrderByDescending(t => t.Value.Time))
                 Console.WriteLine($"    {operation,-40} {Ms(time),10} {entries,8} entries {calls,5} calls");
 
+            // What an idle agent's periodic full sync costs now (verify against the writer's record, full diff against
+            // the applied view) against what it cost before (read every frontend back into the model and diff that).
+            var appliedView = ImmutableDictionary.CreateRange(plan.Upserts.Select(u => KeyValuePair.Create(u.Frontend, u)));
+            var desiredView = plan.Upserts.ToDictionary(u => u.Frontend);
+            var verifyCpu0 = ThreadCpu.Now();
+            long verifyStart = Stopwatch.GetTimestamp();
+            bool verified = writer.VerifyApplied();
+            var verifyWall = Stopwatch.GetElapsedTime(verifyStart);
+            var verifyCpu = ThreadCpu.Now() - verifyCpu0;
+            var diffCpu0 = ThreadCpu.Now();
+            bool same = LoadBalancerPlanner.Plan(appliedView, desiredView).IsEmpty;
+            var diffCpu = ThreadCpu.Now() - diffCpu0;
+            var readCpu0 = ThreadCpu.Now();
+            long readStart = Stopwatch.GetTimestamp();
+            var reread = ImmutableDictionary.CreateRange(writer.ReadApplied());
+            var readWall = Stopwatch.GetElapsedTime(readStart);
+            var readCpu = ThreadCpu.Now() - readCpu0;
+            if (!verified || !same || reread.Count != appliedView.Count)
+                throw new InvalidOperationException($"periodic probe: verified={verified} same={same} reread={reread.Count}");
+            Console.WriteLine($"    periodic sync: VerifyApplied {Ms(verifyWall)} wall, {Ms(verifyCpu)} CPU; full diff against the applied view {Ms(diffCpu)} CPU; " +
+                $"ReadApplied (the old periodic read) {Ms(readWall)} wall, {Ms(readCpu)} CPU");
+
             writer.Apply(LoadBalancerPlanner.Plan(writer.ReadApplied(), empty));
         }
     }

@@ -62,7 +62,7 @@ internal static class AgentHost
         var readiness = new AgentReadiness();
         var health = new AgentHealth(() => timing.PendingAge, () => tracker.IsSynced, options.HealthPendingLimit ?? 2 * options.SyncPeriod, TimeProvider.System);
         var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator(options.NodeName, loggerFactory.CreateLogger<ServiceTranslator>()),
-            datapath.Writer, new LoadBalancerSyncerOptions { SyncPeriod = options.SyncPeriod, MinSyncInterval = options.MinSyncPeriod },
+            datapath.Writer, new LoadBalancerSyncerOptions { SyncPeriod = options.SyncPeriod, MinSyncInterval = options.MinSyncPeriod, MapCheckPeriod = options.MapCheckPeriod },
             loggerFactory.CreateLogger<LoadBalancerSyncer>(),
             new UpgradeOnFullSync(datapath, logger,
                 new NetnsExclusionOnFullSync(datapath, netnsExclusion, logger, new SyncLogger(logger, readiness, health, metrics))));

@@ -18,6 +18,9 @@ internal sealed record RunOptions
     /// <summary>--sync-period: the longest time between two full syncs (kube-proxy's flag and default).</summary>
     public TimeSpan SyncPeriod { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>--map-check-period: the least time between two checks of the kernel maps by the periodic full sync.</summary>
+    public TimeSpan MapCheckPeriod { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>--min-sync-period: the least time between the starts of two syncs.</summary>
     public TimeSpan MinSyncPeriod { get; init; } = TimeSpan.FromMilliseconds(100);
 

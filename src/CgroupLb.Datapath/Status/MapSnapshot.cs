@@ -58,21 +58,33 @@ internal sealed class MapSnapshot
         var entries6 = maps.ReadServiceEntries6();
         var masters = new List<KeyValuePair<ServiceEntryKey, LbServiceValue>>();
         var slots = new Dictionary<ServiceEntryKey, LbServiceValue>(entries4.Count + entries6.Count);
+        // Slots whose copy of the backend address differs from the backend their id names: the programs use the copy.
+        HashSet<ServiceEntryKey>? staleCopies = null;
         foreach (var (key4, value) in entries4)
         {
             var key = new ServiceEntryKey(key4);
             if (key4.BackendSlot == 0)
+            {
                 masters.Add(new(key, value));
-            else
-                slots[key] = value;
+                continue;
+            }
+            slots[key] = value;
+            if (backends.TryGetValue(value.BackendId, out var b) && b.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+                && !SameBytes(LbServiceValue.Slot(value.ServiceId, value.BackendId, b), value))
+                (staleCopies ??= []).Add(key);
         }
         foreach (var (key6, value) in entries6)
         {
             var key = new ServiceEntryKey(key6);
             if (key6.BackendSlot == 0)
+            {
                 masters.Add(new(key, value.MasterFields));
-            else
-                slots[key] = value.MasterFields;
+                continue;
+            }
+            slots[key] = value.MasterFields;
+            if (backends.TryGetValue(value.BackendId, out var b) && b.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+                && !SameBytes(Lb6ServiceValue.Slot(value.ServiceId, value.BackendId, b), value))
+                (staleCopies ??= []).Add(key);
         }
         masters.Sort((a, b) => a.Key.CompareTo(b.Key));
 
@@ -128,6 +140,17 @@ internal sealed class MapSnapshot
             }
             if (holes > 0)
                 (problems ??= []).Add($"{holes} of {count} slots name no backend");
+            if (staleCopies is not null)
+            {
+                int stale = 0;
+                for (int i = 0; i < count; i++)
+                {
+                    if (staleCopies.Contains(key.WithSlot((ushort)(i + 1))))
+                        stale++;
+                }
+                if (stale > 0)
+                    (problems ??= []).Add($"{stale} of {count} slots carry a backend address other than their backend's");
+            }
 
             frontends.Add(new SnapshotFrontend(key, frontend, master, slotIds, names.GetValueOrDefault(master.ServiceId) ?? "",
                 serviceIdValid, problems ?? (IReadOnlyList<string>)[]));
@@ -170,6 +193,10 @@ internal sealed class MapSnapshot
             Backends6 = backendList6.Count,
         };
     }
+
+    private static bool SameBytes<T>(in T a, in T b) where T : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in a))
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in b)));
 
     /// <summary>The backend a slot names, when both exist.</summary>
     public bool TryGetBackend(uint backendId, out Backend backend)

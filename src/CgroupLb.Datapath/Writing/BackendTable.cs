@@ -37,6 +37,14 @@ internal sealed class BackendTable(uint capacity)
 
     public uint Capacity => capacity;
 
+    /// <summary>Room for <paramref name="backends"/> without growing (a first sync knows how many it brings).</summary>
+    public void EnsureCapacity(int backends)
+    {
+        byBackend.EnsureCapacity(backends);
+        byId.EnsureCapacity(backends);
+        ids.EnsureCapacity(backends);
+    }
+
     /// <summary>
     /// Takes a reference; <paramref name="created"/> says the caller must write the new backend to the map. False when
     /// the backend is new and the map (counting backends still to be deleted at the end of the plan) is full.

@@ -60,9 +60,124 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
 
     public IReadOnlyCollection<Frontend> ReadRefused() => [.. refusals.Keys];
 
+    /// <summary>
+    /// Compares the kernel with this writer's record of what it wrote, without building a model of it: every entry of
+    /// lb4/lb6_services against the value its frontend's master or slot must hold, every entry of lb4/lb6_backends
+    /// against the backend table, the refusal maps against their records, and the entry counts, so a missing, changed
+    /// or foreign entry returns false. Reads every entry (batched, about N masters + slots + backends) and compares raw
+    /// values. lb_svc_names (read only by status) and the stats are not compared; the reload a mismatch leads to
+    /// rewrites a damaged frontend whole, name included.
+    /// </summary>
+    public bool VerifyApplied()
+    {
+        var masters4 = new Dictionary<Lb4ServiceKey, AppliedFrontend>(applied.Count);
+        var masters6 = new Dictionary<Lb6ServiceKey, AppliedFrontend>();
+        long expected4 = 0, expected6 = 0;
+        foreach (var (frontend, f) in applied)
+        {
+            if (f.Damaged || !f.HasServiceId || Array.IndexOf(f.SlotBackendIds, 0u) >= 0)
+                return false; // known to differ already: only the reload and a rewrite settle it
+            var key = ServiceEntryKey.Master(frontend);
+            if (key.IsIPv6)
+            {
+                masters6[key.V6] = f;
+                expected6 += 1 + f.SlotBackendIds.Length;
+            }
+            else
+            {
+                masters4[key.V4] = f;
+                expected4 += 1 + f.SlotBackendIds.Length;
+            }
+        }
+
+        var entries4 = maps.ReadServiceEntries();
+        if (entries4.Count != expected4)
+            return false;
+        foreach (var (key, value) in entries4)
+        {
+            if (!masters4.TryGetValue(key.WithSlot(0), out var f) || !TryExpectedEntry(f, key.BackendSlot, out Backend? backend, out uint id))
+                return false;
+            var want = backend is null
+                ? LbServiceValue.Master(f.ServiceId, (ushort)f.SlotBackendIds.Length, f.Service.Flags, f.Service.AffinityTimeoutSeconds)
+                : LbServiceValue.Slot(f.ServiceId, id, backend.Value);
+            if (!SameBytes(want, value))
+                return false;
+        }
+        var entries6 = maps.ReadServiceEntries6();
+        if (entries6.Count != expected6)
+            return false;
+        foreach (var (key, value) in entries6)
+        {
+            if (!masters6.TryGetValue(key.WithSlot(0), out var f) || !TryExpectedEntry(f, key.BackendSlot, out Backend? backend, out uint id))
+                return false;
+            var want = backend is null
+                ? Lb6ServiceValue.Master(f.ServiceId, (ushort)f.SlotBackendIds.Length, f.Service.Flags, f.Service.AffinityTimeoutSeconds)
+                : Lb6ServiceValue.Slot(f.ServiceId, id, backend.Value);
+            if (!SameBytes(want, value))
+                return false;
+        }
+
+        var backends4 = maps.ReadBackends();
+        var backends6 = maps.ReadBackends6();
+        if (backends4.Count + backends6.Count != backends.Count)
+            return false;
+        foreach (var (id, value) in backends4)
+        {
+            if (!backends.TryGetBackend(id, out var b) || b.Address.AddressFamily != AddressFamily.InterNetwork
+                || !Lb4Backend.Create(b.Address, b.Port, (byte)b.Protocol).Equals(value))
+                return false;
+        }
+        foreach (var (id, value) in backends6)
+        {
+            if (!backends.TryGetBackend(id, out var b) || b.Address.AddressFamily != AddressFamily.InterNetworkV6
+                || !Lb6Backend.Create(b.Address, b.Port, (byte)b.Protocol).Equals(value))
+                return false;
+        }
+
+        var refused4 = maps.ReadRefused();
+        var refused6 = maps.ReadRefused6();
+        if (refused4.Count + refused6.Count != refusals.Count)
+            return false;
+        foreach (var (key, record) in refused4)
+        {
+            if (!refusals.TryGetValue(new ServiceEntryKey(key).Frontend, out var want) || !SameRecord(want, record))
+                return false;
+        }
+        foreach (var (key, record) in refused6)
+        {
+            if (!refusals.TryGetValue(new ServiceEntryKey(key).Frontend, out var want) || !SameRecord(want, record))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Which backend slot <paramref name="slot"/> of a written frontend names (null with id 0 for slot 0, its master);
+    /// false for a slot beyond its count.
+    /// </summary>
+    private bool TryExpectedEntry(AppliedFrontend f, ushort slot, out Backend? backend, out uint id)
+    {
+        backend = null;
+        id = 0;
+        if (slot == 0)
+            return true;
+        if (slot > f.SlotBackendIds.Length)
+            return false;
+        id = f.SlotBackendIds[slot - 1];
+        if (!backends.TryGetBackend(id, out var b))
+            return false;
+        backend = b;
+        return true;
+    }
+
+    private static bool SameBytes<T>(in T a, in T b) where T : unmanaged =>
+        MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in a)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in b)));
+
     public ApplyResult Apply(LoadBalancerPlan plan)
     {
         work.Clear();
+        if (applied.Count == 0)
+            PresizeForFirstPlan(plan);
         List<RefusedFrontend>? refused = null;
         foreach (var service in plan.Upserts)
         {
@@ -92,6 +207,30 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         DeleteUnreferencedBackends();
         RecordRefusals(plan, refused);
         return refused is null ? ApplyResult.Applied : new ApplyResult([.. refused]);
+    }
+
+    /// <summary>
+    /// A first sync (nothing written yet) of 10k frontends x 10 would otherwise grow every table by doubling, about
+    /// twenty rehashes each of up to 100k entries and the garbage of every smaller copy. Only then: sizing a live
+    /// writer's tables by a plan's length would keep room for frontends that are merely rewritten.
+    /// </summary>
+    private void PresizeForFirstPlan(LoadBalancerPlan plan)
+    {
+        int frontends = plan.Upserts.Length;
+        if (frontends < 64)
+            return;
+        int slots = 0;
+        foreach (var service in plan.Upserts)
+            slots += Math.Min(service.Backends.Length, LbLimits.MaxBackendSlots);
+        applied.EnsureCapacity(frontends);
+        serviceIds.EnsureCapacity(frontends);
+        backends.EnsureCapacity((int)Math.Min(slots, backends.Capacity));
+        work.Upserts.EnsureCapacity(frontends);
+        work.Ids.EnsureCapacity(frontends);
+        work.Names.EnsureCapacity(frontends);
+        work.Entries.EnsureCapacity(frontends + slots);
+        work.NewBackendIds.EnsureCapacity(slots);
+        work.NewBackendValues.EnsureCapacity(slots);
     }
 
     /// <summary>

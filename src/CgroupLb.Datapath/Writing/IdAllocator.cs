@@ -46,6 +46,8 @@ internal sealed class IdAllocator
 
     public void Release(uint id) => inUse.Remove(id);
 
+    public void EnsureCapacity(int ids) => inUse.EnsureCapacity(ids);
+
     /// <summary>Forgets which ids are in use (a reload marks them again); the cursor keeps its place.</summary>
     public void Clear() => inUse.Clear();
 }

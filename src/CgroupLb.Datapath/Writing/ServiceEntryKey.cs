@@ -88,6 +88,13 @@ internal sealed class ServiceEntryBatch
 
     public int Count => Keys4.Count + Keys6.Count;
 
+    /// <summary>Room for <paramref name="entries"/> IPv4 entries (the common family) without growing.</summary>
+    public void EnsureCapacity(int entries)
+    {
+        Keys4.EnsureCapacity(entries);
+        Values4.EnsureCapacity(entries);
+    }
+
     public void AddKey(in ServiceEntryKey key)
     {
         if (key.IsIPv6)

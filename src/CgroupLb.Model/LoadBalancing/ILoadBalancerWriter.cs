@@ -23,4 +23,13 @@ public interface ILoadBalancerWriter
     /// maps hold any more (the caller then diffs everything again).
     /// </summary>
     ApplyResult Apply(LoadBalancerPlan plan);
+
+    /// <summary>
+    /// True when the maps hold exactly what this writer last wrote (or adopted by <see cref="ReadApplied"/>): every
+    /// frontend and backend entry compared with the writer's own record of it, nothing missing, nothing extra. The
+    /// periodic full sync calls it instead of <see cref="ReadApplied"/> and reloads only on false, so an idle agent
+    /// checks the kernel without rebuilding its model of it. False means "reload", never "broken": a writer that cannot
+    /// check cheaply keeps this default, and every full sync then reloads.
+    /// </summary>
+    bool VerifyApplied() => false;
 }

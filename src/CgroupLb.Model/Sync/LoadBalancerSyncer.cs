@@ -13,8 +13,11 @@ namespace CgroupLb.Model.Sync;
 /// <summary>
 /// The only stage that turns recorded changes into map writes (kube-proxy's syncProxyRules). Nothing is written
 /// until the tracker is synced, so a restarting agent never removes working services it has not heard about yet.
-/// The first sync, and the first after any failure, diffs everything against what the writer reports the maps hold;
-/// the others recompute only the services that changed. Services a source holds (<see cref="ClusterChanges.HeldServices"/>)
+/// The first sync, and the first after any failure, diffs everything against what the writer reads back from the maps;
+/// the others recompute only the services that changed. The periodic full sync (<see cref="RunAsync"/>) diffs every
+/// service too, but against the applied view; when <see cref="LoadBalancerSyncerOptions.MapCheckPeriod"/> is due it
+/// first has the writer verify that the maps still hold exactly that (<see cref="ILoadBalancerWriter.VerifyApplied"/>),
+/// and only when they do not does it read them back and rewrite what drifted. Services a source holds (<see cref="ClusterChanges.HeldServices"/>)
 /// keep whatever the maps hold for them (<see cref="HeldServiceFilter"/>). A frontend the writer refuses (a full map,
 /// no free id, a failed write) costs only itself: the rest of the plan is applied, the sync succeeds with the refusal
 /// in <see cref="SyncResult.Refused"/>, and every later sync retries that frontend alone, without a full sync.
@@ -33,6 +36,12 @@ public sealed class LoadBalancerSyncer
     // What we believe the maps hold; null until the first full sync has read them.
     private ImmutableDictionary<Frontend, LoadBalancerService>? applied;
     private bool needFullSync = true;
+
+    // The sync period elapsed: the next sync diffs every service, reading the maps back only if they fail verification.
+    private bool periodicSyncDue;
+
+    // When the maps were last read back or verified (null: never).
+    private long? lastMapCheck;
 
     // The last full translation and the state it came from (see TranslateAll).
     private (ClusterState State, IReadOnlyDictionary<Frontend, LoadBalancerService> Desired)? lastTranslated;
@@ -95,7 +104,8 @@ public sealed class LoadBalancerSyncer
         long started = time.GetTimestamp();
         ClusterChanges changes = tracker.CheckoutChanges();
         LogHeldFlips(changes.HeldServices);
-        bool full = needFullSync || applied is null || changes.NodeChanged;
+        bool full = needFullSync || periodicSyncDue || applied is null || changes.NodeChanged;
+        bool reread = false;
         SyncKind kind = full ? SyncKind.Full : SyncKind.Partial;
         try
         {
@@ -103,7 +113,10 @@ public sealed class LoadBalancerSyncer
             ImmutableDictionary<Frontend, LoadBalancerService> before;
             if (full)
             {
-                before = ImmutableDictionary.CreateRange(writer.ReadApplied());
+                bool checkMaps = lastMapCheck is not { } checkedAt || time.GetElapsedTime(checkedAt) >= options.MapCheckPeriod;
+                reread = needFullSync || applied is null || (checkMaps && !writer.VerifyApplied());
+                if (reread || checkMaps) lastMapCheck = started;
+                before = reread ? ImmutableDictionary.CreateRange(writer.ReadApplied()) : applied!;
                 var desired = TranslateAll(changes.State);
                 before = LoadBalancerPlanner.AdoptOwners(before, desired);
                 desired = HeldServiceFilter.KeepApplied(before, desired, changes.HeldServices);
@@ -122,17 +135,19 @@ public sealed class LoadBalancerSyncer
             ApplyResult written = plan.IsEmpty ? ApplyResult.Applied : writer.Apply(plan);
             LoadBalancerPlan done = WithoutRefused(plan, written);
             applied = LoadBalancerPlanner.ApplyTo(before, done);
-            if (full) owners = FrontendOwnerIndex.Build(applied);
+            if (reread) owners = FrontendOwnerIndex.Build(applied);
             else owners.Follow(applied, done);
             TrackRefusals(full, plan, written);
             if (BackendRemovalObserver is { } removals && RemovedBackends.Find(before, applied, done) is { IsEmpty: false } removed) removals.OnBackendsRemoved(removed);
             needFullSync = false;
+            if (full) periodicSyncDue = false;
 
             var result = new SyncResult(kind, changes.Services.Count, done.Upserts.Length, done.Deletes.Length,
                 done.Upserts.Sum(s => s.Backends.Length), time.GetElapsedTime(started), null)
             {
                 Refused = written.AllApplied ? [] : written.Refused,
                 ChangeTriggerTimes = changes.ChangeTriggerTimes,
+                MapsReread = reread,
             };
             if (!plan.IsEmpty)
                 logger.LogDebug("Sync {Kind}: services={Services} upserted={Upserted} deleted={Deleted} refused={Refused} backends={Backends} duration={Duration}",
@@ -150,7 +165,7 @@ public sealed class LoadBalancerSyncer
 
     /// <summary>
     /// The whole state translated, reused while the tracker hands out the same services, slices and node: the
-    /// periodic full sync of an idle agent (every <see cref="LoadBalancerSyncerOptions.SyncPeriod"/>) then re-reads and
+    /// periodic full sync of an idle agent (every <see cref="LoadBalancerSyncerOptions.SyncPeriod"/>) then verifies and
     /// diffs the maps without translating 10k Services again. Translation is a pure function of the state, and the
     /// tracker replaces a dictionary whenever anything in it changed, so reference equality is exact.
     /// </summary>
@@ -276,7 +291,9 @@ public sealed class LoadBalancerSyncer
     /// <summary>
     /// Syncs whenever the tracker reports changes, at most once per <see cref="LoadBalancerSyncerOptions.MinSyncInterval"/>,
     /// and runs a full sync whenever <see cref="LoadBalancerSyncerOptions.SyncPeriod"/> passed since the last one, busy or
-    /// not (kube-proxy's bounded-frequency runner). Failed syncs are retried with exponential backoff. All waiting goes
+    /// not (kube-proxy's bounded-frequency runner). That periodic sync diffs every service against the applied view and,
+    /// once per <see cref="LoadBalancerSyncerOptions.MapCheckPeriod"/>, verifies the maps too, reading them back only
+    /// when they differ: anything changed behind the agent's back is repaired within that bound. Failed syncs are retried with exponential backoff. All waiting goes
     /// through the injected <see cref="TimeProvider"/>. Returns when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -311,7 +328,7 @@ public sealed class LoadBalancerSyncer
                 lastStart = time.GetTimestamp();
                 // Due whether the wait above ended by a change or by the period: the sync that runs now is the full one.
                 if (options.SyncPeriod is { } due && time.GetElapsedTime(lastFullSync) >= due)
-                    RequestFullSync();
+                    lock (syncGate) periodicSyncDue = true;
 
                 SyncResult result = SyncOnce();
                 // Not synced yet counts too: the period restarts rather than spinning until the sources have listed.

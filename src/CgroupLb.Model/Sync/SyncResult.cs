@@ -29,4 +29,11 @@ public sealed record SyncResult(
     /// the maps, for the network programming latency; empty after a failure (the full resync that follows has none).
     /// </summary>
     public ImmutableArray<DateTimeOffset> ChangeTriggerTimes { get; init; } = [];
+
+    /// <summary>
+    /// A full sync that read the maps back (the first, one after a failure or a request, or a periodic one whose
+    /// verification found the maps changed behind the agent's back); false for a periodic full sync that found the
+    /// maps exactly as written and diffed against the applied view, and for partial syncs.
+    /// </summary>
+    public bool MapsReread { get; init; }
 }

@@ -17,7 +17,7 @@ public sealed record AgentStatus(IReadOnlyList<AgentStatus.FrontendEntry> Fronte
 
     public sealed record Counters(long Translated, long RefusedNoBackend, long ReverseTranslated);
 
-    public sealed record FrontendEntry(long Id, FrontendAddress Frontend, string Service, string Flags, IReadOnlyList<BackendEntry> Backends, Counters Counters)
+    public sealed record FrontendEntry(long Id, FrontendAddress Frontend, string Service, IReadOnlyList<string> Flags, IReadOnlyList<BackendEntry> Backends, Counters Counters)
     {
         public IReadOnlyList<string> BackendAddresses => Backends.Select(b => b.Address ?? $"missing backend {b.Id}").Order().ToList();
     }

@@ -12,6 +12,9 @@ internal sealed class FakeLoadBalancerWriter : ILoadBalancerWriter
     // Locked throughout: tests poll the maps while RunAsync writes them from another thread.
     private readonly object gate = new();
     private readonly Dictionary<Frontend, LoadBalancerService> maps = new();
+    // What this writer wrote or read back last: what VerifyApplied compares the "maps" with, as the real writer does.
+    private readonly Dictionary<Frontend, LoadBalancerService> written = new();
+    private int verifyCalls;
     private readonly List<LoadBalancerPlan> appliedPlans = [];
     private int readAppliedCalls;
 
@@ -28,6 +31,14 @@ internal sealed class FakeLoadBalancerWriter : ILoadBalancerWriter
         get
         {
             lock (gate) return readAppliedCalls;
+        }
+    }
+
+    public int VerifyCalls
+    {
+        get
+        {
+            lock (gate) return verifyCalls;
         }
     }
 
@@ -69,6 +80,8 @@ internal sealed class FakeLoadBalancerWriter : ILoadBalancerWriter
         lock (gate)
         {
             readAppliedCalls++;
+            written.Clear();
+            foreach (var (frontend, service) in maps) written[frontend] = service;
             return maps.ToImmutableDictionary();
         }
     }
@@ -78,9 +91,33 @@ internal sealed class FakeLoadBalancerWriter : ILoadBalancerWriter
         lock (gate) return refusedRecords.ToList();
     }
 
+    public bool VerifyApplied()
+    {
+        lock (gate)
+        {
+            verifyCalls++;
+            return maps.Count == written.Count && maps.All(kv => written.TryGetValue(kv.Key, out var w) && w.Equals(kv.Value));
+        }
+    }
+
     public ApplyResult Apply(LoadBalancerPlan plan)
     {
-        lock (gate) return ApplyLocked(plan);
+        lock (gate)
+        {
+            try
+            {
+                return ApplyLocked(plan);
+            }
+            finally
+            {
+                // Failed or not, the writer knows what it wrote (a real one rolls back or reloads).
+                foreach (var f in plan.Deletes) written.Remove(f);
+                foreach (var s in plan.Upserts)
+                {
+                    if (maps.TryGetValue(s.Frontend, out var now) && now.Equals(s)) written[s.Frontend] = now;
+                }
+            }
+        }
     }
 
     private ApplyResult ApplyLocked(LoadBalancerPlan plan)
