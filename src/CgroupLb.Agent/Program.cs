@@ -6,6 +6,7 @@ using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Hosting;
 using CgroupLb.Datapath.Diagnostics;
 using CgroupLb.Datapath.Loading;
+using CgroupLb.Datapath.NodeAddresses;
 using CgroupLb.Kubernetes.ApiServer;
 using CgroupLb.Kubernetes.Uninstall;
 using CgroupLb.Datapath.Tracing;
@@ -101,6 +102,26 @@ var metricsPerService = new Option<bool>("--metrics-per-service")
     Description = "export per-Service translation and refusal counters on /metrics (two series per Service port; off: totals only)",
 };
 run.Options.Add(metricsPerService);
+// kube-proxy's flag and values: CIDRs or 'primary'; empty, the default, is every node address.
+var nodePortAddresses = new Option<NodePortAddresses>("--nodeport-addresses")
+{
+    Description = "comma-separated CIDRs of the node addresses that accept NodePort connections, or 'primary' (the Node objects' addresses); default: every node address",
+    DefaultValueFactory = _ => NodePortAddresses.All,
+    CustomParser = r =>
+    {
+        string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        try
+        {
+            return NodePortAddresses.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            r.AddError(e.Message);
+            return NodePortAddresses.All;
+        }
+    },
+};
+run.Options.Add(nodePortAddresses);
 run.Validators.Add(r =>
 {
     if (r.GetValue(source) is not null && r.GetValue(kubeconfig) is not null)
@@ -125,6 +146,7 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
     LogLevel = r.GetValue(logLevel),
     SockTerminateTcp = r.GetValue(sockTerminateTcp),
     MetricsPerService = r.GetValue(metricsPerService),
+    NodePortAddresses = r.GetValue(nodePortAddresses)!,
 }, ct)));
 
 // status

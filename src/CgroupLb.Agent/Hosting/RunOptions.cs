@@ -1,4 +1,5 @@
 using CgroupLb.Agent.Cli;
+using CgroupLb.Datapath.NodeAddresses;
 
 namespace CgroupLb.Agent.Hosting;
 
@@ -44,6 +45,9 @@ internal sealed record RunOptions
 
     /// <summary>--bpf-lb-sock-terminate-pod-connections: close TCP connections of removed backends too (UDP always).</summary>
     public bool SockTerminateTcp { get; init; }
+
+    /// <summary>--nodeport-addresses: which node addresses accept NodePort connections (kube-proxy's flag).</summary>
+    public NodePortAddresses NodePortAddresses { get; init; } = NodePortAddresses.All;
 
     public bool UsesKubernetes => SourcePath is null;
 }

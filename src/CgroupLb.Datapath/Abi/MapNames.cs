@@ -18,11 +18,15 @@ internal static class MapNames
     public const string Backends6 = "lb6_backends";
     public const string ReverseSockets6 = "lb6_reverse_sk";
     public const string Refused6 = "lb6_refused";
+    /// <summary>The IPv4 node-address set of NodePort (__be32 -> struct lb_node_addr), kept by the agent's node-address sync.</summary>
+    public const string NodeAddresses = "lb4_node_addrs";
+    /// <summary>The IPv6 node-address set of NodePort (union lb6_addr -> struct lb_node_addr).</summary>
+    public const string NodeAddresses6 = "lb6_node_addrs";
     /// <summary>Ring buffer of struct lb_trace_event, read by `cgroup-lb trace` (bpf/lib/trace_abi.h).</summary>
     public const string TraceEvents = "lb_trace_events";
     /// <summary>One struct lb_trace_control: how many tracers listen, and events lost to a full ring.</summary>
     public const string TraceControl = "lb_trace_ctl";
 
     public static readonly IReadOnlyList<string> All =
-        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, Refused6, TraceEvents, TraceControl];
+        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, Refused6, TraceEvents, TraceControl, NodeAddresses, NodeAddresses6];
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.NodeAddresses;
 using CgroupLb.Datapath.Status;
 using CgroupLb.Datapath.Writing;
 using CgroupLb.Interop;
@@ -49,6 +50,15 @@ public sealed class LoadBalancerDatapath : IDisposable
     /// <summary>The owning agent's writer. A view opened with <see cref="OpenPinned"/> has none and throws.</summary>
     public ILoadBalancerWriter Writer =>
         writer ?? throw new InvalidOperationException("this data path was opened read-only (OpenPinned); only the agent that attached it writes the maps");
+
+    /// <summary>
+    /// The owning agent's NodePort node-address sync (lb4_node_addrs/lb6_node_addrs), which shares the frontend filter
+    /// with <see cref="Writer"/>. Create one per data path; a view opened with <see cref="OpenPinned"/> throws.
+    /// </summary>
+    public NodeAddressSync CreateNodeAddressSync(NodePortAddresses filter, ILogger logger) =>
+        writer is null
+            ? throw new InvalidOperationException("this data path was opened read-only (OpenPinned); only the agent that attached it writes the maps")
+            : new NodeAddressSync(maps, filter, logger);
 
     /// <summary>Probed kernel features; null for a status-only view opened with <see cref="OpenPinned"/>.</summary>
     public DatapathFeatures? Features { get; }

@@ -241,6 +241,8 @@ internal static class ObjectLoader
         Check<Lb6ReverseSkKey, Lb6ReverseSkValue>(MapNames.ReverseSockets6);
         Check<Lb6ServiceKey, Lb4Refused>(MapNames.Refused6);
         Check<uint, LbTraceControl>(MapNames.TraceControl);
+        Check<uint, LbNodeAddress>(MapNames.NodeAddresses);
+        Check<Lb6Address, LbNodeAddress>(MapNames.NodeAddresses6);
     }
 
     internal static void TryRun(Action action)

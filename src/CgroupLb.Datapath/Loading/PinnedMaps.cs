@@ -22,6 +22,8 @@ internal sealed class PinnedMaps : IDisposable
     public required BpfMapHandle Backends6 { get; init; }
     public required BpfMapHandle ReverseSockets6 { get; init; }
     public required BpfMapHandle Refused6 { get; init; }
+    public required BpfMapHandle NodeAddresses { get; init; }
+    public required BpfMapHandle NodeAddresses6 { get; init; }
 
     public static bool AllPresent(DatapathOptions options) =>
         MapNames.All.All(name => File.Exists(options.MapPinPath(name)));
@@ -55,6 +57,8 @@ internal sealed class PinnedMaps : IDisposable
                 Backends6 = Open<uint, Lb6Backend>(MapNames.Backends6),
                 ReverseSockets6 = Open<Lb6ReverseSkKey, Lb6ReverseSkValue>(MapNames.ReverseSockets6),
                 Refused6 = Open<Lb6ServiceKey, Lb4Refused>(MapNames.Refused6),
+                NodeAddresses = Open<uint, LbNodeAddress>(MapNames.NodeAddresses),
+                NodeAddresses6 = Open<Lb6Address, LbNodeAddress>(MapNames.NodeAddresses6),
             };
             opened.Clear();
             return maps;
@@ -110,5 +114,7 @@ internal sealed class PinnedMaps : IDisposable
         Backends6.Dispose();
         ReverseSockets6.Dispose();
         Refused6.Dispose();
+        NodeAddresses.Dispose();
+        NodeAddresses6.Dispose();
     }
 }
