@@ -145,6 +145,8 @@ public class NodeAddressTests
 
         public IReadOnlyDictionary<IPAddress, LbNodeAddrFlags> ReadNodeAddresses() => new Dictionary<IPAddress, LbNodeAddrFlags>(Entries);
 
+        public IReadOnlyList<Status.MapUsage> NodeAddressUsage() => [new(MapNames.NodeAddresses, Entries.Count, 16384)];
+
         public void UpdateNodeAddresses(IReadOnlyList<KeyValuePair<IPAddress, LbNodeAddrFlags>> addresses)
         {
             if (Fail)

@@ -230,7 +230,7 @@ public sealed class LoadBalancerDatapath : IDisposable
     /// Reads what the maps hold now, through the read-only decoder. Without <paramref name="withCounters"/> the per-CPU
     /// stats map is not read (one lookup per Service) and every frontend's counters are zero.
     /// </summary>
-    public DatapathStatus ReadStatus(bool withCounters = true) => StatusReader.Read(maps, withCounters);
+    public DatapathStatus ReadStatus(bool withCounters = true) => StatusReader.Read(maps, withCounters, nodeAddresses: maps);
 
     private static void TryRemoveDirectory(string path)
     {

@@ -156,6 +156,12 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         return result;
     }
 
+    public IReadOnlyList<MapUsage> NodeAddressUsage() =>
+    [
+        new(MapNames.NodeAddresses, CountEntries<uint, LbNodeAddress>(nodeAddresses), nodeAddresses.Info.MaxEntries),
+        new(MapNames.NodeAddresses6, CountEntries<Lb6Address, LbNodeAddress>(nodeAddresses6), nodeAddresses6.Info.MaxEntries),
+    ];
+
     public void UpdateNodeAddresses(IReadOnlyList<KeyValuePair<IPAddress, LbNodeAddrFlags>> addresses)
     {
         var keys4 = new List<uint>();

@@ -115,6 +115,7 @@ public sealed class NodePortTests(ITestOutputHelper output)
         Assert.True(sync.SetLocalAddresses([local, IPAddress.Parse("fe80::1")]));
         Assert.True(sync.SetClusterNodeAddresses([remote]));
         Assert.Equal([remote, local], sync.Current.OrderBy(a => a.ToString()));
+        Assert.Contains(datapath.ReadStatus().Maps, m => m.Name == "lb6_node_addrs" && m.Entries == 2);
 
         var viaLocal = new IPEndPoint(local, NodePort);
         var viaRemote = new IPEndPoint(remote, NodePort);
