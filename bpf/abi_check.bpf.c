@@ -39,6 +39,8 @@ ABI_TYPE(enum lb_refusal_reason, lb_refusal_reason);
 ABI_TYPE(enum lb_scope, lb_scope);
 ABI_TYPE(enum lb_service_flags, lb_service_flags);
 ABI_TYPE(enum lb4_sk_frontend_flags, lb4_sk_frontend_flags);
+ABI_TYPE(struct lb_node_addr, lb_node_addr);
+ABI_TYPE(enum lb_node_addr_flags, lb_node_addr_flags);
 ABI_TYPE(struct sock_term_key, sock_term_key);
 ABI_TYPE(struct sock_term6_key, sock_term6_key);
 ABI_TYPE(struct sock_term_event, sock_term_event);

@@ -65,4 +65,14 @@ struct {
 	__type(value, struct lb4_sk_frontend);
 } LB4_SK_FRONTEND_MAP SEC(".maps");
 
+/* The IPv4 node-address set of NodePort (struct lb_node_addr in lb_abi.h).
+ * Read only after an exact frontend lookup missed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __be32);
+	__type(value, struct lb_node_addr);
+	__uint(max_entries, LB_NODE_ADDRS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} LB4_NODE_ADDRS_MAP SEC(".maps");
+
 #endif /* CGLB_LB4_MAPS_H */

@@ -47,4 +47,13 @@ struct {
 	__type(value, struct lb6_sk_frontend);
 } LB6_SK_FRONTEND_MAP SEC(".maps");
 
+/* The IPv6 node-address set of NodePort, as lb4_node_addrs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, union lb6_addr);
+	__type(value, struct lb_node_addr);
+	__uint(max_entries, LB_NODE_ADDRS_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} LB6_NODE_ADDRS_MAP SEC(".maps");
+
 #endif /* CGLB_LB6_MAPS_H */

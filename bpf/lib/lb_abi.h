@@ -31,6 +31,8 @@
 #define LB6_REFUSED_MAP    lb6_refused    /* user space only, as lb4_refused */
 #define LB_AFFINITY_MAP    lb_affinity    /* ClientIP session affinity, both families */
 #define LB_SKIP_NETNS_MAP  lb_skip_netns  /* netns cookies the programs leave alone */
+#define LB4_NODE_ADDRS_MAP lb4_node_addrs /* __be32 address -> struct lb_node_addr */
+#define LB6_NODE_ADDRS_MAP lb6_node_addrs /* union lb6_addr -> struct lb_node_addr */
 
 /* Capacities. The agent reads max_entries back from the kernel, so these are
  * defaults, not assumptions baked into the host. */
@@ -42,6 +44,7 @@
 #define LB4_REFUSED_MAP_MAX   65536  /* one per frontend at most */
 #define LB_AFFINITY_MAP_MAX   65536  /* client x affine frontend pairs (LRU: the least recently used go first) */
 #define LB_SKIP_NETNS_MAP_MAX 1024   /* excluded network namespaces (--exclude-netns) */
+#define LB_NODE_ADDRS_MAX     16384  /* per family: this host's addresses and every Node's */
 
 /* lb4_fe_filter: an ARRAY of __u64 words, a bitmap over frontend addresses,
  * so connect4/sendmsg4 of the sockets that go to no Service (nearly all of
@@ -200,6 +203,26 @@ struct lb4_refused {
 	__u32 pad;
 	char  name[LB_SERVICE_NAME_LEN];      /* "namespace/name:port", NUL-terminated */
 	char  detail[LB_REFUSED_DETAIL_LEN];  /* for people, NUL-terminated */
+};
+
+/* lb4_node_addrs / lb6_node_addrs value: the node-address set of NodePort.
+ * A NodePort frontend is the wildcard master (address 0.0.0.0 or ::, the
+ * nodePort, proto, flag LB_SVC_F_NODE_PORT). A destination that is no exact
+ * frontend but is in this set is looked up again as the wildcard, so one entry
+ * per Service port serves every node address, as in Cilium. The set holds this
+ * host's interface addresses and every Node object's InternalIP/ExternalIP;
+ * loopback is never in it: 127.0.0.0/8 and ::1 count as node addresses only
+ * for sockets in the host network namespace, which the programs decide. The
+ * agent sets an IPv4 address's lb4_fe_filter bit before it writes the
+ * address here, and clears the bit only after the address and every frontend
+ * sharing that bit are gone. 4 bytes. */
+enum lb_node_addr_flags {
+	LB_NODE_ADDR_F_LOCAL  = 1 << 0, /* an address of this host's interfaces */
+	LB_NODE_ADDR_F_REMOTE = 1 << 1, /* a Node object's InternalIP/ExternalIP */
+};
+
+struct lb_node_addr {
+	__u32 flags; /* enum lb_node_addr_flags; for people, the programs only test presence */
 };
 
 /* IPv6. The same concepts as the IPv4 structs above, with 16-byte addresses:

@@ -17,6 +17,7 @@
 #include "lb4.h"
 #include "lb4_maps.h"
 #include "lb_affinity.h"
+#include "lb_nodeport.h"
 #include "lb_stats.h"
 #include "netns_policy.h"
 #include "sock.h"
@@ -200,11 +201,13 @@ __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connec
 	struct sock4_addr frontend = *dst;
 	__u32 service_id;
 
-	if (!lb_proto_is_supported(dst->proto) || !lb4_may_be_frontend(dst->address))
+	if (!lb_proto_is_supported(dst->proto) || !lb4_may_be_frontend_or_node(ctx, dst->address))
 		return -ENXIO;
 
 	lb4_master_key_init(&key, dst->address, dst->port, dst->proto);
 	svc = lb4_lookup_service(&key);
+	if (!svc)
+		svc = lb4_lookup_nodeport(ctx, &key);
 	if (!svc)
 		return -ENXIO;
 	/* After the hit, so sockets to no Service never pay for it. */

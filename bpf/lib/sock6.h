@@ -17,6 +17,7 @@
 #include "lb6.h"
 #include "lb6_maps.h"
 #include "lb_affinity.h"
+#include "lb_nodeport.h"
 #include "lb_stats.h"
 #include "netns_policy.h"
 #include "sock.h"
@@ -194,11 +195,13 @@ __sock6_xlate_fwd(struct bpf_sock_addr *ctx, struct sock6_addr *dst, bool connec
 	const union lb6_addr no_backend = {};
 	__u32 service_id;
 
-	if (!lb_proto_is_supported(dst->proto))
+	if (!lb_proto_is_supported(dst->proto) || !lb6_may_be_frontend_or_node(ctx, &dst->address))
 		return -ENXIO;
 
 	lb6_master_key_init(&key, &dst->address, dst->port, dst->proto);
 	svc = lb6_lookup_service(&key);
+	if (!svc)
+		svc = lb6_lookup_nodeport(ctx, &key);
 	if (!svc)
 		return -ENXIO;
 	/* After the hit, so sockets to no Service never pay for it. */

@@ -7,6 +7,7 @@ using CgroupLb.Agent.Hosting;
 using CgroupLb.Datapath.Diagnostics;
 using CgroupLb.Datapath.Loading;
 using CgroupLb.Datapath.Status;
+using CgroupLb.Datapath.NodeAddresses;
 using CgroupLb.Kubernetes.ApiServer;
 using CgroupLb.Kubernetes.Uninstall;
 using CgroupLb.Datapath.Tracing;
@@ -120,6 +121,26 @@ var mapCheckPeriod = DurationOption("--map-check-period",
     "least time between two checks of every map entry against what the agent wrote, by the periodic full sync; drift is repaired then (0s: every full sync)",
     TimeSpan.FromMinutes(5));
 run.Options.Add(mapCheckPeriod);
+// kube-proxy's flag and values: CIDRs or 'primary'; empty, the default, is every node address.
+var nodePortAddresses = new Option<NodePortAddresses>("--nodeport-addresses")
+{
+    Description = "comma-separated CIDRs of the node addresses that accept NodePort connections, or 'primary' (the Node objects' addresses); default: every node address",
+    DefaultValueFactory = _ => NodePortAddresses.All,
+    CustomParser = r =>
+    {
+        string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        try
+        {
+            return NodePortAddresses.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            r.AddError(e.Message);
+            return NodePortAddresses.All;
+        }
+    },
+};
+run.Options.Add(nodePortAddresses);
 run.Validators.Add(r =>
 {
     if (r.GetValue(source) is not null && r.GetValue(kubeconfig) is not null)
@@ -147,6 +168,7 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
     MetricsPerService = r.GetValue(metricsPerService),
     HostNamespaceOnly = r.GetValue(hostNamespaceOnly),
     ExcludeNetns = r.GetValue(excludeNetns) ?? [],
+    NodePortAddresses = r.GetValue(nodePortAddresses)!,
 }, ct)));
 
 // status

@@ -39,6 +39,18 @@ public sealed class RunFlagTests : IDisposable
         Assert.Contains($"{flag}: '{value}' is not host:port", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("198.51.100.0")]
+    [InlineData("primary,192.0.2.0/24")]
+    public async Task TheNodePortAddressesFlagRefusesWhatIsNoCidrListOrPrimary(string value)
+    {
+        CommandResult result = await AgentCli.RunAsync("run", "--source", scratch.FullName, "--nodeport-addresses", value,
+            "--healthz-bind-address", "none", "--metrics-bind-address", "none");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"--nodeport-addresses '{value}'", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TheOldHealthAddressFlagIsGoneAndTheHelpNamesKubeProxysFlagsAndPorts()
     {

@@ -43,6 +43,7 @@ public class AbiLayoutTests
         { "lb_trace_event", typeof(LbTraceEvent) },
         { "lb_affinity_key", typeof(LbAffinityKey) },
         { "lb_affinity_value", typeof(LbAffinityValue) },
+        { "lb_node_addr", typeof(LbNodeAddress) },
     };
 
     [Theory]
@@ -68,6 +69,7 @@ public class AbiLayoutTests
         { "lb_scope", "LB_SCOPE_", typeof(LbScope) },
         { "lb_trace_hook", "LB_TRACE_HOOK_", typeof(LbTraceHook) },
         { "lb_trace_verdict", "LB_TRACE_", typeof(LbTraceVerdict) },
+        { "lb_node_addr_flags", "LB_NODE_ADDR_F_", typeof(LbNodeAddrFlags) },
     };
 
     /// <summary>Every enumerator of the C enum has a C# member of the same name and value, and nothing more.</summary>

@@ -326,17 +326,20 @@ if kernel_at_least 5 18; then
 		map name lb4_sk_frontend pinned "$PIN/maps/lb4_sk_frontend" \
 		map name lb4_fe_filter pinned "$PIN/maps/lb4_fe_filter" \
 		map name lb_svc_stats pinned "$PIN/maps/lb_svc_stats"
-	if bpftool prog dump xlated pinned "$PIN/progs-retval/cglb_sock4_connect" | grep -q 'call bpf_set_retval'; then
+	# Captured first: with pipefail, grep -q ending early would fail the pipeline through bpftool's SIGPIPE.
+	xlated_connect="$(bpftool prog dump xlated pinned "$PIN/progs-retval/cglb_sock4_connect")"
+	xlated_getpeername="$(bpftool prog dump xlated pinned "$PIN/progs-retval/cglb_sock4_getpeername")"
+	if grep -q 'call bpf_set_retval' <<<"$xlated_connect"; then
 		pass "cfg_have_set_retval=1: bpf_set_retval call kept"
 	else
 		fail "cfg_have_set_retval=1: bpf_set_retval call missing"
 	fi
-	if bpftool prog dump xlated pinned "$PIN/progs-retval/cglb_sock4_getpeername" | grep -q 'call bpf_sk_storage_get'; then
+	if grep -q 'call bpf_sk_storage_get' <<<"$xlated_getpeername"; then
 		pass "cfg_have_sk_storage=1: getpeername4 reads socket storage"
 	else
 		fail "cfg_have_sk_storage=1: bpf_sk_storage_get call missing"
 	fi
-	if bpftool prog dump xlated pinned "$PIN/progs-retval/cglb_sock4_connect" | grep -q 'call bpf_ringbuf_reserve'; then
+	if grep -q 'call bpf_ringbuf_reserve' <<<"$xlated_connect"; then
 		pass "cfg_have_ringbuf=1: connect4 keeps the trace code"
 	else
 		fail "cfg_have_ringbuf=1: bpf_ringbuf_reserve call missing"

@@ -54,6 +54,8 @@ internal sealed class BenchmarkMaps : IDisposable
         (MapNames.Backends6, BpfMapType.Hash, 4, 20, backends, NoPrealloc),
         (MapNames.ReverseSockets6, BpfMapType.LruHash, 32, 24, 262144, 0),
         (MapNames.Refused6, BpfMapType.Hash, 24, 400, 65536, NoPrealloc),
+        (MapNames.NodeAddresses, BpfMapType.Hash, 4, 4, 16384, NoPrealloc),
+        (MapNames.NodeAddresses6, BpfMapType.Hash, 16, 4, 16384, NoPrealloc),
     ];
 
     /// <summary>

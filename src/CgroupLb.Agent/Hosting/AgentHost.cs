@@ -2,6 +2,7 @@ using System.Net;
 using CgroupLb.Agent.Cli;
 using CgroupLb.Agent.Metrics;
 using CgroupLb.Datapath.Loading;
+using CgroupLb.Datapath.NodeAddresses;
 using CgroupLb.Datapath.Termination;
 using CgroupLb.Kubernetes;
 using CgroupLb.Manifests;
@@ -51,6 +52,12 @@ internal static class AgentHost
         // Before the first sync, so an adopted map never serves a namespace the operator excluded (or stopped excluding).
         var netnsExclusion = new NetnsExclusion(options.ExcludeNetns, NetnsExclusion.CookieOfPath, loggerFactory.CreateLogger("CgroupLb.NetnsExclusion"));
         datapath.SetExcludedNetns(netnsExclusion.Resolve());
+
+        // NodePort's node addresses: this host's, followed over rtnetlink for as long as the agent runs. The Node
+        // objects' InternalIP/ExternalIP come in through nodeAddresses.SetClusterNodeAddresses (ClusterState.NodeAddresses).
+        var nodeAddresses = datapath.CreateNodeAddressSync(options.NodePortAddresses, loggerFactory.CreateLogger("CgroupLb.NodeAddresses"));
+        using var hostAddresses = HostAddressWatcher.Start(addresses => nodeAddresses.SetLocalAddresses(addresses),
+            loggerFactory.CreateLogger<HostAddressWatcher>());
 
         var tracker = new ClusterChangeTracker(options.NodeName, source.SyncSources, new ClusterObjectParser(loggerFactory.CreateLogger<ClusterObjectParser>()),
             loggerFactory.CreateLogger<ClusterChangeTracker>());

@@ -1,4 +1,5 @@
 using CgroupLb.Agent.Cli;
+using CgroupLb.Datapath.NodeAddresses;
 
 namespace CgroupLb.Agent.Hosting;
 
@@ -53,6 +54,9 @@ internal sealed record RunOptions
 
     /// <summary>--exclude-netns: network namespace files whose sockets are never translated.</summary>
     public IReadOnlyList<string> ExcludeNetns { get; init; } = [];
+
+    /// <summary>--nodeport-addresses: which node addresses accept NodePort connections (kube-proxy's flag).</summary>
+    public NodePortAddresses NodePortAddresses { get; init; } = NodePortAddresses.All;
 
     public bool UsesKubernetes => SourcePath is null;
 }

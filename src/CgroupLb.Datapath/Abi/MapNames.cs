@@ -22,6 +22,10 @@ internal static class MapNames
     public const string Refused6 = "lb6_refused";
     /// <summary>ClientIP session affinity, LRU hash of struct lb_affinity_key to lb_affinity_value (both families).</summary>
     public const string Affinity = "lb_affinity";
+    /// <summary>The IPv4 node-address set of NodePort (__be32 -> struct lb_node_addr), kept by the agent's node-address sync.</summary>
+    public const string NodeAddresses = "lb4_node_addrs";
+    /// <summary>The IPv6 node-address set of NodePort (union lb6_addr -> struct lb_node_addr).</summary>
+    public const string NodeAddresses6 = "lb6_node_addrs";
     /// <summary>Ring buffer of struct lb_trace_event, read by `cgroup-lb trace` (bpf/lib/trace_abi.h).</summary>
     public const string TraceEvents = "lb_trace_events";
     /// <summary>One struct lb_trace_control: how many tracers listen, and events lost to a full ring.</summary>
@@ -30,5 +34,5 @@ internal static class MapNames
     public const string SkipNetns = "lb_skip_netns";
 
     public static readonly IReadOnlyList<string> All =
-        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity, SkipNetns];
+        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity, SkipNetns, NodeAddresses, NodeAddresses6];
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.NodeAddresses;
 using CgroupLb.Datapath.Status;
 using CgroupLb.Datapath.Writing;
 using CgroupLb.Interop;
@@ -51,6 +52,15 @@ public sealed class LoadBalancerDatapath : IDisposable
     /// <summary>The owning agent's writer. A view opened with <see cref="OpenPinned"/> has none and throws.</summary>
     public ILoadBalancerWriter Writer =>
         writer ?? throw new InvalidOperationException("this data path was opened read-only (OpenPinned); only the agent that attached it writes the maps");
+
+    /// <summary>
+    /// The owning agent's NodePort node-address sync (lb4_node_addrs/lb6_node_addrs), which shares the frontend filter
+    /// with <see cref="Writer"/>. Create one per data path; a view opened with <see cref="OpenPinned"/> throws.
+    /// </summary>
+    public NodeAddressSync CreateNodeAddressSync(NodePortAddresses filter, ILogger logger) =>
+        writer is null
+            ? throw new InvalidOperationException("this data path was opened read-only (OpenPinned); only the agent that attached it writes the maps")
+            : new NodeAddressSync(maps, filter, logger);
 
     /// <summary>Probed kernel features; null for a status-only view opened with <see cref="OpenPinned"/>.</summary>
     public DatapathFeatures? Features { get; }
@@ -233,7 +243,7 @@ public sealed class LoadBalancerDatapath : IDisposable
     /// Reads what the maps hold now, through the read-only decoder. Without <paramref name="withCounters"/> the per-CPU
     /// stats map is not read (one lookup per Service) and every frontend's counters are zero.
     /// </summary>
-    public DatapathStatus ReadStatus(bool withCounters = true) => StatusReader.Read(maps, withCounters);
+    public DatapathStatus ReadStatus(bool withCounters = true) => StatusReader.Read(maps, withCounters, nodeAddresses: maps);
 
     private static void TryRemoveDirectory(string path)
     {

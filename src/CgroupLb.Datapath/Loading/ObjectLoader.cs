@@ -245,6 +245,8 @@ internal static class ObjectLoader
         Check<uint, LbTraceControl>(MapNames.TraceControl);
         Check<LbAffinityKey, LbAffinityValue>(MapNames.Affinity);
         Check<ulong, LbSkipNetnsValue>(MapNames.SkipNetns);
+        Check<uint, LbNodeAddress>(MapNames.NodeAddresses);
+        Check<Lb6Address, LbNodeAddress>(MapNames.NodeAddresses6);
     }
 
     internal static void TryRun(Action action)

@@ -22,6 +22,8 @@ internal sealed class PinnedMaps : IDisposable
     public required BpfMapHandle Backends6 { get; init; }
     public required BpfMapHandle ReverseSockets6 { get; init; }
     public required BpfMapHandle Refused6 { get; init; }
+    public required BpfMapHandle NodeAddresses { get; init; }
+    public required BpfMapHandle NodeAddresses6 { get; init; }
 
     /// <summary>lb_affinity; null where an older agent pinned the maps without it (status then leaves it out).</summary>
     public BpfMapHandle? Affinity { get; init; }
@@ -59,6 +61,8 @@ internal sealed class PinnedMaps : IDisposable
                 ReverseSockets6 = Open<Lb6ReverseSkKey, Lb6ReverseSkValue>(MapNames.ReverseSockets6),
                 Refused6 = Open<Lb6ServiceKey, Lb4Refused>(MapNames.Refused6),
                 Affinity = File.Exists(options.MapPinPath(MapNames.Affinity)) ? Open<LbAffinityKey, LbAffinityValue>(MapNames.Affinity) : null,
+                NodeAddresses = Open<uint, LbNodeAddress>(MapNames.NodeAddresses),
+                NodeAddresses6 = Open<Lb6Address, LbNodeAddress>(MapNames.NodeAddresses6),
             };
             opened.Clear();
             return maps;
@@ -115,5 +119,7 @@ internal sealed class PinnedMaps : IDisposable
         ReverseSockets6.Dispose();
         Refused6.Dispose();
         Affinity?.Dispose();
+        NodeAddresses.Dispose();
+        NodeAddresses6.Dispose();
     }
 }

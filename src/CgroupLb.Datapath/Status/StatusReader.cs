@@ -9,7 +9,7 @@ namespace CgroupLb.Datapath.Status;
 /// </summary>
 internal static class StatusReader
 {
-    public static DatapathStatus Read(ILoadBalancerMapReader maps, bool withCounters = true)
+    public static DatapathStatus Read(ILoadBalancerMapReader maps, bool withCounters = true, INodeAddressMapReader? nodeAddresses = null)
     {
         var snapshot = MapSnapshot.Read(maps);
         var subsets = new Dictionary<Frontend, int>();
@@ -58,6 +58,8 @@ internal static class StatusReader
         };
         if (maps.AffinityUsage() is { } affinity)
             usage.Add(affinity);
+        if (nodeAddresses is not null)
+            usage.AddRange(nodeAddresses.NodeAddressUsage());
         return new DatapathStatus(frontends, usage, refused, warnings);
     }
 

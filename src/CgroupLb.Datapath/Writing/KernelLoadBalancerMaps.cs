@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using CgroupLb.Datapath.Abi;
 using CgroupLb.Datapath.Loading;
@@ -12,7 +14,7 @@ namespace CgroupLb.Datapath.Writing;
 /// batch syscalls (one syscall instead of one per entry); a kernel that rejects batch operations on a map type gets
 /// the element-by-element path, decided once.
 /// </summary>
-internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
+internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMaps, IDisposable
 {
     private readonly BpfMapHandle services;
     private readonly BpfMapHandle backends;
@@ -21,6 +23,10 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     private readonly BpfMapHandle frontendFilter;
     private readonly FrontendAddressFilter filter = new();
     private bool filterArmed;
+    // The plan writer and the node-address writer run on different threads and share the filter's bits.
+    private readonly Lock filterGate = new();
+    private readonly BpfMapHandle nodeAddresses;
+    private readonly BpfMapHandle nodeAddresses6;
     private readonly BpfMapHandle refused;
     private readonly BpfMapHandle reverseSockets;
     private readonly BpfMapHandle services6;
@@ -49,6 +55,8 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         reverseSockets6 = pinned.ReverseSockets6;
         refused6 = pinned.Refused6;
         affinity = pinned.Affinity;
+        nodeAddresses = pinned.NodeAddresses;
+        nodeAddresses6 = pinned.NodeAddresses6;
         ServiceEntryCapacity = services.Info.MaxEntries;
         ServiceEntryCapacity6 = services6.Info.MaxEntries;
         BackendCapacity = backends.Info.MaxEntries;
@@ -125,21 +133,95 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     public void UpdateServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<LbServiceValue> values)
     {
         // A new master's filter bit is set before the master exists: the programs must never skip a frontend.
-        ArmFrontendFilter();
-        WriteFilterWords(filter.AddMasters(keys.ToArray()));
+        lock (filterGate)
+        {
+            ArmFrontendFilter();
+            WriteFilterWords(filter.AddMasters(keys.ToArray()));
+        }
         UpdateMany(services, keys, values);
     }
 
     public void DeleteServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys)
     {
-        ArmFrontendFilter();
+        lock (filterGate)
+            ArmFrontendFilter();
         DeleteMany(services, keys);
         // Only after the masters are gone; a failed delete above leaves the bits set, which is always safe.
-        WriteFilterWords(filter.RemoveMasters(keys.ToArray()));
+        lock (filterGate)
+            WriteFilterWords(filter.RemoveMasters(keys.ToArray()));
+    }
+
+    public IReadOnlyDictionary<IPAddress, LbNodeAddrFlags> ReadNodeAddresses()
+    {
+        var result = new Dictionary<IPAddress, LbNodeAddrFlags>();
+        foreach (var (address, value) in ReadAll<uint, LbNodeAddress>(nodeAddresses))
+            result[NetworkOrder.FromBe32(address)] = (LbNodeAddrFlags)value.Flags;
+        foreach (var (address, value) in ReadAll<Lb6Address, LbNodeAddress>(nodeAddresses6))
+            result[address.Address] = (LbNodeAddrFlags)value.Flags;
+        return result;
+    }
+
+    public IReadOnlyList<MapUsage> NodeAddressUsage() =>
+    [
+        new(MapNames.NodeAddresses, CountEntries<uint, LbNodeAddress>(nodeAddresses), nodeAddresses.Info.MaxEntries),
+        new(MapNames.NodeAddresses6, CountEntries<Lb6Address, LbNodeAddress>(nodeAddresses6), nodeAddresses6.Info.MaxEntries),
+    ];
+
+    public void UpdateNodeAddresses(IReadOnlyList<KeyValuePair<IPAddress, LbNodeAddrFlags>> addresses)
+    {
+        var keys4 = new List<uint>();
+        var values4 = new List<LbNodeAddress>();
+        var keys6 = new List<Lb6Address>();
+        var values6 = new List<LbNodeAddress>();
+        foreach (var (address, flags) in addresses)
+        {
+            if (address.AddressFamily == AddressFamily.InterNetwork)
+            {
+                keys4.Add(NetworkOrder.ToBe32(address));
+                values4.Add(new LbNodeAddress { Flags = (uint)flags });
+            }
+            else
+            {
+                keys6.Add(Lb6Address.Create(address));
+                values6.Add(new LbNodeAddress { Flags = (uint)flags });
+            }
+        }
+        if (keys4.Count > 0)
+        {
+            // The bit first: an address without its bit would be skipped by the filter.
+            lock (filterGate)
+            {
+                var changed = filter.AddNodeAddresses(keys4);
+                if (filterArmed)
+                    WriteFilterWords(changed);
+            }
+            UpdateMany<uint, LbNodeAddress>(nodeAddresses, CollectionsMarshal.AsSpan(keys4), CollectionsMarshal.AsSpan(values4));
+        }
+        if (keys6.Count > 0)
+            UpdateMany<Lb6Address, LbNodeAddress>(nodeAddresses6, CollectionsMarshal.AsSpan(keys6), CollectionsMarshal.AsSpan(values6));
+    }
+
+    public void DeleteNodeAddresses(IReadOnlyList<IPAddress> addresses)
+    {
+        var keys4 = addresses.Where(a => a.AddressFamily == AddressFamily.InterNetwork).Select(NetworkOrder.ToBe32).ToArray();
+        var keys6 = addresses.Where(a => a.AddressFamily == AddressFamily.InterNetworkV6).Select(Lb6Address.Create).ToArray();
+        if (keys4.Length > 0)
+        {
+            DeleteMany<uint>(nodeAddresses, keys4);
+            // Only after the addresses are gone, and only bits no frontend shares (the filter counts both).
+            lock (filterGate)
+            {
+                var changed = filter.RemoveNodeAddresses(keys4);
+                if (filterArmed)
+                    WriteFilterWords(changed);
+            }
+        }
+        if (keys6.Length > 0)
+            DeleteMany<Lb6Address>(nodeAddresses6, keys6);
     }
 
     /// <summary>
-    /// Fills lb4_fe_filter from the masters in lb4_services_v2, then arms it, on the first write of this process: a
+    /// Fills lb4_fe_filter from the masters in lb4_services_v2 and the addresses in lb4_node_addrs, then arms it, on the first write of this process: a
     /// read-only user (cgroup-lb status) never writes the filter, and maps adopted from an agent that did not keep
     /// it are translated unfiltered until then. The maps have one writer, so the masters cannot change meanwhile.
     /// </summary>
@@ -147,6 +229,8 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
     {
         if (filterArmed)
             return;
+        // Node addresses a previous agent wrote keep their bits until the node-address sync decides about them.
+        filter.AddNodeAddresses(ReadAll<uint, LbNodeAddress>(nodeAddresses).Select(e => e.Key));
         var bitmap = filter.Rebuild(ReadServiceEntries().Select(e => e.Key));
         var indexes = new uint[bitmap.Length];
         for (uint i = 0; i < indexes.Length; i++)
@@ -363,5 +447,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, IDisposable
         reverseSockets6.Dispose();
         refused6.Dispose();
         affinity?.Dispose();
+        nodeAddresses.Dispose();
+        nodeAddresses6.Dispose();
     }
 }
