@@ -159,4 +159,35 @@ public class NodeTrackingTests
         Assert.True(result.Succeeded);
         Assert.Equal(0, result.FrontendsUpserted);
     }
+
+    [Fact]
+    public void TheSyncerHandsTheNodeAddressesOnOnTheFirstSyncAndWhenTheyChangeOnly()
+    {
+        var tracker = NewTracker();
+        var observer = new RecordingNodeAddresses();
+        var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator("node-a"), new FakeLoadBalancerWriter()) { NodeAddressObserver = observer };
+        tracker.OnNode(null, NodeWith("node-b", null, ("InternalIP", "198.51.100.2")));
+        Assert.Equal(SyncKind.NotSynced, syncer.SyncOnce().Kind);
+        Assert.Empty(observer.Calls);
+
+        tracker.OnSynced(Source);
+        Assert.True(syncer.SyncOnce().Succeeded);
+        Assert.Equal(["198.51.100.2"], Assert.Single(observer.Calls));
+
+        // A Node update that changes no address (a heartbeat) is not handed on; a new address is.
+        tracker.OnNode(NodeWith("node-b", null, ("InternalIP", "198.51.100.2")), NodeWith("node-b", "zone-2", ("InternalIP", "198.51.100.2")));
+        Assert.True(syncer.SyncOnce().Succeeded);
+        Assert.Single(observer.Calls);
+        tracker.OnNode(null, NodeWith("node-c", null, ("ExternalIP", "203.0.113.3")));
+        Assert.True(syncer.SyncOnce().Succeeded);
+        Assert.Equal(["198.51.100.2", "203.0.113.3"], observer.Calls[1]);
+    }
+
+    private sealed class RecordingNodeAddresses : INodeAddressObserver
+    {
+        public List<List<string>> Calls { get; } = [];
+
+        public void OnNodeAddresses(System.Collections.Immutable.ImmutableArray<System.Net.IPAddress> addresses) =>
+            Calls.Add(addresses.Select(a => a.ToString()).ToList());
+    }
 }

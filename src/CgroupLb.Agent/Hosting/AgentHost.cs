@@ -81,6 +81,7 @@ internal static class AgentHost
                 SocketStorage = datapath.Features?.SocketStorage,
             }, loggerFactory);
         syncer.BackendRemovalObserver = socketTermination;
+        syncer.NodeAddressObserver = new ClusterNodeAddresses(nodeAddresses);
 
         var host = BuildHost(options, registry, readiness, health, services =>
         {

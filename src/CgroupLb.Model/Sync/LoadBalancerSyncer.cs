@@ -80,6 +80,9 @@ public sealed class LoadBalancerSyncer
     /// <summary>Told, after each successful sync, which backends left which frontends (socket termination). Set before running.</summary>
     public IBackendRemovalObserver? BackendRemovalObserver { get; set; }
 
+    /// <summary>Told the Node objects' addresses when they changed and on every full sync (NodePort). Set before running.</summary>
+    public INodeAddressObserver? NodeAddressObserver { get; set; }
+
     /// <summary>Makes the next sync a full one, e.g. when the maps may have been changed by someone else.</summary>
     public void RequestFullSync()
     {
@@ -107,6 +110,7 @@ public sealed class LoadBalancerSyncer
         bool full = needFullSync || periodicSyncDue || applied is null || changes.NodeChanged;
         bool reread = false;
         SyncKind kind = full ? SyncKind.Full : SyncKind.Partial;
+        if (full || changes.NodeAddressesChanged) NodeAddressObserver?.OnNodeAddresses(changes.State.NodeAddresses);
         try
         {
             LoadBalancerPlan plan;
