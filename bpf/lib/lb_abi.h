@@ -77,12 +77,12 @@ enum lb_scope {
 /* Frontend flags, kept in the master entry. Values are part of the ABI. */
 enum lb_service_flags {
 	LB_SVC_F_CLUSTER_IP    = 1 << 0, /* a ClusterIP frontend */
-	LB_SVC_F_NODE_PORT     = 1 << 1, /* reserved: NodePort frontend */
-	LB_SVC_F_EXTERNAL_IP   = 1 << 2, /* reserved: spec.externalIPs */
-	LB_SVC_F_LOADBALANCER  = 1 << 3, /* reserved: status.loadBalancer.ingress */
-	LB_SVC_F_AFFINITY      = 1 << 4, /* reserved: sessionAffinity ClientIP */
+	LB_SVC_F_NODE_PORT     = 1 << 1, /* NodePort: the wildcard address (0.0.0.0, ::) matched via lb*_node_addrs */
+	LB_SVC_F_EXTERNAL_IP   = 1 << 2, /* spec.externalIPs */
+	LB_SVC_F_LOADBALANCER  = 1 << 3, /* status.loadBalancer.ingress[].ip (not ipMode Proxy) */
+	LB_SVC_F_AFFINITY      = 1 << 4, /* sessionAffinity ClientIP, affinity_timeout seconds (lb_affinity) */
 	LB_SVC_F_LOCAL_ONLY    = 1 << 5, /* internalTrafficPolicy=Local was applied */
-	LB_SVC_F_HOST_ONLY     = 1 << 6, /* reserved: only translate in the host netns */
+	LB_SVC_F_HOST_ONLY     = 1 << 6, /* reserved: per frontend; the node-wide mode is enable_socket_lb_host_only */
 };
 
 /* lb4_services key. One frontend occupies slot 0 (the master entry) and

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using CgroupLb.Benchmarks.Workload;
 using CgroupLb.Datapath.Writing;
 using CgroupLb.Model.LoadBalancing;
@@ -18,7 +17,7 @@ namespace CgroupLb.Benchmarks.Kernel;
 /// plan of <see cref="LargePlanBenchmarks"/> (no translation). A probe for profiling, not a benchmark: read ratios
 /// between its rows, and repeat it.
 /// </summary>
-internal static partial class FullSyncBreakdown
+internal static class FullSyncBreakdown
 {
     private const int BackendsPerService = 10;
 
@@ -52,14 +51,14 @@ internal static partial class FullSyncBreakdown
             long allocated = GC.GetAllocatedBytesForCurrentThread();
 
             long start = Stopwatch.GetTimestamp();
-            var cpu0 = ThreadCpu.Now();
+            var cpu0 = ThreadCpuClock.Now();
             LoadBalancerPlan plan;
             TimeSpan translate = TimeSpan.Zero, planning, translateCpu = TimeSpan.Zero;
             if (state is not null)
             {
                 var desired = translator.Translate(state);
                 translate = Stopwatch.GetElapsedTime(start);
-                translateCpu = ThreadCpu.Now() - cpu0;
+                translateCpu = ThreadCpuClock.Now() - cpu0;
                 long planStart = Stopwatch.GetTimestamp();
                 plan = LoadBalancerPlanner.Plan(empty, desired);
                 planning = Stopwatch.GetElapsedTime(planStart);
@@ -72,11 +71,11 @@ internal static partial class FullSyncBreakdown
             }
             long allocatedBeforeApply = GC.GetAllocatedBytesForCurrentThread();
             timed.Reset();
-            var applyCpu0 = ThreadCpu.Now();
+            var applyCpu0 = ThreadCpuClock.Now();
             long applyStart = Stopwatch.GetTimestamp();
             var result = writer.Apply(plan);
             var apply = Stopwatch.GetElapsedTime(applyStart);
-            var applyCpu = ThreadCpu.Now() - applyCpu0;
+            var applyCpu = ThreadCpuClock.Now() - applyCpu0;
             var planCpu = applyCpu0 - cpu0 - translateCpu;
             var total = Stopwatch.GetElapsedTime(start);
             process.Refresh();
@@ -95,19 +94,19 @@ internal static partial class FullSyncBreakdown
             // the applied view) against what it cost before (read every frontend back into the model and diff that).
             var appliedView = ImmutableDictionary.CreateRange(plan.Upserts.Select(u => KeyValuePair.Create(u.Frontend, u)));
             var desiredView = plan.Upserts.ToDictionary(u => u.Frontend);
-            var verifyCpu0 = ThreadCpu.Now();
+            var verifyCpu0 = ThreadCpuClock.Now();
             long verifyStart = Stopwatch.GetTimestamp();
             bool verified = writer.VerifyApplied();
             var verifyWall = Stopwatch.GetElapsedTime(verifyStart);
-            var verifyCpu = ThreadCpu.Now() - verifyCpu0;
-            var diffCpu0 = ThreadCpu.Now();
+            var verifyCpu = ThreadCpuClock.Now() - verifyCpu0;
+            var diffCpu0 = ThreadCpuClock.Now();
             bool same = LoadBalancerPlanner.Plan(appliedView, desiredView).IsEmpty;
-            var diffCpu = ThreadCpu.Now() - diffCpu0;
-            var readCpu0 = ThreadCpu.Now();
+            var diffCpu = ThreadCpuClock.Now() - diffCpu0;
+            var readCpu0 = ThreadCpuClock.Now();
             long readStart = Stopwatch.GetTimestamp();
             var reread = ImmutableDictionary.CreateRange(writer.ReadApplied());
             var readWall = Stopwatch.GetElapsedTime(readStart);
-            var readCpu = ThreadCpu.Now() - readCpu0;
+            var readCpu = ThreadCpuClock.Now() - readCpu0;
             if (!verified || !same || reread.Count != appliedView.Count)
                 throw new InvalidOperationException($"periodic probe: verified={verified} same={same} reread={reread.Count}");
             Console.WriteLine($"    periodic sync: VerifyApplied {Ms(verifyWall)} wall, {Ms(verifyCpu)} CPU; full diff against the applied view {Ms(diffCpu)} CPU; " +
@@ -118,25 +117,4 @@ internal static partial class FullSyncBreakdown
     }
 
     private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:F1} ms";
-
-    /// <summary>getrusage(RUSAGE_THREAD): the calling thread's user + system CPU time, in microseconds.</summary>
-    private static partial class ThreadCpu
-    {
-        [StructLayout(LayoutKind.Sequential)]
-        private struct RUsage
-        {
-            public long UserSeconds, UserMicros, SystemSeconds, SystemMicros;
-            public long MaxRss, Ixrss, Idrss, Isrss, Minflt, Majflt, Nswap, Inblock, Oublock, Msgsnd, Msgrcv, Nsignals, Nvcsw, Nivcsw;
-        }
-
-        [LibraryImport("libc", EntryPoint = "getrusage")]
-        private static partial int GetRUsage(int who, out RUsage usage);
-
-        public static TimeSpan Now()
-        {
-            if (GetRUsage(1 /* RUSAGE_THREAD */, out var u) != 0)
-                throw new InvalidOperationException("getrusage(RUSAGE_THREAD) failed");
-            return TimeSpan.FromMicroseconds((u.UserSeconds + u.SystemSeconds) * 1_000_000 + u.UserMicros + u.SystemMicros);
-        }
-    }
 }
