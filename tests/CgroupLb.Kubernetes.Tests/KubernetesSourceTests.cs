@@ -284,7 +284,7 @@ public sealed class KubernetesSourceTests
         server.ExpireWatches();
         await Eventually.TrueAsync(
             () => run.Observer.Relists(KubernetesSource.ServicesSource).Count == 2 && run.Observer.Relists(KubernetesSource.NodeSource).Count == 2,
-            Converge, () => "relisted after expiry");
+            Converge, () => "relisted after expiry: " + run.Observer.Describe());
         Assert.Equal(entries.Count, run.Sink.Count);
         Assert.Equal(3, run.Sink.EntriesSince().Count(e => e.Type == ChangeType.Synced));
     }

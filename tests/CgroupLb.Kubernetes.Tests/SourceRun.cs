@@ -14,6 +14,7 @@ public sealed class SourceRun : IAsyncDisposable
         ListPageSize = 100,
         WatchQuietTimeout = TimeSpan.FromSeconds(30),
         WatchServerTimeout = TimeSpan.FromSeconds(60),
+        ListPageTimeout = TimeSpan.FromSeconds(2),
         BackoffInitial = TimeSpan.FromMilliseconds(50),
         BackoffMax = TimeSpan.FromMilliseconds(400),
         BackoffJitter = 0.2,

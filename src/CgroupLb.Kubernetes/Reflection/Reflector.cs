@@ -133,7 +133,7 @@ public sealed class Reflector<T>
             string? continueToken = null;
             do
             {
-                var page = await api.ListPageAsync(continueToken, options.ListPageSize, cancellationToken).ConfigureAwait(false);
+                var page = await ListPageAsync(continueToken, cancellationToken).ConfigureAwait(false);
                 pages++;
                 items.AddRange(page.Items);
                 listVersion = page.ResourceVersion;
@@ -186,6 +186,20 @@ public sealed class Reflector<T>
         }
 
         return true;
+    }
+
+    private async Task<ResourceListPage<T>> ListPageAsync(string? continueToken, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(options.ListPageTimeout, time);
+        using var pageCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await api.ListPageAsync(continueToken, options.ListPageSize, pageCts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{kind}: a list page got no complete answer within {options.ListPageTimeout.TotalSeconds:0.#} s", e);
+        }
     }
 
     private async Task<WatchOutcome> WatchAsync(CancellationToken cancellationToken)

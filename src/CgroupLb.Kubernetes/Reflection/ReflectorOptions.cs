@@ -18,6 +18,16 @@ public sealed record ReflectorOptions
     /// </summary>
     public TimeSpan WatchServerTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// A list page with no complete answer after this long is abandoned, counted as a list failure and retried after the
+    /// backoff. The API server ends any non-watch request after its <c>--request-timeout</c> (1 min by default), so a
+    /// page still open past that is a dead connection or a stuck proxy; without a limit the reflector would wait on it
+    /// forever and never reach its watch again. (The fake API server's tests met exactly that: about one list in
+    /// several hundred, right after a watch ended with 410, had its response written by the server and never
+    /// completed in the client.)
+    /// </summary>
+    public TimeSpan ListPageTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     public TimeSpan BackoffInitial { get; init; } = TimeSpan.FromMilliseconds(250);
 
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromSeconds(30);
@@ -33,6 +43,7 @@ public sealed record ReflectorOptions
         }
 
         RequirePositive(WatchQuietTimeout, nameof(WatchQuietTimeout));
+        RequirePositive(ListPageTimeout, nameof(ListPageTimeout));
         RequirePositive(BackoffInitial, nameof(BackoffInitial));
         if (WatchServerTimeout < TimeSpan.FromSeconds(1))
         {
