@@ -16,7 +16,9 @@ namespace CgroupLb.Manifests;
 internal static partial class ManifestDocumentParser
 {
     /// <param name="parseYaml">How the text becomes a tree; tests pass <see cref="YamlEventTree.ParseWithYamlDotNet"/> to compare.</param>
-    public static IReadOnlyList<ManifestDocument> Parse(string file, YamlDocumentText document, Func<YamlDocumentText, YamlEventTree>? parseYaml = null)
+    /// <param name="directDecoding">False to decode every object through JSON (<see cref="ManifestTypedDecoder.DecodeViaJson"/>), to compare.</param>
+    public static IReadOnlyList<ManifestDocument> Parse(
+        string file, YamlDocumentText document, Func<YamlDocumentText, YamlEventTree>? parseYaml = null, bool directDecoding = true)
     {
         YamlEventTree tree;
         try
@@ -48,12 +50,12 @@ internal static partial class ManifestDocumentParser
         }
 
         var results = new List<ManifestDocument>();
-        ParseObject(file, document, null, tree, tree.Roots[0], results);
+        ParseObject(file, document, null, tree, tree.Roots[0], results, directDecoding);
         return results;
     }
 
     private static void ParseObject(
-        string file, YamlDocumentText document, int? listItem, YamlEventTree tree, int node, List<ManifestDocument> results)
+        string file, YamlDocumentText document, int? listItem, YamlEventTree tree, int node, List<ManifestDocument> results, bool directDecoding)
     {
         var line = listItem is null ? document.FirstLine : document.FirstLine + (int)tree[tree.Resolve(node)].Start.Line - 1;
         if (!tree.IsMapping(node))
@@ -79,7 +81,7 @@ internal static partial class ManifestDocumentParser
 
         if (apiVersion == "v1" && kindName == "List")
         {
-            ParseList(file, document, listItem, line, tree, node, results);
+            ParseList(file, document, listItem, line, tree, node, results, directDecoding);
             return;
         }
 
@@ -112,7 +114,7 @@ internal static partial class ManifestDocumentParser
         IKubernetesObject<V1ObjectMeta> typed;
         try
         {
-            typed = ManifestTypedDecoder.Decode(kind.Value, tree, node);
+            typed = ManifestTypedDecoder.Decode(kind.Value, tree, node, directDecoding);
         }
         catch (YamlLimitException e)
         {
@@ -146,7 +148,8 @@ internal static partial class ManifestDocumentParser
     }
 
     private static void ParseList(
-        string file, YamlDocumentText document, int? listItem, int line, YamlEventTree tree, int list, List<ManifestDocument> results)
+        string file, YamlDocumentText document, int? listItem, int line, YamlEventTree tree, int list, List<ManifestDocument> results,
+        bool directDecoding)
     {
         if (listItem is not null)
         {
@@ -169,7 +172,7 @@ internal static partial class ManifestDocumentParser
         var index = 0;
         foreach (var item in tree.Items(items.Value))
         {
-            ParseObject(file, document, index++, tree, item, results);
+            ParseObject(file, document, index++, tree, item, results, directDecoding);
         }
     }
 

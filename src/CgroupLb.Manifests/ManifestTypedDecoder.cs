@@ -23,8 +23,17 @@ internal static partial class ManifestTypedDecoder
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? buffer;
 
+    /// <summary>
+    /// <see cref="ManifestDirectDecoder"/> where it takes the node (nearly every manifest the subset parser read), else the
+    /// JSON path, which also words every error.
+    /// </summary>
+    /// <param name="direct">False to always take the JSON path (tests and the bench compare the two).</param>
     /// <exception cref="YamlLimitException">The node cannot be decoded; the message says why and where.</exception>
-    public static IKubernetesObject<V1ObjectMeta> Decode(ManifestKind kind, YamlEventTree tree, int node) => kind switch
+    public static IKubernetesObject<V1ObjectMeta> Decode(ManifestKind kind, YamlEventTree tree, int node, bool direct = true) =>
+        (direct ? ManifestDirectDecoder.TryDecode(kind, tree, node) : null) ?? DecodeViaJson(kind, tree, node);
+
+    /// <inheritdoc cref="Decode"/>
+    public static IKubernetesObject<V1ObjectMeta> DecodeViaJson(ManifestKind kind, YamlEventTree tree, int node) => kind switch
     {
         ManifestKind.Service => Decode<V1Service>(tree, node),
         ManifestKind.EndpointSlice => Decode<V1EndpointSlice>(tree, node),
@@ -51,6 +60,13 @@ internal static partial class ManifestTypedDecoder
         catch (JsonException e)
         {
             throw new YamlLimitException(Locate(tree, node, e.Path), Describe(e));
+        }
+        catch (NotSupportedException e) when (UnsupportedMember().Match(e.Message) is { Success: true } unsupported)
+        {
+            // KubernetesClient's IntOrString converter throws this for a boolean ("targetPort: true").
+            var path = unsupported.Groups["path"].Value;
+            var type = unsupported.Groups["type"].Value;
+            throw new YamlLimitException(Locate(tree, node, path), $"{(path.Length > 2 ? path[2..] : "the value")} cannot be read as {type[(type.LastIndexOf('.') + 1)..]}");
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException or OverflowException)
         {
@@ -162,6 +178,9 @@ internal static partial class ManifestTypedDecoder
 
     [GeneratedRegex(@"The JSON property '(?<name>[^']*)' could not be mapped to any \.NET member contained in type '(?<type>[^']*)'")]
     private static partial Regex UnknownField();
+
+    [GeneratedRegex(@"located on type '(?<type>[^']*)'\. Path: (?<path>\S+)")]
+    private static partial Regex UnsupportedMember();
 
     [GeneratedRegex(@"could not be converted to (?<type>[^ .]+(\.[^ .]+)*)\.")]
     private static partial Regex CannotConvert();

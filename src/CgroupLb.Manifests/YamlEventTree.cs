@@ -15,13 +15,20 @@ internal sealed class YamlEventTree
     private readonly int[] nodeEnd;
     private readonly Dictionary<int, int> aliasTarget;
 
-    private YamlEventTree(List<ParsingEvent> events, int[] nodeEnd, Dictionary<int, int> aliasTarget, List<int> roots)
+    private YamlEventTree(List<ParsingEvent> events, int[] nodeEnd, Dictionary<int, int> aliasTarget, List<int> roots, bool parsedBySubset)
     {
         this.events = events;
         this.nodeEnd = nodeEnd;
         this.aliasTarget = aliasTarget;
         Roots = roots;
+        ParsedBySubset = parsedBySubset;
     }
+
+    /// <summary>
+    /// Whether <see cref="BlockYamlParser"/> parsed the text: then there are no anchors, aliases or tags, and
+    /// <see cref="ManifestDirectDecoder"/> may read the events straight into typed objects.
+    /// </summary>
+    public bool ParsedBySubset { get; }
 
     /// <summary>The root node of each YAML document in the text (normally one).</summary>
     public IReadOnlyList<int> Roots { get; }
@@ -50,11 +57,11 @@ internal sealed class YamlEventTree
             return ParseWithYamlDotNet(document.Text);
         }
 
-        return Build(document.Length, parsed, parsed.Count);
+        return Build(document.Length, parsed, parsed.Count, parsedBySubset: true);
     }
 
     /// <summary>Always YamlDotNet's parser: the fallback, and the reference the subset parser is tested against.</summary>
-    public static YamlEventTree ParseWithYamlDotNet(string text) => Build(text.Length, EventsOf(new Parser(new StringReader(text))), 0);
+    public static YamlEventTree ParseWithYamlDotNet(string text) => Build(text.Length, EventsOf(new Parser(new StringReader(text))), 0, parsedBySubset: false);
 
     private static IEnumerable<ParsingEvent> EventsOf(Parser parser)
     {
@@ -64,7 +71,7 @@ internal sealed class YamlEventTree
         }
     }
 
-    private static YamlEventTree Build(int textLength, IEnumerable<ParsingEvent> source, int expectedEvents)
+    private static YamlEventTree Build(int textLength, IEnumerable<ParsingEvent> source, int expectedEvents, bool parsedBySubset)
     {
         var budget = YamlLimits.ExpansionBudget(textLength);
         var events = new List<ParsingEvent>(expectedEvents);
@@ -128,7 +135,7 @@ internal sealed class YamlEventTree
             }
         }
 
-        return new YamlEventTree(events, [.. ends], aliasTarget, roots);
+        return new YamlEventTree(events, [.. ends], aliasTarget, roots, parsedBySubset);
 
         void Completed(int node, long weight, Mark where)
         {

@@ -180,7 +180,7 @@ public partial class BlockYamlParserTests
     ];
 
     /// <summary>Every document of the manifest texts this project holds, named by where it came from.</summary>
-    private static IEnumerable<(string Name, string Text, YamlDocumentText Document)> Corpus()
+    internal static IEnumerable<(string Name, string Text, YamlDocumentText Document)> Corpus()
     {
         var texts = new List<(string, string)>();
         foreach (var builder in Builders())
