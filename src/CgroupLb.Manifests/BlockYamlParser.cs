@@ -22,7 +22,7 @@ internal sealed class BlockYamlParser
     private readonly string text;
     private readonly int origin;
     private readonly int limit;
-    private readonly List<ParsingEvent> events;
+    private readonly List<YamlNode> nodes;
 
     // The lines that hold anything besides blanks and comments: where each starts, ends (before its line break),
     // its indentation and its 1-based line number.
@@ -34,20 +34,78 @@ internal sealed class BlockYamlParser
         this.text = text;
         this.origin = origin;
         limit = origin + length;
-        events = new List<ParsingEvent>(length / 8);
+        nodes = new List<YamlNode>(length / 10);
     }
 
+    /// <summary>The events YamlDotNet's parser would give (what tests compare; the agent reads <see cref="ParseNodes"/>).</summary>
     /// <exception cref="BlockYamlUnsupportedException">The text is outside the subset (or not YAML at all).</exception>
     public static List<ParsingEvent> Parse(string text) => Parse(text, 0, text.Length);
 
-    /// <summary>Parses the document <paramref name="text"/>[<paramref name="start"/>..+<paramref name="length"/>] without copying it.</summary>
+    /// <inheritdoc cref="Parse(string)"/>
+    public static List<ParsingEvent> Parse(string text, int start, int length) => ParseNodes(text, start, length).ToEvents();
+
+    /// <summary>
+    /// Parses the document <paramref name="text"/>[<paramref name="start"/>..+<paramref name="length"/>] without copying
+    /// it, into compact nodes: one struct per event, scalars as positions in the text, no event objects.
+    /// </summary>
     /// <exception cref="BlockYamlUnsupportedException">The text is outside the subset (or not YAML at all).</exception>
-    public static List<ParsingEvent> Parse(string text, int start, int length)
+    public static BlockYamlParser ParseNodes(string text, int start, int length)
     {
         var parser = new BlockYamlParser(text, start, length);
         parser.Run();
-        return parser.events;
+        return parser;
     }
+
+    /// <summary>The parsed nodes, one per event YamlDotNet would give, in the same order.</summary>
+    public List<YamlNode> Nodes => nodes;
+
+    /// <summary>The text the nodes' positions index.</summary>
+    public string Text => text;
+
+    /// <summary>Characters in the document.</summary>
+    public int Length => limit - origin;
+
+    /// <summary>A scalar node's value.</summary>
+    public string ValueOf(YamlNode node) => node.Value ?? text.Substring(node.ValueStart, node.ValueLength);
+
+    /// <summary>A scalar node's value, without a copy when it stands as written in the text.</summary>
+    public ReadOnlySpan<char> ValueSpanOf(int index)
+    {
+        var node = nodes[index];
+        return node.Value is { } value ? value.AsSpan() : text.AsSpan(node.ValueStart, node.ValueLength);
+    }
+
+    /// <summary>The events YamlDotNet would give for the nodes, with their positions (line and column found now).</summary>
+    public List<ParsingEvent> ToEvents()
+    {
+        var events = new List<ParsingEvent>(nodes.Count);
+        foreach (var node in nodes)
+        {
+            events.Add(ToEvent(node));
+        }
+
+        return events;
+    }
+
+    public ParsingEvent ToEvent(YamlNode node)
+    {
+        var start = node.Kind == YamlNodeKind.StreamStart ? new Mark(0, 1, 1) : Mark(node.Start);
+        var end = node.Kind == YamlNodeKind.StreamStart ? start : Mark(node.End);
+        return node.Kind switch
+        {
+            YamlNodeKind.StreamStart => new StreamStart(start, end),
+            YamlNodeKind.StreamEnd => new StreamEnd(start, end),
+            YamlNodeKind.DocumentStart => new DocumentStart(null, null, true, start, end),
+            YamlNodeKind.DocumentEnd => new DocumentEnd(true, start, end),
+            YamlNodeKind.MappingStart => new MappingStart(AnchorName.Empty, TagName.Empty, true, node.Flow ? MappingStyle.Flow : MappingStyle.Block, start, end),
+            YamlNodeKind.MappingEnd => new MappingEnd(start, end),
+            YamlNodeKind.SequenceStart => new SequenceStart(AnchorName.Empty, TagName.Empty, true, node.Flow ? SequenceStyle.Flow : SequenceStyle.Block, start, end),
+            YamlNodeKind.SequenceEnd => new SequenceEnd(start, end),
+            _ => new Scalar(AnchorName.Empty, TagName.Empty, ValueOf(node), node.Style, node.Style == ScalarStyle.Plain, node.Style != ScalarStyle.Plain, start, end),
+        };
+    }
+
+    private void Add(YamlNodeKind kind, int start, int end, bool flow = false) => nodes.Add(new YamlNode(kind, ScalarStyle.Any, flow, start, end, 0, 0, null));
 
     private readonly record struct Line(int Start, int End, int Indent, int Number);
 
@@ -59,24 +117,21 @@ internal sealed class BlockYamlParser
         }
 
         SplitLines();
-        var start = new Mark(0, 1, 1);
-        events.Add(new StreamStart(start, start));
+        Add(YamlNodeKind.StreamStart, origin, origin);
         if (lines.Count > 0)
         {
             var first = lines[0];
-            events.Add(new DocumentStart(null, null, true, Mark(first.Start + first.Indent), Mark(first.Start + first.Indent)));
+            Add(YamlNodeKind.DocumentStart, first.Start + first.Indent, first.Start + first.Indent);
             ParseNode(first.Start + first.Indent, parentIndent: -1, depth: 0);
             if (current != lines.Count)
             {
                 Unsupported();
             }
 
-            var end = Mark(limit);
-            events.Add(new DocumentEnd(true, end, end));
+            Add(YamlNodeKind.DocumentEnd, limit, limit);
         }
 
-        var streamEnd = Mark(limit);
-        events.Add(new StreamEnd(streamEnd, streamEnd));
+        Add(YamlNodeKind.StreamEnd, limit, limit);
     }
 
     private void SplitLines()
@@ -155,7 +210,7 @@ internal sealed class BlockYamlParser
 
     private void ParseBlockMapping(int position, int indent, int depth)
     {
-        events.Add(new MappingStart(AnchorName.Empty, TagName.Empty, true, MappingStyle.Block, Mark(position), Mark(position)));
+        Add(YamlNodeKind.MappingStart, position, position);
         while (true)
         {
             var line = lines[current];
@@ -199,14 +254,14 @@ internal sealed class BlockYamlParser
             }
         }
 
-        var end = Mark(current < lines.Count ? lines[current].Start + lines[current].Indent : limit);
-        events.Add(new MappingEnd(end, end));
+        var end = current < lines.Count ? lines[current].Start + lines[current].Indent : limit;
+        Add(YamlNodeKind.MappingEnd, end, end);
     }
 
     private void ParseBlockSequence(int indent, int depth)
     {
         var first = lines[current].Start + indent;
-        events.Add(new SequenceStart(AnchorName.Empty, TagName.Empty, true, SequenceStyle.Block, Mark(first), Mark(first + 1)));
+        Add(YamlNodeKind.SequenceStart, first, first + 1);
         while (current < lines.Count && lines[current].Indent == indent && IsBlockEntry(lines[current].Start + indent, lines[current].End))
         {
             var line = lines[current];
@@ -243,8 +298,8 @@ internal sealed class BlockYamlParser
             }
         }
 
-        var end = Mark(current < lines.Count ? lines[current].Start + lines[current].Indent : limit);
-        events.Add(new SequenceEnd(end, end));
+        var end = current < lines.Count ? lines[current].Start + lines[current].Indent : limit;
+        Add(YamlNodeKind.SequenceEnd, end, end);
     }
 
     /// <summary>
@@ -264,8 +319,7 @@ internal sealed class BlockYamlParser
         }
         else
         {
-            var at = Mark(afterIndicator);
-            events.Add(new Scalar(AnchorName.Empty, TagName.Empty, "", ScalarStyle.Plain, true, false, at, at));
+            nodes.Add(new YamlNode(YamlNodeKind.Scalar, ScalarStyle.Plain, false, afterIndicator, afterIndicator, afterIndicator, 0, null));
         }
     }
 
@@ -443,9 +497,9 @@ internal sealed class BlockYamlParser
             i++;
         }
 
-        var value = builder is null ? text[segment..i] : builder.Append(text, segment, i - segment).ToString();
+        var value = builder?.Append(text, segment, i - segment).ToString();
         var style = quote == '"' ? ScalarStyle.DoubleQuoted : ScalarStyle.SingleQuoted;
-        events.Add(new Scalar(AnchorName.Empty, TagName.Empty, value, style, false, true, Mark(position), Mark(i + 1)));
+        nodes.Add(new YamlNode(YamlNodeKind.Scalar, style, false, position, i + 1, segment, i - segment, value));
         lastValueEnd = i + 1;
         return i + 1;
     }
@@ -462,11 +516,11 @@ internal sealed class BlockYamlParser
         var close = isSequence ? ']' : '}';
         if (isSequence)
         {
-            events.Add(new SequenceStart(AnchorName.Empty, TagName.Empty, true, SequenceStyle.Flow, Mark(position), Mark(position + 1)));
+            Add(YamlNodeKind.SequenceStart, position, position + 1, flow: true);
         }
         else
         {
-            events.Add(new MappingStart(AnchorName.Empty, TagName.Empty, true, MappingStyle.Flow, Mark(position), Mark(position + 1)));
+            Add(YamlNodeKind.MappingStart, position, position + 1, flow: true);
         }
 
         var i = SkipSpaces(position + 1, end);
@@ -519,8 +573,7 @@ internal sealed class BlockYamlParser
             }
         }
 
-        var endMark = Mark(i);
-        events.Add(isSequence ? new SequenceEnd(Mark(i - 1), endMark) : new MappingEnd(Mark(i - 1), endMark));
+        Add(isSequence ? YamlNodeKind.SequenceEnd : YamlNodeKind.MappingEnd, i - 1, i);
         lastValueEnd = i;
         return i;
     }
@@ -587,7 +640,7 @@ internal sealed class BlockYamlParser
 
     private void AddPlain(int start, int end)
     {
-        events.Add(new Scalar(AnchorName.Empty, TagName.Empty, text[start..end], ScalarStyle.Plain, true, false, Mark(start), Mark(end)));
+        nodes.Add(new YamlNode(YamlNodeKind.Scalar, ScalarStyle.Plain, false, start, end, start, end - start, null));
         lastValueEnd = end;
     }
 
@@ -696,13 +749,14 @@ internal sealed class BlockYamlParser
         return position;
     }
 
-    private Mark Mark(int index)
+    /// <summary>The position of a text index as YamlDotNet marks it; only needed once events are (positions in errors).</summary>
+    public Mark Mark(int index)
     {
-        // Lines are few per document; find the line holding index from the current one backwards or forwards.
         var line = FindLine(index);
         return new Mark(index - origin, line.Number, index - line.Start + 1);
     }
 
+    /// <summary>The last line starting at or before index (the first line when none does).</summary>
     private Line FindLine(int index)
     {
         if (lines.Count == 0)
@@ -710,22 +764,47 @@ internal sealed class BlockYamlParser
             return new Line(origin, origin, 0, 1);
         }
 
-        var i = Math.Min(current, lines.Count - 1);
-        while (i > 0 && lines[i].Start > index)
+        var (low, high) = (0, lines.Count - 1);
+        while (low < high)
         {
-            i--;
+            var middle = (low + high + 1) / 2;
+            if (lines[middle].Start <= index)
+            {
+                low = middle;
+            }
+            else
+            {
+                high = middle - 1;
+            }
         }
 
-        while (i + 1 < lines.Count && lines[i + 1].Start <= index)
-        {
-            i++;
-        }
-
-        return lines[i];
+        return lines[low];
     }
 
     private static void Unsupported() => throw new BlockYamlUnsupportedException();
 }
+
+/// <summary>What <see cref="YamlEventTree"/> knows of an event without the event object.</summary>
+internal enum YamlNodeKind : byte
+{
+    StreamStart,
+    StreamEnd,
+    DocumentStart,
+    DocumentEnd,
+    MappingStart,
+    MappingEnd,
+    SequenceStart,
+    SequenceEnd,
+    Scalar,
+}
+
+/// <summary>
+/// One event of <see cref="BlockYamlParser"/>'s output as a struct: its kind, scalar style or collection style, where it
+/// starts and ends in the text, and a scalar's value as a range of the text (<see cref="Value"/> set only when escapes
+/// made it differ from the text).
+/// </summary>
+internal readonly record struct YamlNode(
+    YamlNodeKind Kind, ScalarStyle Style, bool Flow, int Start, int End, int ValueStart, int ValueLength, string? Value);
 
 /// <summary>The text leaves <see cref="BlockYamlParser"/>'s subset; parse it with the full parser instead.</summary>
 internal sealed class BlockYamlUnsupportedException : Exception

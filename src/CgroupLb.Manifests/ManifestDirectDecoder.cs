@@ -1,12 +1,11 @@
 using k8s;
 using k8s.Models;
 using YamlDotNet.Core;
-using YamlDotNet.Core.Events;
 
 namespace CgroupLb.Manifests;
 
 /// <summary>
-/// Reads a Service, EndpointSlice or Node straight from the events <see cref="BlockYamlParser"/> produced into
+/// Reads a Service, EndpointSlice or Node straight from the compact nodes <see cref="BlockYamlParser"/> produced into
 /// KubernetesClient's typed objects, without the JSON round trip of <see cref="ManifestTypedDecoder"/> (which cost about
 /// as much as the YAML parse itself at 10k Services: a JSON text per object, then System.Text.Json's decoding).
 /// <para>
@@ -22,23 +21,23 @@ namespace CgroupLb.Manifests;
 internal sealed class ManifestDirectDecoder
 {
     private readonly YamlEventTree tree;
-    private readonly IReadOnlyList<ParsingEvent> events;
+    private readonly List<YamlNode> nodes;
 
-    private ManifestDirectDecoder(YamlEventTree tree)
+    private ManifestDirectDecoder(YamlEventTree tree, List<YamlNode> nodes)
     {
         this.tree = tree;
-        events = tree.Events;
+        this.nodes = nodes;
     }
 
     /// <returns>The typed object, or null when the JSON path must decode this node.</returns>
     public static IKubernetesObject<V1ObjectMeta>? TryDecode(ManifestKind kind, YamlEventTree tree, int node)
     {
-        if (!tree.ParsedBySubset || tree[node] is not MappingStart)
+        if (tree.Nodes is not { } nodes || nodes[node].Kind != YamlNodeKind.MappingStart)
         {
             return null;
         }
 
-        var decoder = new ManifestDirectDecoder(tree);
+        var decoder = new ManifestDirectDecoder(tree, nodes);
         try
         {
             return kind switch
@@ -156,7 +155,7 @@ internal sealed class ManifestDirectDecoder
                         config.ClientIP = new V1ClientIPConfig();
                         for (var inner = value + 1; !IsMappingEnd(inner); inner = tree.Next(tree.Next(inner)))
                         {
-                            config.ClientIP.TimeoutSeconds = FieldName(value, inner) == "timeoutSeconds" ? Int(tree.Next(inner)) : throw Declined;
+                            config.ClientIP.TimeoutSeconds = FieldName(value, inner) is "timeoutSeconds" ? Int(tree.Next(inner)) : throw Declined;
                         }
                     }
                     else
@@ -191,7 +190,7 @@ internal sealed class ManifestDirectDecoder
                     {
                         for (var inner = value + 1; !IsMappingEnd(inner); inner = tree.Next(tree.Next(inner)))
                         {
-                            loadBalancer.Ingress = FieldName(value, inner) == "ingress" ? Objects(tree.Next(inner), LoadBalancerIngress) : throw Declined;
+                            loadBalancer.Ingress = FieldName(value, inner) is "ingress" ? Objects(tree.Next(inner), LoadBalancerIngress) : throw Declined;
                         }
                     }
 
@@ -335,7 +334,7 @@ internal sealed class ManifestDirectDecoder
         string? name = null;
         for (var key = node + 1; !IsMappingEnd(key); key = tree.Next(tree.Next(key)))
         {
-            name = FieldName(node, key) == "name" ? Text(tree.Next(key)) : throw Declined;
+            name = FieldName(node, key) is "name" ? Text(tree.Next(key)) : throw Declined;
         }
 
         return name;
@@ -530,18 +529,23 @@ internal sealed class ManifestDirectDecoder
     /// A mapping's key as a field name. A key given twice is refused by the JSON path, and a plain <c>&lt;&lt;</c> is a
     /// merge it applies: both are left to it.
     /// </summary>
-    private string FieldName(int mapping, int key)
+    private ReadOnlySpan<char> FieldName(int mapping, int key)
     {
-        if (events[key] is not Scalar { Tag.IsEmpty: true } scalar || (scalar.Style == ScalarStyle.Plain && scalar.Value == "<<"))
+        if (nodes[key].Kind != YamlNodeKind.Scalar)
+        {
+            throw Declined;
+        }
+
+        var name = tree.NodeValueSpan(key);
+        if (nodes[key].Style == ScalarStyle.Plain && name.SequenceEqual("<<"))
         {
             throw Declined;
         }
 
         // Mappings have a handful of keys; a scan back is cheaper than a set.
-        var name = scalar.Value;
         for (var earlier = mapping + 1; earlier != key; earlier = tree.Next(tree.Next(earlier)))
         {
-            if (((Scalar)events[earlier]).Value == name)
+            if (tree.NodeValueSpan(earlier).SequenceEqual(name))
             {
                 throw Declined;
             }
@@ -550,23 +554,23 @@ internal sealed class ManifestDirectDecoder
         return name;
     }
 
-    private bool IsMappingEnd(int index) => events[index] is MappingEnd;
+    private bool IsMappingEnd(int index) => nodes[index].Kind == YamlNodeKind.MappingEnd;
 
     /// <summary>True for a mapping, false for a null (the field stays null); any other value is left to the JSON path.</summary>
-    private bool IsMapping(int node) => events[node] is MappingStart || (IsNull(node) ? false : throw Declined);
+    private bool IsMapping(int node) => nodes[node].Kind == YamlNodeKind.MappingStart || (IsNull(node) ? false : throw Declined);
 
-    private bool IsSequence(int node) => events[node] is SequenceStart || (IsNull(node) ? false : throw Declined);
+    private bool IsSequence(int node) => nodes[node].Kind == YamlNodeKind.SequenceStart || (IsNull(node) ? false : throw Declined);
 
     /// <summary>The plain scalars the JSON path writes as JSON null.</summary>
     private bool IsNull(int node) =>
-        events[node] is Scalar { Style: ScalarStyle.Plain, Tag.IsEmpty: true, Value: "" or "~" or "null" or "Null" or "NULL" };
+        nodes[node] is { Kind: YamlNodeKind.Scalar, Style: ScalarStyle.Plain } && tree.NodeValueSpan(node) is "" or "~" or "null" or "Null" or "NULL";
 
-    private Scalar PlainOrQuoted(int node) => events[node] as Scalar is { Tag.IsEmpty: true } scalar ? scalar : throw Declined;
+    private int Scalar(int node) => nodes[node].Kind == YamlNodeKind.Scalar ? node : throw Declined;
 
     /// <summary>A string field: its text as written, whatever YAML type it has (the JSON path reads numbers and booleans as their text).</summary>
-    private string? Text(int node) => IsNull(node) ? null : PlainOrQuoted(node).Value;
+    private string? Text(int node) => IsNull(node) ? null : tree.NodeValue(Scalar(node));
 
-    private string NonNullText(int node) => IsNull(node) ? throw Declined : PlainOrQuoted(node).Value;
+    private string NonNullText(int node) => IsNull(node) ? throw Declined : tree.NodeValue(Scalar(node));
 
     private int? Int(int node) => Long(node) is not { } value ? null : value is >= int.MinValue and <= int.MaxValue ? (int)value : throw Declined;
 
@@ -578,10 +582,9 @@ internal sealed class ManifestDirectDecoder
             return null;
         }
 
-        var scalar = PlainOrQuoted(node);
-        var text = scalar.Value.AsSpan();
+        var text = tree.NodeValueSpan(Scalar(node));
         var digits = text.StartsWith('-') ? text[1..] : text;
-        if (scalar.Style != ScalarStyle.Plain || digits.IsEmpty || digits.Length > 18 || (digits[0] == '0' && text.Length > 1)
+        if (nodes[node].Style != ScalarStyle.Plain || digits.IsEmpty || digits.Length > 18 || (digits[0] == '0' && text.Length > 1)
             || digits.ContainsAnyExceptInRange('0', '9'))
         {
             throw Declined;
@@ -597,12 +600,16 @@ internal sealed class ManifestDirectDecoder
             return null;
         }
 
-        return PlainOrQuoted(node) switch
+        if (nodes[Scalar(node)].Style == ScalarStyle.Plain)
         {
-            { Style: ScalarStyle.Plain, Value: "true" } => true,
-            { Style: ScalarStyle.Plain, Value: "false" } => false,
-            _ => throw Declined,
-        };
+            switch (tree.NodeValueSpan(node))
+            {
+                case "true": return true;
+                case "false": return false;
+            }
+        }
+
+        throw Declined;
     }
 
     /// <summary>A plain decimal int is a number, a quoted or non-numeric scalar a name, as KubernetesClient's converter reads them.</summary>
@@ -613,17 +620,15 @@ internal sealed class ManifestDirectDecoder
             return null;
         }
 
-        var scalar = PlainOrQuoted(node);
-        if (scalar.Style == ScalarStyle.Plain && (scalar.Value is "true" or "false" || LooksNumeric(scalar.Value)))
+        var text = tree.NodeValueSpan(Scalar(node));
+        if (nodes[node].Style == ScalarStyle.Plain && (text is "true" or "false" || (text.Length > 0 && (char.IsAsciiDigit(text[0]) || text[0] == '-'))))
         {
             // The JSON path writes these as JSON numbers or booleans; only a plain decimal int reads back as its text.
-            return Int(node)?.ToString(System.Globalization.CultureInfo.InvariantCulture) == scalar.Value ? scalar.Value : throw Declined;
+            _ = Int(node);
         }
 
-        return scalar.Value;
+        return tree.NodeValue(node);
     }
-
-    private static bool LooksNumeric(string value) => value.Length > 0 && (char.IsAsciiDigit(value[0]) || value[0] == '-');
 
     private IList<string>? Strings(int node)
     {
@@ -633,7 +638,7 @@ internal sealed class ManifestDirectDecoder
         }
 
         var list = new List<string>();
-        for (var item = node + 1; events[item] is not SequenceEnd; item = tree.Next(item))
+        for (var item = node + 1; nodes[item].Kind != YamlNodeKind.SequenceEnd; item = tree.Next(item))
         {
             list.Add(NonNullText(item));
         }
@@ -651,8 +656,8 @@ internal sealed class ManifestDirectDecoder
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var key = node + 1; !IsMappingEnd(key); key = tree.Next(tree.Next(key)))
         {
-            if (events[key] is not Scalar { Tag.IsEmpty: true } name || (name.Style == ScalarStyle.Plain && name.Value == "<<")
-                || !map.TryAdd(name.Value, NonNullText(tree.Next(key))))
+            if (nodes[key].Kind != YamlNodeKind.Scalar || (nodes[key].Style == ScalarStyle.Plain && tree.NodeValueSpan(key) is "<<")
+                || !map.TryAdd(tree.NodeValue(key), NonNullText(tree.Next(key))))
             {
                 throw Declined;
             }
@@ -670,9 +675,9 @@ internal sealed class ManifestDirectDecoder
         }
 
         var list = new List<T>();
-        for (var i = node + 1; events[i] is not SequenceEnd; i = tree.Next(i))
+        for (var i = node + 1; nodes[i].Kind != YamlNodeKind.SequenceEnd; i = tree.Next(i))
         {
-            list.Add(events[i] is MappingStart ? item(i) : throw Declined);
+            list.Add(nodes[i].Kind == YamlNodeKind.MappingStart ? item(i) : throw Declined);
         }
 
         return list;

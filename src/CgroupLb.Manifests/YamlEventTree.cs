@@ -7,34 +7,45 @@ namespace CgroupLb.Manifests;
 /// One YAML document parsed once into its event list, with each node's extent and each alias's target resolved, so the
 /// identity fields, the typed object and error positions are all read from the same parse. Building it enforces
 /// <see cref="YamlLimits"/> without expanding anything: an alias adds its target's expanded weight to a running sum.
-/// Node indexes are event indexes.
+/// Node indexes are event indexes. A tree the subset parser built keeps its compact nodes and makes event objects only
+/// when asked for them (the JSON path and error positions): reading identity fields and the direct decoder need none.
 /// </summary>
 internal sealed class YamlEventTree
 {
-    private readonly List<ParsingEvent> events;
+    private readonly BlockYamlParser? subset;
+    private List<ParsingEvent>? events;
     private readonly int[] nodeEnd;
     private readonly Dictionary<int, int> aliasTarget;
 
-    private YamlEventTree(List<ParsingEvent> events, int[] nodeEnd, Dictionary<int, int> aliasTarget, List<int> roots, bool parsedBySubset)
+    private YamlEventTree(List<ParsingEvent>? events, BlockYamlParser? subset, int[] nodeEnd, Dictionary<int, int> aliasTarget, List<int> roots)
     {
         this.events = events;
+        this.subset = subset;
         this.nodeEnd = nodeEnd;
         this.aliasTarget = aliasTarget;
         Roots = roots;
-        ParsedBySubset = parsedBySubset;
     }
 
     /// <summary>
     /// Whether <see cref="BlockYamlParser"/> parsed the text: then there are no anchors, aliases or tags, and
     /// <see cref="ManifestDirectDecoder"/> may read the events straight into typed objects.
     /// </summary>
-    public bool ParsedBySubset { get; }
+    public bool ParsedBySubset => subset is not null;
+
+    /// <summary>The subset parser's compact nodes (null when YamlDotNet parsed the text); node indexes index them too.</summary>
+    public List<YamlNode>? Nodes => subset?.Nodes;
+
+    /// <summary>A scalar node's value, read from <see cref="Nodes"/>.</summary>
+    public string NodeValue(int node) => subset!.ValueOf(subset.Nodes[node]);
+
+    /// <summary>A scalar node's value from <see cref="Nodes"/>, without a copy where it can.</summary>
+    public ReadOnlySpan<char> NodeValueSpan(int node) => subset!.ValueSpanOf(node);
 
     /// <summary>The root node of each YAML document in the text (normally one).</summary>
     public IReadOnlyList<int> Roots { get; }
 
     /// <summary>The events, in order; node indexes index them.</summary>
-    public IReadOnlyList<ParsingEvent> Events => events;
+    public IReadOnlyList<ParsingEvent> Events => events ??= subset!.ToEvents();
 
     /// <summary>
     /// Parses with <see cref="BlockYamlParser"/> where the text stays in its subset (nearly every manifest), else with
@@ -47,21 +58,62 @@ internal sealed class YamlEventTree
     /// <inheritdoc cref="Parse(string)"/>
     public static YamlEventTree Parse(YamlDocumentText document)
     {
-        List<ParsingEvent> parsed;
+        BlockYamlParser parsed;
         try
         {
-            parsed = BlockYamlParser.Parse(document.Source, document.Start, document.Length);
+            parsed = BlockYamlParser.ParseNodes(document.Source, document.Start, document.Length);
         }
         catch (BlockYamlUnsupportedException)
         {
             return ParseWithYamlDotNet(document.Text);
         }
 
-        return Build(document.Length, parsed, parsed.Count, parsedBySubset: true);
+        return BuildFromNodes(parsed) ?? Build(document.Length, parsed.ToEvents(), parsed.Nodes.Count);
+    }
+
+    /// <summary>
+    /// The tree of the subset parser's nodes. There are no aliases to expand, so the only limit that can apply is the
+    /// depth: a document that reaches it is built from events instead, so its error is worded and placed as before.
+    /// </summary>
+    private static YamlEventTree? BuildFromNodes(BlockYamlParser parsed)
+    {
+        var nodes = parsed.Nodes;
+        var ends = new int[nodes.Count];
+        var roots = new List<int>(1);
+        var open = new Stack<int>();
+        for (var index = 0; index < nodes.Count; index++)
+        {
+            ends[index] = index;
+            switch (nodes[index].Kind)
+            {
+                case YamlNodeKind.MappingStart or YamlNodeKind.SequenceStart:
+                    if (open.Count >= YamlLimits.MaxDepth)
+                    {
+                        return null;
+                    }
+
+                    if (open.Count == 0)
+                    {
+                        roots.Add(index);
+                    }
+
+                    open.Push(index);
+                    break;
+                case YamlNodeKind.MappingEnd or YamlNodeKind.SequenceEnd:
+                    ends[open.Pop()] = index;
+                    break;
+                case YamlNodeKind.Scalar when open.Count == 0:
+                    roots.Add(index);
+                    break;
+            }
+        }
+
+        // Without aliases the expanded size is the text's own (one unit per character and node): far inside the budget.
+        return new YamlEventTree(null, parsed, ends, [], roots);
     }
 
     /// <summary>Always YamlDotNet's parser: the fallback, and the reference the subset parser is tested against.</summary>
-    public static YamlEventTree ParseWithYamlDotNet(string text) => Build(text.Length, EventsOf(new Parser(new StringReader(text))), 0, parsedBySubset: false);
+    public static YamlEventTree ParseWithYamlDotNet(string text) => Build(text.Length, EventsOf(new Parser(new StringReader(text))), 0);
 
     private static IEnumerable<ParsingEvent> EventsOf(Parser parser)
     {
@@ -71,7 +123,7 @@ internal sealed class YamlEventTree
         }
     }
 
-    private static YamlEventTree Build(int textLength, IEnumerable<ParsingEvent> source, int expectedEvents, bool parsedBySubset)
+    private static YamlEventTree Build(int textLength, IEnumerable<ParsingEvent> source, int expectedEvents)
     {
         var budget = YamlLimits.ExpansionBudget(textLength);
         var events = new List<ParsingEvent>(expectedEvents);
@@ -135,7 +187,7 @@ internal sealed class YamlEventTree
             }
         }
 
-        return new YamlEventTree(events, [.. ends], aliasTarget, roots, parsedBySubset);
+        return new YamlEventTree(events, null, [.. ends], aliasTarget, roots);
 
         void Completed(int node, long weight, Mark where)
         {
@@ -167,7 +219,7 @@ internal sealed class YamlEventTree
         }
     }
 
-    public ParsingEvent this[int node] => events[node];
+    public ParsingEvent this[int node] => Events[node];
 
     /// <summary>The node itself, or the anchored node an alias stands for.</summary>
     public int Resolve(int node) => aliasTarget.TryGetValue(node, out var target) ? target : node;
@@ -175,19 +227,25 @@ internal sealed class YamlEventTree
     /// <summary>The index just past a node (and its children).</summary>
     public int Next(int node) => nodeEnd[node] + 1;
 
-    public bool IsMapping(int node) => events[Resolve(node)] is MappingStart;
+    public bool IsMapping(int node) => subset is { } s ? s.Nodes[node].Kind == YamlNodeKind.MappingStart : events![Resolve(node)] is MappingStart;
 
-    public bool IsSequence(int node) => events[Resolve(node)] is SequenceStart;
+    public bool IsSequence(int node) => subset is { } s ? s.Nodes[node].Kind == YamlNodeKind.SequenceStart : events![Resolve(node)] is SequenceStart;
 
     /// <summary>The scalar's value when the node (through an alias) is a scalar; null otherwise.</summary>
-    public string? ScalarValue(int node) => events[Resolve(node)] is Scalar scalar ? scalar.Value : null;
+    public string? ScalarValue(int node) => subset is { } s
+        ? (s.Nodes[node].Kind == YamlNodeKind.Scalar ? s.ValueOf(s.Nodes[node]) : null)
+        : events![Resolve(node)] is Scalar scalar ? scalar.Value : null;
+
+    private bool IsMappingEnd(int index) => subset is { } s ? s.Nodes[index].Kind == YamlNodeKind.MappingEnd : events![index] is MappingEnd;
+
+    private bool IsSequenceEnd(int index) => subset is { } s ? s.Nodes[index].Kind == YamlNodeKind.SequenceEnd : events![index] is SequenceEnd;
 
     /// <summary>A mapping's key and value nodes in order (no merge keys applied).</summary>
     public IEnumerable<(int Key, int Value)> Pairs(int mapping)
     {
         mapping = Resolve(mapping);
         var i = mapping + 1;
-        while (events[i] is not MappingEnd)
+        while (!IsMappingEnd(i))
         {
             var value = Next(i);
             yield return (i, value);
@@ -200,7 +258,7 @@ internal sealed class YamlEventTree
     {
         sequence = Resolve(sequence);
         var i = sequence + 1;
-        while (events[i] is not SequenceEnd)
+        while (!IsSequenceEnd(i))
         {
             yield return i;
             i = Next(i);
@@ -210,9 +268,22 @@ internal sealed class YamlEventTree
     /// <summary>The key and value of a mapping's field, by plain key text; null when absent.</summary>
     public (int Key, int Value)? Field(int mapping, string name)
     {
+        if (subset is { } s)
+        {
+            for (var key = mapping + 1; s.Nodes[key].Kind != YamlNodeKind.MappingEnd; key = Next(Next(key)))
+            {
+                if (s.Nodes[key].Kind == YamlNodeKind.Scalar && s.ValueSpanOf(key).SequenceEqual(name))
+                {
+                    return (key, Next(key));
+                }
+            }
+
+            return null;
+        }
+
         foreach (var pair in Pairs(mapping))
         {
-            if (events[Resolve(pair.Key)] is Scalar key && key.Value == name)
+            if (events![Resolve(pair.Key)] is Scalar key && key.Value == name)
             {
                 return pair;
             }

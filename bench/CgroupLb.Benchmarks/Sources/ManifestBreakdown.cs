@@ -14,7 +14,8 @@ namespace CgroupLb.Benchmarks.Sources;
 /// EndpointSlices goes, phase by phase, each timed alone over the whole file (thread CPU): reading and decoding the
 /// bytes, splitting into documents, the YAML parse of every document and the full per-document parse (YAML, typed
 /// decoding, validation), each both through YamlDotNet (the fallback, and the only path before the subset parser)
-/// and through <see cref="BlockYamlParser"/>, interleaved in one process; then the reader end to end with a fresh cache, reconciling, tracking (the
+/// and through <see cref="BlockYamlParser"/>, the latter decoded both through JSON and by <see cref="ManifestDirectDecoder"/>,
+/// interleaved in one process; then the reader end to end with a fresh cache, reconciling, tracking (the
 /// <see cref="ClusterChangeTracker"/> the agent feeds) and the first full sync into an in-memory writer; then the GC
 /// heap holding reader, reconciler and tracker, and an edit of one Service's file. A probe for profiling, not a
 /// benchmark: read ratios between its rows, and repeat it.
@@ -63,7 +64,13 @@ internal static class ManifestBreakdown
                         ManifestDocumentParser.Parse(file, document, d => YamlEventTree.ParseWithYamlDotNet(d.Text));
                     return 0;
                 });
-                Timed("document parse via the subset parser", () =>
+                Timed("document parse, subset parser + JSON decoding", () =>
+                {
+                    foreach (var document in documents)
+                        ManifestDocumentParser.Parse(file, document, directDecoding: false);
+                    return 0;
+                });
+                Timed("document parse, subset parser + direct decoding", () =>
                 {
                     foreach (var document in documents)
                         ManifestDocumentParser.Parse(file, document);
