@@ -7,7 +7,9 @@ namespace CgroupLb.Manifests;
 /// A parser for the plain subset of YAML that manifests are written in (block mappings and sequences, one-line plain
 /// and quoted scalars, one-line flow collections, comments), producing the same events YamlDotNet's parser does, with
 /// the same start positions, at a fraction of its cost: YamlDotNet allocates a token, a mark and an event per scalar
-/// and about 45 bytes per character of text, which made the YAML parse most of the CPU of reading 10k Services.
+/// and about 45 bytes per character of text, which made the YAML parse most of the CPU of reading 10k Services. The
+/// events are kept as compact nodes (<see cref="YamlNode"/>: a struct each, scalars as ranges of the text); event
+/// objects are made from them only when something asks (<see cref="ToEvents"/>: the JSON path, error positions, tests).
 /// <para>
 /// It never reports an error of its own: wherever the text leaves the subset (anchors, aliases, tags, block or
 /// multi-line scalars, directives, tabs, complex keys, or anything that is not valid YAML) it throws
@@ -26,7 +28,7 @@ internal sealed class BlockYamlParser
 
     // The lines that hold anything besides blanks and comments: where each starts, ends (before its line break),
     // its indentation and its 1-based line number.
-    private readonly List<Line> lines = [];
+    private readonly List<Line> lines;
     private int current;
 
     private BlockYamlParser(string text, int origin, int length)
@@ -34,7 +36,10 @@ internal sealed class BlockYamlParser
         this.text = text;
         this.origin = origin;
         limit = origin + length;
-        nodes = new List<YamlNode>(length / 10);
+        // A manifest has about one node per 6-7 characters and one line per 30; buffers of an earlier document are reused.
+        nodes = spareNodes ?? new List<YamlNode>(length / 6);
+        lines = spareLines ?? new List<Line>(length / 24);
+        (spareNodes, spareLines) = (null, null);
     }
 
     /// <summary>The events YamlDotNet's parser would give (what tests compare; the agent reads <see cref="ParseNodes"/>).</summary>
@@ -52,8 +57,42 @@ internal sealed class BlockYamlParser
     public static BlockYamlParser ParseNodes(string text, int start, int length)
     {
         var parser = new BlockYamlParser(text, start, length);
-        parser.Run();
+        try
+        {
+            parser.Run();
+        }
+        catch (BlockYamlUnsupportedException)
+        {
+            parser.Release();
+            throw;
+        }
+
         return parser;
+    }
+
+    // Buffers of a released parser, taken by the next one on the thread: parsing 10k documents then allocates per
+    // document only what it keeps, not a node and a line list each (most of what the parse allocated).
+    [ThreadStatic]
+    private static List<YamlNode>? spareNodes;
+
+    [ThreadStatic]
+    private static List<Line>? spareLines;
+
+    // A buffer larger than this (an unusually large document) is left to the GC rather than kept for the thread.
+    private const int MaxSpareNodes = 1 << 16;
+
+    /// <summary>
+    /// Hands this parser's buffers to the next parse on the thread. The parser, its <see cref="Nodes"/> and any tree over
+    /// them must not be used afterwards; event objects made before (<see cref="ToEvents"/>) stay valid.
+    /// </summary>
+    public void Release()
+    {
+        if (nodes.Capacity <= MaxSpareNodes)
+        {
+            nodes.Clear();
+            lines.Clear();
+            (spareNodes, spareLines) = (nodes, lines);
+        }
     }
 
     /// <summary>The parsed nodes, one per event YamlDotNet would give, in the same order.</summary>

@@ -38,20 +38,28 @@ internal static partial class ManifestDocumentParser
                 $"line {document.FirstLine + (int)e.Start.Line - 1} column {e.Start.Column}: {e.Message}")];
         }
 
-        if (tree.Roots.Count == 0)
+        try
         {
-            return [];
-        }
+            if (tree.Roots.Count == 0)
+            {
+                return [];
+            }
 
-        if (tree.Roots.Count > 1)
+            if (tree.Roots.Count > 1)
+            {
+                return [Failed(file, document, null, document.FirstLine, null,
+                    $"holds {tree.Roots.Count} YAML documents; separate documents with a '---' line")];
+            }
+
+            var results = new List<ManifestDocument>();
+            ParseObject(file, document, null, tree, tree.Roots[0], results, directDecoding);
+            return results;
+        }
+        finally
         {
-            return [Failed(file, document, null, document.FirstLine, null,
-                $"holds {tree.Roots.Count} YAML documents; separate documents with a '---' line")];
+            // Nothing in the results refers to the tree: its buffers go to the next document.
+            tree.Release();
         }
-
-        var results = new List<ManifestDocument>();
-        ParseObject(file, document, null, tree, tree.Roots[0], results, directDecoding);
-        return results;
     }
 
     private static void ParseObject(

@@ -78,7 +78,8 @@ internal sealed class YamlEventTree
     private static YamlEventTree? BuildFromNodes(BlockYamlParser parsed)
     {
         var nodes = parsed.Nodes;
-        var ends = new int[nodes.Count];
+        var ends = spareEnds is { } spare && spare.Length >= nodes.Count ? spare : new int[Math.Max(nodes.Count, 256)];
+        spareEnds = null;
         var roots = new List<int>(1);
         var open = new Stack<int>();
         for (var index = 0; index < nodes.Count; index++)
@@ -89,6 +90,7 @@ internal sealed class YamlEventTree
                 case YamlNodeKind.MappingStart or YamlNodeKind.SequenceStart:
                     if (open.Count >= YamlLimits.MaxDepth)
                     {
+                        spareEnds = ends;
                         return null;
                     }
 
@@ -216,6 +218,27 @@ internal sealed class YamlEventTree
             {
                 throw new YamlLimitException(where, $"expands to more than {budget} characters through aliases (anchors referenced too often); refused");
             }
+        }
+    }
+
+    [ThreadStatic]
+    private static int[]? spareEnds;
+
+    /// <summary>
+    /// Hands the subset parser's buffers to the next document parsed on this thread (<see cref="BlockYamlParser.Release"/>).
+    /// The tree must not be used afterwards; nothing read from it (values, events, decoded objects) refers to them.
+    /// </summary>
+    public void Release()
+    {
+        if (subset is null)
+        {
+            return;
+        }
+
+        subset.Release();
+        if (nodeEnd.Length <= 1 << 16)
+        {
+            spareEnds = nodeEnd;
         }
     }
 

@@ -129,6 +129,18 @@ public partial class ManifestDirectDecoderTests
     }
 
     [Fact]
+    public void Documents_parsed_one_after_another_keep_their_own_objects_while_the_parse_buffers_are_reused()
+    {
+        var texts = new[] { RichSlice, Yaml.Service("a", "198.51.100.1"), RichService, "a: [\n", RichNode, Yaml.Slice("s", "a", "198.18.0.1") };
+        var first = texts.Select(t => ManifestDocumentParser.Parse("m.yaml", YamlDocumentSplitter.Split(t)[0])).ToList();
+        var firstJson = first.Select(Describe).ToList();
+        // Parse everything again (the buffers of the first round are handed on and overwritten), then compare the first round.
+        var again = texts.Select(t => Describe(ManifestDocumentParser.Parse("m.yaml", YamlDocumentSplitter.Split(t)[0]))).ToList();
+        Assert.Equal(firstJson, first.Select(Describe));
+        Assert.Equal(firstJson, again);
+    }
+
+    [Fact]
     public void A_tree_YamlDotNet_parsed_is_always_left_to_the_JSON_path()
     {
         var tree = YamlEventTree.ParseWithYamlDotNet(RichService);
