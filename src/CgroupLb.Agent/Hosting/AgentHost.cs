@@ -72,7 +72,8 @@ internal static class AgentHost
             datapath.Writer, new LoadBalancerSyncerOptions { SyncPeriod = options.SyncPeriod, MinSyncInterval = options.MinSyncPeriod, MapCheckPeriod = options.MapCheckPeriod },
             loggerFactory.CreateLogger<LoadBalancerSyncer>(),
             new UpgradeOnFullSync(datapath, logger,
-                new NetnsExclusionOnFullSync(datapath, netnsExclusion, logger, new SyncLogger(logger, readiness, health, metrics))));
+                new NetnsExclusionOnFullSync(datapath, netnsExclusion, logger,
+                    new MemoryTrimAfterInitialSync(new SyncLogger(logger, readiness, health, metrics)))));
 
         using var socketTermination = SocketTerminationQueue.Start(
             new SocketTerminationOptions(options.CgroupPath, options.BpffsPath)
