@@ -167,8 +167,9 @@ public sealed class Reflector<T>
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not ChangeSinkException)
         {
-            // An expired continue token means the server compacted the snapshot we were paging through; the
-            // pages read so far are discarded and the list starts over, like any other failure.
+            // An expired continue token means the server compacted the snapshot we were paging through; the list
+            // starts over, like any other failure (a relist's pages read so far are discarded; a first list's stay
+            // delivered and stored, and the retry diffs against them).
             var errorKind = IsGone(e) ? ReflectorErrorKind.ListExpired : ReflectorErrorKind.List;
             observer.OnError(kind, errorKind);
             var delay = backoff.NextDelay();
