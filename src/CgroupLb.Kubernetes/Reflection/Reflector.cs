@@ -125,7 +125,17 @@ public sealed class Reflector<T>
 
     private async Task<bool> TryListAsync(CancellationToken cancellationToken)
     {
+        // A list into an empty store (the agent's first, normally) is applied page by page as it arrives: every object
+        // is a creation and nothing can be deleted, so there is nothing a half-read list could get wrong, and each
+        // page's objects are garbage once delivered instead of all of them being held until the last page (at 10k
+        // Services x 10 endpoints that was most of the source's peak heap, and the GC copied it through every
+        // generation). Nothing reaches the maps before OnSynced, which still waits for the complete list; a list that
+        // fails part-way leaves its objects stored, and the retry is an ordinary relist that diffs against them.
+        // Any other list is applied only once complete: a list that failed halfway must not delete what it had not reached.
+        var streaming = store.Count == 0;
         var items = new List<T>();
+        var listed = 0;
+        var streamedChanges = 0;
         var pages = 0;
         string? listVersion = null;
         try
@@ -135,7 +145,16 @@ public sealed class Reflector<T>
             {
                 var page = await ListPageAsync(continueToken, cancellationToken).ConfigureAwait(false);
                 pages++;
-                items.AddRange(page.Items);
+                listed += page.Items.Count;
+                if (streaming)
+                {
+                    streamedChanges += DeliverListed(page.Items);
+                }
+                else
+                {
+                    items.AddRange(page.Items);
+                }
+
                 listVersion = page.ResourceVersion;
                 continueToken = string.IsNullOrEmpty(page.Continue) ? null : page.Continue;
             }
@@ -146,10 +165,11 @@ public sealed class Reflector<T>
                 throw new InvalidDataException($"{kind}: the list response carried no metadata.resourceVersion");
             }
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not ChangeSinkException)
         {
-            // An expired continue token means the server compacted the snapshot we were paging through; the
-            // pages read so far are discarded and the list starts over, like any other failure.
+            // An expired continue token means the server compacted the snapshot we were paging through; the list
+            // starts over, like any other failure (a relist's pages read so far are discarded; a first list's stay
+            // delivered and stored, and the retry diffs against them).
             var errorKind = IsGone(e) ? ReflectorErrorKind.ListExpired : ReflectorErrorKind.List;
             observer.OnError(kind, errorKind);
             var delay = backoff.NextDelay();
@@ -160,16 +180,21 @@ public sealed class Reflector<T>
 
         LogRecovery();
 
-        // Only a complete list is applied: a list that failed halfway must not delete what it had not reached.
-        var changes = store.Replace(items);
-        foreach (var change in changes)
+        var changeCount = streamedChanges;
+        if (!streaming)
         {
-            Deliver(change);
+            var changes = store.Replace(items);
+            foreach (var change in changes)
+            {
+                Deliver(change);
+            }
+
+            changeCount = changes.Count;
         }
 
         resourceVersion = listVersion;
-        observer.OnRelist(kind, items.Count, changes.Count);
-        ReflectorLog.Listed(logger, kind, items.Count, pages, listVersion, changes.Count);
+        observer.OnRelist(kind, listed, changeCount);
+        ReflectorLog.Listed(logger, kind, listed, pages, listVersion, changeCount);
         if (!synced)
         {
             synced = true;
@@ -186,6 +211,22 @@ public sealed class Reflector<T>
         }
 
         return true;
+    }
+
+    /// <summary>Stores and delivers one page of a list into an empty store; returns how many changes it delivered.</summary>
+    private int DeliverListed(IList<T> page)
+    {
+        var delivered = 0;
+        foreach (var obj in page)
+        {
+            if (store.Upsert(obj) is { } change)
+            {
+                Deliver(change);
+                delivered++;
+            }
+        }
+
+        return delivered;
     }
 
     private async Task<ResourceListPage<T>> ListPageAsync(string? continueToken, CancellationToken cancellationToken)

@@ -81,14 +81,10 @@ internal sealed class ReflectorStore<T>
 
         foreach (var (key, obj) in listedByKey)
         {
-            objectByKey.TryGetValue(key, out var existing);
-            if (existing is not null && SameVersion(existing, obj))
+            if (Upsert(key, obj) is { } change)
             {
-                continue;
+                changes.Add(change);
             }
-
-            objectByKey[key] = Retained(obj);
-            changes.Add(new ObjectChange<T>(existing, obj));
         }
 
         var vanishedKeys = objectByKey.Keys.Where(key => !listedByKey.ContainsKey(key)).Order(StringComparer.Ordinal).ToList();
@@ -99,6 +95,24 @@ internal sealed class ReflectorStore<T>
         }
 
         return changes;
+    }
+
+    /// <summary>
+    /// Stores one listed object as created or updated; null when it changes nothing (same resourceVersion) or has no
+    /// name (skipped, as <see cref="Replace"/> skips it). Deletes nothing: only a complete list can say what vanished.
+    /// </summary>
+    public ObjectChange<T>? Upsert(T obj) => KeyOf(obj) is { } key ? Upsert(key, obj) : null;
+
+    private ObjectChange<T>? Upsert(string key, T obj)
+    {
+        objectByKey.TryGetValue(key, out var existing);
+        if (existing is not null && SameVersion(existing, obj))
+        {
+            return null;
+        }
+
+        objectByKey[key] = Retained(obj);
+        return new ObjectChange<T>(existing, obj);
     }
 
     /// <summary>What the store keeps of an object: kind, name, namespace, uid and resourceVersion.</summary>

@@ -171,22 +171,22 @@ public static class ObjectValidator
         IList<V1Endpoint> endpoints = slice.Endpoints ?? [];
         for (int i = 0; i < endpoints.Count; i++)
         {
-            string field = $"endpoints[{i}]";
+            // The field name is spelled out only in an error: a slice has up to 1000 endpoints and most are valid.
             V1Endpoint? endpoint = endpoints[i];
             if (endpoint is null)
             {
-                Error($"{field} is null");
+                Error($"endpoints[{i}] is null");
                 continue;
             }
             IList<string> addresses = endpoint.Addresses ?? [];
-            if (addresses.Count == 0) Error($"{field}.addresses must hold at least one address");
+            if (addresses.Count == 0) Error($"endpoints[{i}].addresses must hold at least one address");
             if (family is not { } expected) continue;
             for (int j = 0; j < addresses.Count; j++)
             {
                 if (!IpText.TryParse(addresses[j], out var address))
-                    Error($"{field}.addresses[{j}] \"{addresses[j]}\" is not an IP address");
+                    Error($"endpoints[{i}].addresses[{j}] \"{addresses[j]}\" is not an IP address");
                 else if (address.AddressFamily != expected)
-                    Error($"{field}.addresses[{j}] \"{addresses[j]}\" is not an {slice.AddressType} address");
+                    Error($"endpoints[{i}].addresses[{j}] \"{addresses[j]}\" is not an {slice.AddressType} address");
             }
         }
         return errors;
