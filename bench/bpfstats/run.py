@@ -21,7 +21,8 @@ own cgroup:
 
 The workload (workload.py) runs once per phase and variant, inside that
 variant's cgroup, interleaved round by round, so every variant sees the same
-machine state. Only the IPv4 hooks are attached (the workload is IPv4); a
+machine state. The IPv4 and IPv6 hooks are attached (the minimal LB has
+IPv4 hooks only, so its IPv6 cells stay empty); a
 cgroup/sock_release program in an experiment (variants.py claim) is attached
 too, and its run per closing TCP socket is added to the "per socket, all hooks"
 row, the figure on which a design that moves work from connect() to close()
@@ -29,8 +30,10 @@ must be compared. Phases: translated TCP connect (+ getpeername), translated UDP
 sendto (+ recvmsg), the same two towards a backend address directly (the
 miss path), and a TCP connect to an address that is neither (tcp-other: the
 miss path of most sockets on a node, which a filter over backend addresses
-can tell apart from tcp-miss). All at 1 Service, then again
-after 10k more Services are written into every variant's maps.
+can tell apart from tcp-miss). tcp6, udp6, tcp6-miss and udp6-miss are the
+same over IPv6 (connect6/getpeername6, sendmsg6/recvmsg6; 2001:db8::/32).
+All at 1 Service, then again after 10k more Services of each family are
+written into every variant's maps.
 
 Everything created is removed on exit, failure and Ctrl-C included, and the
 sysctl is set back to its previous value.
@@ -67,10 +70,15 @@ OTHER = "198.18.1.3"  # neither a Service nor a backend: what most sockets on a 
 TCP_FRONT, TCP_BACK = 80, 8080
 UDP_FRONT, UDP_BACK = 53, 5353
 FILLER_BASE = (198 << 24) | (19 << 16)  # 198.19.0.0/16: the 10k extra ClusterIPs
+# IPv6 (RFC 3849 documentation prefix only).
+VIP6 = "2001:db8:100::10"
+BACKENDS6 = ["2001:db8:18::1", "2001:db8:18::2"]
+FILLER6 = "2001:db8:1900::{:x}"  # the 10k extra IPv6 ClusterIPs
 
 HOOKS = ["connect4", "sendmsg4", "recvmsg4", "getpeername4"]
-# Hooks only some variants have (experiments of variants.py), measured where present.
-OPTIONAL_HOOKS = ["sock_release"]
+HOOKS6 = ["connect6", "sendmsg6", "recvmsg6", "getpeername6"]
+# Hooks only some variants have (experiments of variants.py; the minimal LB has no IPv6), measured where present.
+OPTIONAL_HOOKS = ["sock_release"] + HOOKS6
 # The phase, what it does, and which hooks it measures.
 PHASES = [
     ("tcp", "translated TCP connect + getpeername", ["connect4", "getpeername4", "sock_release"]),
@@ -79,6 +87,10 @@ PHASES = [
     ("udp-miss", "UDP sendto to a non-Service address", ["sendmsg4", "recvmsg4"]),
     ("tcp-other", "TCP connect to an address that is neither a Service nor a backend",
      ["connect4", "getpeername4", "sock_release"]),
+    ("tcp6", "translated TCP connect + getpeername over IPv6", ["connect6", "getpeername6"]),
+    ("udp6", "translated UDP sendto + recvfrom over IPv6", ["sendmsg6", "recvmsg6"]),
+    ("tcp6-miss", "TCP connect to a non-Service IPv6 address", ["connect6", "getpeername6"]),
+    ("udp6-miss", "UDP sendto to a non-Service IPv6 address", ["sendmsg6", "recvmsg6"]),
 ]
 
 
@@ -102,9 +114,9 @@ class Variant:
         sh("bpftool", "prog", "loadall", self.obj, f"{self.pin}/progs", "pinmaps", f"{self.pin}/maps")
         self.abi = lbabi.Abi(self.obj)
         for entry in os.listdir(f"{self.pin}/progs"):
-            if "sock6" in entry:
-                continue  # the IPv6 hooks: the workload is IPv4 only
-            hook = next(h for h in HOOKS + OPTIONAL_HOOKS if h.rstrip("4") in entry)
+            family = "6" if "sock6" in entry or entry.endswith("6") else "4"
+            base = next(b for b in ("connect", "sendmsg", "recvmsg", "getpeername", "sock_release") if b in entry)
+            hook = base if base == "sock_release" else base + family
             info = json.loads(sh("bpftool", "-j", "prog", "show", "pinned", f"{self.pin}/progs/{entry}").stdout)
             self.progs[hook] = info["id"]
             sh("bpftool", "cgroup", "attach", self.cgroup, hook, "pinned", f"{self.pin}/progs/{entry}")
@@ -128,6 +140,26 @@ class Variant:
         return f"{self.pin}/maps/{names[0]}"
 
     # ---- seeding, through the object's own BTF
+    def frontend_lines6(self, address, port, proto, service_id, backends):
+        """frontend_lines() for lb6_services/lb6_backends: backends, slots, master."""
+        if self.kind == "minimal":
+            return []  # IPv4 only
+        lines = []
+        for slot, (backend_address, backend_port) in enumerate(backends, start=1):
+            backend_id = backend_ids(backend_address, backend_port, proto)
+            lines.append(self.update("lb6_backends", None, backend_id, "lb6_backend",
+                                     dict(address=backend_address, port=backend_port, proto=proto)))
+            lines.append(self.update("lb6_services", "lb6_service_key",
+                                     dict(address=address, port=port, backend_slot=slot, proto=proto),
+                                     "lb6_service_value", dict(backend_id=backend_id, service_id=service_id,
+                                                               backend_address=backend_address,
+                                                               backend_port=backend_port)))
+        lines.append(self.update("lb6_services", "lb6_service_key",
+                                 dict(address=address, port=port, backend_slot=0, proto=proto),
+                                 "lb6_service_value", dict(service_id=service_id, count=len(backends),
+                                                           flags=CLUSTER_IP_FLAG)))
+        return lines
+
     def frontend_lines(self, address, port, proto, service_id, backends, affinity=0):
         """bpftool batch lines writing one frontend the way the agent does: backends, slots, master."""
         if self.kind == "minimal":
@@ -176,13 +208,23 @@ def batch(lines):
 
 
 FRONTEND_ADDRESSES = []
+FRONTEND_ADDRESSES6 = []
+
+
+def filter_lines(v, map_name, words):
+    return [f"map update pinned {v.map(map_name)} key hex "
+            + " ".join(f"{b:02x}" for b in index.to_bytes(4, "little")) + " value hex "
+            + " ".join(f"{b:02x}" for b in value.to_bytes(8, "little"))
+            for index, value in sorted(words.items())]
 
 
 def seed(variants, first, count, with_vip):
     if with_vip:
         FRONTEND_ADDRESSES.append(VIP)
+        FRONTEND_ADDRESSES6.append(VIP6)
     FRONTEND_ADDRESSES.extend(lbabi.socket.inet_ntoa((FILLER_BASE + i).to_bytes(4, "big"))
                               for i in range(first, first + count))
+    FRONTEND_ADDRESSES6.extend(FILLER6.format(i + 1) for i in range(first, first + count))
     for v in variants:
         if v.kind == "empty":
             continue
@@ -193,6 +235,9 @@ def seed(variants, first, count, with_vip):
                 lines.append(f"map update pinned {v.map('lb4_fe_filter')} key hex "
                              + " ".join(f"{b:02x}" for b in index.to_bytes(4, "little")) + " value hex "
                              + " ".join(f"{b:02x}" for b in value.to_bytes(8, "little")))
+        if v.kind == "cglb" and v.has_map("lb6_fe_filter"):
+            # The same for IPv6, where the tree has the filter (a --before tree may not).
+            lines += filter_lines(v, "lb6_fe_filter", lbabi.fe_filter_words6(FRONTEND_ADDRESSES6, v.header))
         if with_vip and v.has_map("lb4_be_filter"):
             # An experiment's backend address filter (variants.py claimfilter), same geometry as lb4_fe_filter.
             for index, value in sorted(lbabi.fe_filter_words(BACKENDS, v.header).items()):
@@ -202,9 +247,12 @@ def seed(variants, first, count, with_vip):
         if with_vip:
             lines += v.frontend_lines(VIP, TCP_FRONT, "tcp", 1, [(b, TCP_BACK) for b in BACKENDS], AFFINITY_SECONDS)
             lines += v.frontend_lines(VIP, UDP_FRONT, "udp", 2, [(b, UDP_BACK) for b in BACKENDS], AFFINITY_SECONDS)
+            lines += v.frontend_lines6(VIP6, TCP_FRONT, "tcp", 3, [(b, TCP_BACK) for b in BACKENDS6])
+            lines += v.frontend_lines6(VIP6, UDP_FRONT, "udp", 4, [(b, UDP_BACK) for b in BACKENDS6])
         for i in range(first, first + count):
             address = lbabi.socket.inet_ntoa((FILLER_BASE + i).to_bytes(4, "big"))
-            lines += v.frontend_lines(address, TCP_FRONT, "tcp", 3 + i, [(BACKENDS[i % 2], TCP_BACK)])
+            lines += v.frontend_lines(address, TCP_FRONT, "tcp", 5 + 2 * i, [(BACKENDS[i % 2], TCP_BACK)])
+            lines += v.frontend_lines6(FILLER6.format(i + 1), TCP_FRONT, "tcp", 6 + 2 * i, [(BACKENDS6[i % 2], TCP_BACK)])
         batch(lines)
 
 
@@ -220,8 +268,12 @@ def run_client(variant, phase, args):
         "tcp-miss": (BACKENDS[0], TCP_BACK, args.tcp),
         "udp-miss": (BACKENDS[0], UDP_BACK, args.udp),
         "tcp-other": (OTHER, TCP_BACK, args.tcp),
+        "tcp6": (VIP6, TCP_FRONT, args.tcp),
+        "udp6": (VIP6, UDP_FRONT, args.udp),
+        "tcp6-miss": (BACKENDS6[0], TCP_BACK, args.tcp),
+        "udp6-miss": (BACKENDS6[0], UDP_BACK, args.udp),
     }[phase]
-    command = phase.split("-")[0]
+    command = phase.split("-")[0].rstrip("6")
     # Join the cgroup first: `ip netns exec` remounts /sys.
     script = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
     result = sh("bash", "-c", script, "_", variant.cgroup, "ip", "netns", "exec", NETNS,
@@ -230,7 +282,7 @@ def run_client(variant, phase, args):
         raise RuntimeError(f"{variant.name} {phase}: workload failed: {result.stderr.strip()[-400:]}")
     expect = f"{host}:{port}"
     if variant.kind != "empty" and not variant.experiment and not result.stdout.strip().endswith(expect) \
-            and phase in ("tcp", "udp") \
+            and phase in ("tcp", "udp", "tcp6", "udp6") \
             and not (variant.kind == "minimal" and phase == "tcp"):
         # The minimal LB keeps no reverse entry for TCP, so its getpeername shows the backend.
         raise RuntimeError(f"{variant.name} {phase}: the application saw {result.stdout.strip()}, expected {expect}")
@@ -246,8 +298,10 @@ def measure(variants, args, label, results):
             if args.phases and phase not in args.phases:
                 continue
             for v in order:
-                if v.kind == "empty" and phase in ("tcp", "udp"):
+                if v.kind == "empty" and phase in ("tcp", "udp", "tcp6", "udp6"):
                     continue  # nothing to translate; the empty program is the miss-path floor
+                if v.kind == "minimal" and "6" in phase:
+                    continue  # the minimal LB is IPv4 only
                 before = prog_stats()
                 run_client(v, phase, args)
                 after = prog_stats()
@@ -290,7 +344,7 @@ def report(results, variants, args, kernel):
                 if all(c == "-" for c in cells):
                     continue  # an optional hook no variant has
                 lines.append(f"| {phase} | {hook} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
-            if phase.startswith("tcp"):
+            if phase.startswith("tcp") and "6" not in phase:
                 # What one TCP socket costs in all our programs together: a design that moves work from
                 # connect() to close() (sock_release) must be compared on this row.
                 row = table.get(phase, {})
@@ -349,7 +403,9 @@ def sandbox_up(servers):
     sh("ip", "-n", NETNS, "link", "set", "lo", "up")
     for address in BACKENDS + [OTHER]:
         sh("ip", "-n", NETNS, "addr", "add", f"{address}/32", "dev", "lo")
-    for kind, port in (("tcp", TCP_BACK), ("udp", UDP_BACK)):
+    for address in BACKENDS6:
+        sh("ip", "-n", NETNS, "addr", "add", f"{address}/128", "dev", "lo", "nodad")
+    for kind, port in (("tcp", TCP_BACK), ("udp", UDP_BACK), ("tcp6", TCP_BACK), ("udp6", UDP_BACK)):
         ready = f"{WORK}/ready-{kind}"
         servers.append(subprocess.Popen(["ip", "netns", "exec", NETNS, PYTHON, WORKLOAD, f"serve-{kind}", str(port), ready]))
         for _ in range(300):  # a loaded machine can take seconds to start python

@@ -3,6 +3,7 @@
 
     workload.py serve-tcp PORT READY_FILE    accept and close, forever
     workload.py serve-udp PORT READY_FILE    echo every datagram, forever
+    workload.py serve-tcp6/serve-udp6 ...    the same on :: (IPv6 only)
     workload.py tcp HOST PORT COUNT          COUNT x (connect, getpeername, close with RST)
     workload.py udp HOST PORT COUNT          one unconnected socket: COUNT x (sendto, recvfrom)
 
@@ -26,10 +27,21 @@ def ready(path):
         f.write(str(os.getpid()))
 
 
-def serve_tcp(port, ready_file):
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def server(family, kind):
+    srv = socket.socket(family, kind)
+    if family == socket.AF_INET6:
+        srv.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)  # the IPv4 server has the port's IPv4 side
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("0.0.0.0", int(port)))
+    return srv
+
+
+def family_of(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def serve_tcp(port, ready_file, family=socket.AF_INET):
+    srv = server(family, socket.SOCK_STREAM)
+    srv.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", int(port)))
     srv.listen(4096)
     ready(ready_file)
     while True:
@@ -37,9 +49,9 @@ def serve_tcp(port, ready_file):
         conn.close()
 
 
-def serve_udp(port, ready_file):
-    srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    srv.bind(("0.0.0.0", int(port)))
+def serve_udp(port, ready_file, family=socket.AF_INET):
+    srv = server(family, socket.SOCK_DGRAM)
+    srv.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", int(port)))
     ready(ready_file)
     while True:
         data, peer = srv.recvfrom(64)
@@ -49,7 +61,7 @@ def serve_udp(port, ready_file):
 def tcp(host, port, count):
     target = (host, int(port))
     for _ in range(int(count)):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(family_of(host), socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RST)
         s.settimeout(TIMEOUT_SECONDS)
         s.connect(target)
@@ -60,7 +72,7 @@ def tcp(host, port, count):
 
 def udp(host, port, count):
     target = (host, int(port))
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family_of(host), socket.SOCK_DGRAM)
     s.settimeout(TIMEOUT_SECONDS)
     for _ in range(int(count)):
         s.sendto(b"x", target)
@@ -69,7 +81,9 @@ def udp(host, port, count):
     print(f"udp {count} from={src[0]}:{src[1]}")
 
 
-COMMANDS = {"serve-tcp": serve_tcp, "serve-udp": serve_udp, "tcp": tcp, "udp": udp}
+COMMANDS = {"serve-tcp": serve_tcp, "serve-udp": serve_udp, "tcp": tcp, "udp": udp,
+            "serve-tcp6": lambda port, ready_file: serve_tcp(port, ready_file, socket.AF_INET6),
+            "serve-udp6": lambda port, ready_file: serve_udp(port, ready_file, socket.AF_INET6)}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

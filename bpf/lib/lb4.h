@@ -10,6 +10,7 @@
 #include "common.h"
 #include "lb_abi.h"
 #include "lb4_maps.h"
+#include "lb_fe_filter.h"
 
 static __always_inline bool lb_proto_is_supported(__u8 proto)
 {
@@ -26,17 +27,7 @@ static __always_inline __u32 lb4_fe_filter_bit(__be32 address)
  * one bit test, where a service lookup hashes a 12-byte key. */
 static __always_inline bool lb4_may_be_frontend(__be32 address)
 {
-	__u32 index = LB4_FE_FILTER_ARMED;
-	const __u64 *word;
-	__u32 bit;
-
-	word = bpf_map_lookup_elem(&LB4_FRONTEND_FILTER_MAP, &index);
-	if (!word || !*word)
-		return true; /* not filled yet: every address may be a frontend */
-	bit = lb4_fe_filter_bit(address);
-	index = bit >> 6;
-	word = bpf_map_lookup_elem(&LB4_FRONTEND_FILTER_MAP, &index);
-	return !word || (*word & (1ULL << (bit & 63)));
+	return lb_fe_filter_has_bit(&LB4_FRONTEND_FILTER_MAP, LB4_FE_FILTER_ARMED, lb4_fe_filter_bit(address));
 }
 
 /* Master entries live in slot 0 of the external scope; the slot is the only

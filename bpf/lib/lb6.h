@@ -10,6 +10,7 @@
 #include "lb_abi.h"
 #include "lb4.h"
 #include "lb6_maps.h"
+#include "lb_fe_filter.h"
 
 static __always_inline bool lb6_addr_equal(const union lb6_addr *a, const union lb6_addr *b)
 {
@@ -26,6 +27,31 @@ static __always_inline bool lb6_addr_is_zero(const union lb6_addr *a)
 static __always_inline bool lb6_addr_is_v4_mapped(const union lb6_addr *a)
 {
 	return a->words[0] == 0 && a->words[1] == 0 && a->words[2] == bpf_htonl(0x0000ffff);
+}
+
+/* lb6_fe_filter's hash (the recipe is in lb_abi.h); 32-bit arithmetic
+ * only, a dozen instructions and no memory. */
+static __always_inline __u32 lb6_fe_filter_bit(const union lb6_addr *a)
+{
+	__u32 h = 0;
+
+	h = (h ^ a->words[0]) * LB6_FE_FILTER_HASH_MUL;
+	h ^= h >> 16;
+	h = (h ^ a->words[1]) * LB6_FE_FILTER_HASH_MUL;
+	h ^= h >> 16;
+	h = (h ^ a->words[2]) * LB6_FE_FILTER_HASH_MUL;
+	h ^= h >> 16;
+	h = (h ^ a->words[3]) * LB6_FE_FILTER_HASH_MUL;
+	h ^= h >> 16;
+	return (h * LB6_FE_FILTER_HASH_MUL) >> (32 - LB6_FE_FILTER_BITS_LOG2);
+}
+
+/* False only when no IPv6 frontend or node address has this address's bit:
+ * the miss path of every IPv6 socket that goes to no Service, as
+ * lb4_may_be_frontend() is for IPv4. */
+static __always_inline bool lb6_may_be_frontend(const union lb6_addr *address)
+{
+	return lb_fe_filter_has_bit(&LB6_FRONTEND_FILTER_MAP, LB6_FE_FILTER_ARMED, lb6_fe_filter_bit(address));
 }
 
 static __always_inline void

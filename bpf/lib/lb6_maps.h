@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The IPv6 load-balancing maps, twins of lb4_maps.h (see there for why they
- * are not preallocated and not pinned by attribute). No frontend filter yet:
- * every IPv6 connect looks up lb6_services.
+ * are not preallocated and not pinned by attribute).
  */
 #ifndef CGLB_LB6_MAPS_H
 #define CGLB_LB6_MAPS_H
@@ -55,5 +54,14 @@ struct {
 	__uint(max_entries, LB_NODE_ADDRS_MAX);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } LB6_NODE_ADDRS_MAP SEC(".maps");
+
+/* IPv6 frontend address filter (LB6_FE_FILTER_* in lb_abi.h), an array as
+ * lb4_fe_filter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, LB6_FE_FILTER_WORDS + 1);
+} LB6_FRONTEND_FILTER_MAP SEC(".maps");
 
 #endif /* CGLB_LB6_MAPS_H */

@@ -33,6 +33,7 @@
 #define LB_SKIP_NETNS_MAP  lb_skip_netns  /* netns cookies the programs leave alone */
 #define LB4_NODE_ADDRS_MAP lb4_node_addrs /* __be32 address -> struct lb_node_addr */
 #define LB6_NODE_ADDRS_MAP lb6_node_addrs /* union lb6_addr -> struct lb_node_addr */
+#define LB6_FRONTEND_FILTER_MAP lb6_fe_filter /* lb4_fe_filter's twin for IPv6 addresses */
 
 /* Capacities. The agent reads max_entries back from the kernel, so these are
  * defaults, not assumptions baked into the host. */
@@ -59,6 +60,23 @@
 #define LB4_FE_FILTER_WORDS     (1 << (LB4_FE_FILTER_BITS_LOG2 - 6)) /* 16384 x 64 bits */
 #define LB4_FE_FILTER_ARMED     LB4_FE_FILTER_WORDS                   /* the word after the bitmap */
 #define LB4_FE_FILTER_HASH_MUL  0x9E3779B1U /* Fibonacci hashing of the address as stored (network order) */
+
+/* lb6_fe_filter: the same bitmap, the same rules (bits set before a master or
+ * a node address of lb6_node_addrs appears, cleared after the last is gone;
+ * its own armed word, set once the agent filled it from lb6_services and
+ * lb6_node_addrs) and the same geometry, over IPv6 addresses. The bit of an
+ * address is lb6_fe_filter_bit(): its four words as stored (network-order
+ * bytes read natively) folded by h = (h ^ word) * LB6_FE_FILTER_HASH_MUL,
+ * h ^= h >> 16 from h = 0, then (h * LB6_FE_FILTER_HASH_MUL) >> (32 -
+ * LB6_FE_FILTER_BITS_LOG2). The shift matters: addresses of one prefix differ
+ * in their last bytes, the high bits of the last word, which a multiplication
+ * alone would carry only into the top bits of the index. A v4-mapped address
+ * (::ffff:a.b.c.d) is never looked up in lb6_services, so it never has a bit
+ * here; lb4_fe_filter decides for it. */
+#define LB6_FE_FILTER_BITS_LOG2 LB4_FE_FILTER_BITS_LOG2
+#define LB6_FE_FILTER_WORDS     LB4_FE_FILTER_WORDS
+#define LB6_FE_FILTER_ARMED     LB4_FE_FILTER_ARMED
+#define LB6_FE_FILTER_HASH_MUL  LB4_FE_FILTER_HASH_MUL
 
 /* Frontend scope. Every frontend is written with LB_SCOPE_EXTERNAL: a socket
  * LB sees only connections that start on this node, and kube-proxy sends pod-
@@ -213,9 +231,9 @@ struct lb4_refused {
  * host's interface addresses and every Node object's InternalIP/ExternalIP;
  * loopback is never in it: 127.0.0.0/8 and ::1 count as node addresses only
  * for sockets in the host network namespace, which the programs decide. The
- * agent sets an IPv4 address's lb4_fe_filter bit before it writes the
- * address here, and clears the bit only after the address and every frontend
- * sharing that bit are gone. 4 bytes. */
+ * agent sets an address's lb4_fe_filter (IPv4) or lb6_fe_filter (IPv6) bit
+ * before it writes the address here, and clears the bit only after the address
+ * and every frontend sharing that bit are gone. 4 bytes. */
 enum lb_node_addr_flags {
 	LB_NODE_ADDR_F_LOCAL  = 1 << 0, /* an address of this host's interfaces */
 	LB_NODE_ADDR_F_REMOTE = 1 << 1, /* a Node object's InternalIP/ExternalIP */

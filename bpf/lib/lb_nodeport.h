@@ -46,12 +46,14 @@ static __always_inline bool lb4_may_be_frontend_or_node(struct bpf_sock_addr *ct
 	return lb4_may_be_frontend(address);
 }
 
-/* IPv6 has no frontend filter; only the host-only addresses are gated. */
+/* The gate of connect6/sendmsg6 for addresses that are not v4-mapped (those
+ * take the IPv4 gate above): as lb4_may_be_frontend_or_node(), with
+ * lb6_fe_filter, whose bits the agent sets for IPv6 node addresses too. */
 static __always_inline bool lb6_may_be_frontend_or_node(struct bpf_sock_addr *ctx, const union lb6_addr *address)
 {
 	if (lb6_addr_is_local_only(address))
 		return sock_in_host_netns(ctx);
-	return true;
+	return lb6_may_be_frontend(address);
 }
 
 static __always_inline bool lb4_is_node_address(struct bpf_sock_addr *ctx, __be32 address)

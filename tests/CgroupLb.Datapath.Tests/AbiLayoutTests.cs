@@ -125,6 +125,9 @@ public class AbiLayoutTests
         Assert.Equal(LbServiceName.Length, Define("LB_SERVICE_NAME_LEN"));
         Assert.Equal(FrontendAddressFilter.BitsLog2, Define("LB4_FE_FILTER_BITS_LOG2"));
         Assert.Equal(FrontendAddressFilter.HashMultiplier, Define("LB4_FE_FILTER_HASH_MUL"));
+        // lb6_fe_filter shares lb4_fe_filter's geometry and multiplier (FrontendAddressFilter6 uses those constants).
+        foreach (string part in new[] { "BITS_LOG2", "WORDS", "ARMED", "HASH_MUL" })
+            Assert.Matches($@"(?m)^#define\s+LB6_FE_FILTER_{part}\s+LB4_FE_FILTER_{part}\b", header);
     }
 
     /// <summary>lb_svc_stats is what the host reads the service id limit from: it must be created LB_MAX_SERVICE_ID big.</summary>

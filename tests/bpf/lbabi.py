@@ -10,7 +10,8 @@ does not exist is an error naming the struct.
 
 Fields typed __be16/__be32 are written in network order, every other integer
 in the host's order (little-endian on every host we build for). A dotted quad
-is accepted for any 4-byte field, a protocol name ("tcp", "udp") for proto.
+is accepted for any 4-byte field, an IPv6 address for a union lb6_addr field,
+a protocol name ("tcp", "udp") for proto.
 
     lbabi.py OBJ hex STRUCT field=value...   one "xx xx ..." line for bpftool
     lbabi.py OBJ enum ENUM NAME              the value of an enumerator
@@ -78,10 +79,17 @@ class Abi:
             if name not in members:
                 raise KeyError(f"{self.path}: struct {struct} has no field {name}")
             m = members[name]
-            size, big_endian = self._scalar(m["type_id"])
             offset = m["bits_offset"] // 8
+            if self._is_lb6_addr(m["type_id"]):
+                out[offset:offset + 16] = socket.inet_pton(socket.AF_INET6, value)  # already network order
+                continue
+            size, big_endian = self._scalar(m["type_id"])
             out[offset:offset + size] = _bytes(value, size, big_endian)
         return bytes(out)
+
+    def _is_lb6_addr(self, type_id):
+        t = self.types[type_id]
+        return t["kind"] == "UNION" and t.get("name") == "lb6_addr"
 
     def hex(self, struct, fields):
         return " ".join(f"{b:02x}" for b in self.encode(struct, fields))
@@ -118,6 +126,22 @@ def fe_filter_words(addresses, header=HEADER):
     for address in addresses:
         stored = int.from_bytes(socket.inet_aton(address), "little")  # network-order bytes read natively
         bit = ((stored * mul) & 0xFFFFFFFF) >> (32 - log2)
+        words[bit >> 6] = words.get(bit >> 6, 0) | (1 << (bit & 63))
+    return words
+
+
+def fe_filter_words6(addresses, header=HEADER):
+    """lb6_fe_filter words with the bits of these IPv6 addresses set, plus the armed word (lb6_fe_filter_bit())."""
+    log2 = header_define("LB4_FE_FILTER_BITS_LOG2", header)  # LB6_FE_FILTER_* alias these
+    mul = header_define("LB4_FE_FILTER_HASH_MUL", header)
+    words = {1 << (log2 - 6): 1}
+    for address in addresses:
+        raw = socket.inet_pton(socket.AF_INET6, address)
+        h = 0
+        for i in range(4):
+            h = ((h ^ int.from_bytes(raw[4 * i:4 * i + 4], "little")) * mul) & 0xFFFFFFFF
+            h ^= h >> 16
+        bit = ((h * mul) & 0xFFFFFFFF) >> (32 - log2)
         words[bit >> 6] = words.get(bit >> 6, 0) | (1 << (bit & 63))
     return words
 

@@ -56,6 +56,7 @@ internal sealed class BenchmarkMaps : IDisposable
         (MapNames.Refused6, BpfMapType.Hash, 24, 400, 65536, NoPrealloc),
         (MapNames.NodeAddresses, BpfMapType.Hash, 4, 4, 16384, NoPrealloc),
         (MapNames.NodeAddresses6, BpfMapType.Hash, 16, 4, 16384, NoPrealloc),
+        (MapNames.FrontendFilter6, BpfMapType.Array, 4, 8, 16385, 0),
     ];
 
     /// <summary>

@@ -13,6 +13,8 @@ internal static class MapNames
     /// <summary>Bitmap of frontend addresses (array of __u64), kept by the writer so misses skip the service lookup.</summary>
     public const string FrontendFilter = "lb4_fe_filter";
     public const string Refused = "lb4_refused";
+    /// <summary>The IPv6 twin of <see cref="FrontendFilter"/>, same geometry, its own armed word.</summary>
+    public const string FrontendFilter6 = "lb6_fe_filter";
     public const string Services6 = "lb6_services";
     /// <summary>IPv6 backends; their ids share one space with <see cref="Backends"/>.</summary>
     public const string Backends6 = "lb6_backends";
@@ -34,5 +36,5 @@ internal static class MapNames
     public const string SkipNetns = "lb_skip_netns";
 
     public static readonly IReadOnlyList<string> All =
-        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity, SkipNetns, NodeAddresses, NodeAddresses6];
+        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity, SkipNetns, NodeAddresses, NodeAddresses6, FrontendFilter6];
 }

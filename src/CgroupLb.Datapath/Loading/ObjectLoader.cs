@@ -236,6 +236,7 @@ internal static class ObjectLoader
         Check<uint, LbServiceStats>(MapNames.ServiceStats);
         Check<uint, LbServiceName>(MapNames.ServiceNames);
         Check<uint, ulong>(MapNames.FrontendFilter);
+        Check<uint, ulong>(MapNames.FrontendFilter6);
         Check<Lb4ServiceKey, Lb4Refused>(MapNames.Refused);
         Check<Lb6ServiceKey, Lb6ServiceValue>(MapNames.Services6);
         Check<uint, Lb6Backend>(MapNames.Backends6);

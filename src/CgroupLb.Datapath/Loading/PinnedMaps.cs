@@ -25,6 +25,9 @@ internal sealed class PinnedMaps : IDisposable
     public required BpfMapHandle NodeAddresses { get; init; }
     public required BpfMapHandle NodeAddresses6 { get; init; }
 
+    /// <summary>lb6_fe_filter; null where an older agent pinned the maps without it (its programs read none).</summary>
+    public BpfMapHandle? FrontendFilter6 { get; init; }
+
     /// <summary>lb_affinity; null where an older agent pinned the maps without it (status then leaves it out).</summary>
     public BpfMapHandle? Affinity { get; init; }
 
@@ -55,6 +58,7 @@ internal sealed class PinnedMaps : IDisposable
                 Stats = Open<uint, LbServiceStats>(MapNames.ServiceStats),
                 Names = Open<uint, LbServiceName>(MapNames.ServiceNames),
                 FrontendFilter = Open<uint, ulong>(MapNames.FrontendFilter),
+                FrontendFilter6 = File.Exists(options.MapPinPath(MapNames.FrontendFilter6)) ? Open<uint, ulong>(MapNames.FrontendFilter6) : null,
                 Refused = Open<Lb4ServiceKey, Lb4Refused>(MapNames.Refused),
                 Services6 = Open<Lb6ServiceKey, Lb6ServiceValue>(MapNames.Services6),
                 Backends6 = Open<uint, Lb6Backend>(MapNames.Backends6),
@@ -113,6 +117,7 @@ internal sealed class PinnedMaps : IDisposable
         Stats.Dispose();
         Names.Dispose();
         FrontendFilter.Dispose();
+        FrontendFilter6?.Dispose();
         Refused.Dispose();
         Services6.Dispose();
         Backends6.Dispose();

@@ -21,9 +21,11 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
     private readonly BpfMapHandle stats;
     private readonly BpfMapHandle names;
     private readonly BpfMapHandle frontendFilter;
+    private readonly BpfMapHandle? frontendFilter6;
     private readonly FrontendAddressFilter filter = new();
-    private bool filterArmed;
-    // The plan writer and the node-address writer run on different threads and share the filter's bits.
+    private readonly FrontendAddressFilter6 filter6 = new();
+    private bool filterArmed; // both filters: they are armed together
+    // The plan writer and the node-address writer run on different threads and share the filters' bits.
     private readonly Lock filterGate = new();
     private readonly BpfMapHandle nodeAddresses;
     private readonly BpfMapHandle nodeAddresses6;
@@ -48,6 +50,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         stats = pinned.Stats;
         names = pinned.Names;
         frontendFilter = pinned.FrontendFilter;
+        frontendFilter6 = pinned.FrontendFilter6;
         refused = pinned.Refused;
         reverseSockets = pinned.ReverseSockets;
         services6 = pinned.Services6;
@@ -82,10 +85,25 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
 
     public void UpdateBackends6(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb6Backend> values) => UpdateMany(backends6, ids, values);
 
-    /// <summary>IPv6 frontends are not in lb4_fe_filter: the IPv6 programs look every address up.</summary>
-    public void UpdateServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb6ServiceValue> values) => UpdateMany(services6, keys, values);
+    /// <summary>As <see cref="UpdateServiceEntries"/>, with lb6_fe_filter: a new master's bit before the master.</summary>
+    public void UpdateServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb6ServiceValue> values)
+    {
+        lock (filterGate)
+        {
+            ArmFrontendFilters();
+            WriteFilterWords(frontendFilter6, filter6.AddMasters(keys.ToArray()));
+        }
+        UpdateMany(services6, keys, values);
+    }
 
-    public void DeleteServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys) => DeleteMany(services6, keys);
+    public void DeleteServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys)
+    {
+        lock (filterGate)
+            ArmFrontendFilters();
+        DeleteMany(services6, keys);
+        lock (filterGate)
+            WriteFilterWords(frontendFilter6, filter6.RemoveMasters(keys.ToArray()));
+    }
 
     public void DeleteBackends6(ReadOnlySpan<uint> ids) => DeleteMany(backends6, ids);
 
@@ -135,8 +153,8 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         // A new master's filter bit is set before the master exists: the programs must never skip a frontend.
         lock (filterGate)
         {
-            ArmFrontendFilter();
-            WriteFilterWords(filter.AddMasters(keys.ToArray()));
+            ArmFrontendFilters();
+            WriteFilterWords(frontendFilter, filter.AddMasters(keys.ToArray()));
         }
         UpdateMany(services, keys, values);
     }
@@ -144,11 +162,11 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
     public void DeleteServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys)
     {
         lock (filterGate)
-            ArmFrontendFilter();
+            ArmFrontendFilters();
         DeleteMany(services, keys);
         // Only after the masters are gone; a failed delete above leaves the bits set, which is always safe.
         lock (filterGate)
-            WriteFilterWords(filter.RemoveMasters(keys.ToArray()));
+            WriteFilterWords(frontendFilter, filter.RemoveMasters(keys.ToArray()));
     }
 
     public IReadOnlyDictionary<IPAddress, LbNodeAddrFlags> ReadNodeAddresses()
@@ -186,17 +204,17 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
                 values6.Add(new LbNodeAddress { Flags = (uint)flags });
             }
         }
-        if (keys4.Count > 0)
+        // The bits first: an address without its bit would be skipped by the filter. Arming here too, not only on the
+        // first Service write: a restarted agent adopts filters a previous one armed, and a node address written
+        // before this process had rebuilt them would have no bit there.
+        lock (filterGate)
         {
-            // The bit first: an address without its bit would be skipped by the filter.
-            lock (filterGate)
-            {
-                var changed = filter.AddNodeAddresses(keys4);
-                if (filterArmed)
-                    WriteFilterWords(changed);
-            }
-            UpdateMany<uint, LbNodeAddress>(nodeAddresses, CollectionsMarshal.AsSpan(keys4), CollectionsMarshal.AsSpan(values4));
+            ArmFrontendFilters();
+            WriteFilterWords(frontendFilter, filter.AddNodeAddresses(keys4));
+            WriteFilterWords(frontendFilter6, filter6.AddNodeAddresses(keys6));
         }
+        if (keys4.Count > 0)
+            UpdateMany<uint, LbNodeAddress>(nodeAddresses, CollectionsMarshal.AsSpan(keys4), CollectionsMarshal.AsSpan(values4));
         if (keys6.Count > 0)
             UpdateMany<Lb6Address, LbNodeAddress>(nodeAddresses6, CollectionsMarshal.AsSpan(keys6), CollectionsMarshal.AsSpan(values6));
     }
@@ -206,54 +224,70 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         var keys4 = addresses.Where(a => a.AddressFamily == AddressFamily.InterNetwork).Select(NetworkOrder.ToBe32).ToArray();
         var keys6 = addresses.Where(a => a.AddressFamily == AddressFamily.InterNetworkV6).Select(Lb6Address.Create).ToArray();
         if (keys4.Length > 0)
-        {
             DeleteMany<uint>(nodeAddresses, keys4);
-            // Only after the addresses are gone, and only bits no frontend shares (the filter counts both).
-            lock (filterGate)
-            {
-                var changed = filter.RemoveNodeAddresses(keys4);
-                if (filterArmed)
-                    WriteFilterWords(changed);
-            }
-        }
         if (keys6.Length > 0)
             DeleteMany<Lb6Address>(nodeAddresses6, keys6);
+        // Only after the addresses are gone, and only bits no frontend shares (the filters count both). Unarmed, the
+        // words are not written: the kernel's bits stay set (safe) until the rebuild that arms the filters.
+        lock (filterGate)
+        {
+            var changed = filter.RemoveNodeAddresses(keys4);
+            var changed6 = filter6.RemoveNodeAddresses(keys6);
+            if (filterArmed)
+            {
+                WriteFilterWords(frontendFilter, changed);
+                WriteFilterWords(frontendFilter6, changed6);
+            }
+        }
     }
 
     /// <summary>
-    /// Fills lb4_fe_filter from the masters in lb4_services_v2 and the addresses in lb4_node_addrs, then arms it, on the first write of this process: a
-    /// read-only user (cgroup-lb status) never writes the filter, and maps adopted from an agent that did not keep
-    /// it are translated unfiltered until then. The maps have one writer, so the masters cannot change meanwhile.
+    /// Fills lb4_fe_filter and lb6_fe_filter from the masters in lb4_services_v2/lb6_services and the addresses in
+    /// lb4_node_addrs/lb6_node_addrs, then arms each, on the first write of this process: a read-only user (cgroup-lb
+    /// status) never writes the filters, and maps adopted from an agent that did not keep them are translated
+    /// unfiltered until then. The plan writer is the only writer of the services maps and arms before its first
+    /// write, and the node-address writer holds <see cref="filterGate"/> as this does, so nothing changes meanwhile.
     /// </summary>
-    private void ArmFrontendFilter()
+    private void ArmFrontendFilters()
     {
         if (filterArmed)
             return;
         // Node addresses a previous agent wrote keep their bits until the node-address sync decides about them.
-        filter.AddNodeAddresses(ReadAll<uint, LbNodeAddress>(nodeAddresses).Select(e => e.Key));
-        var bitmap = filter.Rebuild(ReadServiceEntries().Select(e => e.Key));
-        var indexes = new uint[bitmap.Length];
+        ArmFilter(frontendFilter, filter, ReadAll<uint, LbNodeAddress>(nodeAddresses).Select(e => e.Key), ReadServiceEntries().Select(e => e.Key));
+        if (frontendFilter6 is not null)
+            ArmFilter(frontendFilter6, filter6, ReadAll<Lb6Address, LbNodeAddress>(nodeAddresses6).Select(e => e.Key), ReadServiceEntries6().Select(e => e.Key));
+        filterArmed = true;
+    }
+
+    /// <summary>Every word of the bitmap, then the armed word: the programs trust the bitmap only once it is whole.</summary>
+    private void ArmFilter<TMaster, TAddress>(BpfMapHandle map, FrontendFilterBitmap<TMaster, TAddress> bitmap,
+        IEnumerable<TAddress> pinnedNodeAddresses, IEnumerable<TMaster> pinnedMasters)
+        where TMaster : struct, IEquatable<TMaster> where TAddress : struct, IEquatable<TAddress>
+    {
+        bitmap.AddNodeAddresses(pinnedNodeAddresses);
+        var words = bitmap.Rebuild(pinnedMasters);
+        var indexes = new uint[words.Length];
         for (uint i = 0; i < indexes.Length; i++)
             indexes[i] = i;
-        UpdateMany<uint, ulong>(frontendFilter, indexes, bitmap);
+        UpdateMany<uint, ulong>(map, indexes, words);
         uint armed = FrontendAddressFilter.ArmedIndex;
-        frontendFilter.Update(in armed, 1UL, BpfUpdateFlags.Any);
-        filterArmed = true;
+        map.Update(in armed, 1UL, BpfUpdateFlags.Any);
     }
 
     /// <summary>
     /// The changed words in one batch: a first sync of 10k frontends changes about as many words, which one update
-    /// each would cost as many syscalls as the rest of the sync.
+    /// each would cost as many syscalls as the rest of the sync. No map (lb6_fe_filter pinned by an older agent is
+    /// missing): nothing to write, since that agent's programs do not read one.
     /// </summary>
-    private void WriteFilterWords(List<KeyValuePair<uint, ulong>> words)
+    private void WriteFilterWords(BpfMapHandle? map, List<KeyValuePair<uint, ulong>> words)
     {
-        if (words.Count == 0)
+        if (words.Count == 0 || map is null)
             return;
         var indexes = new uint[words.Count];
         var values = new ulong[words.Count];
         for (int i = 0; i < words.Count; i++)
             (indexes[i], values[i]) = words[i];
-        UpdateMany<uint, ulong>(frontendFilter, indexes, values);
+        UpdateMany<uint, ulong>(map, indexes, values);
     }
 
     public void DeleteBackends(ReadOnlySpan<uint> ids) => DeleteMany(backends, ids);
@@ -440,6 +474,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         stats.Dispose();
         names.Dispose();
         frontendFilter.Dispose();
+        frontendFilter6?.Dispose();
         refused.Dispose();
         reverseSockets.Dispose();
         services6.Dispose();

@@ -1,6 +1,9 @@
 using System.Net;
+using CgroupLb.Datapath.Abi;
 using CgroupLb.Datapath.Loading;
 using CgroupLb.Datapath.Status;
+using CgroupLb.Datapath.Writing;
+using CgroupLb.Interop;
 using CgroupLb.Testing.Sandbox;
 using Xunit.Abstractions;
 using static CgroupLb.Kernel.Tests.Ipv4.SandboxServices;
@@ -61,6 +64,66 @@ public sealed class Ipv6ServiceTests(ITestOutputHelper output)
             Assert.Contains(a.Backend, new[] { "b1", "b2" });
             Assert.Equal(Dns6, a.FromEndPoint);
         });
+    }
+
+    /// <summary>
+    /// lb6_fe_filter through adds and removes: every frontend keeps its bit while it exists (a missing bit would
+    /// leave its sockets untranslated, which the connects would see), a removed one loses it, and a destination that
+    /// is no Service (a backend's own address) passes untouched. The bits are read back from the pinned map against
+    /// the host's hash, so a hash that differed between C and C# fails here rather than in a cluster.
+    /// </summary>
+    [SkippableFact]
+    public async Task TheIpv6FrontendFilterFollowsAddsAndRemovesAndOtherAddressesPassUntouched()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 2, log: _log.Write, ipv6: true);
+        using LoadBalancerDatapath datapath = LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log);
+        var second = new IPEndPoint(Vip6(0x11), 80);
+        datapath.Writer.Apply(Upsert(Tcp6(Web6.Address, 80, sandbox.Backends), Tcp6(second.Address, 80, sandbox.Backends)));
+        Assert.True(FilterArmed(sandbox), "lb6_fe_filter is not armed after the first write");
+        Assert.True(FilterBit(sandbox, Web6.Address) && FilterBit(sandbox, second.Address));
+
+        SandboxBackend b2 = sandbox.Backend("b2");
+        var direct = new IPEndPoint(b2.Address6, SandboxBackend.TcpPort);
+        var attempts = (await sandbox.TcpConnectAsync(Web6, count: 5)).Concat(await sandbox.TcpConnectAsync(second, count: 5)).ToList();
+        IReadOnlyList<PeerAttempt> untouched = await sandbox.TcpConnectAsync(direct, count: 5);
+
+        Assert.All(attempts, a => Assert.True(a.Ok, a.ToString()));
+        Assert.All(untouched, a =>
+        {
+            Assert.True(a.Ok, a.ToString());
+            Assert.Equal("b2", a.Backend);
+            Assert.Equal(direct, a.PeerEndPoint);
+        });
+
+        datapath.Writer.Apply(Delete(Tcp6(Web6.Address, 80, []).Frontend));
+        Assert.False(FilterBit(sandbox, Web6.Address), "the removed frontend's bit is still set");
+        Assert.True(FilterBit(sandbox, second.Address), "the remaining frontend lost its bit");
+        PeerAttempt removed = Assert.Single(await sandbox.TcpConnectAsync(Web6));
+        IReadOnlyList<PeerAttempt> kept = await sandbox.TcpConnectAsync(second, count: 5);
+
+        Assert.False(removed.Ok, removed.ToString());
+        Assert.Equal("ENETUNREACH", removed.Error);
+        Assert.All(kept, a =>
+        {
+            Assert.True(a.Ok, a.ToString());
+            Assert.Equal(second, a.PeerEndPoint);
+        });
+    }
+
+    private static bool FilterArmed(KernelSandbox sandbox)
+    {
+        using var filter = BpfMapHandle.OpenPinned(sandbox.DatapathOptions().MapPinPath(MapNames.FrontendFilter6));
+        uint armed = FrontendAddressFilter.ArmedIndex;
+        return filter.TryLookup(in armed, out ulong word) && word != 0;
+    }
+
+    private static bool FilterBit(KernelSandbox sandbox, IPAddress address)
+    {
+        using var filter = BpfMapHandle.OpenPinned(sandbox.DatapathOptions().MapPinPath(MapNames.FrontendFilter6));
+        uint bit = FrontendAddressFilter6.BitOf(Lb6Address.Create(address));
+        uint index = bit >> 6;
+        return filter.TryLookup(in index, out ulong word) && (word & (1UL << (int)(bit & 63))) != 0;
     }
 
     [SkippableFact]

@@ -152,4 +152,33 @@ public sealed class NodePortTests(ITestOutputHelper output)
             Assert.Equal("ECONNREFUSED", fromNode.Error);
         }
     }
+
+    /// <summary>
+    /// A restarted agent adopts the frontend filters its predecessor armed. A node address it writes before its first
+    /// Service write (the node-address sync starts on its own) must still get its lb6_fe_filter bit, or connect6
+    /// would end at the filter and never look up the NodePort wildcard.
+    /// </summary>
+    [SkippableFact]
+    public async Task AnIpv6NodeAddressWrittenBeforeTheFirstServiceWriteAfterARestartIsReachable()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 2, log: _log.Write, ipv6: true);
+        using (LoadBalancerDatapath first = LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log))
+        {
+            first.Writer.Apply(Upsert(NodePortService(IPAddress.IPv6Any, NodePort, L4Protocol.Tcp,
+                [sandbox.Backend("b1").Address6, sandbox.Backend("b2").Address6], SandboxBackend.TcpPort)));
+        }
+        using LoadBalancerDatapath second = LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log);
+        var remote = IPAddress.Parse("2001:db8:192::20");
+        var sync = second.CreateNodeAddressSync(NodePortAddresses.All, _log.CreateLogger("node-addresses"));
+        Assert.True(sync.SetClusterNodeAddresses([remote]));
+
+        IReadOnlyList<PeerAttempt> attempts = await sandbox.TcpConnectAsync(new IPEndPoint(remote, NodePort), count: 5);
+
+        Assert.All(attempts, a =>
+        {
+            Assert.True(a.Ok, a.ToString());
+            Assert.Contains(a.Backend, new[] { "b1", "b2" });
+        });
+    }
 }
