@@ -26,7 +26,12 @@ IPv4 hooks only, so its IPv6 cells stay empty); a
 cgroup/sock_release program in an experiment (variants.py claim) is attached
 too, and its run per closing TCP socket is added to the "per socket, all hooks"
 row, the figure on which a design that moves work from connect() to close()
-must be compared. Phases: translated TCP connect (+ getpeername), translated UDP
+must be compared. So is a tracing program of an experiment (fentry/tcp_close of
+variants.py claimfentry, tp_btf/tcp_destroy_sock of claimtp), attached as a BPF
+link for the whole run: it runs for every TCP socket the node closes, not only
+the cgroup's, so besides its ns per run the table shows its runs per client
+socket of the phase (the server's accepted socket closes too, and so does
+whatever else the node closes meanwhile). Phases: translated TCP connect (+ getpeername), translated UDP
 sendto (+ recvmsg), the same two towards a backend address directly (the
 miss path), and a TCP connect to an address that is neither (tcp-other: the
 miss path of most sockets on a node, which a filter over backend addresses
@@ -78,20 +83,49 @@ FILLER6 = "2001:db8:1900::{:x}"  # the 10k extra IPv6 ClusterIPs
 HOOKS = ["connect4", "sendmsg4", "recvmsg4", "getpeername4"]
 HOOKS6 = ["connect6", "sendmsg6", "recvmsg6", "getpeername6"]
 # Hooks only some variants have (experiments of variants.py; the minimal LB has no IPv6), measured where present.
-OPTIONAL_HOOKS = ["sock_release"] + HOOKS6
+# Tracing programs (node-wide, attached as links), by program name -> hook name.
+TRACING = {"cglb_tcp_close": "tcp_close", "cglb_tcp_destroy_sock": "tcp_destroy_sock"}
+CLOSE_HOOKS = ["sock_release"] + list(TRACING.values())
+OPTIONAL_HOOKS = CLOSE_HOOKS + HOOKS6
 # The phase, what it does, and which hooks it measures.
 PHASES = [
-    ("tcp", "translated TCP connect + getpeername", ["connect4", "getpeername4", "sock_release"]),
+    ("tcp", "translated TCP connect + getpeername", ["connect4", "getpeername4"] + CLOSE_HOOKS),
     ("udp", "translated UDP sendto + recvfrom", ["sendmsg4", "recvmsg4"]),
-    ("tcp-miss", "TCP connect to a non-Service address", ["connect4", "getpeername4", "sock_release"]),
+    ("tcp-miss", "TCP connect to a non-Service address", ["connect4", "getpeername4"] + CLOSE_HOOKS),
     ("udp-miss", "UDP sendto to a non-Service address", ["sendmsg4", "recvmsg4"]),
     ("tcp-other", "TCP connect to an address that is neither a Service nor a backend",
-     ["connect4", "getpeername4", "sock_release"]),
+     ["connect4", "getpeername4"] + CLOSE_HOOKS),
     ("tcp6", "translated TCP connect + getpeername over IPv6", ["connect6", "getpeername6"]),
     ("udp6", "translated UDP sendto + recvfrom over IPv6", ["sendmsg6", "recvmsg6"]),
     ("tcp6-miss", "TCP connect to a non-Service IPv6 address", ["connect6", "getpeername6"]),
     ("udp6-miss", "UDP sendto to a non-Service IPv6 address", ["sendmsg6", "recvmsg6"]),
 ]
+
+
+SYS_BPF = 321  # x86_64
+BPF_OBJ_GET, BPF_RAW_TRACEPOINT_OPEN = 7, 17
+
+
+def bpf_syscall(cmd, attr):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(bytes(attr), 128)
+    fd = libc.syscall(SYS_BPF, cmd, buf, 128)
+    if fd < 0:
+        raise OSError(ctypes.get_errno(), f"bpf({cmd}): {os.strerror(ctypes.get_errno())}")
+    return fd
+
+
+def attach_tracing(pinned_prog):
+    """A BPF link for a pinned fentry/tp_btf program (bpftool 7.1 cannot attach one); closing the fd detaches it."""
+    import ctypes
+    path = ctypes.create_string_buffer(pinned_prog.encode())
+    prog_fd = bpf_syscall(BPF_OBJ_GET, ctypes.addressof(path).to_bytes(8, "little") + bytes(8))
+    try:
+        # raw_tracepoint.name = 0: the kernel attaches to the program's attach_btf_id (fentry, tp_btf).
+        return bpf_syscall(BPF_RAW_TRACEPOINT_OPEN, bytes(8) + prog_fd.to_bytes(4, "little"))
+    finally:
+        os.close(prog_fd)
 
 
 def sh(*args, check=True, **kw):
@@ -106,6 +140,7 @@ class Variant:
         self.cgroup = os.path.join(CGROUP_ROOT, NAME, name)
         self.pin = os.path.join(PIN, name)
         self.progs = {}  # hook -> program id
+        self.links = []  # fds of the tracing programs' links
         self.abi = None
 
     def load(self):
@@ -114,6 +149,11 @@ class Variant:
         sh("bpftool", "prog", "loadall", self.obj, f"{self.pin}/progs", "pinmaps", f"{self.pin}/maps")
         self.abi = lbabi.Abi(self.obj)
         for entry in os.listdir(f"{self.pin}/progs"):
+            if entry in TRACING:
+                info = json.loads(sh("bpftool", "-j", "prog", "show", "pinned", f"{self.pin}/progs/{entry}").stdout)
+                self.progs[TRACING[entry]] = info["id"]
+                self.links.append(attach_tracing(f"{self.pin}/progs/{entry}"))
+                continue
             family = "6" if "sock6" in entry or entry.endswith("6") else "4"
             base = next(b for b in ("connect", "sendmsg", "recvmsg", "getpeername", "sock_release") if b in entry)
             hook = base if base == "sock_release" else base + family
@@ -124,9 +164,14 @@ class Variant:
             raise RuntimeError(f"{self.name}: expected one program per hook, got {sorted(self.progs)}")
 
     def detach(self):
+        for fd in self.links:
+            os.close(fd)
+        self.links = []
         if not os.path.isdir(self.cgroup):
             return
         for hook, prog_id in self.progs.items():
+            if hook in TRACING.values():
+                continue
             sh("bpftool", "cgroup", "detach", self.cgroup, hook, "id", str(prog_id), check=False)
         os.rmdir(self.cgroup)
 
@@ -274,6 +319,7 @@ def run_client(variant, phase, args):
         "udp6-miss": (BACKENDS6[0], UDP_BACK, args.udp),
     }[phase]
     command = phase.split("-")[0].rstrip("6")
+    args.last_count = count
     # Join the cgroup first: `ip netns exec` remounts /sys.
     script = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
     result = sh("bash", "-c", script, "_", variant.cgroup, "ip", "netns", "exec", NETNS,
@@ -313,6 +359,9 @@ def measure(variants, args, label, results):
                     if dc <= 0:
                         raise RuntimeError(f"{v.name} {phase}: {hook} did not run")
                     table.setdefault(phase, {}).setdefault(v.name, {}).setdefault(hook, []).append(dt / dc)
+                    if hook in TRACING.values():
+                        # Node-wide: how many closes it saw per socket the workload opened.
+                        table[phase][v.name].setdefault(hook + " runs", []).append(dc / args.last_count)
         print(f"  {label}: round {r + 1}/{args.rounds} done", file=sys.stderr)
 
 
@@ -356,6 +405,12 @@ def report(results, variants, args, kernel):
                           for ref in ref_cols]
                 lines.append(f"| {phase} | per socket, all hooks | " + " | ".join(cells) + " | "
                              + " | ".join(ratios) + " |")
+                for hook in hooks:
+                    runs = {n: row[n][hook + " runs"] for n in names if hook + " runs" in row.get(n, {})}
+                    if runs:
+                        cells = [f"{min(runs[n]):.2f}-{max(runs[n]):.2f}" if n in runs else "-" for n in names]
+                        lines.append(f"| {phase} | {hook} runs per client socket (node-wide) | "
+                                     + " | ".join(cells) + " | " + " | ".join("-" for _ in ref_cols) + " |")
         lines.append("")
     return "\n".join(lines)
 

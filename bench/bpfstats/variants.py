@@ -31,6 +31,20 @@ application sees for them; it does not for --extra variants. They are experiment
     claimfilter  claimpeek, with sock_release first testing the closing socket's peer against a bitmap of
                backend addresses (lb4_be_filter, lb4_fe_filter's geometry, seeded by run.py): a socket that
                talks to no backend (run.py's tcp-other) ends after one bit test, without a cookie
+    claimfentry  claimpeek, with the slot freed by an fentry program on tcp_close instead of
+               cgroup/sock_release: it reads sk->__sk_common.skc_cookie through the function's BTF
+               argument (CO-RE), never generating a cookie (a socket without one never claimed a slot),
+               and clears the slot only when that cookie owns it. It runs for every TCP close on the node,
+               not only the cgroup's (run.py attaches it as a link while the variant's phase runs and
+               reports it as tcp_close). Needs fentry with BTF (5.5+) besides cmpxchg (5.12+). Machines
+               that forbid fentry/fexit programs (the 6.18 VM of the fourth round: EPERM at load, before
+               the verifier, for any fentry target) cannot measure it; claimtp is the closest loadable twin
+    claimtp    claimfentry's program body on the tcp_destroy_sock tracepoint (tp_btf, BTF argument, CO-RE)
+               instead of fentry/tcp_close: run when the kernel destroys a TCP socket (after close, or when a
+               never-accepted child is dropped), node-wide; no trampoline, a tracepoint call instead
+    claimtpnop claimtp with a release program that returns at once (slots are never freed: valid only while
+               a run hands out fewer than 2^18 cookies): the floor of one tracing program run, stats clock
+               included, against which claimtp's own release work is read
 """
 import os
 import shutil
@@ -265,6 +279,35 @@ VARIANTS["claimfilter"] = VARIANTS["claimpeek"][:2] + [
      "		return SYS_PROCEED;\n	if (!lb4_may_be_backend(sk->dst_ip4))\n		return SYS_PROCEED;\n"
      "	cookie = bpf_get_socket_cookie(sk);"),
 ]
+
+
+FENTRY_RELEASE = """
+/* Frees the claim of a closing TCP socket, node-wide. The cookie is read, never generated: a socket nobody asked
+ * for its cookie has 0 there and cannot own a slot, so the close of an unrelated socket ends after one load. */
+SEC("fentry/tcp_close")
+int cglb_tcp_close(__u64 *ctx)
+{
+	struct sock___peek *sk = (struct sock___peek *)ctx[0];
+	struct sock4_claim_entry *entry;
+	__u64 cookie = (__u64)sk->__sk_common.skc_cookie.counter;
+
+	if (!cookie)
+		return 0;
+	entry = sock4_claim_of(cookie);
+	if (entry && entry->cookie == cookie)
+		entry->cookie = 0;
+	return 0;
+}
+
+char _license[]"""
+
+VARIANTS["claimfentry"] = VARIANTS["claimpeek"][:-1] + [("cgroup_lb.bpf.c", "\nchar _license[]", FENTRY_RELEASE)]
+VARIANTS["claimtp"] = VARIANTS["claimpeek"][:-1] + [
+    ("cgroup_lb.bpf.c", "\nchar _license[]", FENTRY_RELEASE.replace('SEC("fentry/tcp_close")\nint cglb_tcp_close',
+                                                                   'SEC("tp_btf/tcp_destroy_sock")\nint cglb_tcp_destroy_sock'))]
+VARIANTS["claimtpnop"] = VARIANTS["claimpeek"][:-1] + [
+    ("cgroup_lb.bpf.c", "\nchar _license[]",
+     '\nSEC("tp_btf/tcp_destroy_sock")\nint cglb_tcp_destroy_sock(__u64 *ctx)\n{\n\t(void)ctx;\n\treturn 0;\n}\n\nchar _license[]')]
 
 
 def make(out, name):
