@@ -92,8 +92,8 @@ def main():
         print(f"kernel {os.uname().release}; close() of a TCP socket to a non-Service address, SO_LINGER 0; "
               f"{args.blocks} blocks per condition x {args.sockets} sockets; ns, median of block medians")
         print("")
-        print(f"| condition | close() | block medians |")
-        print(f"|---|---:|---|")
+        print("| condition | close() | block medians |")
+        print("|---|---:|---|")
         print(f"| no {args.program} | {a:.0f} | {min(medians['without'])}-{max(medians['without'])} |")
         print(f"| {args.program} {'NOT attached (--control)' if args.control else 'attached'} | {b:.0f} | {min(medians['with'])}-{max(medians['with'])} |")
         print(f"| difference | {b - a:+.0f} ({(b - a) / a:+.1%}) | |")
