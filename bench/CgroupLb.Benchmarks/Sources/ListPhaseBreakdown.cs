@@ -68,15 +68,17 @@ internal static class ListPhaseBreakdown
             var decoded = decode.Stop();
             lists.Clear();
             GC.Collect();
+            // Ours keeps every page's objects too, as the line above does, so both pay the GC for holding 20k objects.
             var ownDecode = Phase.Start();
             var ownItems = 0;
             foreach (var (key, bytes) in recorded)
             {
-                ownItems += key.StartsWith("/api/v1/services", StringComparison.Ordinal)
-                    ? ListPageJson.Services(bytes).Items.Count
-                    : ListPageJson.EndpointSlices(bytes).Items.Count;
+                object page = key.StartsWith("/api/v1/services", StringComparison.Ordinal) ? ListPageJson.Services(bytes) : ListPageJson.EndpointSlices(bytes);
+                lists.Add(page);
+                ownItems += page is ResourceListPage<V1Service> servicePage ? servicePage.Items.Count : ((ResourceListPage<V1EndpointSlice>)page).Items.Count;
             }
             var ownDecoded = ownDecode.Stop();
+            lists.Clear();
             if (ownItems != 2 * services) throw new InvalidOperationException($"our decoder read {ownItems} objects, expected {2 * services}");
             foreach (var (key, bytes) in recorded)
             {

@@ -33,17 +33,17 @@ internal static class EndpointSliceJson
             else if (reader.ValueTextEquals("addressType"u8))
             {
                 reader.Read();
-                slice.AddressType = JsonValues.String(ref reader, failure, new FieldPath("addressType"));
+                slice.AddressType = JsonValues.SharedString(ref reader, failure, new FieldPath("addressType"));
             }
             else if (reader.ValueTextEquals("apiVersion"u8))
             {
                 reader.Read();
-                slice.ApiVersion = JsonValues.String(ref reader, failure, new FieldPath("apiVersion"));
+                slice.ApiVersion = JsonValues.SharedString(ref reader, failure, new FieldPath("apiVersion"));
             }
             else if (reader.ValueTextEquals("kind"u8))
             {
                 reader.Read();
-                slice.Kind = JsonValues.String(ref reader, failure, new FieldPath("kind"));
+                slice.Kind = JsonValues.SharedString(ref reader, failure, new FieldPath("kind"));
             }
             else
             {
@@ -72,12 +72,12 @@ internal static class EndpointSliceJson
             else if (reader.ValueTextEquals("nodeName"u8))
             {
                 reader.Read();
-                endpoint.NodeName = JsonValues.String(ref reader, failure, path with { Middle = "nodeName" });
+                endpoint.NodeName = JsonValues.SharedString(ref reader, failure, path with { Middle = "nodeName" });
             }
             else if (reader.ValueTextEquals("zone"u8))
             {
                 reader.Read();
-                endpoint.Zone = JsonValues.String(ref reader, failure, path with { Middle = "zone" });
+                endpoint.Zone = JsonValues.SharedString(ref reader, failure, path with { Middle = "zone" });
             }
             else if (reader.ValueTextEquals("hints"u8))
             {
@@ -158,7 +158,7 @@ internal static class EndpointSliceJson
             if (reader.ValueTextEquals("name"u8))
             {
                 reader.Read();
-                name = JsonValues.String(ref reader, failure, path with { Tail = "name" });
+                name = JsonValues.SharedString(ref reader, failure, path with { Tail = "name" });
             }
             else
             {
@@ -177,7 +177,7 @@ internal static class EndpointSliceJson
             if (reader.ValueTextEquals("name"u8))
             {
                 reader.Read();
-                port.Name = JsonValues.String(ref reader, failure, path with { Middle = "name" });
+                port.Name = JsonValues.SharedString(ref reader, failure, path with { Middle = "name" });
             }
             else if (reader.ValueTextEquals("port"u8))
             {
@@ -187,12 +187,12 @@ internal static class EndpointSliceJson
             else if (reader.ValueTextEquals("protocol"u8))
             {
                 reader.Read();
-                port.Protocol = JsonValues.String(ref reader, failure, path with { Middle = "protocol" });
+                port.Protocol = JsonValues.SharedString(ref reader, failure, path with { Middle = "protocol" });
             }
             else if (reader.ValueTextEquals("appProtocol"u8))
             {
                 reader.Read();
-                port.AppProtocol = JsonValues.String(ref reader, failure, path with { Middle = "appProtocol" });
+                port.AppProtocol = JsonValues.SharedString(ref reader, failure, path with { Middle = "appProtocol" });
             }
             else
             {

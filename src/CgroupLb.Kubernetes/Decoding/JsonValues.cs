@@ -21,6 +21,17 @@ internal static class JsonValues
         }
     }
 
+    /// <summary>As <see cref="String"/>, for values that repeat across objects (see <see cref="RepeatedStrings"/>).</summary>
+    public static string? SharedString(ref Utf8JsonReader reader, ObjectDecodeFailure failure, in FieldPath path)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String: return RepeatedStrings.Get(ref reader);
+            case JsonTokenType.Null: return null;
+            default: return Wrong(ref reader, failure, path, "a string");
+        }
+    }
+
     public static int? Int(ref Utf8JsonReader reader, ObjectDecodeFailure failure, in FieldPath path)
     {
         switch (reader.TokenType)
@@ -70,7 +81,8 @@ internal static class JsonValues
     public static List<string>? Strings(ref Utf8JsonReader reader, ObjectDecodeFailure failure, in FieldPath path)
     {
         if (!IsArray(ref reader, failure, path)) return null;
-        var list = new List<string>();
+        // Most of these lists (an endpoint's addresses, a Service's clusterIPs) hold one or two entries.
+        var list = new List<string>(1);
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             list.Add(String(ref reader, failure, path.At(list.Count))!);
@@ -87,7 +99,7 @@ internal static class JsonValues
         Dictionary<string, string>? map = keep is null ? new Dictionary<string, string>(StringComparer.Ordinal) : null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var key = reader.GetString()!;
+            var key = RepeatedStrings.Get(ref reader);
             reader.Read();
             if (keep is not null && !keep(key))
             {
@@ -96,7 +108,7 @@ internal static class JsonValues
             }
 
             map ??= new Dictionary<string, string>(StringComparer.Ordinal);
-            map[key] = String(ref reader, failure, path with { Tail = key })!;
+            map[key] = SharedString(ref reader, failure, path with { Tail = key })!;
         }
 
         return map;

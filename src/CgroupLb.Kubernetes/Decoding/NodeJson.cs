@@ -27,12 +27,12 @@ internal static class NodeJson
             else if (reader.ValueTextEquals("apiVersion"u8))
             {
                 reader.Read();
-                node.ApiVersion = JsonValues.String(ref reader, failure, new FieldPath("apiVersion"));
+                node.ApiVersion = JsonValues.SharedString(ref reader, failure, new FieldPath("apiVersion"));
             }
             else if (reader.ValueTextEquals("kind"u8))
             {
                 reader.Read();
-                node.Kind = JsonValues.String(ref reader, failure, new FieldPath("kind"));
+                node.Kind = JsonValues.SharedString(ref reader, failure, new FieldPath("kind"));
             }
             else
             {
@@ -76,7 +76,7 @@ internal static class NodeJson
             else if (reader.ValueTextEquals("type"u8))
             {
                 reader.Read();
-                address.Type = JsonValues.String(ref reader, failure, path with { Middle = "type" });
+                address.Type = JsonValues.SharedString(ref reader, failure, path with { Middle = "type" });
             }
             else
             {

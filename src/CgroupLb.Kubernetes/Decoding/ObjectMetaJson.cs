@@ -27,7 +27,7 @@ internal static class ObjectMetaJson
             else if (reader.ValueTextEquals("namespace"u8))
             {
                 reader.Read();
-                meta.NamespaceProperty = JsonValues.String(ref reader, failure, path with { Middle = "namespace" });
+                meta.NamespaceProperty = JsonValues.SharedString(ref reader, failure, path with { Middle = "namespace" });
             }
             else if (reader.ValueTextEquals("uid"u8))
             {

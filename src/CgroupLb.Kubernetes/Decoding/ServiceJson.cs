@@ -33,12 +33,12 @@ internal static class ServiceJson
             else if (reader.ValueTextEquals("apiVersion"u8))
             {
                 reader.Read();
-                service.ApiVersion = JsonValues.String(ref reader, failure, new FieldPath("apiVersion"));
+                service.ApiVersion = JsonValues.SharedString(ref reader, failure, new FieldPath("apiVersion"));
             }
             else if (reader.ValueTextEquals("kind"u8))
             {
                 reader.Read();
-                service.Kind = JsonValues.String(ref reader, failure, new FieldPath("kind"));
+                service.Kind = JsonValues.SharedString(ref reader, failure, new FieldPath("kind"));
             }
             else
             {
@@ -58,7 +58,7 @@ internal static class ServiceJson
             if (reader.ValueTextEquals("type"u8))
             {
                 reader.Read();
-                spec.Type = JsonValues.String(ref reader, failure, new FieldPath("spec.type"));
+                spec.Type = JsonValues.SharedString(ref reader, failure, new FieldPath("spec.type"));
             }
             else if (reader.ValueTextEquals("clusterIP"u8))
             {
@@ -78,7 +78,7 @@ internal static class ServiceJson
             else if (reader.ValueTextEquals("ipFamilyPolicy"u8))
             {
                 reader.Read();
-                spec.IpFamilyPolicy = JsonValues.String(ref reader, failure, new FieldPath("spec.ipFamilyPolicy"));
+                spec.IpFamilyPolicy = JsonValues.SharedString(ref reader, failure, new FieldPath("spec.ipFamilyPolicy"));
             }
             else if (reader.ValueTextEquals("ports"u8))
             {
@@ -98,7 +98,7 @@ internal static class ServiceJson
             else if (reader.ValueTextEquals("sessionAffinity"u8))
             {
                 reader.Read();
-                spec.SessionAffinity = JsonValues.String(ref reader, failure, new FieldPath("spec.sessionAffinity"));
+                spec.SessionAffinity = JsonValues.SharedString(ref reader, failure, new FieldPath("spec.sessionAffinity"));
             }
             else if (reader.ValueTextEquals("sessionAffinityConfig"u8))
             {
@@ -108,12 +108,12 @@ internal static class ServiceJson
             else if (reader.ValueTextEquals("externalTrafficPolicy"u8))
             {
                 reader.Read();
-                spec.ExternalTrafficPolicy = JsonValues.String(ref reader, failure, new FieldPath("spec.externalTrafficPolicy"));
+                spec.ExternalTrafficPolicy = JsonValues.SharedString(ref reader, failure, new FieldPath("spec.externalTrafficPolicy"));
             }
             else if (reader.ValueTextEquals("internalTrafficPolicy"u8))
             {
                 reader.Read();
-                spec.InternalTrafficPolicy = JsonValues.String(ref reader, failure, new FieldPath("spec.internalTrafficPolicy"));
+                spec.InternalTrafficPolicy = JsonValues.SharedString(ref reader, failure, new FieldPath("spec.internalTrafficPolicy"));
             }
             else if (reader.ValueTextEquals("healthCheckNodePort"u8))
             {
@@ -123,7 +123,7 @@ internal static class ServiceJson
             else if (reader.ValueTextEquals("trafficDistribution"u8))
             {
                 reader.Read();
-                spec.TrafficDistribution = JsonValues.String(ref reader, failure, new FieldPath("spec.trafficDistribution"));
+                spec.TrafficDistribution = JsonValues.SharedString(ref reader, failure, new FieldPath("spec.trafficDistribution"));
             }
             else
             {
@@ -142,12 +142,12 @@ internal static class ServiceJson
             if (reader.ValueTextEquals("name"u8))
             {
                 reader.Read();
-                port.Name = JsonValues.String(ref reader, failure, path with { Middle = "name" });
+                port.Name = JsonValues.SharedString(ref reader, failure, path with { Middle = "name" });
             }
             else if (reader.ValueTextEquals("protocol"u8))
             {
                 reader.Read();
-                port.Protocol = JsonValues.String(ref reader, failure, path with { Middle = "protocol" });
+                port.Protocol = JsonValues.SharedString(ref reader, failure, path with { Middle = "protocol" });
             }
             else if (reader.ValueTextEquals("port"u8))
             {
@@ -170,7 +170,7 @@ internal static class ServiceJson
             else if (reader.ValueTextEquals("appProtocol"u8))
             {
                 reader.Read();
-                port.AppProtocol = JsonValues.String(ref reader, failure, path with { Middle = "appProtocol" });
+                port.AppProtocol = JsonValues.SharedString(ref reader, failure, path with { Middle = "appProtocol" });
             }
             else
             {
@@ -271,7 +271,7 @@ internal static class ServiceJson
             else if (reader.ValueTextEquals("ipMode"u8))
             {
                 reader.Read();
-                ingress.IpMode = JsonValues.String(ref reader, failure, path with { Middle = "ipMode" });
+                ingress.IpMode = JsonValues.SharedString(ref reader, failure, path with { Middle = "ipMode" });
             }
             else if (reader.ValueTextEquals("hostname"u8))
             {
