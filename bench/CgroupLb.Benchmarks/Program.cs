@@ -7,9 +7,9 @@ using CgroupLb.Benchmarks.Sync;
 
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --filter '*' [--job short]
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc]   (where a full sync's time goes)
-// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --initial-list 10000 [repeats]   (Kubernetes list to kernel maps)
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --initial-list 10000 [repeats] [--typed-lists]   (Kubernetes list to kernel maps)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --manifests 10000 [endpoints] [repeats]   (the manifest source's phases)
-// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --list-phases 10000 [repeats] [--page 500] [--memory]   (Kubernetes list after its bytes arrived)
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --list-phases 10000 [repeats] [--page 500] [--memory] [--real-shaped]   (Kubernetes list after its bytes arrived)
 if (args is ["--manifests", var manifestServices, ..])
 {
     ManifestBreakdown.Run(int.Parse(manifestServices), args.Length > 2 ? int.Parse(args[2]) : 10, args.Length > 3 ? int.Parse(args[3]) : 3);
@@ -18,12 +18,12 @@ if (args is ["--manifests", var manifestServices, ..])
 if (args is ["--list-phases", var phased, ..])
 {
     int page = Array.IndexOf(args, "--page") is var p and > 0 ? int.Parse(args[p + 1]) : 500;
-    ListPhaseBreakdown.Run(int.Parse(phased), args.Length > 2 && int.TryParse(args[2], out int phaseRepeats) ? phaseRepeats : 4, page, args.Contains("--memory"));
+    ListPhaseBreakdown.Run(int.Parse(phased), args.Length > 2 && int.TryParse(args[2], out int phaseRepeats) ? phaseRepeats : 4, page, args.Contains("--memory"), args.Contains("--real-shaped"));
     return;
 }
 if (args is ["--initial-list", var listed, ..])
 {
-    InitialListBreakdown.Run(int.Parse(listed), args.Length > 2 ? int.Parse(args[2]) : 3);
+    InitialListBreakdown.Run(int.Parse(listed), args.Length > 2 && int.TryParse(args[2], out int listRepeats) ? listRepeats : 3, args.Contains("--typed-lists"));
     return;
 }
 if (args is ["--breakdown", var count, ..])

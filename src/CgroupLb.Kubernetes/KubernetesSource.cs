@@ -59,12 +59,12 @@ public sealed class KubernetesSource
         var runs = new List<Task>
         {
             RunOne(new Reflector<V1Service>(
-                ServicesSource, ResourceApis.Services(client), options.Reflector,
+                ServicesSource, ResourceApis.Services(client, options.TypedLists), options.Reflector,
                 change => serialized.OnService(change.Previous, change.Current),
                 () => serialized.OnSynced(ServicesSource),
                 observer, Logger(ServicesSource)), stopping),
             RunOne(new Reflector<V1EndpointSlice>(
-                EndpointSlicesSource, ResourceApis.EndpointSlices(client), options.Reflector,
+                EndpointSlicesSource, ResourceApis.EndpointSlices(client, options.TypedLists), options.Reflector,
                 change => serialized.OnEndpointSlice(change.Previous, change.Current),
                 () => serialized.OnSynced(EndpointSlicesSource),
                 observer, Logger(EndpointSlicesSource)), stopping),
@@ -73,7 +73,7 @@ public sealed class KubernetesSource
         if (!string.IsNullOrEmpty(options.NodeName))
         {
             runs.Add(RunOne(new Reflector<V1Node>(
-                NodeSource, ResourceApis.Nodes(client), options.Reflector,
+                NodeSource, ResourceApis.Nodes(client, options.TypedLists), options.Reflector,
                 change => serialized.OnNode(change.Previous, change.Current),
                 () => serialized.OnSynced(NodeSource),
                 observer, Logger(NodeSource)), stopping));

@@ -23,6 +23,20 @@ public sealed class ReflectorStoreTests
     }
 
     [Fact]
+    public void ARelistKeepsWhatTheStoreHasForAnObjectItRefused()
+    {
+        var store = new ReflectorStore<V1Service>();
+        store.Replace([Service("a", "1"), Service("b", "1"), Service("c", "1")]);
+
+        // b was in the list but could not be decoded; c is really gone.
+        var changes = store.Replace([Service("a", "2")], new HashSet<string> { "default/b" });
+
+        Assert.Equal([("1", "2"), ("1", null)], changes.Select(c => Versions(c)));
+        Assert.Equal("1", store.Get("default/b")!.Metadata.ResourceVersion);
+        Assert.Null(store.Get("default/c"));
+    }
+
+    [Fact]
     public void ReplaceReportsUpdatesCreationsAndDeletionsButNotUnchangedObjects()
     {
         var store = new ReflectorStore<V1Service>();

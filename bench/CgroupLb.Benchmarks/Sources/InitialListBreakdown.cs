@@ -20,12 +20,14 @@ namespace CgroupLb.Benchmarks.Sources;
 /// (HTTP, decoding and tracking, until every source said synced) and what follows the list's arrival (the first full
 /// sync: checkout, translate, plan, <see cref="BpfMapWriter"/> into empty maps). Each repeat is a fresh source, tracker
 /// and writer over emptied maps, as an agent start is. Prints wall and process CPU time and the GC heap after each.
+/// <c>--typed-lists</c>: list through KubernetesClient's typed calls instead of our decoder (a separate process each,
+/// for peak RSS).
 /// </summary>
 internal static class InitialListBreakdown
 {
     private const int BackendsPerService = 10;
 
-    public static void Run(int services, int repeats)
+    public static void Run(int services, int repeats, bool typedLists = false)
     {
         KernelRequirement.Demand(nameof(InitialListBreakdown));
         using var maps = BenchmarkMaps.Create(
@@ -37,7 +39,7 @@ internal static class InitialListBreakdown
             var cluster = SyntheticCluster.Create(services, BackendsPerService, BackendsPerService);
             foreach (var service in cluster.Services) server.Upsert(service);
             foreach (var slice in cluster.Slices) server.Upsert(slice);
-            Console.WriteLine($"Kubernetes initial list of {services} Services + {services} EndpointSlices x {BackendsPerService} endpoints into empty kernel maps, {repeats} repeats (the first includes JIT)");
+            Console.WriteLine($"{(typedLists ? "typed lists (KubernetesClient): " : "our list decoder: ")}Kubernetes initial list of {services} Services + {services} EndpointSlices x {BackendsPerService} endpoints into empty kernel maps, {repeats} repeats (the first includes JIT)");
             for (int r = 0; r < repeats; r++)
             {
                 // Empty the maps (what the previous repeat wrote), then a fresh writer adopts them, as at an agent start.
@@ -48,7 +50,7 @@ internal static class InitialListBreakdown
                 var process = Process.GetCurrentProcess();
                 var cpu0 = process.TotalProcessorTime;
                 long start = Stopwatch.GetTimestamp();
-                var (listed, synced) = ListAndSync(server, writer).GetAwaiter().GetResult();
+                var (listed, synced) = ListAndSync(server, writer, typedLists).GetAwaiter().GetResult();
                 var total = Stopwatch.GetElapsedTime(start);
                 process.Refresh();
                 var cpu = process.TotalProcessorTime - cpu0;
@@ -63,11 +65,11 @@ internal static class InitialListBreakdown
         }
     }
 
-    private static async Task<(TimeSpan Listed, TimeSpan Synced)> ListAndSync(FakeApiServer server, BpfMapWriter writer)
+    private static async Task<(TimeSpan Listed, TimeSpan Synced)> ListAndSync(FakeApiServer server, BpfMapWriter writer, bool typedLists)
     {
         long start = Stopwatch.GetTimestamp();
         using var client = new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = server.Host });
-        var source = new KubernetesSource(client, new KubernetesSourceOptions { Reflector = new ReflectorOptions { ListPageSize = 500 } });
+        var source = new KubernetesSource(client, new KubernetesSourceOptions { Reflector = new ReflectorOptions { ListPageSize = 500 }, TypedLists = typedLists });
         var tracker = new ClusterChangeTracker("node-a", source.SyncSources);
         var sink = new SyncedSink(tracker);
         using var stop = new CancellationTokenSource();

@@ -22,6 +22,10 @@ public class KubernetesInitialListBenchmarks
     [Params(10000)]
     public int Services { get; set; }
 
+    /// <summary>True: KubernetesClient's typed list calls (whole API objects), as before our list decoder.</summary>
+    [Params(false, true)]
+    public bool TypedLists { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -41,7 +45,7 @@ public class KubernetesInitialListBenchmarks
     public async Task<int> ListToMaps()
     {
         var client = new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = server!.Host });
-        var source = new KubernetesSource(client, new KubernetesSourceOptions { Reflector = new ReflectorOptions { ListPageSize = 500 } });
+        var source = new KubernetesSource(client, new KubernetesSourceOptions { Reflector = new ReflectorOptions { ListPageSize = 500 }, TypedLists = TypedLists });
         var tracker = new ClusterChangeTracker("node-a", source.SyncSources);
         var writer = new InMemoryLoadBalancerWriter();
         var sink = new SyncedSink(tracker);

@@ -6,6 +6,7 @@ using CgroupLb.Benchmarks.Sync;
 using CgroupLb.Benchmarks.Workload;
 using CgroupLb.Datapath.Writing;
 using CgroupLb.Kubernetes;
+using CgroupLb.Kubernetes.Decoding;
 using CgroupLb.Kubernetes.Reflection;
 using CgroupLb.Model.Changes;
 using CgroupLb.Model.Kubernetes;
@@ -21,27 +22,31 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CgroupLb.Benchmarks.Sources;
 
 /// <summary>
-/// `--list-phases N [repeats] [--page P] [--memory]`: where the Kubernetes source's initial list goes once its bytes
-/// have arrived. The list pages of N Services + N EndpointSlices (10 endpoints each) are fetched once from the fake API
-/// server and then replayed to KubernetesClient by an in-process HTTP handler (no socket, no server work), so each
-/// repeat measures only our side: KubernetesClient's JSON decoding, the reflectors' stores and deliveries, the
-/// tracker, and the first full sync into empty kernel maps (<c>--memory</c>: an in-memory writer). Per phase: this
-/// thread's CPU (getrusage), the process's CPU, and the bytes allocated. Odd repeats run the real
-/// <see cref="LoadBalancerSyncer.SyncOnce"/>; even repeats split the same work into its steps.
+/// `--list-phases N [repeats] [--page P] [--memory] [--real-shaped]`: where the Kubernetes source's initial list goes
+/// once its bytes have arrived, with our list decoder and (interleaved, alternating which goes first) with
+/// KubernetesClient's typed lists (<see cref="KubernetesSourceOptions.TypedLists"/>). <c>--real-shaped</c> gives every
+/// recorded object what a real API server adds (managedFields, a last-applied-configuration annotation on Services,
+/// targetRefs on endpoints), which the fake server's objects lack. The list pages of N Services + N EndpointSlices
+/// (10 endpoints each) are fetched once from the fake API server and then replayed to KubernetesClient's HTTP pipeline
+/// by an in-process handler (no socket, no server work), so each repeat measures only our side: the JSON decoding,
+/// the reflectors' stores and deliveries, the tracker, and the first full sync into empty kernel maps (<c>--memory</c>:
+/// an in-memory writer). Per phase: this thread's CPU (getrusage), the process's CPU, and the bytes allocated.
+/// Repeats 1-2 of every 4 run the real <see cref="LoadBalancerSyncer.SyncOnce"/>; 3-4 split the same work into its steps.
 /// </summary>
 internal static class ListPhaseBreakdown
 {
     private const int BackendsPerService = 10;
 
-    public static void Run(int services, int repeats, int pageSize, bool inMemory)
+    public static void Run(int services, int repeats, int pageSize, bool inMemory, bool realShaped = false)
     {
         if (!inMemory) KernelRequirement.Demand(nameof(ListPhaseBreakdown));
         using var maps = inMemory ? null : BenchmarkMaps.Create(
             serviceEntries: Math.Max((uint)(services * (1 + BackendsPerService) * 5 / 4), 262144),
             backendEntries: Math.Max((uint)(services * BackendsPerService * 5 / 4), 131072));
         var recorded = RecordPages(services, pageSize).GetAwaiter().GetResult();
+        if (realShaped) recorded = recorded.ToDictionary(p => p.Key, p => RealShaped(p.Value), StringComparer.Ordinal);
         Console.WriteLine($"initial list of {services} Services + {services} EndpointSlices x {BackendsPerService}, pages of {pageSize} " +
-            $"({recorded.Values.Sum(p => p.Length) / 1e6:F1} MB of JSON) replayed in-process, into {(inMemory ? "an in-memory writer" : "empty kernel maps")}; " +
+            $"({recorded.Values.Sum(p => p.Length) / 1e6:F1} MB of JSON{(realShaped ? ", real-shaped" : "")}) replayed in-process, into {(inMemory ? "an in-memory writer" : "empty kernel maps")}; " +
             $"{repeats} repeats (the first includes JIT); CPU = this thread, proc = the whole process");
         for (int r = 0; r < repeats; r++)
         {
@@ -50,7 +55,7 @@ internal static class ListPhaseBreakdown
             GC.WaitForPendingFinalizers();
             GC.Collect();
 
-            // 1. KubernetesClient's decoding alone, of the same bytes.
+            // 1. Decoding alone, of the same bytes: KubernetesClient's (into whole V1 objects), then ours.
             var decode = Phase.Start();
             var lists = new List<object>();
             foreach (var (key, bytes) in recorded)
@@ -61,6 +66,27 @@ internal static class ListPhaseBreakdown
                     : KubernetesJson.Deserialize<V1EndpointSliceList>(stream));
             }
             var decoded = decode.Stop();
+            lists.Clear();
+            GC.Collect();
+            // Ours keeps every page's objects too, as the line above does, so both pay the GC for holding 20k objects.
+            var ownDecode = Phase.Start();
+            var ownItems = 0;
+            foreach (var (key, bytes) in recorded)
+            {
+                object page = key.StartsWith("/api/v1/services", StringComparison.Ordinal) ? ListPageJson.Services(bytes) : ListPageJson.EndpointSlices(bytes);
+                lists.Add(page);
+                ownItems += page is ResourceListPage<V1Service> servicePage ? servicePage.Items.Count : ((ResourceListPage<V1EndpointSlice>)page).Items.Count;
+            }
+            var ownDecoded = ownDecode.Stop();
+            lists.Clear();
+            if (ownItems != 2 * services) throw new InvalidOperationException($"our decoder read {ownItems} objects, expected {2 * services}");
+            foreach (var (key, bytes) in recorded)
+            {
+                using var stream = new MemoryStream(bytes);
+                lists.Add(key.StartsWith("/api/v1/services", StringComparison.Ordinal)
+                    ? KubernetesJson.Deserialize<V1ServiceList>(stream)
+                    : KubernetesJson.Deserialize<V1EndpointSliceList>(stream));
+            }
             // 1b. The model's parse alone, of the decoded objects.
             var parser = new ClusterObjectParser();
             var parse = Phase.Start();
@@ -73,21 +99,32 @@ internal static class ListPhaseBreakdown
             lists.Clear();
             GC.Collect();
 
-            // 2. The source as the agent runs it: decode, store, deliver, track, until every kind said synced.
-            var tracker = new ClusterChangeTracker("node-a", [KubernetesSource.ServicesSource, KubernetesSource.EndpointSlicesSource]);
-            var sink = new TimedSink(tracker);
-            using var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = "http://replay.invalid" }, new ReplayHandler(recorded));
-            var source = new KubernetesSource(client, new KubernetesSourceOptions { Reflector = new ReflectorOptions { ListPageSize = pageSize } });
-            using var stop = new CancellationTokenSource();
-            var list = Phase.Start();
-            var run = source.RunAsync(sink, stop.Token);
-            sink.Synced.GetAwaiter().GetResult();
-            var listed = list.Stop();
-
+            // 2. The source as the agent runs it: decode, store, deliver, track, until every kind said synced. Both list
+            // paths, alternating which goes first; the first sync below runs on the second one's tracker.
+            var listLines = new List<string>();
+            ClusterChangeTracker tracker = null!;
+            foreach (var typed in r % 2 == 0 ? new[] { true, false } : [false, true])
+            {
+                GC.Collect();
+                tracker = new ClusterChangeTracker("node-a", [KubernetesSource.ServicesSource, KubernetesSource.EndpointSlicesSource]);
+                var sink = new TimedSink(tracker);
+                using var client = new k8s.Kubernetes(new KubernetesClientConfiguration { Host = "http://replay.invalid" }, new ReplayHandler(recorded));
+                var source = new KubernetesSource(client, new KubernetesSourceOptions { Reflector = new ReflectorOptions { ListPageSize = pageSize }, TypedLists = typed });
+                using var stopList = new CancellationTokenSource();
+                var list = Phase.Start();
+                var running = source.RunAsync(sink, stopList.Token);
+                sink.Synced.GetAwaiter().GetResult();
+                var listed = list.Stop();
+                long held = GC.GetTotalMemory(true);
+                stopList.Cancel();
+                running.GetAwaiter().GetResult();
+                listLines.Add($"    list to synced, {(typed ? "typed (KubernetesClient)" : "ours")}: {listed} (of it in the tracker: {sink.TrackerCpu.TotalMilliseconds:F0} ms CPU); GC heap held {held / 1e6:F0} MB");
+            }
+            var listedLast = listLines[^1];
             // 3. The first full sync.
             string syncLine;
             var sync = Phase.Start();
-            if (r % 2 == 0)
+            if (r % 4 < 2)
             {
                 var result = new LoadBalancerSyncer(tracker, new ServiceTranslator("node-a"), writer).SyncOnce();
                 if (!result.Succeeded) throw new InvalidOperationException("sync failed", result.Error);
@@ -99,13 +136,11 @@ internal static class ListPhaseBreakdown
             }
             long heap = GC.GetTotalMemory(true);
             GC.KeepAlive(tracker);
-            stop.Cancel();
-            run.GetAwaiter().GetResult();
 
-            Console.WriteLine($"repeat {r + 1}: decode alone {decoded}; parse alone {parsed.Short}");
-            Console.WriteLine($"    list to synced {listed} (of it in the tracker: {sink.TrackerCpu.TotalMilliseconds:F0} ms CPU)");
-            Console.WriteLine($"    {syncLine}");
-            Console.WriteLine($"    after list+sync {(listed.Wall + sync.Elapsed).TotalMilliseconds:F0} ms wall; GC heap held {heap / 1e6:F0} MB (tracker, syncer and writer alive)");
+            Console.WriteLine($"repeat {r + 1}: decode alone, KubernetesClient {decoded}; ours {ownDecoded}; parse alone {parsed.Short}");
+            foreach (var line in listLines) Console.WriteLine(line);
+            Console.WriteLine($"    {syncLine} (on the {(r % 2 == 0 ? "ours" : "typed")} tracker); GC heap held {heap / 1e6:F0} MB (tracker, syncer and writer alive)");
+            _ = listedLast;
         }
     }
 
@@ -141,6 +176,54 @@ internal static class ListPhaseBreakdown
         var cleaner = new BpfMapWriter(maps.Maps, NullLogger.Instance);
         cleaner.Apply(LoadBalancerPlanner.Plan(cleaner.ReadApplied(), new Dictionary<Frontend, LoadBalancerService>()));
         return new BpfMapWriter(maps.Maps, NullLogger.Instance);
+    }
+
+    /// <summary>
+    /// A page with what a real API server adds to each object: managedFields (two managers), on Services a
+    /// kubectl last-applied-configuration annotation holding a copy of the object, on endpoints a targetRef.
+    /// </summary>
+    private static byte[] RealShaped(byte[] page)
+    {
+        var root = System.Text.Json.Nodes.JsonNode.Parse(page)!.AsObject();
+        foreach (var item in root["items"]!.AsArray())
+        {
+            var obj = item!.AsObject();
+            var metadata = obj["metadata"]!.AsObject();
+            metadata["uid"] = Guid.NewGuid().ToString();
+            metadata["creationTimestamp"] = "2026-11-20T10:00:00Z";
+            metadata["generation"] = 1;
+            var fields = new System.Text.Json.Nodes.JsonObject();
+            foreach (var (name, _) in obj) if (name is not ("metadata" or "kind" or "apiVersion")) fields["f:" + name] = new System.Text.Json.Nodes.JsonObject { ["."] = new System.Text.Json.Nodes.JsonObject() };
+            metadata["managedFields"] = new System.Text.Json.Nodes.JsonArray(
+                new System.Text.Json.Nodes.JsonObject
+                {
+                    ["manager"] = obj.ContainsKey("spec") ? "kubectl-client-side-apply" : "kube-controller-manager",
+                    ["operation"] = "Update", ["apiVersion"] = "v1", ["time"] = "2026-11-20T10:00:00Z", ["fieldsType"] = "FieldsV1",
+                    ["fieldsV1"] = fields.DeepClone(),
+                },
+                new System.Text.Json.Nodes.JsonObject
+                {
+                    ["manager"] = "kube-controller-manager", ["operation"] = "Update", ["apiVersion"] = "v1", ["time"] = "2026-11-20T10:00:01Z",
+                    ["fieldsType"] = "FieldsV1", ["fieldsV1"] = new System.Text.Json.Nodes.JsonObject { ["f:metadata"] = new System.Text.Json.Nodes.JsonObject { ["f:labels"] = new System.Text.Json.Nodes.JsonObject() } },
+                });
+            if (obj.ContainsKey("spec"))
+            {
+                var annotations = metadata["annotations"]?.AsObject() ?? new System.Text.Json.Nodes.JsonObject();
+                annotations["kubectl.kubernetes.io/last-applied-configuration"] = obj["spec"]!.ToJsonString();
+                metadata["annotations"] = annotations;
+            }
+            if (obj["endpoints"] is System.Text.Json.Nodes.JsonArray endpoints)
+            {
+                foreach (var endpoint in endpoints)
+                {
+                    endpoint!["targetRef"] = new System.Text.Json.Nodes.JsonObject
+                    {
+                        ["kind"] = "Pod", ["namespace"] = (string?)metadata["namespace"], ["name"] = "pod-" + Guid.NewGuid().ToString("N")[..10], ["uid"] = Guid.NewGuid().ToString(),
+                    };
+                }
+            }
+        }
+        return System.Text.Encoding.UTF8.GetBytes(root.ToJsonString());
     }
 
     /// <summary>Every list page's body as the fake API server sends it, keyed by path and continue token.</summary>

@@ -134,6 +134,7 @@ public sealed class Reflector<T>
         // Any other list is applied only once complete: a list that failed halfway must not delete what it had not reached.
         var streaming = store.Count == 0;
         var items = new List<T>();
+        var refusedKeys = new HashSet<string>(StringComparer.Ordinal);
         var listed = 0;
         var streamedChanges = 0;
         var pages = 0;
@@ -146,6 +147,7 @@ public sealed class Reflector<T>
                 var page = await ListPageAsync(continueToken, cancellationToken).ConfigureAwait(false);
                 pages++;
                 listed += page.Items.Count;
+                Refuse(page.Refused, refusedKeys);
                 if (streaming)
                 {
                     streamedChanges += DeliverListed(page.Items);
@@ -183,7 +185,7 @@ public sealed class Reflector<T>
         var changeCount = streamedChanges;
         if (!streaming)
         {
-            var changes = store.Replace(items);
+            var changes = store.Replace(items, refusedKeys);
             foreach (var change in changes)
             {
                 Deliver(change);
@@ -211,6 +213,24 @@ public sealed class Reflector<T>
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Reports the objects of a page that could not be decoded. Each is refused alone: nothing is delivered for it, and a
+    /// relist keeps what the store had under its key (the sink keeps its last good state) rather than deleting it.
+    /// </summary>
+    private void Refuse(IReadOnlyList<Decoding.RefusedObject> refused, HashSet<string> refusedKeys)
+    {
+        foreach (var obj in refused)
+        {
+            if (obj.Key is not null)
+            {
+                refusedKeys.Add(obj.Key);
+            }
+
+            observer.OnError(kind, ReflectorErrorKind.Refused);
+            ReflectorLog.ObjectRefused(logger, kind, obj.Key ?? "an unnamed object", obj.Reason);
+        }
     }
 
     /// <summary>Stores and delivers one page of a list into an empty store; returns how many changes it delivered.</summary>

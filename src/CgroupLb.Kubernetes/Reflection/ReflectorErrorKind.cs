@@ -20,4 +20,7 @@ public enum ReflectorErrorKind
 
     /// <summary>A watch event could not be decoded or applied.</summary>
     Decode,
+
+    /// <summary>One object of a list page could not be decoded; it was refused alone and the rest of the page applied.</summary>
+    Refused,
 }

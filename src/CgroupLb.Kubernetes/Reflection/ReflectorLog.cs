@@ -52,4 +52,8 @@ internal static partial class ReflectorLog
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "{Kind}: recovered after {Failures} failed attempts ({NotLogged} not logged)")]
     public static partial void Recovered(ILogger logger, string kind, int failures, int notLogged);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning,
+        Message = "{Kind}: refused {Object} from the list, the rest of the page applies: {Reason}")]
+    public static partial void ObjectRefused(ILogger logger, string kind, string @object, string reason);
 }

@@ -64,9 +64,10 @@ internal sealed class ReflectorStore<T>
 
     /// <summary>
     /// Makes the store equal to a complete list and returns only the differences: updates and creations in list
-    /// order, then deletions of keys the list no longer has, in key order. Nameless objects are skipped.
+    /// order, then deletions of keys the list no longer has, in key order. Nameless objects are skipped. Keys in
+    /// <paramref name="refusedKeys"/> were in the list but could not be decoded: what the store has for them stays.
     /// </summary>
-    public IReadOnlyList<ObjectChange<T>> Replace(IEnumerable<T> listed)
+    public IReadOnlyList<ObjectChange<T>> Replace(IEnumerable<T> listed, IReadOnlySet<string>? refusedKeys = null)
     {
         var changes = new List<ObjectChange<T>>();
         var listedByKey = new Dictionary<string, T>(StringComparer.Ordinal);
@@ -87,7 +88,7 @@ internal sealed class ReflectorStore<T>
             }
         }
 
-        var vanishedKeys = objectByKey.Keys.Where(key => !listedByKey.ContainsKey(key)).Order(StringComparer.Ordinal).ToList();
+        var vanishedKeys = objectByKey.Keys.Where(key => !listedByKey.ContainsKey(key) && refusedKeys?.Contains(key) != true).Order(StringComparer.Ordinal).ToList();
         foreach (var key in vanishedKeys)
         {
             objectByKey.Remove(key, out var removed);
