@@ -13,11 +13,6 @@ public sealed class SockDiagSocket : IDisposable
     private const int NetlinkSockDiag = 4;
     private const ushort SockDiagByFamily = 20;
     private const ushort SockDestroy = 21;
-    private const ushort NlmsgError = 2;
-    private const ushort NlmsgDone = 3;
-    private const ushort NlmFRequest = 0x1;
-    private const ushort NlmFAck = 0x4;
-    private const ushort NlmFDump = 0x300;
     private const byte AfInet = 2;
     private const byte AfInet6 = 10;
     private const ushort NlaTypeMask = 0x3fff; // without NLA_F_NESTED / NLA_F_NET_BYTEORDER
@@ -29,19 +24,13 @@ public sealed class SockDiagSocket : IDisposable
     private const ushort SkDiagBpfStorageMapId = 2;
     private const ushort SkDiagBpfStorageMapValue = 3;
 
-    private readonly SafeFileDescriptorHandle _fd;
+    private readonly NetlinkSocket _socket;
     private uint _sequence;
 
-    private SockDiagSocket(SafeFileDescriptorHandle fd) => _fd = fd;
+    private SockDiagSocket(NetlinkSocket socket) => _socket = socket;
 
     /// <summary>Opens a sock_diag socket in the calling thread's network namespace.</summary>
-    public static SockDiagSocket Open()
-    {
-        int fd = Interop.Libc.Socket(Interop.Libc.AF_NETLINK, Interop.Libc.SOCK_RAW | Interop.Libc.SOCK_CLOEXEC, NetlinkSockDiag);
-        if (fd < 0)
-            throw new BpfException("socket", Marshal.GetLastPInvokeError(), "netlink", "NETLINK_SOCK_DIAG");
-        return new SockDiagSocket(new SafeFileDescriptorHandle(fd));
-    }
+    public static SockDiagSocket Open() => new(NetlinkSocket.Open(NetlinkSockDiag, "NETLINK_SOCK_DIAG"));
 
     /// <summary>
     /// The <paramref name="family"/> (AF_INET, AF_INET6) sockets of <paramref name="protocol"/> whose state bit is set in
@@ -59,7 +48,7 @@ public sealed class SockDiagSocket : IDisposable
         var storageMapIds = new uint[storageMaps.Count];
         for (int i = 0; i < storageMaps.Count; i++)
             storageMapIds[i] = storageMaps[i].Info.Id;
-        SendRequest(DumpRequest(new InetDiagRequest { Family = family, Protocol = protocol, States = stateMask }, storageMaps));
+        _socket.Send(DumpRequest(new InetDiagRequest { Family = family, Protocol = protocol, States = stateMask }, storageMaps));
         // The kernel resolves the map fds while handling the request, i.e. during send.
         GC.KeepAlive(storageMaps);
 
@@ -77,9 +66,9 @@ public sealed class SockDiagSocket : IDisposable
                 var payload = buffer.AsSpan(offset + Unsafe.SizeOf<NetlinkHeader>(), (int)header.Length - Unsafe.SizeOf<NetlinkHeader>());
                 switch (header.Type)
                 {
-                    case NlmsgDone:
+                    case NetlinkHeader.NlmsgDone:
                         return sockets;
-                    case NlmsgError:
+                    case NetlinkHeader.NlmsgError:
                         int error = MemoryMarshal.Read<int>(payload);
                         if (error != 0)
                             throw new BpfException("SOCK_DIAG_BY_FAMILY", -error, "protocol", protocol.ToString(), $"inet_diag dump of family {family}");
@@ -114,7 +103,10 @@ public sealed class SockDiagSocket : IDisposable
         int mapFdAttributeSize = attributeSize + sizeof(uint);
         int storagesSize = storageMaps.Count == 0 ? 0 : attributeSize + storageMaps.Count * mapFdAttributeSize;
         var request = new byte[headerSize + bodySize + storagesSize];
-        var header = new NetlinkHeader { Length = (uint)request.Length, Type = SockDiagByFamily, Flags = NlmFRequest | NlmFDump, Sequence = ++_sequence };
+        var header = new NetlinkHeader
+        {
+            Length = (uint)request.Length, Type = SockDiagByFamily, Flags = NetlinkHeader.NlmFRequest | NetlinkHeader.NlmFDump, Sequence = ++_sequence,
+        };
         MemoryMarshal.Write(request, in header);
         MemoryMarshal.Write(request.AsSpan(headerSize), in body);
         if (storageMaps.Count == 0)
@@ -142,7 +134,7 @@ public sealed class SockDiagSocket : IDisposable
     {
         var request = new Request
         {
-            Header = new NetlinkHeader { Length = (uint)sizeof(Request), Type = SockDestroy, Flags = NlmFRequest | NlmFAck, Sequence = ++_sequence },
+            Header = new NetlinkHeader { Length = (uint)sizeof(Request), Type = SockDestroy, Flags = NetlinkHeader.NlmFRequest | NetlinkHeader.NlmFAck, Sequence = ++_sequence },
             Body = new InetDiagRequest
             {
                 Family = socket.Family,
@@ -166,7 +158,7 @@ public sealed class SockDiagSocket : IDisposable
                 },
             },
         };
-        SendRequest(ref request);
+        _socket.Send(request);
         var buffer = new byte[4096];
         while (true)
         {
@@ -174,7 +166,7 @@ public sealed class SockDiagSocket : IDisposable
             if (received < sizeof(NetlinkHeader) + sizeof(int))
                 continue;
             var header = MemoryMarshal.Read<NetlinkHeader>(buffer);
-            if (header.Type != NlmsgError || header.Sequence != request.Header.Sequence)
+            if (header.Type != NetlinkHeader.NlmsgError || header.Sequence != request.Header.Sequence)
                 continue;
             return -MemoryMarshal.Read<int>(buffer.AsSpan(sizeof(NetlinkHeader)));
         }
@@ -229,51 +221,11 @@ public sealed class SockDiagSocket : IDisposable
     }
 
     /// <summary>Closes the netlink socket.</summary>
-    public void Dispose() => _fd.Dispose();
+    public void Dispose() => _socket.Dispose();
 
-    private void SendRequest<T>(ref T request) where T : unmanaged =>
-        SendRequest(MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in request)));
-
-    private unsafe void SendRequest(ReadOnlySpan<byte> request)
-    {
-        using var lease = new SafeHandleLease(_fd);
-        fixed (byte* p = request)
-        {
-            while (Interop.Libc.Send(lease.Fd, p, (nuint)request.Length, 0) < 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno != (int)Errno.EINTR)
-                    throw new BpfException("send", errno, "netlink", "NETLINK_SOCK_DIAG");
-            }
-        }
-    }
-
-    private unsafe int Receive(byte[] buffer)
-    {
-        using var lease = new SafeHandleLease(_fd);
-        while (true)
-        {
-            nint n;
-            fixed (byte* p = buffer)
-                n = Interop.Libc.Recv(lease.Fd, p, (nuint)buffer.Length, 0);
-            if (n >= 0)
-                return (int)n;
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno != (int)Errno.EINTR)
-                throw new BpfException("recv", errno, "netlink", "NETLINK_SOCK_DIAG");
-        }
-    }
-
-    // struct nlmsghdr, 16 bytes.
-    [StructLayout(LayoutKind.Sequential)]
-    private struct NetlinkHeader
-    {
-        public uint Length;
-        public ushort Type;
-        public ushort Flags;
-        public uint Sequence;
-        public uint Pid;
-    }
+    // A blocking socket: a receive returns a datagram or fails, never times out.
+    private int Receive(byte[] buffer) =>
+        _socket.Receive(buffer) ?? throw new BpfException("recv", (int)Errno.EAGAIN, "netlink", "NETLINK_SOCK_DIAG");
 
     // struct inet_diag_sockid, 48 bytes; an IPv4 socket uses the first word of each address.
     [StructLayout(LayoutKind.Sequential)]

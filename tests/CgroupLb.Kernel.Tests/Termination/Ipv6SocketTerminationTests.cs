@@ -31,7 +31,9 @@ public sealed class Ipv6SocketTerminationTests(ITestOutputHelper output)
     private static readonly TimeSpan ClientsStart = SandboxTimeouts.Seconds(20);
     private static readonly SocketTerminationMethod Unforced =
         Environment.OSVersion.Version >= new Version(6, 5) ? SocketTerminationMethod.BpfIterator : SocketTerminationMethod.Netlink;
-    private const int HoldMilliseconds = 8000;
+    // The hold covers the wait for the client, the removal and the close; emulated guests (tests/vm) stretch all three,
+    // so it grows with the timeout scale there, up to three times the host's.
+    private static readonly int HoldMilliseconds = (int)Math.Min(SandboxTimeouts.Seconds(8).TotalMilliseconds, 24_000);
     private readonly TestOutputLog _log = new(output);
 
     [SkippableFact]
@@ -49,10 +51,6 @@ public sealed class Ipv6SocketTerminationTests(ITestOutputHelper output)
     [SkippableFact]
     public Task V4MappedTcpConnectionToARemovedIpv4BackendIsAborted() =>
         RemovalAsync(Family.V4Mapped, L4Protocol.Tcp, forceNetlink: false);
-
-    [SkippableFact]
-    public Task V4MappedTcpConnectionToARemovedIpv4BackendIsAbortedByNetlinkWhenTheKfuncIsOff() =>
-        RemovalAsync(Family.V4Mapped, L4Protocol.Tcp, forceNetlink: true);
 
     [SkippableFact]
     public Task V4MappedConnectedUdpToARemovedIpv4BackendIsClosed() =>
@@ -101,13 +99,13 @@ public sealed class Ipv6SocketTerminationTests(ITestOutputHelper output)
         Task<CommandResult> viaService = Hold(sandbox, command, dialled);
         Task<CommandResult> straight = Hold(sandbox, command, direct);
         var waited = Stopwatch.StartNew();
-        // TCP: the connect; UDP: getpeername() after connect and the first reply's recvmsg().
-        while (datapath.ReadStatus().Frontends.Single().Counters is var c && (tcp ? c.Translated < 1 : c.ReverseTranslated < 2))
+        // TCP: the connect and the getpeername() after it; UDP: that getpeername() and the first reply's recvmsg().
+        while (datapath.ReadStatus().Frontends.Single().Counters is var c && (tcp ? c.ReverseTranslated < 1 : c.ReverseTranslated < 2))
         {
             Assert.True(waited.Elapsed < ClientsStart, $"the held client did not reach b1 within {ClientsStart}");
             await Task.Delay(50);
         }
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Task.Delay(SandboxTimeouts.Seconds(1)); // the TCP client reads the backend's name; the direct client talks to b1
 
         long removedAt = Stopwatch.GetTimestamp();
         datapath.Writer.Apply(Upsert(service(b2)));
