@@ -167,8 +167,15 @@ static __always_inline bool sock_term_addr6_equal(const union lb6_addr *a, const
 	       a->words[2] == b->words[2] && a->words[3] == b->words[3];
 }
 
-/* False for :: (unconnected), ::a.b.c.d and v4-mapped ::ffff:a.b.c.d (whose
- * entries are the IPv4 core's): only a real IPv6 peer is looked up here. */
+/* ::ffff:a.b.c.d: the peer of an AF_INET6 socket that reached an IPv4
+ * Service; connect6 ran the IPv4 core for it, so its entries are IPv4 ones. */
+static __always_inline bool sock_term_addr6_is_v4_mapped(const union lb6_addr *a)
+{
+	return !a->words[0] && !a->words[1] && a->words[2] == bpf_htonl(0x0000ffff);
+}
+
+/* False for :: (unconnected), ::a.b.c.d and v4-mapped ::ffff:a.b.c.d: only a
+ * real IPv6 peer has lb6 entries. */
 static __always_inline bool sock_term_addr6_is_ours(const union lb6_addr *a)
 {
 	if (a->words[0] || a->words[1])
@@ -248,8 +255,7 @@ sock_term_is_target6(void *full_sk, __u64 cookie, const union lb6_addr *daddr, _
 /* Closes sk if its peer is a removed backend of the frontend it was
  * translated from, and reports it to the seq file. full_sk is the same
  * socket typed as a full socket, for its storage. An AF_INET6 socket with a
- * v4-mapped peer is not looked at: its entries are IPv4 ones (sock6.h), and
- * closing those is left for later. */
+ * v4-mapped peer is judged by the IPv4 rule, against the IPv4 targets. */
 static __always_inline void
 sock_term_visit(struct seq_file *seq, struct sock_common *sk, void *full_sk, __u8 proto)
 {
@@ -276,11 +282,17 @@ sock_term_visit(struct seq_file *seq, struct sock_common *sk, void *full_sk, __u
 		event.backend_address.words[1] = sk->skc_v6_daddr.in6_u.u6_addr32[1];
 		event.backend_address.words[2] = sk->skc_v6_daddr.in6_u.u6_addr32[2];
 		event.backend_address.words[3] = sk->skc_v6_daddr.in6_u.u6_addr32[3];
-		if (!sock_term_addr6_is_ours(&event.backend_address))
-			return;
-		cookie = bpf_get_socket_cookie(sk);
-		if (!sock_term_is_target6(full_sk, cookie, &event.backend_address, dport, proto))
-			return;
+		if (sock_term_addr6_is_v4_mapped(&event.backend_address)) {
+			cookie = bpf_get_socket_cookie(sk);
+			if (!sock_term_is_target4(full_sk, cookie, event.backend_address.words[3], dport, proto))
+				return;
+		} else {
+			if (!sock_term_addr6_is_ours(&event.backend_address))
+				return;
+			cookie = bpf_get_socket_cookie(sk);
+			if (!sock_term_is_target6(full_sk, cookie, &event.backend_address, dport, proto))
+				return;
+		}
 	}
 
 	event.cookie = cookie;

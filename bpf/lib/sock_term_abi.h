@@ -47,7 +47,7 @@ struct sock_term6_key {
  * tried to), so the agent can count and log them. 32 bytes. */
 struct sock_term_event {
 	__u64  cookie;                  /* bpf_get_socket_cookie() of the closed socket */
-	union lb6_addr backend_address; /* its peer; IPv4 in words[0], the rest 0 */
+	union lb6_addr backend_address; /* its peer; IPv4 in words[0], the rest 0; as the socket holds it for AF_INET6 (v4-mapped too) */
 	__be16 backend_port;
 	__u8   proto;
 	__u8   family;                  /* AF_INET or AF_INET6 */

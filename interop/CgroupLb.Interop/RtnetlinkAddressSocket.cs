@@ -18,70 +18,40 @@ public sealed class RtnetlinkAddressSocket : IDisposable
     private const ushort RtmGetAddr = 22;
     private const uint RtmgrpIpv4Ifaddr = 0x10;
     private const uint RtmgrpIpv6Ifaddr = 0x100;
-    private const ushort NlmsgError = 2;
-    private const ushort NlmsgDone = 3;
-    private const ushort NlmFRequest = 0x1;
-    private const ushort NlmFDump = 0x300;
     private const ushort IfaAddress = 1;
     private const ushort IfaLocal = 2;
     private const byte AfInet = 2;
     private const byte AfInet6 = 10;
 
-    private readonly SafeFileDescriptorHandle _fd;
+    private readonly NetlinkSocket _socket;
     private readonly byte[] _buffer = new byte[64 * 1024];
     private uint _sequence;
 
-    private RtnetlinkAddressSocket(SafeFileDescriptorHandle fd) => _fd = fd;
+    private RtnetlinkAddressSocket(NetlinkSocket socket) => _socket = socket;
 
     /// <summary>
     /// Opens the socket in the calling thread's network namespace; with <paramref name="subscribe"/> it joins the IPv4
     /// and IPv6 address groups. <paramref name="receiveTimeout"/> bounds each <see cref="Receive"/>, so a reader loop can
     /// notice cancellation.
     /// </summary>
-    public static unsafe RtnetlinkAddressSocket Open(bool subscribe, TimeSpan receiveTimeout)
-    {
-        int raw = Interop.Libc.Socket(Interop.Libc.AF_NETLINK, Interop.Libc.SOCK_RAW | Interop.Libc.SOCK_CLOEXEC, NetlinkRoute);
-        if (raw < 0)
-            throw new BpfException("socket", Marshal.GetLastPInvokeError(), "netlink", "NETLINK_ROUTE");
-        var fd = new SafeFileDescriptorHandle(raw);
-        try
-        {
-            var address = new SockaddrNl { Family = Interop.Libc.AF_NETLINK, Groups = subscribe ? RtmgrpIpv4Ifaddr | RtmgrpIpv6Ifaddr : 0 };
-            if (Interop.Libc.Bind(raw, &address, (uint)sizeof(SockaddrNl)) < 0)
-                throw new BpfException("bind", Marshal.GetLastPInvokeError(), "netlink", "NETLINK_ROUTE");
-            long micros = (long)(receiveTimeout.TotalMicroseconds);
-            var timeout = new Timeval { Seconds = micros / 1_000_000, Microseconds = micros % 1_000_000 };
-            if (Interop.Libc.SetSockOpt(raw, Interop.Libc.SOL_SOCKET, Interop.Libc.SO_RCVTIMEO, &timeout, (uint)sizeof(Timeval)) < 0)
-                throw new BpfException("setsockopt", Marshal.GetLastPInvokeError(), "netlink", "SO_RCVTIMEO");
-            return new RtnetlinkAddressSocket(fd);
-        }
-        catch
-        {
-            fd.Dispose();
-            throw;
-        }
-    }
+    public static RtnetlinkAddressSocket Open(bool subscribe, TimeSpan receiveTimeout) =>
+        new(NetlinkSocket.Open(NetlinkRoute, "NETLINK_ROUTE", subscribe ? RtmgrpIpv4Ifaddr | RtmgrpIpv6Ifaddr : 0, receiveTimeout));
 
     /// <summary>Every address of every interface of this socket's namespace, both families.</summary>
     public unsafe List<InterfaceAddress> Dump()
     {
         var request = new Request
         {
-            Header = new NetlinkHeader { Length = (uint)sizeof(Request), Type = RtmGetAddr, Flags = NlmFRequest | NlmFDump, Sequence = ++_sequence },
-        };
-        using (var lease = new SafeHandleLease(_fd))
-        {
-            while (Interop.Libc.Send(lease.Fd, &request, (nuint)sizeof(Request), 0) < 0)
+            Header = new NetlinkHeader
             {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno != (int)Errno.EINTR)
-                    throw new BpfException("send", errno, "netlink", "RTM_GETADDR");
-            }
-        }
+                Length = (uint)sizeof(Request), Type = RtmGetAddr, Flags = NetlinkHeader.NlmFRequest | NetlinkHeader.NlmFDump, Sequence = ++_sequence,
+            },
+        };
+        _socket.Send(request);
         var addresses = new List<InterfaceAddress>();
         while (true)
         {
-            int received = ReceiveRaw() ?? throw new BpfException("recv", (int)Errno.EAGAIN, "netlink", "RTM_GETADDR", "no dump reply in time");
+            int received = _socket.Receive(_buffer) ?? throw new BpfException("recv", (int)Errno.EAGAIN, "netlink", "RTM_GETADDR", "no dump reply in time");
             if (Parse(_buffer.AsSpan(0, received), addresses, request.Header.Sequence))
                 return addresses;
         }
@@ -91,7 +61,7 @@ public sealed class RtnetlinkAddressSocket : IDisposable
     public List<InterfaceAddress> Receive()
     {
         var changes = new List<InterfaceAddress>();
-        if (ReceiveRaw() is int received)
+        if (_socket.Receive(_buffer) is int received)
             Parse(_buffer.AsSpan(0, received), changes, sequence: null);
         return changes;
     }
@@ -113,9 +83,9 @@ public sealed class RtnetlinkAddressSocket : IDisposable
             bool ours = sequence is null || header.Sequence == sequence;
             switch (header.Type)
             {
-                case NlmsgDone when sequence is not null && ours:
+                case NetlinkHeader.NlmsgDone when sequence is not null && ours:
                     return true;
-                case NlmsgError when ours && payload.Length >= sizeof(int):
+                case NetlinkHeader.NlmsgError when ours && payload.Length >= sizeof(int):
                     int error = MemoryMarshal.Read<int>(payload);
                     if (error != 0)
                         throw new BpfException("RTM_GETADDR", -error, "netlink", "NETLINK_ROUTE");
@@ -165,53 +135,8 @@ public sealed class RtnetlinkAddressSocket : IDisposable
         return bytes is null ? null : new InterfaceAddress(new IPAddress(bytes), prefix, index, scope, removed);
     }
 
-    private unsafe int? ReceiveRaw()
-    {
-        using var lease = new SafeHandleLease(_fd);
-        while (true)
-        {
-            nint n;
-            fixed (byte* p = _buffer)
-                n = Interop.Libc.Recv(lease.Fd, p, (nuint)_buffer.Length, 0);
-            if (n >= 0)
-                return (int)n;
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == (int)Errno.EAGAIN)
-                return null;
-            if (errno != (int)Errno.EINTR)
-                throw new BpfException("recv", errno, "netlink", "NETLINK_ROUTE");
-        }
-    }
-
     /// <summary>Closes the netlink socket.</summary>
-    public void Dispose() => _fd.Dispose();
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct SockaddrNl
-    {
-        public ushort Family;
-        public ushort Pad;
-        public uint Pid;
-        public uint Groups;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Timeval
-    {
-        public long Seconds;
-        public long Microseconds;
-    }
-
-    // struct nlmsghdr, 16 bytes.
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct NetlinkHeader
-    {
-        public uint Length;
-        public ushort Type;
-        public ushort Flags;
-        public uint Sequence;
-        public uint Pid;
-    }
+    public void Dispose() => _socket.Dispose();
 
     // RTM_GETADDR: nlmsghdr + struct ifaddrmsg (AF_UNSPEC: both families), 24 bytes.
     [StructLayout(LayoutKind.Sequential)]

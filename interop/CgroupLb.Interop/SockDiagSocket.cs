@@ -1,9 +1,10 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace CgroupLb.Interop;
 
 /// <summary>
-/// A NETLINK_SOCK_DIAG socket: lists IPv4 sockets (inet_diag) and closes one (SOCK_DESTROY, kernels built with
+/// A NETLINK_SOCK_DIAG socket: lists IPv4 and IPv6 sockets (inet_diag) and closes one (SOCK_DESTROY, kernels built with
 /// CONFIG_INET_DIAG_DESTROY; needs CAP_NET_ADMIN). Like every socket it belongs to
 /// the network namespace its creating thread was in, and sees only that namespace. Owned by the caller.
 /// </summary>
@@ -12,12 +13,8 @@ public sealed class SockDiagSocket : IDisposable
     private const int NetlinkSockDiag = 4;
     private const ushort SockDiagByFamily = 20;
     private const ushort SockDestroy = 21;
-    private const ushort NlmsgError = 2;
-    private const ushort NlmsgDone = 3;
-    private const ushort NlmFRequest = 0x1;
-    private const ushort NlmFAck = 0x4;
-    private const ushort NlmFDump = 0x300;
     private const byte AfInet = 2;
+    private const byte AfInet6 = 10;
     private const ushort NlaTypeMask = 0x3fff; // without NLA_F_NESTED / NLA_F_NET_BYTEORDER
     private const ushort NlaFNested = 0x8000;
     private const ushort InetDiagReqSkBpfStorages = 2; // request attribute (linux/inet_diag.h)
@@ -27,54 +24,33 @@ public sealed class SockDiagSocket : IDisposable
     private const ushort SkDiagBpfStorageMapId = 2;
     private const ushort SkDiagBpfStorageMapValue = 3;
 
-    private readonly SafeFileDescriptorHandle _fd;
+    private readonly NetlinkSocket _socket;
     private uint _sequence;
 
-    private SockDiagSocket(SafeFileDescriptorHandle fd) => _fd = fd;
+    private SockDiagSocket(NetlinkSocket socket) => _socket = socket;
 
     /// <summary>Opens a sock_diag socket in the calling thread's network namespace.</summary>
-    public static SockDiagSocket Open()
-    {
-        int fd = Interop.Libc.Socket(Interop.Libc.AF_NETLINK, Interop.Libc.SOCK_RAW | Interop.Libc.SOCK_CLOEXEC, NetlinkSockDiag);
-        if (fd < 0)
-            throw new BpfException("socket", Marshal.GetLastPInvokeError(), "netlink", "NETLINK_SOCK_DIAG");
-        return new SockDiagSocket(new SafeFileDescriptorHandle(fd));
-    }
+    public static SockDiagSocket Open() => new(NetlinkSocket.Open(NetlinkSockDiag, "NETLINK_SOCK_DIAG"));
 
     /// <summary>
-    /// The IPv4 sockets of <paramref name="protocol"/> whose state bit is set in <paramref name="stateMask"/> (1 &lt;&lt; state).
-    /// With <paramref name="storageMap"/> (a BPF_MAP_TYPE_SK_STORAGE map; needs CAP_BPF or CAP_SYS_ADMIN) each socket also
-    /// carries its value in that map (<see cref="InetDiagSocket.StorageValue"/>), the only way user space reads socket
-    /// storage without a socket fd. The kernel reports storage for TCP only: inet_sk_diag_fill() returns before it for
-    /// sockets without a connection sock (UDP), so a UDP socket's value is always null here.
+    /// The <paramref name="family"/> (AF_INET, AF_INET6) sockets of <paramref name="protocol"/> whose state bit is set in
+    /// <paramref name="stateMask"/> (1 &lt;&lt; state). With <paramref name="storageMaps"/> (BPF_MAP_TYPE_SK_STORAGE maps;
+    /// needs CAP_BPF or CAP_SYS_ADMIN) each socket also carries its value in each of them
+    /// (<see cref="InetDiagSocket.StorageValues"/>, in the same order), the only way user space reads socket storage
+    /// without a socket fd. The kernel reports storage for TCP only: inet_sk_diag_fill() returns before it for sockets
+    /// without a connection sock (UDP), so a UDP socket's values are always null here.
     /// </summary>
-    public unsafe List<InetDiagSocket> DumpIPv4(byte protocol, uint stateMask, BpfMapHandle? storageMap = null)
+    public List<InetDiagSocket> Dump(byte family, byte protocol, uint stateMask, IReadOnlyList<BpfMapHandle>? storageMaps = null)
     {
-        var body = new InetDiagRequest { Family = AfInet, Protocol = protocol, States = stateMask };
-        uint storageMapId = 0;
-        if (storageMap is null)
-        {
-            var request = new Request
-            {
-                Header = new NetlinkHeader { Length = (uint)sizeof(Request), Type = SockDiagByFamily, Flags = NlmFRequest | NlmFDump, Sequence = ++_sequence },
-                Body = body,
-            };
-            SendRequest(ref request);
-        }
-        else
-        {
-            storageMapId = storageMap.Info.Id;
-            var request = new StorageRequest
-            {
-                Header = new NetlinkHeader { Length = (uint)sizeof(StorageRequest), Type = SockDiagByFamily, Flags = NlmFRequest | NlmFDump, Sequence = ++_sequence },
-                Body = body,
-                Storages = new NetlinkAttribute { Length = (ushort)(2 * sizeof(NetlinkAttribute) + sizeof(uint)), Type = InetDiagReqSkBpfStorages | NlaFNested },
-                MapFdAttribute = new NetlinkAttribute { Length = (ushort)(sizeof(NetlinkAttribute) + sizeof(uint)), Type = SkDiagBpfStorageReqMapFd },
-                MapFd = (uint)storageMap.Fd,
-            };
-            SendRequest(ref request);
-            GC.KeepAlive(storageMap); // the kernel resolves the fd while handling the request, i.e. during send
-        }
+        storageMaps ??= [];
+        if (family is not (AfInet or AfInet6))
+            throw new ArgumentOutOfRangeException(nameof(family), family, "inet_diag dumps AF_INET (2) or AF_INET6 (10)");
+        var storageMapIds = new uint[storageMaps.Count];
+        for (int i = 0; i < storageMaps.Count; i++)
+            storageMapIds[i] = storageMaps[i].Info.Id;
+        _socket.Send(DumpRequest(new InetDiagRequest { Family = family, Protocol = protocol, States = stateMask }, storageMaps));
+        // The kernel resolves the map fds while handling the request, i.e. during send.
+        GC.KeepAlive(storageMaps);
 
         var sockets = new List<InetDiagSocket>();
         var buffer = new byte[32 * 1024];
@@ -82,28 +58,34 @@ public sealed class SockDiagSocket : IDisposable
         {
             int received = Receive(buffer);
             int offset = 0;
-            while (offset + sizeof(NetlinkHeader) <= received)
+            while (offset + Unsafe.SizeOf<NetlinkHeader>() <= received)
             {
                 var header = MemoryMarshal.Read<NetlinkHeader>(buffer.AsSpan(offset));
-                if (header.Length < sizeof(NetlinkHeader) || offset + header.Length > received)
+                if (header.Length < Unsafe.SizeOf<NetlinkHeader>() || offset + header.Length > received)
                     throw new BpfException("recv", (int)Errno.EIO, "netlink", "NETLINK_SOCK_DIAG", "truncated inet_diag reply");
-                var payload = buffer.AsSpan(offset + sizeof(NetlinkHeader), (int)header.Length - sizeof(NetlinkHeader));
+                var payload = buffer.AsSpan(offset + Unsafe.SizeOf<NetlinkHeader>(), (int)header.Length - Unsafe.SizeOf<NetlinkHeader>());
                 switch (header.Type)
                 {
-                    case NlmsgDone:
+                    case NetlinkHeader.NlmsgDone:
                         return sockets;
-                    case NlmsgError:
+                    case NetlinkHeader.NlmsgError:
                         int error = MemoryMarshal.Read<int>(payload);
                         if (error != 0)
-                            throw new BpfException("SOCK_DIAG_BY_FAMILY", -error, "protocol", protocol.ToString(), "inet_diag dump");
+                            throw new BpfException("SOCK_DIAG_BY_FAMILY", -error, "protocol", protocol.ToString(), $"inet_diag dump of family {family}");
                         break;
-                    case SockDiagByFamily when payload.Length >= sizeof(InetDiagMessage):
+                    case SockDiagByFamily when payload.Length >= Unsafe.SizeOf<InetDiagMessage>():
                         var message = MemoryMarshal.Read<InetDiagMessage>(payload);
                         var id = message.Id;
-                        sockets.Add(new InetDiagSocket(protocol, message.State, id.Source0, id.SourcePort, id.Destination0, id.DestinationPort,
+                        var attributes = payload[Unsafe.SizeOf<InetDiagMessage>()..];
+                        var values = new byte[]?[storageMapIds.Length];
+                        for (int i = 0; i < values.Length; i++)
+                            values[i] = FindStorageValue(attributes, storageMapIds[i]);
+                        sockets.Add(new InetDiagSocket(message.Family, protocol, message.State,
+                            new InetDiagAddress(id.Source0, id.Source1, id.Source2, id.Source3), id.SourcePort,
+                            new InetDiagAddress(id.Destination0, id.Destination1, id.Destination2, id.Destination3), id.DestinationPort,
                             id.Interface, id.Cookie0 | ((ulong)id.Cookie1 << 32))
                         {
-                            StorageValue = storageMap is null ? null : FindStorageValue(payload[sizeof(InetDiagMessage)..], storageMapId),
+                            StorageValues = values,
                             Inode = message.Inode,
                         });
                         break;
@@ -111,6 +93,37 @@ public sealed class SockDiagSocket : IDisposable
                 offset += (int)((header.Length + 3) & ~3u);
             }
         }
+    }
+
+    // nlmsghdr + inet_diag_req_v2, then, when maps are asked for, INET_DIAG_REQ_SK_BPF_STORAGES nesting one
+    // SK_DIAG_BPF_STORAGE_REQ_MAP_FD per map (the kernel reads every one of them).
+    private byte[] DumpRequest(InetDiagRequest body, IReadOnlyList<BpfMapHandle> storageMaps)
+    {
+        int headerSize = Unsafe.SizeOf<NetlinkHeader>(), bodySize = Unsafe.SizeOf<InetDiagRequest>(), attributeSize = Unsafe.SizeOf<NetlinkAttribute>();
+        int mapFdAttributeSize = attributeSize + sizeof(uint);
+        int storagesSize = storageMaps.Count == 0 ? 0 : attributeSize + storageMaps.Count * mapFdAttributeSize;
+        var request = new byte[headerSize + bodySize + storagesSize];
+        var header = new NetlinkHeader
+        {
+            Length = (uint)request.Length, Type = SockDiagByFamily, Flags = NetlinkHeader.NlmFRequest | NetlinkHeader.NlmFDump, Sequence = ++_sequence,
+        };
+        MemoryMarshal.Write(request, in header);
+        MemoryMarshal.Write(request.AsSpan(headerSize), in body);
+        if (storageMaps.Count == 0)
+            return request;
+        int offset = headerSize + bodySize;
+        var storages = new NetlinkAttribute { Length = (ushort)storagesSize, Type = InetDiagReqSkBpfStorages | NlaFNested };
+        MemoryMarshal.Write(request.AsSpan(offset), in storages);
+        offset += attributeSize;
+        foreach (BpfMapHandle map in storageMaps)
+        {
+            var mapFdAttribute = new NetlinkAttribute { Length = (ushort)mapFdAttributeSize, Type = SkDiagBpfStorageReqMapFd };
+            MemoryMarshal.Write(request.AsSpan(offset), in mapFdAttribute);
+            uint fd = (uint)map.Fd;
+            MemoryMarshal.Write(request.AsSpan(offset + attributeSize), in fd);
+            offset += mapFdAttributeSize;
+        }
+        return request;
     }
 
     /// <summary>
@@ -121,25 +134,31 @@ public sealed class SockDiagSocket : IDisposable
     {
         var request = new Request
         {
-            Header = new NetlinkHeader { Length = (uint)sizeof(Request), Type = SockDestroy, Flags = NlmFRequest | NlmFAck, Sequence = ++_sequence },
+            Header = new NetlinkHeader { Length = (uint)sizeof(Request), Type = SockDestroy, Flags = NetlinkHeader.NlmFRequest | NetlinkHeader.NlmFAck, Sequence = ++_sequence },
             Body = new InetDiagRequest
             {
-                Family = AfInet,
+                Family = socket.Family,
                 Protocol = socket.Protocol,
                 States = uint.MaxValue,
                 Id = new InetDiagSocketId
                 {
                     SourcePort = socket.SourcePortBe,
                     DestinationPort = socket.DestinationPortBe,
-                    Source0 = socket.SourceAddressBe,
-                    Destination0 = socket.DestinationAddressBe,
+                    Source0 = socket.Source.Word0,
+                    Source1 = socket.Source.Word1,
+                    Source2 = socket.Source.Word2,
+                    Source3 = socket.Source.Word3,
+                    Destination0 = socket.Destination.Word0,
+                    Destination1 = socket.Destination.Word1,
+                    Destination2 = socket.Destination.Word2,
+                    Destination3 = socket.Destination.Word3,
                     Interface = socket.Interface,
                     Cookie0 = (uint)socket.Cookie,
                     Cookie1 = (uint)(socket.Cookie >> 32),
                 },
             },
         };
-        SendRequest(ref request);
+        _socket.Send(request);
         var buffer = new byte[4096];
         while (true)
         {
@@ -147,7 +166,7 @@ public sealed class SockDiagSocket : IDisposable
             if (received < sizeof(NetlinkHeader) + sizeof(int))
                 continue;
             var header = MemoryMarshal.Read<NetlinkHeader>(buffer);
-            if (header.Type != NlmsgError || header.Sequence != request.Header.Sequence)
+            if (header.Type != NetlinkHeader.NlmsgError || header.Sequence != request.Header.Sequence)
                 continue;
             return -MemoryMarshal.Read<int>(buffer.AsSpan(sizeof(NetlinkHeader)));
         }
@@ -202,50 +221,13 @@ public sealed class SockDiagSocket : IDisposable
     }
 
     /// <summary>Closes the netlink socket.</summary>
-    public void Dispose() => _fd.Dispose();
+    public void Dispose() => _socket.Dispose();
 
-    private unsafe void SendRequest<T>(ref T request) where T : unmanaged
-    {
-        using var lease = new SafeHandleLease(_fd);
-        fixed (T* p = &request)
-        {
-            while (Interop.Libc.Send(lease.Fd, p, (nuint)sizeof(T), 0) < 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno != (int)Errno.EINTR)
-                    throw new BpfException("send", errno, "netlink", "NETLINK_SOCK_DIAG");
-            }
-        }
-    }
+    // A blocking socket: a receive returns a datagram or fails, never times out.
+    private int Receive(byte[] buffer) =>
+        _socket.Receive(buffer) ?? throw new BpfException("recv", (int)Errno.EAGAIN, "netlink", "NETLINK_SOCK_DIAG");
 
-    private unsafe int Receive(byte[] buffer)
-    {
-        using var lease = new SafeHandleLease(_fd);
-        while (true)
-        {
-            nint n;
-            fixed (byte* p = buffer)
-                n = Interop.Libc.Recv(lease.Fd, p, (nuint)buffer.Length, 0);
-            if (n >= 0)
-                return (int)n;
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno != (int)Errno.EINTR)
-                throw new BpfException("recv", errno, "netlink", "NETLINK_SOCK_DIAG");
-        }
-    }
-
-    // struct nlmsghdr, 16 bytes.
-    [StructLayout(LayoutKind.Sequential)]
-    private struct NetlinkHeader
-    {
-        public uint Length;
-        public ushort Type;
-        public ushort Flags;
-        public uint Sequence;
-        public uint Pid;
-    }
-
-    // struct inet_diag_sockid, 48 bytes; only the first word of each address is used for IPv4.
+    // struct inet_diag_sockid, 48 bytes; an IPv4 socket uses the first word of each address.
     [StructLayout(LayoutKind.Sequential)]
     private struct InetDiagSocketId
     {
@@ -294,16 +276,5 @@ public sealed class SockDiagSocket : IDisposable
     {
         public ushort Length;
         public ushort Type;
-    }
-
-    // A dump request asking for one socket-storage map: INET_DIAG_REQ_SK_BPF_STORAGES { SK_DIAG_BPF_STORAGE_REQ_MAP_FD }.
-    [StructLayout(LayoutKind.Sequential)]
-    private struct StorageRequest
-    {
-        public NetlinkHeader Header;
-        public InetDiagRequest Body;
-        public NetlinkAttribute Storages;
-        public NetlinkAttribute MapFdAttribute;
-        public uint MapFd;
     }
 }

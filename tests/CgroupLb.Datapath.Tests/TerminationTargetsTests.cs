@@ -45,4 +45,19 @@ public class TerminationTargetsTests
 
         Assert.True(targets.IsEmpty);
     }
+
+    [Fact]
+    public void TheIpv6LookupsMatchOnlyTheRemovedPairOfTheirProtocol()
+    {
+        var targets = TerminationTargets.Of([Removed("2001:db8:100::53", "2001:db8:1::1", L4Protocol.Udp)], includeTcp: true);
+        var backend = Lb6Address.Create(IPAddress.Parse("2001:db8:1::1"));
+        var frontend = new Lb6ReverseSkValue { Address = Lb6Address.Create(IPAddress.Parse("2001:db8:100::53")), PortBe = NetworkOrder.ToBe16(53) };
+        ushort port = NetworkOrder.ToBe16(8053);
+
+        Assert.True(targets.HasBackend6(backend, port, (byte)L4Protocol.Udp));
+        Assert.False(targets.HasBackend6(backend, port, (byte)L4Protocol.Tcp));
+        Assert.True(targets.Contains6(backend, port, (byte)L4Protocol.Udp, frontend));
+        Assert.False(targets.Contains6(backend, port, (byte)L4Protocol.Udp, frontend with { PortBe = NetworkOrder.ToBe16(54) }));
+        Assert.False(targets.HasBackend(0x0100a8c0, port, (byte)L4Protocol.Udp));
+    }
 }

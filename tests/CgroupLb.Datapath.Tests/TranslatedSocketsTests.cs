@@ -52,3 +52,48 @@ public sealed class TranslatedSocketsTests
         Assert.Contains("lb4_sk_frontend", ex.Message);
     }
 }
+
+/// <summary>The IPv6 twin: struct lb6_sk_frontend's rule, as sock_term_lb_translated6() applies it.</summary>
+public sealed class TranslatedSockets6Tests
+{
+    private static readonly Lb6Address B1 = Lb6Address.Create(System.Net.IPAddress.Parse("2001:db8:18:1::2"));
+    private static readonly Lb6Address B2 = Lb6Address.Create(System.Net.IPAddress.Parse("2001:db8:18:2::2"));
+    private static readonly Lb6Address Vip = Lb6Address.Create(System.Net.IPAddress.Parse("2001:db8:100::53"));
+    private const ushort Port = 0x3500;
+
+    private static byte[] Storage(Lb6Address backend, ushort flags = 0)
+    {
+        var value = new Lb6SkFrontend { BackendAddress = backend, BackendPortBe = Port, FrontendAddress = Vip, FrontendPortBe = Port, ServiceId = 9, Flags = flags };
+        return MemoryMarshal.AsBytes(new ReadOnlySpan<Lb6SkFrontend>(ref value)).ToArray();
+    }
+
+    [Fact]
+    public void TheEntryNamingTheBackendAnswersWithItsFrontend()
+    {
+        Assert.Equal(StorageAnswer.Translated, FromStorage6(Storage(B1), B1, Port, out var frontend));
+        Assert.Equal((Vip, Port, 9u), (frontend.Address, frontend.PortBe, frontend.ServiceId));
+    }
+
+    [Fact]
+    public void AnEntryNamingAnotherBackendSaysNotTranslatedUnlessMoreLiveInTheReverseMap()
+    {
+        Assert.Equal(StorageAnswer.NotTranslated, FromStorage6(Storage(B2), B1, Port, out _));
+        Assert.Equal(StorageAnswer.AskReverseMap, FromStorage6(Storage(B2, Lb4SkFrontend.FlagMoreInReverseMap), B1, Port, out _));
+        Assert.Equal(StorageAnswer.AskReverseMap, FromStorage6(null, B1, Port, out _));
+    }
+
+    [Fact]
+    public void WithoutAReverseMapOnlyTheStorageCanAnswer()
+    {
+        Assert.False(TryGetFrontend6(null, 1, null, B1, Port, out _));
+        Assert.True(TryGetFrontend6(null, 1, Storage(B1), B1, Port, out var frontend));
+        Assert.Equal(Vip, frontend.Address);
+    }
+
+    [Fact]
+    public void AValueShorterThanTheStructIsAnErrorNamingTheMap()
+    {
+        var ex = Assert.Throws<DatapathException>(() => FromStorage6(new byte[40], B1, Port, out _));
+        Assert.Contains("lb6_sk_frontend", ex.Message);
+    }
+}

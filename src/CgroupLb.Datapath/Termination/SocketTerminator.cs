@@ -16,8 +16,8 @@ namespace CgroupLb.Datapath.Termination;
 /// </summary>
 /// <remarks>
 /// <see cref="Open"/> probes once: the bpf_sock_destroy iterators (Linux 6.5+), else netlink SOCK_DESTROY
-/// (CONFIG_INET_DIAG_DESTROY), else nothing; it logs one line saying which. IPv6 sockets are closed by the iterators
-/// only: the netlink path dumps IPv4 sockets, and says once that IPv6 ones stay. Owns the iterator object and the
+/// (CONFIG_INET_DIAG_DESTROY), else nothing; it logs one line saying which. Both close IPv4, IPv6 and v4-mapped
+/// sockets. Owns the iterator object and the
 /// reverse-map handles until Dispose. Not thread-safe: one caller at a time (<see cref="SocketTerminationQueue"/>).
 /// </remarks>
 public sealed class SocketTerminator : IDisposable
@@ -29,7 +29,6 @@ public sealed class SocketTerminator : IDisposable
     private readonly BpfIteratorTerminator? iterators;
     private readonly ILogger logger;
     private bool loggedDenied;
-    private bool loggedIpv6Skipped;
 
     private SocketTerminator(SocketTerminationOptions options, BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends, Ipv6Maps maps6,
         BpfIteratorTerminator? iterators, SocketTerminationMethod method, ILogger logger)
@@ -149,16 +148,11 @@ public sealed class SocketTerminator : IDisposable
         }
         else
         {
-            if (targets.Keys6.Count > 0 && !loggedIpv6Skipped)
-            {
-                loggedIpv6Skipped = true;
-                logger.LogWarning("Socket termination through netlink closes IPv4 sockets only: IPv6 sockets connected to {Count} removed backends stay connected (closing them needs the bpf_sock_destroy iterators, Linux 6.5+)",
-                    targets.Keys6.Count);
-            }
+            var maps = new NetlinkTerminator.ReverseMaps(reverseSockets, socketFrontends, maps6.Reverse, maps6.Frontends);
             (visited, int namespaceFailures) = NamespaceVisitor.Visit(namespaces, options.ProcPath, _ =>
             {
                 var owners = new SocketOwners(CgroupNetworkNamespaces.AllProcesses(options.CgroupPath), options.ProcPath);
-                var (c, f) = NetlinkTerminator.RunInCurrentNamespace(targets, reverseSockets, socketFrontends, owners, options.TerminateTcp);
+                var (c, f) = NetlinkTerminator.RunInCurrentNamespace(targets, maps, owners, options.TerminateTcp);
                 closed += c;
                 failed += f;
             }, logger);

@@ -7,17 +7,19 @@ namespace CgroupLb.Datapath.Termination;
 
 /// <summary>
 /// The removed (frontend, backend) pairs as the iterators' map keys, one set per family (sock_term_targets,
-/// sock_term_tgts6); TCP pairs only when TCP termination is on. The netlink path reads the IPv4 set only.
+/// sock_term_tgts6); TCP pairs only when TCP termination is on. The netlink path asks the same sets per socket.
 /// </summary>
 internal sealed class TerminationTargets
 {
     private readonly HashSet<(uint Address, ushort Port, byte Proto)> backends;
+    private readonly HashSet<(Lb6Address Address, ushort Port, byte Proto)> backends6;
 
     private TerminationTargets(HashSet<SockTermKey> keys, HashSet<SockTerm6Key> keys6)
     {
         Keys = keys;
         Keys6 = keys6;
         backends = keys.Select(k => (k.BackendAddressBe, k.BackendPortBe, k.Proto)).ToHashSet();
+        backends6 = keys6.Select(k => (k.BackendAddress, k.BackendPortBe, k.Proto)).ToHashSet();
     }
 
     public HashSet<SockTermKey> Keys { get; }
@@ -78,6 +80,21 @@ internal sealed class TerminationTargets
     /// <summary>Any target with this peer, whatever the frontend: the cheap first filter before the reverse-map lookup.</summary>
     public bool HasBackend(uint backendAddressBe, ushort backendPortBe, byte proto) =>
         backends.Contains((backendAddressBe, backendPortBe, proto));
+
+    /// <summary>The IPv6 twin of <see cref="Contains"/>.</summary>
+    public bool Contains6(Lb6Address backendAddress, ushort backendPortBe, byte proto, in Lb6ReverseSkValue frontend) =>
+        Keys6.Contains(new SockTerm6Key
+        {
+            BackendAddress = backendAddress,
+            BackendPortBe = backendPortBe,
+            FrontendAddress = frontend.Address,
+            FrontendPortBe = frontend.PortBe,
+            Proto = proto,
+        });
+
+    /// <summary>The IPv6 twin of <see cref="HasBackend"/>.</summary>
+    public bool HasBackend6(Lb6Address backendAddress, ushort backendPortBe, byte proto) =>
+        backends6.Contains((backendAddress, backendPortBe, proto));
 
     /// <summary>Passes of at most <paramref name="size"/> keys per family: the IPv4 ones, then the IPv6 ones.</summary>
     public IEnumerable<(SockTermKey[] Keys, SockTerm6Key[] Keys6)> Chunks(int size) =>

@@ -6,7 +6,7 @@ using CgroupLb.Interop;
 namespace CgroupLb.Datapath.Termination;
 
 /// <summary>
-/// User space's twin of sock_term_lb_translated() in bpf/lib/sock_term.h, for the netlink path: did the LB connect
+/// User space's twin of sock_term_lb_translated() and sock_term_lb_translated6() in bpf/lib/sock_term.h, for the netlink path: did the LB connect
 /// this socket (by cookie) to this backend, and from which frontend. The rule of <c>struct lb4_sk_frontend</c>: the
 /// socket's storage entry answers when it names this backend; lb4_reverse_sk {cookie, backend} is asked only when
 /// there is no entry (socket storage off) or the entry says more backends live there. The two change together.
@@ -40,6 +40,41 @@ internal static class TranslatedSockets
         if (known.BackendAddressBe == backendAddressBe && known.BackendPortBe == backendPortBe)
         {
             frontend = new Lb4ReverseSkValue { AddressBe = known.FrontendAddressBe, PortBe = known.FrontendPortBe, ServiceId = known.ServiceId };
+            return StorageAnswer.Translated;
+        }
+        return (known.Flags & Lb4SkFrontend.FlagMoreInReverseMap) != 0 ? StorageAnswer.AskReverseMap : StorageAnswer.NotTranslated;
+    }
+
+    /// <summary>The IPv6 twin of <see cref="TryGetFrontend"/>: lb6_sk_frontend's rule, then lb6_reverse_sk.</summary>
+    /// <param name="reverse">The pinned lb6_reverse_sk; null under an agent that had none, when only the storage can answer.</param>
+    public static bool TryGetFrontend6(BpfMapHandle? reverse, ulong cookie, byte[]? storageValue, Lb6Address backendAddress, ushort backendPortBe,
+        out Lb6ReverseSkValue frontend)
+    {
+        switch (FromStorage6(storageValue, backendAddress, backendPortBe, out frontend))
+        {
+            case StorageAnswer.Translated:
+                return true;
+            case StorageAnswer.NotTranslated:
+                return false;
+        }
+        if (reverse is null)
+            return false;
+        var key = new Lb6ReverseSkKey { Cookie = cookie, Address = backendAddress, PortBe = backendPortBe };
+        return reverse.TryLookup(key, out frontend);
+    }
+
+    /// <summary>What an IPv6 socket's lb6_sk_frontend entry alone says, by the same rule as IPv4's.</summary>
+    internal static StorageAnswer FromStorage6(byte[]? storageValue, Lb6Address backendAddress, ushort backendPortBe, out Lb6ReverseSkValue frontend)
+    {
+        frontend = default;
+        if (storageValue is null)
+            return StorageAnswer.AskReverseMap;
+        if (storageValue.Length < Marshal.SizeOf<Lb6SkFrontend>())
+            throw new DatapathException("socket termination", $"{MapNames.SocketFrontends6}: socket storage value of {storageValue.Length} bytes, expected {Marshal.SizeOf<Lb6SkFrontend>()} (struct lb6_sk_frontend)");
+        var known = MemoryMarshal.Read<Lb6SkFrontend>(storageValue);
+        if (known.BackendAddress.Equals(backendAddress) && known.BackendPortBe == backendPortBe)
+        {
+            frontend = new Lb6ReverseSkValue { Address = known.FrontendAddress, PortBe = known.FrontendPortBe, ServiceId = known.ServiceId };
             return StorageAnswer.Translated;
         }
         return (known.Flags & Lb4SkFrontend.FlagMoreInReverseMap) != 0 ? StorageAnswer.AskReverseMap : StorageAnswer.NotTranslated;
