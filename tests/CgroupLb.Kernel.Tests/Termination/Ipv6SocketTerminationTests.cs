@@ -132,8 +132,11 @@ public sealed class Ipv6SocketTerminationTests(ITestOutputHelper output)
             // The next send finds the socket disconnected or the next receive reads the error the close left; the client
             // connects the same socket again and is balanced to what the Service holds now.
             Assert.Contains(closed.Error, new[] { "ECONNABORTED", "EDESTADDRREQ" });
-            Assert.Equal("b2", held.After(closed.T).First(e => e.Kind == "reply").Backend);
-            Assert.DoesNotContain(held.After(closed.T), e => e.Backend == "b1");
+            // connect() keeps the receive queue, so a reply b1 sent before the close may still be read after it (seen
+            // in an emulated guest); once b2 has answered, b1 never does again.
+            HoldRun.Event? rebalanced = held.After(closed.T).FirstOrDefault(e => e.Backend == "b2");
+            Assert.True(rebalanced is not null, "no reply from b2 after the close");
+            Assert.DoesNotContain(held.After(rebalanced.T), e => e.Backend == "b1");
         }
         Assert.Empty(untouched.SocketErrors);
         // tcp-hold reads the backend's name once, at the start; udp-hold keeps exchanging.

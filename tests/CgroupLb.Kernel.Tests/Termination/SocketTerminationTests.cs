@@ -89,9 +89,11 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
         AssertWithinDeadline("the close and the client's error", closedAt, closed.T);
         // Which of the two the client meets first depends on whether it was sending or receiving at the close.
         Assert.Contains(closed.Error, new[] { "ECONNABORTED", "EDESTADDRREQ" });
-        HoldRun.Event rebalanced = held.After(closed.T).First(e => e.Kind == "reply");
-        Assert.Equal("b2", rebalanced.Backend);
-        Assert.DoesNotContain(held.After(closed.T), e => e.Backend == "b1");
+        // connect() keeps the receive queue, so a reply b1 sent before the close may still be read after it (seen in an
+        // emulated guest); once b2 has answered, b1 never does again.
+        HoldRun.Event? rebalanced = held.After(closed.T).FirstOrDefault(e => e.Backend == "b2");
+        Assert.True(rebalanced is not null, "no reply from b2 after the close");
+        Assert.DoesNotContain(held.After(rebalanced.T), e => e.Backend == "b1");
         Assert.DoesNotContain(held.After(rebalanced.T), e => e.Kind == "error" && e.Error != "TIMEOUT");
 
         Assert.Empty(untouched.SocketErrors);
