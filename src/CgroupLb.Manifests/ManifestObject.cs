@@ -7,6 +7,12 @@ namespace CgroupLb.Manifests;
 /// A valid object read from a manifest, with the place it came from. <see cref="Object"/> is a
 /// <see cref="V1Service"/>, <see cref="V1EndpointSlice"/> or <see cref="V1Node"/> matching <see cref="ManifestObjectKey.Kind"/>,
 /// already defaulted (namespace "default"); once handed out it is never mutated.
+/// <para>
+/// Once <see cref="ManifestSource"/> has delivered an object, its consumer keeps its own parsed copy, so the source
+/// replaces the body with its identity (<see cref="ReleaseBody"/>): at 10k Services x 10 endpoints the bodies are
+/// about 45 MB that nothing reads again. A released object is never delivered as a current state; the source reads
+/// the files again instead (<see cref="ManifestReconciler.NeedsFreshRead"/>).
+/// </para>
 /// </summary>
 public sealed record ManifestObject(
     ManifestObjectKey Key,
@@ -14,9 +20,49 @@ public sealed record ManifestObject(
     string File,
     int DocumentIndex)
 {
+    private IKubernetesObject<V1ObjectMeta> body = Object;
+
+    public IKubernetesObject<V1ObjectMeta> Object
+    {
+        get => body;
+        init => body = value;
+    }
+
     /// <summary>
     /// Identifies the document text the object was decoded from (<see cref="TextHash"/>): equal fingerprints mean equal
     /// objects, so the source reports no change for them without comparing the objects themselves.
     /// </summary>
     public ulong Fingerprint { get; init; }
+
+    /// <summary>Whether <see cref="Object"/> is only the identity left by <see cref="ReleaseBody"/>.</summary>
+    public bool IsReleased => body is IReleasedManifestBody;
+
+    /// <summary>
+    /// Replaces <see cref="Object"/> with an object of the same kind that carries only its name and namespace (what a
+    /// consumer needs of a previous state); idempotent. Only for objects that were delivered.
+    /// </summary>
+    internal void ReleaseBody()
+    {
+        if (IsReleased)
+        {
+            return;
+        }
+
+        var metadata = new V1ObjectMeta { Name = body.Metadata?.Name, NamespaceProperty = body.Metadata?.NamespaceProperty };
+        body = body switch
+        {
+            V1Service => new ReleasedService { ApiVersion = body.ApiVersion, Kind = body.Kind, Metadata = metadata },
+            V1EndpointSlice => new ReleasedEndpointSlice { ApiVersion = body.ApiVersion, Kind = body.Kind, Metadata = metadata },
+            V1Node => new ReleasedNode { ApiVersion = body.ApiVersion, Kind = body.Kind, Metadata = metadata },
+            _ => body,
+        };
+    }
+
+    private interface IReleasedManifestBody;
+
+    private sealed record ReleasedService : V1Service, IReleasedManifestBody;
+
+    private sealed record ReleasedEndpointSlice : V1EndpointSlice, IReleasedManifestBody;
+
+    private sealed record ReleasedNode : V1Node, IReleasedManifestBody;
 }
