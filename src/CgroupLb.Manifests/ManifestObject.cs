@@ -20,11 +20,13 @@ public sealed record ManifestObject(
     string File,
     int DocumentIndex)
 {
-    private IKubernetesObject<V1ObjectMeta> body = Object;
+    // Null once released: the identity is then made from Key when asked for (rarely: a previous state delivered with
+    // an update or deletion), so a released object costs nothing beyond this record.
+    private IKubernetesObject<V1ObjectMeta>? body = Object;
 
     public IKubernetesObject<V1ObjectMeta> Object
     {
-        get => body;
+        get => body ?? Identity(Key);
         init => body = value;
     }
 
@@ -35,26 +37,26 @@ public sealed record ManifestObject(
     public ulong Fingerprint { get; init; }
 
     /// <summary>Whether <see cref="Object"/> is only the identity left by <see cref="ReleaseBody"/>.</summary>
-    public bool IsReleased => body is IReleasedManifestBody;
+    public bool IsReleased => body is null || body is IReleasedManifestBody;
 
     /// <summary>
-    /// Replaces <see cref="Object"/> with an object of the same kind that carries only its name and namespace (what a
-    /// consumer needs of a previous state); idempotent. Only for objects that were delivered.
+    /// Drops the body: <see cref="Object"/> is then an object of the same kind that carries only its name and namespace
+    /// (what a consumer needs of a previous state), a new one each time. Idempotent. Only for objects that were delivered.
     /// </summary>
-    internal void ReleaseBody()
-    {
-        if (IsReleased)
-        {
-            return;
-        }
+    internal void ReleaseBody() => body = null;
 
-        var metadata = new V1ObjectMeta { Name = body.Metadata?.Name, NamespaceProperty = body.Metadata?.NamespaceProperty };
-        body = body switch
+    /// <summary>Whether both carry the very same body (never true of released objects); allocates nothing.</summary>
+    internal bool HasSameBodyAs(ManifestObject other) => body is not null && ReferenceEquals(body, other.body);
+
+    private static IKubernetesObject<V1ObjectMeta> Identity(ManifestObjectKey key)
+    {
+        var metadata = new V1ObjectMeta { Name = key.Name, NamespaceProperty = key.Namespace.Length == 0 ? null : key.Namespace };
+        return key.Kind switch
         {
-            V1Service => new ReleasedService { ApiVersion = body.ApiVersion, Kind = body.Kind, Metadata = metadata },
-            V1EndpointSlice => new ReleasedEndpointSlice { ApiVersion = body.ApiVersion, Kind = body.Kind, Metadata = metadata },
-            V1Node => new ReleasedNode { ApiVersion = body.ApiVersion, Kind = body.Kind, Metadata = metadata },
-            _ => body,
+            ManifestKind.Service => new ReleasedService { ApiVersion = "v1", Kind = "Service", Metadata = metadata },
+            ManifestKind.EndpointSlice => new ReleasedEndpointSlice { ApiVersion = "discovery.k8s.io/v1", Kind = "EndpointSlice", Metadata = metadata },
+            ManifestKind.Node => new ReleasedNode { ApiVersion = "v1", Kind = "Node", Metadata = metadata },
+            _ => throw new System.Diagnostics.UnreachableException($"unknown manifest kind {key.Kind}"),
         };
     }
 

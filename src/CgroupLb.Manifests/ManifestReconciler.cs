@@ -64,7 +64,7 @@ public sealed class ManifestReconciler
 
     private bool IsReportedAs(ManifestObject found) =>
         reported.TryGetValue(found.Key, out var previous)
-        && (ReferenceEquals(previous.Object.Object, found.Object)
+        && (ReferenceEquals(previous.Object, found) || previous.Object.HasSameBodyAs(found)
             || (found.Fingerprint != 0 && found.Fingerprint == previous.Object.Fingerprint));
 
     public ManifestReconcileResult Reconcile(ManifestReadResult read)
@@ -116,7 +116,7 @@ public sealed class ManifestReconciler
                 continue;
             }
 
-            if (ReferenceEquals(previous.Object.Object, current.Object))
+            if (ReferenceEquals(previous.Object, current) || previous.Object.HasSameBodyAs(current))
             {
                 if (!ReferenceEquals(previous.Object, current))
                 {
@@ -135,9 +135,13 @@ public sealed class ManifestReconciler
                 {
                     // A fresh parse of unchanged text (a touched file): the reader's cache must not keep this body either.
                     current.ReleaseBody();
+                    reported[key] = new ReportedObject(current);
+                }
+                else
+                {
+                    reported[key] = new ReportedObject(current with { Object = previous.Object.Object });
                 }
 
-                reported[key] = new ReportedObject(current with { Object = previous.Object.Object });
                 continue;
             }
 
