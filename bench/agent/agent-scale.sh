@@ -11,6 +11,8 @@
 # first map snapshot), later ones (served from the snapshot; a read runs in the background every 5 s at most), and
 # /healthz as the HTTP round trip alone, with the number of series. CGROUP_LB_ARGS is the same as AGENT_ARGS (e.g.
 # CGROUP_LB_ARGS='--sync-period 1h' to price the periodic full sync).
+# Above about 23k Services x 10 the service maps (default 262144 entries: a master plus one per slot) need a bigger
+# --bpf-lb-map-max, e.g. AGENT_ARGS='--bpf-lb-map-max 600000' for 50k x 10.
 set -euo pipefail
 
 mode=${1:-quick}
@@ -44,14 +46,19 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 mkdir "$cgroup"
-python3 - "$services" "$endpoints" "$work/services.yaml" <<'PY'
+mkdir "$work/manifests"
+python3 - "$services" "$endpoints" "$work/manifests" <<'PY'
 import sys
 n, eps, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-with open(out, "w") as f:
-    for i in range(n):
+# One file per 10000 Services (the reader refuses files over 64 MB). 16384 ClusterIPs; beyond them the port tells
+# Services apart. Pod addresses repeat every 65536 endpoints (shared backends).
+for first in range(0, n, 10000):
+  with open(f"{out}/services-{first // 10000:02d}.yaml", "w") as f:
+    chunk = range(first, min(n, first + 10000))
+    for i in chunk:
         f.write(f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{i:05d}\n  namespace: bench\n"
-                f"spec:\n  clusterIP: 198.18.{i >> 8 & 0x3f}.{i & 0xff}\n  ports:\n  - name: http\n    port: 80\n    protocol: TCP\n    targetPort: 8080\n")
-    for i in range(n):
+                f"spec:\n  clusterIP: 198.18.{i >> 8 & 0x3f}.{i & 0xff}\n  ports:\n  - name: http\n    port: {80 + (i >> 14)}\n    protocol: TCP\n    targetPort: 8080\n")
+    for i in chunk:
         f.write(f"---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: svc-{i:05d}-abcde\n  namespace: bench\n"
                 f"  labels:\n    kubernetes.io/service-name: svc-{i:05d}\naddressType: IPv4\nports:\n- name: http\n  port: 8080\n  protocol: TCP\nendpoints:\n")
         for e in range(eps):
@@ -64,7 +71,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
 started=$(date +%s%N)
-"$agent" run --source "$work/services.yaml" --cgroup "$cgroup" --bpffs "$bpffs" --node-name bench \
+"$agent" run --source "$work/manifests" --cgroup "$cgroup" --bpffs "$bpffs" --node-name bench \
   --healthz-bind-address "127.0.0.1:$port" --metrics-bind-address "127.0.0.1:$port" --log-level Warning --detach-on-exit ${AGENT_ARGS:-} ${CGROUP_LB_ARGS:-} >"$work/agent.log" 2>&1 &
 pid=$!
 until curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do

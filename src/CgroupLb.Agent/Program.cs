@@ -121,6 +121,24 @@ var mapCheckPeriod = DurationOption("--map-check-period",
     "least time between two checks of every map entry against what the agent wrote, by the periodic full sync; drift is repaired then (0s: every full sync)",
     TimeSpan.FromMinutes(5));
 run.Options.Add(mapCheckPeriod);
+// Cilium's --bpf-lb-map-max: one number for the load-balancing maps. Their entries are allocated as they are written
+// (BPF_F_NO_PREALLOC), so a large value costs nothing until it is used.
+var lbMapMax = new Option<uint?>("--bpf-lb-map-max")
+{
+    Description = $"max entries of the service maps (each frontend's master entry plus one per backend slot) and of the backend maps, " +
+        $"per family (default: {DatapathOptions.DefaultServiceMapMax} and {DatapathOptions.DefaultBackendMapMax}; 50k Services x 10 endpoints need 550000 " +
+        "and 500000). A change takes effect after 'cgroup-lb detach'",
+    CustomParser = r =>
+    {
+        string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        if (uint.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value)
+            && value is >= DatapathOptions.MinLbMapMax and <= DatapathOptions.MaxLbMapMax)
+            return value;
+        r.AddError($"--bpf-lb-map-max: '{text}' is not a number from {DatapathOptions.MinLbMapMax} to {DatapathOptions.MaxLbMapMax}");
+        return null;
+    },
+};
+run.Options.Add(lbMapMax);
 // kube-proxy's flag and values: CIDRs or 'primary'; empty, the default, is every node address.
 var nodePortAddresses = new Option<NodePortAddresses>("--nodeport-addresses")
 {
@@ -169,6 +187,7 @@ run.SetAction((r, ct) => CliErrors.Run(() => AgentHost.RunAsync(new RunOptions
     HostNamespaceOnly = r.GetValue(hostNamespaceOnly),
     ExcludeNetns = r.GetValue(excludeNetns) ?? [],
     NodePortAddresses = r.GetValue(nodePortAddresses)!,
+    LbMapMax = r.GetValue(lbMapMax),
 }, ct)));
 
 // status

@@ -31,8 +31,49 @@ public sealed class ManifestReconciler
     /// <summary>The holds in force after the last pass, sorted by service then object.</summary>
     public IReadOnlyList<ManifestHold> Holds => holds;
 
+    /// <summary>
+    /// Whether <paramref name="read"/> would make this reconciler report an object whose body was released
+    /// (<see cref="ManifestObject.ReleaseBody"/>) as a current state: a document the reader served from its cache that
+    /// differs from what was reported for its key (e.g. one of two definitions of an object took over). Rare; the caller
+    /// then reads the files afresh, which gives every object its body back.
+    /// </summary>
+    public bool NeedsFreshRead(ManifestReadResult read)
+    {
+        foreach (var found in read.Objects)
+        {
+            if (found.IsReleased && !IsReportedAs(found))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Releases the bodies of every reported object (<see cref="ManifestObject.ReleaseBody"/>); call once they were
+    /// delivered. Changes handed out earlier keep the objects they carry.
+    /// </summary>
+    public void ReleaseReportedBodies()
+    {
+        foreach (var reportedObject in reported.Values)
+        {
+            reportedObject.Object.ReleaseBody();
+        }
+    }
+
+    private bool IsReportedAs(ManifestObject found) =>
+        reported.TryGetValue(found.Key, out var previous)
+        && (ReferenceEquals(previous.Object, found) || previous.Object.HasSameBodyAs(found)
+            || (found.Fingerprint != 0 && found.Fingerprint == previous.Object.Fingerprint));
+
     public ManifestReconcileResult Reconcile(ManifestReadResult read)
     {
+        if (NeedsFreshRead(read))
+        {
+            throw new InvalidOperationException("the read holds objects whose bodies were released and that differ from what was reported; read the files again");
+        }
+
         var desired = new Dictionary<ManifestObjectKey, ManifestObject>();
         foreach (var found in read.Objects)
         {
@@ -75,7 +116,7 @@ public sealed class ManifestReconciler
                 continue;
             }
 
-            if (ReferenceEquals(previous.Object.Object, current.Object))
+            if (ReferenceEquals(previous.Object, current) || previous.Object.HasSameBodyAs(current))
             {
                 if (!ReferenceEquals(previous.Object, current))
                 {
@@ -90,7 +131,17 @@ public sealed class ManifestReconciler
             // trackers drop an update that changes nothing they use.
             if (current.Fingerprint != 0 && current.Fingerprint == previous.Object.Fingerprint)
             {
-                reported[key] = new ReportedObject(current with { Object = previous.Object.Object });
+                if (previous.Object.IsReleased)
+                {
+                    // A fresh parse of unchanged text (a touched file): the reader's cache must not keep this body either.
+                    current.ReleaseBody();
+                    reported[key] = new ReportedObject(current);
+                }
+                else
+                {
+                    reported[key] = new ReportedObject(current with { Object = previous.Object.Object });
+                }
+
                 continue;
             }
 

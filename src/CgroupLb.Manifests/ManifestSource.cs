@@ -195,6 +195,13 @@ public sealed class ManifestSource
             return false;
         }
 
+        if (reconciler.NeedsFreshRead(read))
+        {
+            // A cached document would be delivered after its body was released: parse everything again (rare).
+            reader.Forget();
+            read = reader.Read(options.Path);
+        }
+
         lastRead = read;
         var result = reconciler.Reconcile(read);
         lastRecheckSoon = result.RecheckSoon;
@@ -228,6 +235,12 @@ public sealed class ManifestSource
             }
 
             ManifestLog.Change(logger, what, change.Key);
+        }
+
+        // The consumer parsed what it needs; keep only identities (and the fingerprints that tell what is unchanged).
+        if (result.Changes.Count > 0)
+        {
+            reconciler.ReleaseReportedBodies();
         }
 
         foreach (var service in result.HoldsReleased)

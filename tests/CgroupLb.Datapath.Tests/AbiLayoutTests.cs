@@ -123,6 +123,8 @@ public class AbiLayoutTests
         Assert.Equal(LbLimits.MaxBackendSlots, Define("LB_MAX_BACKEND_SLOTS"));
         Assert.Equal(LbLimits.DefaultServiceIdLimit, Define("LB_MAX_SERVICE_ID"));
         Assert.Equal(LbServiceName.Length, Define("LB_SERVICE_NAME_LEN"));
+        Assert.Equal(CgroupLb.Datapath.Loading.DatapathOptions.DefaultServiceMapMax, Define("LB_SERVICE_MAP_MAX"));
+        Assert.Equal(CgroupLb.Datapath.Loading.DatapathOptions.DefaultBackendMapMax, Define("LB_BACKEND_MAP_MAX"));
         Assert.Equal(FrontendAddressFilter.BitsLog2, Define("LB4_FE_FILTER_BITS_LOG2"));
         Assert.Equal(FrontendAddressFilter.HashMultiplier, Define("LB4_FE_FILTER_HASH_MUL"));
         // lb6_fe_filter shares lb4_fe_filter's geometry and multiplier (FrontendAddressFilter6 uses those constants).

@@ -39,6 +39,28 @@ public class BatchedWriterTests
     }
 
     [Fact]
+    public void AfterAPlanLargeEnoughToReleaseItsBuffersTheNextPlansAreWrittenAsUsual()
+    {
+        // 2000 x 10: 22000 service entries, more than the writer keeps its plan buffers for.
+        static Frontend Port(int i) => new(IPAddress.Parse("198.51.100.1"), (ushort)(1000 + i), L4Protocol.Tcp);
+        static LoadBalancerService Big(int i, int first) =>
+            new(Port(i), $"default/big{i}:http", ServiceFlags.ClusterIp, [.. Enumerable.Range(first, 10).Select(B).Order()]);
+        var maps = new FakeLoadBalancerMaps(serviceCapacity: 32768, backendCapacity: 32768);
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+        Assert.True(writer.Apply(Plan(Enumerable.Range(0, 2000).Select(i => Big(i, 10 * i)))).AllApplied);
+
+        Assert.True(writer.Apply(Plan([Big(0, 30000)], [Port(1)])).AllApplied);
+
+        Assert.Equal(1999 * 11, maps.Services.Count);
+        Assert.Equal(1999 * 10, maps.Backends.Count);
+        Assert.Equal(Enumerable.Range(30000, 10).Select(S).ToHashSet(), maps.Reachable(Port(0).Address, 1000));
+        Assert.Null(maps.Reachable(Port(1).Address, 1001));
+        Assert.Equal(Enumerable.Range(20, 10).Select(S).ToHashSet(), maps.Reachable(Port(2).Address, 1002));
+        Assert.True(writer.Apply(Plan(Enumerable.Range(0, 2000).Where(i => i != 1).Select(i => Big(i, 10 * i)))).AllApplied);
+        Assert.Equal(Enumerable.Range(0, 10).Select(S).ToHashSet(), maps.Reachable(Port(0).Address, 1000));
+    }
+
+    [Fact]
     public void EveryStepFinishesForAllFrontendsBeforeTheNextStarts()
     {
         var maps = new FakeLoadBalancerMaps();

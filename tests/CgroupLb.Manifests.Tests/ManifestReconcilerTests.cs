@@ -50,6 +50,46 @@ public class ManifestReconcilerTests
     }
 
     [Fact]
+    public void ReleasedBodyIsNeverReportedAsACurrentStateAndAFreshReadRestoresIt()
+    {
+        var a = ManifestReader.ParseFile("a.yaml", Yaml.Slice("web-1", "web", "198.18.1.2"));
+        reconciler.Reconcile(ManifestReadResult.Create("dir", [a]));
+        reconciler.ReleaseReportedBodies();
+        Assert.False(reconciler.NeedsFreshRead(ManifestReadResult.Create("dir", [a])));
+        Assert.Empty(reconciler.Reconcile(ManifestReadResult.Create("dir", [a])).Changes);
+
+        // Another definition takes over; then it is gone and a.yaml's released (cached) definition is current again.
+        var takeover = reconciler.Reconcile(ManifestReadResult.Create("dir", [ManifestReader.ParseFile("0.yaml", Yaml.Slice("web-1", "web", "198.18.9.9")), a]));
+        Assert.Equal(["~EndpointSlice default/web-1"], takeover.Changes.Select(Describe));
+        reconciler.ReleaseReportedBodies();
+        var cached = ManifestReadResult.Create("dir", [a]);
+        Assert.True(reconciler.NeedsFreshRead(cached));
+        Assert.Throws<InvalidOperationException>(() => reconciler.Reconcile(cached));
+
+        var fresh = ManifestReadResult.Create("dir", [ManifestReader.ParseFile("a.yaml", Yaml.Slice("web-1", "web", "198.18.1.2"))]);
+        Assert.False(reconciler.NeedsFreshRead(fresh));
+        var change = Assert.Single(reconciler.Reconcile(fresh).Changes);
+        Assert.Equal(["198.18.1.2"], ((V1EndpointSlice)change.Current!).Endpoints.SelectMany(e => e.Addresses));
+        Assert.Equal("web-1", change.Previous!.Metadata.Name);
+        Assert.Null(((V1EndpointSlice)change.Previous).Endpoints);
+    }
+
+    [Fact]
+    public void FreshParseOfUnchangedTextAfterReleaseKeepsNoBody()
+    {
+        var content = Yaml.Slice("web-1", "web", "198.18.1.2");
+        reconciler.Reconcile(Read(("a.yaml", content)));
+        reconciler.ReleaseReportedBodies();
+
+        var again = Read(("a.yaml", content));
+        Assert.Empty(reconciler.Reconcile(again).Changes);
+
+        // The reader caches what it parsed: that copy is released too, and still counts as what was reported.
+        Assert.True(again.Objects.Single().IsReleased);
+        Assert.False(reconciler.NeedsFreshRead(again));
+    }
+
+    [Fact]
     public void DocumentRemovedFromAFileDeletesItsObject()
     {
         reconciler.Reconcile(Read(("a.yaml", Yaml.Documents(Yaml.Service("web", "198.51.100.10"), Yaml.Node("n1")))));

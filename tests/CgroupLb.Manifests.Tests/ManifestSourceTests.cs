@@ -1,5 +1,6 @@
 using CgroupLb.Testing.Logging;
 using CgroupLb.Testing.Time;
+using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 
@@ -63,7 +64,7 @@ public sealed class ManifestSourceTests : IDisposable
         var update = calls[2];
         Assert.Equal("EndpointSlice ~web-1", update.ToString());
         Assert.Equal(["198.18.1.2", "198.18.2.2"], ((V1EndpointSlice)update.Current!).Endpoints.SelectMany(e => e.Addresses));
-        Assert.Same(calls[0].Current, update.Previous);
+        AssertReleasedIdentityOf(calls[0].Current!, update.Previous);
     }
 
     [Fact]
@@ -162,7 +163,7 @@ public sealed class ManifestSourceTests : IDisposable
 
         var calls = await sink.WaitForAsync(c => c.Count == 4, "the fixed slice");
         Assert.Equal("EndpointSlice ~web-1", calls[3].ToString());
-        Assert.Same(calls[1].Current, calls[3].Previous);
+        AssertReleasedIdentityOf(calls[1].Current!, calls[3].Previous);
         await WaitUntilAsync(() => source.CurrentErrors.Count == 0, "the error to clear");
         lock (published)
         {
@@ -184,6 +185,52 @@ public sealed class ManifestSourceTests : IDisposable
 
         await run.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(run.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task CachedDefinitionWhoseBodyWasReleasedIsReadAgainBeforeItIsDelivered()
+    {
+        // a.yaml's slice is delivered (then only its identity is kept, also in the reader's cache); 0.yaml's
+        // definition of the same slice takes over; once 0.yaml is gone, a.yaml's unchanged, cached definition is the
+        // current state again and must arrive with its endpoints, not as the identity left after delivery.
+        dir.Write("a.yaml", Yaml.Slice("web-1", "web", "198.18.1.2"));
+        var sink = new RecordingSink();
+        var clock = new CountingFakeTimeProvider();
+        var options = new ManifestSourceOptions { Path = dir.Path, PollInterval = TimeSpan.FromMinutes(1), WatchFileSystem = false };
+        var logger = new ListLogger();
+        await using var running = Run(sink, new ManifestSource(options, new ManifestReader(ManifestReader.DefaultMaxFileBytes, clock), logger, clock));
+        await sink.WaitForAsync(c => c.Any(x => x.Kind == "Synced"), "OnSynced");
+
+        await PollAsync(clock, options, passes: 1); // a.yaml was written just now: read once more once its stamp is settled
+        dir.Write("0.yaml", Yaml.Slice("web-1", "web", "198.18.9.9"));
+        await PollAsync(clock, options, passes: 1);
+        File.Delete(dir.File("0.yaml"));
+        await PollAsync(clock, options, passes: 2); // a vanished file is believed gone on the second pass
+
+        var calls = await sink.WaitForAsync(c => c.Count == 4, "the takeover and the return");
+        Assert.Equal(["EndpointSlice +web-1", "Synced manifests", "EndpointSlice ~web-1", "EndpointSlice ~web-1"], calls.Select(c => c.ToString()));
+        Assert.Equal(["198.18.9.9"], ((V1EndpointSlice)calls[2].Current!).Endpoints.SelectMany(e => e.Addresses));
+        Assert.Equal(["198.18.1.2"], ((V1EndpointSlice)calls[3].Current!).Endpoints.SelectMany(e => e.Addresses));
+        AssertReleasedIdentityOf(calls[2].Current!, calls[3].Previous);
+        Assert.DoesNotContain(logger.Entries, e => e.Level >= LogLevel.Error); // read again on purpose, not after a failed pass
+    }
+
+    /// <summary>
+    /// A previous state is the identity of what was delivered (the source keeps no bodies once delivered), while the
+    /// object handed out earlier is left as it was.
+    /// </summary>
+    private static void AssertReleasedIdentityOf(IKubernetesObject<V1ObjectMeta> delivered, IKubernetesObject<V1ObjectMeta>? previous)
+    {
+        Assert.NotNull(previous);
+        Assert.NotSame(delivered, previous);
+        Assert.Equal(delivered.Metadata.Name, previous.Metadata.Name);
+        Assert.Equal(delivered.Metadata.NamespaceProperty, previous.Metadata.NamespaceProperty);
+        Assert.IsAssignableFrom(delivered.GetType(), previous);
+        if (delivered is V1EndpointSlice slice)
+        {
+            Assert.NotEmpty(slice.Endpoints);
+            Assert.Null(((V1EndpointSlice)previous).Endpoints);
+        }
     }
 
     private static RunningSource Run(RecordingSink sink, ManifestSourceOptions options) =>

@@ -52,6 +52,9 @@ internal sealed record RunOptions
     /// <summary>--host-namespace-only: translate only sockets of the host network namespace (Cilium's socketLB.hostNamespaceOnly).</summary>
     public bool HostNamespaceOnly { get; init; }
 
+    /// <summary>--bpf-lb-map-max: max entries of the service and backend maps (null: the sizes compiled into the object).</summary>
+    public uint? LbMapMax { get; init; }
+
     /// <summary>--exclude-netns: network namespace files whose sockets are never translated.</summary>
     public IReadOnlyList<string> ExcludeNetns { get; init; } = [];
 

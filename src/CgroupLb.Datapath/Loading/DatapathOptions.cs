@@ -22,6 +22,24 @@ public sealed record DatapathOptions(string CgroupPath, string BpffsPath)
     /// </summary>
     public bool HostNamespaceOnly { get; init; }
 
+    /// <summary>
+    /// Max entries of the service maps and the backend maps of both families (Cilium's <c>--bpf-lb-map-max</c>); null keeps
+    /// the sizes compiled into the object (<see cref="DefaultServiceMapMax"/>, <see cref="DefaultBackendMapMax"/>). Maps
+    /// already pinned with another size are refused when adopted (detach first).
+    /// </summary>
+    public uint? LbMapMax { get; init; }
+
+    /// <summary>LB_SERVICE_MAP_MAX in lb_abi.h.</summary>
+    public const uint DefaultServiceMapMax = 262144;
+
+    /// <summary>LB_BACKEND_MAP_MAX in lb_abi.h.</summary>
+    public const uint DefaultBackendMapMax = 131072;
+
+    /// <summary>Bounds of <see cref="LbMapMax"/>: at least a frontend with every slot, at most what a u32 backend id space sensibly holds.</summary>
+    public const uint MinLbMapMax = 1024;
+
+    public const uint MaxLbMapMax = 16 * 1024 * 1024;
+
     /// <summary>Directory of pinned links, one per program.</summary>
     public string LinksPath => Path.Combine(BpffsPath, "links");
 

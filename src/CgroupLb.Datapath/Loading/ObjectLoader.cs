@@ -179,6 +179,11 @@ internal static class ObjectLoader
                 // a one-element array stands in, and `cgroup-lb trace` reads its type to say tracing is unavailable.
                 bpfObject.GetMap(MapNames.TraceEvents).SetShape(BpfMapType.Array, sizeof(uint), sizeof(uint), 1);
             }
+            if (options.LbMapMax is { } lbMapMax)
+            {
+                foreach (var name in (string[])[MapNames.Services, MapNames.Backends, MapNames.Services6, MapNames.Backends6])
+                    bpfObject.GetMap(name).SetMaxEntries(lbMapMax);
+            }
             foreach (var name in pinMaps ? MapNames.All : [])
             {
                 var map = bpfObject.GetMap(name);

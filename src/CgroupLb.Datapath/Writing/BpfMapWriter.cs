@@ -206,6 +206,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         DeleteFrontends(plan.Deletes, ref refused);
         DeleteUnreferencedBackends();
         RecordRefusals(plan, refused);
+        work.ReleaseIfLarge();
         return refused is null ? ApplyResult.Applied : new ApplyResult([.. refused]);
     }
 
@@ -899,6 +900,29 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         public long EntryGrowth6 { get; set; }
 
         public void ClearEntries() => Entries.Clear();
+
+        /// <summary>
+        /// After a plan of thousands of entries (the first sync, a mass change): empties the buffers and gives their
+        /// memory back, since they would otherwise hold that plan's pending upserts and room for its entries for the
+        /// agent's lifetime (about 25 MB at 50k frontends x 10). Steady-state plans are small and keep their buffers.
+        /// </summary>
+        public void ReleaseIfLarge()
+        {
+            if (Entries.Capacity + Upserts.Capacity + NewBackendIds.Capacity + NewBackendIds6.Capacity < LargePlanEntries)
+                return;
+            Clear();
+            Upserts.TrimExcess();
+            NewBackendIds.TrimExcess();
+            NewBackendValues.TrimExcess();
+            NewBackendIds6.TrimExcess();
+            NewBackendValues6.TrimExcess();
+            Ids.TrimExcess();
+            Names.TrimExcess();
+            Entries.ClearAndTrim();
+            ClearedRefusals.TrimExcess();
+        }
+
+        private const int LargePlanEntries = 16384;
 
         public void Clear()
         {

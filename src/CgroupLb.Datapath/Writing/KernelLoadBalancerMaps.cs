@@ -292,9 +292,15 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
 
     public void DeleteBackends(ReadOnlySpan<uint> ids) => DeleteMany(backends, ids);
 
+    /// <summary>Per-service buffers up to this many items are rented from the shared pool; larger ones are allocated.</summary>
+    private const int PooledBufferMaxItems = 1024;
+
     public void WriteNames(ReadOnlySpan<uint> serviceIds, ReadOnlySpan<string> serviceNames)
     {
-        var values = ArrayPool<LbServiceName>.Shared.Rent(serviceIds.Length);
+        // A first sync names every service at once (64 B each): a buffer that size is not returned to the shared pool,
+        // which would keep it for the agent's lifetime.
+        bool pooled = serviceIds.Length <= PooledBufferMaxItems;
+        var values = pooled ? ArrayPool<LbServiceName>.Shared.Rent(serviceIds.Length) : new LbServiceName[serviceIds.Length];
         try
         {
             for (int i = 0; i < serviceIds.Length; i++)
@@ -303,7 +309,8 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         }
         finally
         {
-            ArrayPool<LbServiceName>.Shared.Return(values);
+            if (pooled)
+                ArrayPool<LbServiceName>.Shared.Return(values);
         }
     }
 
@@ -315,7 +322,8 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
             return;
         // A per-CPU value is one 8-byte-aligned slot per possible CPU; zero them all.
         int stride = ((Marshal.SizeOf<LbServiceStats>() + 7) & ~7) * possibleCpus;
-        var zeros = ArrayPool<byte>.Shared.Rent(stride * serviceIds.Length);
+        bool pooled = serviceIds.Length <= PooledBufferMaxItems;
+        var zeros = pooled ? ArrayPool<byte>.Shared.Rent(stride * serviceIds.Length) : new byte[stride * serviceIds.Length];
         try
         {
             var buffer = zeros.AsSpan(0, stride * serviceIds.Length);
@@ -337,7 +345,8 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(zeros);
+            if (pooled)
+                ArrayPool<byte>.Shared.Return(zeros);
         }
     }
 

@@ -144,4 +144,17 @@ internal sealed class ServiceEntryBatch
         Keys6.Clear();
         Values6.Clear();
     }
+
+    /// <summary>Entries the buffers hold room for.</summary>
+    public int Capacity => Keys4.Capacity + Keys6.Capacity;
+
+    /// <summary>Empties the buffers and gives their memory back.</summary>
+    public void ClearAndTrim()
+    {
+        Clear();
+        Keys4.TrimExcess();
+        Values4.TrimExcess();
+        Keys6.TrimExcess();
+        Values6.TrimExcess();
+    }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using CgroupLb.Datapath.Abi;
 using CgroupLb.Datapath.Loading;
 using CgroupLb.Interop;
 using CgroupLb.Testing.Sandbox;
@@ -35,6 +36,28 @@ public sealed class AdoptionSafetyTests(ITestOutputHelper output)
         Assert.Contains("max_entries 16 (this build: ", ex.Message, StringComparison.Ordinal);
         Assert.Empty(await CgroupAttachments.ListAsync(sandbox.CgroupPath));
         Assert.Equal(["lb4_backends"], Directory.EnumerateFiles(sandbox.BpffsPath).Select(Path.GetFileName));
+    }
+
+    [SkippableFact]
+    public async Task LbMapMaxSizesTheServiceAndBackendMapsAndAnotherSizeIsRefusedOnAdoption()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
+        const uint max = 600_000; // 50k Services x (1 master + 10 slots) = 550k service entries
+        using (LoadBalancerDatapath.Attach(sandbox.DatapathOptions() with { LbMapMax = max }, _log))
+        {
+            foreach (string name in new[] { MapNames.Services, MapNames.Backends, MapNames.Services6, MapNames.Backends6 })
+            {
+                using var pinned = BpfMapHandle.OpenPinned(sandbox.DatapathOptions().MapPinPath(name));
+                Assert.Equal(max, pinned.Info.MaxEntries);
+            }
+            using var stats = BpfMapHandle.OpenPinned(sandbox.DatapathOptions().MapPinPath(MapNames.ServiceStats));
+            Assert.NotEqual(max, stats.Info.MaxEntries);
+        }
+
+        var ex = Assert.Throws<DatapathException>(() => LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log));
+        Assert.Equal("adopt", ex.Phase);
+        Assert.Contains($"max_entries {max} (this build: {DatapathOptions.DefaultServiceMapMax})", ex.Message, StringComparison.Ordinal);
     }
 
     [SkippableFact]
