@@ -202,6 +202,10 @@ an object the API server rejects or an agent that cannot start.
 - --exclude-netns
 - {{ . | quote }}
 {{- end }}
+{{- with .Values.bpf.lbMapMax }}
+- --bpf-lb-map-max
+- {{ . | int64 | quote }}
+{{- end }}
 {{- range .Values.extraArgs }}
 - {{ . | quote }}
 {{- end }}
