@@ -75,6 +75,13 @@ public sealed class BpfMap
         BpfException.ThrowIfNegative(Interop.Libbpf.BpfMap_SetMaxEntries(_map, maxEntries), "bpf_map__set_max_entries", "map", Name, $"max_entries {maxEntries}");
     }
 
+    /// <summary>Replaces the BPF_F_* creation flags; only before load.</summary>
+    public void SetMapFlags(uint flags)
+    {
+        using var lease = Lease();
+        BpfException.ThrowIfNegative(Interop.Libbpf.BpfMap_SetMapFlags(_map, flags), "bpf_map__set_map_flags", "map", Name, $"flags 0x{flags:x}");
+    }
+
     /// <summary>
     /// Changes the map's type, key and value sizes before load: a stand-in for a map type the kernel lacks (a ring
     /// buffer before 5.8 becomes a one-element array that no verified instruction uses).

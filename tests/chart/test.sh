@@ -215,6 +215,7 @@ socketLB:
   excludeNetns: [/run/netns/sidecar, /proc/1/ns/net]
 bpf:
   lbMapMax: 600000
+  preallocateMaps: true
 extraArgs: ["--example=1"]
 extraEnv:
   - name: DOTNET_gcServer
@@ -371,7 +372,7 @@ fi
 
 if render custom --values "$work/custom-values.yaml"; then
     expect custom "args map one to one from values" 'agent["args"]' \
-        '["--cgroup","/host/sys/fs/cgroup/unified","--bpffs","/sys/fs/bpf/lb-test","--node-name","$(NODE_NAME)","--healthz-bind-address","[::]:19966","--metrics-bind-address","$(POD_IP):19965","--state-dir","/run/lb-state","--log-format","text","--log-level","Debug","--detach-on-exit","--bpf-lb-sock-terminate-pod-connections","--host-namespace-only","--exclude-netns","/run/netns/sidecar","--exclude-netns","/proc/1/ns/net","--bpf-lb-map-max","600000","--example=1"]'
+        '["--cgroup","/host/sys/fs/cgroup/unified","--bpffs","/sys/fs/bpf/lb-test","--node-name","$(NODE_NAME)","--healthz-bind-address","[::]:19966","--metrics-bind-address","$(POD_IP):19965","--state-dir","/run/lb-state","--log-format","text","--log-level","Debug","--detach-on-exit","--bpf-lb-sock-terminate-pod-connections","--host-namespace-only","--exclude-netns","/run/netns/sidecar","--exclude-netns","/proc/1/ns/net","--bpf-lb-map-max","600000","--preallocate-bpf-maps","--example=1"]'
     expect custom "cgroup mount follows cgroupPath" '[volume("cgroup")["hostPath"]["path"], mount("cgroup")["mountPath"]]' \
         '["/sys/fs/cgroup/unified","/host/sys/fs/cgroup/unified"]'
     expect custom "image by digest from values" '[agent["image"], agent["imagePullPolicy"]]' \
@@ -431,6 +432,7 @@ refuses "a relative socketLB.excludeNetns path" "excludeNetns" --set 'socketLB.e
 refuses "a socketLB.hostNamespaceOnly that is not a boolean" "hostNamespaceOnly" --set-string socketLB.hostNamespaceOnly=yes
 refuses "a bpf.lbMapMax below the agent's minimum" "lbMapMax" --set bpf.lbMapMax=100
 refuses "a bpf.lbMapMax that is not a number" "lbMapMax" --set-string bpf.lbMapMax=big
+refuses "a bpf.preallocateMaps that is not a boolean" "preallocateMaps" --set-string bpf.preallocateMaps=yes
 refuses "healthzPort 0" "healthzPort" --set healthzPort=0
 refuses "a rolling update with surge (two agents on a node)" "maxSurge" --set updateStrategy.rollingUpdate.maxSurge=1
 refuses "a percentage surge" "maxSurge" --set updateStrategy.rollingUpdate.maxSurge=10%

@@ -206,6 +206,9 @@ an object the API server rejects or an agent that cannot start.
 - --bpf-lb-map-max
 - {{ . | int64 | quote }}
 {{- end }}
+{{- if .Values.bpf.preallocateMaps }}
+- --preallocate-bpf-maps
+{{- end }}
 {{- range .Values.extraArgs }}
 - {{ . | quote }}
 {{- end }}

@@ -55,6 +55,9 @@ internal sealed record RunOptions
     /// <summary>--bpf-lb-map-max: max entries of the service and backend maps (null: the sizes compiled into the object).</summary>
     public uint? LbMapMax { get; init; }
 
+    /// <summary>--preallocate-bpf-maps: create the service and backend maps with every entry allocated up front.</summary>
+    public bool PreallocateLbMaps { get; init; }
+
     /// <summary>--exclude-netns: network namespace files whose sockets are never translated.</summary>
     public IReadOnlyList<string> ExcludeNetns { get; init; } = [];
 

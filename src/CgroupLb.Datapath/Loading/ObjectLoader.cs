@@ -14,6 +14,9 @@ namespace CgroupLb.Datapath.Loading;
 /// </summary>
 internal static class ObjectLoader
 {
+    /// <summary>BPF_F_NO_PREALLOC, which the object declares on its hash maps; cleared by <see cref="DatapathOptions.PreallocateLbMaps"/>.</summary>
+    private const uint NoPreallocFlag = 1;
+
     public static DatapathFeatures LoadAndAttach(DatapathOptions options, DatapathFeatures features, ILogger logger)
     {
         // Half-pinned state (a crash between attach and pin) would otherwise leave a second program on the hook.
@@ -181,8 +184,16 @@ internal static class ObjectLoader
             }
             if (options.LbMapMax is { } lbMapMax)
             {
-                foreach (var name in (string[])[MapNames.Services, MapNames.Backends, MapNames.Services6, MapNames.Backends6])
+                foreach (var name in DatapathOptions.LbMapNames)
                     bpfObject.GetMap(name).SetMaxEntries(lbMapMax);
+            }
+            if (options.PreallocateLbMaps)
+            {
+                foreach (var name in DatapathOptions.LbMapNames)
+                {
+                    var map = bpfObject.GetMap(name);
+                    map.SetMapFlags(map.MapFlags & ~NoPreallocFlag);
+                }
             }
             foreach (var name in pinMaps ? MapNames.All : [])
             {

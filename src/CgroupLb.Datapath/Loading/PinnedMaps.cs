@@ -98,7 +98,7 @@ internal sealed class PinnedMaps : IDisposable
         if (differences.Count > 0)
             throw new DatapathException("adopt",
                 $"map {map.Name} pinned at {path} has {string.Join(", ", differences)}: it comes from another version with the same map name; " +
-                "run 'cgroup-lb detach' and start again (a changed map needs a new name, see lb_abi.h; --bpf-lb-map-max sizes the service and backend maps)");
+                "run 'cgroup-lb detach' and start again (a changed map needs a new name, see lb_abi.h; --bpf-lb-map-max sizes the service and backend maps, --preallocate-bpf-maps sets their flags)");
     }
 
     public static void CheckLayout(string map, uint keySize, uint valueSize, int expectedKey, int expectedValue)

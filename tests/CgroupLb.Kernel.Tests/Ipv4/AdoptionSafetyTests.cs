@@ -60,6 +60,44 @@ public sealed class AdoptionSafetyTests(ITestOutputHelper output)
         Assert.Contains($"max_entries {max} (this build: {DatapathOptions.DefaultServiceMapMax})", ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// --preallocate-bpf-maps: the four maps a full sync writes are created without BPF_F_NO_PREALLOC (the others keep
+    /// it), a Service written into them is reached, and a restart with the other setting is refused, naming the flags.
+    /// </summary>
+    [SkippableFact]
+    public async Task PreallocatedLbMapsServeConnectsAndTheOtherSettingIsRefusedOnAdoption()
+    {
+        KernelTestGate.Require();
+        const uint noPrealloc = 1; // BPF_F_NO_PREALLOC
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 2, log: _log.Write);
+        var web = new IPEndPoint(SandboxServices.Vip(10), 80);
+        var preallocated = sandbox.DatapathOptions() with { PreallocateLbMaps = true, LbMapMax = 4096 };
+        using (LoadBalancerDatapath datapath = LoadBalancerDatapath.Attach(preallocated, _log))
+        {
+            foreach (string name in new[] { MapNames.Services, MapNames.Backends, MapNames.Services6, MapNames.Backends6 })
+            {
+                using var pinned = BpfMapHandle.OpenPinned(preallocated.MapPinPath(name));
+                Assert.True((pinned.Info.MapFlags & noPrealloc) == 0, $"{name} flags 0x{pinned.Info.MapFlags:x}");
+            }
+            using (var names = BpfMapHandle.OpenPinned(preallocated.MapPinPath(MapNames.ServiceNames)))
+                Assert.True((names.Info.MapFlags & noPrealloc) != 0, "only the service and backend maps are preallocated");
+
+            datapath.Writer.Apply(SandboxServices.Upsert(SandboxServices.Tcp(web.Address, 80, sandbox.Backends)));
+            IReadOnlyList<PeerAttempt> attempts = await sandbox.TcpConnectAsync(web, count: 40);
+            Assert.All(attempts, a =>
+            {
+                Assert.True(a.Ok, a.ToString());
+                Assert.Equal(web, a.PeerEndPoint);
+            });
+            Assert.Equal(["b1", "b2"], attempts.Select(a => a.Backend!).Distinct().Order());
+        }
+
+        var ex = Assert.Throws<DatapathException>(() => LoadBalancerDatapath.Attach(sandbox.DatapathOptions() with { LbMapMax = 4096 }, _log));
+        Assert.Equal("adopt", ex.Phase);
+        Assert.Contains("flags 0x", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("--preallocate-bpf-maps", ex.Message, StringComparison.Ordinal);
+    }
+
     [SkippableFact]
     public async Task AdoptingThisBuildsOwnProgramsPlansNoSwap()
     {
