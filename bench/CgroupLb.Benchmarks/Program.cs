@@ -6,7 +6,7 @@ using CgroupLb.Benchmarks.Sources;
 using CgroupLb.Benchmarks.Sync;
 
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --filter '*' [--job short]
-// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc]   (where a full sync's time goes)
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc] [--write-only]   (where a full sync's time goes)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --initial-list 10000 [repeats] [--typed-lists]   (Kubernetes list to kernel maps)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --manifests 10000 [endpoints] [repeats]   (the manifest source's phases)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --list-phases 10000 [repeats] [--page 500] [--memory] [--real-shaped]   (Kubernetes list after its bytes arrived)
@@ -28,7 +28,7 @@ if (args is ["--initial-list", var listed, ..])
 }
 if (args is ["--breakdown", var count, ..])
 {
-    FullSyncBreakdown.Run(int.Parse(count), args.Length > 2 && int.TryParse(args[2], out int repeats) ? repeats : 5, args.Contains("--prealloc"));
+    FullSyncBreakdown.Run(int.Parse(count), args.Length > 2 && int.TryParse(args[2], out int repeats) ? repeats : 5, args.Contains("--prealloc"), args.Contains("--write-only"));
     return;
 }
 

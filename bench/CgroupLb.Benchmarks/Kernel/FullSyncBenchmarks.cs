@@ -11,8 +11,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CgroupLb.Benchmarks.Kernel;
 
 /// <summary>
-/// Model to maps at cluster scale: N Services x 10 endpoints (N = 10k; 50k is <see cref="LargePlanBenchmarks"/>, since
-/// the synthetic cluster runs out of test-range pod addresses there) translated, planned against empty maps and written by
+/// Model to maps at cluster scale: N Services x 10 endpoints (10k and 50k; at 50k addresses repeat with other ports, see
+/// <see cref="SyntheticCluster.Create"/>) translated, planned against empty maps and written by
 /// <see cref="BpfMapWriter"/> into real kernel maps (sized for the workload), as an agent's first sync does.
 /// "write only" is the <see cref="BpfMapWriter.Apply"/> share of it. Each iteration starts from empty maps (emptied
 /// in IterationSetup, outside the measurement), so each is a single invocation.
@@ -30,7 +30,7 @@ public class FullSyncBenchmarks
     private LoadBalancerPlan removeAllPlan = LoadBalancerPlan.Empty;
     private readonly ServiceTranslator translator = new("node-a");
 
-    [Params(10_000)]
+    [Params(10_000, 50_000)]
     public int Services { get; set; }
 
     [GlobalSetup]

@@ -13,15 +13,16 @@ namespace CgroupLb.Benchmarks.Kernel;
 /// Where one full sync's time goes, which BenchmarkDotNet's means do not say: `--breakdown N [repeats]` writes N
 /// Services x 10 endpoints into empty kernel maps `repeats` times and prints, per repeat, the wall time of translate,
 /// plan and apply, the apply split by map operation (<see cref="TimedMaps"/>), the process's user and system CPU time
-/// and the GC collections during apply. N up to 10k uses the synthetic cluster and the translator; above that the
-/// plan of <see cref="LargePlanBenchmarks"/> (no translation). A probe for profiling, not a benchmark: read ratios
+/// and the GC collections during apply. The synthetic cluster and the translator at every N (addresses repeat with
+/// other ports beyond the test range, see <see cref="SyntheticCluster.Create"/>); `--write-only` writes the plan of
+/// <see cref="LargePlanBenchmarks"/> instead (no translation). A probe for profiling, not a benchmark: read ratios
 /// between its rows, and repeat it.
 /// </summary>
 internal static class FullSyncBreakdown
 {
     private const int BackendsPerService = 10;
 
-    public static void Run(int services, int repeats, bool preallocate)
+    public static void Run(int services, int repeats, bool preallocate, bool writeOnly)
     {
         KernelRequirement.Demand(nameof(FullSyncBreakdown));
         using var maps = BenchmarkMaps.Create(
@@ -35,7 +36,7 @@ internal static class FullSyncBreakdown
         ClusterState? state = null;
         var translator = new ServiceTranslator("node-a");
         LoadBalancerService[]? large = null;
-        if (services <= 10_000)
+        if (!writeOnly)
             state = SyntheticCluster.Create(services, BackendsPerService, BackendsPerService).State([]);
         else
             large = LargePlanBenchmarks.BuildServices(services);

@@ -47,7 +47,7 @@ public class EventToMapBenchmarks
         changedService = Services / 2;
         onChangedVersion = false;
         // Both directions once, checking that the update really reaches the writer.
-        var frontend = new Frontend(BenchAddresses.ClusterIp(changedService), SyntheticCluster.ServicePort, L4Protocol.Tcp);
+        var frontend = new Frontend(BenchAddresses.ClusterIp(changedService % BenchAddresses.MaxClusterIps), (ushort)SyntheticCluster.ServicePortOf(changedService), L4Protocol.Tcp);
         IPAddress sparePod = IPAddress.Parse(cluster.ChangedSlices[changedService].Endpoints[^1].Addresses[0]);
         Expect(UpdateOneServiceAndSync(), SyncKind.Partial, upserted: 1);
         if (!writer[frontend].Backends.Any(b => b.Address.Equals(sparePod)))

@@ -21,7 +21,7 @@ internal static class ManifestText
                   clusterIP: {service.Spec.ClusterIP}
                   ports:
                   - name: {SyntheticCluster.PortName}
-                    port: {SyntheticCluster.ServicePort}
+                    port: {service.Spec.Ports[0].Port}
                     protocol: TCP
                     targetPort: {SyntheticCluster.TargetPort}
 
@@ -43,7 +43,7 @@ internal static class ManifestText
                 addressType: IPv4
                 ports:
                 - name: {SyntheticCluster.PortName}
-                  port: {SyntheticCluster.TargetPort}
+                  port: {slice.Ports[0].Port}
                   protocol: TCP
                 endpoints:
 

@@ -33,16 +33,21 @@ internal sealed class SyntheticCluster
     /// <summary>
     /// <paramref name="serviceCount"/> services with between <paramref name="minBackends"/> and
     /// <paramref name="maxBackends"/> ready endpoints each, drawn from a fixed seed so every run sees the same cluster.
+    /// Beyond what the test range holds (16384 ClusterIPs, 114688 pod addresses), addresses repeat and ports tell the
+    /// objects apart, as on a real cluster where one pod backs several Services: Service i listens on
+    /// <see cref="ServicePortOf"/>(i), and each pass over the pod addresses uses the next target port, so every
+    /// backend (address and port) stays distinct and 50k Services x 10 endpoints fit.
     /// </summary>
     public static SyntheticCluster Create(int serviceCount, int minBackends, int maxBackends, int seed = 20261127)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(minBackends, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBackends, minBackends);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxBackends + 1, BenchAddresses.MaxPods);
         var random = new Random(seed);
         int[] backendCounts = Enumerable.Range(0, serviceCount).Select(_ => random.Next(minBackends, maxBackends + 1)).ToArray();
 
-        // Spare pods (one per service, for the changed slice) come after every regular pod.
-        int sparePod = backendCounts.Sum();
+        // Each service takes its pods and, right after them, the spare pod of its changed slice, all from one pass
+        // over the pod addresses (one target port), so a slice never mixes two passes.
         int nextPod = 0;
         var services = new V1Service[serviceCount];
         var slices = new V1EndpointSlice[serviceCount];
@@ -50,15 +55,23 @@ internal sealed class SyntheticCluster
         for (int i = 0; i < serviceCount; i++)
         {
             string name = ServiceNameOf(i);
-            services[i] = Service(name, BenchAddresses.ClusterIp(i));
-            var pods = Enumerable.Range(nextPod, backendCounts[i]).Select(BenchAddresses.Pod).ToArray();
-            nextPod += backendCounts[i];
-            slices[i] = Slice(name, pods, resourceVersion: "1");
-            pods[^1] = BenchAddresses.Pod(sparePod++);
-            changed[i] = Slice(name, pods, resourceVersion: "2");
+            services[i] = Service(name, BenchAddresses.ClusterIp(i % BenchAddresses.MaxClusterIps), ServicePortOf(i));
+            int needed = backendCounts[i] + 1;
+            if (nextPod % BenchAddresses.MaxPods + needed > BenchAddresses.MaxPods)
+                nextPod += BenchAddresses.MaxPods - nextPod % BenchAddresses.MaxPods;
+            int pass = nextPod / BenchAddresses.MaxPods;
+            int first = nextPod % BenchAddresses.MaxPods;
+            nextPod += needed;
+            var pods = Enumerable.Range(first, backendCounts[i]).Select(BenchAddresses.Pod).ToArray();
+            slices[i] = Slice(name, pods, TargetPort + pass, resourceVersion: "1");
+            pods[^1] = BenchAddresses.Pod(first + backendCounts[i]);
+            changed[i] = Slice(name, pods, TargetPort + pass, resourceVersion: "2");
         }
         return new SyntheticCluster(services, slices, changed);
     }
+
+    /// <summary>The port of service <paramref name="index"/>: <see cref="ServicePort"/> until the ClusterIPs repeat.</summary>
+    public static int ServicePortOf(int index) => ServicePort + index / BenchAddresses.MaxClusterIps;
 
     public static string ServiceNameOf(int index) => $"svc-{index:D5}";
 
@@ -82,7 +95,7 @@ internal sealed class SyntheticCluster
         return ClusterState.FromObjects(Services, slices, new ClusterObjectParser());
     }
 
-    private static V1Service Service(string name, IPAddress clusterIp) => new()
+    private static V1Service Service(string name, IPAddress clusterIp, int port) => new()
     {
         ApiVersion = "v1",
         Kind = "Service",
@@ -92,13 +105,13 @@ internal sealed class SyntheticCluster
             Type = "ClusterIP",
             ClusterIP = clusterIp.ToString(),
             ClusterIPs = [clusterIp.ToString()],
-            Ports = [new V1ServicePort { Name = PortName, Port = ServicePort, Protocol = "TCP", TargetPort = TargetPort }],
+            Ports = [new V1ServicePort { Name = PortName, Port = port, Protocol = "TCP", TargetPort = TargetPort }],
             SessionAffinity = "None",
             InternalTrafficPolicy = "Cluster",
         },
     };
 
-    private static V1EndpointSlice Slice(string service, IPAddress[] pods, string resourceVersion) => new()
+    private static V1EndpointSlice Slice(string service, IPAddress[] pods, int port, string resourceVersion) => new()
     {
         ApiVersion = "discovery.k8s.io/v1",
         Kind = "EndpointSlice",
@@ -110,7 +123,7 @@ internal sealed class SyntheticCluster
             Labels = new Dictionary<string, string> { [WellKnownLabels.ServiceName] = service },
         },
         AddressType = "IPv4",
-        Ports = [new Discoveryv1EndpointPort { Name = PortName, Port = TargetPort, Protocol = "TCP" }],
+        Ports = [new Discoveryv1EndpointPort { Name = PortName, Port = port, Protocol = "TCP" }],
         Endpoints = pods.Select(pod => new V1Endpoint
         {
             Addresses = [pod.ToString()],
