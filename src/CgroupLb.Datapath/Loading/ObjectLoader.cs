@@ -105,6 +105,7 @@ internal static class ObjectLoader
     {
         var preexistingMaps = pinMaps ? MapNames.All.Where(n => File.Exists(options.MapPinPath(n))).ToHashSet() : [.. MapNames.All];
         string phase = "open";
+        ulong preallocatedBytes = 0;
         BpfObject? bpfObject = null;
         try
         {
@@ -114,7 +115,7 @@ internal static class ObjectLoader
             {
                 try
                 {
-                    bpfObject = OpenConfigureLoad(elf, options, knobs, pinMaps, features.RingBuffer, ref phase);
+                    bpfObject = OpenConfigureLoad(elf, options, knobs, pinMaps, features.RingBuffer, ref phase, ref preallocatedBytes);
                     break;
                 }
                 catch (BpfException ex) when (knobs.Next() is { } fewer)
@@ -133,6 +134,11 @@ internal static class ObjectLoader
             features = features with { SetRetval = knobs.SetRetval, SocketStorage = knobs.SkStorage };
             CheckLayouts(bpfObject);
             var created = MapNames.All.Where(n => !preexistingMaps.Contains(n)).ToHashSet();
+            if (options.PreallocateLbMaps && pinMaps)
+            {
+                logger.LogInformation("Service and backend maps preallocated (--preallocate-bpf-maps): about {Size} of kernel memory, {State}",
+                    LbMapPreallocation.Megabytes(preallocatedBytes), DatapathOptions.LbMapNames.Any(created.Contains) ? "allocated now" : "adopted as pinned");
+            }
             var loaded = new LoadedObject(bpfObject, features, created, options);
             bpfObject = null;
             return loaded;
@@ -143,6 +149,12 @@ internal static class ObjectLoader
                 TryRun(() => File.Delete(options.MapPinPath(name)));
             if (ex is DatapathException)
                 throw;
+            if (options.PreallocateLbMaps && ex is BpfException { Errno: Errno.ENOMEM })
+            {
+                throw new DatapathException(phase,
+                    $"{phase} failed: {ex.Message}; --preallocate-bpf-maps asks for about {LbMapPreallocation.Megabytes(preallocatedBytes)} of kernel memory " +
+                    "up front for the service and backend maps: lower --bpf-lb-map-max, raise the agent's memory limit, or drop the flag", ex);
+            }
             throw new DatapathException(phase, $"{phase} failed: {ex.Message}", ex);
         }
         finally
@@ -168,7 +180,7 @@ internal static class ObjectLoader
         }
     }
 
-    private static BpfObject OpenConfigureLoad(byte[] elf, DatapathOptions options, LoadKnobs knobs, bool pinMaps, bool ringBuffer, ref string phase)
+    private static BpfObject OpenConfigureLoad(byte[] elf, DatapathOptions options, LoadKnobs knobs, bool pinMaps, bool ringBuffer, ref string phase, ref ulong preallocatedBytes)
     {
         phase = "open";
         var bpfObject = BpfObject.OpenMemory(elf, "cgroup_lb");
@@ -189,10 +201,12 @@ internal static class ObjectLoader
             }
             if (options.PreallocateLbMaps)
             {
+                preallocatedBytes = 0;
                 foreach (var name in DatapathOptions.LbMapNames)
                 {
                     var map = bpfObject.GetMap(name);
                     map.SetMapFlags(map.MapFlags & ~NoPreallocFlag);
+                    preallocatedBytes += LbMapPreallocation.BytesOf(map.KeySize, map.ValueSize, map.MaxEntries);
                 }
             }
             foreach (var name in pinMaps ? MapNames.All : [])
