@@ -134,8 +134,16 @@ public sealed class FakeApiServer : IAsyncDisposable
     public long Upsert<T>(T obj)
         where T : IKubernetesObject<V1ObjectMeta>
     {
-        var resource = ResourceFor<T>();
-        var node = JsonNode.Parse(KubernetesJson.Serialize(obj))!.AsObject();
+        return UpsertJson(ResourceFor<T>(), KubernetesJson.Serialize(obj));
+    }
+
+    /// <summary>
+    /// Stores an object given as JSON as the server would any other (resourceVersion, uid, kind set; ADDED or MODIFIED
+    /// to the watches), without checking its fields: how a test serves a malformed object, e.g. a port as a string.
+    /// </summary>
+    public long UpsertJson(FakeResource resource, string json)
+    {
+        var node = JsonNode.Parse(json)!.AsObject();
         var metadata = node["metadata"]?.AsObject() ?? throw new ArgumentException("object has no metadata");
         var name = (string?)metadata["name"] ?? throw new ArgumentException("object has no metadata.name");
         var ns = (string?)metadata["namespace"];
@@ -154,9 +162,9 @@ public sealed class FakeApiServer : IAsyncDisposable
             var key = KeyOf(ns, name);
             var existed = state.ObjectByKey.TryGetValue(key, out var previous);
             metadata["uid"] = previous is not null ? JsonNode.Parse(previous.Json)!["metadata"]!["uid"]!.GetValue<string>() : Guid.NewGuid().ToString();
-            var json = node.ToJsonString();
-            state.ObjectByKey[key] = new StoredObject(name, version, json);
-            Record(resource, new HistoryEvent(version, existed ? "MODIFIED" : "ADDED", name, json));
+            var stored = node.ToJsonString();
+            state.ObjectByKey[key] = new StoredObject(name, version, stored);
+            Record(resource, new HistoryEvent(version, existed ? "MODIFIED" : "ADDED", name, stored));
             return version;
         }
     }
