@@ -41,8 +41,9 @@ public sealed class SourceRun : IAsyncDisposable
     public static SourceRun Start(string host, string? nodeName = null, ReflectorOptions? reflector = null) =>
         Start(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = host }), nodeName, reflector);
 
-    public static SourceRun Start(IKubernetes client, string? nodeName = null, ReflectorOptions? reflector = null) =>
-        new(client, new KubernetesSourceOptions { NodeName = nodeName, Reflector = reflector ?? FastOptions });
+    /// <param name="typed">Lists and watches through KubernetesClient's generated calls (<see cref="KubernetesSourceOptions.TypedLists"/>).</param>
+    public static SourceRun Start(IKubernetes client, string? nodeName = null, ReflectorOptions? reflector = null, bool typed = false) =>
+        new(client, new KubernetesSourceOptions { NodeName = nodeName, Reflector = reflector ?? FastOptions, TypedLists = typed });
 
     public Task WaitSyncedAsync(TimeSpan timeout) =>
         Eventually.TrueAsync(

@@ -77,6 +77,112 @@ public sealed class WatchStreamTests
         await AssertConvergedAsync(run.Sink, server);
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task WatchesAreAskedForWithTheCredentialsBookmarksAndTheListsVersion()
+    {
+        await using var server = await FakeApiServer.StartNewAsync();
+        server.Upsert(KubeObjects.HttpService("default", "web"));
+        using var kubeconfig = KubeconfigFile.Write(server.Host, token: "watch-t0ken");
+        var listVersion = server.CurrentVersion;
+        await using var run = SourceRun.Start(KubernetesClientFactory.Create(kubeconfig.Path));
+        await run.WaitSyncedAsync(Converge);
+        await WatchesOpenAsync(server, FakeResource.Services, FakeResource.EndpointSlices);
+
+        foreach (var resource in new[] { FakeResource.Services, FakeResource.EndpointSlices })
+        {
+            var watch = server.WatchRequests(resource)[0];
+            Assert.Equal("Bearer watch-t0ken", watch.Authorization);
+            Assert.Equal(listVersion.ToString(), watch.ResourceVersion);
+            var query = System.Web.HttpUtility.ParseQueryString(watch.Query);
+            Assert.Equal("1", query["watch"]);
+            Assert.Equal("true", query["allowWatchBookmarks"]);
+            // FastOptions.WatchServerTimeout is 60 s, spread over [1, 2) times that so watches do not all end together.
+            Assert.InRange(int.Parse(query["timeoutSeconds"]!), 60, 120);
+        }
+
+        server.Upsert(KubeObjects.HttpService("default", "api"));
+        await AssertConvergedAsync(run.Sink, server);
+    }
+
+    /// <summary>
+    /// A connection reset in the middle of an event loses nothing that was applied: the watch reopens from the last whole
+    /// event without a relist. A response that ends normally with its last line cut short is a broken stream: relist.
+    /// </summary>
+    [Theory(Timeout = 60_000)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AWatchEndedInTheMiddleOfAnEventResumesOrRelists(bool reset)
+    {
+        await using var server = await FakeApiServer.StartNewAsync();
+        server.Upsert(KubeObjects.HttpService("default", "web"));
+        await using var run = SourceRun.Start(server.Host);
+        await run.WaitSyncedAsync(Converge);
+        await WatchesOpenAsync(server, FakeResource.Services, FakeResource.EndpointSlices);
+        var lastWhole = server.Upsert(KubeObjects.HttpService("default", "api", 443));
+        await AssertConvergedAsync(run.Sink, server);
+
+        var watchesBefore = server.WatchRequests(FakeResource.Services).Count;
+        server.EndWatchesMidEvent(FakeResource.Services, """{"type":"MODIFIED","object":{"kind":"Service","metadata":{"name":"web","namespace":"default","resourceVersion":"9""", reset);
+        await Eventually.TrueAsync(
+            () => server.WatchRequests(FakeResource.Services).Count > watchesBefore && server.OpenWatches(FakeResource.Services) == 1,
+            Converge, () => "services watch reopened: " + run.Observer.Describe());
+
+        if (reset)
+        {
+            Assert.Equal(lastWhole.ToString(), server.WatchRequests(FakeResource.Services)[watchesBefore].ResourceVersion);
+            Assert.Single(run.Observer.Relists(KubernetesSource.ServicesSource));
+            Assert.Equal(1, run.Observer.Restarts(KubernetesSource.ServicesSource, WatchRestartReason.Failed));
+        }
+        else
+        {
+            Assert.Equal(2, run.Observer.Relists(KubernetesSource.ServicesSource).Count);
+            Assert.Equal(1, run.Observer.Errors(KubernetesSource.ServicesSource, ReflectorErrorKind.Decode));
+            Assert.Equal(1, run.Observer.Restarts(KubernetesSource.ServicesSource, WatchRestartReason.Desynced));
+        }
+
+        var mark = run.Sink.Count;
+        server.Upsert(KubeObjects.HttpService("default", "web", 8080));
+        await AssertConvergedAsync(run.Sink, server);
+        Assert.Single(run.Sink.EntriesSince(mark));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task TheServersTimeoutEndsAWatchThatThenResumesWithoutRelisting()
+    {
+        await using var server = await FakeApiServer.StartNewAsync();
+        server.Upsert(KubeObjects.HttpService("default", "web"));
+        await using var run = SourceRun.Start(server.Host, reflector: SourceRun.FastOptions with { WatchServerTimeout = TimeSpan.FromSeconds(1) });
+        await run.WaitSyncedAsync(Converge);
+
+        await Eventually.TrueAsync(
+            () => run.Observer.Restarts(KubernetesSource.ServicesSource, WatchRestartReason.Closed) >= 2, Converge, () => run.Observer.Describe());
+        server.Upsert(KubeObjects.HttpService("default", "api"));
+        await AssertConvergedAsync(run.Sink, server);
+
+        Assert.Single(run.Observer.Relists(KubernetesSource.ServicesSource));
+        Assert.Equal(0, run.Observer.Errors(KubernetesSource.ServicesSource));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task TheTypedCallsStillListAndWatch()
+    {
+        await using var server = await FakeApiServer.StartNewAsync();
+        server.Upsert(KubeObjects.HttpService("default", "web"));
+        server.Upsert(KubeObjects.ReadySlice("default", "web", "web-1", "192.0.2.10"));
+        await using var run = SourceRun.Start(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = server.Host }), typed: true);
+        await run.WaitSyncedAsync(Converge);
+        await WatchesOpenAsync(server, FakeResource.Services, FakeResource.EndpointSlices);
+
+        server.Upsert(KubeObjects.HttpService("default", "api"));
+        server.Delete<V1EndpointSlice>("default", "web-1");
+        server.Upsert(KubeObjects.ReadySlice("default", "api", "api-1", "192.0.2.20"));
+        await AssertConvergedAsync(run.Sink, server);
+        server.SendBookmarks();
+        await Eventually.TrueAsync(
+            () => run.Observer.WatchEvents(KubernetesSource.ServicesSource, WatchEventType.Bookmark) == 1, Converge, () => "bookmark seen");
+        Assert.Equal(0, run.Observer.Errors(KubernetesSource.ServicesSource));
+    }
+
     /// <summary>Waits until each resource has a watch open, so a test's misbehaviour hits live watches.</summary>
     private static Task WatchesOpenAsync(FakeApiServer server, params FakeResource[] resources) =>
         Eventually.TrueAsync(

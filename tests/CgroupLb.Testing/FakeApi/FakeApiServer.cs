@@ -26,6 +26,10 @@ namespace CgroupLb.Testing.FakeApi;
 /// </summary>
 public sealed class FakeApiServer : IAsyncDisposable
 {
+    // Queued ahead of a watch's last, partial line (see EndWatchesMidEvent): write it without a newline, then end.
+    private const string ResetAfterMarker = "\u0000reset\u0000";
+    private const string EndAfterMarker = "\u0000ended\u0000";
+
     private readonly Lock gate = new();
     private readonly Dictionary<FakeResource, ResourceState> stateByResource = FakeResource.All.ToDictionary(r => r, _ => new ResourceState());
     private readonly List<FakeWatch> watches = [];
@@ -283,6 +287,23 @@ public sealed class FakeApiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Every healthy watch of a resource gets the start of an event, <paramref name="partialLine"/> without its newline,
+    /// and then ends: with <paramref name="reset"/> the connection is reset (a server or proxy dying mid-write),
+    /// otherwise the response ends normally, leaving the client with a line cut short.
+    /// </summary>
+    public void EndWatchesMidEvent(FakeResource resource, string partialLine, bool reset)
+    {
+        lock (gate)
+        {
+            foreach (var watch in watches.Where(w => w.Resource == resource && !w.Stalled))
+            {
+                watch.Lines.Writer.TryWrite((reset ? ResetAfterMarker : EndAfterMarker) + partialLine);
+                watch.Lines.Writer.TryComplete();
+            }
+        }
+    }
+
     /// <summary>The next <paramref name="count"/> list requests for the resource fail with 500.</summary>
     public void FailNextLists(FakeResource resource, int count)
     {
@@ -455,7 +476,7 @@ public sealed class FakeApiServer : IAsyncDisposable
                 return;
             }
 
-            watchRequests.Add(new WatchRequest(resource, requestedVersion, nameFilter));
+            watchRequests.Add(new WatchRequest(resource, requestedVersion, nameFilter, context.Request.Headers.Authorization.ToString(), context.Request.QueryString.Value ?? ""));
             var from = string.IsNullOrEmpty(requestedVersion) || requestedVersion == "0" ? -1 : long.Parse(requestedVersion, CultureInfo.InvariantCulture);
             if (from >= 0 && from < historyStart)
             {
@@ -499,6 +520,18 @@ public sealed class FakeApiServer : IAsyncDisposable
             await context.Response.Body.FlushAsync(ending.Token);
             await foreach (var line in watch.Lines.Reader.ReadAllAsync(ending.Token))
             {
+                if (line.StartsWith(ResetAfterMarker, StringComparison.Ordinal) || line.StartsWith(EndAfterMarker, StringComparison.Ordinal))
+                {
+                    await context.Response.WriteAsync(line[ResetAfterMarker.Length..], ending.Token);
+                    await context.Response.Body.FlushAsync(ending.Token);
+                    if (line.StartsWith(ResetAfterMarker, StringComparison.Ordinal))
+                    {
+                        context.Abort();
+                    }
+
+                    return;
+                }
+
                 await context.Response.WriteAsync(line + "\n", ending.Token);
                 await context.Response.Body.FlushAsync(ending.Token);
             }
@@ -545,7 +578,8 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     private static string ErrorLine(string statusJson) => EventLine("ERROR", statusJson);
 
-    public sealed record WatchRequest(FakeResource Resource, string? ResourceVersion, string? NameFilter);
+    /// <summary>A watch as it was asked for: its resourceVersion, name filter, Authorization header and whole query string.</summary>
+    public sealed record WatchRequest(FakeResource Resource, string? ResourceVersion, string? NameFilter, string Authorization, string Query);
 
     private sealed record StoredObject(string Name, long Version, string Json);
 
