@@ -40,6 +40,7 @@ List<Type> benchmarks =
     typeof(EventToMapBenchmarks),
     typeof(ManifestSourceBenchmarks),
     typeof(KubernetesInitialListBenchmarks),
+    typeof(WatchEventToMapBenchmarks),
 ];
 Type[] kernelBenchmarks =
 [

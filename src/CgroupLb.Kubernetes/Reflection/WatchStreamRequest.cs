@@ -41,16 +41,19 @@ internal static class WatchStreamRequest
         var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
         try
         {
-            // buffer[start..end] holds what was read and not yet decoded: at most one partial line after the loop below.
+            // buffer[start..end] holds what was read and not yet decoded: at most one partial line after the loop below,
+            // of which buffer[start..scanned] is known to hold no newline (a large event arriving in small reads is
+            // scanned once, not once per read).
             var start = 0;
+            var scanned = 0;
             var end = 0;
             while (true)
             {
                 int newline;
-                while ((newline = buffer.AsSpan(start, end - start).IndexOf((byte)'\n')) >= 0)
+                while ((newline = buffer.AsSpan(scanned, end - scanned).IndexOf((byte)'\n')) >= 0)
                 {
-                    var decoded = Decode(decode, buffer, start, newline, onError);
-                    start += newline + 1;
+                    var decoded = Decode(decode, buffer, start, scanned + newline - start, onError);
+                    start = scanned = scanned + newline + 1;
                     if (decoded.End)
                     {
                         yield break;
@@ -62,10 +65,12 @@ internal static class WatchStreamRequest
                     }
                 }
 
+                scanned = end;
                 if (start > 0)
                 {
                     buffer.AsSpan(start, end - start).CopyTo(buffer);
                     end -= start;
+                    scanned = end;
                     start = 0;
                 }
 
