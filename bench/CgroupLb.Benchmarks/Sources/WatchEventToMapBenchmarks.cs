@@ -25,7 +25,7 @@ namespace CgroupLb.Benchmarks.Sources;
 [MemoryDiagnoser]
 public class WatchEventToMapBenchmarks
 {
-    private const int EventsPerStream = 200;
+    public const int EventsPerStream = 200;
     private const string Source = "bench";
 
     private byte[] stream = [];
