@@ -52,6 +52,10 @@ public sealed class WatchStreamTests
         Assert.Equal(0, run.Observer.Errors(source, ReflectorErrorKind.Decode));
         Assert.Equal(0, run.Observer.Restarts(source, WatchRestartReason.Desynced));
         Assert.Single(run.Observer.Relists(source));
+        var field = kind == ServicesKind ? "spec.ports[0].port: expected an integer, found a string" : "endpoints[0].addresses: expected a list, found a string";
+        Assert.Contains(
+            $"{source}: refused {key} from a Modified watch event at resourceVersion {malformedVersion}, keeping its last good state; later events apply: {field}",
+            run.Log.Warnings);
         // The sink keeps the last good state of the refused object.
         Assert.Equal(lastGood, run.Sink.Versions(kind)[key]);
 
