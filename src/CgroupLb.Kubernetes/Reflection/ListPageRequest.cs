@@ -8,8 +8,8 @@ public delegate ResourceListPage<T> ListPageDecoder<T>(ReadOnlySpan<byte> body);
 
 /// <summary>
 /// GET of one list page through KubernetesClient's own HTTP pipeline (<see cref="ApiGetRequest"/>), with the body
-/// handed to a decoder of ours instead of System.Text.Json's model binding. Errors surface as the generated calls raise them (<see cref="HttpOperationException"/> with the
-/// status), so the reflector's 410 handling does not change.
+/// handed to a decoder of ours instead of System.Text.Json's model binding. Errors surface as the generated calls raise
+/// them (<see cref="HttpOperationException"/> with the status), so the reflector's 410 handling does not change.
 /// </summary>
 internal static class ListPageRequest
 {

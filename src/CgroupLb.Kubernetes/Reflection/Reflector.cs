@@ -287,7 +287,7 @@ public sealed class Reflector<T>
         }
 
         // The watchdog: every event pushes the deadline out again. It also covers the open itself, which in
-        // KubernetesClient does not complete until the server sends the first event.
+        // KubernetesClient's typed watch does not complete until the server sends the first event.
         watchCts.CancelAfter(options.WatchQuietTimeout);
         var timeoutSeconds = (int)Math.Max(1, options.WatchServerTimeout.TotalSeconds * (1 + random.NextDouble()));
         var startVersion = resourceVersion ?? throw new InvalidOperationException("watch before list");
@@ -338,8 +338,8 @@ public sealed class Reflector<T>
                 return new WatchOutcome(WatchRestartReason.Expired, events);
             }
 
-            // KubernetesClient's typed watch reads and parses the first line before the watch call returns. A stream the server
-            // closes before sending anything therefore surfaces as an EndOfStreamException instead of an empty
+            // KubernetesClient's typed watch reads and parses the first line before the watch call returns. A stream the
+            // server closes before sending anything therefore surfaces as an EndOfStreamException instead of an empty
             // enumeration, and an undecodable first line as a JsonException instead of through onError.
             if (Caused<EndOfStreamException>(e))
             {
