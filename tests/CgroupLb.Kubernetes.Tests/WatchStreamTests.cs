@@ -167,6 +167,29 @@ public sealed class WatchStreamTests
         Assert.Equal(0, run.Observer.Errors(KubernetesSource.ServicesSource));
     }
 
+    /// <summary>An ERROR event other than 410 may hide lost events: the watch ends there and the kind is relisted.</summary>
+    [Fact(Timeout = 60_000)]
+    public async Task AnErrorEventOtherThanGoneRelists()
+    {
+        await using var server = await FakeApiServer.StartNewAsync();
+        server.Upsert(KubeObjects.HttpService("default", "web"));
+        await using var run = SourceRun.Start(server.Host);
+        await run.WaitSyncedAsync(Converge);
+        await WatchesOpenAsync(server, FakeResource.Services, FakeResource.EndpointSlices);
+
+        server.InjectWatchLine(
+            FakeResource.Services,
+            """{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"etcd is sulking","reason":"InternalError","code":500}}""");
+        await Eventually.TrueAsync(
+            () => run.Observer.Relists(KubernetesSource.ServicesSource).Count == 2, Converge, () => "relisted after the error: " + run.Observer.Describe());
+
+        Assert.Equal(1, run.Observer.Errors(KubernetesSource.ServicesSource, ReflectorErrorKind.WatchStatus));
+        Assert.Equal(1, run.Observer.Restarts(KubernetesSource.ServicesSource, WatchRestartReason.Desynced));
+        Assert.Contains(run.Log.Warnings, w => w.Contains("etcd is sulking", StringComparison.Ordinal));
+        server.Upsert(KubeObjects.HttpService("default", "api"));
+        await AssertConvergedAsync(run.Sink, server);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task TheTypedCallsStillListAndWatch()
     {
