@@ -9,6 +9,7 @@ using CgroupLb.Benchmarks.Sync;
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc] [--write-only]   (where a full sync's time goes)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --initial-list 10000 [repeats] [--typed-lists]   (Kubernetes list to kernel maps)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --manifests 10000 [endpoints] [repeats]   (the manifest source's phases)
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --watch-events 10000 [repeats] [streams]   (watch decode and event to map, ours vs typed, interleaved)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --list-phases 10000 [repeats] [--page 500] [--memory] [--real-shaped]   (Kubernetes list after its bytes arrived)
 if (args is ["--manifests", var manifestServices, ..])
 {
@@ -19,6 +20,11 @@ if (args is ["--list-phases", var phased, ..])
 {
     int page = Array.IndexOf(args, "--page") is var p and > 0 ? int.Parse(args[p + 1]) : 500;
     ListPhaseBreakdown.Run(int.Parse(phased), args.Length > 2 && int.TryParse(args[2], out int phaseRepeats) ? phaseRepeats : 4, page, args.Contains("--memory"), args.Contains("--real-shaped"));
+    return;
+}
+if (args is ["--watch-events", var watched, ..])
+{
+    WatchEventBreakdown.Run(int.Parse(watched), args.Length > 2 ? int.Parse(args[2]) : 5, args.Length > 3 ? int.Parse(args[3]) : 25);
     return;
 }
 if (args is ["--initial-list", var listed, ..])
@@ -40,6 +46,7 @@ List<Type> benchmarks =
     typeof(EventToMapBenchmarks),
     typeof(ManifestSourceBenchmarks),
     typeof(KubernetesInitialListBenchmarks),
+    typeof(WatchEventToMapBenchmarks),
 ];
 Type[] kernelBenchmarks =
 [

@@ -10,9 +10,10 @@ public sealed record KubernetesSourceOptions
     public ReflectorOptions Reflector { get; init; } = new();
 
     /// <summary>
-    /// List through KubernetesClient's generated calls (whole API objects, one malformed object fails the page) instead
-    /// of our list decoder. For comparison (the bench's before/after) and as a way back should the decoder misread
-    /// something; not an agent flag.
+    /// List and watch through KubernetesClient's generated calls (whole API objects; one malformed object fails its list
+    /// page, or its watch event and with it the watch, which then relists) instead of our list and watch decoders. For
+    /// comparison (the bench's before/after) and as a way back should the decoders misread something; not an agent flag.
+    /// The name predates the watch decoder: it covers watches too.
     /// </summary>
     public bool TypedLists { get; init; }
 }

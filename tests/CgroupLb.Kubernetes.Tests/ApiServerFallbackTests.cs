@@ -63,6 +63,11 @@ public sealed class ApiServerFallbackTests : IDisposable
         await using var run = SourceRun.Start(new k8s.Kubernetes(configuration));
         await run.WaitSyncedAsync(TimeSpan.FromSeconds(20));
         Assert.NotNull(run.Sink.Get(RecordingChangeSink.ServicesKind, "default/web"));
+
+        // The watches take the same way.
+        server.Upsert(KubeObjects.HttpService("default", "api"));
+        await Eventually.TrueAsync(
+            () => run.Sink.Get(RecordingChangeSink.ServicesKind, "default/api") is not null, TimeSpan.FromSeconds(20), () => "watched through the saved address");
     }
 
     [Fact(Timeout = 60_000)]

@@ -1,6 +1,8 @@
 using CgroupLb.Kubernetes.Reflection;
 using CgroupLb.Testing;
+using CgroupLb.Testing.Logging;
 using k8s;
+using Microsoft.Extensions.Logging;
 using Xunit.Sdk;
 
 namespace CgroupLb.Kubernetes.Tests;
@@ -26,7 +28,7 @@ public sealed class SourceRun : IAsyncDisposable
     private SourceRun(IKubernetes client, KubernetesSourceOptions options)
     {
         Client = client;
-        Source = new KubernetesSource(client, options, observer: Observer);
+        Source = new KubernetesSource(client, options, new SingleLoggerFactory(Log), Observer);
         running = Task.Run(() => Source.RunAsync(Sink, stopping.Token));
     }
 
@@ -38,11 +40,15 @@ public sealed class SourceRun : IAsyncDisposable
 
     public RecordingReflectorObserver Observer { get; } = new();
 
+    /// <summary>What every reflector of the source logged.</summary>
+    public ListLogger Log { get; } = new();
+
     public static SourceRun Start(string host, string? nodeName = null, ReflectorOptions? reflector = null) =>
         Start(new k8s.Kubernetes(new KubernetesClientConfiguration { Host = host }), nodeName, reflector);
 
-    public static SourceRun Start(IKubernetes client, string? nodeName = null, ReflectorOptions? reflector = null) =>
-        new(client, new KubernetesSourceOptions { NodeName = nodeName, Reflector = reflector ?? FastOptions });
+    /// <param name="typed">Lists and watches through KubernetesClient's generated calls (<see cref="KubernetesSourceOptions.TypedLists"/>).</param>
+    public static SourceRun Start(IKubernetes client, string? nodeName = null, ReflectorOptions? reflector = null, bool typed = false) =>
+        new(client, new KubernetesSourceOptions { NodeName = nodeName, Reflector = reflector ?? FastOptions, TypedLists = typed });
 
     public Task WaitSyncedAsync(TimeSpan timeout) =>
         Eventually.TrueAsync(
@@ -62,5 +68,18 @@ public sealed class SourceRun : IAsyncDisposable
 
         await running;
         Assert.Empty(Sink.Violations);
+    }
+
+    private sealed class SingleLoggerFactory(ILogger logger) : ILoggerFactory
+    {
+        public ILogger CreateLogger(string categoryName) => logger;
+
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
     }
 }

@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Net;
-using System.Net.Http.Headers;
 using k8s.Autorest;
 
 namespace CgroupLb.Kubernetes.Reflection;
@@ -9,10 +7,9 @@ namespace CgroupLb.Kubernetes.Reflection;
 public delegate ResourceListPage<T> ListPageDecoder<T>(ReadOnlySpan<byte> body);
 
 /// <summary>
-/// GET of one list page through KubernetesClient's own HTTP pipeline (its HttpClient, handlers, TLS and credentials,
-/// as its generated list calls send it), with the body handed to a decoder of ours instead of System.Text.Json's
-/// model binding. Errors surface as the generated calls raise them (<see cref="HttpOperationException"/> with the
-/// status), so the reflector's 410 handling does not change.
+/// GET of one list page through KubernetesClient's own HTTP pipeline (<see cref="ApiGetRequest"/>), with the body
+/// handed to a decoder of ours instead of System.Text.Json's model binding. Errors surface as the generated calls raise
+/// them (<see cref="HttpOperationException"/> with the status), so the reflector's 410 handling does not change.
 /// </summary>
 internal static class ListPageRequest
 {
@@ -22,24 +19,7 @@ internal static class ListPageRequest
         k8s.Kubernetes client, string path, string? continueToken, int limit, ListPageDecoder<T> decode, CancellationToken cancellationToken)
     {
         var query = continueToken is null ? $"{path}?limit={limit}" : $"{path}?continue={Uri.EscapeDataString(continueToken)}&limit={limit}";
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(client.BaseUri, query)) { Version = HttpVersion.Version20 };
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (client.Credentials is { } credentials)
-        {
-            await credentials.ProcessHttpRequestAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-
-        using var response = await client.HttpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode)
-        {
-            var content = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            throw new HttpOperationException($"Operation returned an invalid status code '{response.StatusCode}'")
-            {
-                Request = new HttpRequestMessageWrapper(request, ""),
-                Response = new HttpResponseMessageWrapper(response, content),
-            };
-        }
-
+        using var response = await ApiGetRequest.SendAsync(client, query, cancellationToken).ConfigureAwait(false);
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(response.Content.Headers.ContentLength ?? InitialBufferBytes, 1, Array.MaxLength));
         try
         {

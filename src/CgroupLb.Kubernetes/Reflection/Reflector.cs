@@ -12,8 +12,9 @@ namespace CgroupLb.Kubernetes.Reflection;
 /// Keeps a local copy of one resource kind in step with the API server and reports every real change as a
 /// {previous, current} pair: list (paged), then watch from the list's resourceVersion with bookmarks. It never
 /// trusts a watch to tell it that it has ended: a stream that closes resumes from the last resourceVersion, 410
-/// Gone (as HTTP status or ERROR event) or anything undecodable triggers a relist that is diffed against the
-/// store, and a watch that has been silent past <see cref="ReflectorOptions.WatchQuietTimeout"/> is reopened.
+/// Gone (as HTTP status or ERROR event) or an undecodable line triggers a relist that is diffed against the
+/// store, and a watch that has been silent past <see cref="ReflectorOptions.WatchQuietTimeout"/> is reopened. One object
+/// with a malformed field, in a list page or a watch event, is refused alone: the rest applies and the stream moves on.
 /// </summary>
 public sealed class Reflector<T>
     where T : class, IKubernetesObject<V1ObjectMeta>, new()
@@ -269,8 +270,9 @@ public sealed class Reflector<T>
         var streamError = (Exception?)null;
         var events = 0;
 
-        // KubernetesClient hands ERROR Status events (410 included) and undecodable lines to this callback and then
-        // keeps reading as if nothing happened. Cancelling stops it before it can yield anything after the gap.
+        // ERROR Status events (410 included) and undecodable lines come to this callback. Our stream reader ends after
+        // it; KubernetesClient's typed watcher keeps reading as if nothing happened, and cancelling stops it before it
+        // can yield anything after the gap.
         void OnStreamError(Exception e)
         {
             Interlocked.CompareExchange(ref streamError, e, null);
@@ -285,18 +287,22 @@ public sealed class Reflector<T>
         }
 
         // The watchdog: every event pushes the deadline out again. It also covers the open itself, which in
-        // KubernetesClient does not complete until the server sends the first event.
+        // KubernetesClient's typed watch does not complete until the server sends the first event.
         watchCts.CancelAfter(options.WatchQuietTimeout);
         var timeoutSeconds = (int)Math.Max(1, options.WatchServerTimeout.TotalSeconds * (1 + random.NextDouble()));
         var startVersion = resourceVersion ?? throw new InvalidOperationException("watch before list");
         try
         {
-            await foreach (var (type, obj) in api.Watch(startVersion, timeoutSeconds, OnStreamError, watchCts.Token).ConfigureAwait(false))
+            await foreach (var watchEvent in api.Watch(startVersion, timeoutSeconds, OnStreamError, watchCts.Token).ConfigureAwait(false))
             {
                 watchCts.CancelAfter(options.WatchQuietTimeout);
                 events++;
-                observer.OnWatchEvent(kind, type);
-                if (!Apply(type, obj))
+                observer.OnWatchEvent(kind, watchEvent.Type);
+                if (watchEvent.Refused is { } refused)
+                {
+                    Refuse(watchEvent.Type, refused);
+                }
+                else if (!Apply(watchEvent.Type, watchEvent.Object))
                 {
                     return new WatchOutcome(WatchRestartReason.Desynced, events);
                 }
@@ -332,8 +338,8 @@ public sealed class Reflector<T>
                 return new WatchOutcome(WatchRestartReason.Expired, events);
             }
 
-            // KubernetesClient reads and parses the first line before the watch call returns. A stream the server
-            // closes before sending anything therefore surfaces as an EndOfStreamException instead of an empty
+            // KubernetesClient's typed watch reads and parses the first line before the watch call returns. A stream the
+            // server closes before sending anything therefore surfaces as an EndOfStreamException instead of an empty
             // enumeration, and an undecodable first line as a JsonException instead of through onError.
             if (Caused<EndOfStreamException>(e))
             {
@@ -348,6 +354,21 @@ public sealed class Reflector<T>
             observer.OnError(kind, ReflectorErrorKind.Watch);
             LogWatchFailure(ReflectorErrorKind.Watch, e.Message, e);
             return new WatchOutcome(WatchRestartReason.Failed, events);
+        }
+    }
+
+    /// <summary>
+    /// An event whose object could not be decoded: refused alone. Nothing is delivered and the store keeps what it had
+    /// (the sink keeps the last good state), but the stream's version moves past it: a reopened watch must not read it
+    /// again, and a relist, which would refuse it just the same, is no remedy.
+    /// </summary>
+    private void Refuse(WatchEventType type, Decoding.RefusedObject refused)
+    {
+        observer.OnError(kind, ReflectorErrorKind.Refused);
+        ReflectorLog.WatchObjectRefused(logger, kind, refused.Key ?? "an unnamed object", type, refused.ResourceVersion, refused.Reason);
+        if (!string.IsNullOrEmpty(refused.ResourceVersion))
+        {
+            resourceVersion = refused.ResourceVersion;
         }
     }
 

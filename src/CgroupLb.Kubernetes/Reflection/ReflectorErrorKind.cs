@@ -21,6 +21,9 @@ public enum ReflectorErrorKind
     /// <summary>A watch event could not be decoded or applied.</summary>
     Decode,
 
-    /// <summary>One object of a list page could not be decoded; it was refused alone and the rest of the page applied.</summary>
+    /// <summary>
+    /// One object of a list page or a watch event could not be decoded; it was refused alone and the rest of the page,
+    /// or the stream, applied.
+    /// </summary>
     Refused,
 }

@@ -56,4 +56,8 @@ internal static partial class ReflectorLog
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning,
         Message = "{Kind}: refused {Object} from the list, the rest of the page applies: {Reason}")]
     public static partial void ObjectRefused(ILogger logger, string kind, string @object, string reason);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning,
+        Message = "{Kind}: refused {Object} from a {EventType} watch event at resourceVersion {ResourceVersion}, keeping its last good state; later events apply: {Reason}")]
+    public static partial void WatchObjectRefused(ILogger logger, string kind, string @object, k8s.WatchEventType eventType, string? resourceVersion, string reason);
 }

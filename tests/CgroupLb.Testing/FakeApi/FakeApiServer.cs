@@ -26,6 +26,10 @@ namespace CgroupLb.Testing.FakeApi;
 /// </summary>
 public sealed class FakeApiServer : IAsyncDisposable
 {
+    // Queued ahead of a watch's last, partial line (see EndWatchesMidEvent): write it without a newline, then end.
+    private const string ResetAfterMarker = "\u0000reset\u0000";
+    private const string EndAfterMarker = "\u0000ended\u0000";
+
     private readonly Lock gate = new();
     private readonly Dictionary<FakeResource, ResourceState> stateByResource = FakeResource.All.ToDictionary(r => r, _ => new ResourceState());
     private readonly List<FakeWatch> watches = [];
@@ -134,8 +138,16 @@ public sealed class FakeApiServer : IAsyncDisposable
     public long Upsert<T>(T obj)
         where T : IKubernetesObject<V1ObjectMeta>
     {
-        var resource = ResourceFor<T>();
-        var node = JsonNode.Parse(KubernetesJson.Serialize(obj))!.AsObject();
+        return UpsertJson(ResourceFor<T>(), KubernetesJson.Serialize(obj));
+    }
+
+    /// <summary>
+    /// Stores an object given as JSON as the server would any other (resourceVersion, uid, kind set; ADDED or MODIFIED
+    /// to the watches), without checking its fields: how a test serves a malformed object, e.g. a port as a string.
+    /// </summary>
+    public long UpsertJson(FakeResource resource, string json)
+    {
+        var node = JsonNode.Parse(json)!.AsObject();
         var metadata = node["metadata"]?.AsObject() ?? throw new ArgumentException("object has no metadata");
         var name = (string?)metadata["name"] ?? throw new ArgumentException("object has no metadata.name");
         var ns = (string?)metadata["namespace"];
@@ -154,9 +166,9 @@ public sealed class FakeApiServer : IAsyncDisposable
             var key = KeyOf(ns, name);
             var existed = state.ObjectByKey.TryGetValue(key, out var previous);
             metadata["uid"] = previous is not null ? JsonNode.Parse(previous.Json)!["metadata"]!["uid"]!.GetValue<string>() : Guid.NewGuid().ToString();
-            var json = node.ToJsonString();
-            state.ObjectByKey[key] = new StoredObject(name, version, json);
-            Record(resource, new HistoryEvent(version, existed ? "MODIFIED" : "ADDED", name, json));
+            var stored = node.ToJsonString();
+            state.ObjectByKey[key] = new StoredObject(name, version, stored);
+            Record(resource, new HistoryEvent(version, existed ? "MODIFIED" : "ADDED", name, stored));
             return version;
         }
     }
@@ -271,6 +283,23 @@ public sealed class FakeApiServer : IAsyncDisposable
             foreach (var watch in watches.Where(w => w.Resource == resource && !w.Stalled))
             {
                 watch.Lines.Writer.TryWrite(line);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every healthy watch of a resource gets the start of an event, <paramref name="partialLine"/> without its newline,
+    /// and then ends: with <paramref name="reset"/> the connection is reset (a server or proxy dying mid-write),
+    /// otherwise the response ends normally, leaving the client with a line cut short.
+    /// </summary>
+    public void EndWatchesMidEvent(FakeResource resource, string partialLine, bool reset)
+    {
+        lock (gate)
+        {
+            foreach (var watch in watches.Where(w => w.Resource == resource && !w.Stalled))
+            {
+                watch.Lines.Writer.TryWrite((reset ? ResetAfterMarker : EndAfterMarker) + partialLine);
+                watch.Lines.Writer.TryComplete();
             }
         }
     }
@@ -447,7 +476,7 @@ public sealed class FakeApiServer : IAsyncDisposable
                 return;
             }
 
-            watchRequests.Add(new WatchRequest(resource, requestedVersion, nameFilter));
+            watchRequests.Add(new WatchRequest(resource, requestedVersion, nameFilter, context.Request.Headers.Authorization.ToString(), context.Request.QueryString.Value ?? ""));
             var from = string.IsNullOrEmpty(requestedVersion) || requestedVersion == "0" ? -1 : long.Parse(requestedVersion, CultureInfo.InvariantCulture);
             if (from >= 0 && from < historyStart)
             {
@@ -491,6 +520,18 @@ public sealed class FakeApiServer : IAsyncDisposable
             await context.Response.Body.FlushAsync(ending.Token);
             await foreach (var line in watch.Lines.Reader.ReadAllAsync(ending.Token))
             {
+                if (line.StartsWith(ResetAfterMarker, StringComparison.Ordinal) || line.StartsWith(EndAfterMarker, StringComparison.Ordinal))
+                {
+                    await context.Response.WriteAsync(line[ResetAfterMarker.Length..], ending.Token);
+                    await context.Response.Body.FlushAsync(ending.Token);
+                    if (line.StartsWith(ResetAfterMarker, StringComparison.Ordinal))
+                    {
+                        context.Abort();
+                    }
+
+                    return;
+                }
+
                 await context.Response.WriteAsync(line + "\n", ending.Token);
                 await context.Response.Body.FlushAsync(ending.Token);
             }
@@ -537,7 +578,8 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     private static string ErrorLine(string statusJson) => EventLine("ERROR", statusJson);
 
-    public sealed record WatchRequest(FakeResource Resource, string? ResourceVersion, string? NameFilter);
+    /// <summary>A watch as it was asked for: its resourceVersion, name filter, Authorization header and whole query string.</summary>
+    public sealed record WatchRequest(FakeResource Resource, string? ResourceVersion, string? NameFilter, string Authorization, string Query);
 
     private sealed record StoredObject(string Name, long Version, string Json);
 
