@@ -54,7 +54,7 @@ public sealed class ListRequestTests
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var query = System.Web.HttpUtility.ParseQueryString(request.RequestUri!.Query);
-            if (query["watch"] == "true")
+            if (query["watch"] is "true" or "1")
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);
             }
