@@ -7,6 +7,7 @@ using CgroupLb.Benchmarks.Sync;
 
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --filter '*' [--job short]
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc] [--write-only]   (where a full sync's time goes)
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --event-latency 10000 [events] [--prealloc]   (one EndpointSlice change to kernel maps: p50/p99)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --initial-list 10000 [repeats] [--typed-lists]   (Kubernetes list to kernel maps)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --manifests 10000 [endpoints] [repeats]   (the manifest source's phases)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --watch-events 10000 [repeats] [streams]   (watch decode and event to map, ours vs typed, interleaved)
@@ -30,6 +31,11 @@ if (args is ["--watch-events", var watched, ..])
 if (args is ["--initial-list", var listed, ..])
 {
     InitialListBreakdown.Run(int.Parse(listed), args.Length > 2 && int.TryParse(args[2], out int listRepeats) ? listRepeats : 3, args.Contains("--typed-lists"));
+    return;
+}
+if (args is ["--event-latency", var changedAmong, ..])
+{
+    EventLatencyProbe.Run(int.Parse(changedAmong), args.Length > 2 && int.TryParse(args[2], out int events) ? events : 5000, args.Contains("--prealloc"));
     return;
 }
 if (args is ["--breakdown", var count, ..])

@@ -15,6 +15,10 @@ internal sealed class BackendTable(uint capacity)
     private readonly Dictionary<uint, Backend> byId = [];
     private readonly IdAllocator ids = new(1, uint.MaxValue - 1);
 
+    // Ids whose count fell to zero (or that were adopted without one) since the last TakeUnreferenced: a plan that
+    // changes one frontend looks at its few backends, not at every backend of the cluster.
+    private readonly HashSet<uint> maybeUnreferenced = [];
+
     private sealed class Entry(uint id)
     {
         public uint Id { get; } = id;
@@ -33,6 +37,7 @@ internal sealed class BackendTable(uint capacity)
         ids.MarkUsed(id);
         byBackend[backend] = new Entry(id);
         byId[id] = backend;
+        maybeUnreferenced.Add(id);
     }
 
     public uint Capacity => capacity;
@@ -89,8 +94,8 @@ internal sealed class BackendTable(uint capacity)
 
     public void Release(uint id)
     {
-        if (byId.TryGetValue(id, out var backend))
-            byBackend[backend].References--;
+        if (byId.TryGetValue(id, out var backend) && --byBackend[backend].References <= 0)
+            maybeUnreferenced.Add(id);
     }
 
     /// <summary>
@@ -101,11 +106,13 @@ internal sealed class BackendTable(uint capacity)
     {
         var stale = new List<uint>();
         ipv6 = [];
-        foreach (var (backend, entry) in byBackend)
+        foreach (uint id in maybeUnreferenced)
         {
-            if (entry.References <= 0)
-                (backend.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? ipv6 : stale).Add(entry.Id);
+            // A candidate may have been taken again since its count fell, or discarded (and its id perhaps reused).
+            if (byId.TryGetValue(id, out var backend) && byBackend[backend].References <= 0)
+                (backend.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? ipv6 : stale).Add(id);
         }
+        maybeUnreferenced.Clear();
         foreach (uint id in stale.Concat(ipv6))
         {
             byBackend.Remove(byId[id]);
@@ -119,6 +126,7 @@ internal sealed class BackendTable(uint capacity)
 
     public void Clear()
     {
+        maybeUnreferenced.Clear();
         byBackend.Clear();
         byId.Clear();
         ids.Clear();

@@ -1,0 +1,83 @@
+using System.Net;
+using CgroupLb.Datapath.Writing;
+using CgroupLb.Model.LoadBalancing;
+
+namespace CgroupLb.Datapath.Tests;
+
+/// <summary>
+/// Which backends a plan leaves unreferenced: exactly those whose last reference went (or that were adopted with
+/// none), whatever else the table holds, and never one that was taken again or discarded in the meantime.
+/// </summary>
+public sealed class BackendTableTests
+{
+    private static Backend Pod(int host, ushort port = 8080) => new(IPAddress.Parse($"198.18.1.{host}"), port, L4Protocol.Tcp);
+
+    private static Backend Pod6(int host) => new(IPAddress.Parse($"2001:db8::{host:x}"), 8080, L4Protocol.Tcp);
+
+    private static uint Acquire(BackendTable table, Backend backend)
+    {
+        Assert.True(table.TryAcquire(backend, out uint id, out _));
+        return id;
+    }
+
+    [Fact]
+    public void OnlyBackendsWhoseLastReferenceWentAreTakenAndOnlyOnce()
+    {
+        var table = new BackendTable(1000);
+        var ids = Enumerable.Range(1, 100).Select(i => Acquire(table, Pod(i))).ToArray();
+        uint shared = Acquire(table, Pod(1)); // a second frontend uses pod 1
+        Assert.Equal(ids[0], shared);
+
+        table.Release(ids[0]); // pod 1 still has a reference
+        table.Release(ids[1]);
+        table.Release(ids[2]);
+
+        Assert.Equal([ids[1], ids[2]], table.TakeUnreferenced(out var ipv6));
+        Assert.Empty(ipv6);
+        Assert.Equal(98, table.Count);
+        Assert.Empty(table.TakeUnreferenced(out _));
+    }
+
+    [Fact]
+    public void ABackendTakenAgainInTheSamePlanKeepsItsIdAndStays()
+    {
+        var table = new BackendTable(1000);
+        uint id = Acquire(table, Pod(7));
+        table.Release(id);
+        Assert.Equal(id, Acquire(table, Pod(7)));
+
+        Assert.Empty(table.TakeUnreferenced(out _));
+        Assert.True(table.Contains(id));
+    }
+
+    [Fact]
+    public void ADiscardedIdThatIsReusedIsNotTaken()
+    {
+        var table = new BackendTable(1000);
+        uint first = Acquire(table, Pod(1));
+        table.Release(first);
+        table.Discard(first);
+        uint reused = Acquire(table, Pod(2));
+
+        var stale = table.TakeUnreferenced(out _);
+
+        Assert.DoesNotContain(reused, stale);
+        Assert.True(table.TryGetBackend(reused, out var backend) && backend == Pod(2));
+    }
+
+    [Fact]
+    public void AnAdoptedBackendNoFrontendReferencesIsTakenByFamily()
+    {
+        var table = new BackendTable(1000);
+        table.Adopt(5, Pod(5));
+        table.Adopt(6, Pod(6));
+        table.Adopt(9, Pod6(9));
+        table.AddReference(6);
+
+        var stale = table.TakeUnreferenced(out var ipv6);
+
+        Assert.Equal([5u], stale);
+        Assert.Equal([9u], ipv6);
+        Assert.True(table.Contains(6));
+    }
+}
