@@ -239,6 +239,9 @@ public sealed class ManifestReader
         return new FreshFile(result, null, stamp, documents);
     }
 
+    /// <summary>Below this many documents to parse, one thread parses them (spreading them costs more than it saves).</summary>
+    internal const int ParallelParseMinDocuments = 256;
+
     /// <summary>Parses a file's content; <paramref name="file"/> only names it in results and picks JSON or YAML.</summary>
     public static ManifestFileResult ParseFile(string file, string content) => Parse(file, content, null).Result;
 
@@ -254,22 +257,37 @@ public sealed class ManifestReader
             ? string.IsNullOrWhiteSpace(content) ? [] : [new YamlDocumentText(0, 1, content)]
             : YamlDocumentSplitter.Split(content);
 
-        var documents = new List<ManifestDocument>();
-        var parsedByHash = new Dictionary<ulong, ParsedText>(texts.Count);
-        foreach (var text in texts)
+        // Reused documents first; what is left is parsed, in parallel when there is enough of it (the first read of a
+        // large file), since each document's parse is independent and its buffers are per thread. Results are put
+        // together in document order either way, so the outcome does not depend on how the work was spread.
+        var parsedAll = new IReadOnlyList<ManifestDocument>?[texts.Count];
+        int toParse = 0;
+        for (int i = 0; i < texts.Count; i++)
         {
-            IReadOnlyList<ManifestDocument> parsed;
-            if (previous is not null && previous.TryGetValue(text.Hash, out var earlier) && Relocate(earlier, text) is { } reused)
-            {
-                parsed = reused;
-            }
+            if (previous is not null && previous.TryGetValue(texts[i].Hash, out var earlier) && Relocate(earlier, texts[i]) is { } reused)
+                parsedAll[i] = reused;
             else
-            {
-                parsed = ParseDocument(file, text);
-            }
+                toParse++;
+        }
 
+        if (toParse >= ParallelParseMinDocuments && Environment.ProcessorCount > 1)
+        {
+            Parallel.For(0, texts.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount },
+                i => parsedAll[i] ??= ParseDocument(file, texts[i]));
+        }
+        else
+        {
+            for (int i = 0; i < texts.Count; i++)
+                parsedAll[i] ??= ParseDocument(file, texts[i]);
+        }
+
+        var documents = new List<ManifestDocument>(texts.Count);
+        var parsedByHash = new Dictionary<ulong, ParsedText>(texts.Count);
+        for (int i = 0; i < texts.Count; i++)
+        {
+            var parsed = parsedAll[i]!;
             documents.AddRange(parsed);
-            parsedByHash.TryAdd(text.Hash, new ParsedText(text.Index, text.FirstLine, parsed));
+            parsedByHash.TryAdd(texts[i].Hash, new ParsedText(texts[i].Index, texts[i].FirstLine, parsed));
         }
 
         return (new ManifestFileResult(file, documents, null), parsedByHash);

@@ -139,4 +139,31 @@ public class ManifestReaderTests
         Assert.Equal(["m.yaml"], read.FilesWithUnknownContent);
         Assert.Equal(2, read.Errors.Count);
     }
+
+    [Fact]
+    public void AFileLargeEnoughToBeParsedInParallelGivesEveryDocumentInOrderWithItsOwnLineAndErrors()
+    {
+        int count = 2 * ManifestReader.ParallelParseMinDocuments + 7;
+        var documents = Enumerable.Range(0, count).Select(i => i % 3 == 2
+            ? Yaml.Slice($"svc-{i - 1}-abc", $"svc-{i - 1}", $"198.19.{i >> 8}.{i & 0xff}")
+            : Yaml.Service($"svc-{i}", i % 41 == 7 ? "not-an-address" : $"198.18.{i >> 8}.{i & 0xff}")).ToArray();
+        var content = Yaml.Documents(documents);
+
+        var file = ManifestReader.ParseFile("big.yaml", content);
+
+        Assert.Equal(count, file.Documents.Count);
+        int firstLine = 1;
+        for (int i = 0; i < count; i++)
+        {
+            var document = file.Documents[i];
+            var alone = Assert.Single(ManifestReader.ParseFile("big.yaml", documents[i]).Documents);
+            Assert.Equal(i, document.DocumentIndex);
+            Assert.Equal(firstLine, document.Line);
+            Assert.Equal(alone.Key, document.Key);
+            Assert.Equal(alone.Errors.Select(e => e.Reason), document.Errors.Select(e => e.Reason));
+            Assert.All(document.Errors, e => Assert.Equal(i, e.DocumentIndex));
+            Assert.Equal(i % 3 != 2 && i % 41 == 7, document.Errors.Count > 0);
+            firstLine += documents[i].Count(c => c == '\n') + 1; // the document, then its "---" line
+        }
+    }
 }

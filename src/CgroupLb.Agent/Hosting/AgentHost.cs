@@ -44,7 +44,21 @@ internal static class AgentHost
         LoadBalancerDatapath.CheckPreflight(datapathOptions);
         NetnsExclusion.CheckSupported(options.ExcludeNetns);
         using var pinLock = PinDirectoryLock.Acquire(options.BpffsPath, options.LockTimeout, logger);
-        using var datapath = LoadBalancerDatapath.Attach(datapathOptions, loggerFactory);
+
+        // The source starts first and feeds only the tracker: its first read overlaps the load and attach below (see
+        // StartedSource). Its status reads go to the data path, which exists before any endpoint serves a scrape.
+        var tracker = new ClusterChangeTracker(options.NodeName, source.SyncSources, new ClusterObjectParser(loggerFactory.CreateLogger<ClusterObjectParser>()),
+            loggerFactory.CreateLogger<ClusterChangeTracker>());
+        var timing = new EventTimingSink(tracker, TimeProvider.System);
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        LoadBalancerDatapath? attached = null;
+        var metrics = new AgentMetrics(registry,
+            () => (attached ?? throw new InvalidOperationException("the data path is not attached yet")).ReadStatus(withCounters: options.MetricsPerService),
+            timing.TakePendingAge, () => tracker.PendingChangeCounts, new AgentMetricsOptions { PerService = options.MetricsPerService });
+        var runSource = source.Build(metrics, loggerFactory);
+        using var startedSource = new StartedSource(ct => runSource(timing, ct));
+
+        using var datapath = attached = LoadBalancerDatapath.Attach(datapathOptions, loggerFactory);
         logger.LogInformation("Data path {Mode} on cgroup {Cgroup}, pins under {Bpffs}; following {Source} as node {Node}",
             datapath.Adopted ? "adopted" : "attached", options.CgroupPath, options.BpffsPath, source.Description, options.NodeName);
         if (options.HostNamespaceOnly)
@@ -59,13 +73,6 @@ internal static class AgentHost
         using var hostAddresses = HostAddressWatcher.Start(addresses => nodeAddresses.SetLocalAddresses(addresses),
             loggerFactory.CreateLogger<HostAddressWatcher>());
 
-        var tracker = new ClusterChangeTracker(options.NodeName, source.SyncSources, new ClusterObjectParser(loggerFactory.CreateLogger<ClusterObjectParser>()),
-            loggerFactory.CreateLogger<ClusterChangeTracker>());
-        var timing = new EventTimingSink(tracker, TimeProvider.System);
-        var registry = Prometheus.Metrics.NewCustomRegistry();
-        var metrics = new AgentMetrics(registry, () => datapath.ReadStatus(withCounters: options.MetricsPerService), timing.TakePendingAge,
-            () => tracker.PendingChangeCounts, new AgentMetricsOptions { PerService = options.MetricsPerService });
-        var runSource = source.Build(metrics, loggerFactory);
         var readiness = new AgentReadiness();
         var health = new AgentHealth(() => timing.PendingAge, () => tracker.IsSynced, options.HealthPendingLimit ?? 2 * options.SyncPeriod, TimeProvider.System);
         var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator(options.NodeName, loggerFactory.CreateLogger<ServiceTranslator>()),
@@ -86,7 +93,7 @@ internal static class AgentHost
 
         var host = BuildHost(options, registry, readiness, health, services =>
         {
-            services.AddSingleton(sp => new SourceService(ct => runSource(timing, ct), source.Description,
+            services.AddSingleton(sp => new SourceService(startedSource.RunAsync, source.Description,
                 sp.GetRequiredService<IHostApplicationLifetime>(), loggerFactory.CreateLogger<SourceService>()));
             services.AddHostedService(sp => sp.GetRequiredService<SourceService>());
             services.AddHostedService(_ => new SyncService(syncer));
