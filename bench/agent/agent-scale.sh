@@ -4,8 +4,9 @@
 #
 #   bench/agent/agent-scale.sh [quick|full] [services] [endpoints-per-service]
 #
-# quick samples idle CPU over 20 s, full over 60 s. Needs root, cgroup v2 and bpffs. Everything runs in a child cgroup
-# and a bpffs directory of its own, both removed on exit (also on failure or Ctrl-C); the agent is stopped by PID.
+# quick samples idle CPU over 20 s, full over 60 s; both print the peak RSS (VmHWM). Needs root, cgroup v2 and bpffs.
+# Everything runs in a child cgroup and a bpffs directory of its own, both removed on exit (also on failure or Ctrl-C);
+# the agent is stopped by PID.
 # CGROUP_LB_BIN picks another build of the agent (default: bin/cgroup-lb of this checkout). AGENT_ARGS adds run
 # flags (e.g. AGENT_ARGS=--metrics-per-service). A last line times /metrics: the first scrape (it waits for the
 # first map snapshot), later ones (served from the snapshot; a read runs in the background every 5 s at most), and
@@ -69,6 +70,7 @@ PY
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
+hwm_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 
 started=$(date +%s%N)
 "$agent" run --source "$work/manifests" --cgroup "$cgroup" --bpffs "$bpffs" --node-name bench \
@@ -90,8 +92,10 @@ sleep "$window"
 after=$(cpu_ticks "$pid")
 idle=$(awk -v d=$((after - before)) -v t="$ticks" -v w="$window" 'BEGIN {printf "%.2f", 100 * d / t / w}')
 rss_idle=$(rss_mb "$pid")
+rss_peak=$(hwm_mb "$pid")
 
 echo "| $services x $endpoints | $ready_ms ms | $(awk -v c="$cpu_to_ready" -v t="$ticks" 'BEGIN {printf "%.1f", c / t}') s | $rss_ready MB | $idle % over ${window} s | $rss_idle MB |"
+echo "peak RSS (VmHWM, start to the end of the quiet window): $rss_peak MB"
 
 scrape_ms() { # path
   local start; start=$(date +%s%N)
