@@ -22,7 +22,11 @@ internal static class FullSyncBreakdown
 {
     private const int BackendsPerService = 10;
 
-    public static void Run(int services, int repeats, bool preallocate, bool writeOnly)
+    /// <param name="periodic">
+    /// False (`--sync-only`): leave out the periodic-sync probe after each repeat (verify, diff, read back), whose reads
+    /// would otherwise fill a profile of the sync itself.
+    /// </param>
+    public static void Run(int services, int repeats, bool preallocate, bool writeOnly, bool periodic = true)
     {
         KernelRequirement.Demand(nameof(FullSyncBreakdown));
         using var maps = BenchmarkMaps.Create(
@@ -90,6 +94,13 @@ internal static class FullSyncBreakdown
                 $"allocated {(allocatedBeforeApply - allocated) / 1e6:F1} MB before apply, {(GC.GetAllocatedBytesForCurrentThread() - allocatedBeforeApply) / 1e6:F1} MB in apply");
             foreach (var (operation, (time, entries, calls)) in timed.Totals.OrderByDescending(t => t.Value.Time))
                 Console.WriteLine($"    {operation,-40} {Ms(time),10} {entries,8} entries {calls,5} calls");
+
+            if (!periodic)
+            {
+                // Empty the maps through the writer's own record (no read-back): the upserts are sorted already.
+                writer.Apply(new LoadBalancerPlan([], [.. plan.Upserts.Select(u => u.Frontend)]));
+                continue;
+            }
 
             // What an idle agent's periodic full sync costs now (verify against the writer's record, full diff against
             // the applied view) against what it cost before (read every frontend back into the model and diff that).

@@ -520,8 +520,10 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         else
             serviceEntries += 1 + p.Ids.Length - (old?.Entries ?? 0);
         applied[p.Service.Frontend] = new AppliedFrontend(p.ServiceId, p.Ids, p.Service, 1 + p.Ids.Length);
-        logger.LogDebug("Programmed {Frontend} ({Service}) with {Count} backends as service id {ServiceId}",
-            p.Service.Frontend, p.Service.Name, p.Ids.Length, p.ServiceId);
+        // Guarded: the call boxes its arguments into an array before the level check, per frontend of a 50k sync.
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("Programmed {Frontend} ({Service}) with {Count} backends as service id {ServiceId}",
+                p.Service.Frontend, p.Service.Name, p.Ids.Length, p.ServiceId);
     }
 
     /// <summary>Removed frontends: all masters first (one batch), then all their slots, then their names.</summary>
@@ -595,7 +597,8 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             else
                 serviceEntries -= old.Entries;
             applied.Remove(old.Service.Frontend);
-            logger.LogDebug("Removed {Frontend} ({Service})", old.Service.Frontend, old.Service.Name);
+            if (logger.IsEnabled(LogLevel.Debug))
+                logger.LogDebug("Removed {Frontend} ({Service})", old.Service.Frontend, old.Service.Name);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
@@ -13,6 +14,15 @@ public static class AddressOrder
     {
         int c = a.AddressFamily.CompareTo(b.AddressFamily);
         if (c != 0) return c;
+        if (a.AddressFamily == AddressFamily.InterNetwork)
+        {
+            // The common case (sorting endpoints, frontends): one 32-bit compare in network order.
+            Span<byte> x4 = stackalloc byte[4];
+            Span<byte> y4 = stackalloc byte[4];
+            a.TryWriteBytes(x4, out _);
+            b.TryWriteBytes(y4, out _);
+            return BinaryPrimitives.ReadUInt32BigEndian(x4).CompareTo(BinaryPrimitives.ReadUInt32BigEndian(y4));
+        }
         Span<byte> x = stackalloc byte[16];
         Span<byte> y = stackalloc byte[16];
         a.TryWriteBytes(x, out int nx);
