@@ -12,7 +12,8 @@ public static class AddressOrder
 {
     public static int Compare(IPAddress a, IPAddress b)
     {
-        int c = a.AddressFamily.CompareTo(b.AddressFamily);
+        // As ints: Enum.CompareTo(object) would box both sides on every compare of every sort.
+        int c = ((int)a.AddressFamily).CompareTo((int)b.AddressFamily);
         if (c != 0) return c;
         if (a.AddressFamily == AddressFamily.InterNetwork)
         {
@@ -35,7 +36,7 @@ public static class AddressOrder
         int c = Compare(a, b);
         if (c != 0) return c;
         c = portA.CompareTo(portB);
-        return c != 0 ? c : protoA.CompareTo(protoB);
+        return c != 0 ? c : ((int)protoA).CompareTo((int)protoB);
     }
 
     /// <summary>"198.51.100.10:80" or "[2001:db8::1]:80".</summary>
