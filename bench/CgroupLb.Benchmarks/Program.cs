@@ -6,7 +6,7 @@ using CgroupLb.Benchmarks.Sources;
 using CgroupLb.Benchmarks.Sync;
 
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --filter '*' [--job short]
-// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc] [--write-only]   (where a full sync's time goes)
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc] [--write-only] [--sync-only]   (where a full sync's time goes)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --event-latency 10000 [events] [--prealloc]   (one EndpointSlice change to kernel maps: p50/p99)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --initial-list 10000 [repeats] [--typed-lists]   (Kubernetes list to kernel maps)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --manifests 10000 [endpoints] [repeats]   (the manifest source's phases)
@@ -40,7 +40,8 @@ if (args is ["--event-latency", var changedAmong, ..])
 }
 if (args is ["--breakdown", var count, ..])
 {
-    FullSyncBreakdown.Run(int.Parse(count), args.Length > 2 && int.TryParse(args[2], out int repeats) ? repeats : 5, args.Contains("--prealloc"), args.Contains("--write-only"));
+    FullSyncBreakdown.Run(int.Parse(count), args.Length > 2 && int.TryParse(args[2], out int repeats) ? repeats : 5, args.Contains("--prealloc"), args.Contains("--write-only"),
+        periodic: !args.Contains("--sync-only"));
     return;
 }
 

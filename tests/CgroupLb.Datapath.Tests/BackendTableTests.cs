@@ -80,4 +80,63 @@ public sealed class BackendTableTests
         Assert.Equal([9u], ipv6);
         Assert.True(table.Contains(6));
     }
+
+    [Fact]
+    public void AFullTableRefusesANewBackendAndKeepsNoTraceOfItButStillSharesKnownOnes()
+    {
+        var table = new BackendTable(2);
+        uint a = Acquire(table, Pod(1));
+        Acquire(table, Pod(2));
+
+        Assert.False(table.TryAcquire(Pod(3), out uint id, out bool created));
+        Assert.Equal(0u, id);
+        Assert.False(created);
+        Assert.Equal(2, table.Count);
+        Assert.True(table.TryAcquire(Pod(1), out uint shared, out created));
+        Assert.Equal(a, shared);
+        Assert.False(created);
+    }
+
+    [Fact]
+    public void IdsMoveForwardPastReleasedAndAdoptedOnes()
+    {
+        var table = new BackendTable(1000);
+        table.Adopt(2, Pod(2));
+        table.AddReference(2);
+        uint first = Acquire(table, Pod(1));
+        table.Release(first);
+        Assert.Equal([first], table.TakeUnreferenced(out _));
+
+        uint next = Acquire(table, Pod(3));
+
+        Assert.Equal(1u, first);
+        Assert.Equal(3u, next); // 2 is adopted, 1 was just given back: neither is handed out again
+        Assert.True(table.TryGetBackend(2, out var adopted) && adopted == Pod(2));
+    }
+
+    [Fact]
+    public void CountsFollowEveryAcquireAndRelease()
+    {
+        var table = new BackendTable(1000);
+        uint id = Acquire(table, Pod(1));
+        Acquire(table, Pod(1));
+        Acquire(table, Pod(1));
+
+        table.Release(id);
+        table.Release(id);
+        Assert.Empty(table.TakeUnreferenced(out _));
+        table.Release(id);
+
+        Assert.Equal([id], table.TakeUnreferenced(out _));
+        Assert.False(table.Contains(id));
+        Assert.Equal(0, table.Count);
+    }
+
+    [Fact]
+    public void AnIdOutsideTheRangeIsNotAdopted()
+    {
+        var table = new BackendTable(1000);
+        Assert.Throws<ArgumentOutOfRangeException>(() => table.Adopt(0, Pod(1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => table.Adopt(uint.MaxValue, Pod(1)));
+    }
 }

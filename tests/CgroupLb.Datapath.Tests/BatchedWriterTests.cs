@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CgroupLb.Datapath.Tests;
 
 /// <summary>
-/// The writer at plan scale: one batch per step across every frontend of a plan, the ordering promise for the plan as
+/// The writer at plan scale: a few batches per step across every frontend of a plan, the ordering promise for the plan as
 /// a whole, the fallback to per-frontend writes when a batch fails part-way, and one frontend refused alone.
 /// </summary>
 public class BatchedWriterTests
@@ -36,6 +36,26 @@ public class BatchedWriterTests
         Assert.Equal(600, maps.Backends.Count);
         // backends, counters, names, slots, masters: five calls for 200 frontends.
         Assert.Equal(5, maps.Mutations);
+    }
+
+    [Fact]
+    public void AStepLargerThanOneBatchIsWrittenInSeveralBatchesEachBeforeTheNextStep()
+    {
+        // 4000 x 10: 40000 slots, more than one batch of service entries; the masters follow all of them.
+        static Frontend Port(int i) => new(IPAddress.Parse("198.51.100.1"), (ushort)(1000 + i), L4Protocol.Tcp);
+        var maps = new FakeLoadBalancerMaps(serviceCapacity: 65536, backendCapacity: 65536);
+        var writer = new BpfMapWriter(maps, NullLogger.Instance);
+
+        var result = writer.Apply(Plan(Enumerable.Range(0, 4000).Select(i =>
+            new LoadBalancerService(Port(i), $"default/big{i}:http", ServiceFlags.ClusterIp, [.. Enumerable.Range(10 * i, 10).Select(B).Order()]))));
+
+        Assert.True(result.AllApplied);
+        Assert.True(maps.Log.FindLastIndex(l => l.StartsWith("slot ")) < maps.Log.FindIndex(l => l.StartsWith("master ")));
+        Assert.Equal(4000 * 11, maps.Services.Count);
+        Assert.Equal(40000, maps.Backends.Count);
+        // backends, counters, names, slots in two batches, masters.
+        Assert.Equal(6, maps.Mutations);
+        Assert.Equal(Enumerable.Range(39990, 10).Select(S).ToHashSet(), maps.Reachable(Port(3999).Address, 4999));
     }
 
     [Fact]

@@ -77,4 +77,23 @@ public class FrontendAddressFilterTests
         int falsePositives = Enumerable.Range(0, 10_000).Count(i => filter.MayBeFrontend(Be($"198.19.{i >> 8}.{i & 255}")));
         Assert.InRange(falsePositives, 0, 300); // 2^20 bits: about 1% expected
     }
+
+    [Fact]
+    public void EachChangedWordIsReportedOnceInAscendingOrderWithItsFinalValue()
+    {
+        var filter = new FrontendAddressFilter();
+        filter.Rebuild([]);
+        var masters = Enumerable.Range(0, 2000).Select(i => Master($"198.18.{i >> 8}.{i & 255}", 80)).ToArray();
+
+        var added = filter.AddMasters(masters);
+
+        Assert.Equal(added.Select(w => w.Key).Distinct().Order(), added.Select(w => w.Key));
+        var expected = filter.Rebuild(masters);
+        Assert.All(added, w => Assert.Equal(expected[w.Key], w.Value));
+        Assert.Equal(expected.Count(w => w != 0), added.Count);
+
+        // A later call reports only its own words, not those of the calls before it.
+        var removed = filter.RemoveMasters(masters.AsSpan(0, 1));
+        Assert.Equal(FrontendAddressFilter.BitOf(masters[0].AddressBe) >> 6, Assert.Single(removed).Key);
+    }
 }

@@ -420,4 +420,29 @@ public class ServiceTranslatorTests
         Assert.Equal("default/alpha:web", map.Values.Single().Name);
         Assert.Contains(log.Warnings, w => w.Contains("default/zeta:http") && w.Contains("default/alpha:web"));
     }
+
+    [Fact]
+    public void TheFullTranslationEqualsATranslationOfEveryServiceByName()
+    {
+        // Three services claim one external IP: the smallest name wins on either path, whatever order the names come in.
+        string[] names = ["web-c", "web-a", "web-b"];
+        var services = names.Select((n, i) =>
+        {
+            var s = Service(n, $"198.18.0.{10 + i}", Port("http", 80));
+            s.Spec.ExternalIPs = ["203.0.113.10"];
+            return s;
+        });
+        var slices = names.Select((n, i) => Slice($"{n}-1", n, [SlicePort("http", 8080)], Endpoint($"198.18.1.{i + 1}"), Endpoint($"198.18.2.{i + 1}")));
+        var state = ClusterState.FromObjects(services, slices, new ClusterObjectParser(log));
+        var translator = new ServiceTranslator(ThisNode, log);
+
+        var full = translator.Translate(state);
+        var byName = translator.Translate(state, state.Services.Keys.Reverse().ToList());
+
+        Assert.Equal(4, full.Count);
+        Assert.Equal(byName.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)), full.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)));
+        var contested = full.Values.Single(s => s.Flags.HasFlag(ServiceFlags.ExternalIp)); // web-a is the second of names
+        Assert.Equal("default/web-a:http", contested.Name);
+        Assert.Equal(["198.18.1.2:8080", "198.18.2.2:8080"], contested.Backends.Select(b => b.ToString()));
+    }
 }

@@ -22,7 +22,11 @@ internal static class FullSyncBreakdown
 {
     private const int BackendsPerService = 10;
 
-    public static void Run(int services, int repeats, bool preallocate, bool writeOnly)
+    /// <param name="periodic">
+    /// False (`--sync-only`): leave out the periodic-sync probe after each repeat (verify, diff, read back), whose reads
+    /// would otherwise fill a profile of the sync itself.
+    /// </param>
+    public static void Run(int services, int repeats, bool preallocate, bool writeOnly, bool periodic = true)
     {
         KernelRequirement.Demand(nameof(FullSyncBreakdown));
         using var maps = BenchmarkMaps.Create(
@@ -55,11 +59,13 @@ internal static class FullSyncBreakdown
             var cpu0 = ThreadCpuClock.Now();
             LoadBalancerPlan plan;
             TimeSpan translate = TimeSpan.Zero, planning, translateCpu = TimeSpan.Zero;
+            long allocatedByTranslate = 0;
             if (state is not null)
             {
                 var desired = translator.Translate(state);
                 translate = Stopwatch.GetElapsedTime(start);
                 translateCpu = ThreadCpuClock.Now() - cpu0;
+                allocatedByTranslate = GC.GetAllocatedBytesForCurrentThread() - allocated;
                 long planStart = Stopwatch.GetTimestamp();
                 plan = LoadBalancerPlanner.Plan(empty, desired);
                 planning = Stopwatch.GetElapsedTime(planStart);
@@ -87,9 +93,16 @@ internal static class FullSyncBreakdown
             Console.WriteLine($"repeat {r + 1}: total {Ms(total)}: translate {Ms(translate)}, plan {Ms(planning)}, apply {Ms(apply)} " +
                 $"(map calls {Ms(kernel)}, writer's own work {Ms(apply - kernel)}); CPU translate {Ms(translateCpu)} plan {Ms(planCpu)} apply {Ms(applyCpu)}; process CPU user {Ms(user)} sys {Ms(sys)}; " +
                 $"GC {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}; " +
-                $"allocated {(allocatedBeforeApply - allocated) / 1e6:F1} MB before apply, {(GC.GetAllocatedBytesForCurrentThread() - allocatedBeforeApply) / 1e6:F1} MB in apply");
+                $"allocated {(allocatedBeforeApply - allocated) / 1e6:F1} MB before apply ({allocatedByTranslate / 1e6:F1} MB in translate), {(GC.GetAllocatedBytesForCurrentThread() - allocatedBeforeApply) / 1e6:F1} MB in apply");
             foreach (var (operation, (time, entries, calls)) in timed.Totals.OrderByDescending(t => t.Value.Time))
                 Console.WriteLine($"    {operation,-40} {Ms(time),10} {entries,8} entries {calls,5} calls");
+
+            if (!periodic)
+            {
+                // Empty the maps through the writer's own record (no read-back): the upserts are sorted already.
+                writer.Apply(new LoadBalancerPlan([], [.. plan.Upserts.Select(u => u.Frontend)]));
+                continue;
+            }
 
             // What an idle agent's periodic full sync costs now (verify against the writer's record, full diff against
             // the applied view) against what it cost before (read every frontend back into the model and diff that).

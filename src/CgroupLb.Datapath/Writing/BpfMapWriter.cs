@@ -10,7 +10,8 @@ namespace CgroupLb.Datapath.Writing;
 
 /// <summary>
 /// Applies plans to the load-balancer maps so that a concurrent connect() sees the old or the new backend set of every
-/// frontend, never a slot that points nowhere. The order holds for the plan as a whole, one batch per step:
+/// frontend, never a slot that points nowhere. The order holds for the plan as a whole, one batch per step (a step of
+/// more than <see cref="BatchEntries"/> service entries in several, all before the next step):
 /// <list type="number">
 /// <item>every frontend is checked against the limits first; one that does not fit is refused alone;</item>
 /// <item>all backends the plan adds (one batch), then fresh ids' counters and names;</item>
@@ -229,7 +230,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         work.Upserts.EnsureCapacity(frontends);
         work.Ids.EnsureCapacity(frontends);
         work.Names.EnsureCapacity(frontends);
-        work.Entries.EnsureCapacity(frontends + slots);
+        work.Entries.EnsureCapacity(Math.Min(frontends + slots, BatchEntries + LbLimits.MaxBackendSlots));
         work.NewBackendIds.EnsureCapacity(slots);
         work.NewBackendValues.EnsureCapacity(slots);
     }
@@ -365,23 +366,49 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         if (work.Ids.Count > 0)
             maps.WriteNames(CollectionsMarshal.AsSpan(work.Ids), CollectionsMarshal.AsSpan(work.Names));
 
-        work.ClearEntries();
-        foreach (var p in work.Upserts)
-            p.AddChangedSlots(work.Entries);
-        work.Entries.Update(maps);
-
+        // Each step in batches of up to BatchEntries, every batch of a step before the next step: the order holds as it
+        // did with one batch per step, and the buffer stays about a megabyte instead of every slot of a 50k sync.
         work.ClearEntries();
         foreach (var p in work.Upserts)
         {
-            if (p.NeedsMaster)
-                p.AddMaster(work.Entries);
+            p.AddChangedSlots(work.Entries);
+            if (work.Entries.Count >= BatchEntries)
+                UpdateAndClear(work.Entries);
         }
-        work.Entries.Update(maps);
+        UpdateAndClear(work.Entries);
 
-        work.ClearEntries();
         foreach (var p in work.Upserts)
+        {
+            if (!p.NeedsMaster)
+                continue;
+            p.AddMaster(work.Entries);
+            if (work.Entries.Count >= BatchEntries)
+                UpdateAndClear(work.Entries);
+        }
+        UpdateAndClear(work.Entries);
+
+        foreach (var p in work.Upserts)
+        {
             p.AddShrunkSlots(work.Entries);
-        work.Entries.Delete(maps);
+            if (work.Entries.Count >= BatchEntries)
+                DeleteAndClear(work.Entries);
+        }
+        DeleteAndClear(work.Entries);
+    }
+
+    /// <summary>Service-map entries per batch call: a syscall per 32k entries costs nothing, a 550k-entry buffer does.</summary>
+    private const int BatchEntries = 32768;
+
+    private void UpdateAndClear(ServiceEntryBatch entries)
+    {
+        entries.Update(maps);
+        entries.Clear();
+    }
+
+    private void DeleteAndClear(ServiceEntryBatch entries)
+    {
+        entries.Delete(maps);
+        entries.Clear();
     }
 
     /// <summary>
@@ -520,8 +547,10 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         else
             serviceEntries += 1 + p.Ids.Length - (old?.Entries ?? 0);
         applied[p.Service.Frontend] = new AppliedFrontend(p.ServiceId, p.Ids, p.Service, 1 + p.Ids.Length);
-        logger.LogDebug("Programmed {Frontend} ({Service}) with {Count} backends as service id {ServiceId}",
-            p.Service.Frontend, p.Service.Name, p.Ids.Length, p.ServiceId);
+        // Guarded: the call boxes its arguments into an array before the level check, per frontend of a 50k sync.
+        if (logger.IsEnabled(LogLevel.Debug))
+            logger.LogDebug("Programmed {Frontend} ({Service}) with {Count} backends as service id {ServiceId}",
+                p.Service.Frontend, p.Service.Name, p.Ids.Length, p.ServiceId);
     }
 
     /// <summary>Removed frontends: all masters first (one batch), then all their slots, then their names.</summary>
@@ -595,7 +624,8 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             else
                 serviceEntries -= old.Entries;
             applied.Remove(old.Service.Frontend);
-            logger.LogDebug("Removed {Frontend} ({Service})", old.Service.Frontend, old.Service.Name);
+            if (logger.IsEnabled(LogLevel.Debug))
+                logger.LogDebug("Removed {Frontend} ({Service})", old.Service.Frontend, old.Service.Name);
         }
     }
 

@@ -18,6 +18,11 @@ internal abstract class FrontendFilterBitmap<TMaster, TAddress>
     private readonly Dictionary<uint, int> countPerBit = []; // masters and node addresses per bit
     private readonly ulong[] words = new ulong[FrontendAddressFilter.Words];
 
+    // The words one call changed, each once: a first sync changes about one word per frontend address (10k-50k), as
+    // many tree nodes in a sorted set.
+    private readonly ulong[] changedMarks = new ulong[FrontendAddressFilter.Words / 64];
+    private readonly List<uint> changed = [];
+
     /// <summary>The bit the programs test for this address (lb4_fe_filter_bit(), lb6_fe_filter_bit()).</summary>
     protected abstract uint BitOfAddress(TAddress address);
 
@@ -34,59 +39,59 @@ internal abstract class FrontendFilterBitmap<TMaster, TAddress>
         countPerBit.Clear();
         Array.Clear(words);
         foreach (var address in nodeAddresses)
-            Count(BitOfAddress(address), null);
-        AddMasters(currentMasters);
+            Count(BitOfAddress(address));
+        foreach (var key in currentMasters)
+            AddMaster(key);
+        ResetChanged();
         return (ulong[])words.Clone();
     }
 
     /// <summary>Counts node addresses; returns the words whose value changed.</summary>
     public List<KeyValuePair<uint, ulong>> AddNodeAddresses(IEnumerable<TAddress> addresses)
     {
-        var changed = new SortedSet<uint>();
         foreach (var address in addresses)
         {
             if (nodeAddresses.Add(address))
-                Count(BitOfAddress(address), changed);
+                Count(BitOfAddress(address));
         }
-        return Words(changed);
+        return TakeChangedWords();
     }
 
     /// <summary>Uncounts node addresses; returns the words whose value changed (a bit nothing needs any more).</summary>
     public List<KeyValuePair<uint, ulong>> RemoveNodeAddresses(IEnumerable<TAddress> addresses)
     {
-        var changed = new SortedSet<uint>();
         foreach (var address in addresses)
         {
             if (nodeAddresses.Remove(address))
-                Uncount(BitOfAddress(address), changed);
+                Uncount(BitOfAddress(address));
         }
-        return Words(changed);
+        return TakeChangedWords();
     }
 
     /// <summary>Counts new master keys; returns the words whose value changed (a bit went from clear to set).</summary>
-    public List<KeyValuePair<uint, ulong>> AddMasters(IEnumerable<TMaster> keys)
+    public List<KeyValuePair<uint, ulong>> AddMasters(ReadOnlySpan<TMaster> keys)
     {
-        var changed = new SortedSet<uint>();
-        foreach (var key in keys)
-        {
-            if (MasterAddress(key) is not { } address || !masters.Add(key))
-                continue;
-            Count(BitOfAddress(address), changed);
-        }
-        return Words(changed);
+        foreach (ref readonly var key in keys)
+            AddMaster(key);
+        return TakeChangedWords();
+    }
+
+    private void AddMaster(in TMaster key)
+    {
+        if (MasterAddress(key) is { } address && masters.Add(key))
+            Count(BitOfAddress(address));
     }
 
     /// <summary>Uncounts deleted master keys; returns the words whose value changed (a bit's last master went).</summary>
-    public List<KeyValuePair<uint, ulong>> RemoveMasters(IEnumerable<TMaster> keys)
+    public List<KeyValuePair<uint, ulong>> RemoveMasters(ReadOnlySpan<TMaster> keys)
     {
-        var changed = new SortedSet<uint>();
-        foreach (var key in keys)
+        foreach (ref readonly var key in keys)
         {
             if (MasterAddress(key) is not { } address || !masters.Remove(key))
                 continue;
-            Uncount(BitOfAddress(address), changed);
+            Uncount(BitOfAddress(address));
         }
-        return Words(changed);
+        return TakeChangedWords();
     }
 
     /// <summary>True if the programs would look this address up (the bit is set): a frontend, or a false positive.</summary>
@@ -96,18 +101,17 @@ internal abstract class FrontendFilterBitmap<TMaster, TAddress>
         return (words[bit >> 6] & (1UL << (int)(bit & 63))) != 0;
     }
 
-    private void Count(uint bit, SortedSet<uint>? changed)
+    private void Count(uint bit)
     {
-        int n = countPerBit.GetValueOrDefault(bit);
-        countPerBit[bit] = n + 1;
-        if (n == 0)
+        ref int n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(countPerBit, bit, out _);
+        if (n++ == 0)
         {
             words[bit >> 6] |= 1UL << (int)(bit & 63);
-            changed?.Add(bit >> 6);
+            MarkChanged(bit >> 6);
         }
     }
 
-    private void Uncount(uint bit, SortedSet<uint> changed)
+    private void Uncount(uint bit)
     {
         int n = countPerBit[bit] - 1;
         if (n > 0)
@@ -117,9 +121,34 @@ internal abstract class FrontendFilterBitmap<TMaster, TAddress>
         }
         countPerBit.Remove(bit);
         words[bit >> 6] &= ~(1UL << (int)(bit & 63));
-        changed.Add(bit >> 6);
+        MarkChanged(bit >> 6);
     }
 
-    private List<KeyValuePair<uint, ulong>> Words(SortedSet<uint> changed) =>
-        [.. changed.Select(w => new KeyValuePair<uint, ulong>(w, words[w]))];
+    private void MarkChanged(uint word)
+    {
+        ref ulong mark = ref changedMarks[word >> 6];
+        ulong flag = 1UL << (int)(word & 63);
+        if ((mark & flag) != 0)
+            return;
+        mark |= flag;
+        changed.Add(word);
+    }
+
+    /// <summary>The words changed since the last call, in ascending order, with their values now.</summary>
+    private List<KeyValuePair<uint, ulong>> TakeChangedWords()
+    {
+        changed.Sort();
+        var result = new List<KeyValuePair<uint, ulong>>(changed.Count);
+        foreach (uint w in changed)
+            result.Add(new KeyValuePair<uint, ulong>(w, words[w]));
+        ResetChanged();
+        return result;
+    }
+
+    private void ResetChanged()
+    {
+        foreach (uint w in changed)
+            changedMarks[w >> 6] = 0;
+        changed.Clear();
+    }
 }

@@ -91,7 +91,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         lock (filterGate)
         {
             ArmFrontendFilters();
-            WriteFilterWords(frontendFilter6, filter6.AddMasters(keys.ToArray()));
+            WriteFilterWords(frontendFilter6, filter6.AddMasters(keys));
         }
         UpdateMany(services6, keys, values);
     }
@@ -102,7 +102,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
             ArmFrontendFilters();
         DeleteMany(services6, keys);
         lock (filterGate)
-            WriteFilterWords(frontendFilter6, filter6.RemoveMasters(keys.ToArray()));
+            WriteFilterWords(frontendFilter6, filter6.RemoveMasters(keys));
     }
 
     public void DeleteBackends6(ReadOnlySpan<uint> ids) => DeleteMany(backends6, ids);
@@ -154,7 +154,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         lock (filterGate)
         {
             ArmFrontendFilters();
-            WriteFilterWords(frontendFilter, filter.AddMasters(keys.ToArray()));
+            WriteFilterWords(frontendFilter, filter.AddMasters(keys));
         }
         UpdateMany(services, keys, values);
     }
@@ -166,7 +166,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         DeleteMany(services, keys);
         // Only after the masters are gone; a failed delete above leaves the bits set, which is always safe.
         lock (filterGate)
-            WriteFilterWords(frontendFilter, filter.RemoveMasters(keys.ToArray()));
+            WriteFilterWords(frontendFilter, filter.RemoveMasters(keys));
     }
 
     public IReadOnlyDictionary<IPAddress, LbNodeAddrFlags> ReadNodeAddresses()

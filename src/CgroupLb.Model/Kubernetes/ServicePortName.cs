@@ -14,7 +14,7 @@ public readonly record struct ServicePortName(ServiceName Service, string Port, 
         int c = Service.CompareTo(other.Service);
         if (c != 0) return c;
         c = string.CompareOrdinal(Port, other.Port);
-        return c != 0 ? c : Protocol.CompareTo(other.Protocol);
+        return c != 0 ? c : ((int)Protocol).CompareTo((int)other.Protocol); // as ints: no boxing
     }
 
     /// <summary>"namespace/name:port", or "namespace/name" for the unnamed port; the load-balancer service name.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using CgroupLb.Model.Kubernetes;
 using CgroupLb.Model.LoadBalancing;
 
@@ -114,10 +115,16 @@ public static class LoadBalancerPlanner
         IEnumerable<LoadBalancerService> desired,
         IEnumerable<Frontend> deletes)
     {
-        var upserts = desired
-            .Where(s => !applied.TryGetValue(s.Frontend, out LoadBalancerService? current) || !current.Equals(s) || ChangesOwner(current, s))
-            .OrderBy(s => s.Frontend)
-            .ToImmutableArray();
+        // No LINQ: a first sync plans every frontend (50k and more), and a sorted copy with a key array per call adds up.
+        var changed = new List<LoadBalancerService>(desired is IReadOnlyCollection<LoadBalancerService> all ? all.Count : 0);
+        foreach (LoadBalancerService s in desired)
+        {
+            if (!applied.TryGetValue(s.Frontend, out LoadBalancerService? current) || !current.Equals(s) || ChangesOwner(current, s))
+                changed.Add(s);
+        }
+        // Frontends are unique (the keys of one dictionary), so an unstable sort gives the one order there is.
+        CollectionsMarshal.AsSpan(changed).Sort(static (a, b) => a.Frontend.CompareTo(b.Frontend));
+        var upserts = ImmutableArray.Create(CollectionsMarshal.AsSpan(changed));
         var sortedDeletes = deletes.Order().ToImmutableArray();
         return upserts.IsEmpty && sortedDeletes.IsEmpty ? LoadBalancerPlan.Empty : new LoadBalancerPlan(upserts, sortedDeletes);
     }

@@ -29,6 +29,14 @@ public sealed record ServicePortInfo(
     /// <summary>kube-proxy's default when sessionAffinityConfig leaves the timeout out: three hours.</summary>
     public const uint DefaultAffinityTimeoutSeconds = 10800;
 
+    public ServicePortName Name { get; init { field = value; Label = value.ToString(); } } = Name;
+
+    /// <summary>
+    /// <see cref="Name"/> as text ("namespace/name:port"), the name every frontend of this port carries: made once
+    /// per parsed port (and again by a `with` that changes the name), not once per frontend on every translation.
+    /// </summary>
+    public string Label { get; private set; } = Name.ToString();
+
     /// <summary><c>status.loadBalancer.ingress[].ip</c> with <c>ipMode: Proxy</c>: known, never programmed.</summary>
     public EquatableArray<IPAddress> ProxyModeIngressIPs { get; init; }
 

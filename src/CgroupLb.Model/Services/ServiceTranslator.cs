@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
@@ -35,8 +36,20 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
     public string NodeName { get; } = nodeName;
 
     /// <summary>The desired state of every proxied service.</summary>
-    public IReadOnlyDictionary<Frontend, LoadBalancerService> Translate(ClusterState state) =>
-        Translate(state, state.Services.Keys);
+    public IReadOnlyDictionary<Frontend, LoadBalancerService> Translate(ClusterState state)
+    {
+        // Every service once, with its snapshot: no set to make the names distinct, no second lookup per name.
+        var services = new KeyValuePair<ServiceName, ServiceSnapshot>[state.Services.Count];
+        int n = 0;
+        foreach (KeyValuePair<ServiceName, ServiceSnapshot> service in state.Services) services[n++] = service;
+        Array.Sort(services, static (a, b) => a.Key.CompareTo(b.Key));
+        var desired = new Dictionary<Frontend, LoadBalancerService>(n);
+        string? zone = ZoneOf(state);
+        var frontends = new List<LoadBalancerService>();
+        foreach (KeyValuePair<ServiceName, ServiceSnapshot> service in services)
+            AddService(desired, frontends, service.Value, state.SlicesOf(service.Key), zone);
+        return desired;
+    }
 
     /// <summary>
     /// The desired state of the given services only (names that are not proxied contribute nothing), for a
@@ -46,24 +59,36 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
     {
         var desired = new Dictionary<Frontend, LoadBalancerService>(services is IReadOnlyCollection<ServiceName> c ? c.Count : 0);
         string? zone = ZoneOf(state);
+        var frontends = new List<LoadBalancerService>();
         // Sorted, so when two services claim one frontend (the same external IP, or hand-written manifests) the
         // winner is stable.
         foreach (ServiceName name in services.Distinct().Order())
         {
             if (!state.Services.TryGetValue(name, out ServiceSnapshot? service)) continue;
-            foreach (LoadBalancerService lb in TranslateService(service, state.SlicesOf(name), zone))
-            {
-                if (desired.TryGetValue(lb.Frontend, out LoadBalancerService? owner))
-                {
-                    // One port listing an address twice (an external IP that is also its ingress IP) is no conflict.
-                    if (owner.ServicePort != lb.ServicePort)
-                        logger.LogWarning("Frontend {Frontend} of {ServicePort} is already used by {Owner}; ignoring it", lb.Frontend, lb.Name, owner.Name);
-                    continue;
-                }
-                desired.Add(lb.Frontend, lb);
-            }
+            AddService(desired, frontends, service, state.SlicesOf(name), zone);
         }
         return desired;
+    }
+
+    /// <summary>Adds one service's frontends to <paramref name="desired"/>; a frontend already there keeps its owner.</summary>
+    private void AddService(Dictionary<Frontend, LoadBalancerService> desired, List<LoadBalancerService> frontends,
+        ServiceSnapshot service, ImmutableArray<EndpointSliceInfo> slices, string? zone)
+    {
+        frontends.Clear();
+        foreach (ServicePortInfo port in service.Ports)
+            AddFrontends(frontends, port, slices, zone);
+        foreach (LoadBalancerService lb in frontends)
+        {
+            ref LoadBalancerService? owner = ref CollectionsMarshal.GetValueRefOrAddDefault(desired, lb.Frontend, out bool exists);
+            if (!exists)
+            {
+                owner = lb;
+                continue;
+            }
+            // One port listing an address twice (an external IP that is also its ingress IP) is no conflict.
+            if (owner!.ServicePort != lb.ServicePort)
+                logger.LogWarning("Frontend {Frontend} of {ServicePort} is already used by {Owner}; ignoring it", lb.Frontend, lb.Name, owner.Name);
+        }
     }
 
     /// <summary>
@@ -74,12 +99,13 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
     public IEnumerable<LoadBalancerService> TranslateService(ServiceSnapshot service, IReadOnlyList<EndpointSliceInfo> slices, string? zone = null)
     {
         var frontends = new List<LoadBalancerService>();
+        var sliceArray = slices is ImmutableArray<EndpointSliceInfo> array ? array : [.. slices];
         foreach (ServicePortInfo port in service.Ports)
-            AddFrontends(frontends, port, slices, zone);
+            AddFrontends(frontends, port, sliceArray, zone);
         return frontends;
     }
 
-    private void AddFrontends(List<LoadBalancerService> frontends, ServicePortInfo port, IReadOnlyList<EndpointSliceInfo> slices, string? zone)
+    private void AddFrontends(List<LoadBalancerService> frontends, ServicePortInfo port, ImmutableArray<EndpointSliceInfo> slices, string? zone)
     {
         ServiceFlags affinity = port.ClientIpAffinity ? ServiceFlags.Affinity : ServiceFlags.None;
         uint timeout = port.ClientIpAffinity ? port.AffinityTimeoutSeconds : 0;
@@ -116,7 +142,7 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
     }
 
     private static LoadBalancerService NewFrontend(ServicePortInfo port, IPAddress address, ushort number, ServiceFlags flags, ImmutableArray<Backend> backends, uint timeout) =>
-        new(new Frontend(address, number, port.Protocol), port.Name.ToString(), flags, backends, timeout)
+        new(new Frontend(address, number, port.Protocol), port.Label, flags, backends, timeout)
         {
             ServicePort = port.Name,
         };
@@ -167,24 +193,51 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
     /// next to each other; the slice order breaks ties, so the copy kept is the one the merge keeps (the first with
     /// the highest preference).
     /// </summary>
-    private FamilyBackends BackendsOf(ServicePortInfo port, AddressFamily family, IReadOnlyList<EndpointSliceInfo> slices, string? zone, bool cluster, bool local)
+    private FamilyBackends BackendsOf(ServicePortInfo port, AddressFamily family, ImmutableArray<EndpointSliceInfo> slices, string? zone, bool cluster, bool local)
     {
-        var candidates = new List<Candidate>();
+        // Counted first, so the candidates go into one rented buffer instead of a list grown by doubling per frontend.
+        int total = 0;
         foreach (EndpointSliceInfo slice in slices)
         {
-            if (slice.Family != family) continue;
-            EndpointSlicePort? slicePort = null;
-            foreach (EndpointSlicePort candidate in slice.Ports)
-            {
-                if (candidate.Name == port.Name.Port && candidate.Protocol == port.Protocol) slicePort = candidate;
-            }
-            if (slicePort is not { } matched) continue;
-            foreach (SliceEndpoint endpoint in slice.Endpoints)
-                candidates.Add(new Candidate(endpoint, matched.Port, candidates.Count));
+            if (slice.Family == family && MatchingPort(slice, port) is not null) total += slice.Endpoints.Count;
         }
-        if (candidates.Count == 0) return new FamilyBackends(true, [], []);
+        if (total == 0) return new FamilyBackends(true, [], []);
 
-        var span = CollectionsMarshal.AsSpan(candidates);
+        Candidate[] buffer = ArrayPool<Candidate>.Shared.Rent(total);
+        try
+        {
+            int count = 0;
+            foreach (EndpointSliceInfo slice in slices)
+            {
+                if (slice.Family != family || MatchingPort(slice, port) is not { } matched) continue;
+                foreach (SliceEndpoint endpoint in slice.Endpoints)
+                {
+                    buffer[count] = new Candidate(endpoint, matched.Port, count);
+                    count++;
+                }
+            }
+            return Categorize(buffer.AsSpan(0, count), port, zone, cluster, local);
+        }
+        finally
+        {
+            // The candidates hold endpoints: cleared, so the pool keeps no model objects alive.
+            ArrayPool<Candidate>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    /// <summary>The slice port whose name and protocol are the service port's (the last one, as the API lists them), or null.</summary>
+    private static EndpointSlicePort? MatchingPort(EndpointSliceInfo slice, ServicePortInfo port)
+    {
+        EndpointSlicePort? slicePort = null;
+        foreach (EndpointSlicePort candidate in slice.Ports)
+        {
+            if (candidate.Name == port.Name.Port && candidate.Protocol == port.Protocol) slicePort = candidate;
+        }
+        return slicePort;
+    }
+
+    private FamilyBackends Categorize(Span<Candidate> span, ServicePortInfo port, string? zone, bool cluster, bool local)
+    {
         span.Sort(static (a, b) =>
         {
             int c = AddressOrder.Compare(a.Endpoint.Address, b.Endpoint.Address);
