@@ -40,7 +40,8 @@ internal static class ManifestFileContent
         }
 
         // The size may change while we read: read to the end, but never past the limit.
-        var buffer = new byte[(int)stamp.Size];
+        // Every byte is read into before it is looked at: no need to clear a buffer of many megabytes first.
+        var buffer = GC.AllocateUninitializedArray<byte>((int)stamp.Size);
         var total = 0;
         try
         {

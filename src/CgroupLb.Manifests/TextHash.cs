@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace CgroupLb.Manifests;
 
 /// <summary>
@@ -9,6 +11,7 @@ internal static class TextHash
     private const ulong Offset = 14695981039346656037;
     private const ulong Prime = 1099511628211;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ulong Of(ReadOnlySpan<char> text)
     {
         var hash = Offset;
