@@ -174,6 +174,7 @@ internal sealed class BlockYamlParser
         Add(YamlNodeKind.StreamEnd, limit, limit);
     }
 
+    // The per-document loops are optimized at once: see TextHash.Of.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SplitLines()
     {

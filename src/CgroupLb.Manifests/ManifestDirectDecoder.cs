@@ -55,6 +55,7 @@ internal sealed class ManifestDirectDecoder
         }
     }
 
+    // The per-object decoders are optimized at once: see TextHash.Of.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private V1Service Service(int node)
     {

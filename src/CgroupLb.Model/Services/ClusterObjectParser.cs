@@ -37,6 +37,8 @@ public sealed class ClusterObjectParser(ILogger? logger = null)
     }
 
     /// <summary>The proxied view of a service, or null when it is skipped or invalid (both logged).</summary>
+    // Optimized at once, like the validator's checks: a source's first delivery parses every object while the start
+    // keeps the tiered JIT busy, which would leave these at tier 0 for all of it.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ServiceSnapshot? ParseService(V1Service service)
     {
