@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
@@ -173,6 +174,8 @@ internal sealed class BlockYamlParser
         Add(YamlNodeKind.StreamEnd, limit, limit);
     }
 
+    // The per-document loops are optimized at once: see TextHash.Of.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void SplitLines()
     {
         var position = origin;
@@ -247,6 +250,7 @@ internal sealed class BlockYamlParser
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseBlockMapping(int position, int indent, int depth)
     {
         Add(YamlNodeKind.MappingStart, position, position);
@@ -297,6 +301,7 @@ internal sealed class BlockYamlParser
         Add(YamlNodeKind.MappingEnd, end, end);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseBlockSequence(int indent, int depth)
     {
         var first = lines[current].Start + indent;
@@ -363,6 +368,7 @@ internal sealed class BlockYamlParser
     }
 
     /// <summary>Emits the key at <paramref name="position"/>; returns the position of its ':'.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ParseKey(int position, int end)
     {
         var c = text[position];
@@ -411,6 +417,7 @@ internal sealed class BlockYamlParser
     }
 
     /// <summary>A scalar or flow collection that must end on this line (the caller checks what follows it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseInlineValue(int position, int depth)
     {
         var line = lines[current];
@@ -475,6 +482,7 @@ internal sealed class BlockYamlParser
     // Where the value emitted last ends, for FinishLine.
     private int lastValueEnd;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ParseQuoted(int position, int end)
     {
         var quote = text[position];
@@ -544,6 +552,7 @@ internal sealed class BlockYamlParser
     }
 
     /// <summary>A flow sequence or mapping closed on the same line; returns the position after it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ParseFlow(int position, int end, int depth)
     {
         if (depth > YamlLimits.MaxDepth)
@@ -618,6 +627,7 @@ internal sealed class BlockYamlParser
     }
 
     /// <summary>A plain or quoted scalar inside a flow collection; returns the position after it (before any spaces).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ParseFlowScalar(int position, int end, bool isKey)
     {
         if (position >= end)
@@ -702,6 +712,7 @@ internal sealed class BlockYamlParser
     private bool IsBlockEntry(int position, int end) => text[position] == '-' && (position + 1 == end || text[position + 1] == ' ');
 
     /// <summary>Whether the line from <paramref name="position"/> is "key: ..." (a plain or one-line quoted key).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IsMappingEntry(int position, int end)
     {
         var c = text[position];

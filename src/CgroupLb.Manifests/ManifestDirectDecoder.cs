@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using k8s;
 using k8s.Models;
 using YamlDotNet.Core;
@@ -54,6 +55,8 @@ internal sealed class ManifestDirectDecoder
         }
     }
 
+    // The per-object decoders are optimized at once: see TextHash.Of.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private V1Service Service(int node)
     {
         var service = new V1Service();
@@ -62,8 +65,8 @@ internal sealed class ManifestDirectDecoder
             var value = tree.Next(key);
             switch (FieldName(node, key))
             {
-                case "apiVersion": service.ApiVersion = Text(value); break;
-                case "kind": service.Kind = Text(value); break;
+                case "apiVersion": service.ApiVersion = Shared(value); break;
+                case "kind": service.Kind = Shared(value); break;
                 case "metadata": service.Metadata = Metadata(value); break;
                 case "spec": service.Spec = ServiceSpec(value); break;
                 case "status": service.Status = ServiceStatus(value); break;
@@ -74,6 +77,7 @@ internal sealed class ManifestDirectDecoder
         return service;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private V1ServiceSpec? ServiceSpec(int node)
     {
         if (!IsMapping(node))
@@ -92,21 +96,21 @@ internal sealed class ManifestDirectDecoder
                 case "clusterIPs": spec.ClusterIPs = Strings(value); break;
                 case "externalIPs": spec.ExternalIPs = Strings(value); break;
                 case "externalName": spec.ExternalName = Text(value); break;
-                case "externalTrafficPolicy": spec.ExternalTrafficPolicy = Text(value); break;
+                case "externalTrafficPolicy": spec.ExternalTrafficPolicy = Shared(value); break;
                 case "healthCheckNodePort": spec.HealthCheckNodePort = Int(value); break;
-                case "internalTrafficPolicy": spec.InternalTrafficPolicy = Text(value); break;
-                case "ipFamilies": spec.IpFamilies = Strings(value); break;
-                case "ipFamilyPolicy": spec.IpFamilyPolicy = Text(value); break;
-                case "loadBalancerClass": spec.LoadBalancerClass = Text(value); break;
+                case "internalTrafficPolicy": spec.InternalTrafficPolicy = Shared(value); break;
+                case "ipFamilies": spec.IpFamilies = Strings(value, shared: true); break;
+                case "ipFamilyPolicy": spec.IpFamilyPolicy = Shared(value); break;
+                case "loadBalancerClass": spec.LoadBalancerClass = Shared(value); break;
                 case "loadBalancerIP": spec.LoadBalancerIP = Text(value); break;
                 case "loadBalancerSourceRanges": spec.LoadBalancerSourceRanges = Strings(value); break;
                 case "ports": spec.Ports = Objects(value, ServicePort); break;
                 case "publishNotReadyAddresses": spec.PublishNotReadyAddresses = Bool(value); break;
                 case "selector": spec.Selector = StringMap(value); break;
-                case "sessionAffinity": spec.SessionAffinity = Text(value); break;
+                case "sessionAffinity": spec.SessionAffinity = Shared(value); break;
                 case "sessionAffinityConfig": spec.SessionAffinityConfig = SessionAffinityConfig(value); break;
-                case "trafficDistribution": spec.TrafficDistribution = Text(value); break;
-                case "type": spec.Type = Text(value); break;
+                case "trafficDistribution": spec.TrafficDistribution = Shared(value); break;
+                case "type": spec.Type = Shared(value); break;
                 default: throw Declined;
             }
         }
@@ -114,6 +118,7 @@ internal sealed class ManifestDirectDecoder
         return spec;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private V1ServicePort ServicePort(int node)
     {
         var port = new V1ServicePort();
@@ -122,12 +127,12 @@ internal sealed class ManifestDirectDecoder
             var value = tree.Next(key);
             switch (FieldName(node, key))
             {
-                case "appProtocol": port.AppProtocol = Text(value); break;
-                case "name": port.Name = Text(value); break;
+                case "appProtocol": port.AppProtocol = Shared(value); break;
+                case "name": port.Name = Shared(value); break;
                 case "nodePort": port.NodePort = Int(value); break;
                 // Not nullable: JSON's null cannot be read into it.
                 case "port": port.Port = Int(value) ?? throw Declined; break;
-                case "protocol": port.Protocol = Text(value); break;
+                case "protocol": port.Protocol = Shared(value); break;
                 case "targetPort": port.TargetPort = PortOrName(value); break;
                 default: throw Declined;
             }
@@ -212,7 +217,7 @@ internal sealed class ManifestDirectDecoder
             {
                 case "hostname": ingress.Hostname = Text(value); break;
                 case "ip": ingress.Ip = Text(value); break;
-                case "ipMode": ingress.IpMode = Text(value); break;
+                case "ipMode": ingress.IpMode = Shared(value); break;
                 case "ports": ingress.Ports = Objects(value, PortStatus); break;
                 default: throw Declined;
             }
@@ -231,7 +236,7 @@ internal sealed class ManifestDirectDecoder
             {
                 case "error": port.Error = Text(value); break;
                 case "port": port.Port = Int(value) ?? throw Declined; break;
-                case "protocol": port.Protocol = Text(value); break;
+                case "protocol": port.Protocol = Shared(value); break;
                 default: throw Declined;
             }
         }
@@ -239,6 +244,7 @@ internal sealed class ManifestDirectDecoder
         return port;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private V1EndpointSlice EndpointSlice(int node)
     {
         var slice = new V1EndpointSlice();
@@ -247,9 +253,9 @@ internal sealed class ManifestDirectDecoder
             var value = tree.Next(key);
             switch (FieldName(node, key))
             {
-                case "addressType": slice.AddressType = Text(value); break;
-                case "apiVersion": slice.ApiVersion = Text(value); break;
-                case "kind": slice.Kind = Text(value); break;
+                case "addressType": slice.AddressType = Shared(value); break;
+                case "apiVersion": slice.ApiVersion = Shared(value); break;
+                case "kind": slice.Kind = Shared(value); break;
                 case "metadata": slice.Metadata = Metadata(value); break;
                 case "endpoints": slice.Endpoints = Objects(value, Endpoint); break;
                 case "ports": slice.Ports = Objects(value, EndpointPort); break;
@@ -260,6 +266,7 @@ internal sealed class ManifestDirectDecoder
         return slice;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private V1Endpoint Endpoint(int node)
     {
         var endpoint = new V1Endpoint();
@@ -273,9 +280,9 @@ internal sealed class ManifestDirectDecoder
                 case "deprecatedTopology": endpoint.DeprecatedTopology = StringMap(value); break;
                 case "hints": endpoint.Hints = EndpointHints(value); break;
                 case "hostname": endpoint.Hostname = Text(value); break;
-                case "nodeName": endpoint.NodeName = Text(value); break;
+                case "nodeName": endpoint.NodeName = Shared(value); break;
                 case "targetRef": endpoint.TargetRef = ObjectReference(value); break;
-                case "zone": endpoint.Zone = Text(value); break;
+                case "zone": endpoint.Zone = Shared(value); break;
                 default: throw Declined;
             }
         }
@@ -334,7 +341,7 @@ internal sealed class ManifestDirectDecoder
         string? name = null;
         for (var key = node + 1; !IsMappingEnd(key); key = tree.Next(tree.Next(key)))
         {
-            name = FieldName(node, key) is "name" ? Text(tree.Next(key)) : throw Declined;
+            name = FieldName(node, key) is "name" ? Shared(tree.Next(key)) : throw Declined;
         }
 
         return name;
@@ -353,11 +360,11 @@ internal sealed class ManifestDirectDecoder
             var value = tree.Next(key);
             switch (FieldName(node, key))
             {
-                case "apiVersion": reference.ApiVersion = Text(value); break;
+                case "apiVersion": reference.ApiVersion = Shared(value); break;
                 case "fieldPath": reference.FieldPath = Text(value); break;
-                case "kind": reference.Kind = Text(value); break;
+                case "kind": reference.Kind = Shared(value); break;
                 case "name": reference.Name = Text(value); break;
-                case "namespace": reference.NamespaceProperty = Text(value); break;
+                case "namespace": reference.NamespaceProperty = Shared(value); break;
                 case "resourceVersion": reference.ResourceVersion = Text(value); break;
                 case "uid": reference.Uid = Text(value); break;
                 default: throw Declined;
@@ -367,6 +374,7 @@ internal sealed class ManifestDirectDecoder
         return reference;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Discoveryv1EndpointPort EndpointPort(int node)
     {
         var port = new Discoveryv1EndpointPort();
@@ -375,10 +383,10 @@ internal sealed class ManifestDirectDecoder
             var value = tree.Next(key);
             switch (FieldName(node, key))
             {
-                case "appProtocol": port.AppProtocol = Text(value); break;
-                case "name": port.Name = Text(value); break;
+                case "appProtocol": port.AppProtocol = Shared(value); break;
+                case "name": port.Name = Shared(value); break;
                 case "port": port.Port = Int(value); break;
-                case "protocol": port.Protocol = Text(value); break;
+                case "protocol": port.Protocol = Shared(value); break;
                 default: throw Declined;
             }
         }
@@ -394,8 +402,8 @@ internal sealed class ManifestDirectDecoder
             var value = tree.Next(key);
             switch (FieldName(node, key))
             {
-                case "apiVersion": result.ApiVersion = Text(value); break;
-                case "kind": result.Kind = Text(value); break;
+                case "apiVersion": result.ApiVersion = Shared(value); break;
+                case "kind": result.Kind = Shared(value); break;
                 case "metadata": result.Metadata = Metadata(value); break;
                 case "spec": result.Spec = NodeSpec(value); break;
                 case "status": result.Status = NodeStatus(value); break;
@@ -445,7 +453,7 @@ internal sealed class ManifestDirectDecoder
             switch (FieldName(node, key))
             {
                 case "addresses": status.Addresses = Objects(value, NodeAddress); break;
-                case "phase": status.Phase = Text(value); break;
+                case "phase": status.Phase = Shared(value); break;
                 default: throw Declined;
             }
         }
@@ -462,7 +470,7 @@ internal sealed class ManifestDirectDecoder
             switch (FieldName(node, key))
             {
                 case "address": address.Address = Text(value); break;
-                case "type": address.Type = Text(value); break;
+                case "type": address.Type = Shared(value); break;
                 default: throw Declined;
             }
         }
@@ -470,6 +478,7 @@ internal sealed class ManifestDirectDecoder
         return address;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private V1ObjectMeta? Metadata(int node)
     {
         if (!IsMapping(node))
@@ -492,7 +501,7 @@ internal sealed class ManifestDirectDecoder
                 case "generation": metadata.Generation = Long(value); break;
                 case "labels": metadata.Labels = StringMap(value); break;
                 case "name": metadata.Name = Text(value); break;
-                case "namespace": metadata.NamespaceProperty = Text(value); break;
+                case "namespace": metadata.NamespaceProperty = Shared(value); break;
                 case "ownerReferences": metadata.OwnerReferences = Objects(value, OwnerReference); break;
                 case "resourceVersion": metadata.ResourceVersion = Text(value); break;
                 case "selfLink": metadata.SelfLink = Text(value); break;
@@ -512,10 +521,10 @@ internal sealed class ManifestDirectDecoder
             var value = tree.Next(key);
             switch (FieldName(node, key))
             {
-                case "apiVersion": owner.ApiVersion = Text(value); break;
+                case "apiVersion": owner.ApiVersion = Shared(value); break;
                 case "blockOwnerDeletion": owner.BlockOwnerDeletion = Bool(value); break;
                 case "controller": owner.Controller = Bool(value); break;
-                case "kind": owner.Kind = Text(value); break;
+                case "kind": owner.Kind = Shared(value); break;
                 case "name": owner.Name = Text(value); break;
                 case "uid": owner.Uid = Text(value); break;
                 default: throw Declined;
@@ -529,6 +538,7 @@ internal sealed class ManifestDirectDecoder
     /// A mapping's key as a field name. A key given twice is refused by the JSON path, and a plain <c>&lt;&lt;</c> is a
     /// merge it applies: both are left to it.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ReadOnlySpan<char> FieldName(int mapping, int key)
     {
         if (nodes[key].Kind != YamlNodeKind.Scalar)
@@ -571,6 +581,11 @@ internal sealed class ManifestDirectDecoder
     private string? Text(int node) => IsNull(node) ? null : tree.NodeValue(Scalar(node));
 
     private string NonNullText(int node) => IsNull(node) ? throw Declined : tree.NodeValue(Scalar(node));
+
+    /// <summary>A string field whose values repeat across objects: one string per thread for each (<see cref="RepeatedText"/>).</summary>
+    private string? Shared(int node) => IsNull(node) ? null : RepeatedText.Of(tree.NodeValueSpan(Scalar(node)));
+
+    private string NonNullShared(int node) => IsNull(node) ? throw Declined : RepeatedText.Of(tree.NodeValueSpan(Scalar(node)));
 
     private int? Int(int node) => Long(node) is not { } value ? null : value is >= int.MinValue and <= int.MaxValue ? (int)value : throw Declined;
 
@@ -627,23 +642,36 @@ internal sealed class ManifestDirectDecoder
             _ = Int(node);
         }
 
-        return tree.NodeValue(node);
+        return RepeatedText.Of(tree.NodeValueSpan(node));
     }
 
-    private IList<string>? Strings(int node)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private IList<string>? Strings(int node, bool shared = false)
     {
         if (!IsSequence(node))
         {
             return null;
         }
 
-        var list = new List<string>();
+        var list = new List<string>(ItemCount(node));
         for (var item = node + 1; nodes[item].Kind != YamlNodeKind.SequenceEnd; item = tree.Next(item))
         {
-            list.Add(NonNullText(item));
+            list.Add(shared ? NonNullShared(item) : NonNullText(item));
         }
 
         return list;
+    }
+
+    /// <summary>A sequence's items, so its list is made at its size (most hold one address or port: growing by doubling made four slots each).</summary>
+    private int ItemCount(int sequence)
+    {
+        var count = 0;
+        for (var item = sequence + 1; nodes[item].Kind != YamlNodeKind.SequenceEnd; item = tree.Next(item))
+        {
+            count++;
+        }
+
+        return count;
     }
 
     private IDictionary<string, string>? StringMap(int node)
@@ -657,7 +685,7 @@ internal sealed class ManifestDirectDecoder
         for (var key = node + 1; !IsMappingEnd(key); key = tree.Next(tree.Next(key)))
         {
             if (nodes[key].Kind != YamlNodeKind.Scalar || (nodes[key].Style == ScalarStyle.Plain && tree.NodeValueSpan(key) is "<<")
-                || !map.TryAdd(tree.NodeValue(key), NonNullText(tree.Next(key))))
+                || !map.TryAdd(RepeatedText.Of(tree.NodeValueSpan(key)), NonNullText(tree.Next(key))))
             {
                 throw Declined;
             }
@@ -667,6 +695,7 @@ internal sealed class ManifestDirectDecoder
     }
 
     /// <summary>A list of objects; a null item (which the JSON path would keep) or a non-mapping item is left to it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<T>? Objects<T>(int node, Func<int, T> item)
     {
         if (!IsSequence(node))
@@ -674,7 +703,7 @@ internal sealed class ManifestDirectDecoder
             return null;
         }
 
-        var list = new List<T>();
+        var list = new List<T>(ItemCount(node));
         for (var i = node + 1; nodes[i].Kind != YamlNodeKind.SequenceEnd; i = tree.Next(i))
         {
             list.Add(nodes[i].Kind == YamlNodeKind.MappingStart ? item(i) : throw Declined);

@@ -51,7 +51,8 @@ internal static partial class ManifestDocumentParser
                     $"holds {tree.Roots.Count} YAML documents; separate documents with a '---' line")];
             }
 
-            var results = new List<ManifestDocument>();
+            // One object per document but for a List; the reader's cache keeps this list.
+            var results = new List<ManifestDocument>(1);
             ParseObject(file, document, null, tree, tree.Roots[0], results, directDecoding);
             return results;
         }
@@ -73,8 +74,8 @@ internal static partial class ManifestDocumentParser
             return;
         }
 
-        var apiVersion = tree.ScalarField(node, "apiVersion");
-        var kindName = tree.ScalarField(node, "kind");
+        var apiVersion = tree.RepeatedScalarField(node, "apiVersion");
+        var kindName = tree.RepeatedScalarField(node, "kind");
         if (string.IsNullOrEmpty(apiVersion) || string.IsNullOrEmpty(kindName))
         {
             var missing = (string.IsNullOrEmpty(apiVersion), string.IsNullOrEmpty(kindName)) switch
@@ -111,7 +112,7 @@ internal static partial class ManifestDocumentParser
             return;
         }
 
-        var key = KeyOf(kind.Value, metadata is { } withNamespace ? tree.ScalarField(withNamespace, "namespace") : null, name);
+        var key = KeyOf(kind.Value, metadata is { } withNamespace ? tree.RepeatedScalarField(withNamespace, "namespace") : null, name);
         var service = ServiceOf(key, tree, metadata);
         if (versionError is not null)
         {

@@ -19,8 +19,9 @@ public sealed class ManifestReadResult
         Files = files;
         UnreadableDirectories = unreadableDirectories;
 
-        var objects = new List<ManifestObject>();
-        var firstDefinition = new Dictionary<ManifestObjectKey, ManifestObject>();
+        var documentCount = files.Sum(f => f.Documents.Count);
+        var objects = new List<ManifestObject>(documentCount);
+        var firstDefinition = new Dictionary<ManifestObjectKey, ManifestObject>(documentCount);
         var errors = new List<ManifestError>(listingErrors);
         var ignored = new List<ManifestIgnoredDocument>();
         var invalidKeys = new HashSet<ManifestObjectKey>();

@@ -74,7 +74,10 @@ public sealed class ManifestReconciler
             throw new InvalidOperationException("the read holds objects whose bodies were released and that differ from what was reported; read the files again");
         }
 
-        var desired = new Dictionary<ManifestObjectKey, ManifestObject>();
+        // Sized from the read: the first read of 10k Services brings 20k objects at once, and growing tables by
+        // doubling rehashed them several times over on fresh memory.
+        var desired = new Dictionary<ManifestObjectKey, ManifestObject>(read.Objects.Count);
+        reported.EnsureCapacity(read.Objects.Count);
         foreach (var found in read.Objects)
         {
             desired[found.Key] = found;
@@ -98,8 +101,11 @@ public sealed class ManifestReconciler
             }
         }
 
-        var changes = new List<ManifestChange>();
-        foreach (var key in reported.Keys.Union(desired.Keys).Order().ToList())
+        var changes = new List<ManifestChange>(reported.Count == 0 ? desired.Count : 0);
+        // On the first read every key is new: no union to build.
+        List<ManifestObjectKey> keys = reported.Count == 0 ? [.. desired.Keys] : reported.Keys.Union(desired.Keys).ToList();
+        keys.Sort();
+        foreach (var key in keys)
         {
             var previous = reported.GetValueOrDefault(key);
             if (!desired.TryGetValue(key, out var current))

@@ -21,6 +21,11 @@ internal static class ManifestValidation
             _ => throw new ArgumentOutOfRangeException(nameof(typed), typed.GetType(), "not a manifest kind"),
         };
 
+        if (problems.Count == 0)
+        {
+            return [];
+        }
+
         var subject = key + ": ";
         return [.. problems.Select(p => p.StartsWith(subject, StringComparison.Ordinal) ? p[subject.Length..] : p)];
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 
@@ -75,13 +76,15 @@ internal sealed class YamlEventTree
     /// The tree of the subset parser's nodes. There are no aliases to expand, so the only limit that can apply is the
     /// depth: a document that reaches it is built from events instead, so its error is worded and placed as before.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static YamlEventTree? BuildFromNodes(BlockYamlParser parsed)
     {
         var nodes = parsed.Nodes;
         var ends = spareEnds is { } spare && spare.Length >= nodes.Count ? spare : new int[Math.Max(nodes.Count, 256)];
         spareEnds = null;
         var roots = new List<int>(1);
-        var open = new Stack<int>();
+        var open = spareOpen ??= new Stack<int>();
+        open.Clear();
         for (var index = 0; index < nodes.Count; index++)
         {
             ends[index] = index;
@@ -111,7 +114,7 @@ internal sealed class YamlEventTree
         }
 
         // Without aliases the expanded size is the text's own (one unit per character and node): far inside the budget.
-        return new YamlEventTree(null, parsed, ends, [], roots);
+        return new YamlEventTree(null, parsed, ends, NoAliases, roots);
     }
 
     /// <summary>Always YamlDotNet's parser: the fallback, and the reference the subset parser is tested against.</summary>
@@ -224,6 +227,12 @@ internal sealed class YamlEventTree
     [ThreadStatic]
     private static int[]? spareEnds;
 
+    [ThreadStatic]
+    private static Stack<int>? spareOpen;
+
+    // A subset tree has no aliases; its lookups read this one empty table, which nothing ever adds to.
+    private static readonly Dictionary<int, int> NoAliases = [];
+
     /// <summary>
     /// Hands the subset parser's buffers to the next document parsed on this thread (<see cref="BlockYamlParser.Release"/>).
     /// The tree must not be used afterwards; nothing read from it (values, events, decoded objects) refers to them.
@@ -316,6 +325,12 @@ internal sealed class YamlEventTree
     }
 
     public string? ScalarField(int mapping, string name) => Field(mapping, name) is { } field ? ScalarValue(field.Value) : null;
+
+    /// <summary>As <see cref="ScalarField"/>, for fields whose values repeat across documents (<see cref="RepeatedText"/>).</summary>
+    public string? RepeatedScalarField(int mapping, string name) =>
+        subset is { } s && Field(mapping, name) is { } field
+            ? (s.Nodes[field.Value].Kind == YamlNodeKind.Scalar ? RepeatedText.Of(s.ValueSpanOf(field.Value)) : null)
+            : ScalarField(mapping, name);
 
     public int? MappingField(int mapping, string name) =>
         Field(mapping, name) is { } field && IsMapping(field.Value) ? field.Value : null;

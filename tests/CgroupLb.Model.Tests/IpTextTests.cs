@@ -45,6 +45,25 @@ public class IpTextTests
     public void RefusesWhatKubernetesRefuses(string text)
     {
         Assert.False(IpText.TryParse(text, out _));
+        Assert.False(IpText.IsValid(text, out _));
+    }
+
+    /// <summary>The check validation uses takes exactly what the parser takes, with the family the parsed address has.</summary>
+    [Theory]
+    [InlineData("198.51.100.10")]
+    [InlineData("198.051.100.010")]
+    [InlineData("::ffff:198.51.100.10")]
+    [InlineData("2001:db8::1")]
+    [InlineData("2001:db8::1.2.3.4")]
+    [InlineData("10.1")]
+    [InlineData("fe80::1%eth0")]
+    [InlineData("1.2.3.4:80")]
+    [InlineData(null)]
+    public void IsValidAgreesWithTryParse(string? text)
+    {
+        bool parsed = IpText.TryParse(text, out IPAddress address);
+        Assert.Equal(parsed, IpText.IsValid(text, out var family));
+        Assert.Equal(parsed ? address.AddressFamily : System.Net.Sockets.AddressFamily.Unspecified, family);
     }
 
     /// <summary>ClusterIPs, endpoints, externalIPs and ingress IPs go through the same parser.</summary>

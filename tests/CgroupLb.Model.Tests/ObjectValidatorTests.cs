@@ -57,6 +57,24 @@ public class ObjectValidatorTests
             Assert.Empty(ObjectValidator.Validate(service));
     }
 
+    /// <summary>The families are tracked per entry: a third entry repeating the second family is named too, and so are repeated port names.</summary>
+    [Fact]
+    public void EachRepeatedFamilyAndPortNameIsReported()
+    {
+        V1Service service = ValidService();
+        service.Spec.ClusterIPs = ["10.96.0.10", "fd00::10", "fd00::11"];
+        service.Spec.Ports.Add(Port("http", 81));
+        service.Spec.Ports.Add(Port("http", 82));
+        Assert.Equal(
+            [
+                "Service default/web: spec.clusterIPs has 3 entries, at most 2 (one per family) are allowed",
+                "Service default/web: spec.clusterIPs[2] \"fd00::11\" repeats the IPv6 family",
+                "Service default/web: spec.ports[2].name \"http\" is used by more than one port",
+                "Service default/web: spec.ports[3].name \"http\" is used by more than one port",
+            ],
+            ObjectValidator.Validate(service));
+    }
+
     [Fact]
     public void EveryProblemIsReportedNotJustTheFirst()
     {

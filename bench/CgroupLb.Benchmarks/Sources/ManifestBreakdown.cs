@@ -111,6 +111,8 @@ internal static class ManifestBreakdown
                 GC.KeepAlive(writer);
                 Console.WriteLine();
             }
+
+            PerObject(directory, File.ReadAllText(originalFile), services);
         }
         finally
         {
@@ -118,16 +120,72 @@ internal static class ManifestBreakdown
         }
     }
 
+    /// <summary>
+    /// What one Service and one EndpointSlice cost from the file to the tracker: a file of only the Services and one of
+    /// only the slices, each read, reconciled and tracked with a fresh reader, reconciler and tracker; bytes allocated by
+    /// the whole process (the reader parses on several threads) per object, the second of two passes.
+    /// </summary>
+    private static void PerObject(string directory, string text, int count)
+    {
+        var documents = YamlDocumentSplitter.Split(text);
+        foreach (var kind in new[] { "Service", "EndpointSlice" })
+        {
+            var file = Path.Join(directory, $"only-{kind}.yaml");
+            File.WriteAllText(file, string.Concat(documents.Where(d => d.Text.Contains($"\nkind: {kind}\n", StringComparison.Ordinal)).Select(d => "---\n" + d.Text)));
+            var bytes = new FileInfo(file).Length;
+            {
+                // One thread, document by document: what the parse of one document allocates and what of it its result keeps.
+                var ofKind = YamlDocumentSplitter.Split(File.ReadAllText(file));
+                var kept = new List<IReadOnlyList<ManifestDocument>>(ofKind.Count);
+                for (var i = 0; i < 100; i++)
+                    ManifestDocumentParser.Parse(file, ofKind[i]);
+                var heap = GC.GetTotalMemory(forceFullCollection: true);
+                var allocated = GC.GetAllocatedBytesForCurrentThread();
+                foreach (var document in ofKind)
+                    kept.Add(ManifestDocumentParser.Parse(file, document));
+                var parsed = GC.GetAllocatedBytesForCurrentThread() - allocated;
+                var keptBytes = GC.GetTotalMemory(forceFullCollection: true) - heap;
+                Console.WriteLine($"  per {kind,-13} document parse alone (YAML, decode, validate): allocated {parsed / (double)ofKind.Count,6:F0} B, kept {keptBytes / (double)ofKind.Count,6:F0} B");
+                GC.KeepAlive(kept);
+            }
+
+            for (var pass = 0; pass < 2; pass++)
+            {
+                GC.Collect();
+                var reader = new ManifestReader();
+                var reconciler = new ManifestReconciler();
+                var tracker = new ClusterChangeTracker("node-a", [ManifestSource.SourceName]);
+                var before = GC.GetTotalAllocatedBytes(precise: true);
+                var read = reader.Read(file);
+                var afterRead = GC.GetTotalAllocatedBytes(precise: true);
+                var changes = reconciler.Reconcile(read).Changes;
+                var afterReconcile = GC.GetTotalAllocatedBytes(precise: true);
+                foreach (var change in changes)
+                    Deliver(tracker, change);
+                tracker.OnSynced(ManifestSource.SourceName);
+                var afterTrack = GC.GetTotalAllocatedBytes(precise: true);
+                if (changes.Count != count)
+                    throw new InvalidOperationException($"workload error: {changes.Count} {kind} changes, expected {count}");
+                if (pass == 1)
+                    Console.WriteLine($"  per {kind,-13} ({bytes / (double)count,5:F0} bytes of file): allocated read {(afterRead - before) / (double)count,6:F0} B, " +
+                        $"reconcile {(afterReconcile - afterRead) / (double)count,5:F0} B, track {(afterTrack - afterReconcile) / (double)count,5:F0} B, " +
+                        $"total {(afterTrack - before) / (double)count,6:F0} B");
+                GC.KeepAlive(tracker);
+            }
+        }
+    }
+
     private static T Timed<T>(string what, Func<T> work)
     {
         var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var allocatedAll = GC.GetTotalAllocatedBytes(precise: true);
         var paused = GC.GetTotalPauseDuration();
         var cpu = ThreadCpuClock.Now();
         var start = Stopwatch.GetTimestamp();
         var result = work();
         var wall = Stopwatch.GetElapsedTime(start);
         var used = ThreadCpuClock.Now() - cpu;
-        Console.WriteLine($"  {what,-56} CPU {used.TotalMilliseconds,7:F0} ms  wall {wall.TotalMilliseconds,7:F0} ms  allocated {(GC.GetAllocatedBytesForCurrentThread() - allocated) / 1e6,7:F0} MB  GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds,6:F0} ms");
+        Console.WriteLine($"  {what,-56} CPU {used.TotalMilliseconds,7:F0} ms  wall {wall.TotalMilliseconds,7:F0} ms  allocated {(GC.GetAllocatedBytesForCurrentThread() - allocated) / 1e6,7:F0} MB (process {(GC.GetTotalAllocatedBytes(precise: true) - allocatedAll) / 1e6,5:F0} MB)  GC pauses {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds,6:F0} ms");
         return result;
     }
 

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using k8s.Models;
 
 namespace CgroupLb.Model.Kubernetes;
@@ -19,22 +20,22 @@ public static class ObjectValidator
     private static readonly string[] AffinityModes = ["None", "ClientIP"];
     private static readonly string[] SliceAddressTypes = ["IPv4", "IPv6", "FQDN"];
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static IReadOnlyList<string> Validate(V1Service service)
     {
         ArgumentNullException.ThrowIfNull(service);
-        var errors = new List<string>();
-        string subject = $"Service {Describe(service.Metadata)}";
-        void Error(string message) => errors.Add($"{subject}: {message}");
+        var errors = new Problems("Service", service.Metadata);
+        void Error(string message) => errors.Add(message);
 
         if (string.IsNullOrEmpty(service.Metadata?.Name)) Error("metadata.name is required");
         else if (!IsDns1035Label(service.Metadata.Name))
             Error($"metadata.name \"{service.Metadata.Name}\" must be a DNS-1035 label (at most 63 lowercase letters, digits and '-', starting with a letter)");
-        ValidateNamespace(service.Metadata, Error);
+        ValidateNamespace(service.Metadata, ref errors);
         V1ServiceSpec? spec = service.Spec;
         if (spec is null)
         {
             Error("spec is required");
-            return errors;
+            return errors.List;
         }
 
         if (spec.Type is { } type && !ServiceTypes.Contains(type))
@@ -43,38 +44,38 @@ public static class ObjectValidator
         if (externalName && string.IsNullOrEmpty(spec.ExternalName))
             Error("spec.externalName is required when spec.type is ExternalName");
 
-        ValidateClusterIps(spec, Error);
+        ValidateClusterIps(spec, ref errors);
 
-        var portNames = new HashSet<string>(StringComparer.Ordinal);
         IList<V1ServicePort> ports = spec.Ports ?? [];
         for (int i = 0; i < ports.Count; i++)
         {
-            string field = $"spec.ports[{i}]";
+            // Spelled out only in an error: most ports are valid.
+            string Field() => $"spec.ports[{i}]";
             V1ServicePort? port = ports[i];
             if (port is null)
             {
-                Error($"{field} is null");
+                Error($"{Field()} is null");
                 continue;
             }
-            if (port.Port is < 1 or > 65535) Error($"{field}.port {port.Port} out of range 1..65535");
+            if (port.Port is < 1 or > 65535) Error($"{Field()}.port {port.Port} out of range 1..65535");
             if (port.Protocol is { } protocol && !Protocols.Contains(protocol))
-                Error($"{field}.protocol \"{protocol}\" is not one of {string.Join(", ", Protocols)}");
+                Error($"{Field()}.protocol \"{protocol}\" is not one of {string.Join(", ", Protocols)}");
             string name = port.Name ?? "";
-            if (ports.Count > 1 && name.Length == 0) Error($"{field}.name is required when a service has more than one port");
+            if (ports.Count > 1 && name.Length == 0) Error($"{Field()}.name is required when a service has more than one port");
             if (name.Length > 0 && !IsDns1123Label(name))
-                Error($"{field}.name \"{name}\" must be a DNS-1123 label (at most 63 lowercase letters, digits and '-')");
-            if (!portNames.Add(name)) Error($"{field}.name \"{name}\" is used by more than one port");
+                Error($"{Field()}.name \"{name}\" must be a DNS-1123 label (at most 63 lowercase letters, digits and '-')");
+            if (UsedBefore(ports, i, p => p?.Name ?? "", name)) Error($"{Field()}.name \"{name}\" is used by more than one port");
             if (port.NodePort is { } nodePort && nodePort != 0 && nodePort is < 1 or > 65535)
-                Error($"{field}.nodePort {nodePort} out of range 1..65535");
+                Error($"{Field()}.nodePort {nodePort} out of range 1..65535");
             if (port.TargetPort?.Value is { } target)
             {
                 if (int.TryParse(target, out int number))
                 {
-                    if (number is < 1 or > 65535) Error($"{field}.targetPort {number} out of range 1..65535");
+                    if (number is < 1 or > 65535) Error($"{Field()}.targetPort {number} out of range 1..65535");
                 }
                 else if (target.Length is 0 or > 15)
                 {
-                    Error($"{field}.targetPort \"{target}\" is neither a port number nor a port name of 1..15 characters");
+                    Error($"{Field()}.targetPort \"{target}\" is neither a port number nor a port name of 1..15 characters");
                 }
             }
         }
@@ -93,53 +94,57 @@ public static class ObjectValidator
         IList<string> externalIps = spec.ExternalIPs ?? [];
         for (int i = 0; i < externalIps.Count; i++)
         {
-            if (!IpText.TryParse(externalIps[i], out _)) Error($"spec.externalIPs[{i}] \"{externalIps[i]}\" is not an IP address");
+            if (!IpText.IsValid(externalIps[i], out _)) Error($"spec.externalIPs[{i}] \"{externalIps[i]}\" is not an IP address");
         }
         IList<V1LoadBalancerIngress> ingress = service.Status?.LoadBalancer?.Ingress ?? [];
         for (int i = 0; i < ingress.Count; i++)
         {
-            if (ingress[i]?.Ip is { Length: > 0 } ip && !IpText.TryParse(ip, out _))
+            if (ingress[i]?.Ip is { Length: > 0 } ip && !IpText.IsValid(ip, out _))
                 Error($"status.loadBalancer.ingress[{i}].ip \"{ip}\" is not an IP address");
             if (ingress[i]?.IpMode is { } mode && mode is not (WellKnownLabels.IpModeVip or WellKnownLabels.IpModeProxy))
                 Error($"status.loadBalancer.ingress[{i}].ipMode \"{mode}\" is not one of {WellKnownLabels.IpModeVip}, {WellKnownLabels.IpModeProxy}");
         }
-        return errors;
+        return errors.List;
     }
 
-    private static void ValidateClusterIps(V1ServiceSpec spec, Action<string> error)
+    private static void ValidateClusterIps(V1ServiceSpec spec, ref Problems errors)
     {
-        if (!string.IsNullOrEmpty(spec.ClusterIP) && spec.ClusterIP != "None" && !IpText.TryParse(spec.ClusterIP, out _))
-            error($"spec.clusterIP \"{spec.ClusterIP}\" is not an IP address or None");
+        if (!string.IsNullOrEmpty(spec.ClusterIP) && spec.ClusterIP != "None" && !IpText.IsValid(spec.ClusterIP, out _))
+            errors.Add($"spec.clusterIP \"{spec.ClusterIP}\" is not an IP address or None");
 
         IList<string> clusterIps = spec.ClusterIPs ?? [];
-        if (clusterIps.Count > 2) error($"spec.clusterIPs has {clusterIps.Count} entries, at most 2 (one per family) are allowed");
-        var families = new HashSet<AddressFamily>();
+        if (clusterIps.Count > 2) errors.Add($"spec.clusterIPs has {clusterIps.Count} entries, at most 2 (one per family) are allowed");
+        bool seenIPv4 = false, seenIPv6 = false;
         for (int i = 0; i < clusterIps.Count; i++)
         {
             string text = clusterIps[i];
             if (text == "None")
             {
-                if (clusterIps.Count > 1) error("spec.clusterIPs may hold \"None\" only as its single entry");
+                if (clusterIps.Count > 1) errors.Add("spec.clusterIPs may hold \"None\" only as its single entry");
                 continue;
             }
-            if (!IpText.TryParse(text, out var address))
-                error($"spec.clusterIPs[{i}] \"{text}\" is not an IP address or None");
-            else if (!families.Add(address.AddressFamily))
-                error($"spec.clusterIPs[{i}] \"{text}\" repeats the {IpText.FamilyName(address.AddressFamily)} family");
+            if (!IpText.IsValid(text, out var family))
+                errors.Add($"spec.clusterIPs[{i}] \"{text}\" is not an IP address or None");
+            else if (family == AddressFamily.InterNetwork ? seenIPv4 : seenIPv6)
+                errors.Add($"spec.clusterIPs[{i}] \"{text}\" repeats the {IpText.FamilyName(family)} family");
+            else if (family == AddressFamily.InterNetwork)
+                seenIPv4 = true;
+            else
+                seenIPv6 = true;
         }
         if (clusterIps.Count > 0 && !string.IsNullOrEmpty(spec.ClusterIP) && clusterIps[0] != spec.ClusterIP)
-            error($"spec.clusterIPs[0] \"{clusterIps[0]}\" must equal spec.clusterIP \"{spec.ClusterIP}\"");
+            errors.Add($"spec.clusterIPs[0] \"{clusterIps[0]}\" must equal spec.clusterIP \"{spec.ClusterIP}\"");
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static IReadOnlyList<string> Validate(V1EndpointSlice slice)
     {
         ArgumentNullException.ThrowIfNull(slice);
-        var errors = new List<string>();
-        string subject = $"EndpointSlice {Describe(slice.Metadata)}";
-        void Error(string message) => errors.Add($"{subject}: {message}");
+        var errors = new Problems("EndpointSlice", slice.Metadata);
+        void Error(string message) => errors.Add(message);
 
         if (string.IsNullOrEmpty(slice.Metadata?.Name)) Error("metadata.name is required");
-        ValidateNamespace(slice.Metadata, Error);
+        ValidateNamespace(slice.Metadata, ref errors);
         if (slice.Metadata?.Labels?.TryGetValue(WellKnownLabels.ServiceName, out string? owner) != true || string.IsNullOrEmpty(owner))
             Error($"label {WellKnownLabels.ServiceName} is required to say which Service the slice belongs to");
 
@@ -151,21 +156,20 @@ public static class ObjectValidator
         else if (slice.AddressType != "FQDN")
             family = slice.AddressType == "IPv4" ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
 
-        var portNames = new HashSet<string>(StringComparer.Ordinal);
         IList<Discoveryv1EndpointPort> ports = slice.Ports ?? [];
         for (int i = 0; i < ports.Count; i++)
         {
-            string field = $"ports[{i}]";
+            string Field() => $"ports[{i}]";
             Discoveryv1EndpointPort? port = ports[i];
             if (port is null)
             {
-                Error($"{field} is null");
+                Error($"{Field()} is null");
                 continue;
             }
-            if (port.Port is { } number && number is < 1 or > 65535) Error($"{field}.port {number} out of range 1..65535");
+            if (port.Port is { } number && number is < 1 or > 65535) Error($"{Field()}.port {number} out of range 1..65535");
             if (port.Protocol is { } protocol && !Protocols.Contains(protocol))
-                Error($"{field}.protocol \"{protocol}\" is not one of {string.Join(", ", Protocols)}");
-            if (!portNames.Add(port.Name ?? "")) Error($"{field}.name \"{port.Name}\" is used by more than one port");
+                Error($"{Field()}.protocol \"{protocol}\" is not one of {string.Join(", ", Protocols)}");
+            if (UsedBefore(ports, i, p => p?.Name ?? "", port.Name ?? "")) Error($"{Field()}.name \"{port.Name}\" is used by more than one port");
         }
 
         IList<V1Endpoint> endpoints = slice.Endpoints ?? [];
@@ -183,21 +187,21 @@ public static class ObjectValidator
             if (family is not { } expected) continue;
             for (int j = 0; j < addresses.Count; j++)
             {
-                if (!IpText.TryParse(addresses[j], out var address))
+                if (!IpText.IsValid(addresses[j], out var addressFamily))
                     Error($"endpoints[{i}].addresses[{j}] \"{addresses[j]}\" is not an IP address");
-                else if (address.AddressFamily != expected)
+                else if (addressFamily != expected)
                     Error($"endpoints[{i}].addresses[{j}] \"{addresses[j]}\" is not an {slice.AddressType} address");
             }
         }
-        return errors;
+        return errors.List;
     }
 
     // Namespaces, Service names and port names are what a frontend's display name is made of ("namespace/name:port"):
     // as DNS labels they hold no separator and fit the names map whole (63 + 1 + 63 + 1 + 63 bytes).
-    private static void ValidateNamespace(V1ObjectMeta? metadata, Action<string> error)
+    private static void ValidateNamespace(V1ObjectMeta? metadata, ref Problems errors)
     {
         if (metadata?.NamespaceProperty is { Length: > 0 } ns && !IsDns1123Label(ns))
-            error($"metadata.namespace \"{ns}\" must be a DNS-1123 label (at most 63 lowercase letters, digits and '-')");
+            errors.Add($"metadata.namespace \"{ns}\" must be a DNS-1123 label (at most 63 lowercase letters, digits and '-')");
     }
 
     /// <summary>Kubernetes' DNS-1123 label: 1..63 of [a-z0-9-], starting and ending with a letter or digit.</summary>
@@ -218,4 +222,29 @@ public static class ObjectValidator
 
     private static string Describe(V1ObjectMeta? metadata) =>
         string.IsNullOrEmpty(metadata?.Name) ? "<unnamed>" : ServiceName.Of(metadata).ToString();
+
+    /// <summary>Whether an earlier item has the same name: ports are few, so a scan instead of a set made per object.</summary>
+    private static bool UsedBefore<T>(IList<T> items, int index, Func<T, string> name, string value)
+    {
+        for (int earlier = 0; earlier < index; earlier++)
+        {
+            if (items[earlier] is not null && name(items[earlier]) == value) return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The errors of one object, each prefixed with the object's kind and name. Valid objects are the rule (every
+    /// object of every list and manifest read is checked): nothing is allocated until the first error.
+    /// </summary>
+    private struct Problems(string kind, V1ObjectMeta? metadata)
+    {
+        private List<string>? errors;
+        private string? subject;
+
+        public void Add(string message) =>
+            (errors ??= []).Add($"{subject ??= $"{kind} {Describe(metadata)}"}: {message}");
+
+        public readonly IReadOnlyList<string> List => errors ?? (IReadOnlyList<string>)Array.Empty<string>();
+    }
 }
