@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using CgroupLb.Agent.Tests.Harness;
 using CgroupLb.Testing;
 using CgroupLb.Testing.Sandbox;
@@ -37,18 +36,19 @@ public sealed class SocketTerminationAgentTests(ITestOutputHelper output) : IDis
         await agent.WaitForLogAsync(l => l.Contains("Socket termination: bpf_sock_destroy iterators close connected UDP and TCP", StringComparison.Ordinal),
             "the socket termination method");
 
-        Task<CommandResult> viaService = Hold(sandbox, web.Frontend.ToString());
-        Task<CommandResult> direct = Hold(sandbox, b1.TcpEndPoint.ToString());
-        // The held connection is made once the service's translation counter moves; only then may the edit come.
-        await Eventually.MatchAsync(() => AgentCli.StatusAsync(sandbox.BpffsPath), st => st.Find(web.Frontend)?.Counters.Translated >= 1,
-            "the held connection translated");
-        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        using HeldClient viaService = HeldClient.Start(sandbox, "tcp-hold", web.Frontend.ToString());
+        using HeldClient direct = HeldClient.Start(sandbox, "tcp-hold", b1.TcpEndPoint.ToString());
+        // Both have read their backend's name; only then may the edit come.
+        await Task.WhenAll(viaService.WaitReadyAsync(SandboxTimeouts.Seconds(20)), direct.WaitReadyAsync(SandboxTimeouts.Seconds(20)));
+        Assert.True((await AgentCli.StatusAsync(sandbox.BpffsPath)).Find(web.Frontend)?.Counters.Translated >= 1, "the held connection was not translated");
 
         long editedAt = Stopwatch.GetTimestamp();
         (web with { Endpoints = [b2.Address] }).WriteTo(ManifestFile);
         await agent.WaitForLogAsync(l => l.Contains("closed 1 sockets", StringComparison.Ordinal), "the termination pass");
+        // The client polls SO_ERROR every 50 ms.
+        await Task.Delay(SandboxTimeouts.Seconds(1));
 
-        HoldRun held = HoldRun.Parse(await viaService), untouched = HoldRun.Parse(await direct);
+        HoldRun held = await viaService.StopAsync(), untouched = await direct.StopAsync();
         log.Write($"via the service:\n{held}\ndirect to b1:\n{untouched}");
         Assert.Contains(held.Replies, e => e.Backend == "b1");
         HoldRun.Event aborted = Assert.Single(held.SocketErrors);
@@ -58,9 +58,6 @@ public sealed class SocketTerminationAgentTests(ITestOutputHelper output) : IDis
 
         Assert.Equal(0, await agent.TerminateAsync());
     }
-
-    private static Task<CommandResult> Hold(KernelSandbox sandbox, string to) =>
-        sandbox.RunClientAsync(["tcp-hold", "--to", to, "--duration-ms", 8000.ToString(CultureInfo.InvariantCulture), "--timeout-ms", "1000"], ClientPlacement.InCgroup);
 
     public void Dispose() => manifests.Delete(recursive: true);
 }

@@ -67,9 +67,26 @@ trx_counts() {
 	echo "$p $f $((t - e))"
 }
 
-# Names of the failed tests in the TRX files in $1, one per line.
+# The failed tests in the TRX files in $1: each one's name, its failure message and the end of what it logged, so a
+# CI log that keeps only this summary still says why (the guest's results stay in build/vm/last-run/ only locally).
 trx_failures() {
-	grep -ho '<UnitTestResult [^>]*outcome="Failed"' "$1"/*.trx 2>/dev/null | sed -n 's/.*testName="\([^"]*\)".*/\1/p'
+	python3 - "$1"/*.trx <<-'PY' 2>/dev/null || grep -ho '<UnitTestResult [^>]*outcome="Failed"' "$1"/*.trx | sed -n 's/.*testName="\([^"]*\)".*/\1/p'
+		import sys, xml.etree.ElementTree as ET
+		ns = "{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}"
+		for path in sys.argv[1:]:
+		    for result in ET.parse(path).iter(ns + "UnitTestResult"):
+		        if result.get("outcome") != "Failed":
+		            continue
+		        print(result.get("testName"))
+		        text = lambda tag: "\n".join(e.text or "" for e in result.iter(ns + tag))
+		        for line in text("Message").strip().splitlines()[:12]:
+		            print("    " + line)
+		        logged = text("StdOut").strip().splitlines()
+		        if logged:
+		            print("    -- the last of its %d logged lines:" % len(logged))
+		            for line in logged[-25:]:
+		                print("    | " + line[:240])
+		PY
 }
 
 run_kernel() { # suite series

@@ -17,20 +17,15 @@ public static class IpText
     public static bool TryParse(string? text, out IPAddress address)
     {
         address = IPAddress.None;
-        if (string.IsNullOrEmpty(text)) return false;
-        // Go's parser decides by the first separator it meets, so "1.2.3.4:80" and "::1.2.3.4" go different ways.
-        int firstSeparator = text.AsSpan().IndexOfAny('.', ':');
-        if (firstSeparator < 0) return false;
-        if (text[firstSeparator] == '.')
+        if (Parse(text, out uint ipv4, out IPAddress? other) == AddressFamily.Unspecified) return false;
+        if (other is null)
         {
-            if (!TryParseIPv4(text, out uint value)) return false;
             Span<byte> bytes = stackalloc byte[4];
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
-            address = new IPAddress(bytes);
-            return true;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, ipv4);
+            other = new IPAddress(bytes);
         }
-
-        return TryParseIPv6(text, out address);
+        address = other;
+        return true;
     }
 
     /// <summary>
@@ -39,20 +34,28 @@ public static class IpText
     /// </summary>
     public static bool IsValid(string? text, out AddressFamily family)
     {
-        family = AddressFamily.Unspecified;
-        if (string.IsNullOrEmpty(text)) return false;
-        int firstSeparator = text.AsSpan().IndexOfAny('.', ':');
-        if (firstSeparator < 0) return false;
-        if (text[firstSeparator] == '.')
-        {
-            if (!TryParseIPv4(text, out _)) return false;
-            family = AddressFamily.InterNetwork;
-            return true;
-        }
+        family = Parse(text, out _, out _);
+        return family != AddressFamily.Unspecified;
+    }
 
-        if (!TryParseIPv6(text, out IPAddress address)) return false;
-        family = address.AddressFamily;
-        return true;
+    /// <summary>
+    /// The family of <paramref name="text"/>, Unspecified when it is no address. Dotted IPv4 comes back as its number
+    /// alone (no object made); anything written with colons as the address in <paramref name="colonForm"/>, which for
+    /// an IPv4-mapped address is already IPv4.
+    /// </summary>
+    private static AddressFamily Parse(string? text, out uint ipv4, out IPAddress? colonForm)
+    {
+        ipv4 = 0;
+        colonForm = null;
+        if (string.IsNullOrEmpty(text)) return AddressFamily.Unspecified;
+        // Go's parser decides by the first separator it meets, so "1.2.3.4:80" and "::1.2.3.4" go different ways.
+        int firstSeparator = text.AsSpan().IndexOfAny('.', ':');
+        if (firstSeparator < 0) return AddressFamily.Unspecified;
+        if (text[firstSeparator] == '.')
+            return TryParseIPv4(text, out ipv4) ? AddressFamily.InterNetwork : AddressFamily.Unspecified;
+        if (!TryParseIPv6(text, out IPAddress parsed)) return AddressFamily.Unspecified;
+        colonForm = parsed;
+        return parsed.AddressFamily;
     }
 
     /// <summary>"IPv4" or "IPv6", as the API spells address families.</summary>

@@ -19,8 +19,8 @@ namespace CgroupLb.Kernel.Tests.Termination;
 /// Sockets the LB connected to a backend that then left the Service are closed, in the client's own network
 /// namespace (found through the sandbox cgroup's processes), by the bpf_sock_destroy iterators and, with them
 /// switched off, by netlink SOCK_DESTROY. A socket connected straight to the same backend address was never
-/// translated and must keep working. Each client holds one socket for the whole run and stamps its events with
-/// the monotonic clock, so the test can tell what happened before and after the removal.
+/// translated and must keep working. Each client holds one socket from its first reply until the test has seen the
+/// close, and stamps its events with the monotonic clock, so the test can tell what happened before and after the removal.
 /// </summary>
 [Collection(KernelTestCollection.Name)]
 [Trait("Category", KernelTestCollection.Category)]
@@ -31,11 +31,12 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
     // One second on real hardware; stretched only in emulated guests (tests/vm), where a process start takes seconds.
     private static readonly TimeSpan Deadline = SandboxTimeouts.Seconds(1);
     private static readonly TimeSpan ClientsStart = SandboxTimeouts.Seconds(20);
+    // After the close, the held UDP client needs an exchange more to show where it was balanced to.
+    private static readonly TimeSpan AfterTheClose = 2 * Deadline;
 
     // bpf_sock_destroy exists from 6.5; before it the agent must fall back to netlink, and the test asserts that.
     private static readonly SocketTerminationMethod Unforced =
         Environment.OSVersion.Version >= new Version(6, 5) ? SocketTerminationMethod.BpfIterator : SocketTerminationMethod.Netlink;
-    private const int HoldMilliseconds = 8000;
     private readonly TestOutputLog _log = new(output);
 
     [SkippableFact]
@@ -64,10 +65,11 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
         using SocketTerminator terminator = Open(sandbox, forceNetlink, terminateTcp: false);
         Assert.Equal(expected, terminator.Method);
 
-        Task<CommandResult> viaService = Hold(sandbox, "udp-hold", Dns);
-        Task<CommandResult> direct = Hold(sandbox, "udp-hold", b1.UdpEndPoint);
+        using HeldClient viaService = HeldClient.Start(sandbox, "udp-hold", Dns.ToString());
+        using HeldClient direct = HeldClient.Start(sandbox, "udp-hold", b1.UdpEndPoint.ToString());
+        await Task.WhenAll(viaService.WaitReadyAsync(ClientsStart), direct.WaitReadyAsync(ClientsStart));
         // getpeername() after connect, then the first reply's recvfrom(): the held socket has talked to b1.
-        await HeldSocketAsync(datapath, status => status.ReverseTranslated >= 2);
+        Assert.True(datapath.ReadStatus().Frontends.Single().Counters.ReverseTranslated >= 2, "the held socket's replies were not reverse-translated");
         AssertReverseEntriesWhereTheDatapathKeepsThem(sandbox, datapath);
 
         long removedAt = Stopwatch.GetTimestamp();
@@ -76,7 +78,8 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
         long closedAt = Stopwatch.GetTimestamp();
         _log.Write($"terminate: {result}");
 
-        HoldRun held = HoldRun.Parse(await viaService), untouched = HoldRun.Parse(await direct);
+        await Task.Delay(AfterTheClose);
+        HoldRun held = await viaService.StopAsync(), untouched = await direct.StopAsync();
         _log.Write($"via the service:\n{held}\ndirect to b1:\n{untouched}");
 
         Assert.Equal(1, result.Closed);
@@ -111,9 +114,11 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
         using SocketTerminator terminator = Open(sandbox, forceNetlink, terminateTcp: true);
         Assert.Equal(expected, terminator.Method);
 
-        Task<CommandResult> viaService = Hold(sandbox, "tcp-hold", Web);
-        Task<CommandResult> direct = Hold(sandbox, "tcp-hold", b1.TcpEndPoint);
-        await HeldSocketAsync(datapath, status => status.Translated >= 1);
+        using HeldClient viaService = HeldClient.Start(sandbox, "tcp-hold", Web.ToString());
+        using HeldClient direct = HeldClient.Start(sandbox, "tcp-hold", b1.TcpEndPoint.ToString());
+        // Both have read their backend's name.
+        await Task.WhenAll(viaService.WaitReadyAsync(ClientsStart), direct.WaitReadyAsync(ClientsStart));
+        Assert.True(datapath.ReadStatus().Frontends.Single().Counters.Translated >= 1, "the held connection was not translated");
         AssertReverseEntriesWhereTheDatapathKeepsThem(sandbox, datapath);
 
         datapath.Writer.Apply(Upsert(Tcp(Web.Address, 80, [b2])));
@@ -124,7 +129,8 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
         long closedAt = Stopwatch.GetTimestamp();
         _log.Write($"terminate without TCP: {off}; with TCP: {on}");
 
-        HoldRun held = HoldRun.Parse(await viaService), untouched = HoldRun.Parse(await direct);
+        await Task.Delay(AfterTheClose);
+        HoldRun held = await viaService.StopAsync(), untouched = await direct.StopAsync();
         _log.Write($"via the service:\n{held}\ndirect to b1:\n{untouched}");
 
         Assert.Equal(0, off.Closed);
@@ -137,21 +143,6 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
         AssertWithinDeadline("the close and the client's error", closedAt, aborted.T);
         Assert.Empty(untouched.SocketErrors);
         Assert.Contains(untouched.Replies, e => e.Backend == "b1");
-    }
-
-    /// <summary>
-    /// Waits until the frontend's counters show the held client's socket on b1 (the only backend yet), and a little
-    /// more so the client that connects straight to b1 has exchanged too.
-    /// </summary>
-    private static async Task HeldSocketAsync(LoadBalancerDatapath datapath, Func<Datapath.Status.ServiceCounters, bool> ready)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (!ready(datapath.ReadStatus().Frontends.Single().Counters))
-        {
-            Assert.True(deadline.Elapsed < ClientsStart, $"the held client did not reach b1 within {ClientsStart}");
-            await Task.Delay(50);
-        }
-        await Task.Delay(TimeSpan.FromSeconds(1));
     }
 
     /// <summary>
@@ -181,10 +172,6 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
             ForceNetlink = forceNetlink,
             TerminateTcp = terminateTcp,
         }, ((ILoggerFactory)_log).CreateLogger("SocketTermination"));
-
-    private static Task<CommandResult> Hold(KernelSandbox sandbox, string command, IPEndPoint to) =>
-        sandbox.RunClientAsync([command, "--to", to.ToString(), "--duration-ms", HoldMilliseconds.ToString(CultureInfo.InvariantCulture), "--timeout-ms", "1000"],
-            ClientPlacement.InCgroup);
 
     private static Frontend Frontend(IPEndPoint endPoint, L4Protocol protocol) => new(endPoint.Address, (ushort)endPoint.Port, protocol);
 
