@@ -45,8 +45,7 @@ public sealed class SocketTerminationAgentTests(ITestOutputHelper output) : IDis
         long editedAt = Stopwatch.GetTimestamp();
         (web with { Endpoints = [b2.Address] }).WriteTo(ManifestFile);
         await agent.WaitForLogAsync(l => l.Contains("closed 1 sockets", StringComparison.Ordinal), "the termination pass");
-        // The client polls SO_ERROR every 50 ms.
-        await Task.Delay(SandboxTimeouts.Seconds(1));
+        await viaService.WaitForAsync(run => run.SocketErrors.Any(), SandboxTimeouts.Seconds(20), "a socket error");
 
         HoldRun held = await viaService.StopAsync(), untouched = await direct.StopAsync();
         log.Write($"via the service:\n{held}\ndirect to b1:\n{untouched}");

@@ -6,11 +6,13 @@ namespace CgroupLb.TestPeer;
 
 /// <summary>
 /// Writes one JSON object per line to stdout, flushed per line so a test that kills a slow client still sees every
-/// finished attempt. Keys: ok, backend (the name the backend answered), peer, local, from, error, errno, stage.
+/// finished attempt, and to a copy file when one is given, which a test can read while the client runs. Keys: ok,
+/// backend (the name the backend answered), peer, local, from, error, errno, stage.
 /// </summary>
-public sealed class AttemptWriter : IDisposable
+public sealed class AttemptWriter(string? copyPath = null) : IDisposable
 {
     private readonly Stream _stdout = Console.OpenStandardOutput();
+    private readonly FileStream? _copy = copyPath is null ? null : new FileStream(copyPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
     private readonly MemoryStream _line = new();
 
     public void Success(string backend, IPEndPoint? peer, IPEndPoint? local, IPEndPoint? from)
@@ -58,7 +60,17 @@ public sealed class AttemptWriter : IDisposable
         _line.WriteByte((byte)'\n');
         _stdout.Write(_line.GetBuffer(), 0, (int)_line.Length);
         _stdout.Flush();
+        if (_copy is not null)
+        {
+            // One write per line: a reader sees whole lines or none of the last.
+            _copy.Write(_line.GetBuffer(), 0, (int)_line.Length);
+            _copy.Flush();
+        }
     }
 
-    public void Dispose() => _stdout.Dispose();
+    public void Dispose()
+    {
+        _stdout.Dispose();
+        _copy?.Dispose();
+    }
 }

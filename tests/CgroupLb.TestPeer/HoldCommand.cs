@@ -6,10 +6,11 @@ using System.Text;
 namespace CgroupLb.TestPeer;
 
 /// <summary>
-/// <c>udp-hold|tcp-hold --to IP:PORT --duration-ms D [--interval-ms I] [--timeout-ms T] [--ready-file R] [--stop-file S]</c>:
+/// <c>udp-hold|tcp-hold --to IP:PORT --duration-ms D [--interval-ms I] [--timeout-ms T] [--events-file E] [--stop-file S]</c>:
 /// one long-lived socket, as a DNS client or a pooled connection holds it, watched until the file S exists, at most D
-/// milliseconds. The file R is created once the socket has had its first reply, so a test acts on a socket that has
-/// talked to its backend, however slowly the client started (an emulated guest takes seconds). One line per event, t being
+/// milliseconds. Each event line also goes to the file E as it happens, so a test can wait for what it needs to see
+/// (the first reply, the error after a close) however slowly the client runs (an emulated guest takes seconds to
+/// start one), instead of sleeping for a guess. One line per event, t being
 /// CLOCK_MONOTONIC nanoseconds (what <see cref="Stopwatch"/> reads in the test):
 /// {"t","event":"connected","peer"}, {"t","event":"reply","backend"} and {"t","event":"error","error"}.
 /// udp-hold exchanges a datagram every I ms on the connected socket; after a socket error (the socket was closed
@@ -21,50 +22,42 @@ public static class HoldCommand
 {
     public static async Task<int> RunAsync(PeerArguments args, SocketType type)
     {
-        args.RejectUnknown("--to", "--duration-ms", "--interval-ms", "--timeout-ms", "--ready-file", "--stop-file");
+        args.RejectUnknown("--to", "--duration-ms", "--interval-ms", "--timeout-ms", "--events-file", "--stop-file");
         IPEndPoint to = args.EndPoint("--to");
         var duration = TimeSpan.FromMilliseconds(args.PositiveInt("--duration-ms", 3000));
         var interval = TimeSpan.FromMilliseconds(args.PositiveInt("--interval-ms", 50));
         var timeout = TimeSpan.FromMilliseconds(args.PositiveInt("--timeout-ms", 300));
-        string? readyFile = args.Optional("--ready-file"), stopFile = args.Optional("--stop-file");
-        using var writer = new AttemptWriter();
+        string? stopFile = args.Optional("--stop-file");
+        using var writer = new AttemptWriter(args.Optional("--events-file"));
         long end = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         using var socket = new Socket(to.AddressFamily, type, type == SocketType.Dgram ? ProtocolType.Udp : ProtocolType.Tcp);
         // Dual-stack, as AttemptLoop opens it: --to [::ffff:a.b.c.d]:p holds an IPv4 peer on an AF_INET6 socket.
         if (to.AddressFamily == AddressFamily.InterNetworkV6)
             socket.DualMode = true;
 
-        bool replied = false;
         try
         {
             await ConnectAsync(socket, to, writer);
             if (type == SocketType.Stream)
-                replied = await ReadNameAsync(socket, timeout, writer);
+                await ReadNameAsync(socket, timeout, writer);
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException)
         {
             // Closed under the client before it read anything (a slow machine): an event the test can judge, not a crash.
             Event(writer, "error", "error", AttemptWriter.Describe(e).Error);
         }
-        bool ready = false;
         while (Stopwatch.GetTimestamp() < end && (stopFile is null || !File.Exists(stopFile)))
         {
-            if (replied && !ready && readyFile is not null)
-            {
-                File.WriteAllText(readyFile, "");
-                ready = true;
-            }
             await Task.Delay(interval);
             if (type == SocketType.Dgram)
-                replied |= await ExchangeAsync(socket, to, timeout, writer);
+                await ExchangeAsync(socket, to, timeout, writer);
             else if (socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error) is int error and not 0)
                 Event(writer, "error", "error", Errno.NameOf(Errno.NumberOf((SocketError)error)));
         }
         return 0;
     }
 
-    /// <summary>One request and its reply; true when the reply came.</summary>
-    private static async Task<bool> ExchangeAsync(Socket socket, IPEndPoint to, TimeSpan timeout, AttemptWriter writer)
+    private static async Task ExchangeAsync(Socket socket, IPEndPoint to, TimeSpan timeout, AttemptWriter writer)
     {
         using var deadline = new CancellationTokenSource(timeout);
         try
@@ -72,7 +65,6 @@ public static class HoldCommand
             await socket.SendAsync(UdpExchange.Request, SocketFlags.None, deadline.Token);
             (string name, _) = await UdpExchange.ReceiveReplyAsync(socket, deadline.Token);
             Event(writer, "reply", "backend", name);
-            return true;
         }
         catch (OperationCanceledException)
         {
@@ -83,7 +75,6 @@ public static class HoldCommand
             Event(writer, "error", "error", AttemptWriter.Describe(e).Error);
             await ConnectAsync(socket, to, writer);
         }
-        return false;
     }
 
     private static async Task ConnectAsync(Socket socket, IPEndPoint to, AttemptWriter writer)
@@ -92,13 +83,12 @@ public static class HoldCommand
         Event(writer, "connected", "peer", KernelSocketAddress.Peer(socket).ToString());
     }
 
-    private static async Task<bool> ReadNameAsync(Socket socket, TimeSpan timeout, AttemptWriter writer)
+    private static async Task ReadNameAsync(Socket socket, TimeSpan timeout, AttemptWriter writer)
     {
         using var deadline = new CancellationTokenSource(timeout);
         var buffer = new byte[256];
         int n = await socket.ReceiveAsync(buffer, SocketFlags.None, deadline.Token);
         Event(writer, "reply", "backend", Encoding.UTF8.GetString(buffer, 0, n).TrimEnd('\n'));
-        return true;
     }
 
     private static void Event(AttemptWriter writer, string kind, string key, string value) =>

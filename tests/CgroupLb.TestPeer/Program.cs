@@ -9,7 +9,7 @@ const string Usage = """
       udp-alternate --to IP:PORT --also IP:PORT [--count N] [--timeout-ms T]
       tcp-loop      --to IP:PORT --duration-ms D [--timeout-ms T] [--trace]
       udp-hold|tcp-hold --to IP:PORT --duration-ms D [--interval-ms I] [--timeout-ms T]
-                        [--ready-file R] [--stop-file S]
+                        [--events-file E] [--stop-file S]
     Clients print one JSON object per line.
     """;
 

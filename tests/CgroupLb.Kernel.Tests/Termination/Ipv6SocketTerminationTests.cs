@@ -30,8 +30,6 @@ public sealed class Ipv6SocketTerminationTests(ITestOutputHelper output)
     private static readonly TimeSpan ClientsStart = SandboxTimeouts.Seconds(20);
     private static readonly SocketTerminationMethod Unforced =
         Environment.OSVersion.Version >= new Version(6, 5) ? SocketTerminationMethod.BpfIterator : SocketTerminationMethod.Netlink;
-    // After the close, the held UDP client needs an exchange more to show where it was balanced to.
-    private static readonly TimeSpan AfterTheClose = 2 * Deadline;
     private readonly TestOutputLog _log = new(output);
 
     [SkippableFact]
@@ -108,7 +106,13 @@ public sealed class Ipv6SocketTerminationTests(ITestOutputHelper output)
         long closedAt = Stopwatch.GetTimestamp();
         _log.Write($"terminate ({terminator.Method}): {result}");
 
-        await Task.Delay(AfterTheClose);
+        if (tcp)
+            await viaService.WaitForAsync(run => run.SocketErrors.Any(), ClientsStart, "a socket error");
+        else
+        {
+            await viaService.WaitForAsync(SocketTerminationTests.RebalancedAfterAnError, ClientsStart, "a socket error, a reply from b2 and three more replies after it");
+            await straight.WaitForAsync(run => run.After(removedAt).Any(e => e.Backend == "b1"), ClientsStart, "a reply from b1 after the removal");
+        }
         HoldRun held = await viaService.StopAsync(), untouched = await straight.StopAsync();
         _log.Write($"via the service:\n{held}\ndirect to b1:\n{untouched}");
 

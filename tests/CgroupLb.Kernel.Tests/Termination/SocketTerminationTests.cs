@@ -31,8 +31,6 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
     // One second on real hardware; stretched only in emulated guests (tests/vm), where a process start takes seconds.
     private static readonly TimeSpan Deadline = SandboxTimeouts.Seconds(1);
     private static readonly TimeSpan ClientsStart = SandboxTimeouts.Seconds(20);
-    // After the close, the held UDP client needs an exchange more to show where it was balanced to.
-    private static readonly TimeSpan AfterTheClose = 2 * Deadline;
 
     // bpf_sock_destroy exists from 6.5; before it the agent must fall back to netlink, and the test asserts that.
     private static readonly SocketTerminationMethod Unforced =
@@ -78,7 +76,8 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
         long closedAt = Stopwatch.GetTimestamp();
         _log.Write($"terminate: {result}");
 
-        await Task.Delay(AfterTheClose);
+        await viaService.WaitForAsync(RebalancedAfterAnError, ClientsStart, "a socket error, a reply from b2 and three more replies after it");
+        await direct.WaitForAsync(run => run.After(removedAt).Any(e => e.Backend == "b1"), ClientsStart, "a reply from b1 after the removal");
         HoldRun held = await viaService.StopAsync(), untouched = await direct.StopAsync();
         _log.Write($"via the service:\n{held}\ndirect to b1:\n{untouched}");
 
@@ -129,7 +128,7 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
         long closedAt = Stopwatch.GetTimestamp();
         _log.Write($"terminate without TCP: {off}; with TCP: {on}");
 
-        await Task.Delay(AfterTheClose);
+        await viaService.WaitForAsync(run => run.SocketErrors.Any(), ClientsStart, "a socket error");
         HoldRun held = await viaService.StopAsync(), untouched = await direct.StopAsync();
         _log.Write($"via the service:\n{held}\ndirect to b1:\n{untouched}");
 
@@ -144,6 +143,15 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
         Assert.Empty(untouched.SocketErrors);
         Assert.Contains(untouched.Replies, e => e.Backend == "b1");
     }
+
+    /// <summary>
+    /// The held UDP socket met the close (an error), was balanced again (b2 answered) and went on exchanging, so the
+    /// test can also check that b1 never answered after b2 did.
+    /// </summary>
+    internal static bool RebalancedAfterAnError(HoldRun run) =>
+        run.SocketErrors.FirstOrDefault() is { } error
+        && run.After(error.T).FirstOrDefault(e => e.Backend == "b2") is { } rebalanced
+        && run.After(rebalanced.T).Count(e => e.Kind == "reply") >= 4;
 
     /// <summary>
     /// With socket storage (on wherever the kernel allows bpf_sk_storage_get in sock_addr programs, as on CI) a connected

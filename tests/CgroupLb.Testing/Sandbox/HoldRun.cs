@@ -30,8 +30,10 @@ public sealed record HoldRun(IReadOnlyList<HoldRun.Event> Events)
 
     public override string ToString() => string.Join("\n", Events);
 
-    public static HoldRun Parse(CommandResult result) =>
-        new(result.StdoutLines().Select(line => JsonSerializer.Deserialize<Line>(line, Json)!)
+    public static HoldRun Parse(CommandResult result) => ParseLines(result.StdoutLines());
+
+    public static HoldRun ParseLines(IEnumerable<string> lines) =>
+        new(lines.Select(line => JsonSerializer.Deserialize<Line>(line, Json)!)
             .Select(l => new Event(l.T, l.Event, l.Peer, l.Backend, l.Error)).ToList());
 
     private sealed record Line(long T, string Event, string? Peer, string? Backend, string? Error);
