@@ -87,6 +87,37 @@ public static class LoadBalancerPlanner
         return builder.ToImmutable();
     }
 
+    /// <summary>
+    /// <see cref="AdoptOwners(ImmutableDictionary{Frontend, LoadBalancerService}, IReadOnlyDictionary{Frontend, LoadBalancerService})"/>
+    /// in place, for the syncer's own applied table (nothing to adopt in an empty one, as on a first start).
+    /// </summary>
+    public static void AdoptOwners(
+        Dictionary<Frontend, LoadBalancerService> applied,
+        IReadOnlyDictionary<Frontend, LoadBalancerService> desired)
+    {
+        if (applied.Count == 0)
+            return;
+        foreach ((Frontend frontend, LoadBalancerService wanted) in desired)
+        {
+            if (wanted.Owner is not null && applied.TryGetValue(frontend, out LoadBalancerService? current)
+                && current.Owner != wanted.Owner && current.Equals(wanted))
+                applied[frontend] = wanted;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ApplyTo"/> in place: O(the plan), where rebuilding an immutable view costs a tree node and a few
+    /// hashes per frontend (50k and more on a first sync).
+    /// </summary>
+    public static void ApplyInPlace(Dictionary<Frontend, LoadBalancerService> applied, LoadBalancerPlan plan)
+    {
+        foreach (Frontend frontend in plan.Deletes) applied.Remove(frontend);
+        // Sized once on a first sync; otherwise most upserts replace what is there.
+        if (applied.Count == 0) applied.EnsureCapacity(plan.Upserts.Length);
+        // The indexer replaces the value whatever it equals, so an upsert that only changes the owner is kept.
+        foreach (LoadBalancerService service in plan.Upserts) applied[service.Frontend] = service;
+    }
+
     /// <summary>The map contents after <paramref name="plan"/> has been applied to <paramref name="applied"/>.</summary>
     public static ImmutableDictionary<Frontend, LoadBalancerService> ApplyTo(
         IReadOnlyDictionary<Frontend, LoadBalancerService> applied,
