@@ -16,7 +16,11 @@ public static class LoadBalancerPlanner
         IReadOnlyDictionary<Frontend, LoadBalancerService> applied,
         IReadOnlyDictionary<Frontend, LoadBalancerService> desired)
     {
-        var deletes = applied.Keys.Where(f => !desired.ContainsKey(f));
+        var deletes = new List<Frontend>();
+        foreach (Frontend frontend in applied.Keys)
+        {
+            if (!desired.ContainsKey(frontend)) deletes.Add(frontend);
+        }
         return Build(applied, desired.Values, deletes);
     }
 
@@ -43,7 +47,11 @@ public static class LoadBalancerPlanner
         IReadOnlySet<ServiceName> services,
         FrontendOwnerIndex owners)
     {
-        var ownedDesired = desired.Values.Where(s => OwnerOf(s) is { } owner && services.Contains(owner));
+        var ownedDesired = new List<LoadBalancerService>();
+        foreach (LoadBalancerService service in desired.Values)
+        {
+            if (OwnerOf(service) is { } owner && services.Contains(owner)) ownedDesired.Add(service);
+        }
         var deletes = new List<Frontend>();
         foreach (ServiceName service in services)
         {
@@ -144,7 +152,7 @@ public static class LoadBalancerPlanner
     private static LoadBalancerPlan Build(
         IReadOnlyDictionary<Frontend, LoadBalancerService> applied,
         IEnumerable<LoadBalancerService> desired,
-        IEnumerable<Frontend> deletes)
+        List<Frontend> deletes)
     {
         // No LINQ: a first sync plans every frontend (50k and more), and a sorted copy with a key array per call adds up.
         var changed = new List<LoadBalancerService>(desired is IReadOnlyCollection<LoadBalancerService> all ? all.Count : 0);
@@ -156,7 +164,9 @@ public static class LoadBalancerPlanner
         // Frontends are unique (the keys of one dictionary), so an unstable sort gives the one order there is.
         CollectionsMarshal.AsSpan(changed).Sort(static (a, b) => a.Frontend.CompareTo(b.Frontend));
         var upserts = ImmutableArray.Create(CollectionsMarshal.AsSpan(changed));
-        var sortedDeletes = deletes.Order().ToImmutableArray();
+        // Deletes are distinct too (dictionary keys, or frontends of one owner index).
+        deletes.Sort();
+        var sortedDeletes = ImmutableArray.Create(CollectionsMarshal.AsSpan(deletes));
         return upserts.IsEmpty && sortedDeletes.IsEmpty ? LoadBalancerPlan.Empty : new LoadBalancerPlan(upserts, sortedDeletes);
     }
 }
