@@ -7,6 +7,7 @@ using CgroupLb.Benchmarks.Sync;
 
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --filter '*' [--job short]
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc] [--write-only] [--sync-only]   (where a full sync's time goes)
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --applied 10000 [repeats] [events]   (the syncer's bookkeeping around the write, in memory)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --event-latency 10000 [events] [--prealloc]   (one EndpointSlice change to kernel maps: p50/p99)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --initial-list 10000 [repeats] [--typed-lists]   (Kubernetes list to kernel maps)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --manifests 10000 [endpoints] [repeats]   (the manifest source's phases)
@@ -36,6 +37,11 @@ if (args is ["--initial-list", var listed, ..])
 if (args is ["--event-latency", var changedAmong, ..])
 {
     EventLatencyProbe.Run(int.Parse(changedAmong), args.Length > 2 && int.TryParse(args[2], out int events) ? events : 5000, args.Contains("--prealloc"));
+    return;
+}
+if (args is ["--applied", var appliedCount, ..])
+{
+    AppliedViewProbe.Run(int.Parse(appliedCount), args.Length > 2 ? int.Parse(args[2]) : 4, args.Length > 3 ? int.Parse(args[3]) : 2000);
     return;
 }
 if (args is ["--breakdown", var count, ..])

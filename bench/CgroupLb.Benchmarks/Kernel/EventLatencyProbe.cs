@@ -34,7 +34,12 @@ internal static class EventLatencyProbe
             tracker.OnEndpointSlice(null, cluster.Slices[i]);
         }
         tracker.OnSynced(Source);
+        GC.Collect();
+        long firstAllocated = GC.GetAllocatedBytesForCurrentThread();
+        var firstCpu0 = ThreadCpuClock.Precise();
         var first = syncer.SyncOnce();
+        var firstCpu = ThreadCpuClock.Precise() - firstCpu0;
+        firstAllocated = GC.GetAllocatedBytesForCurrentThread() - firstAllocated;
         if (!first.Succeeded || first.Kind != SyncKind.Full || first.FrontendsUpserted != services)
             throw new InvalidOperationException($"first sync: {first.Kind}, {first.FrontendsUpserted} upserted, error {first.Error?.Message ?? "none"}");
         int expectedEntries = maps.Maps.ReadServiceEntries().Count;
@@ -74,6 +79,7 @@ internal static class EventLatencyProbe
 
         Console.WriteLine($"event to kernel maps, {events} EndpointSlice changes among {services} Services (3-10 endpoints){(preallocate ? ", preallocated maps" : "")}; " +
             $"{Environment.ProcessorCount} CPUs, load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        Console.WriteLine($"  first (full) sync through the syncer, cold: wall {first.Duration.TotalMilliseconds:F1} ms, thread CPU {firstCpu.TotalMilliseconds:F1} ms, allocated {firstAllocated / 1e6:F1} MB");
         Console.WriteLine($"  wall, us:       {Percentiles(wall)}");
         Console.WriteLine($"  thread CPU, us: {Percentiles(cpu)} (CLOCK_THREAD_CPUTIME_ID; GC work done on this thread included)");
         Console.WriteLine($"  allocated {perEvent} B per change; GC during the changes {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}");

@@ -151,13 +151,14 @@ internal static class ListPhaseBreakdown
         var changes = tracker.CheckoutChanges();
         steps.Add($"checkout {step.Stop().Short}");
         step = Phase.Start();
-        var before = ImmutableDictionary.CreateRange(writer.ReadApplied());
+        // As the syncer does: its own table, updated in place after the write.
+        var before = new Dictionary<Frontend, LoadBalancerService>(writer.ReadApplied());
         steps.Add($"read maps {step.Stop().Short}");
         step = Phase.Start();
         var desired = new ServiceTranslator("node-a").Translate(changes.State);
         steps.Add($"translate {step.Stop().Short}");
         step = Phase.Start();
-        before = LoadBalancerPlanner.AdoptOwners(before, desired);
+        LoadBalancerPlanner.AdoptOwners(before, desired);
         var plan = LoadBalancerPlanner.Plan(before, desired);
         steps.Add($"plan {step.Stop().Short}");
         step = Phase.Start();
@@ -165,8 +166,8 @@ internal static class ListPhaseBreakdown
         steps.Add($"apply {step.Stop().Short}");
         ApplyExpectation.AllApplied(written, "the initial plan");
         step = Phase.Start();
-        var applied = LoadBalancerPlanner.ApplyTo(before, plan);
-        _ = FrontendOwnerIndex.Build(applied);
+        LoadBalancerPlanner.ApplyInPlace(before, plan);
+        _ = FrontendOwnerIndex.Build(before);
         steps.Add($"applied view + owners {step.Stop().Short}");
         return string.Join(", ", steps);
     }

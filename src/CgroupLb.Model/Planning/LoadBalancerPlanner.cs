@@ -16,7 +16,11 @@ public static class LoadBalancerPlanner
         IReadOnlyDictionary<Frontend, LoadBalancerService> applied,
         IReadOnlyDictionary<Frontend, LoadBalancerService> desired)
     {
-        var deletes = applied.Keys.Where(f => !desired.ContainsKey(f));
+        var deletes = new List<Frontend>();
+        foreach (Frontend frontend in applied.Keys)
+        {
+            if (!desired.ContainsKey(frontend)) deletes.Add(frontend);
+        }
         return Build(applied, desired.Values, deletes);
     }
 
@@ -43,7 +47,11 @@ public static class LoadBalancerPlanner
         IReadOnlySet<ServiceName> services,
         FrontendOwnerIndex owners)
     {
-        var ownedDesired = desired.Values.Where(s => OwnerOf(s) is { } owner && services.Contains(owner));
+        var ownedDesired = new List<LoadBalancerService>();
+        foreach (LoadBalancerService service in desired.Values)
+        {
+            if (OwnerOf(service) is { } owner && services.Contains(owner)) ownedDesired.Add(service);
+        }
         var deletes = new List<Frontend>();
         foreach (ServiceName service in services)
         {
@@ -87,6 +95,37 @@ public static class LoadBalancerPlanner
         return builder.ToImmutable();
     }
 
+    /// <summary>
+    /// <see cref="AdoptOwners(ImmutableDictionary{Frontend, LoadBalancerService}, IReadOnlyDictionary{Frontend, LoadBalancerService})"/>
+    /// in place, for the syncer's own applied table (nothing to adopt in an empty one, as on a first start).
+    /// </summary>
+    public static void AdoptOwners(
+        Dictionary<Frontend, LoadBalancerService> applied,
+        IReadOnlyDictionary<Frontend, LoadBalancerService> desired)
+    {
+        if (applied.Count == 0)
+            return;
+        foreach ((Frontend frontend, LoadBalancerService wanted) in desired)
+        {
+            if (wanted.Owner is not null && applied.TryGetValue(frontend, out LoadBalancerService? current)
+                && current.Owner != wanted.Owner && current.Equals(wanted))
+                applied[frontend] = wanted;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ApplyTo"/> in place: O(the plan), where rebuilding an immutable view costs a tree node and a few
+    /// hashes per frontend (50k and more on a first sync).
+    /// </summary>
+    public static void ApplyInPlace(Dictionary<Frontend, LoadBalancerService> applied, LoadBalancerPlan plan)
+    {
+        foreach (Frontend frontend in plan.Deletes) applied.Remove(frontend);
+        // Sized once on a first sync; otherwise most upserts replace what is there.
+        if (applied.Count == 0) applied.EnsureCapacity(plan.Upserts.Length);
+        // The indexer replaces the value whatever it equals, so an upsert that only changes the owner is kept.
+        foreach (LoadBalancerService service in plan.Upserts) applied[service.Frontend] = service;
+    }
+
     /// <summary>The map contents after <paramref name="plan"/> has been applied to <paramref name="applied"/>.</summary>
     public static ImmutableDictionary<Frontend, LoadBalancerService> ApplyTo(
         IReadOnlyDictionary<Frontend, LoadBalancerService> applied,
@@ -113,7 +152,7 @@ public static class LoadBalancerPlanner
     private static LoadBalancerPlan Build(
         IReadOnlyDictionary<Frontend, LoadBalancerService> applied,
         IEnumerable<LoadBalancerService> desired,
-        IEnumerable<Frontend> deletes)
+        List<Frontend> deletes)
     {
         // No LINQ: a first sync plans every frontend (50k and more), and a sorted copy with a key array per call adds up.
         var changed = new List<LoadBalancerService>(desired is IReadOnlyCollection<LoadBalancerService> all ? all.Count : 0);
@@ -125,7 +164,9 @@ public static class LoadBalancerPlanner
         // Frontends are unique (the keys of one dictionary), so an unstable sort gives the one order there is.
         CollectionsMarshal.AsSpan(changed).Sort(static (a, b) => a.Frontend.CompareTo(b.Frontend));
         var upserts = ImmutableArray.Create(CollectionsMarshal.AsSpan(changed));
-        var sortedDeletes = deletes.Order().ToImmutableArray();
+        // Deletes are distinct too (dictionary keys, or frontends of one owner index).
+        deletes.Sort();
+        var sortedDeletes = ImmutableArray.Create(CollectionsMarshal.AsSpan(deletes));
         return upserts.IsEmpty && sortedDeletes.IsEmpty ? LoadBalancerPlan.Empty : new LoadBalancerPlan(upserts, sortedDeletes);
     }
 }

@@ -33,8 +33,10 @@ public sealed class LoadBalancerSyncer
     private readonly TimeProvider time;
     private readonly object syncGate = new();
 
-    // What we believe the maps hold; null until the first full sync has read them.
-    private ImmutableDictionary<Frontend, LoadBalancerService>? applied;
+    // What we believe the maps hold; null until the first full sync has read them. Updated in place under syncGate,
+    // O(the plan) per sync; readers get an immutable snapshot (appliedSnapshot, made on demand, dropped by every sync).
+    private Dictionary<Frontend, LoadBalancerService>? applied;
+    private ImmutableDictionary<Frontend, LoadBalancerService>? appliedSnapshot;
     private bool needFullSync = true;
 
     // The sync period elapsed: the next sync diffs every service, reading the maps back only if they fail verification.
@@ -73,9 +75,18 @@ public sealed class LoadBalancerSyncer
         this.time = time ?? TimeProvider.System;
     }
 
-    /// <summary>The map contents after the last successful sync (empty before the first).</summary>
-    public IReadOnlyDictionary<Frontend, LoadBalancerService> Applied =>
-        applied ?? ImmutableDictionary<Frontend, LoadBalancerService>.Empty;
+    /// <summary>
+    /// The map contents after the last successful sync (empty before the first): an immutable snapshot, safe to read
+    /// while later syncs run. Made on the first read after a sync (O(frontends), waiting for a running sync).
+    /// </summary>
+    public IReadOnlyDictionary<Frontend, LoadBalancerService> Applied
+    {
+        get
+        {
+            lock (syncGate)
+                return appliedSnapshot ??= applied is null ? ImmutableDictionary<Frontend, LoadBalancerService>.Empty : applied.ToImmutableDictionary();
+        }
+    }
 
     /// <summary>Told, after each successful sync, which backends left which frontends (socket termination). Set before running.</summary>
     public IBackendRemovalObserver? BackendRemovalObserver { get; set; }
@@ -114,15 +125,17 @@ public sealed class LoadBalancerSyncer
         try
         {
             LoadBalancerPlan plan;
-            ImmutableDictionary<Frontend, LoadBalancerService> before;
+            // What the maps held before this sync, updated in place into what they hold after it (it is `applied` but
+            // after a read-back).
+            Dictionary<Frontend, LoadBalancerService> before;
             if (full)
             {
                 bool checkMaps = lastMapCheck is not { } checkedAt || time.GetElapsedTime(checkedAt) >= options.MapCheckPeriod;
                 reread = needFullSync || applied is null || (checkMaps && !writer.VerifyApplied());
                 if (reread || checkMaps) lastMapCheck = started;
-                before = reread ? ImmutableDictionary.CreateRange(writer.ReadApplied()) : applied!;
+                before = reread ? new Dictionary<Frontend, LoadBalancerService>(writer.ReadApplied()) : applied!;
                 var desired = TranslateAll(changes.State);
-                before = LoadBalancerPlanner.AdoptOwners(before, desired);
+                LoadBalancerPlanner.AdoptOwners(before, desired);
                 desired = HeldServiceFilter.KeepApplied(before, desired, changes.HeldServices);
                 plan = LoadBalancerPlanner.Plan(before, desired);
                 plan = WithRecordedRefusals(plan, before, desired);
@@ -138,16 +151,22 @@ public sealed class LoadBalancerSyncer
 
             ApplyResult written = plan.IsEmpty ? ApplyResult.Applied : writer.Apply(plan);
             LoadBalancerPlan done = WithoutRefused(plan, written);
-            applied = LoadBalancerPlanner.ApplyTo(before, done);
+            // Read before the applied view moves on: what the maps held for the frontends written.
+            ImmutableArray<RemovedBackend> removed = BackendRemovalObserver is null ? [] : RemovedBackends.FindApplied(before, done);
+            LoadBalancerPlanner.ApplyInPlace(before, done);
+            applied = before;
+            appliedSnapshot = null;
             if (reread) owners = FrontendOwnerIndex.Build(applied);
             else owners.Follow(applied, done);
             TrackRefusals(full, plan, written);
-            if (BackendRemovalObserver is { } removals && RemovedBackends.Find(before, applied, done) is { IsEmpty: false } removed) removals.OnBackendsRemoved(removed);
+            if (BackendRemovalObserver is { } removals && !removed.IsEmpty) removals.OnBackendsRemoved(removed);
             needFullSync = false;
             if (full) periodicSyncDue = false;
 
+            int backends = 0;
+            foreach (LoadBalancerService service in done.Upserts) backends += service.Backends.Length;
             var result = new SyncResult(kind, changes.Services.Count, done.Upserts.Length, done.Deletes.Length,
-                done.Upserts.Sum(s => s.Backends.Length), time.GetElapsedTime(started), null)
+                backends, time.GetElapsedTime(started), null)
             {
                 Refused = written.AllApplied ? [] : written.Refused,
                 ChangeTriggerTimes = changes.ChangeTriggerTimes,
@@ -285,6 +304,8 @@ public sealed class LoadBalancerSyncer
 
     private void LogHeldFlips(IReadOnlySet<ServiceName> held)
     {
+        if (held.Count == 0 && loggedHeld.Count == 0)
+            return;
         foreach (ServiceName service in held.Where(s => !loggedHeld.Contains(s)).Order())
             logger.LogInformation("Service {Service} held: its source reports an invalid document and has no last good state; keeping what the maps hold", service);
         foreach (ServiceName service in loggedHeld.Where(s => !held.Contains(s)).Order())

@@ -6,29 +6,69 @@ namespace CgroupLb.Model.Sync;
 /// <summary>
 /// Which backends a sync took away from which frontends: what the maps held for each frontend of the plan before,
 /// minus what they hold after. A deleted frontend loses all its backends; a frontend whose write was not applied
-/// (it is unchanged in <c>after</c>) loses none. Cost is proportional to the plan, not to every Service.
+/// (it is unchanged in <c>after</c>) loses none. Cost is proportional to the plan, not to every Service, and a
+/// frontend new to the maps costs one lookup (a first sync finds nothing to remove without allocating).
 /// </summary>
 public static class RemovedBackends
 {
     public static ImmutableArray<RemovedBackend> Find(
         IReadOnlyDictionary<Frontend, LoadBalancerService> before,
         IReadOnlyDictionary<Frontend, LoadBalancerService> after,
-        LoadBalancerPlan plan)
+        LoadBalancerPlan plan) =>
+        Find(before, plan, after);
+
+    /// <summary>
+    /// As <see cref="Find(IReadOnlyDictionary{Frontend, LoadBalancerService}, IReadOnlyDictionary{Frontend, LoadBalancerService}, LoadBalancerPlan)"/>
+    /// for a plan applied whole (every upsert written, every delete done), which says what the maps hold after: the
+    /// syncer calls it before it updates its applied view in place.
+    /// </summary>
+    public static ImmutableArray<RemovedBackend> FindApplied(
+        IReadOnlyDictionary<Frontend, LoadBalancerService> before,
+        LoadBalancerPlan applied) =>
+        Find(before, applied, after: null);
+
+    private static ImmutableArray<RemovedBackend> Find(
+        IReadOnlyDictionary<Frontend, LoadBalancerService> before,
+        LoadBalancerPlan plan,
+        IReadOnlyDictionary<Frontend, LoadBalancerService>? after)
     {
-        var removed = ImmutableArray.CreateBuilder<RemovedBackend>();
-        foreach (Frontend frontend in plan.Upserts.Select(s => s.Frontend).Concat(plan.Deletes).Distinct())
+        if (before.Count == 0)
+            return [];
+        ImmutableArray<RemovedBackend>.Builder? removed = null;
+        // Each frontend once, the first time the plan names it (upserts before deletes); only frontends that had
+        // backends are remembered.
+        HashSet<Frontend>? seen = null;
+        foreach (LoadBalancerService service in plan.Upserts)
         {
-            if (!before.TryGetValue(frontend, out LoadBalancerService? old) || old.Backends.IsEmpty)
-                continue;
-            ImmutableArray<Backend> kept = after.TryGetValue(frontend, out LoadBalancerService? now) ? now.Backends : [];
-            var keptSet = kept.Length > 8 ? kept.ToHashSet() : null;
-            foreach (Backend backend in old.Backends)
-            {
-                bool stays = keptSet?.Contains(backend) ?? kept.Contains(backend);
-                if (!stays)
-                    removed.Add(new RemovedBackend(frontend, backend));
-            }
+            if (HadBackends(before, service.Frontend, ref seen) is { } old)
+                Collect(service.Frontend, old, after is null ? service.Backends : KeptIn(after, service.Frontend), ref removed);
         }
-        return removed.ToImmutable();
+        foreach (Frontend frontend in plan.Deletes)
+        {
+            if (HadBackends(before, frontend, ref seen) is { } old)
+                Collect(frontend, old, after is null ? [] : KeptIn(after, frontend), ref removed);
+        }
+        return removed?.ToImmutable() ?? [];
+    }
+
+    private static LoadBalancerService? HadBackends(IReadOnlyDictionary<Frontend, LoadBalancerService> before, Frontend frontend, ref HashSet<Frontend>? seen)
+    {
+        if (!before.TryGetValue(frontend, out LoadBalancerService? old) || old.Backends.IsEmpty)
+            return null;
+        return (seen ??= []).Add(frontend) ? old : null;
+    }
+
+    private static ImmutableArray<Backend> KeptIn(IReadOnlyDictionary<Frontend, LoadBalancerService> after, Frontend frontend) =>
+        after.TryGetValue(frontend, out LoadBalancerService? now) ? now.Backends : [];
+
+    private static void Collect(Frontend frontend, LoadBalancerService old, ImmutableArray<Backend> kept, ref ImmutableArray<RemovedBackend>.Builder? removed)
+    {
+        HashSet<Backend>? keptSet = kept.Length > 8 ? [.. kept] : null;
+        foreach (Backend backend in old.Backends)
+        {
+            bool stays = keptSet?.Contains(backend) ?? kept.Contains(backend);
+            if (!stays)
+                (removed ??= ImmutableArray.CreateBuilder<RemovedBackend>()).Add(new RemovedBackend(frontend, backend));
+        }
     }
 }

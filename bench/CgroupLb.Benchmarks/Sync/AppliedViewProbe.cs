@@ -1,0 +1,120 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using CgroupLb.Benchmarks.Workload;
+using CgroupLb.Model.Changes;
+using CgroupLb.Model.LoadBalancing;
+using CgroupLb.Model.Planning;
+using CgroupLb.Model.Services;
+using CgroupLb.Model.Sync;
+
+namespace CgroupLb.Benchmarks.Sync;
+
+/// <summary>
+/// What the syncer's bookkeeping around the write costs (issue 8): `--applied N [repeats] [events]` runs, per repeat,
+/// (1) the first full sync's steps one by one, as main's syncer (c64f014) ran them (and, in this build, the
+/// in-place steps that replace the applied view's rebuild), on N Services x 10 endpoints
+/// with an in-memory writer: read back, translate, adopt owners, plan, write, the applied view after the write, the
+/// owner index, the removed backends, the backend count; (2) a whole first <see cref="LoadBalancerSyncer.SyncOnce"/>
+/// on a fresh syncer; (3) `events` one-Service partial syncs (an EndpointSlice flip each). Thread CPU
+/// (CLOCK_THREAD_CPUTIME_ID) and bytes allocated by this thread per step. A probe: compare builds by interleaving runs.
+/// </summary>
+internal static class AppliedViewProbe
+{
+    private const string Source = "bench";
+    private const int BackendsPerService = 10;
+
+    public static void Run(int services, int repeats, int events)
+    {
+        var cluster = SyntheticCluster.Create(services, BackendsPerService, BackendsPerService);
+        var state = cluster.State([]);
+        Console.WriteLine($"applied view probe: {services} x {BackendsPerService}, in-memory writer, {repeats} repeats (the first includes JIT), {events} partial syncs per repeat; CPU = thread CPU, ms; MB allocated by this thread");
+        for (int r = 0; r < repeats; r++)
+        {
+            GC.Collect();
+            var steps = new List<(string Name, TimeSpan Cpu, long Bytes)>();
+            T Step<T>(string name, Func<T> work)
+            {
+                long bytes = GC.GetAllocatedBytesForCurrentThread();
+                var cpu = ThreadCpuClock.Precise();
+                T result = work();
+                steps.Add((name, ThreadCpuClock.Precise() - cpu, GC.GetAllocatedBytesForCurrentThread() - bytes));
+                return result;
+            }
+
+            // (1) The first sync's steps as main's syncer runs them.
+            var stepWriter = new InMemoryLoadBalancerWriter();
+            var translator = new ServiceTranslator("node-a");
+            var before = Step("read back (CreateRange)", () => ImmutableDictionary.CreateRange(stepWriter.ReadApplied()));
+            var desired = Step("translate", () => translator.Translate(state));
+            before = Step("AdoptOwners", () => LoadBalancerPlanner.AdoptOwners(before, desired));
+            var plan = Step("plan", () => LoadBalancerPlanner.Plan(before, desired));
+            Step("write (in memory)", () => stepWriter.Apply(plan));
+            var applied = Step("ApplyTo", () => LoadBalancerPlanner.ApplyTo(before, plan));
+            var owners = Step("FrontendOwnerIndex.Build", () => FrontendOwnerIndex.Build(applied));
+            Step("RemovedBackends.Find", () => RemovedBackends.Find(before, applied, plan));
+            Step("Sum backends (LINQ)", () => plan.Upserts.Sum(s => s.Backends.Length));
+            // What the syncer does instead since h-applied: its own table updated in place.
+            var table = new Dictionary<Frontend, LoadBalancerService>();
+            Step("since h-applied: ApplyInPlace", () => { LoadBalancerPlanner.ApplyInPlace(table, plan); return 0; });
+            Step("since h-applied: Build on it", () => FrontendOwnerIndex.Build(table));
+            Step("since h-applied: FindApplied", () => RemovedBackends.FindApplied(new Dictionary<Frontend, LoadBalancerService>(), plan));
+
+            // The same three after-write steps for a partial sync of one Service among N.
+            var one = new LoadBalancerPlan([plan.Upserts[services / 2]], []);
+            var partialApplied = Step("partial: ApplyTo", () => LoadBalancerPlanner.ApplyTo(applied, one));
+            Step("partial: owners.Follow", () => { owners.Follow(partialApplied, one); return 0; });
+            Step("partial: RemovedBackends.Find", () => RemovedBackends.Find(applied, partialApplied, one));
+
+            // (2) A whole first sync (and what its tracker checkout costs, on a twin tracker).
+            var twin = Tracker(cluster, services);
+            Step("tracker checkout (twin)", () => twin.CheckoutChanges());
+            var tracker = Tracker(cluster, services);
+            var writer = new InMemoryLoadBalancerWriter();
+            var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator("node-a"), writer);
+            GC.Collect();
+            int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+            var first = Step("WHOLE first SyncOnce", () => syncer.SyncOnce());
+            string gcs = $"{GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}";
+            if (!first.Succeeded || first.Kind != SyncKind.Full || first.FrontendsUpserted != services)
+                throw new InvalidOperationException($"workload error: first sync {first.Kind} upserted {first.FrontendsUpserted} of {services}");
+
+            // (3) Partial syncs of one Service each.
+            var cpu = new double[events];
+            long partialBytes = 0;
+            var flipped = new bool[services];
+            for (int e = 0; e < events; e++)
+            {
+                int index = (int)((e * 7919L) % services);
+                bool changed = flipped[index];
+                flipped[index] = !changed;
+                tracker.OnEndpointSlice(changed ? cluster.ChangedSlices[index] : cluster.Slices[index], changed ? cluster.Slices[index] : cluster.ChangedSlices[index]);
+                long b0 = GC.GetAllocatedBytesForCurrentThread();
+                var c0 = ThreadCpuClock.Precise();
+                var result = syncer.SyncOnce();
+                cpu[e] = (ThreadCpuClock.Precise() - c0).TotalMicroseconds;
+                partialBytes += GC.GetAllocatedBytesForCurrentThread() - b0;
+                if (!result.Succeeded || result.Kind != SyncKind.Partial || result.FrontendsUpserted != 1)
+                    throw new InvalidOperationException($"workload error: event {e}: sync {result.Kind} upserted {result.FrontendsUpserted}");
+            }
+            Array.Sort(cpu);
+
+            Console.WriteLine($"repeat {r + 1}:");
+            foreach (var (name, time, bytes) in steps)
+                Console.WriteLine($"    {name,-32} {time.TotalMilliseconds,9:F3} ms {bytes / 1e6,9:F3} MB");
+            Console.WriteLine($"    GCs gen0/1/2 during the whole first sync: {gcs}; wall {first.Duration.TotalMilliseconds:F1} ms");
+            Console.WriteLine($"    partial SyncOnce  CPU p50 {cpu[events / 2]:F1} us, p99 {cpu[events * 99 / 100]:F1} us, mean {cpu.Average():F1} us; {partialBytes / (double)events / 1e3:F2} KB per sync");
+        }
+    }
+
+    private static ClusterChangeTracker Tracker(SyntheticCluster cluster, int services)
+    {
+        var tracker = new ClusterChangeTracker("node-a", [Source]);
+        for (int i = 0; i < services; i++)
+        {
+            tracker.OnService(null, cluster.Services[i]);
+            tracker.OnEndpointSlice(null, cluster.Slices[i]);
+        }
+        tracker.OnSynced(Source);
+        return tracker;
+    }
+}
