@@ -111,7 +111,8 @@ public class LoadBalancerPlannerTests
         var applied = Map(Lb("10.96.0.1:80", "default/a", "198.18.0.1:80"), Lb("10.96.0.2:80", "default/b"));
         var desired = Map(Lb("10.96.0.1:80", "default/a", "198.18.0.2:80"), Lb("10.96.0.3:80", "default/c"));
 
-        var after = LoadBalancerPlanner.ApplyTo(applied, LoadBalancerPlanner.Plan(applied, desired));
+        var after = new Dictionary<Frontend, LoadBalancerService>(applied);
+        LoadBalancerPlanner.ApplyInPlace(after, LoadBalancerPlanner.Plan(applied, desired));
 
         Assert.Equal(desired.OrderBy(kv => kv.Key), after.OrderBy(kv => kv.Key));
     }

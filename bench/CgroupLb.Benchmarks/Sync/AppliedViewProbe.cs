@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
 using CgroupLb.Benchmarks.Workload;
 using CgroupLb.Model.Changes;
@@ -11,10 +10,9 @@ namespace CgroupLb.Benchmarks.Sync;
 
 /// <summary>
 /// What the syncer's bookkeeping around the write costs (issue 8): `--applied N [repeats] [events]` runs, per repeat,
-/// (1) the first full sync's steps one by one, as main's syncer (c64f014) ran them (and, in this build, the
-/// in-place steps that replace the applied view's rebuild), on N Services x 10 endpoints
-/// with an in-memory writer: read back, translate, adopt owners, plan, write, the applied view after the write, the
-/// owner index, the removed backends, the backend count; (2) a whole first <see cref="LoadBalancerSyncer.SyncOnce"/>
+/// (1) the first full sync's steps one by one, as the syncer runs them on its applied table updated in place, on N
+/// Services x 10 endpoints with an in-memory writer: read back, translate, adopt owners, plan, write, the removed
+/// backends, the table after the write, the owner index; (2) a whole first <see cref="LoadBalancerSyncer.SyncOnce"/>
 /// on a fresh syncer; (3) `events` one-Service partial syncs (an EndpointSlice flip each). Thread CPU
 /// (CLOCK_THREAD_CPUTIME_ID) and bytes allocated by this thread per step. A probe: compare builds by interleaving runs.
 /// </summary>
@@ -41,29 +39,23 @@ internal static class AppliedViewProbe
                 return result;
             }
 
-            // (1) The first sync's steps as main's syncer runs them.
+            // (1) The first sync's steps as the syncer runs them, on its own table updated in place.
             var stepWriter = new InMemoryLoadBalancerWriter();
             var translator = new ServiceTranslator("node-a");
-            var before = Step("read back (CreateRange)", () => ImmutableDictionary.CreateRange(stepWriter.ReadApplied()));
+            var table = Step("read back", () => new Dictionary<Frontend, LoadBalancerService>(stepWriter.ReadApplied()));
             var desired = Step("translate", () => translator.Translate(state));
-            before = Step("AdoptOwners", () => LoadBalancerPlanner.AdoptOwners(before, desired));
-            var plan = Step("plan", () => LoadBalancerPlanner.Plan(before, desired));
+            Step("AdoptOwners (in place)", () => { LoadBalancerPlanner.AdoptOwners(table, desired); return 0; });
+            var plan = Step("plan", () => LoadBalancerPlanner.Plan(table, desired));
             Step("write (in memory)", () => stepWriter.Apply(plan));
-            var applied = Step("ApplyTo", () => LoadBalancerPlanner.ApplyTo(before, plan));
-            var owners = Step("FrontendOwnerIndex.Build", () => FrontendOwnerIndex.Build(applied));
-            Step("RemovedBackends.Find", () => RemovedBackends.Find(before, applied, plan));
-            Step("Sum backends (LINQ)", () => plan.Upserts.Sum(s => s.Backends.Length));
-            // What the syncer does instead since h-applied: its own table updated in place.
-            var table = new Dictionary<Frontend, LoadBalancerService>();
-            Step("since h-applied: ApplyInPlace", () => { LoadBalancerPlanner.ApplyInPlace(table, plan); return 0; });
-            Step("since h-applied: Build on it", () => FrontendOwnerIndex.Build(table));
-            Step("since h-applied: FindApplied", () => RemovedBackends.FindApplied(new Dictionary<Frontend, LoadBalancerService>(), plan));
+            Step("RemovedBackends.FindApplied", () => RemovedBackends.FindApplied(table, plan));
+            Step("ApplyInPlace", () => { LoadBalancerPlanner.ApplyInPlace(table, plan); return 0; });
+            var owners = Step("FrontendOwnerIndex.Build", () => FrontendOwnerIndex.Build(table));
 
-            // The same three after-write steps for a partial sync of one Service among N.
+            // The same after-write steps for a partial sync of one Service among N.
             var one = new LoadBalancerPlan([plan.Upserts[services / 2]], []);
-            var partialApplied = Step("partial: ApplyTo", () => LoadBalancerPlanner.ApplyTo(applied, one));
-            Step("partial: owners.Follow", () => { owners.Follow(partialApplied, one); return 0; });
-            Step("partial: RemovedBackends.Find", () => RemovedBackends.Find(applied, partialApplied, one));
+            Step("partial: FindApplied", () => RemovedBackends.FindApplied(table, one));
+            Step("partial: ApplyInPlace", () => { LoadBalancerPlanner.ApplyInPlace(table, one); return 0; });
+            Step("partial: owners.Follow", () => { owners.Follow(table, one); return 0; });
 
             // (2) A whole first sync (and what its tracker checkout costs, on a twin tracker).
             var twin = Tracker(cluster, services);

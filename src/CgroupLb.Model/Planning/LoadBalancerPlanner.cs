@@ -73,31 +73,9 @@ public static class LoadBalancerPlanner
         service.Owner ?? (ServiceName.TryParse(service.Name, out ServiceName owner) ? owner : null);
 
     /// <summary>
-    /// <paramref name="applied"/> (as read from the maps) with each frontend whose state equals its desired state
-    /// replaced by the desired instance, so it carries its typed owner from then on.
-    /// </summary>
-    public static ImmutableDictionary<Frontend, LoadBalancerService> AdoptOwners(
-        ImmutableDictionary<Frontend, LoadBalancerService> applied,
-        IReadOnlyDictionary<Frontend, LoadBalancerService> desired)
-    {
-        var builder = applied.ToBuilder();
-        foreach ((Frontend frontend, LoadBalancerService wanted) in desired)
-        {
-            if (wanted.Owner is not null && applied.TryGetValue(frontend, out LoadBalancerService? current)
-                && current.Owner != wanted.Owner && current.Equals(wanted))
-            {
-                // Remove first: the builder ignores a write of a value equal to the one it holds, and equality
-                // leaves the owner out.
-                builder.Remove(frontend);
-                builder.Add(frontend, wanted);
-            }
-        }
-        return builder.ToImmutable();
-    }
-
-    /// <summary>
-    /// <see cref="AdoptOwners(ImmutableDictionary{Frontend, LoadBalancerService}, IReadOnlyDictionary{Frontend, LoadBalancerService})"/>
-    /// in place, for the syncer's own applied table (nothing to adopt in an empty one, as on a first start).
+    /// Replaces in <paramref name="applied"/> (as read from the maps) each frontend whose state equals its desired state
+    /// by the desired instance, so it carries its typed owner from then on. In place, on the syncer's own applied table
+    /// (nothing to adopt in an empty one, as on a first start).
     /// </summary>
     public static void AdoptOwners(
         Dictionary<Frontend, LoadBalancerService> applied,
@@ -114,8 +92,8 @@ public static class LoadBalancerPlanner
     }
 
     /// <summary>
-    /// <see cref="ApplyTo"/> in place: O(the plan), where rebuilding an immutable view costs a tree node and a few
-    /// hashes per frontend (50k and more on a first sync).
+    /// Makes <paramref name="applied"/> the map contents after <paramref name="plan"/>, in place: O(the plan), where
+    /// rebuilding an immutable view cost a tree node and a few hashes per frontend (50k and more on a first sync).
     /// </summary>
     public static void ApplyInPlace(Dictionary<Frontend, LoadBalancerService> applied, LoadBalancerPlan plan)
     {
@@ -124,24 +102,6 @@ public static class LoadBalancerPlanner
         if (applied.Count == 0) applied.EnsureCapacity(plan.Upserts.Length);
         // The indexer replaces the value whatever it equals, so an upsert that only changes the owner is kept.
         foreach (LoadBalancerService service in plan.Upserts) applied[service.Frontend] = service;
-    }
-
-    /// <summary>The map contents after <paramref name="plan"/> has been applied to <paramref name="applied"/>.</summary>
-    public static ImmutableDictionary<Frontend, LoadBalancerService> ApplyTo(
-        IReadOnlyDictionary<Frontend, LoadBalancerService> applied,
-        LoadBalancerPlan plan)
-    {
-        var builder = applied as ImmutableDictionary<Frontend, LoadBalancerService> is { } immutable
-            ? immutable.ToBuilder()
-            : ImmutableDictionary.CreateRange(applied).ToBuilder();
-        foreach (Frontend frontend in plan.Deletes) builder.Remove(frontend);
-        foreach (LoadBalancerService service in plan.Upserts)
-        {
-            // Remove first: an upsert that only changes the owner is equal to what the builder holds, and would be ignored.
-            builder.Remove(service.Frontend);
-            builder.Add(service.Frontend, service);
-        }
-        return builder.ToImmutable();
     }
 
     // Equal state under another owner (two services whose display names collide): written again, so the applied

@@ -5,32 +5,19 @@ namespace CgroupLb.Model.Sync;
 
 /// <summary>
 /// Which backends a sync took away from which frontends: what the maps held for each frontend of the plan before,
-/// minus what they hold after. A deleted frontend loses all its backends; a frontend whose write was not applied
-/// (it is unchanged in <c>after</c>) loses none. Cost is proportional to the plan, not to every Service, and a
+/// minus what they hold after. A deleted frontend loses all its backends; a frontend whose write was refused is not
+/// in the plan given, so it loses none. Cost is proportional to the plan, not to every Service, and a
 /// frontend new to the maps costs one lookup (a first sync finds nothing to remove without allocating).
 /// </summary>
 public static class RemovedBackends
 {
-    public static ImmutableArray<RemovedBackend> Find(
-        IReadOnlyDictionary<Frontend, LoadBalancerService> before,
-        IReadOnlyDictionary<Frontend, LoadBalancerService> after,
-        LoadBalancerPlan plan) =>
-        Find(before, plan, after);
-
     /// <summary>
-    /// As <see cref="Find(IReadOnlyDictionary{Frontend, LoadBalancerService}, IReadOnlyDictionary{Frontend, LoadBalancerService}, LoadBalancerPlan)"/>
-    /// for a plan applied whole (every upsert written, every delete done), which says what the maps hold after: the
-    /// syncer calls it before it updates its applied view in place.
+    /// For a plan applied whole (every upsert written, every delete done), which says what the maps hold after: the
+    /// syncer calls it with the plan less its refused frontends, before it updates its applied view in place.
     /// </summary>
     public static ImmutableArray<RemovedBackend> FindApplied(
         IReadOnlyDictionary<Frontend, LoadBalancerService> before,
-        LoadBalancerPlan applied) =>
-        Find(before, applied, after: null);
-
-    private static ImmutableArray<RemovedBackend> Find(
-        IReadOnlyDictionary<Frontend, LoadBalancerService> before,
-        LoadBalancerPlan plan,
-        IReadOnlyDictionary<Frontend, LoadBalancerService>? after)
+        LoadBalancerPlan applied)
     {
         if (before.Count == 0)
             return [];
@@ -38,15 +25,15 @@ public static class RemovedBackends
         // Each frontend once, the first time the plan names it (upserts before deletes); only frontends that had
         // backends are remembered.
         HashSet<Frontend>? seen = null;
-        foreach (LoadBalancerService service in plan.Upserts)
+        foreach (LoadBalancerService service in applied.Upserts)
         {
             if (HadBackends(before, service.Frontend, ref seen) is { } old)
-                Collect(service.Frontend, old, after is null ? service.Backends : KeptIn(after, service.Frontend), ref removed);
+                Collect(service.Frontend, old, service.Backends, ref removed);
         }
-        foreach (Frontend frontend in plan.Deletes)
+        foreach (Frontend frontend in applied.Deletes)
         {
             if (HadBackends(before, frontend, ref seen) is { } old)
-                Collect(frontend, old, after is null ? [] : KeptIn(after, frontend), ref removed);
+                Collect(frontend, old, [], ref removed);
         }
         return removed?.ToImmutable() ?? [];
     }
@@ -57,9 +44,6 @@ public static class RemovedBackends
             return null;
         return (seen ??= []).Add(frontend) ? old : null;
     }
-
-    private static ImmutableArray<Backend> KeptIn(IReadOnlyDictionary<Frontend, LoadBalancerService> after, Frontend frontend) =>
-        after.TryGetValue(frontend, out LoadBalancerService? now) ? now.Backends : [];
 
     private static void Collect(Frontend frontend, LoadBalancerService old, ImmutableArray<Backend> kept, ref ImmutableArray<RemovedBackend>.Builder? removed)
     {
