@@ -86,7 +86,8 @@ bold "Starting the agent: cgroup-lb run --source $WORK/web.yaml --cgroup $CG"
   --detach-on-exit --healthz-bind-address none --metrics-bind-address none > "$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
 for _ in $(seq 100); do
-  "$AGENT" status --bpffs "$PIN" -o json 2>/dev/null | grep -q '"198.18.3.2"' && break
+  # Captured, not piped into grep -q: under pipefail grep's early exit can fail the pipe after a match (SIGPIPE).
+  [[ $("$AGENT" status --bpffs "$PIN" -o json 2>/dev/null) == *'"198.18.3.2"'* ]] && break
   kill -0 $AGENT_PID 2>/dev/null || { echo "the agent exited:"; cat "$WORK/agent.log"; exit 1; }
   sleep 0.2
 done
@@ -103,7 +104,7 @@ bold "Live edit: removing backend 198.18.2.2 from the EndpointSlice (no restart)
 awk '/^  - addresses:/ { skip = 0 } /^  - addresses:/ { getline nxt; if (nxt ~ /198\.18\.2\.2/) { skip = 1 } else { print; print nxt }; next } /^[^ ]/ { skip = 0 } !skip' \
   "$WORK/web.yaml" > "$WORK/web.yaml.new" && mv "$WORK/web.yaml.new" "$WORK/web.yaml"
 for _ in $(seq 100); do
-  "$AGENT" status --bpffs "$PIN" -o json | grep -q '"198.18.2.2"' || break
+  [[ $("$AGENT" status --bpffs "$PIN" -o json) == *'"198.18.2.2"'* ]] || break
   sleep 0.1
 done
 say "the agent picked up the edit by itself:"

@@ -238,9 +238,11 @@ else
 fi
 
 # What an operator runs in the pod: status reads the pinned maps (and writes nothing).
-agent_cli status --bpffs "$PIN" -o json 2>&1 | grep -q "\"${BE_IP[1]}\"" &&
+# Captured first: `cmd | grep -q` under pipefail fails when grep's early exit cuts the writer off (SIGPIPE) after a match.
+status_json=$(agent_cli status --bpffs "$PIN" -o json 2>&1) || true
+grep -q "\"${BE_IP[1]}\"" <<<"$status_json" &&
 	pass "cgroup-lb status -o json in the image shows the backends" ||
-	fail "cgroup-lb status -o json in the image: no ${BE_IP[1]} in $(agent_cli status --bpffs "$PIN" -o json 2>&1 | head -c 300)"
+	fail "cgroup-lb status -o json in the image: no ${BE_IP[1]} in: $(grep -A12 '"backends"' <<<"$status_json" | head -40 || head -c 2000 <<<"$status_json")"
 # The operator's self-check, from the image, on the running agent's cgroup and pins: everything required present
 # (exit 0), the pin directory held by the agent, and the programs attached to the agent's cgroup.
 doctor_rc=0
@@ -278,7 +280,8 @@ agent_cli detach --cgroup "/host$CG" --bpffs "$PIN" --wait 10s >"$WORK/detach2.l
 	grep -q "Detached 0 programs and removed 0 map pins" "$WORK/detach2.log" &&
 	pass "a second detach --wait in the image finds nothing and succeeds" ||
 	{ sed 's/^/   detach| /' "$WORK/detach2.log"; fail "a second cgroup-lb detach --wait in the image failed"; }
-if bpftool cgroup show "$CGROOT" | grep -q cglb_; then
+root_programs=$(bpftool cgroup show "$CGROOT")
+if grep -q cglb_ <<<"$root_programs"; then
 	fail "a cglb program is attached to the root cgroup $CGROOT"
 else
 	pass "the root cgroup carries no cglb program"
