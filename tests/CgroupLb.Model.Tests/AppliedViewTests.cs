@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using CgroupLb.Model.Changes;
 using CgroupLb.Model.Kubernetes;
 using CgroupLb.Model.LoadBalancing;
