@@ -1,4 +1,6 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
+using CgroupLb.Model.Kubernetes;
 using CgroupLb.Benchmarks.Workload;
 using CgroupLb.Model.Changes;
 using CgroupLb.Model.LoadBalancing;
@@ -59,7 +61,8 @@ internal static class AppliedViewProbe
 
             // (2) A whole first sync (and what its tracker checkout costs, on a twin tracker).
             var twin = Tracker(cluster, services);
-            Step("tracker checkout (twin)", () => twin.CheckoutChanges());
+            var firstCheckout = Step("tracker checkout (twin)", () => twin.CheckoutChanges());
+            CheckoutParts(firstCheckout.State, Step<object>);
             var tracker = Tracker(cluster, services);
             var writer = new InMemoryLoadBalancerWriter();
             var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator("node-a"), writer);
@@ -90,12 +93,59 @@ internal static class AppliedViewProbe
             }
             Array.Sort(cpu);
 
+            // (4) The tracker's checkout alone after one EndpointSlice flip (on the twin, which (2) did not touch).
+            var checkoutCpu = new double[events];
+            long checkoutBytes = 0;
+            Array.Clear(flipped);
+            for (int e = 0; e < events; e++)
+            {
+                int index = (int)((e * 7919L) % services);
+                bool changed = flipped[index];
+                flipped[index] = !changed;
+                twin.OnEndpointSlice(changed ? cluster.ChangedSlices[index] : cluster.Slices[index], changed ? cluster.Slices[index] : cluster.ChangedSlices[index]);
+                long b0 = GC.GetAllocatedBytesForCurrentThread();
+                var c0 = ThreadCpuClock.Precise();
+                var changes = twin.CheckoutChanges();
+                checkoutCpu[e] = (ThreadCpuClock.Precise() - c0).TotalMicroseconds;
+                checkoutBytes += GC.GetAllocatedBytesForCurrentThread() - b0;
+                if (changes.Services.Count != 1)
+                    throw new InvalidOperationException($"workload error: checkout {e} has {changes.Services.Count} services");
+            }
+            Array.Sort(checkoutCpu);
+
             Console.WriteLine($"repeat {r + 1}:");
             foreach (var (name, time, bytes) in steps)
                 Console.WriteLine($"    {name,-32} {time.TotalMilliseconds,9:F3} ms {bytes / 1e6,9:F3} MB");
             Console.WriteLine($"    GCs gen0/1/2 during the whole first sync: {gcs}; wall {first.Duration.TotalMilliseconds:F1} ms");
+            Console.WriteLine($"    partial checkout  CPU p50 {checkoutCpu[events / 2]:F1} us, p99 {checkoutCpu[events * 99 / 100]:F1} us, mean {checkoutCpu.Average():F1} us; {checkoutBytes / (double)events / 1e3:F2} KB per checkout");
             Console.WriteLine($"    partial SyncOnce  CPU p50 {cpu[events / 2]:F1} us, p99 {cpu[events * 99 / 100]:F1} us, mean {cpu.Average():F1} us; {partialBytes / (double)events / 1e3:F2} KB per sync");
         }
+    }
+
+    /// <summary>
+    /// What a first checkout's parts cost on their own, rebuilt the way main's tracker built them from the checked-out
+    /// state (bench-only copies, to see which step costs what): the set of changed names, the two immutable tables
+    /// through builders, and the same tables from a sorted bulk build.
+    /// </summary>
+    private static void CheckoutParts(ClusterState state, Func<string, Func<object>, object> step)
+    {
+        var services = state.Services.ToArray();
+        var slices = state.SlicesByService.ToArray();
+        step("  part: hash N ServiceNames", () => { int h = 0; foreach (var pair in services) h ^= pair.Key.GetHashCode(); return h; });
+        step("  part: HashSet of N names", () => new HashSet<ServiceName>(services.Select(p => p.Key)));
+        step("  part: services via builder", () =>
+        {
+            var b = ImmutableDictionary<ServiceName, ServiceSnapshot>.Empty.ToBuilder();
+            foreach (var pair in services) b[pair.Key] = pair.Value;
+            return b.ToImmutable();
+        });
+        step("  part: slices via builder", () =>
+        {
+            var b = ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty.ToBuilder();
+            foreach (var pair in slices) b[pair.Key] = pair.Value;
+            return b.ToImmutable();
+        });
+        step("  part: services CreateRange", () => ImmutableDictionary.CreateRange(services));
     }
 
     private static ClusterChangeTracker Tracker(SyntheticCluster cluster, int services)

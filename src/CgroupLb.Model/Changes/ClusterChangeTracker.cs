@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Net;
+using System.Runtime.InteropServices;
 using CgroupLb.Model.Kubernetes;
 using CgroupLb.Model.Services;
 using k8s.Models;
@@ -28,19 +29,22 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
     // Wakes the syncer. At most one permit, so any number of events before it runs become one wake-up.
     private readonly SemaphoreSlim changeSignal = new(0, 1);
 
-    private readonly Dictionary<ServiceName, ServiceChange> serviceChangeByName = new();
+    private Dictionary<ServiceName, ServiceChange> serviceChangeByName = new();
     private ImmutableDictionary<ServiceName, ServiceSnapshot> appliedServices = ImmutableDictionary<ServiceName, ServiceSnapshot>.Empty;
 
     private readonly Dictionary<ServiceName, SliceTracker> sliceTrackerByService = new();
     private readonly Dictionary<(string Namespace, string Slice), ServiceName> serviceBySlice = new();
     // The services whose slice tracker has pending versions, so a checkout visits only those (O(changes), not O(N)).
-    private readonly HashSet<ServiceName> servicesWithPendingSlices = new();
+    // A checkout hands this set out as the base of its changed services and starts a new one.
+    private HashSet<ServiceName> servicesWithPendingSlices = new();
     private ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>> appliedSlices =
         ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty;
 
     // Held services as the source reports them now, and those whose held state flipped since the last checkout.
     private readonly HashSet<ServiceName> heldServices = new();
     private readonly HashSet<ServiceName> heldFlips = new();
+    // What the last checkout handed out for heldServices: it changes only when heldFlips is not empty.
+    private ImmutableHashSet<ServiceName> heldSnapshot = ImmutableHashSet<ServiceName>.Empty;
 
     // kube-proxy's lastChangeTriggerTimes: per service, the trigger times of slice changes not yet checked out.
     private readonly Dictionary<ServiceName, List<DateTimeOffset>> triggerTimesByService = new();
@@ -270,40 +274,52 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
     {
         lock (gate)
         {
-            var changed = new HashSet<ServiceName>(serviceChangeByName.Keys);
-            if (serviceChangeByName.Count > 0)
-            {
-                var services = appliedServices.ToBuilder();
-                foreach ((ServiceName name, ServiceChange change) in serviceChangeByName)
-                {
-                    if (change.Current is null) services.Remove(name);
-                    else services[name] = change.Current;
-                }
-                appliedServices = services.ToImmutable();
-                serviceChangeByName.Clear();
-            }
-
-            if (servicesWithPendingSlices.Count > 0)
+            // The changed services start as the pending-slice set itself, hashed as the events came in: handed out,
+            // not copied (a first checkout of N services hashed N names into a new set here), and replaced by a new
+            // set that grows with the next round's changes only.
+            HashSet<ServiceName> changed = servicesWithPendingSlices;
+            servicesWithPendingSlices = new HashSet<ServiceName>();
+            if (changed.Count > 0)
             {
                 var slices = appliedSlices.ToBuilder();
-                foreach (ServiceName service in servicesWithPendingSlices)
+                foreach (ServiceName service in changed)
                 {
                     SliceTracker tracker = sliceTrackerByService[service];
-                    changed.Add(service);
                     ImmutableArray<EndpointSliceInfo> merged = tracker.ApplyPending();
                     if (merged.IsEmpty) slices.Remove(service);
                     else slices[service] = merged;
                     if (tracker.IsEmpty) sliceTrackerByService.Remove(service);
                 }
-                servicesWithPendingSlices.Clear();
                 appliedSlices = slices.ToImmutable();
             }
 
-            var triggerTimes = triggerTimesByService.Values.SelectMany(t => t).Order().ToImmutableArray();
-            triggerTimesByService.Clear();
+            if (serviceChangeByName.Count > 0)
+            {
+                if (changed.Count == 0) changed.EnsureCapacity(serviceChangeByName.Count);
+                var services = appliedServices.ToBuilder();
+                foreach ((ServiceName name, ServiceChange change) in serviceChangeByName)
+                {
+                    changed.Add(name);
+                    if (change.Current is null) services.Remove(name);
+                    else services[name] = change.Current;
+                }
+                appliedServices = services.ToImmutable();
+                serviceChangeByName = Cleared(serviceChangeByName);
+            }
 
-            changed.UnionWith(heldFlips);
-            heldFlips.Clear();
+            ImmutableArray<DateTimeOffset> triggerTimes = [];
+            if (triggerTimesByService.Count > 0)
+            {
+                triggerTimes = SortedTriggerTimes(triggerTimesByService);
+                triggerTimesByService.Clear();
+            }
+
+            if (heldFlips.Count > 0)
+            {
+                changed.UnionWith(heldFlips);
+                heldFlips.Clear();
+                heldSnapshot = heldServices.Count == 0 ? ImmutableHashSet<ServiceName>.Empty : heldServices.ToImmutableHashSet();
+            }
 
             bool addressesChanged = false;
             if (nodeAddressSetTouched)
@@ -320,10 +336,37 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
             return new ClusterChanges(changed, nodeChanged, new ClusterState(appliedServices, appliedSlices, appliedNode) { NodeAddresses = appliedNodeAddresses })
             {
                 NodeAddressesChanged = addressesChanged,
-                HeldServices = heldServices.ToImmutableHashSet(),
+                HeldServices = heldSnapshot,
                 ChangeTriggerTimes = triggerTimes,
             };
         }
+    }
+
+    // Dictionary.Clear clears every bucket of its capacity: after a first checkout of N services that would be O(N)
+    // on every later checkout. A table that held many changes is dropped instead.
+    private const int ClearedTableLimit = 64;
+
+    private static Dictionary<ServiceName, ServiceChange> Cleared(Dictionary<ServiceName, ServiceChange> table)
+    {
+        if (table.Count > ClearedTableLimit) return new Dictionary<ServiceName, ServiceChange>();
+        table.Clear();
+        return table;
+    }
+
+    /// <summary>Every service's trigger times in one array, oldest first.</summary>
+    private static ImmutableArray<DateTimeOffset> SortedTriggerTimes(Dictionary<ServiceName, List<DateTimeOffset>> timesByService)
+    {
+        int count = 0;
+        foreach (List<DateTimeOffset> times in timesByService.Values) count += times.Count;
+        var all = new DateTimeOffset[count];
+        int at = 0;
+        foreach (List<DateTimeOffset> times in timesByService.Values)
+        {
+            times.CopyTo(all, at);
+            at += times.Count;
+        }
+        Array.Sort(all);
+        return ImmutableCollectionsMarshal.AsImmutableArray(all);
     }
 
     private bool SetPendingSlice(ServiceName service, string slice, EndpointSliceInfo? info)
@@ -398,6 +441,20 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
                 pendingBySlice = null;
                 return applied;
             }
+            if (pending.Count == 1)
+            {
+                // The usual case (a first checkout, or one slice changed): one array, no builder and no sort.
+                foreach ((string slice, EndpointSliceInfo? info) in pending)
+                {
+                    int index = IndexOf(slice);
+                    // SetPending records only versions that differ from the applied one, so a missing slice is not null.
+                    applied = index >= 0
+                        ? info is null ? applied.RemoveAt(index) : applied.SetItem(index, info)
+                        : applied.Insert(~index, info!);
+                }
+                pendingBySlice = null;
+                return applied;
+            }
             var merged = ImmutableArray.CreateBuilder<EndpointSliceInfo>(applied.Length + pending.Count);
             foreach (EndpointSliceInfo info in applied)
             {
@@ -415,16 +472,23 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
 
         private EndpointSliceInfo? Applied(string slice)
         {
+            int index = IndexOf(slice);
+            return index >= 0 ? applied[index] : null;
+        }
+
+        /// <summary>The slice's index in <see cref="applied"/>, or the complement of where it would go.</summary>
+        private int IndexOf(string slice)
+        {
             int lo = 0, hi = applied.Length - 1;
             while (lo <= hi)
             {
                 int mid = (lo + hi) >>> 1;
                 int c = string.CompareOrdinal(applied[mid].Name, slice);
-                if (c == 0) return applied[mid];
+                if (c == 0) return mid;
                 if (c < 0) lo = mid + 1;
                 else hi = mid - 1;
             }
-            return null;
+            return ~lo;
         }
     }
 }
