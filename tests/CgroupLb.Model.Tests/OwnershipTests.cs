@@ -24,8 +24,8 @@ public class OwnershipTests
             ImmutableArray<IPAddress>.Empty, 0, null)));
 
     private static ClusterState State(params ServiceSnapshot[] services) => new(
-        services.ToImmutableDictionary(s => s.Name),
-        ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty,
+        PersistentHashMap<ServiceName, ServiceSnapshot>.From(services.Select(s => KeyValuePair.Create(s.Name, s))),
+        PersistentHashMap<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty,
         null);
 
     public static TheoryData<string, string, string, string, string, string> CollidingNames => new()

@@ -15,7 +15,9 @@ namespace CgroupLb.Benchmarks.Sync;
 /// (1) the first full sync's steps one by one, as the syncer runs them on its applied table updated in place, on N
 /// Services x 10 endpoints with an in-memory writer: read back, translate, adopt owners, plan, write, the removed
 /// backends, the table after the write, the owner index; (2) a whole first <see cref="LoadBalancerSyncer.SyncOnce"/>
-/// on a fresh syncer; (3) `events` one-Service partial syncs (an EndpointSlice flip each). Thread CPU
+/// on a fresh syncer (and, before it, the tracker's first checkout alone on a twin tracker, and its parts);
+/// (3) `events` one-Service partial syncs (an EndpointSlice flip each); (4) as many checkouts alone after one
+/// EndpointSlice flip each, on the twin. Thread CPU
 /// (CLOCK_THREAD_CPUTIME_ID) and bytes allocated by this thread per step. A probe: compare builds by interleaving runs.
 /// </summary>
 internal static class AppliedViewProbe
@@ -123,9 +125,11 @@ internal static class AppliedViewProbe
     }
 
     /// <summary>
-    /// What a first checkout's parts cost on their own, rebuilt the way main's tracker built them from the checked-out
-    /// state (bench-only copies, to see which step costs what): the set of changed names, the two immutable tables
-    /// through builders, and the same tables from a sorted bulk build.
+    /// What a first checkout's parts cost on their own, rebuilt from the checked-out state (bench-only copies, to see
+    /// which step costs what): hashing the names, the set of changed names main's tracker made, the two tables as
+    /// main built them (<see cref="ImmutableDictionary"/> builders, or CreateRange) and as the tracker builds them now
+    /// (<see cref="PersistentHashMap{TKey,TValue}"/> builders). Each step runs on its own, so where a GC falls moves
+    /// cost between them: read them over several repeats.
     /// </summary>
     private static void CheckoutParts(ClusterState state, Func<string, Func<object>, object> step)
     {
@@ -146,6 +150,18 @@ internal static class AppliedViewProbe
             return b.ToImmutable();
         });
         step("  part: services CreateRange", () => ImmutableDictionary.CreateRange(services));
+        step("  part: services PersistentHashMap", () =>
+        {
+            var b = PersistentHashMap<ServiceName, ServiceSnapshot>.Empty.ToBuilder();
+            foreach (var pair in services) b[pair.Key] = pair.Value;
+            return b.ToImmutable();
+        });
+        step("  part: slices PersistentHashMap", () =>
+        {
+            var b = PersistentHashMap<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty.ToBuilder();
+            foreach (var pair in slices) b[pair.Key] = pair.Value;
+            return b.ToImmutable();
+        });
     }
 
     private static ClusterChangeTracker Tracker(SyntheticCluster cluster, int services)

@@ -14,7 +14,9 @@ namespace CgroupLb.Model.Changes;
 /// one). Services are kept as {previous, current} pairs per name and a pair that returns to its previous value is
 /// dropped; endpoint slices are kept per service with an applied and a pending version each, because an endpoint
 /// may leave one slice and join another in two separate events. <see cref="CheckoutChanges"/> folds the pending
-/// changes into the applied state and hands the syncer the set of services to recompute. Services a source holds
+/// changes into the applied state and hands the syncer the set of services to recompute; the state's tables are
+/// persistent maps (<see cref="PersistentHashMap{TKey,TValue}"/>), so a checkout costs O(changes) and every state
+/// handed out stays as it was (the syncer keeps one past the next checkout). Services a source holds
 /// (<see cref="IClusterChangeSink.OnServiceHeld"/>) are kept as a set; a flip marks the service changed.
 /// Every member is thread-safe: sources call in from watcher threads while the syncer checks out on its own.
 /// </summary>
@@ -30,15 +32,15 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
     private readonly SemaphoreSlim changeSignal = new(0, 1);
 
     private Dictionary<ServiceName, ServiceChange> serviceChangeByName = new();
-    private ImmutableDictionary<ServiceName, ServiceSnapshot> appliedServices = ImmutableDictionary<ServiceName, ServiceSnapshot>.Empty;
+    private PersistentHashMap<ServiceName, ServiceSnapshot> appliedServices = PersistentHashMap<ServiceName, ServiceSnapshot>.Empty;
 
     private readonly Dictionary<ServiceName, SliceTracker> sliceTrackerByService = new();
     private readonly Dictionary<(string Namespace, string Slice), ServiceName> serviceBySlice = new();
     // The services whose slice tracker has pending versions, so a checkout visits only those (O(changes), not O(N)).
     // A checkout hands this set out as the base of its changed services and starts a new one.
     private HashSet<ServiceName> servicesWithPendingSlices = new();
-    private ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>> appliedSlices =
-        ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty;
+    private PersistentHashMap<ServiceName, ImmutableArray<EndpointSliceInfo>> appliedSlices =
+        PersistentHashMap<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty;
 
     // Held services as the source reports them now, and those whose held state flipped since the last checkout.
     private readonly HashSet<ServiceName> heldServices = new();

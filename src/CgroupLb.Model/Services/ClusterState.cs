@@ -8,16 +8,18 @@ namespace CgroupLb.Model.Services;
 /// <summary>
 /// An immutable snapshot of everything the translator reads: proxied services, their endpoint slices (sorted by
 /// slice name), this node (its zone, for topology hints) and every Node's addresses (for NodePort). The tracker hands
-/// one out per checkout, so a sync never sees a half-applied event.
+/// one out per checkout, so a sync never sees a half-applied event. The tables are persistent maps, not tables the
+/// tracker changes in place: the syncer keeps its last full translation's state past the next checkout and compares
+/// the next state's tables with it by reference (a new table whenever anything in it changed).
 /// </summary>
 public sealed record ClusterState(
-    ImmutableDictionary<ServiceName, ServiceSnapshot> Services,
-    ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>> SlicesByService,
+    PersistentHashMap<ServiceName, ServiceSnapshot> Services,
+    PersistentHashMap<ServiceName, ImmutableArray<EndpointSliceInfo>> SlicesByService,
     NodeInfo? LocalNode)
 {
     public static readonly ClusterState Empty = new(
-        ImmutableDictionary<ServiceName, ServiceSnapshot>.Empty,
-        ImmutableDictionary<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty,
+        PersistentHashMap<ServiceName, ServiceSnapshot>.Empty,
+        PersistentHashMap<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty,
         null);
 
     /// <summary>
@@ -38,20 +40,16 @@ public sealed record ClusterState(
         V1Node? localNode = null,
         IEnumerable<V1Node>? nodes = null)
     {
-        var serviceMap = ImmutableDictionary.CreateBuilder<ServiceName, ServiceSnapshot>();
+        var serviceMap = PersistentHashMap<ServiceName, ServiceSnapshot>.Empty.ToBuilder();
         foreach (V1Service service in services)
         {
             if (parser.ParseService(service) is { } snapshot) serviceMap[snapshot.Name] = snapshot;
         }
-        var sliceMap = slices
-            .Select(parser.ParseEndpointSlice)
-            .OfType<EndpointSliceInfo>()
-            .GroupBy(s => s.Service)
-            .ToImmutableDictionary(
-                g => g.Key,
-                g => g.OrderBy(s => s.Name, StringComparer.Ordinal).ToImmutableArray());
+        var sliceMap = PersistentHashMap<ServiceName, ImmutableArray<EndpointSliceInfo>>.Empty.ToBuilder();
+        foreach (var group in slices.Select(parser.ParseEndpointSlice).OfType<EndpointSliceInfo>().GroupBy(s => s.Service))
+            sliceMap[group.Key] = [.. group.OrderBy(s => s.Name, StringComparer.Ordinal)];
         var allNodes = (nodes ?? []).Append(localNode).OfType<V1Node>();
-        return new ClusterState(serviceMap.ToImmutable(), sliceMap, localNode is null ? null : ClusterObjectParser.ParseNode(localNode))
+        return new ClusterState(serviceMap.ToImmutable(), sliceMap.ToImmutable(), localNode is null ? null : ClusterObjectParser.ParseNode(localNode))
         {
             NodeAddresses = SortedDistinct(allNodes.SelectMany(n => ClusterObjectParser.ParseNodeAddresses(n).AsEnumerable())),
         };
