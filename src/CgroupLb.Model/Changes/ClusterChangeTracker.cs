@@ -49,7 +49,7 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
     private ImmutableHashSet<ServiceName> heldSnapshot = ImmutableHashSet<ServiceName>.Empty;
 
     // kube-proxy's lastChangeTriggerTimes: per service, the trigger times of slice changes not yet checked out.
-    private readonly Dictionary<ServiceName, List<DateTimeOffset>> triggerTimesByService = new();
+    private Dictionary<ServiceName, List<DateTimeOffset>> triggerTimesByService = new();
     private readonly DateTimeOffset startedAt;
 
     private NodeInfo? appliedNode;
@@ -313,7 +313,7 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
             if (triggerTimesByService.Count > 0)
             {
                 triggerTimes = SortedTriggerTimes(triggerTimesByService);
-                triggerTimesByService.Clear();
+                triggerTimesByService = Cleared(triggerTimesByService);
             }
 
             if (heldFlips.Count > 0)
@@ -348,9 +348,9 @@ public sealed class ClusterChangeTracker : IClusterChangeSink
     // on every later checkout. A table that held many changes is dropped instead.
     private const int ClearedTableLimit = 64;
 
-    private static Dictionary<ServiceName, ServiceChange> Cleared(Dictionary<ServiceName, ServiceChange> table)
+    private static Dictionary<ServiceName, T> Cleared<T>(Dictionary<ServiceName, T> table)
     {
-        if (table.Count > ClearedTableLimit) return new Dictionary<ServiceName, ServiceChange>();
+        if (table.Count > ClearedTableLimit) return new Dictionary<ServiceName, T>();
         table.Clear();
         return table;
     }
