@@ -39,6 +39,12 @@ public sealed record DatapathOptions(string CgroupPath, string BpffsPath)
     /// </summary>
     public bool PreallocateLbMaps { get; init; }
 
+    /// <summary>
+    /// Batch calls of one large write step (tens of thousands of entries: a first sync, a mass change) in flight at once
+    /// on pool threads: null = one per core, at most 4; 1 = every call on the syncing thread. Internal tuning, no flag.
+    /// </summary>
+    public int? MapWriteThreads { get; init; }
+
     /// <summary>The maps <see cref="LbMapMax"/> sizes and <see cref="PreallocateLbMaps"/> preallocates.</summary>
     public static IReadOnlyList<string> LbMapNames { get; } = [MapNames.Services, MapNames.Backends, MapNames.Services6, MapNames.Backends6];
 
