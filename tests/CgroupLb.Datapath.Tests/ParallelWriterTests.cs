@@ -76,10 +76,9 @@ public class ParallelWriterTests
         Assert.Equal(8, kinds.Count(k => k == "masters"));
         Assert.All(maps.Calls.Where(c => c.Kind is "backends" or "masters"), c => Assert.True(c.Entries <= 40));
         Assert.All(maps.Calls.Where(c => c.Kind is "slots"), c => Assert.True(c.Entries <= 42));
-        // How many overlap, and on which threads, is the scheduler's call (waiting for a chunk the busy pool has not
-        // started runs it on the waiting thread); never more than the degree allows: the chunks, the calling thread's
-        // own last one, and the names beside them.
-        Assert.True(maps.MaxInFlight <= Tiny.Degree + 2, $"{maps.MaxInFlight} calls in flight");
+        // Never more in flight than the degree (the calling thread's call included; 300 names do not go beside them).
+        Assert.True(maps.MaxInFlight <= Tiny.Degree, $"{maps.MaxInFlight} calls in flight");
+        Assert.True(maps.MaxInFlight >= 2, "the calling thread and a pool thread write at once");
         Assert.True(writer.VerifyApplied());
     }
 
@@ -119,7 +118,7 @@ public class ParallelWriterTests
         var refused = Assert.Single(result.Refused);
         Assert.Equal(Fe(bad), refused.Frontend);
         Assert.Equal(RefusalReason.WriteFailed, refused.Reason);
-        Assert.Equal(0, maps.StartedBesideAfterFailure);
+        Assert.True(0 == maps.StartedBesideAfterFailure, $"max {maps.MaxInFlight} " + string.Join(", ", maps.Calls.Select(c => $"{c.Kind} {c.Entries} {c.Thread}")));
         Assert.True(maps.Calls.Count(c => c.Kind == "slots" && c.Entries > 1) >= 2, "the slot step was split");
         Assert.Null(maps.Inner.Reachable(Fe(bad).Address, 80));
         var expected = WrittenOnOneThread(Plan(Many().Where(s => s.Frontend != Fe(bad))));

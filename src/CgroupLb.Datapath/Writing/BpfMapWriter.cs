@@ -50,7 +50,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
 
     /// <param name="ipv6">False on a node without IPv6: IPv6 frontends are refused as unsupported, and not logged one by one.</param>
     /// <param name="parallelism">
-    /// How a large step's calls may run at once; null = <see cref="WriteParallelism.Off"/>. Anything else only over maps
+    /// How many of a large step's calls may run at once; null = <see cref="WriteParallelism.Off"/>. Anything else only over maps
     /// that may be called from several threads at once.
     /// </param>
     public BpfMapWriter(ILoadBalancerMaps maps, ILogger logger, bool ipv6 = true, WriteParallelism? parallelism = null)
@@ -378,7 +378,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         try
         {
             if (parallelism.IsParallel && work.Ids.Count >= NamesAlongsideMinimum)
-                countersAndNames = Task.Run(WriteCountersAndNames);
+                countersAndNames = ConcurrentBatchCalls.OnPool(WriteCountersAndNames);
 
             WriteNewBackends();
             if (countersAndNames is null)
@@ -448,13 +448,13 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             for (int from = 0; from < work.NewBackendIds.Count; from += chunk)
             {
                 int start = from, count = Math.Min(chunk, work.NewBackendIds.Count - from);
-                calls.Start(() => maps.UpdateBackends(CollectionsMarshal.AsSpan(work.NewBackendIds).Slice(start, count),
+                calls.Write(() => maps.UpdateBackends(CollectionsMarshal.AsSpan(work.NewBackendIds).Slice(start, count),
                     CollectionsMarshal.AsSpan(work.NewBackendValues).Slice(start, count)));
             }
             for (int from = 0; from < work.NewBackendIds6.Count; from += chunk)
             {
                 int start = from, count = Math.Min(chunk, work.NewBackendIds6.Count - from);
-                calls.Start(() => maps.UpdateBackends6(CollectionsMarshal.AsSpan(work.NewBackendIds6).Slice(start, count),
+                calls.Write(() => maps.UpdateBackends6(CollectionsMarshal.AsSpan(work.NewBackendIds6).Slice(start, count),
                     CollectionsMarshal.AsSpan(work.NewBackendValues6).Slice(start, count)));
             }
         }
@@ -469,7 +469,8 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
     /// One service-map step over every upsert: <paramref name="add"/> puts an upsert's entries of this step into the
     /// buffer. On one thread in batches of up to <see cref="BatchEntries"/>, every batch before the next step (the order
     /// holds as with one batch per step, and the buffer stays about a megabyte instead of every slot of a 50k sync). In
-    /// parallel, each full chunk goes to a pool thread while this thread builds the next; the last is written here.
+    /// parallel, each full chunk goes to a pool thread while this thread builds the next (or is written here when the
+    /// pool threads the degree allows are busy); the last is written here.
     /// </summary>
     private void WriteServiceEntryStep(Action<PendingUpsert, ServiceEntryBatch> add, bool delete)
     {
@@ -486,8 +487,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
                 if (parallelism.IsParallel)
                 {
                     var full = entries;
-                    entries = calls.TakeBuffer();
-                    calls.Start(delete ? () => full.Delete(maps) : () => full.Update(maps), full);
+                    entries = calls.Write(delete ? () => full.Delete(maps) : () => full.Update(maps), full)!;
                 }
                 else
                 {

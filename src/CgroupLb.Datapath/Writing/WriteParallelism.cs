@@ -7,7 +7,7 @@ namespace CgroupLb.Datapath.Writing;
 /// sync) stays on the calling thread and costs nothing more. Only maps safe to call from several threads at once may be
 /// written with a degree above 1 (the kernel maps are; the tests' recording fake is not, so it stays at <see cref="Off"/>).
 /// </summary>
-/// <param name="Degree">Batch calls of one step in flight at once, besides the calling thread's own; 1 = one thread.</param>
+/// <param name="Degree">Batch calls of one step in flight at once, the calling thread's own included (Degree - 1 on pool threads); 1 = one thread.</param>
 /// <param name="ChunkEntries">Entries per call when a step is split: a step of fewer stays whole on the calling thread.</param>
 internal sealed record WriteParallelism(int Degree, int ChunkEntries)
 {
