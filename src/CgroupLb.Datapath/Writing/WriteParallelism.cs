@@ -15,12 +15,13 @@ internal sealed record WriteParallelism(int Degree, int ChunkEntries)
     public static WriteParallelism Off { get; } = new(1, int.MaxValue);
 
     /// <summary>
-    /// What the agent uses: as many calls as cores, at most <see cref="MaxDegree"/>. Chunks of 16k entries: at 10k x 10
-    /// the 100k slots are seven calls, while a step of 10k masters or fewer (and every partial sync) is one.
+    /// As many calls as cores, at most <see cref="MaxDegree"/>. Chunks of 16k entries: at 10k x 10 the 100k slots are
+    /// seven calls, while a step of 10k masters or fewer (and every partial sync) is one. Not the agent's default
+    /// (<see cref="Loading.DatapathOptions.MapWriteThreads"/>): it did not win on a shared 2-vCPU machine.
     /// </summary>
     public static WriteParallelism Auto { get; } = For(Environment.ProcessorCount);
 
-    /// <summary>More threads than this gained nothing measurable on the map calls and would take cores from the pods.</summary>
+    /// <summary>A cap, so a many-core node's first sync does not take every core from the pods (not measured above 2).</summary>
     public const int MaxDegree = 4;
 
     public const int DefaultChunkEntries = 16384;
