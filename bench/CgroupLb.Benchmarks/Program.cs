@@ -79,13 +79,13 @@ else
 
 BenchmarkSwitcher.FromTypes([.. benchmarks]).Run(args, BenchmarkConfig.Create());
 
-// The writer's steps as the agent writes them (one thread), or `--write-threads N` (N calls of a large step at once, at
-// most 4) and `--write-chunk N` (entries per call of a split step).
+// The writer's steps as the agent writes them (one call per core, at most 4), or `--write-threads N` (N calls of a large
+// step at once; 1 = one thread) and `--write-chunk N` (entries per call of a split step).
 static CgroupLb.Datapath.Writing.WriteParallelism WriteThreads(string[] args)
 {
     var parallelism = Array.IndexOf(args, "--write-threads") is var w and > 0
         ? CgroupLb.Datapath.Writing.WriteParallelism.For(int.Parse(args[w + 1]))
-        : CgroupLb.Datapath.Writing.WriteParallelism.Off;
+        : CgroupLb.Datapath.Writing.WriteParallelism.Auto;
     return Array.IndexOf(args, "--write-chunk") is var c and > 0 && parallelism.IsParallel
         ? parallelism with { ChunkEntries = int.Parse(args[c + 1]) }
         : parallelism;

@@ -41,9 +41,8 @@ public sealed record DatapathOptions(string CgroupPath, string BpffsPath)
 
     /// <summary>
     /// Batch calls of one large write step (more than 16k entries: a first sync, a mass change) in flight at once, the
-    /// syncing thread's own included (at most 4); null or 1 = every call on the syncing thread. Off by default: on the
-    /// shared 2-vCPU machines it was measured on, the second core was never idle enough for it to win (bench/README.md,
-    /// "Writing a large step from several threads"). Internal tuning, no flag.
+    /// syncing thread's own included: null = one per core, at most 4; 1 = every call on the syncing thread (which wins
+    /// when no second core is free: bench/README.md, "A large write step from several threads"). Internal, no flag.
     /// </summary>
     public int? MapWriteThreads { get; init; }
 

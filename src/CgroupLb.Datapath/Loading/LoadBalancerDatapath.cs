@@ -42,7 +42,7 @@ public sealed class LoadBalancerDatapath : IDisposable
         if (logger is not null)
         {
             writer = new BpfMapWriter(maps, logger, ipv6: features?.IPv6 ?? true,
-                writeThreads is { } threads ? WriteParallelism.For(threads) : WriteParallelism.Off);
+                writeThreads is { } threads ? WriteParallelism.For(threads) : WriteParallelism.Auto);
         }
         this.attachments = attachments;
         this.upgrade = upgrade is { IsEmpty: false } ? upgrade : null;

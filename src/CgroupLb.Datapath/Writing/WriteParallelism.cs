@@ -15,9 +15,8 @@ internal sealed record WriteParallelism(int Degree, int ChunkEntries)
     public static WriteParallelism Off { get; } = new(1, int.MaxValue);
 
     /// <summary>
-    /// As many calls as cores, at most <see cref="MaxDegree"/>. Chunks of 16k entries: at 10k x 10 the 100k slots are
-    /// seven calls, while a step of 10k masters or fewer (and every partial sync) is one. Not the agent's default
-    /// (<see cref="Loading.DatapathOptions.MapWriteThreads"/>): it did not win on a shared 2-vCPU machine.
+    /// What the agent uses: as many calls as cores, at most <see cref="MaxDegree"/>. Chunks of 16k entries: at 10k x 10
+    /// the 100k slots are seven calls, while a step of 10k masters or fewer (and every partial sync) is one.
     /// </summary>
     public static WriteParallelism Auto { get; } = For(Environment.ProcessorCount);
 
