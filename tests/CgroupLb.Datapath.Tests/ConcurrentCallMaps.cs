@@ -8,14 +8,14 @@ namespace CgroupLb.Datapath.Tests;
 /// <see cref="FakeLoadBalancerMaps"/> made safe to call from several threads: each write runs under one lock, after a
 /// pause outside it (<see cref="BatchPause"/>, calls of at least 10 entries: a parallel step's chunks) so that a parallel writer's calls really are in
 /// flight together. Records each call's kind and thread in the order the calls ran, the most calls ever in flight
-/// at once, and any call that started while another was still running after one had failed (what the writer's
-/// fallback must never see).
+/// at once, and any small call (under 10 entries: the per-frontend fallback's) that started while a chunk was still
+/// running (what the writer's fallback must never see; a step's own calls decided before a failure was seen may).
 /// </summary>
 internal sealed class ConcurrentCallMaps(FakeLoadBalancerMaps inner) : ILoadBalancerMaps
 {
     private readonly Lock gate = new();
     private int active;
-    private bool failed;
+    private int activeChunks;
 
     public FakeLoadBalancerMaps Inner { get; } = inner;
     public TimeSpan BatchPause { get; set; } = TimeSpan.FromMilliseconds(15);
@@ -23,14 +23,16 @@ internal sealed class ConcurrentCallMaps(FakeLoadBalancerMaps inner) : ILoadBala
     /// <summary>(kind, entries, managed thread id), in the order the calls ran under the lock.</summary>
     public List<(string Kind, int Entries, int Thread)> Calls { get; } = [];
     public int MaxInFlight { get; private set; }
-    public int StartedBesideAfterFailure { get; private set; }
+    public int SmallCallBesideChunk { get; private set; }
 
     private void Run(string kind, int entries, Action call)
     {
         lock (gate)
         {
-            if (failed && active > 0)
-                StartedBesideAfterFailure++;
+            if (entries < 10 && activeChunks > 0)
+                SmallCallBesideChunk++;
+            if (entries >= 10)
+                activeChunks++;
             active++;
             MaxInFlight = Math.Max(MaxInFlight, active);
         }
@@ -44,16 +46,14 @@ internal sealed class ConcurrentCallMaps(FakeLoadBalancerMaps inner) : ILoadBala
                 call();
             }
         }
-        catch
-        {
-            lock (gate)
-                failed = true;
-            throw;
-        }
         finally
         {
             lock (gate)
+            {
                 active--;
+                if (entries >= 10)
+                    activeChunks--;
+            }
         }
     }
 

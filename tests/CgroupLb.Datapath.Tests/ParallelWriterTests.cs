@@ -78,7 +78,8 @@ public class ParallelWriterTests
         Assert.All(maps.Calls.Where(c => c.Kind is "slots"), c => Assert.True(c.Entries <= 42));
         // Never more in flight than the degree (the calling thread's call included; 300 names do not go beside them).
         Assert.True(maps.MaxInFlight <= Tiny.Degree, $"{maps.MaxInFlight} calls in flight");
-        Assert.True(maps.MaxInFlight >= 2, "the calling thread and a pool thread write at once");
+        // How many overlap is the scheduler's call; that chunks went to the pool is not (they never run inline).
+        Assert.Contains(maps.Calls, c => c.Kind == "slots" && c.Thread != Environment.CurrentManagedThreadId);
         Assert.True(writer.VerifyApplied());
     }
 
@@ -118,7 +119,7 @@ public class ParallelWriterTests
         var refused = Assert.Single(result.Refused);
         Assert.Equal(Fe(bad), refused.Frontend);
         Assert.Equal(RefusalReason.WriteFailed, refused.Reason);
-        Assert.True(0 == maps.StartedBesideAfterFailure, $"max {maps.MaxInFlight} " + string.Join(", ", maps.Calls.Select(c => $"{c.Kind} {c.Entries} {c.Thread}")));
+        Assert.Equal(0, maps.SmallCallBesideChunk);
         Assert.True(maps.Calls.Count(c => c.Kind == "slots" && c.Entries > 1) >= 2, "the slot step was split");
         Assert.Null(maps.Inner.Reachable(Fe(bad).Address, 80));
         var expected = WrittenOnOneThread(Plan(Many().Where(s => s.Frontend != Fe(bad))));
@@ -146,7 +147,7 @@ public class ParallelWriterTests
         var result = writer.Apply(Plan(Many()));
 
         Assert.True(result.AllApplied);
-        Assert.Equal(0, maps.StartedBesideAfterFailure);
+        Assert.Equal(0, maps.SmallCallBesideChunk);
         Assert.DoesNotContain(maps.Calls, c => c.Kind is "slots" or "masters" && c.Entries > 3);
         AssertSameMaps(WrittenOnOneThread(Plan(Many())), maps.Inner);
         Assert.True(writer.VerifyApplied());
