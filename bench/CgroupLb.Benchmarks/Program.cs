@@ -6,9 +6,9 @@ using CgroupLb.Benchmarks.Sources;
 using CgroupLb.Benchmarks.Sync;
 
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --filter '*' [--job short]
-// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc] [--write-only] [--sync-only]   (where a full sync's time goes)
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc] [--write-only] [--sync-only] [--write-threads N]   (where a full sync's time goes)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --applied 10000 [repeats] [events]   (the syncer's bookkeeping around the write, in memory)
-// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --event-latency 10000 [events] [--prealloc]   (one EndpointSlice change to kernel maps: p50/p99)
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --event-latency 10000 [events] [--prealloc] [--write-threads N]   (one EndpointSlice change to kernel maps: p50/p99)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --initial-list 10000 [repeats] [--typed-lists]   (Kubernetes list to kernel maps)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --manifests 10000 [endpoints] [repeats]   (the manifest source's phases)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --watch-events 10000 [repeats] [streams]   (watch decode and event to map, ours vs typed, interleaved)
@@ -36,7 +36,8 @@ if (args is ["--initial-list", var listed, ..])
 }
 if (args is ["--event-latency", var changedAmong, ..])
 {
-    EventLatencyProbe.Run(int.Parse(changedAmong), args.Length > 2 && int.TryParse(args[2], out int events) ? events : 5000, args.Contains("--prealloc"));
+    EventLatencyProbe.Run(int.Parse(changedAmong), args.Length > 2 && int.TryParse(args[2], out int events) ? events : 5000, args.Contains("--prealloc"),
+        WriteThreads(args));
     return;
 }
 if (args is ["--applied", var appliedCount, ..])
@@ -47,7 +48,7 @@ if (args is ["--applied", var appliedCount, ..])
 if (args is ["--breakdown", var count, ..])
 {
     FullSyncBreakdown.Run(int.Parse(count), args.Length > 2 && int.TryParse(args[2], out int repeats) ? repeats : 5, args.Contains("--prealloc"), args.Contains("--write-only"),
-        periodic: !args.Contains("--sync-only"));
+        periodic: !args.Contains("--sync-only"), WriteThreads(args));
     return;
 }
 
@@ -77,3 +78,15 @@ else
 }
 
 BenchmarkSwitcher.FromTypes([.. benchmarks]).Run(args, BenchmarkConfig.Create());
+
+// The writer's steps as the agent writes them (one call per core, at most 4), or `--write-threads N` (N calls of a large
+// step at once; 1 = one thread) and `--write-chunk N` (entries per call of a split step).
+static CgroupLb.Datapath.Writing.WriteParallelism WriteThreads(string[] args)
+{
+    var parallelism = Array.IndexOf(args, "--write-threads") is var w and > 0
+        ? CgroupLb.Datapath.Writing.WriteParallelism.For(int.Parse(args[w + 1]))
+        : CgroupLb.Datapath.Writing.WriteParallelism.Auto;
+    return Array.IndexOf(args, "--write-chunk") is var c and > 0 && parallelism.IsParallel
+        ? parallelism with { ChunkEntries = int.Parse(args[c + 1]) }
+        : parallelism;
+}

@@ -20,14 +20,14 @@ internal static class EventLatencyProbe
 {
     private const string Source = "bench";
 
-    public static void Run(int services, int events, bool preallocate)
+    public static void Run(int services, int events, bool preallocate, WriteParallelism parallelism)
     {
         KernelRequirement.Demand(nameof(EventLatencyProbe));
         var cluster = SyntheticCluster.Create(services, minBackends: 3, maxBackends: 10);
         using var maps = BenchmarkMaps.Create(
             serviceEntries: Math.Max((uint)(services * 12), 262144), backendEntries: Math.Max((uint)(services * 12), 131072), preallocate);
         var tracker = new ClusterChangeTracker("node-a", [Source]);
-        var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator("node-a"), new BpfMapWriter(maps.Maps, NullLogger.Instance));
+        var syncer = new LoadBalancerSyncer(tracker, new ServiceTranslator("node-a"), new BpfMapWriter(maps.Maps, NullLogger.Instance, parallelism: parallelism));
         for (int i = 0; i < services; i++)
         {
             tracker.OnService(null, cluster.Services[i]);

@@ -26,7 +26,7 @@ internal static class FullSyncBreakdown
     /// False (`--sync-only`): leave out the periodic-sync probe after each repeat (verify, diff, read back), whose reads
     /// would otherwise fill a profile of the sync itself.
     /// </param>
-    public static void Run(int services, int repeats, bool preallocate, bool writeOnly, bool periodic = true)
+    public static void Run(int services, int repeats, bool preallocate, bool writeOnly, bool periodic, WriteParallelism parallelism)
     {
         KernelRequirement.Demand(nameof(FullSyncBreakdown));
         using var maps = BenchmarkMaps.Create(
@@ -34,7 +34,7 @@ internal static class FullSyncBreakdown
             backendEntries: Math.Max((uint)(services * BackendsPerService * 5 / 4), 131072),
             preallocate);
         var timed = new TimedMaps(maps.Maps);
-        var writer = new BpfMapWriter(timed, NullLogger.Instance);
+        var writer = new BpfMapWriter(timed, NullLogger.Instance, parallelism: parallelism);
         var empty = ImmutableDictionary<Frontend, LoadBalancerService>.Empty;
 
         ClusterState? state = null;
@@ -45,7 +45,7 @@ internal static class FullSyncBreakdown
         else
             large = LargePlanBenchmarks.BuildServices(services);
 
-        Console.WriteLine($"full sync of {services} x {BackendsPerService} into empty kernel maps{(preallocate ? " (preallocated)" : "")}, {repeats} repeats (the first includes JIT); CPU = this thread's user+sys");
+        Console.WriteLine($"full sync of {services} x {BackendsPerService} into empty kernel maps{(preallocate ? " (preallocated)" : "")}, write calls {parallelism.Degree} at once, {repeats} repeats (the first includes JIT); CPU = this thread's user+sys");
         for (int r = 0; r < repeats; r++)
         {
             GC.Collect();

@@ -17,11 +17,17 @@ internal sealed class TimedMaps(ILoadBalancerMaps inner) : ILoadBalancerMaps
 
     public void Reset() => totals.Clear();
 
+    private readonly Lock gate = new();
+
+    // A parallel write step calls from several threads: the times of calls in flight together add up (thread time, not wall).
     private void Add(string operation, long start, int entries)
     {
         var elapsed = Stopwatch.GetElapsedTime(start);
-        var (time, count, calls) = totals.GetValueOrDefault(operation);
-        totals[operation] = (time + elapsed, count + entries, calls + 1);
+        lock (gate)
+        {
+            var (time, count, calls) = totals.GetValueOrDefault(operation);
+            totals[operation] = (time + elapsed, count + entries, calls + 1);
+        }
     }
 
     public uint ServiceEntryCapacity => inner.ServiceEntryCapacity;

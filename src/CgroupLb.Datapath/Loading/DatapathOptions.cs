@@ -39,6 +39,13 @@ public sealed record DatapathOptions(string CgroupPath, string BpffsPath)
     /// </summary>
     public bool PreallocateLbMaps { get; init; }
 
+    /// <summary>
+    /// Batch calls of one large write step (more than 16k entries: a first sync, a mass change) in flight at once, the
+    /// syncing thread's own included: null = one per core, at most 4; 1 = every call on the syncing thread (which wins
+    /// when no second core is free: bench/README.md, "A large write step from several threads"). Internal, no flag.
+    /// </summary>
+    public int? MapWriteThreads { get; init; }
+
     /// <summary>The maps <see cref="LbMapMax"/> sizes and <see cref="PreallocateLbMaps"/> preallocates.</summary>
     public static IReadOnlyList<string> LbMapNames { get; } = [MapNames.Services, MapNames.Backends, MapNames.Services6, MapNames.Backends6];
 

@@ -35,12 +35,15 @@ public sealed class LoadBalancerDatapath : IDisposable
     /// (a writer's reload deletes leftovers, which is the owning agent's call alone).
     /// </summary>
     private LoadBalancerDatapath(PinnedMaps pinned, DatapathFeatures? features, bool adopted, ILogger? logger,
-        ProgramAttachments? attachments = null, ProgramUpgrade? upgrade = null, SkipNetnsMap? skipNetns = null)
+        ProgramAttachments? attachments = null, ProgramUpgrade? upgrade = null, SkipNetnsMap? skipNetns = null, int? writeThreads = null)
     {
         maps = new KernelLoadBalancerMaps(pinned);
         this.skipNetns = skipNetns;
         if (logger is not null)
-            writer = new BpfMapWriter(maps, logger, ipv6: features?.IPv6 ?? true);
+        {
+            writer = new BpfMapWriter(maps, logger, ipv6: features?.IPv6 ?? true,
+                writeThreads is { } threads ? WriteParallelism.For(threads) : WriteParallelism.Auto);
+        }
         this.attachments = attachments;
         this.upgrade = upgrade is { IsEmpty: false } ? upgrade : null;
         if (upgrade is { IsEmpty: true })
@@ -151,7 +154,8 @@ public sealed class LoadBalancerDatapath : IDisposable
             attachments = ProgramAttachments.Open(options);
             pinned = PinnedMaps.Open(options);
             skipNetns = BpfMapHandle.OpenPinned(options.MapPinPath(MapNames.SkipNetns));
-            return new LoadBalancerDatapath(pinned, features, adopted, logger, attachments, upgrade, new SkipNetnsMap(skipNetns));
+            return new LoadBalancerDatapath(pinned, features, adopted, logger, attachments, upgrade, new SkipNetnsMap(skipNetns),
+                options.MapWriteThreads);
         }
         catch
         {

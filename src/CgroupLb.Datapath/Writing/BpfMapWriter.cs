@@ -14,7 +14,8 @@ namespace CgroupLb.Datapath.Writing;
 /// more than <see cref="BatchEntries"/> service entries in several, all before the next step):
 /// <list type="number">
 /// <item>every frontend is checked against the limits first; one that does not fit is refused alone;</item>
-/// <item>all backends the plan adds (one batch), then fresh ids' counters and names;</item>
+/// <item>all backends the plan adds (one batch), then fresh ids' counters and names (a large plan's beside the backends
+/// and slots: only a master makes them read);</item>
 /// <item>all changed slots 1..n (each slot always names a backend of the old or the new set);</item>
 /// <item>all master entries with a new count or flags, which is what makes a grown set visible;</item>
 /// <item>slots beyond a shrunk count, deleted only after their master stopped pointing at them;</item>
@@ -27,6 +28,10 @@ namespace CgroupLb.Datapath.Writing;
 /// <see cref="LbLimits.MaxBackendSlots"/> gets the <see cref="BackendSubset"/>. Not thread-safe: one syncer owns it.
 /// IPv4 and IPv6 frontends go through the same steps, each family to its own maps (<see cref="ServiceEntryBatch"/>),
 /// with one service id space and one backend id space; a family the node cannot use is refused as unsupported.
+/// With a <see cref="WriteParallelism"/> above 1, a step larger than its chunk size is split into chunks written by
+/// several threads at once (<see cref="ConcurrentBatchCalls"/>), all of a step before the next starts; the names and
+/// fresh counters of a large plan are written beside the backends and slots, before the first master. Smaller steps,
+/// every partial sync's among them, are written on the calling thread as before.
 /// </summary>
 internal sealed class BpfMapWriter : ILoadBalancerWriter
 {
@@ -38,15 +43,23 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
     private readonly Dictionary<Frontend, Lb4Refused> refusals = [];
     private readonly PlanWork work = new();
     private readonly bool ipv6;
+    private readonly WriteParallelism parallelism;
+    private readonly ConcurrentBatchCalls calls;
     private long serviceEntries;
     private long serviceEntries6;
 
     /// <param name="ipv6">False on a node without IPv6: IPv6 frontends are refused as unsupported, and not logged one by one.</param>
-    public BpfMapWriter(ILoadBalancerMaps maps, ILogger logger, bool ipv6 = true)
+    /// <param name="parallelism">
+    /// How many of a large step's calls may run at once; null = <see cref="WriteParallelism.Off"/>. Anything else only over maps
+    /// that may be called from several threads at once.
+    /// </param>
+    public BpfMapWriter(ILoadBalancerMaps maps, ILogger logger, bool ipv6 = true, WriteParallelism? parallelism = null)
     {
         this.maps = maps;
         this.logger = logger;
         this.ipv6 = ipv6;
+        this.parallelism = parallelism ?? WriteParallelism.Off;
+        calls = new ConcurrentBatchCalls(this.parallelism.Degree);
         backends = new BackendTable(maps.BackendCapacity);
         serviceIds = new IdAllocator(1, maps.ServiceIdLimit - 1);
         Reload();
@@ -207,7 +220,8 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         DeleteFrontends(plan.Deletes, ref refused);
         DeleteUnreferencedBackends();
         RecordRefusals(plan, refused);
-        work.ReleaseIfLarge();
+        if (work.ReleaseIfLarge())
+            calls.ReleaseBuffers();
         return refused is null ? ApplyResult.Applied : new ApplyResult([.. refused]);
     }
 
@@ -336,78 +350,173 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
     private bool IsNodeFamilyRefusal(RefusedFrontend r) =>
         !ipv6 && r.Reason == RefusalReason.Unsupported && r.Frontend.Address.AddressFamily == AddressFamily.InterNetworkV6;
 
-    /// <summary>Every admitted upsert, one batch per step, in the order the class comment gives.</summary>
+    /// <summary>
+    /// Every admitted upsert, one batch per step (split into chunks on several threads when large), in the order the
+    /// class comment gives. Returns or throws only when no call it started is still running: the per-frontend
+    /// fallback after a failure rewrites every upsert and rolls back the failed ones, which is exact whatever the
+    /// chunks of the failed step wrote, as long as none of them writes beside it.
+    /// </summary>
     private void WriteUpsertsBatched()
     {
-        if (work.NewBackendIds.Count > 0)
-            maps.UpdateBackends(CollectionsMarshal.AsSpan(work.NewBackendIds), CollectionsMarshal.AsSpan(work.NewBackendValues));
-        if (work.NewBackendIds6.Count > 0)
-            maps.UpdateBackends6(CollectionsMarshal.AsSpan(work.NewBackendIds6), CollectionsMarshal.AsSpan(work.NewBackendValues6));
-
-        work.Ids.Clear();
-        foreach (var p in work.Upserts)
-        {
-            if (p.NewId)
-                work.Ids.Add(p.ServiceId);
-        }
-        if (work.Ids.Count > 0)
-            maps.ResetStats(CollectionsMarshal.AsSpan(work.Ids));
-
+        work.NewServiceIds.Clear();
         work.Ids.Clear();
         work.Names.Clear();
         foreach (var p in work.Upserts)
         {
+            if (p.NewId)
+                work.NewServiceIds.Add(p.ServiceId);
             if (p.NeedsName)
             {
                 work.Ids.Add(p.ServiceId);
                 work.Names.Add(p.Service.Name);
             }
         }
+
+        // Names and counters are read (by status, by a restarted agent's adoption) only through a master: written beside
+        // the backends and slots and finished before the first master, they keep that promise.
+        Task? countersAndNames = null;
+        try
+        {
+            if (parallelism.IsParallel && work.Ids.Count >= NamesAlongsideMinimum)
+                countersAndNames = ConcurrentBatchCalls.OnPool(WriteCountersAndNames);
+
+            WriteNewBackends();
+            if (countersAndNames is null)
+                WriteCountersAndNames();
+
+            WriteServiceEntryStep(static (p, entries) => p.AddChangedSlots(entries), delete: false);
+
+            if (countersAndNames is not null)
+            {
+                var pending = countersAndNames;
+                countersAndNames = null;
+                pending.GetAwaiter().GetResult();
+            }
+
+            WriteServiceEntryStep(static (p, entries) =>
+            {
+                if (p.NeedsMaster)
+                    p.AddMaster(entries);
+            }, delete: false);
+
+            WriteServiceEntryStep(static (p, entries) => p.AddShrunkSlots(entries), delete: true);
+        }
+        finally
+        {
+            // A failed step before the join: the fallback must not run beside this write (it rewrites the names anyway).
+            if (countersAndNames is not null)
+            {
+                try
+                {
+                    countersAndNames.Wait();
+                }
+                catch (AggregateException)
+                {
+                    // The step's own failure is the one reported.
+                }
+            }
+        }
+    }
+
+    /// <summary>Names of at least this many services go beside the backends and slots: 10k of them take 7-12 ms.</summary>
+    private const int NamesAlongsideMinimum = 2048;
+
+    private void WriteCountersAndNames()
+    {
+        if (work.NewServiceIds.Count > 0)
+            maps.ResetStats(CollectionsMarshal.AsSpan(work.NewServiceIds));
         if (work.Ids.Count > 0)
             maps.WriteNames(CollectionsMarshal.AsSpan(work.Ids), CollectionsMarshal.AsSpan(work.Names));
+    }
 
-        // Each step in batches of up to BatchEntries, every batch of a step before the next step: the order holds as it
-        // did with one batch per step, and the buffer stays about a megabyte instead of every slot of a 50k sync.
-        work.ClearEntries();
-        foreach (var p in work.Upserts)
+    /// <summary>All backends the plan adds: one call per family, or chunks on several threads when there are many.</summary>
+    private void WriteNewBackends()
+    {
+        int chunk = parallelism.ChunkEntries;
+        if (!parallelism.IsParallel || work.NewBackendIds.Count + work.NewBackendIds6.Count <= chunk)
         {
-            p.AddChangedSlots(work.Entries);
-            if (work.Entries.Count >= BatchEntries)
-                UpdateAndClear(work.Entries);
+            if (work.NewBackendIds.Count > 0)
+                maps.UpdateBackends(CollectionsMarshal.AsSpan(work.NewBackendIds), CollectionsMarshal.AsSpan(work.NewBackendValues));
+            if (work.NewBackendIds6.Count > 0)
+                maps.UpdateBackends6(CollectionsMarshal.AsSpan(work.NewBackendIds6), CollectionsMarshal.AsSpan(work.NewBackendValues6));
+            return;
         }
-        UpdateAndClear(work.Entries);
 
-        foreach (var p in work.Upserts)
+        try
         {
-            if (!p.NeedsMaster)
-                continue;
-            p.AddMaster(work.Entries);
-            if (work.Entries.Count >= BatchEntries)
-                UpdateAndClear(work.Entries);
+            // The lists stay as they are until Finish: each call reads its own range of them.
+            for (int from = 0; from < work.NewBackendIds.Count; from += chunk)
+            {
+                int start = from, count = Math.Min(chunk, work.NewBackendIds.Count - from);
+                calls.Write(() => maps.UpdateBackends(CollectionsMarshal.AsSpan(work.NewBackendIds).Slice(start, count),
+                    CollectionsMarshal.AsSpan(work.NewBackendValues).Slice(start, count)));
+            }
+            for (int from = 0; from < work.NewBackendIds6.Count; from += chunk)
+            {
+                int start = from, count = Math.Min(chunk, work.NewBackendIds6.Count - from);
+                calls.Write(() => maps.UpdateBackends6(CollectionsMarshal.AsSpan(work.NewBackendIds6).Slice(start, count),
+                    CollectionsMarshal.AsSpan(work.NewBackendValues6).Slice(start, count)));
+            }
         }
-        UpdateAndClear(work.Entries);
+        catch (Exception ex) when (calls.Busy)
+        {
+            calls.Fail(ex);
+        }
+        calls.Finish();
+    }
 
-        foreach (var p in work.Upserts)
+    /// <summary>
+    /// One service-map step over every upsert: <paramref name="add"/> puts an upsert's entries of this step into the
+    /// buffer. On one thread in batches of up to <see cref="BatchEntries"/>, every batch before the next step (the order
+    /// holds as with one batch per step, and the buffer stays about a megabyte instead of every slot of a 50k sync). In
+    /// parallel, each full chunk goes to a pool thread while this thread builds the next (or is written here when the
+    /// pool threads the degree allows are busy); the last is written here.
+    /// </summary>
+    private void WriteServiceEntryStep(Action<PendingUpsert, ServiceEntryBatch> add, bool delete)
+    {
+        var entries = work.Entries;
+        entries.Clear();
+        int limit = parallelism.IsParallel ? Math.Min(parallelism.ChunkEntries, BatchEntries) : BatchEntries;
+        try
         {
-            p.AddShrunkSlots(work.Entries);
-            if (work.Entries.Count >= BatchEntries)
-                DeleteAndClear(work.Entries);
+            foreach (var p in work.Upserts)
+            {
+                add(p, entries);
+                if (entries.Count < limit)
+                    continue;
+                if (parallelism.IsParallel)
+                {
+                    var full = entries;
+                    entries = calls.Write(delete ? () => full.Delete(maps) : () => full.Update(maps), full)!;
+                }
+                else
+                {
+                    WriteAndClear(entries, delete);
+                }
+            }
+            WriteAndClear(entries, delete);
         }
-        DeleteAndClear(work.Entries);
+        catch (Exception ex) when (calls.Busy)
+        {
+            calls.Fail(ex);
+        }
+        finally
+        {
+            entries.Clear();
+            work.Entries = entries;
+        }
+        calls.Finish();
     }
 
     /// <summary>Service-map entries per batch call: a syscall per 32k entries costs nothing, a 550k-entry buffer does.</summary>
     private const int BatchEntries = 32768;
 
-    private void UpdateAndClear(ServiceEntryBatch entries)
+    private void WriteAndClear(ServiceEntryBatch entries, bool delete)
     {
-        entries.Update(maps);
-        entries.Clear();
-    }
-
-    private void DeleteAndClear(ServiceEntryBatch entries)
-    {
-        entries.Delete(maps);
+        if (delete)
+            entries.Delete(maps);
+        else
+            entries.Update(maps);
         entries.Clear();
     }
 
@@ -923,8 +1032,11 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         public List<uint> NewBackendIds6 { get; } = [];
         public List<Lb6Backend> NewBackendValues6 { get; } = [];
         public List<uint> Ids { get; } = [];
+        public List<uint> NewServiceIds { get; } = [];
         public List<string> Names { get; } = [];
-        public ServiceEntryBatch Entries { get; } = new();
+
+        /// <summary>The buffer a step is built in; a parallel step hands its full chunks over and leaves another here.</summary>
+        public ServiceEntryBatch Entries { get; set; } = new();
         public HashSet<Frontend> ClearedRefusals { get; } = [];
         public long EntryGrowth { get; set; }
         public long EntryGrowth6 { get; set; }
@@ -936,10 +1048,10 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
         /// memory back, since they would otherwise hold that plan's pending upserts and room for its entries for the
         /// agent's lifetime (about 25 MB at 50k frontends x 10). Steady-state plans are small and keep their buffers.
         /// </summary>
-        public void ReleaseIfLarge()
+        public bool ReleaseIfLarge()
         {
             if (Entries.Capacity + Upserts.Capacity + NewBackendIds.Capacity + NewBackendIds6.Capacity < LargePlanEntries)
-                return;
+                return false;
             Clear();
             Upserts.TrimExcess();
             NewBackendIds.TrimExcess();
@@ -947,9 +1059,11 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             NewBackendIds6.TrimExcess();
             NewBackendValues6.TrimExcess();
             Ids.TrimExcess();
+            NewServiceIds.TrimExcess();
             Names.TrimExcess();
             Entries.ClearAndTrim();
             ClearedRefusals.TrimExcess();
+            return true;
         }
 
         private const int LargePlanEntries = 16384;
@@ -962,6 +1076,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
             NewBackendIds6.Clear();
             NewBackendValues6.Clear();
             Ids.Clear();
+            NewServiceIds.Clear();
             Names.Clear();
             ClearEntries();
             ClearedRefusals.Clear();

@@ -12,7 +12,9 @@ namespace CgroupLb.Datapath.Writing;
 /// <summary>
 /// <see cref="ILoadBalancerMaps"/> over the pinned kernel maps. Owns its map handles. Multi-entry changes go through the
 /// batch syscalls (one syscall instead of one per entry); a kernel that rejects batch operations on a map type gets
-/// the element-by-element path, decided once.
+/// the element-by-element path, decided once. The writes may come from several threads at once (a parallel step of
+/// <see cref="BpfMapWriter"/>): each call uses only its map's descriptor and its own buffers, the filters' bits are
+/// changed under <c>filterGate</c>, and the batch-support latch only ever goes one way.
 /// </summary>
 internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMaps, IDisposable
 {
@@ -37,7 +39,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
     private readonly BpfMapHandle refused6;
     private readonly BpfMapHandle? affinity;
     private readonly int possibleCpus = BpfMapHandle.PossibleCpus;
-    private bool batchUnsupported;
+    private volatile bool batchUnsupported;
     private bool batchLookupUnsupported;
 
     /// <summary>Entries per batch lookup: large enough to amortise the syscall, small enough for any hash bucket.</summary>
