@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
+using System.Runtime;
 using CgroupLb.Benchmarks.Workload;
 using CgroupLb.Datapath.Writing;
 using CgroupLb.Model.LoadBalancing;
@@ -55,16 +56,19 @@ internal static class FullSyncBreakdown
             int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
             long allocated = GC.GetAllocatedBytesForCurrentThread();
 
+            TimeSpan jit0 = JitInfo.GetCompilationTime(currentThread: true), jitAll0 = JitInfo.GetCompilationTime();
+            long jitted0 = JitInfo.GetCompiledMethodCount(currentThread: true);
             long start = Stopwatch.GetTimestamp();
             var cpu0 = ThreadCpuClock.Now();
             LoadBalancerPlan plan;
-            TimeSpan translate = TimeSpan.Zero, planning, translateCpu = TimeSpan.Zero;
+            TimeSpan translate = TimeSpan.Zero, planning, translateCpu = TimeSpan.Zero, jitTranslate = TimeSpan.Zero;
             long allocatedByTranslate = 0;
             if (state is not null)
             {
                 var desired = translator.Translate(state);
                 translate = Stopwatch.GetElapsedTime(start);
                 translateCpu = ThreadCpuClock.Now() - cpu0;
+                jitTranslate = JitInfo.GetCompilationTime(currentThread: true) - jit0;
                 allocatedByTranslate = GC.GetAllocatedBytesForCurrentThread() - allocated;
                 long planStart = Stopwatch.GetTimestamp();
                 plan = LoadBalancerPlanner.Plan(empty, desired);
@@ -77,6 +81,7 @@ internal static class FullSyncBreakdown
                 planning = Stopwatch.GetElapsedTime(planStart);
             }
             long allocatedBeforeApply = GC.GetAllocatedBytesForCurrentThread();
+            TimeSpan jitBeforeApply = JitInfo.GetCompilationTime(currentThread: true);
             timed.Reset();
             var applyCpu0 = ThreadCpuClock.Now();
             long applyStart = Stopwatch.GetTimestamp();
@@ -85,6 +90,8 @@ internal static class FullSyncBreakdown
             var applyCpu = ThreadCpuClock.Now() - applyCpu0;
             var planCpu = applyCpu0 - cpu0 - translateCpu;
             var total = Stopwatch.GetElapsedTime(start);
+            TimeSpan jitEnd = JitInfo.GetCompilationTime(currentThread: true), jitAllEnd = JitInfo.GetCompilationTime();
+            long jitted = JitInfo.GetCompiledMethodCount(currentThread: true) - jitted0;
             process.Refresh();
             var (user, sys) = (process.UserProcessorTime - user0, process.PrivilegedProcessorTime - sys0);
             ApplyExpectation.AllApplied(result, "the initial plan");
@@ -93,7 +100,8 @@ internal static class FullSyncBreakdown
             Console.WriteLine($"repeat {r + 1}: total {Ms(total)}: translate {Ms(translate)}, plan {Ms(planning)}, apply {Ms(apply)} " +
                 $"(map calls {Ms(kernel)}, writer's own work {Ms(apply - kernel)}); CPU translate {Ms(translateCpu)} plan {Ms(planCpu)} apply {Ms(applyCpu)}; process CPU user {Ms(user)} sys {Ms(sys)}; " +
                 $"GC {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}; " +
-                $"allocated {(allocatedBeforeApply - allocated) / 1e6:F1} MB before apply ({allocatedByTranslate / 1e6:F1} MB in translate), {(GC.GetAllocatedBytesForCurrentThread() - allocatedBeforeApply) / 1e6:F1} MB in apply");
+                $"allocated {(allocatedBeforeApply - allocated) / 1e6:F1} MB before apply ({allocatedByTranslate / 1e6:F1} MB in translate), {(GC.GetAllocatedBytesForCurrentThread() - allocatedBeforeApply) / 1e6:F1} MB in apply; " +
+                $"JIT on this thread translate {Ms(jitTranslate)} plan {Ms(jitBeforeApply - jit0 - jitTranslate)} apply {Ms(jitEnd - jitBeforeApply)} ({jitted} methods), all threads {Ms(jitAllEnd - jitAll0)}");
             foreach (var (operation, (time, entries, calls)) in timed.Totals.OrderByDescending(t => t.Value.Time))
                 Console.WriteLine($"    {operation,-40} {Ms(time),10} {entries,8} entries {calls,5} calls");
 
