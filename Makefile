@@ -19,9 +19,9 @@ APT_PACKAGES += qemu-system-x86 busybox-static kmod cpio xz-utils
 VERSION     := $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
 # The agent is published self-contained for this runtime (the image has no .NET runtime of its own).
 AGENT_RID   ?= linux-x64
-# How the agent is precompiled (see build): composite (with the runtime's libraries, the default), assemblies (its own
-# assemblies only, beside the runtime's own precompiled ones) or none (JIT only).
-AGENT_READY_TO_RUN ?= composite
+# How the agent is precompiled (see build): assemblies (its own assemblies and their dependencies, beside the runtime's
+# own precompiled ones; the default), composite (one image with the runtime's libraries) or none (JIT only).
+AGENT_READY_TO_RUN ?= assemblies
 READY_TO_RUN_FLAGS_composite  := -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true
 READY_TO_RUN_FLAGS_assemblies := -p:PublishReadyToRun=true
 READY_TO_RUN_FLAGS_none       :=
@@ -64,12 +64,12 @@ interop:
 ## embedded: the runtime comes along, so the same folder runs on a host without .NET and in the image). Not
 ## trimmed: KubernetesClient and YamlDotNet serialize by reflection and produce trim warnings (IL2104). English
 ## messages only (SatelliteResourceLanguages): the other languages' resource folders would only add size.
-## Precompiled (ReadyToRun) as one composite image of the agent and the runtime's libraries: the start and the first
-## full sync run their code once, so without it they run at the JIT's first tier and pay the JIT for each method, above
-## all for the collections over the agent's own structs, which only a composite with the runtime's libraries can
-## precompile. At 10k Services x 10: start to ready about -30%, CPU until ready -26%, the first sync -40%; the folder
-## +47 MB, RSS after start +20 MB (mapped image pages), the publish about two minutes longer (bench/README.md, "The
-## cold first sync"). AGENT_READY_TO_RUN=assemblies (-14% / -12% / -19%, RSS +5 MB) or none (JIT only) otherwise.
+## Precompiled (ReadyToRun): the start and the first full sync run their code once, so without it they run at the
+## JIT's first tier and pay the JIT for each method. Per assembly (the default) at 10k Services x 10: start to ready
+## about -14%, CPU until ready -12%, the first sync -19%, RSS after start +5 MB, the folder +18 MB.
+## AGENT_READY_TO_RUN=composite also precompiles the runtime's generic code over the agent's own structs (about twice
+## the gain: -30% / -26% / -40%), but its mapped image adds 20 MB of RSS after start, which takes the agent over its
+## 150 MB budget at 10k Services; none is JIT only (bench/README.md, "The cold first sync").
 build: $(BPF_OBJ)
 	$(DOTNET) build CgroupLb.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
 	rm -rf $(BIN_DIR)
