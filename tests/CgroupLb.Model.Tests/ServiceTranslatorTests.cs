@@ -447,12 +447,11 @@ public class ServiceTranslatorTests
     }
 
     [Fact]
-    public void ALargeStateTranslatedOnSeveralCoresEqualsItsTranslationOnOneThread()
+    public void ALargeStateTranslatedOnSeveralCoresEqualsItsTranslationOnOneThreadAndByName()
     {
-        // Enough services for the parallel path, each claiming two of a few external IPs: the claims cross the chunks, and
-        // a service may lose both, so only the smallest name as owner and the warnings put in the services' order and
-        // each service's own order give what one thread translating the sorted services gives.
-        int count = ServiceTranslator.ParallelMinimum + 1500;
+        // Enough services for several chunks, each claiming two of a few external IPs: the claims cross the chunks, and a
+        // service may lose both, so only a merge in the services' order gives the owners and warnings of one thread.
+        const int count = 4500; // chunks of 1024 services
         var names = Enumerable.Range(0, count).Select(i => $"svc-{i:x5}").Reverse().ToArray();
         var services = names.Select((n, i) =>
         {
@@ -463,16 +462,20 @@ public class ServiceTranslatorTests
         var slices = names.Select((n, i) => Slice($"{n}-1", n, [SlicePort("http", 8080)],
             Endpoint($"198.19.{i / 250}.{i % 250 + 1}", node: i % 3 == 0 ? ThisNode : "node-b"), Endpoint($"198.19.200.{i % 250 + 1}", ready: i % 5 != 0))).ToList();
         var state = ClusterState.FromObjects(services, slices, new ClusterObjectParser(log));
+        var byNameLog = new ListLogger();
         var oneLog = new ListLogger();
         var severalLog = new ListLogger();
 
+        var byName = new ServiceTranslator(ThisNode, byNameLog).Translate(state, state.Services.Keys.ToList());
         var one = new ServiceTranslator(ThisNode, oneLog) { Parallelism = 1 }.Translate(state);
-        var several = new ServiceTranslator(ThisNode, severalLog) { Parallelism = 4 }.Translate(state);
+        var several = new ServiceTranslator(ThisNode, severalLog) { Parallelism = 4, ParallelMinimum = 2048 }.Translate(state);
 
-        Assert.Equal(count + 7, one.Count);
-        Assert.Equal(one.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)), several.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)));
-        Assert.Equal(oneLog.Warnings, severalLog.Warnings);
-        Assert.Equal(2 * count - 7, severalLog.Warnings.Count);
+        Assert.Equal(count + 7, byName.Count);
+        Assert.Equal(byName.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)), one.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)));
+        Assert.Equal(byName.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)), several.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)));
+        Assert.Equal(byNameLog.Warnings, oneLog.Warnings);
+        Assert.Equal(byNameLog.Warnings, severalLog.Warnings);
+        Assert.Equal(2 * count - 7, byNameLog.Warnings.Count);
         for (int ip = 1; ip <= 7; ip++)
         {
             string owner = names.Where((n, i) => i % 7 + 1 == ip || (i + 3) % 7 + 1 == ip).Min(StringComparer.Ordinal)!;

@@ -37,10 +37,10 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
 
     /// <summary>
     /// Services from this many on are translated on several cores (<see cref="Parallelism"/>): a first sync of 50k
-    /// Services takes 80-110 ms of one core's time, while a sync of a few thousand takes a few milliseconds, less than
-    /// handing work to pool threads is worth.
+    /// Services takes 80-110 ms of one core's time, while 10k take about 10 ms, which a second core does not shorten
+    /// when the node has none free (bench/README.md, "lb_svc_names preallocated, translation on two cores").
     /// </summary>
-    public const int ParallelMinimum = 8192;
+    public int ParallelMinimum { get; init; } = 32768;
 
     /// <summary>Services per unit of parallel work: small enough that a core that starts late still gets a fair share.</summary>
     private const int ServicesPerChunk = 1024;
@@ -53,10 +53,10 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
 
     /// <summary>
     /// The desired state of every proxied service. Each service's frontends depend on nothing but that service and
-    /// its slices, so a large state is translated in chunks on several cores, in the state's own order: sorting 50k
-    /// names first would take a third of the time. A frontend two services claim goes to the smallest name either
-    /// way, and the warnings about the others come out in the order a translation of the sorted services on one
-    /// thread gives them.
+    /// its slices, so a large state is translated in chunks of the sorted services on several cores; the chunks'
+    /// frontends then go into the result in the services' order on the calling thread, so a frontend two services
+    /// claim keeps the same owner (the smallest name) and the same warning as a translation on one thread. (Sorted
+    /// first, still: translated in the state's hash order, 50k services took as long without the sort as with it.)
     /// </summary>
     public IReadOnlyDictionary<Frontend, LoadBalancerService> Translate(ClusterState state)
     {
@@ -64,12 +64,11 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
         var services = new KeyValuePair<ServiceName, ServiceSnapshot>[state.Services.Count];
         int n = 0;
         foreach (KeyValuePair<ServiceName, ServiceSnapshot> service in state.Services) services[n++] = service;
+        Array.Sort(services, static (a, b) => a.Key.CompareTo(b.Key));
         var desired = new Dictionary<Frontend, LoadBalancerService>(n);
         string? zone = ZoneOf(state);
         if (n < ParallelMinimum || Parallelism <= 1)
         {
-            // In name order, so the first claim of a frontend is the smallest name's.
-            Array.Sort(services, static (a, b) => a.Key.CompareTo(b.Key));
             var frontends = new List<LoadBalancerService>();
             foreach (KeyValuePair<ServiceName, ServiceSnapshot> service in services)
                 AddService(desired, frontends, service.Value, state.SlicesOf(service.Key), zone);
@@ -91,56 +90,9 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
             }
             chunks[chunk] = frontends;
         });
-        List<LoadBalancerService>? ignored = null;
-        for (int chunk = 0; chunk < chunks.Length; chunk++)
-        {
-            var frontends = chunks[chunk];
-            for (int i = 0; i < frontends.Count; i++)
-            {
-                LoadBalancerService lb = frontends[i];
-                ref LoadBalancerService? owner = ref CollectionsMarshal.GetValueRefOrAddDefault(desired, lb.Frontend, out bool exists);
-                if (!exists)
-                {
-                    owner = lb;
-                }
-                else if (owner!.ServicePort != lb.ServicePort)
-                {
-                    // The smaller name owns it; the other is ignored (a service's own frontends come in their order).
-                    bool takes = lb.Owner is { } claimant && owner.Owner is { } holder && claimant.CompareTo(holder) < 0;
-                    (ignored ??= []).Add(takes ? owner : lb);
-                    if (takes)
-                        owner = lb;
-                }
-            }
-        }
-        if (ignored is not null)
-            WarnIgnored(ignored, chunks, desired);
-        return desired;
-    }
-
-    /// <summary>
-    /// The warnings about frontends a smaller name took, as one thread translating the sorted services gives them: by
-    /// service, then in the service's own order of frontends (its place in its chunk, where a service's frontends lie
-    /// next to each other), each naming the frontend's final owner. Rare (conflicting manifests), so the places are
-    /// looked up only here.
-    /// </summary>
-    private void WarnIgnored(List<LoadBalancerService> ignored, List<LoadBalancerService>[] chunks, Dictionary<Frontend, LoadBalancerService> desired)
-    {
-        var place = new Dictionary<LoadBalancerService, int>(ignored.Count, ReferenceEqualityComparer.Instance);
-        foreach (LoadBalancerService lb in ignored)
-            place[lb] = 0;
-        int position = 0;
         foreach (List<LoadBalancerService> frontends in chunks)
-        {
-            foreach (LoadBalancerService lb in frontends)
-            {
-                if (place.ContainsKey(lb))
-                    place[lb] = position;
-                position++;
-            }
-        }
-        foreach (LoadBalancerService lb in ignored.OrderBy(e => e.Owner).ThenBy(e => place[e]))
-            logger.LogWarning("Frontend {Frontend} of {ServicePort} is already used by {Owner}; ignoring it", lb.Frontend, lb.Name, desired[lb.Frontend].Name);
+            AddOwned(desired, frontends);
+        return desired;
     }
 
     /// <summary>
@@ -169,6 +121,12 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
         frontends.Clear();
         foreach (ServicePortInfo port in service.Ports)
             AddFrontends(frontends, port, slices, zone);
+        AddOwned(desired, frontends);
+    }
+
+    /// <summary>Adds frontends in their order; one already there keeps its owner.</summary>
+    private void AddOwned(Dictionary<Frontend, LoadBalancerService> desired, List<LoadBalancerService> frontends)
+    {
         foreach (LoadBalancerService lb in frontends)
         {
             ref LoadBalancerService? owner = ref CollectionsMarshal.GetValueRefOrAddDefault(desired, lb.Frontend, out bool exists);
