@@ -6,7 +6,7 @@ using CgroupLb.Benchmarks.Sources;
 using CgroupLb.Benchmarks.Sync;
 
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --filter '*' [--job short]
-// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc] [--write-only] [--sync-only] [--write-threads N]   (where a full sync's time goes)
+// dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --breakdown 10000 [repeats] [--prealloc] [--write-only] [--sync-only] [--write-threads N] [--translate-threads N]   (where a full sync's time goes)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --applied 10000 [repeats] [events]   (the syncer's bookkeeping around the write, in memory)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --event-latency 10000 [events] [--prealloc] [--write-threads N]   (one EndpointSlice change to kernel maps: p50/p99)
 // dotnet run -c Release --project bench/CgroupLb.Benchmarks -- --initial-list 10000 [repeats] [--typed-lists]   (Kubernetes list to kernel maps)
@@ -48,7 +48,8 @@ if (args is ["--applied", var appliedCount, ..])
 if (args is ["--breakdown", var count, ..])
 {
     FullSyncBreakdown.Run(int.Parse(count), args.Length > 2 && int.TryParse(args[2], out int repeats) ? repeats : 5, args.Contains("--prealloc"), args.Contains("--write-only"),
-        periodic: !args.Contains("--sync-only"), WriteThreads(args));
+        periodic: !args.Contains("--sync-only"), WriteThreads(args),
+        translateThreads: Array.IndexOf(args, "--translate-threads") is var t and > 0 ? int.Parse(args[t + 1]) : null);
     return;
 }
 

@@ -8,7 +8,7 @@ namespace CgroupLb.Datapath.Tests;
 public sealed class LbMapPreallocationTests
 {
     /// <summary>
-    /// What `bpftool map show` reported as bytes_memlock for the four maps created preallocated at the default sizes
+    /// What `bpftool map show` reported as bytes_memlock for the five maps created preallocated at the default sizes
     /// on Linux 6.18 (whose accounting walks the real allocation): the estimate the agent logs must be that figure.
     /// </summary>
     [Theory]
@@ -16,6 +16,7 @@ public sealed class LbMapPreallocationTests
     [InlineData("lb4_backends", 10486800)]
     [InlineData("lb6_services", 33555568)]
     [InlineData("lb6_backends", 12583984)]
+    [InlineData("lb_svc_names", 21497344)]
     public void EstimateAtTheDefaultSizesMatchesWhatTheKernelAccounted(string map, long measured)
     {
         ulong estimate = map switch
@@ -24,6 +25,7 @@ public sealed class LbMapPreallocationTests
             "lb4_backends" => LbMapPreallocation.BytesOf(sizeof(uint), Size<Lb4Backend>(), DatapathOptions.DefaultBackendMapMax),
             "lb6_services" => LbMapPreallocation.BytesOf(Size<Lb6ServiceKey>(), Size<Lb6ServiceValue>(), DatapathOptions.DefaultServiceMapMax),
             "lb6_backends" => LbMapPreallocation.BytesOf(sizeof(uint), Size<Lb6Backend>(), DatapathOptions.DefaultBackendMapMax),
+            "lb_svc_names" => LbMapPreallocation.BytesOf(sizeof(uint), Size<LbServiceName>(), CgroupLb.Datapath.Writing.LbLimits.DefaultServiceIdLimit),
             _ => throw new ArgumentOutOfRangeException(nameof(map)),
         };
         Assert.InRange((double)estimate / measured, 0.99, 1.01);

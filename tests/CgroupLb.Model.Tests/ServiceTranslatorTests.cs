@@ -445,4 +445,41 @@ public class ServiceTranslatorTests
         Assert.Equal("default/web-a:http", contested.Name);
         Assert.Equal(["198.18.1.2:8080", "198.18.2.2:8080"], contested.Backends.Select(b => b.ToString()));
     }
+
+    [Fact]
+    public void ALargeStateTranslatedOnSeveralCoresEqualsItsTranslationOnOneThreadAndByName()
+    {
+        // Enough services for several chunks, each claiming two of a few external IPs: the claims cross the chunks, and a
+        // service may lose both, so only a merge in the services' order gives the owners and warnings of one thread.
+        const int count = 4500; // chunks of 1024 services
+        var names = Enumerable.Range(0, count).Select(i => $"svc-{i:x5}").Reverse().ToArray();
+        var services = names.Select((n, i) =>
+        {
+            var s = Service(n, $"198.18.{i / 250}.{i % 250 + 1}", Port("http", 80));
+            s.Spec.ExternalIPs = [$"203.0.113.{i % 7 + 1}", $"203.0.113.{(i + 3) % 7 + 1}"];
+            return s;
+        }).ToList();
+        var slices = names.Select((n, i) => Slice($"{n}-1", n, [SlicePort("http", 8080)],
+            Endpoint($"198.19.{i / 250}.{i % 250 + 1}", node: i % 3 == 0 ? ThisNode : "node-b"), Endpoint($"198.19.200.{i % 250 + 1}", ready: i % 5 != 0))).ToList();
+        var state = ClusterState.FromObjects(services, slices, new ClusterObjectParser(log));
+        var byNameLog = new ListLogger();
+        var oneLog = new ListLogger();
+        var severalLog = new ListLogger();
+
+        var byName = new ServiceTranslator(ThisNode, byNameLog).Translate(state, state.Services.Keys.ToList());
+        var one = new ServiceTranslator(ThisNode, oneLog) { Parallelism = 1 }.Translate(state);
+        var several = new ServiceTranslator(ThisNode, severalLog) { Parallelism = 4, ParallelMinimum = 2048 }.Translate(state);
+
+        Assert.Equal(count + 7, byName.Count);
+        Assert.Equal(byName.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)), one.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)));
+        Assert.Equal(byName.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)), several.OrderBy(e => e.Key).Select(e => (e.Key, e.Value)));
+        Assert.Equal(byNameLog.Warnings, oneLog.Warnings);
+        Assert.Equal(byNameLog.Warnings, severalLog.Warnings);
+        Assert.Equal(2 * count - 7, byNameLog.Warnings.Count);
+        for (int ip = 1; ip <= 7; ip++)
+        {
+            string owner = names.Where((n, i) => i % 7 + 1 == ip || (i + 3) % 7 + 1 == ip).Min(StringComparer.Ordinal)!;
+            Assert.Equal($"default/{owner}:http", several.Values.Single(s => s.Frontend.ToString() == $"203.0.113.{ip}:80/TCP").Name);
+        }
+    }
 }

@@ -47,7 +47,7 @@ internal sealed class BenchmarkMaps : IDisposable
         (MapNames.Backends, BpfMapType.Hash, 4, 8, backends, lbFlags),
         (MapNames.ReverseSockets, BpfMapType.LruHash, 16, 12, 262144, 0),
         (MapNames.ServiceStats, BpfMapType.PercpuArray, 4, 24, 65536, 0),
-        (MapNames.ServiceNames, BpfMapType.Hash, 4, 256, 65536, NoPrealloc),
+        (MapNames.ServiceNames, BpfMapType.Hash, 4, 256, 65536, lbFlags),
         (MapNames.FrontendFilter, BpfMapType.Array, 4, 8, 16385, 0),
         (MapNames.Refused, BpfMapType.Hash, 12, 400, 65536, NoPrealloc),
         (MapNames.Services6, BpfMapType.Hash, 24, 36, services, NoPrealloc),
@@ -62,7 +62,8 @@ internal sealed class BenchmarkMaps : IDisposable
     /// <summary>
     /// The maps with lb_abi.h's sizes, or larger service and backend maps (an operator's choice for clusters beyond
     /// the defaults: 50k Services x 10 endpoints needs 550k service entries and 500k backends). <paramref name="preallocate"/>
-    /// creates lb4_services and lb4_backends without BPF_F_NO_PREALLOC, an experiment of <see cref="FullSyncBreakdown"/>.
+    /// creates lb4_services, lb4_backends and lb_svc_names without BPF_F_NO_PREALLOC (the agent's --preallocate-bpf-maps also
+    /// preallocates the IPv6 maps, which these benchmarks do not write).
     /// </summary>
     public static BenchmarkMaps Create(uint serviceEntries = 262144, uint backendEntries = 131072, bool preallocate = false)
     {

@@ -27,7 +27,8 @@ internal static class FullSyncBreakdown
     /// False (`--sync-only`): leave out the periodic-sync probe after each repeat (verify, diff, read back), whose reads
     /// would otherwise fill a profile of the sync itself.
     /// </param>
-    public static void Run(int services, int repeats, bool preallocate, bool writeOnly, bool periodic, WriteParallelism parallelism)
+    /// <param name="translateThreads">The translator's <see cref="ServiceTranslator.Parallelism"/>; null = its default (one per core, at most 4).</param>
+    public static void Run(int services, int repeats, bool preallocate, bool writeOnly, bool periodic, WriteParallelism parallelism, int? translateThreads = null)
     {
         KernelRequirement.Demand(nameof(FullSyncBreakdown));
         using var maps = BenchmarkMaps.Create(
@@ -39,14 +40,14 @@ internal static class FullSyncBreakdown
         var empty = ImmutableDictionary<Frontend, LoadBalancerService>.Empty;
 
         ClusterState? state = null;
-        var translator = new ServiceTranslator("node-a");
+        var translator = translateThreads is { } threads ? new ServiceTranslator("node-a") { Parallelism = threads } : new ServiceTranslator("node-a");
         LoadBalancerService[]? large = null;
         if (!writeOnly)
             state = SyntheticCluster.Create(services, BackendsPerService, BackendsPerService).State([]);
         else
             large = LargePlanBenchmarks.BuildServices(services);
 
-        Console.WriteLine($"full sync of {services} x {BackendsPerService} into empty kernel maps{(preallocate ? " (preallocated)" : "")}, write calls {parallelism.Degree} at once, {repeats} repeats (the first includes JIT); CPU = this thread's user+sys");
+        Console.WriteLine($"full sync of {services} x {BackendsPerService} into empty kernel maps{(preallocate ? " (preallocated)" : "")}, write calls {parallelism.Degree} at once, translation on {translator.Parallelism} cores, {repeats} repeats (the first includes JIT); CPU = this thread's user+sys");
         for (int r = 0; r < repeats; r++)
         {
             GC.Collect();

@@ -136,8 +136,8 @@ internal static class ObjectLoader
             var created = MapNames.All.Where(n => !preexistingMaps.Contains(n)).ToHashSet();
             if (options.PreallocateLbMaps && pinMaps)
             {
-                logger.LogInformation("Service and backend maps preallocated (--preallocate-bpf-maps): about {Size} of kernel memory, {State}",
-                    LbMapPreallocation.Megabytes(preallocatedBytes), DatapathOptions.LbMapNames.Any(created.Contains) ? "allocated now" : "adopted as pinned");
+                logger.LogInformation("Service, backend and name maps preallocated (--preallocate-bpf-maps): about {Size} of kernel memory, {State}",
+                    LbMapPreallocation.Megabytes(preallocatedBytes), DatapathOptions.PreallocatedMapNames.Any(created.Contains) ? "allocated now" : "adopted as pinned");
             }
             var loaded = new LoadedObject(bpfObject, features, created, options);
             bpfObject = null;
@@ -153,7 +153,7 @@ internal static class ObjectLoader
             {
                 throw new DatapathException(phase,
                     $"{phase} failed: {ex.Message}; --preallocate-bpf-maps asks for about {LbMapPreallocation.Megabytes(preallocatedBytes)} of kernel memory " +
-                    "up front for the service and backend maps: lower --bpf-lb-map-max, raise the agent's memory limit, or drop the flag", ex);
+                    "up front for the service, backend and name maps: lower --bpf-lb-map-max, raise the agent's memory limit, or drop the flag", ex);
             }
             throw new DatapathException(phase, $"{phase} failed: {ex.Message}", ex);
         }
@@ -202,7 +202,7 @@ internal static class ObjectLoader
             if (options.PreallocateLbMaps)
             {
                 preallocatedBytes = 0;
-                foreach (var name in DatapathOptions.LbMapNames)
+                foreach (var name in DatapathOptions.PreallocatedMapNames)
                 {
                     var map = bpfObject.GetMap(name);
                     map.SetMapFlags(map.MapFlags & ~NoPreallocFlag);

@@ -35,7 +35,29 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
 
     public string NodeName { get; } = nodeName;
 
-    /// <summary>The desired state of every proxied service.</summary>
+    /// <summary>
+    /// Services from this many on are translated on several cores (<see cref="Parallelism"/>): a first sync of 50k
+    /// Services takes 80-110 ms of one core's time, while 10k take about 10 ms, which a second core does not shorten
+    /// when the node has none free (bench/README.md, "lb_svc_names preallocated, translation on two cores").
+    /// </summary>
+    public int ParallelMinimum { get; init; } = 32768;
+
+    /// <summary>Services per unit of parallel work: small enough that a core that starts late still gets a fair share.</summary>
+    private const int ServicesPerChunk = 1024;
+
+    /// <summary>
+    /// How many cores a full translation of <see cref="ParallelMinimum"/> services or more may use at once, the
+    /// calling thread's included: one per core, at most four (as the map writer's large steps). 1 = one thread.
+    /// </summary>
+    public int Parallelism { get; init; } = Math.Min(Environment.ProcessorCount, 4);
+
+    /// <summary>
+    /// The desired state of every proxied service. Each service's frontends depend on nothing but that service and
+    /// its slices, so a large state is translated in chunks of the sorted services on several cores; the chunks'
+    /// frontends then go into the result in the services' order on the calling thread, so a frontend two services
+    /// claim keeps the same owner (the smallest name) and the same warning as a translation on one thread. (Sorted
+    /// first, still: translated in the state's hash order, 50k services took as long without the sort as with it.)
+    /// </summary>
     public IReadOnlyDictionary<Frontend, LoadBalancerService> Translate(ClusterState state)
     {
         // Every service once, with its snapshot: no set to make the names distinct, no second lookup per name.
@@ -45,9 +67,31 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
         Array.Sort(services, static (a, b) => a.Key.CompareTo(b.Key));
         var desired = new Dictionary<Frontend, LoadBalancerService>(n);
         string? zone = ZoneOf(state);
-        var frontends = new List<LoadBalancerService>();
-        foreach (KeyValuePair<ServiceName, ServiceSnapshot> service in services)
-            AddService(desired, frontends, service.Value, state.SlicesOf(service.Key), zone);
+        if (n < ParallelMinimum || Parallelism <= 1)
+        {
+            var frontends = new List<LoadBalancerService>();
+            foreach (KeyValuePair<ServiceName, ServiceSnapshot> service in services)
+                AddService(desired, frontends, service.Value, state.SlicesOf(service.Key), zone);
+            return desired;
+        }
+
+        // The calling thread takes part (Parallel.For runs chunks on it too), so a node whose other cores are busy
+        // translates on one thread as before rather than waiting for a pool thread.
+        var chunks = new List<LoadBalancerService>[(n + ServicesPerChunk - 1) / ServicesPerChunk];
+        Parallel.For(0, chunks.Length, new ParallelOptions { MaxDegreeOfParallelism = Parallelism }, chunk =>
+        {
+            int from = chunk * ServicesPerChunk, to = Math.Min(n, from + ServicesPerChunk);
+            var frontends = new List<LoadBalancerService>((to - from) * 2);
+            for (int i = from; i < to; i++)
+            {
+                ImmutableArray<EndpointSliceInfo> slices = state.SlicesOf(services[i].Key);
+                foreach (ServicePortInfo port in services[i].Value.Ports)
+                    AddFrontends(frontends, port, slices, zone);
+            }
+            chunks[chunk] = frontends;
+        });
+        foreach (List<LoadBalancerService> frontends in chunks)
+            AddOwned(desired, frontends);
         return desired;
     }
 
@@ -77,6 +121,12 @@ public sealed class ServiceTranslator(string nodeName, ILogger? logger = null)
         frontends.Clear();
         foreach (ServicePortInfo port in service.Ports)
             AddFrontends(frontends, port, slices, zone);
+        AddOwned(desired, frontends);
+    }
+
+    /// <summary>Adds frontends in their order; one already there keeps its owner.</summary>
+    private void AddOwned(Dictionary<Frontend, LoadBalancerService> desired, List<LoadBalancerService> frontends)
+    {
         foreach (LoadBalancerService lb in frontends)
         {
             ref LoadBalancerService? owner = ref CollectionsMarshal.GetValueRefOrAddDefault(desired, lb.Frontend, out bool exists);

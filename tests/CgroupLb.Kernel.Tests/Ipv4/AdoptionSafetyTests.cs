@@ -74,13 +74,16 @@ public sealed class AdoptionSafetyTests(ITestOutputHelper output)
         var preallocated = sandbox.DatapathOptions() with { PreallocateLbMaps = true, LbMapMax = 4096 };
         using (LoadBalancerDatapath datapath = LoadBalancerDatapath.Attach(preallocated, _log))
         {
-            foreach (string name in new[] { MapNames.Services, MapNames.Backends, MapNames.Services6, MapNames.Backends6 })
+            foreach (string name in new[] { MapNames.Services, MapNames.Backends, MapNames.Services6, MapNames.Backends6, MapNames.ServiceNames })
             {
                 using var pinned = BpfMapHandle.OpenPinned(preallocated.MapPinPath(name));
                 Assert.True((pinned.Info.MapFlags & noPrealloc) == 0, $"{name} flags 0x{pinned.Info.MapFlags:x}");
             }
-            using (var names = BpfMapHandle.OpenPinned(preallocated.MapPinPath(MapNames.ServiceNames)))
-                Assert.True((names.Info.MapFlags & noPrealloc) != 0, "only the service and backend maps are preallocated");
+            foreach (string name in new[] { MapNames.Refused, MapNames.Refused6, MapNames.NodeAddresses })
+            {
+                using var pinned = BpfMapHandle.OpenPinned(preallocated.MapPinPath(name));
+                Assert.True((pinned.Info.MapFlags & noPrealloc) != 0, $"only the service, backend and name maps are preallocated: {name} flags 0x{pinned.Info.MapFlags:x}");
+            }
 
             datapath.Writer.Apply(SandboxServices.Upsert(SandboxServices.Tcp(web.Address, 80, sandbox.Backends)));
             IReadOnlyList<PeerAttempt> attempts = await sandbox.TcpConnectAsync(web, count: 40);
