@@ -139,4 +139,45 @@ public sealed class BackendTableTests
         Assert.Throws<ArgumentOutOfRangeException>(() => table.Adopt(0, Pod(1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => table.Adopt(uint.MaxValue, Pod(1)));
     }
+
+    [Fact]
+    public void BackendsShareAnIdExactlyWhenTheyAreEqual()
+    {
+        // IPv4 backends are looked up by a packed integer key: address, port and protocol must each tell them apart,
+        // equal addresses in different objects must not, and an IPv4 address is not its v4-mapped IPv6 twin.
+        var table = new BackendTable(1000);
+        var v4 = new Backend(IPAddress.Parse("198.18.1.1"), 8080, L4Protocol.Tcp);
+        var sameInAnotherObject = new Backend(new IPAddress([198, 18, 1, 1]), 8080, L4Protocol.Tcp);
+        var others = new[]
+        {
+            v4 with { Port = 8081 },
+            v4 with { Port = 8080 + 65536 / 2 },
+            v4 with { Protocol = L4Protocol.Udp },
+            v4 with { Address = IPAddress.Parse("198.18.1.2") },
+            v4 with { Address = IPAddress.Parse("199.18.1.1") },
+            v4 with { Address = IPAddress.Parse("::ffff:198.18.1.1") },
+        };
+
+        uint id = Acquire(table, v4);
+        Assert.Equal(id, Acquire(table, sameInAnotherObject));
+        var otherIds = others.Select(b => Acquire(table, b)).ToArray();
+        Assert.Equal(1 + others.Length, otherIds.Append(id).Distinct().Count());
+        Assert.Equal(1 + others.Length, table.Count);
+        for (int i = 0; i < others.Length; i++)
+        {
+            Assert.True(table.TryGetBackend(otherIds[i], out var back));
+            Assert.Equal(others[i], back);
+        }
+
+        // Two references on the shared one: the first release keeps it, the second leaves it unreferenced.
+        table.Release(id);
+        Assert.Empty(table.TakeUnreferenced(out _));
+        table.Release(id);
+        Assert.Equal([id], table.TakeUnreferenced(out var ipv6));
+        Assert.Empty(ipv6);
+        table.Release(otherIds[^1]);
+        Assert.Empty(table.TakeUnreferenced(out ipv6));
+        Assert.Equal([otherIds[^1]], ipv6);
+        Assert.Equal(others.Length - 1, table.Count);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using CgroupLb.Model.LoadBalancing;
@@ -13,13 +14,18 @@ namespace CgroupLb.Datapath.Writing;
 /// Two tables and nothing else: a backend's id and count live in one struct in the table by backend (no object per
 /// backend), and the table by id is also the set of ids in use, so taking a known backend is one lookup and a new one
 /// two (a first sync of 50k frontends x 10 takes 500k).
+/// The table by backend is keyed by plain integers for IPv4 (address, port and protocol in one 64-bit value, read
+/// from the address once): hashing and comparing a <see cref="Backend"/> calls into its <see cref="System.Net.IPAddress"/>
+/// each time, and the 500k addresses of a first sync lie scattered through the model's memory (the writer's admission
+/// spent most of its time there). IPv6 backends keep the <see cref="Backend"/> itself as their key.
 /// </summary>
 internal sealed class BackendTable(uint capacity)
 {
     private const uint FirstId = 1;
     private const uint LastId = uint.MaxValue - 1;
 
-    private readonly Dictionary<Backend, Entry> byBackend = [];
+    private readonly Dictionary<ulong, Entry> byIPv4 = [];
+    private readonly Dictionary<Backend, Entry> byIPv6 = []; // and any other family, which admission refuses anyway
     private readonly Dictionary<uint, Backend> byId = [];
 
     // The next id to try. It moves forward instead of reusing the lowest free id, so an id that was just released
@@ -36,7 +42,7 @@ internal sealed class BackendTable(uint capacity)
         public int References;
     }
 
-    public int Count => byBackend.Count;
+    public int Count => byIPv4.Count + byIPv6.Count;
 
     public bool TryGetBackend(uint id, out Backend backend) => byId.TryGetValue(id, out backend);
 
@@ -47,17 +53,20 @@ internal sealed class BackendTable(uint capacity)
     {
         if (id is < FirstId or > LastId)
             throw new ArgumentOutOfRangeException(nameof(id), id, $"backend id outside [{FirstId}, {LastId}]");
-        byBackend[backend] = new Entry { Id = id };
+        EntryOrAdd(backend, out _) = new Entry { Id = id };
         byId[id] = backend;
         maybeUnreferenced.Add(id);
     }
 
     public uint Capacity => capacity;
 
-    /// <summary>Room for <paramref name="backends"/> without growing (a first sync knows how many it brings).</summary>
+    /// <summary>
+    /// Room for <paramref name="backends"/> IPv4 backends without growing (a first sync knows how many it brings, not
+    /// of which family; IPv6 grows as it comes rather than every first sync holding room twice).
+    /// </summary>
     public void EnsureCapacity(int backends)
     {
-        byBackend.EnsureCapacity(backends);
+        byIPv4.EnsureCapacity(backends);
         byId.EnsureCapacity(backends);
     }
 
@@ -67,7 +76,7 @@ internal sealed class BackendTable(uint capacity)
     /// </summary>
     public bool TryAcquire(Backend backend, out uint id, out bool created)
     {
-        ref var entry = ref CollectionsMarshal.GetValueRefOrAddDefault(byBackend, backend, out bool known);
+        ref var entry = ref EntryOrAdd(backend, out bool known);
         if (known)
         {
             entry.References++;
@@ -77,13 +86,13 @@ internal sealed class BackendTable(uint capacity)
         }
         // The entry is in the table already (Count counts it): take it out again if there is no room for it.
         created = false;
-        if (byBackend.Count > capacity || !TryAllocateId(backend, out id))
+        if (Count > capacity || !TryAllocateId(backend, out id))
         {
-            byBackend.Remove(backend);
+            RemoveEntry(backend);
             id = 0;
             return false;
         }
-        entry.Id = id; // byId changed, byBackend did not: the reference is still the entry's
+        entry.Id = id; // byId changed, the table by backend did not: the reference is still the entry's
         entry.References = 1;
         created = true;
         return true;
@@ -111,14 +120,14 @@ internal sealed class BackendTable(uint capacity)
     public void Discard(uint id)
     {
         if (byId.Remove(id, out var backend))
-            byBackend.Remove(backend);
+            RemoveEntry(backend);
     }
 
     public void AddReference(uint id)
     {
         if (byId.TryGetValue(id, out var backend))
         {
-            ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(byBackend, backend);
+            ref var entry = ref EntryOrNullRef(backend);
             if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry))
                 entry.References++;
         }
@@ -128,7 +137,7 @@ internal sealed class BackendTable(uint capacity)
     {
         if (!byId.TryGetValue(id, out var backend))
             return;
-        ref var entry = ref CollectionsMarshal.GetValueRefOrNullRef(byBackend, backend);
+        ref var entry = ref EntryOrNullRef(backend);
         if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry) && --entry.References <= 0)
             maybeUnreferenced.Add(id);
     }
@@ -144,7 +153,10 @@ internal sealed class BackendTable(uint capacity)
         foreach (uint id in maybeUnreferenced)
         {
             // A candidate may have been taken again since its count fell, or discarded (and its id perhaps reused).
-            if (byId.TryGetValue(id, out var backend) && byBackend.TryGetValue(backend, out var entry) && entry.References <= 0)
+            if (!byId.TryGetValue(id, out var backend))
+                continue;
+            ref var entry = ref EntryOrNullRef(backend);
+            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref entry) && entry.References <= 0)
                 (backend.Address.AddressFamily == AddressFamily.InterNetworkV6 ? ipv6 : stale).Add(id);
         }
         maybeUnreferenced.Clear();
@@ -160,7 +172,7 @@ internal sealed class BackendTable(uint capacity)
         foreach (uint id in ids)
         {
             if (byId.Remove(id, out var backend))
-                byBackend.Remove(backend);
+                RemoveEntry(backend);
         }
     }
 
@@ -168,7 +180,42 @@ internal sealed class BackendTable(uint capacity)
     public void Clear()
     {
         maybeUnreferenced.Clear();
-        byBackend.Clear();
+        byIPv4.Clear();
+        byIPv6.Clear();
         byId.Clear();
+    }
+
+    /// <summary>
+    /// An IPv4 backend's key: address, port and protocol, which is all <see cref="Backend"/>'s equality looks at for
+    /// IPv4 (an IPv4 address has no scope id), so two backends share a key exactly when they are equal.
+    /// </summary>
+    private static bool TryIPv4Key(in Backend backend, out ulong key)
+    {
+        Span<byte> address = stackalloc byte[4];
+        if (backend.Address.AddressFamily != AddressFamily.InterNetwork || !backend.Address.TryWriteBytes(address, out _))
+        {
+            key = 0;
+            return false;
+        }
+        key = ((ulong)BinaryPrimitives.ReadUInt32BigEndian(address) << 32) | ((ulong)backend.Port << 8) | (byte)backend.Protocol;
+        return true;
+    }
+
+    private ref Entry EntryOrAdd(in Backend backend, out bool known) =>
+        ref TryIPv4Key(backend, out ulong key)
+            ? ref CollectionsMarshal.GetValueRefOrAddDefault(byIPv4, key, out known)
+            : ref CollectionsMarshal.GetValueRefOrAddDefault(byIPv6, backend, out known);
+
+    private ref Entry EntryOrNullRef(in Backend backend) =>
+        ref TryIPv4Key(backend, out ulong key)
+            ? ref CollectionsMarshal.GetValueRefOrNullRef(byIPv4, key)
+            : ref CollectionsMarshal.GetValueRefOrNullRef(byIPv6, backend);
+
+    private void RemoveEntry(in Backend backend)
+    {
+        if (TryIPv4Key(backend, out ulong key))
+            byIPv4.Remove(key);
+        else
+            byIPv6.Remove(backend);
     }
 }
