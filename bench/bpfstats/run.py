@@ -186,13 +186,13 @@ class Variant:
 
     # ---- seeding, through the object's own BTF
     def frontend_lines6(self, address, port, proto, service_id, backends):
-        """frontend_lines() for lb6_services/lb6_backends: backends, slots, master."""
+        """frontend_lines() for lb6_services/lb6_backends_v2: backends, slots, master."""
         if self.kind == "minimal":
             return []  # IPv4 only
         lines = []
         for slot, (backend_address, backend_port) in enumerate(backends, start=1):
             backend_id = backend_ids(backend_address, backend_port, proto)
-            lines.append(self.update("lb6_backends", None, backend_id, "lb6_backend",
+            lines.append(self.update("lb6_backends_v2", None, backend_id, "lb6_backend",
                                      dict(address=backend_address, port=backend_port, proto=proto)))
             lines.append(self.update("lb6_services", "lb6_service_key",
                                      dict(address=address, port=port, backend_slot=slot, proto=proto),
@@ -216,7 +216,7 @@ class Variant:
         value_struct = "lb_service_value_v2" if self.abi.has_struct("lb_service_value_v2") else "lb_service_value"
         for slot, (backend_address, backend_port) in enumerate(backends, start=1):
             backend_id = backend_ids(backend_address, backend_port, proto)
-            lines.append(self.update("lb4_backends", None, backend_id, "lb4_backend",
+            lines.append(self.update("lb4_backends_v2", None, backend_id, "lb4_backend",
                                      dict(address=backend_address, port=backend_port, proto=proto)))
             slot_fields = dict(backend_id=backend_id, service_id=service_id)
             if value_struct.endswith("_v2"):

@@ -24,13 +24,13 @@ struct {
 } LB4_SERVICES_MAP SEC(".maps");
 
 /* Backend id -> backend address. Ids are shared by every slot, of every
- * frontend, that points at the same endpoint. */
+ * frontend, that points at the same endpoint. An array: the host's table of
+ * ids, which no program reads (see struct lb4_backend). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct lb4_backend);
 	__uint(max_entries, LB_BACKEND_MAP_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 } LB4_BACKENDS_MAP SEC(".maps");
 
 /* Socket + backend -> frontend, written on the forward path and read by

@@ -17,13 +17,13 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } LB6_SERVICES_MAP SEC(".maps");
 
-/* Backend id -> IPv6 backend. The ids share one space with lb4_backends. */
+/* Backend id -> IPv6 backend, an array as lb4_backends_v2, whose id space it
+ * shares. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct lb6_backend);
 	__uint(max_entries, LB_BACKEND_MAP_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 } LB6_BACKENDS_MAP SEC(".maps");
 
 /* Socket + backend -> frontend for recvmsg6/getpeername6 where socket storage

@@ -17,7 +17,7 @@
 
 /* Map names as the kernel and bpffs see them (BPF_OBJ_NAME_LEN is 16). */
 #define LB4_SERVICES_MAP   lb4_services_v2 /* v2: struct lb_service_value_v2 */
-#define LB4_BACKENDS_MAP   lb4_backends
+#define LB4_BACKENDS_MAP   lb4_backends_v2 /* v2: an ARRAY indexed by backend id (was a hash) */
 #define LB4_REVERSE_SK_MAP lb4_reverse_sk
 #define LB4_SK_FRONTEND_MAP lb4_sk_frontend /* socket storage, HAVE_SK_STORAGE */
 #define LB_SVC_STATS_MAP   lb_svc_stats
@@ -25,7 +25,7 @@
 #define LB4_FRONTEND_FILTER_MAP lb4_fe_filter /* which addresses may be frontends */
 #define LB4_REFUSED_MAP    lb4_refused  /* user space only: frontends not (fully) written */
 #define LB6_SERVICES_MAP   lb6_services   /* struct lb6_service_key -> struct lb6_service_value */
-#define LB6_BACKENDS_MAP   lb6_backends   /* same backend id space as lb4_backends */
+#define LB6_BACKENDS_MAP   lb6_backends_v2 /* v2 as lb4_backends_v2; the same backend id space */
 #define LB6_REVERSE_SK_MAP lb6_reverse_sk
 #define LB6_SK_FRONTEND_MAP lb6_sk_frontend /* socket storage, HAVE_SK_STORAGE */
 #define LB6_REFUSED_MAP    lb6_refused    /* user space only, as lb4_refused */
@@ -38,7 +38,7 @@
 /* Capacities. The agent reads max_entries back from the kernel, so these are
  * defaults, not assumptions baked into the host. */
 #define LB_SERVICE_MAP_MAX    262144 /* frontends x (1 master + backend slots) */
-#define LB_BACKEND_MAP_MAX    131072
+#define LB_BACKEND_MAP_MAX    131072 /* backend ids are 1..LB_BACKEND_MAP_MAX-1 (array indexes; 0 is "none") */
 #define LB_REVERSE_SK_MAP_MAX 262144
 #define LB_MAX_SERVICE_ID     65536  /* service ids are 1..65535; 0 is "none" */
 #define LB_MAX_BACKEND_SLOTS  1024   /* per frontend; bounds the slot index */
@@ -115,23 +115,30 @@ struct lb4_service_key {
 };
 
 /* lb4_services_v2 value. 24 bytes. A slot carries its backend's address as
- * well as its id, so connect4/sendmsg4 need no lb4_backends lookup; the writer
+ * well as its id, so connect4/sendmsg4 need no lb4_backends_v2 lookup; the writer
  * builds every slot from the backend it points at, and an id names one address
  * for its whole life (ids are reused only after no slot points at them), so
- * the copy cannot drift. lb4_backends stays the table of ids for the host.
+ * the copy cannot drift. lb4_backends_v2 stays the table of ids for the host.
  * (v1, struct lb_service_value of 16 bytes, had no backend_address/port.) */
 struct lb_service_value_v2 {
-	__u32  backend_id;       /* slot >= 1: key into lb4_backends; master: 0 */
+	__u32  backend_id;       /* slot >= 1: index into lb4_backends_v2; master: 0 */
 	__u32  service_id;       /* frontend id: index into lb_svc_stats, same in every slot */
 	__u16  count;            /* master: number of backend slots; slots: 0 */
 	__u16  flags;            /* master: enum lb_service_flags */
 	__u32  affinity_timeout; /* master: ClientIP affinity seconds (with LB_SVC_F_AFFINITY) */
-	__be32 backend_address;  /* slot: lb4_backends[backend_id].address; master: 0 */
-	__be16 backend_port;     /* slot: lb4_backends[backend_id].port; master: 0 */
+	__be32 backend_address;  /* slot: lb4_backends_v2[backend_id].address; master: 0 */
+	__be16 backend_port;     /* slot: lb4_backends_v2[backend_id].port; master: 0 */
 	__u16  pad;
 };
 
-/* lb4_backends value, keyed by a __u32 backend id (never 0). 8 bytes. */
+/* lb4_backends_v2 value, at index = backend id. 8 bytes. No program reads the
+ * backend maps (slots carry their backend): they are the host's table of ids,
+ * which a restarted agent adopts. Arrays, so writing a first sync's 100k
+ * backends allocates nothing (a hash map without preallocation allocates each
+ * entry: 75-100 ms of a 10k x 10 sync). An all-zero value is a free id; the
+ * writer "deletes" by writing zeros, and id 0 is never used. Both families
+ * draw ids from one space below the maps' max_entries, which the loader keeps
+ * equal. (v1, lb4_backends/lb6_backends, were hash maps keyed by any id.) */
 struct lb4_backend {
 	__be32 address; /* backend (pod) IPv4 address */
 	__be16 port;    /* backend target port */
@@ -203,7 +210,7 @@ struct lb_service_name {
 enum lb_refusal_reason {
 	LB_REFUSED_SUBSET           = 1, /* programmed, but only LB_MAX_BACKEND_SLOTS of its backends */
 	LB_REFUSED_SERVICE_MAP_FULL = 2, /* lb4_services has no room for its master and slots */
-	LB_REFUSED_BACKEND_MAP_FULL = 3, /* lb4_backends has no room for its new backends */
+	LB_REFUSED_BACKEND_MAP_FULL = 3, /* no free backend id (lb4/lb6_backends_v2) for its new backends */
 	LB_REFUSED_NO_SERVICE_ID    = 4, /* every service id below LB_MAX_SERVICE_ID is in use */
 	LB_REFUSED_UNSUPPORTED      = 5, /* an address family or protocol this data path cannot write */
 	LB_REFUSED_WRITE_FAILED     = 6, /* the kernel refused the update (errno in detail) */
@@ -246,7 +253,7 @@ struct lb_node_addr {
 /* IPv6. The same concepts as the IPv4 structs above, with 16-byte addresses:
  * a frontend is a master entry (slot 0) plus slots 1..count in lb6_services,
  * written in the same order (backends, slots, master) by the same writer.
- * Backend ids come from one space shared with lb4_backends (as in Cilium), so
+ * Backend ids come from one space shared with lb4_backends_v2 (as in Cilium), so
  * an id names one backend of one family, and lb_svc_stats/lb_svc_names are
  * indexed by service ids shared by both families. A v4-mapped IPv6 socket
  * (::ffff:a.b.c.d) is translated by the IPv4 maps, never by these. */
@@ -271,17 +278,18 @@ struct lb6_service_key {
 /* lb6_services value: lb_service_value_v2 with a 16-byte backend address
  * (the slot carries its backend, as in IPv4). 36 bytes. */
 struct lb6_service_value {
-	__u32  backend_id;             /* slot >= 1: key into lb6_backends; master: 0 */
+	__u32  backend_id;             /* slot >= 1: index into lb6_backends_v2; master: 0 */
 	__u32  service_id;             /* frontend id: index into lb_svc_stats, same in every slot */
 	__u16  count;                  /* master: number of backend slots; slots: 0 */
 	__u16  flags;                  /* master: enum lb_service_flags */
 	__u32  affinity_timeout;       /* master: ClientIP affinity seconds (with LB_SVC_F_AFFINITY) */
-	union lb6_addr backend_address; /* slot: lb6_backends[backend_id].address; master: 0 */
-	__be16 backend_port;           /* slot: lb6_backends[backend_id].port; master: 0 */
+	union lb6_addr backend_address; /* slot: lb6_backends_v2[backend_id].address; master: 0 */
+	__be16 backend_port;           /* slot: lb6_backends_v2[backend_id].port; master: 0 */
 	__u16  pad;
 };
 
-/* lb6_backends value, keyed by a __u32 backend id (never 0). 20 bytes. */
+/* lb6_backends_v2 value, at index = backend id, as lb4_backends_v2 (all zero:
+ * free). 20 bytes. */
 struct lb6_backend {
 	union lb6_addr address; /* backend (pod) IPv6 address */
 	__be16 port;            /* backend target port */

@@ -121,13 +121,14 @@ var mapCheckPeriod = DurationOption("--map-check-period",
     "least time between two checks of every map entry against what the agent wrote, by the periodic full sync; drift is repaired then (0s: every full sync)",
     TimeSpan.FromMinutes(5));
 run.Options.Add(mapCheckPeriod);
-// Cilium's --bpf-lb-map-max: one number for the load-balancing maps. Their entries are allocated as they are written
-// (BPF_F_NO_PREALLOC), so a large value costs nothing until it is used.
+// Cilium's --bpf-lb-map-max: one number for the load-balancing maps. The service maps' entries are allocated as they
+// are written (BPF_F_NO_PREALLOC), so there a large value costs nothing until it is used; the backend maps are arrays.
 var lbMapMax = new Option<uint?>("--bpf-lb-map-max")
 {
     Description = $"max entries of the service maps (each frontend's master entry plus one per backend slot) and of the backend maps, " +
         $"per family (default: {DatapathOptions.DefaultServiceMapMax} and {DatapathOptions.DefaultBackendMapMax}; 50k Services x 10 endpoints need 550000 " +
-        "and 500000). A change takes effect after 'cgroup-lb detach'",
+        "and 500000). The backend maps are arrays: 32 bytes of kernel memory per entry from the start (4 MB at the default). " +
+        "A change takes effect after 'cgroup-lb detach'",
     CustomParser = r =>
     {
         string text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
@@ -142,9 +143,9 @@ run.Options.Add(lbMapMax);
 // Cilium's --preallocate-bpf-maps, for the maps a full sync writes most.
 var preallocateMaps = new Option<bool>("--preallocate-bpf-maps")
 {
-    Description = "allocate every entry of the service, backend and name maps when they are created, instead of as they are written: " +
+    Description = "allocate every entry of the service and name maps when they are created, instead of as they are written: " +
         "map writes cost the kernel about a third as much, and the maps' whole capacity is kernel memory charged to the agent from the " +
-        "start (408 bytes per --bpf-lb-map-max entry plus 21.5 MB of names, 105 MB at the default sizes). A change takes effect after 'cgroup-lb detach'",
+        "start (232 bytes per --bpf-lb-map-max entry plus 21.5 MB of names, 82 MB at the default sizes). A change takes effect after 'cgroup-lb detach'",
 };
 run.Options.Add(preallocateMaps);
 // kube-proxy's flag and values: CIDRs or 'primary'; empty, the default, is every node address.

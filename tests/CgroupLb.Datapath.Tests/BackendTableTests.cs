@@ -137,7 +137,32 @@ public sealed class BackendTableTests
     {
         var table = new BackendTable(1000);
         Assert.Throws<ArgumentOutOfRangeException>(() => table.Adopt(0, Pod(1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => table.Adopt(1001, Pod(1))); // beyond the backend arrays
         Assert.Throws<ArgumentOutOfRangeException>(() => table.Adopt(uint.MaxValue, Pod(1)));
+        table.Adopt(1000, Pod(1));
+    }
+
+    [Fact]
+    public void IdsStayInsideTheArraysAndWrapWithoutReusingTheOneJustFreed()
+    {
+        // Ids index lb4/lb6_backends_v2 (capacity + 1 entries, index 0 unused): a table that keeps moving its cursor
+        // forward must wrap inside them.
+        var table = new BackendTable(3);
+        uint held = Acquire(table, Pod(100));
+        uint previous = 0;
+        var seen = new HashSet<uint>();
+        for (int host = 1; host <= 12; host++)
+        {
+            uint id = Acquire(table, Pod(host));
+            Assert.InRange(id, 1u, 3u);
+            Assert.NotEqual(held, id);
+            Assert.NotEqual(previous, id);
+            seen.Add(id);
+            table.Release(id);
+            Assert.Equal([id], table.TakeUnreferenced(out _));
+            previous = id;
+        }
+        Assert.Equal(2, seen.Count); // both free ids, in turn
     }
 
     [Fact]

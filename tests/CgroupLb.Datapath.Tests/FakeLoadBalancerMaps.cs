@@ -75,6 +75,7 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
         for (int i = 0; i < ids.Length; i++)
         {
             BatchEntry(i, ids.Length);
+            CheckBackendIndex(ids[i]);
             Mutate($"backend+ {ids[i]}=[{values[i].Address}]:{values[i].Port}");
             Backends6[ids[i]] = values[i];
             AfterEachMutation?.Invoke();
@@ -161,6 +162,7 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
         for (int i = 0; i < ids.Length; i++)
         {
             BatchEntry(i, ids.Length);
+            CheckBackendIndex(ids[i]);
             Mutate($"backend+ {ids[i]}={values[i].Address}:{values[i].Port}");
             Backends[ids[i]] = values[i];
             AfterEachMutation?.Invoke();
@@ -246,6 +248,13 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
             Refused.Remove(key);
     }
 
+    /// <summary>The backend maps are arrays of BackendCapacity + 1 entries: the kernel refuses an index beyond them.</summary>
+    private void CheckBackendIndex(uint id)
+    {
+        if (id == 0 || id > BackendCapacity)
+            throw new IOException($"backend id {id} is outside the backend arrays (ids 1..{BackendCapacity})");
+    }
+
     private void Call(int entries)
     {
         Mutations++;
@@ -284,7 +293,7 @@ internal sealed class FakeLoadBalancerMaps(uint serviceCapacity = 1024, uint bac
         for (ushort slot = 1; slot <= master.Count; slot++)
         {
             // The programs read the slot's own copy of the backend (lb_service_value_v2); the writer must keep it
-            // equal to what the slot's id names in lb4_backends.
+            // equal to what the slot's id names in lb4_backends_v2.
             if (!Services.TryGetValue(key.WithSlot(slot), out var s) || s.BackendAddressBe == 0)
                 result.Add("HOLE");
             else if (!Backends.TryGetValue(s.BackendId, out var b) || b.AddressBe != s.BackendAddressBe || b.PortBe != s.BackendPortBe)

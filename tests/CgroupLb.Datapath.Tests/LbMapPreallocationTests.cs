@@ -8,23 +8,19 @@ namespace CgroupLb.Datapath.Tests;
 public sealed class LbMapPreallocationTests
 {
     /// <summary>
-    /// What `bpftool map show` reported as bytes_memlock for the five maps created preallocated at the default sizes
+    /// What `bpftool map show` reported as bytes_memlock for the maps created preallocated at the default sizes
     /// on Linux 6.18 (whose accounting walks the real allocation): the estimate the agent logs must be that figure.
     /// </summary>
     [Theory]
     [InlineData("lb4_services_v2", 27264064)]
-    [InlineData("lb4_backends", 10486800)]
     [InlineData("lb6_services", 33555568)]
-    [InlineData("lb6_backends", 12583984)]
     [InlineData("lb_svc_names", 21497344)]
     public void EstimateAtTheDefaultSizesMatchesWhatTheKernelAccounted(string map, long measured)
     {
         ulong estimate = map switch
         {
             "lb4_services_v2" => LbMapPreallocation.BytesOf(Size<Lb4ServiceKey>(), Size<LbServiceValue>(), DatapathOptions.DefaultServiceMapMax),
-            "lb4_backends" => LbMapPreallocation.BytesOf(sizeof(uint), Size<Lb4Backend>(), DatapathOptions.DefaultBackendMapMax),
             "lb6_services" => LbMapPreallocation.BytesOf(Size<Lb6ServiceKey>(), Size<Lb6ServiceValue>(), DatapathOptions.DefaultServiceMapMax),
-            "lb6_backends" => LbMapPreallocation.BytesOf(sizeof(uint), Size<Lb6Backend>(), DatapathOptions.DefaultBackendMapMax),
             "lb_svc_names" => LbMapPreallocation.BytesOf(sizeof(uint), Size<LbServiceName>(), CgroupLb.Datapath.Writing.LbLimits.DefaultServiceIdLimit),
             _ => throw new ArgumentOutOfRangeException(nameof(map)),
         };

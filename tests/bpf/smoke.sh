@@ -108,7 +108,7 @@ le32_hex() { printf '%02x %02x %02x %02x' $(($1 & 255)) $(($1 >> 8 & 255)) $(($1
 service_key() { # ip port slot proto
 	abi_hex lb4_service_key address="$1" port="$2" backend_slot="$3" proto="$4"
 }
-declare -A BACKEND_OF=() # backend id -> "ip port", as lb4_backends holds it
+declare -A BACKEND_OF=() # backend id -> "ip port", as lb4_backends_v2 holds it
 service_value() { # backend_id service_id count flags
 	local backend=(${BACKEND_OF[$1]:-0 0}) # a slot copies its backend; an unknown id stays 0.0.0.0:0
 	abi_hex lb_service_value_v2 backend_id="$1" service_id="$2" count="$3" flags="$4" \
@@ -247,7 +247,7 @@ else
 fi
 
 add_backend() { # id ip port proto
-	map_update lb4_backends "$(le32_hex "$1")" "$(backend_value "$2" "$3" "$4")"
+	map_update lb4_backends_v2 "$(le32_hex "$1")" "$(backend_value "$2" "$3" "$4")"
 	BACKEND_OF[$1]="$2 $3"
 }
 add_backend 1 "$BE1_IP" "$BACKEND_TCP_PORT" tcp
@@ -321,7 +321,7 @@ if kernel_at_least 5 18; then
 	echo "== every probed knob on (set_retval, sk_storage)"
 	bpftool prog loadall "$WORK/retval/cgroup_lb.bpf.o" "$PIN/progs-retval" \
 		map name lb4_services_v2 pinned "$PIN/maps/lb4_services_v2" \
-		map name lb4_backends pinned "$PIN/maps/lb4_backends" \
+		map name lb4_backends_v2 pinned "$PIN/maps/lb4_backends_v2" \
 		map name lb4_reverse_sk pinned "$PIN/maps/lb4_reverse_sk" \
 		map name lb4_sk_frontend pinned "$PIN/maps/lb4_sk_frontend" \
 		map name lb4_fe_filter pinned "$PIN/maps/lb4_fe_filter" \

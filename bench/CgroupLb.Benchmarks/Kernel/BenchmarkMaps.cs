@@ -34,24 +34,24 @@ internal sealed class BenchmarkMaps : IDisposable
     /// <summary>Owns every map handle.</summary>
     public KernelLoadBalancerMaps Maps { get; }
 
-    /// <summary>The raw lb4_backends handle, for benchmarks of the syscalls themselves (owned by <see cref="Maps"/>).</summary>
+    /// <summary>The raw lb4_backends_v2 handle, for benchmarks of the syscalls themselves (owned by <see cref="Maps"/>).</summary>
     public BpfMapHandle BackendHandle => pinned.Backends;
 
-    /// <summary>The raw lb6_backends handle (owned by <see cref="Maps"/>).</summary>
+    /// <summary>The raw lb6_backends_v2 handle (owned by <see cref="Maps"/>).</summary>
     public BpfMapHandle BackendHandle6 => pinned.Backends6;
 
     /// <summary>The maps as lb_abi.h declares them: name, type, key size, value size, max entries, flags.</summary>
     private static (string Name, BpfMapType Type, uint Key, uint Value, uint MaxEntries, uint Flags)[] Specs(uint services, uint backends, uint lbFlags) =>
     [
         (MapNames.Services, BpfMapType.Hash, 12, 24, services, lbFlags),
-        (MapNames.Backends, BpfMapType.Hash, 4, 8, backends, lbFlags),
+        (MapNames.Backends, BpfMapType.Array, 4, 8, backends, 0),
         (MapNames.ReverseSockets, BpfMapType.LruHash, 16, 12, 262144, 0),
         (MapNames.ServiceStats, BpfMapType.PercpuArray, 4, 24, 65536, 0),
         (MapNames.ServiceNames, BpfMapType.Hash, 4, 256, 65536, lbFlags),
         (MapNames.FrontendFilter, BpfMapType.Array, 4, 8, 16385, 0),
         (MapNames.Refused, BpfMapType.Hash, 12, 400, 65536, NoPrealloc),
         (MapNames.Services6, BpfMapType.Hash, 24, 36, services, NoPrealloc),
-        (MapNames.Backends6, BpfMapType.Hash, 4, 20, backends, NoPrealloc),
+        (MapNames.Backends6, BpfMapType.Array, 4, 20, backends, 0),
         (MapNames.ReverseSockets6, BpfMapType.LruHash, 32, 24, 262144, 0),
         (MapNames.Refused6, BpfMapType.Hash, 24, 400, 65536, NoPrealloc),
         (MapNames.NodeAddresses, BpfMapType.Hash, 4, 4, 16384, NoPrealloc),
@@ -62,8 +62,8 @@ internal sealed class BenchmarkMaps : IDisposable
     /// <summary>
     /// The maps with lb_abi.h's sizes, or larger service and backend maps (an operator's choice for clusters beyond
     /// the defaults: 50k Services x 10 endpoints needs 550k service entries and 500k backends). <paramref name="preallocate"/>
-    /// creates lb4_services, lb4_backends and lb_svc_names without BPF_F_NO_PREALLOC (the agent's --preallocate-bpf-maps also
-    /// preallocates the IPv6 maps, which these benchmarks do not write).
+    /// creates lb4_services_v2 and lb_svc_names without BPF_F_NO_PREALLOC (the agent's --preallocate-bpf-maps also
+    /// preallocates lb6_services, which these benchmarks do not write). The backend maps are arrays either way.
     /// </summary>
     public static BenchmarkMaps Create(uint serviceEntries = 262144, uint backendEntries = 131072, bool preallocate = false)
     {

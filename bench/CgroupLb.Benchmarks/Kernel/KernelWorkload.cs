@@ -29,6 +29,6 @@ internal static class KernelWorkload
         int expected = frontends * (1 + BackendsPerService);
         if (serviceEntries != expected || backends != frontends * BackendsPerService)
             throw new InvalidOperationException(
-                $"{when}: lb4_services holds {serviceEntries} entries (expected {expected}), lb4_backends {backends} (expected {frontends * BackendsPerService})");
+                $"{when}: lb4_services_v2 holds {serviceEntries} entries (expected {expected}), lb4_backends_v2 {backends} ids in use (expected {frontends * BackendsPerService})");
     }
 }

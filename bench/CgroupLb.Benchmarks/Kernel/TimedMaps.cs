@@ -51,7 +51,7 @@ internal sealed class TimedMaps(ILoadBalancerMaps inner) : ILoadBalancerMaps
     {
         long start = Stopwatch.GetTimestamp();
         inner.UpdateBackends(ids, values);
-        Add("update lb4_backends", start, ids.Length);
+        Add("update lb4_backends_v2", start, ids.Length);
     }
 
     public void UpdateServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<LbServiceValue> values)
@@ -72,7 +72,7 @@ internal sealed class TimedMaps(ILoadBalancerMaps inner) : ILoadBalancerMaps
     {
         long start = Stopwatch.GetTimestamp();
         inner.DeleteBackends(ids);
-        Add("delete lb4_backends", start, ids.Length);
+        Add("clear lb4_backends_v2", start, ids.Length);
     }
 
     public void WriteNames(ReadOnlySpan<uint> serviceIds, ReadOnlySpan<string> names)
@@ -114,7 +114,7 @@ internal sealed class TimedMaps(ILoadBalancerMaps inner) : ILoadBalancerMaps
     {
         long start = Stopwatch.GetTimestamp();
         inner.UpdateBackends6(ids, values);
-        Add("update lb6_backends", start, ids.Length);
+        Add("update lb6_backends_v2", start, ids.Length);
     }
 
     public void UpdateServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb6ServiceValue> values)
@@ -135,7 +135,7 @@ internal sealed class TimedMaps(ILoadBalancerMaps inner) : ILoadBalancerMaps
     {
         long start = Stopwatch.GetTimestamp();
         inner.DeleteBackends6(ids);
-        Add("delete lb6_backends", start, ids.Length);
+        Add("clear lb6_backends_v2", start, ids.Length);
     }
 
     public void UpdateRefused6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb4Refused> values)

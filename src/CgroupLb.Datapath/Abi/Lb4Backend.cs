@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace CgroupLb.Datapath.Abi;
 
-/// <summary>Mirror of <c>struct lb4_backend</c>, the value of lb4_backends keyed by a backend id.</summary>
+/// <summary>Mirror of <c>struct lb4_backend</c>, the value of lb4_backends_v2 at index = backend id (all zero: a free id).</summary>
 [StructLayout(LayoutKind.Explicit, Size = 8)]
 internal struct Lb4Backend : IEquatable<Lb4Backend>
 {

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace CgroupLb.Datapath.Abi;
 
-/// <summary>Mirror of <c>struct lb6_backend</c>, the value of lb6_backends keyed by a backend id (one id space with lb4_backends).</summary>
+/// <summary>Mirror of <c>struct lb6_backend</c>, the value of lb6_backends_v2 at index = backend id (one id space with lb4_backends_v2; all zero: free).</summary>
 [StructLayout(LayoutKind.Explicit, Size = 20)]
 internal struct Lb6Backend : IEquatable<Lb6Backend>
 {

@@ -4,7 +4,7 @@ namespace CgroupLb.Datapath.Abi;
 internal static class MapNames
 {
     public const string Services = "lb4_services_v2";
-    public const string Backends = "lb4_backends";
+    public const string Backends = "lb4_backends_v2";
     public const string ReverseSockets = "lb4_reverse_sk";
     /// <summary>Socket storage: the frontend of each socket the programs translated (read only by BPF programs).</summary>
     public const string SocketFrontends = "lb4_sk_frontend";
@@ -17,7 +17,7 @@ internal static class MapNames
     public const string FrontendFilter6 = "lb6_fe_filter";
     public const string Services6 = "lb6_services";
     /// <summary>IPv6 backends; their ids share one space with <see cref="Backends"/>.</summary>
-    public const string Backends6 = "lb6_backends";
+    public const string Backends6 = "lb6_backends_v2";
     public const string ReverseSockets6 = "lb6_reverse_sk";
     /// <summary>Socket storage of the IPv6 programs, as <see cref="SocketFrontends"/>.</summary>
     public const string SocketFrontends6 = "lb6_sk_frontend";

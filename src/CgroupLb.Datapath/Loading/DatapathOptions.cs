@@ -32,11 +32,11 @@ public sealed record DatapathOptions(string CgroupPath, string BpffsPath)
     public uint? LbMapMax { get; init; }
 
     /// <summary>
-    /// Create the service maps and the backend maps of both families, and lb_svc_names, with every entry allocated up
-    /// front (Cilium's <c>--preallocate-bpf-maps</c>) instead of <c>BPF_F_NO_PREALLOC</c>: writes cost the kernel about a
-    /// third as much (no allocation per entry), at the price of their whole capacity in kernel memory from the start,
-    /// charged to the agent's memory cgroup. Maps already pinned with the other setting are refused when adopted (detach
-    /// first). <see cref="PreallocatedMapNames"/> lists them.
+    /// Create the service maps of both families and lb_svc_names with every entry allocated up front (Cilium's
+    /// <c>--preallocate-bpf-maps</c>) instead of <c>BPF_F_NO_PREALLOC</c>: writes cost the kernel about a third as much
+    /// (no allocation per entry), at the price of their whole capacity in kernel memory from the start, charged to the
+    /// agent's memory cgroup. Maps already pinned with the other setting are refused when adopted (detach first).
+    /// <see cref="PreallocatedMapNames"/> lists them. The backend maps are arrays, allocated whole whatever this says.
     /// </summary>
     public bool PreallocateLbMaps { get; init; }
 
@@ -51,11 +51,19 @@ public sealed record DatapathOptions(string CgroupPath, string BpffsPath)
     public static IReadOnlyList<string> LbMapNames { get; } = [MapNames.Services, MapNames.Backends, MapNames.Services6, MapNames.Backends6];
 
     /// <summary>
-    /// The maps <see cref="PreallocateLbMaps"/> preallocates: <see cref="LbMapNames"/>, and lb_svc_names, whose 256-byte
-    /// names a full sync writes for every frontend (50k in 80-120 ms of a thread when each is allocated as it is written,
-    /// about a quarter of that preallocated; 21.5 MB for its 65536 service ids).
+    /// The maps <see cref="PreallocateLbMaps"/> preallocates: the service maps, and lb_svc_names, whose 256-byte names a
+    /// full sync writes for every frontend (50k in 80-120 ms of a thread when each is allocated as it is written, about
+    /// a quarter of that preallocated; 21.5 MB for its 65536 service ids). Not the backend maps: they are arrays
+    /// (<see cref="BackendArrayBytes"/>).
     /// </summary>
-    public static IReadOnlyList<string> PreallocatedMapNames { get; } = [.. LbMapNames, MapNames.ServiceNames];
+    public static IReadOnlyList<string> PreallocatedMapNames { get; } = [MapNames.Services, MapNames.Services6, MapNames.ServiceNames];
+
+    /// <summary>
+    /// Kernel memory of the two backend arrays (lb4_backends_v2 and lb6_backends_v2, 8 and 20 bytes a value, each
+    /// rounded up to 8) with <paramref name="maxEntries"/> entries each: allocated at creation, whatever
+    /// <see cref="PreallocateLbMaps"/> says: 4 MB at the default 131072, 32 MB at 1M.
+    /// </summary>
+    public static ulong BackendArrayBytes(uint maxEntries) => (ulong)maxEntries * (8 + 24);
 
     /// <summary>LB_SERVICE_MAP_MAX in lb_abi.h.</summary>
     public const uint DefaultServiceMapMax = 262144;

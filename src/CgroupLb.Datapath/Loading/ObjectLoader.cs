@@ -136,7 +136,7 @@ internal static class ObjectLoader
             var created = MapNames.All.Where(n => !preexistingMaps.Contains(n)).ToHashSet();
             if (options.PreallocateLbMaps && pinMaps)
             {
-                logger.LogInformation("Service, backend and name maps preallocated (--preallocate-bpf-maps): about {Size} of kernel memory, {State}",
+                logger.LogInformation("Service and name maps preallocated (--preallocate-bpf-maps): about {Size} of kernel memory, {State}",
                     LbMapPreallocation.Megabytes(preallocatedBytes), DatapathOptions.PreallocatedMapNames.Any(created.Contains) ? "allocated now" : "adopted as pinned");
             }
             var loaded = new LoadedObject(bpfObject, features, created, options);
@@ -149,11 +149,14 @@ internal static class ObjectLoader
                 TryRun(() => File.Delete(options.MapPinPath(name)));
             if (ex is DatapathException)
                 throw;
-            if (options.PreallocateLbMaps && ex is BpfException { Errno: Errno.ENOMEM })
+            if (ex is BpfException { Errno: Errno.ENOMEM })
             {
-                throw new DatapathException(phase,
-                    $"{phase} failed: {ex.Message}; --preallocate-bpf-maps asks for about {LbMapPreallocation.Megabytes(preallocatedBytes)} of kernel memory " +
-                    "up front for the service, backend and name maps: lower --bpf-lb-map-max, raise the agent's memory limit, or drop the flag", ex);
+                string backendArrays = LbMapPreallocation.Megabytes(DatapathOptions.BackendArrayBytes(options.LbMapMax ?? DatapathOptions.DefaultBackendMapMax));
+                throw new DatapathException(phase, options.PreallocateLbMaps
+                    ? $"{phase} failed: {ex.Message}; --preallocate-bpf-maps asks for about {LbMapPreallocation.Megabytes(preallocatedBytes)} of kernel memory " +
+                      $"up front for the service and name maps, and the backend arrays for {backendArrays} more: lower --bpf-lb-map-max, raise the agent's memory limit, or drop the flag"
+                    : $"{phase} failed: {ex.Message}; the backend arrays (lb4_backends_v2, lb6_backends_v2) take {backendArrays} of kernel memory at creation: " +
+                      "lower --bpf-lb-map-max or raise the agent's memory limit", ex);
             }
             throw new DatapathException(phase, $"{phase} failed: {ex.Message}", ex);
         }

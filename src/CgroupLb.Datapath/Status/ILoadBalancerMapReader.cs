@@ -10,12 +10,18 @@ namespace CgroupLb.Datapath.Status;
 internal interface ILoadBalancerMapReader
 {
     uint ServiceEntryCapacity { get; }
+
+    /// <summary>
+    /// Backends of both families together: ids are 1..BackendCapacity, indexes into the backend arrays, whose
+    /// max_entries is one more (index 0 is "none").
+    /// </summary>
     uint BackendCapacity { get; }
 
     /// <summary>lb_svc_stats' max_entries: service ids are 1..ServiceIdLimit-1 (0 is "none") and index that array.</summary>
     uint ServiceIdLimit { get; }
 
     IReadOnlyList<KeyValuePair<Lb4ServiceKey, LbServiceValue>> ReadServiceEntries();
+    /// <summary>The backends in use (free ids, all-zero values of the array, left out), by id.</summary>
     IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends();
     IReadOnlyDictionary<uint, string> ReadNames();
     IReadOnlyList<KeyValuePair<Lb4ServiceKey, Lb4Refused>> ReadRefused();

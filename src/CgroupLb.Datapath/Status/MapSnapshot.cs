@@ -17,7 +17,7 @@ internal sealed class MapSnapshot
     /// <summary>Every master entry of both families, sorted by frontend (IPv4 first).</summary>
     public required IReadOnlyList<SnapshotFrontend> Frontends { get; init; }
 
-    /// <summary>The backends of lb4_backends and lb6_backends, keyed by their shared ids.</summary>
+    /// <summary>The backends of lb4_backends_v2 and lb6_backends_v2 (free ids left out), keyed by their shared ids.</summary>
     public required IReadOnlyDictionary<uint, Backend> Backends { get; init; }
 
     /// <summary>Slot entries no master reaches (no master, or beyond its count), and masters shadowed by another.</summary>
@@ -39,7 +39,7 @@ internal sealed class MapSnapshot
     public required uint ServiceEntryCapacity6 { get; init; }
     public required uint BackendCapacity { get; init; }
 
-    /// <summary>Entries in lb4_backends and in lb6_backends (the two maps share the id space, not the capacity).</summary>
+    /// <summary>Ids in use in lb4_backends_v2 and in lb6_backends_v2 (the two arrays share one id space and its capacity).</summary>
     public required int Backends4 { get; init; }
     public required int Backends6 { get; init; }
 

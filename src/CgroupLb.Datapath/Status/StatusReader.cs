@@ -45,7 +45,7 @@ internal static class StatusReader
         if (snapshot.UnreachableEntries.Count > 0)
             warnings.Add($"{snapshot.UnreachableEntries.Count} lb4_services_v2/lb6_services entries no master reaches (left by an interrupted writer; the agent removes them on its next full sync)");
         if (snapshot.UnreferencedBackends.Count > 0)
-            warnings.Add($"{snapshot.UnreferencedBackends.Count} lb4_backends/lb6_backends entries no slot names (a change in flight, or left by an interrupted writer)");
+            warnings.Add($"{snapshot.UnreferencedBackends.Count} lb4_backends_v2/lb6_backends_v2 entries no slot names (a change in flight, or left by an interrupted writer)");
 
         var usage = new List<MapUsage>
         {

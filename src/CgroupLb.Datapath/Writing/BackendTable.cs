@@ -22,14 +22,17 @@ namespace CgroupLb.Datapath.Writing;
 internal sealed class BackendTable(uint capacity)
 {
     private const uint FirstId = 1;
-    private const uint LastId = uint.MaxValue - 1;
+
+    // Ids are indexes into the backend arrays (lb4/lb6_backends_v2), which hold capacity + 1 entries: id 0 is "none".
+    private readonly uint lastId = Math.Max(capacity, FirstId);
 
     private readonly Dictionary<ulong, Entry> byIPv4 = [];
     private readonly Dictionary<Backend, Entry> byIPv6 = []; // and any other family, which admission refuses anyway
     private readonly Dictionary<uint, Backend> byId = [];
 
-    // The next id to try. It moves forward instead of reusing the lowest free id, so an id that was just released
-    // (whose backend a reader may still resolve) is not given to another backend at once.
+    // The next id to try. It moves forward (wrapping at the last id) instead of reusing the lowest free id, so an id
+    // that was just released (whose backend a reader such as status may still resolve) is not given to another
+    // backend at once.
     private uint cursor = FirstId;
 
     // Ids whose count fell to zero (or that were adopted without one) since the last TakeUnreferenced: a plan that
@@ -51,8 +54,8 @@ internal sealed class BackendTable(uint capacity)
     /// <summary>Registers a backend found in the kernel map with its existing id.</summary>
     public void Adopt(uint id, Backend backend)
     {
-        if (id is < FirstId or > LastId)
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"backend id outside [{FirstId}, {LastId}]");
+        if (id < FirstId || id > lastId)
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"backend id outside [{FirstId}, {lastId}]");
         EntryOrAdd(backend, out _) = new Entry { Id = id };
         byId[id] = backend;
         maybeUnreferenced.Add(id);
@@ -105,7 +108,7 @@ internal sealed class BackendTable(uint capacity)
         for (long tries = 0; tries <= byId.Count; tries++)
         {
             uint candidate = cursor;
-            cursor = candidate == LastId ? FirstId : candidate + 1;
+            cursor = candidate == lastId ? FirstId : candidate + 1;
             if (byId.TryAdd(candidate, backend))
             {
                 id = candidate;

@@ -76,7 +76,7 @@ internal sealed class BpfMapWriter : ILoadBalancerWriter
 
     /// <summary>
     /// Compares the kernel with this writer's record of what it wrote, without building a model of it: every entry of
-    /// lb4/lb6_services against the value its frontend's master or slot must hold, every entry of lb4/lb6_backends
+    /// lb4/lb6_services against the value its frontend's master or slot must hold, every id in use in lb4/lb6_backends_v2
     /// against the backend table, the refusal maps against their records, and the entry counts, so a missing, changed
     /// or foreign entry returns false. Reads every entry (batched, about N masters + slots + backends) and compares raw
     /// values. lb_svc_names (read only by status) and the stats are not compared; the reload a mismatch leads to

@@ -21,7 +21,7 @@ internal interface ILoadBalancerMaps : Status.ILoadBalancerMapReader
     void UpdateRefused(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<Lb4Refused> values);
     void DeleteRefused(ReadOnlySpan<Lb4ServiceKey> keys);
 
-    // The IPv6 twins: lb6_services, lb6_backends (ids from the one space of lb4_backends), lb6_refused.
+    // The IPv6 twins: lb6_services, lb6_backends_v2 (ids from the one space of lb4_backends_v2), lb6_refused.
     void UpdateBackends6(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb6Backend> values);
     void UpdateServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb6ServiceValue> values);
     void DeleteServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys);

@@ -64,7 +64,8 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         nodeAddresses6 = pinned.NodeAddresses6;
         ServiceEntryCapacity = services.Info.MaxEntries;
         ServiceEntryCapacity6 = services6.Info.MaxEntries;
-        BackendCapacity = backends.Info.MaxEntries;
+        // Index 0 of the backend arrays is never used (id 0 is "none"); both arrays have the same size (ObjectLoader).
+        BackendCapacity = Math.Min(backends.Info.MaxEntries, backends6.Info.MaxEntries) - 1;
         ServiceIdLimit = stats.Info.MaxEntries;
     }
 
@@ -75,7 +76,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
 
     public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb6ServiceValue>> ReadServiceEntries6() => ReadAll<Lb6ServiceKey, Lb6ServiceValue>(services6);
 
-    public IReadOnlyList<KeyValuePair<uint, Lb6Backend>> ReadBackends6() => ReadAll<uint, Lb6Backend>(backends6);
+    public IReadOnlyList<KeyValuePair<uint, Lb6Backend>> ReadBackends6() => ReadBackendArray<Lb6Backend>(backends6);
 
     public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb4Refused>> ReadRefused6() => ReadAll<Lb6ServiceKey, Lb4Refused>(refused6);
 
@@ -107,7 +108,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
             WriteFilterWords(frontendFilter6, filter6.RemoveMasters(keys));
     }
 
-    public void DeleteBackends6(ReadOnlySpan<uint> ids) => DeleteMany(backends6, ids);
+    public void DeleteBackends6(ReadOnlySpan<uint> ids) => ClearBackends<Lb6Backend>(backends6, ids);
 
     public void UpdateRefused6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb4Refused> values) => UpdateMany(refused6, keys, values);
 
@@ -115,7 +116,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
 
     public IReadOnlyList<KeyValuePair<Lb4ServiceKey, LbServiceValue>> ReadServiceEntries() => ReadAll<Lb4ServiceKey, LbServiceValue>(services);
 
-    public IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends() => ReadAll<uint, Lb4Backend>(backends);
+    public IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends() => ReadBackendArray<Lb4Backend>(backends);
 
     public IReadOnlyDictionary<uint, string> ReadNames()
     {
@@ -292,7 +293,73 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         UpdateMany<uint, ulong>(map, indexes, values);
     }
 
-    public void DeleteBackends(ReadOnlySpan<uint> ids) => DeleteMany(backends, ids);
+    public void DeleteBackends(ReadOnlySpan<uint> ids) => ClearBackends<Lb4Backend>(backends, ids);
+
+    /// <summary>An array entry cannot be deleted: a freed id is written all zero, which readers skip.</summary>
+    private void ClearBackends<TValue>(BpfMapHandle map, ReadOnlySpan<uint> ids) where TValue : unmanaged
+    {
+        if (ids.IsEmpty)
+            return;
+        bool pooled = ids.Length <= PooledBufferMaxItems;
+        var zeros = pooled ? ArrayPool<TValue>.Shared.Rent(ids.Length) : new TValue[ids.Length];
+        try
+        {
+            var values = zeros.AsSpan(0, ids.Length);
+            values.Clear();
+            UpdateMany<uint, TValue>(map, ids, values);
+        }
+        finally
+        {
+            if (pooled)
+                ArrayPool<TValue>.Shared.Return(zeros);
+        }
+    }
+
+    /// <summary>
+    /// The ids in use of a backend array: every index is read (in batches, as <see cref="ReadAll"/>), the all-zero
+    /// values of free ids are left out, and so is index 0, which no writer uses.
+    /// </summary>
+    private List<KeyValuePair<uint, TValue>> ReadBackendArray<TValue>(BpfMapHandle map) where TValue : unmanaged
+    {
+        var result = new List<KeyValuePair<uint, TValue>>();
+        var keys = new uint[BatchChunk];
+        var values = new TValue[BatchChunk];
+        void Keep(ReadOnlySpan<uint> ids, ReadOnlySpan<TValue> read)
+        {
+            for (int i = 0; i < ids.Length; i++)
+            {
+                if (ids[i] != 0 && MemoryMarshal.AsBytes(read.Slice(i, 1)).ContainsAnyExcept((byte)0))
+                    result.Add(new(ids[i], read[i]));
+            }
+        }
+
+        if (!batchLookupUnsupported)
+        {
+            try
+            {
+                byte[]? cursor = null;
+                do
+                {
+                    int n = map.LookupBatch(ref cursor, MemoryMarshal.AsBytes(keys.AsSpan()), MemoryMarshal.AsBytes(values.AsSpan()), BatchChunk);
+                    Keep(keys.AsSpan(0, n), values.AsSpan(0, n));
+                }
+                while (cursor is not null);
+                return result;
+            }
+            catch (BpfException ex) when (ex.IsNotSupported || ex.Errno == Errno.EINVAL)
+            {
+                batchLookupUnsupported = true;
+                result.Clear();
+            }
+        }
+        // Array indexes never vanish: a lookup per index, no walk.
+        for (uint id = 1; id < map.Info.MaxEntries; id++)
+        {
+            if (map.TryLookup(in id, out TValue value))
+                Keep([id], [value]);
+        }
+        return result;
+    }
 
     /// <summary>Per-service buffers up to this many items are rented from the shared pool; larger ones are allocated.</summary>
     private const int PooledBufferMaxItems = 1024;

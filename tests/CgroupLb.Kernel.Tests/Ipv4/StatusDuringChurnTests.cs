@@ -34,11 +34,12 @@ public sealed class StatusDuringChurnTests(ITestOutputHelper output)
 
         // Planted by hand, reachable by nothing: a slot without a master and a backend no slot names.
         var plantedSlot = Lb4ServiceKey.Create(Vip(99), 80, 6, 1);
-        uint plantedBackend = 4_000_000;
+        uint plantedBackend = 100_000; // an index of the backend array the writer has not reached
+        var plantedValue = Lb4Backend.Create(IPAddress.Parse("198.18.99.99"), 9, 6);
         using (var services = BpfMapHandle.OpenPinned(Path.Combine(sandbox.BpffsPath, MapNames.Services)))
             services.Update(in plantedSlot, LbServiceValue.Slot(60000, plantedBackend, new Backend(IPAddress.Parse("198.18.99.99"), 9, L4Protocol.Tcp)), BpfUpdateFlags.Any);
         using (var backendMap = BpfMapHandle.OpenPinned(Path.Combine(sandbox.BpffsPath, MapNames.Backends)))
-            backendMap.Update(in plantedBackend, Lb4Backend.Create(IPAddress.Parse("198.18.99.99"), 9, 6), BpfUpdateFlags.Any);
+            backendMap.Update(in plantedBackend, plantedValue, BpfUpdateFlags.Any);
 
         using var stop = new CancellationTokenSource();
         int statusReads = 0;
@@ -74,7 +75,7 @@ public sealed class StatusDuringChurnTests(ITestOutputHelper output)
         using (var services = BpfMapHandle.OpenPinned(Path.Combine(sandbox.BpffsPath, MapNames.Services)))
             Assert.True(services.TryLookup(in plantedSlot, out LbServiceValue _), "status deleted the planted slot");
         using (var backendMap = BpfMapHandle.OpenPinned(Path.Combine(sandbox.BpffsPath, MapNames.Backends)))
-            Assert.True(backendMap.TryLookup(in plantedBackend, out Lb4Backend _), "status deleted the planted backend");
+            Assert.True(backendMap.TryLookup(in plantedBackend, out Lb4Backend kept) && kept.Equals(plantedValue), "status cleared the planted backend");
         Assert.Contains(datapath.ReadStatus().Warnings, w => w.Contains("no master reaches"));
     }
 }
