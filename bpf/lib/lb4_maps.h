@@ -24,13 +24,14 @@ struct {
 } LB4_SERVICES_MAP SEC(".maps");
 
 /* Backend id -> backend address. Ids are shared by every slot, of every
- * frontend, that points at the same endpoint. An array: the host's table of
- * ids, which no program reads (see struct lb4_backend). */
+ * frontend, that points at the same endpoint. An array the host maps into its
+ * memory: its table of ids, which no program reads (see struct lb4_backend). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct lb4_backend);
 	__uint(max_entries, LB_BACKEND_MAP_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
 } LB4_BACKENDS_MAP SEC(".maps");
 
 /* Socket + backend -> frontend, written on the forward path and read by

@@ -24,6 +24,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct lb6_backend);
 	__uint(max_entries, LB_BACKEND_MAP_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
 } LB6_BACKENDS_MAP SEC(".maps");
 
 /* Socket + backend -> frontend for recvmsg6/getpeername6 where socket storage

@@ -133,9 +133,11 @@ struct lb_service_value_v2 {
 
 /* lb4_backends_v2 value, at index = backend id. 8 bytes. No program reads the
  * backend maps (slots carry their backend): they are the host's table of ids,
- * which a restarted agent adopts. Arrays, so writing a first sync's 100k
- * backends allocates nothing (a hash map without preallocation allocates each
- * entry: 75-100 ms of a 10k x 10 sync). An all-zero value is a free id; the
+ * which a restarted agent adopts. BPF_F_MMAPABLE arrays, which the agent
+ * writes and status reads as memory: a first sync's 100k backends cost
+ * neither an allocation nor a syscall each (as a hash map without
+ * preallocation they took 75-100 ms of a 10k x 10 sync), and a reader scans
+ * the whole array in about a millisecond. An all-zero value is a free id; the
  * writer "deletes" by writing zeros, and id 0 is never used. Both families
  * draw ids from one space below the maps' max_entries, which the loader keeps
  * equal. (v1, lb4_backends/lb6_backends, were hash maps keyed by any id.) */

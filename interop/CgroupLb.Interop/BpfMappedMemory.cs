@@ -36,6 +36,19 @@ public sealed unsafe class BpfMappedMemory : IDisposable
         return ref *(T*)((byte*)_memory.DangerousGetHandle() + offset);
     }
 
+    /// <summary>
+    /// The mapped bytes, for a bulk read or write of many values (an array's value <c>i</c> is at <c>i</c> times its
+    /// value size rounded up to 8). Valid until Dispose; nothing orders these accesses against the kernel's.
+    /// </summary>
+    public Span<byte> Bytes
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_memory.IsClosed, this);
+            return new Span<byte>((void*)_memory.DangerousGetHandle(), Length);
+        }
+    }
+
     /// <summary>Unmaps the memory; references from <see cref="At{T}"/> must not be used after.</summary>
     public void Dispose() => _memory.Dispose();
 }

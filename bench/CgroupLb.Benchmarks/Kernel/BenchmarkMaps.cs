@@ -15,6 +15,7 @@ internal sealed class BenchmarkMaps : IDisposable
 {
     private const string DirectoryPrefix = "cglb-bench-";
     private const uint NoPrealloc = 1; // BPF_F_NO_PREALLOC
+    private const uint Mmapable = 1 << 10; // BPF_F_MMAPABLE
 
     private readonly PinnedMaps pinned;
     private readonly EventHandler removeOnExit;
@@ -44,14 +45,14 @@ internal sealed class BenchmarkMaps : IDisposable
     private static (string Name, BpfMapType Type, uint Key, uint Value, uint MaxEntries, uint Flags)[] Specs(uint services, uint backends, uint lbFlags) =>
     [
         (MapNames.Services, BpfMapType.Hash, 12, 24, services, lbFlags),
-        (MapNames.Backends, BpfMapType.Array, 4, 8, backends, 0),
+        (MapNames.Backends, BpfMapType.Array, 4, 8, backends, Mmapable),
         (MapNames.ReverseSockets, BpfMapType.LruHash, 16, 12, 262144, 0),
         (MapNames.ServiceStats, BpfMapType.PercpuArray, 4, 24, 65536, 0),
         (MapNames.ServiceNames, BpfMapType.Hash, 4, 256, 65536, lbFlags),
         (MapNames.FrontendFilter, BpfMapType.Array, 4, 8, 16385, 0),
         (MapNames.Refused, BpfMapType.Hash, 12, 400, 65536, NoPrealloc),
         (MapNames.Services6, BpfMapType.Hash, 24, 36, services, NoPrealloc),
-        (MapNames.Backends6, BpfMapType.Array, 4, 20, backends, 0),
+        (MapNames.Backends6, BpfMapType.Array, 4, 20, backends, Mmapable),
         (MapNames.ReverseSockets6, BpfMapType.LruHash, 32, 24, 262144, 0),
         (MapNames.Refused6, BpfMapType.Hash, 24, 400, 65536, NoPrealloc),
         (MapNames.NodeAddresses, BpfMapType.Hash, 4, 4, 16384, NoPrealloc),

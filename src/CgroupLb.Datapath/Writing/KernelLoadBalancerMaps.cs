@@ -38,12 +38,21 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
     private readonly BpfMapHandle reverseSockets6;
     private readonly BpfMapHandle refused6;
     private readonly BpfMapHandle? affinity;
+    // The backend arrays as memory (null where the kernel refuses the mapping: the syscalls then do the same work).
+    private readonly MappedBackendArray<Lb4Backend>? mappedBackends;
+    private readonly MappedBackendArray<Lb6Backend>? mappedBackends6;
     private readonly int possibleCpus = BpfMapHandle.PossibleCpus;
     private volatile bool batchUnsupported;
     private bool batchLookupUnsupported;
 
     /// <summary>Entries per batch lookup: large enough to amortise the syscall, small enough for any hash bucket.</summary>
     private const int BatchChunk = 512;
+
+    /// <summary>
+    /// Entries per batch lookup of a backend array, which has no buckets to fit and is read whole (every index, used
+    /// or not) by each status read and scrape: 32 calls for the default 131072 of both families.
+    /// </summary>
+    private const int ArrayBatchChunk = 8192;
 
     public KernelLoadBalancerMaps(PinnedMaps pinned)
     {
@@ -67,6 +76,8 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         // Index 0 of the backend arrays is never used (id 0 is "none"); both arrays have the same size (ObjectLoader).
         BackendCapacity = Math.Min(backends.Info.MaxEntries, backends6.Info.MaxEntries) - 1;
         ServiceIdLimit = stats.Info.MaxEntries;
+        mappedBackends = MappedBackendArray<Lb4Backend>.TryMap(backends);
+        mappedBackends6 = MappedBackendArray<Lb6Backend>.TryMap(backends6);
     }
 
     public uint ServiceEntryCapacity { get; }
@@ -76,7 +87,8 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
 
     public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb6ServiceValue>> ReadServiceEntries6() => ReadAll<Lb6ServiceKey, Lb6ServiceValue>(services6);
 
-    public IReadOnlyList<KeyValuePair<uint, Lb6Backend>> ReadBackends6() => ReadBackendArray<Lb6Backend>(backends6);
+    public IReadOnlyList<KeyValuePair<uint, Lb6Backend>> ReadBackends6() =>
+        mappedBackends6?.ReadInUse() ?? ReadBackendArray<Lb6Backend>(backends6);
 
     public IReadOnlyList<KeyValuePair<Lb6ServiceKey, Lb4Refused>> ReadRefused6() => ReadAll<Lb6ServiceKey, Lb4Refused>(refused6);
 
@@ -86,7 +98,13 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
     public MapUsage ReverseSocketUsage6() =>
         new(MapNames.ReverseSockets6, CountEntries<Lb6ReverseSkKey, Lb6ReverseSkValue>(reverseSockets6), reverseSockets6.Info.MaxEntries);
 
-    public void UpdateBackends6(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb6Backend> values) => UpdateMany(backends6, ids, values);
+    public void UpdateBackends6(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb6Backend> values)
+    {
+        if (mappedBackends6 is not null)
+            mappedBackends6.Write(ids, values);
+        else
+            UpdateMany(backends6, ids, values);
+    }
 
     /// <summary>As <see cref="UpdateServiceEntries"/>, with lb6_fe_filter: a new master's bit before the master.</summary>
     public void UpdateServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb6ServiceValue> values)
@@ -108,7 +126,13 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
             WriteFilterWords(frontendFilter6, filter6.RemoveMasters(keys));
     }
 
-    public void DeleteBackends6(ReadOnlySpan<uint> ids) => ClearBackends<Lb6Backend>(backends6, ids);
+    public void DeleteBackends6(ReadOnlySpan<uint> ids)
+    {
+        if (mappedBackends6 is not null)
+            mappedBackends6.Clear(ids);
+        else
+            ClearBackends<Lb6Backend>(backends6, ids);
+    }
 
     public void UpdateRefused6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb4Refused> values) => UpdateMany(refused6, keys, values);
 
@@ -116,7 +140,8 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
 
     public IReadOnlyList<KeyValuePair<Lb4ServiceKey, LbServiceValue>> ReadServiceEntries() => ReadAll<Lb4ServiceKey, LbServiceValue>(services);
 
-    public IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends() => ReadBackendArray<Lb4Backend>(backends);
+    public IReadOnlyList<KeyValuePair<uint, Lb4Backend>> ReadBackends() =>
+        mappedBackends?.ReadInUse() ?? ReadBackendArray<Lb4Backend>(backends);
 
     public IReadOnlyDictionary<uint, string> ReadNames()
     {
@@ -148,8 +173,13 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
     public MapUsage ReverseSocketUsage() =>
         new(MapNames.ReverseSockets, CountEntries<Lb4ReverseSkKey, Lb4ReverseSkValue>(reverseSockets), reverseSockets.Info.MaxEntries);
 
-    public void UpdateBackends(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb4Backend> values) =>
-        UpdateMany(backends, ids, values);
+    public void UpdateBackends(ReadOnlySpan<uint> ids, ReadOnlySpan<Lb4Backend> values)
+    {
+        if (mappedBackends is not null)
+            mappedBackends.Write(ids, values);
+        else
+            UpdateMany(backends, ids, values);
+    }
 
     public void UpdateServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys, ReadOnlySpan<LbServiceValue> values)
     {
@@ -293,9 +323,15 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         UpdateMany<uint, ulong>(map, indexes, values);
     }
 
-    public void DeleteBackends(ReadOnlySpan<uint> ids) => ClearBackends<Lb4Backend>(backends, ids);
+    public void DeleteBackends(ReadOnlySpan<uint> ids)
+    {
+        if (mappedBackends is not null)
+            mappedBackends.Clear(ids);
+        else
+            ClearBackends<Lb4Backend>(backends, ids);
+    }
 
-    /// <summary>An array entry cannot be deleted: a freed id is written all zero, which readers skip.</summary>
+    /// <summary>An array entry cannot be deleted: a freed id is written all zero, which readers skip (syscall path).</summary>
     private void ClearBackends<TValue>(BpfMapHandle map, ReadOnlySpan<uint> ids) where TValue : unmanaged
     {
         if (ids.IsEmpty)
@@ -316,14 +352,14 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
     }
 
     /// <summary>
-    /// The ids in use of a backend array: every index is read (in batches, as <see cref="ReadAll"/>), the all-zero
+    /// The ids in use of a backend array the kernel would not map: every index is read (in batches), the all-zero
     /// values of free ids are left out, and so is index 0, which no writer uses.
     /// </summary>
     private List<KeyValuePair<uint, TValue>> ReadBackendArray<TValue>(BpfMapHandle map) where TValue : unmanaged
     {
         var result = new List<KeyValuePair<uint, TValue>>();
-        var keys = new uint[BatchChunk];
-        var values = new TValue[BatchChunk];
+        var keys = new uint[ArrayBatchChunk];
+        var values = new TValue[ArrayBatchChunk];
         void Keep(ReadOnlySpan<uint> ids, ReadOnlySpan<TValue> read)
         {
             for (int i = 0; i < ids.Length; i++)
@@ -340,7 +376,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
                 byte[]? cursor = null;
                 do
                 {
-                    int n = map.LookupBatch(ref cursor, MemoryMarshal.AsBytes(keys.AsSpan()), MemoryMarshal.AsBytes(values.AsSpan()), BatchChunk);
+                    int n = map.LookupBatch(ref cursor, MemoryMarshal.AsBytes(keys.AsSpan()), MemoryMarshal.AsBytes(values.AsSpan()), ArrayBatchChunk);
                     Keep(keys.AsSpan(0, n), values.AsSpan(0, n));
                 }
                 while (cursor is not null);
@@ -562,5 +598,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         affinity?.Dispose();
         nodeAddresses.Dispose();
         nodeAddresses6.Dispose();
+        mappedBackends?.Dispose();
+        mappedBackends6?.Dispose();
     }
 }
