@@ -35,6 +35,9 @@ internal sealed class BenchmarkMaps : IDisposable
     /// <summary>Owns every map handle.</summary>
     public KernelLoadBalancerMaps Maps { get; }
 
+    /// <summary>The raw lb4_services_v2 handle, for benchmarks of the syscalls themselves (owned by <see cref="Maps"/>).</summary>
+    public BpfMapHandle ServiceHandle => pinned.Services;
+
     /// <summary>The raw lb4_backends_v2 handle, for benchmarks of the syscalls themselves (owned by <see cref="Maps"/>).</summary>
     public BpfMapHandle BackendHandle => pinned.Backends;
 

@@ -2,15 +2,16 @@ using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using CgroupLb.Datapath.Abi;
 using CgroupLb.Interop;
+using CgroupLb.Model.LoadBalancing;
 
 namespace CgroupLb.Benchmarks.Kernel;
 
 /// <summary>
-/// The syscall cost the batched writer avoids: N new lb4_backends_v2 entries written one bpf(BPF_MAP_UPDATE_ELEM) each,
-/// against one bpf(BPF_MAP_UPDATE_BATCH). Every iteration writes freed ids (cleared in IterationSetup, outside the
-/// measurement). The backend maps are arrays, so neither side allocates: the difference is the syscalls alone. The
-/// same for lb6_backends_v2, whose values carry 16-byte addresses. (Before the backend maps became arrays both sides
-/// also paid the allocation of N hash elements: bench/README.md.)
+/// The syscall cost the batched writer avoids, on the map it writes most: N new lb4_services_v2 slot entries (a hash map
+/// without preallocation, as the agent creates it by default) written one bpf(BPF_MAP_UPDATE_ELEM) each, against one
+/// bpf(BPF_MAP_UPDATE_BATCH); both pay the kernel's allocation of N elements (the map is emptied in IterationSetup,
+/// outside the measurement). And the backend array lb4_backends_v2 (8-byte values): N ids written one syscall each,
+/// against the writer's path, stores into the array mapped into this process (no syscall, no allocation).
 /// </summary>
 [MemoryDiagnoser]
 [InvocationCount(1)]
@@ -18,9 +19,10 @@ namespace CgroupLb.Benchmarks.Kernel;
 public class MapWriteBenchmarks
 {
     private BenchmarkMaps? maps;
-    private uint[] keys = [];
-    private Lb4Backend[] values = [];
-    private Lb6Backend[] values6 = [];
+    private Lb4ServiceKey[] slotKeys = [];
+    private LbServiceValue[] slotValues = [];
+    private uint[] ids = [];
+    private Lb4Backend[] backends = [];
 
     [Params(1_000, 10_000, 100_000)]
     public int Entries { get; set; }
@@ -30,50 +32,59 @@ public class MapWriteBenchmarks
     {
         KernelRequirement.Demand(nameof(MapWriteBenchmarks));
         maps = BenchmarkMaps.Create();
-        keys = new uint[Entries];
-        values = new Lb4Backend[Entries];
-        values6 = new Lb6Backend[Entries];
+        slotKeys = new Lb4ServiceKey[Entries];
+        slotValues = new LbServiceValue[Entries];
+        ids = new uint[Entries];
+        backends = new Lb4Backend[Entries];
         for (int i = 0; i < Entries; i++)
         {
-            keys[i] = (uint)i + 1;
-            values[i] = Lb4Backend.Create(new System.Net.IPAddress([198, 18, (byte)(i >> 8), (byte)i]), 8080, 6);
-            values6[i] = Lb6Backend.Create(new System.Net.IPAddress([0x20, 0x01, 0x0d, 0xb8, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, (byte)(i >> 16), (byte)(i >> 8), (byte)i]), 8080, 6);
+            var address = new System.Net.IPAddress([198, 18, (byte)(i >> 8), (byte)i]);
+            var backend = new Backend(address, 8080, L4Protocol.Tcp);
+            // Frontends of 10 slots each, as a 10-endpoint Service writes them.
+            slotKeys[i] = Lb4ServiceKey.Create(new System.Net.IPAddress([198, 51, (byte)(i / 10 >> 8), (byte)(i / 10)]), 80, 6, (ushort)(1 + i % 10));
+            ids[i] = (uint)i + 1;
+            slotValues[i] = LbServiceValue.Slot((uint)(i / 10) + 1, ids[i], backend);
+            backends[i] = Lb4Backend.Create(address, 8080, 6);
         }
     }
 
     [IterationSetup]
-    public void EmptyMap()
+    public void EmptyMaps()
     {
-        maps!.Maps.DeleteBackends(keys);
-        maps.Maps.DeleteBackends6(keys);
+        var services = maps!.ServiceHandle;
+        foreach (var key in slotKeys)
+            services.Delete(in key);
+        maps.Maps.DeleteBackends(ids);
     }
 
-    [Benchmark(Baseline = true, Description = "lb4_backends_v2: one update syscall per entry")]
+    [Benchmark(Baseline = true, Description = "lb4_services_v2 slots: one update syscall per entry")]
     public int OnePerSyscall()
     {
-        var map = maps!.BackendHandle;
-        for (int i = 0; i < keys.Length; i++)
-            map.Update(in keys[i], in values[i], BpfUpdateFlags.Any);
-        return keys.Length;
+        var map = maps!.ServiceHandle;
+        for (int i = 0; i < slotKeys.Length; i++)
+            map.Update(in slotKeys[i], in slotValues[i], BpfUpdateFlags.Any);
+        return slotKeys.Length;
     }
 
-    [Benchmark(Description = "lb4_backends_v2: one update batch")]
+    [Benchmark(Description = "lb4_services_v2 slots: one update batch")]
     public int OneBatch() =>
-        maps!.BackendHandle.UpdateBatch(MemoryMarshal.AsBytes(keys.AsSpan()), MemoryMarshal.AsBytes(values.AsSpan()), keys.Length, BpfUpdateFlags.Any);
+        maps!.ServiceHandle.UpdateBatch(MemoryMarshal.AsBytes(slotKeys.AsSpan()), MemoryMarshal.AsBytes(slotValues.AsSpan()), slotKeys.Length, BpfUpdateFlags.Any);
 
-    // The IPv6 twins: the same ids (one id space), 20-byte values instead of 8.
-    [Benchmark(Description = "lb6_backends_v2: one update syscall per entry")]
-    public int OnePerSyscall6()
+    [Benchmark(Description = "lb4_backends_v2: one update syscall per entry")]
+    public int BackendsOnePerSyscall()
     {
-        var map = maps!.BackendHandle6;
-        for (int i = 0; i < keys.Length; i++)
-            map.Update(in keys[i], in values6[i], BpfUpdateFlags.Any);
-        return keys.Length;
+        var map = maps!.BackendHandle;
+        for (int i = 0; i < ids.Length; i++)
+            map.Update(in ids[i], in backends[i], BpfUpdateFlags.Any);
+        return ids.Length;
     }
 
-    [Benchmark(Description = "lb6_backends_v2: one update batch")]
-    public int OneBatch6() =>
-        maps!.BackendHandle6.UpdateBatch(MemoryMarshal.AsBytes(keys.AsSpan()), MemoryMarshal.AsBytes(values6.AsSpan()), keys.Length, BpfUpdateFlags.Any);
+    [Benchmark(Description = "lb4_backends_v2: stores into the mapped array (the writer)")]
+    public int BackendsMapped()
+    {
+        maps!.Maps.UpdateBackends(ids, backends);
+        return ids.Length;
+    }
 
     [GlobalCleanup]
     public void Cleanup()
