@@ -77,8 +77,11 @@ internal sealed class MappedBackendArray<TValue> : IDisposable where TValue : un
 
     private int OffsetOf(uint id)
     {
-        if (id == 0 || id >= maxEntries)
-            throw new ArgumentOutOfRangeException(nameof(id), id, $"backend id outside the {memory.MapName} array (1..{maxEntries - 1})");
+        // Beyond the array: the kernel's own answer to such an update (E2BIG), so both paths fail alike.
+        if (id >= maxEntries)
+            throw new BpfException("backend array store", (int)Errno.E2BIG, "map", memory.MapName, $"backend id {id}, the array holds 1..{maxEntries - 1}");
+        if (id == 0)
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"backend id 0 means none; {memory.MapName} never holds it");
         return (int)id * Stride;
     }
 

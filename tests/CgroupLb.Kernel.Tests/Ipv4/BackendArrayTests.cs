@@ -9,8 +9,8 @@ using Xunit.Abstractions;
 namespace CgroupLb.Kernel.Tests.Ipv4;
 
 /// <summary>
-/// The backend arrays (lb4_backends_v2, lb6_backends_v2) as the agent writes and reads them, through its shared mapping,
-/// against what the kernel's own syscalls read: the same values, a freed id all zero, the array's first and last ids
+/// The backend arrays (lb4_backends_v2, lb6_backends_v2) as the agent writes and reads them, through its shared mapping
+/// (or by syscalls where the kernel will not map them), against what the kernel's own syscalls read: the same values, a freed id all zero, the array's first and last ids
 /// usable, an id beyond it refused, and a reader that lists exactly the ids in use.
 /// </summary>
 [Collection(KernelTestCollection.Name)]
@@ -19,8 +19,14 @@ public sealed class BackendArrayTests(ITestOutputHelper output)
 {
     private readonly TestOutputLog _log = new(output);
 
-    [SkippableFact]
-    public async Task IdsWrittenThroughTheMappingAreWhatTheKernelHoldsAndFreedIdsReadAsFree()
+    /// <param name="mapped">
+    /// False replaces the pinned arrays with arrays the kernel will not map (no BPF_F_MMAPABLE), so the same promises
+    /// are checked on the syscall path a kernel refusing the mapping gets.
+    /// </param>
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task IdsWrittenByTheAgentAreWhatTheKernelHoldsAndFreedIdsReadAsFree(bool mapped)
     {
         KernelTestGate.Require();
         await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
@@ -28,6 +34,16 @@ public sealed class BackendArrayTests(ITestOutputHelper output)
         var options = sandbox.DatapathOptions() with { LbMapMax = max };
         using (LoadBalancerDatapath.Attach(options, _log))
         {
+        }
+        if (!mapped)
+        {
+            foreach (var (name, valueSize) in new[] { (MapNames.Backends, 8u), (MapNames.Backends6, 20u) })
+            {
+                File.Delete(options.MapPinPath(name));
+                using var plain = BpfMapHandle.Create(BpfMapType.Array, name, 4, valueSize, max);
+                plain.Pin(options.MapPinPath(name));
+                Assert.Throws<BpfException>(() => plain.MapShared().Dispose());
+            }
         }
 
         using var maps = new KernelLoadBalancerMaps(PinnedMaps.Open(options));
@@ -65,7 +81,10 @@ public sealed class BackendArrayTests(ITestOutputHelper output)
         }
         Assert.Equal([1u, 700u], maps.ReadBackends().Select(e => e.Key));
         Assert.Empty(maps.ReadBackends6());
-        Assert.Throws<ArgumentOutOfRangeException>(() => maps.UpdateBackends([max], [values[0]]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => maps.UpdateBackends([0], [values[0]]));
+        var beyond = Assert.Throws<BpfException>(() => maps.UpdateBackends([max], [values[0]]));
+        Assert.Equal(Errno.E2BIG, beyond.Errno);
+        Assert.Contains(MapNames.Backends, beyond.Message, StringComparison.Ordinal);
+        if (mapped)
+            Assert.Throws<ArgumentOutOfRangeException>(() => maps.UpdateBackends([0], [values[0]]));
     }
 }
