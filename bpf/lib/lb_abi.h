@@ -338,7 +338,9 @@ struct lb6_sk_frontend {
  * CNI balances Services itself). Keyed by the namespace cookie
  * (bpf_get_netns_cookie(), __u64); the agent fills it from the paths it was
  * given and drops a namespace that went away on its next full sync. Consulted
- * only after a frontend lookup hit, so sockets to no Service never pay for it. */
+ * only after a frontend lookup hit, so sockets to no Service never pay for it,
+ * and only by programs loaded with enable_netns_exclusion (--exclude-netns
+ * given), so a node without exclusions never pays for it at all. */
 struct lb_skip_netns_value {
 	__u32 reserved; /* 0; room for per-namespace choices (which families, hooks) */
 };
@@ -379,7 +381,7 @@ struct lb_datapath_config {
 	__u32 have_ringbuf;    /* HAVE_RINGBUF: probed BPF_MAP_TYPE_RINGBUF (>= 5.8), for trace.h */
 	__u64 host_netns_cookie; /* offset 16: the host network namespace (the agent's); 0: init_net (netns.h) */
 	__u32 enable_socket_lb_host_only; /* ENABLE_SOCKET_LB_HOST_ONLY: translate only sockets in the host netns (--host-namespace-only) */
-	__u32 pad;
+	__u32 enable_netns_exclusion;     /* ENABLE_NETNS_EXCLUSION: look sockets' netns up in lb_skip_netns (--exclude-netns given) */
 };
 
 #endif /* CGROUP_LB_ABI_H */

@@ -7,7 +7,8 @@
  *     left to another data path (an Istio/Linkerd sidecar, Kata's guest
  *     kernel, a CNI that balances pods itself) and only sockets of the host
  *     namespace are translated. A .rodata knob, so the verifier prunes it off.
- *   - lb_skip_netns: namespaces excluded by cookie in every mode.
+ *   - lb_skip_netns: namespaces excluded by cookie in every mode, looked up
+ *     only when the loader switched exclusion on (--exclude-netns given).
  * recvmsg/getpeername need neither: a socket left alone has no reverse entry.
  */
 #ifndef CGLB_NETNS_POLICY_H
@@ -34,10 +35,17 @@ struct {
  * and the other data path sees it as if no socket LB existed. */
 static __always_inline bool sock_netns_is_balanced(struct bpf_sock_addr *ctx)
 {
-	__u64 cookie = sock_netns_cookie(ctx);
+	__u64 cookie;
 
+	/* Both knobs off, the common case: the verifier prunes the rest, the
+	 * cookie's helper call included. */
+	if (!cglb_config.enable_socket_lb_host_only && !cglb_config.enable_netns_exclusion)
+		return true;
+	cookie = sock_netns_cookie(ctx);
 	if (cglb_config.enable_socket_lb_host_only && cookie != host_netns_cookie())
 		return false;
+	if (!cglb_config.enable_netns_exclusion)
+		return true;
 	return !bpf_map_lookup_elem(&LB_SKIP_NETNS_MAP, &cookie);
 }
 

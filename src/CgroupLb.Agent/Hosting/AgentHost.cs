@@ -35,7 +35,7 @@ internal static class AgentHost
     {
         using var loggerFactory = LoggingSetup.CreateFactory(options.JsonLogs, options.LogLevel);
         var logger = loggerFactory.CreateLogger("CgroupLb.Agent");
-        var datapathOptions = new DatapathOptions(options.CgroupPath, options.BpffsPath) { HostNamespaceOnly = options.HostNamespaceOnly, LbMapMax = options.LbMapMax, PreallocateLbMaps = options.PreallocateLbMaps };
+        var datapathOptions = new DatapathOptions(options.CgroupPath, options.BpffsPath) { HostNamespaceOnly = options.HostNamespaceOnly, NetnsExclusion = options.ExcludeNetns.Count > 0, LbMapMax = options.LbMapMax, PreallocateLbMaps = options.PreallocateLbMaps };
 
         // Source configuration errors (a missing manifest path, no kubeconfig) are found before the kernel is touched.
         var source = ConfiguredSource.From(options, loggerFactory);

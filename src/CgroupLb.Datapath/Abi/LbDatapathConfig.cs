@@ -12,5 +12,5 @@ internal struct LbDatapathConfig
     [FieldOffset(12)] public uint HaveRingbuf;
     [FieldOffset(16)] public ulong HostNetnsCookie;
     [FieldOffset(24)] public uint EnableSocketLbHostOnly;
-    [FieldOffset(28)] public uint Pad;
+    [FieldOffset(28)] public uint EnableNetnsExclusion;
 }

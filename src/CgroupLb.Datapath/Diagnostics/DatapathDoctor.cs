@@ -380,7 +380,9 @@ public static class DatapathDoctor
                 _ => "every network namespace in the cgroup (pods and host)",
             };
             string skipPin = options.MapPinPath(MapNames.SkipNetns);
-            if (File.Exists(skipPin))
+            if (config is { NetnsExclusion: false })
+                mode += $"; no network namespace excluded (loaded without --exclude-netns: {MapNames.SkipNetns} is not consulted)";
+            else if (File.Exists(skipPin))
             {
                 using var skip = BpfMapHandle.OpenPinned(skipPin);
                 int excluded = skip.Keys<ulong>().Count();

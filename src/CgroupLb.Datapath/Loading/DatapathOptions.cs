@@ -25,6 +25,14 @@ public sealed record DatapathOptions(string CgroupPath, string BpffsPath)
     public bool HostNamespaceOnly { get; init; }
 
     /// <summary>
+    /// Load the programs with lb_skip_netns consulted (<c>enable_netns_exclusion</c>): the agent sets it when
+    /// --exclude-netns names any namespace. Off, the programs never read the map (a translated call saves its lookup, 25-45
+    /// ns) and <see cref="LoadBalancerDatapath.SetExcludedNetns"/> accepts only the empty set. A restart with it switched
+    /// swaps the programs, as for <see cref="HostNamespaceOnly"/>.
+    /// </summary>
+    public bool NetnsExclusion { get; init; }
+
+    /// <summary>
     /// Max entries of the service maps and the backend maps of both families (Cilium's <c>--bpf-lb-map-max</c>); null keeps
     /// the sizes compiled into the object (<see cref="DefaultServiceMapMax"/>, <see cref="DefaultBackendMapMax"/>). Maps
     /// already pinned with another size are refused when adopted (detach first).

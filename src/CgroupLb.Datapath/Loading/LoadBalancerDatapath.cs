@@ -154,7 +154,7 @@ public sealed class LoadBalancerDatapath : IDisposable
             attachments = ProgramAttachments.Open(options);
             pinned = PinnedMaps.Open(options);
             skipNetns = BpfMapHandle.OpenPinned(options.MapPinPath(MapNames.SkipNetns));
-            return new LoadBalancerDatapath(pinned, features, adopted, logger, attachments, upgrade, new SkipNetnsMap(skipNetns),
+            return new LoadBalancerDatapath(pinned, features, adopted, logger, attachments, upgrade, new SkipNetnsMap(skipNetns, options.NetnsExclusion),
                 options.MapWriteThreads);
         }
         catch
@@ -186,7 +186,9 @@ public sealed class LoadBalancerDatapath : IDisposable
 
     /// <summary>
     /// Makes lb_skip_netns hold exactly <paramref name="cookies"/>: the network namespaces whose sockets the programs
-    /// leave alone (--exclude-netns). Only the owning agent calls this; returns how many were added and removed.
+    /// leave alone (--exclude-netns). Only the owning agent calls this; returns how many were added and removed. Programs
+    /// loaded without <see cref="DatapathOptions.NetnsExclusion"/> never read the map: they take only the empty set,
+    /// which clears what a run with exclusions left behind.
     /// </summary>
     public (int Added, int Removed) SetExcludedNetns(IReadOnlySet<ulong> cookies) =>
         (skipNetns ?? throw new InvalidOperationException("this data path was opened read-only (OpenPinned); only the agent that attached it writes the maps"))

@@ -251,6 +251,7 @@ internal static class ObjectLoader
         config.HaveRingbuf = ringBuffer ? 1u : 0u;
         config.HostNetnsCookie = hostNetnsCookie;
         config.EnableSocketLbHostOnly = options.HostNamespaceOnly ? 1u : 0u;
+        config.EnableNetnsExclusion = options.NetnsExclusion ? 1u : 0u;
         MemoryMarshal.Write(bytes, in config);
         rodata.SetInitialValue(bytes);
     }

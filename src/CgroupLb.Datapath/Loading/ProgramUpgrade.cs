@@ -58,12 +58,14 @@ internal sealed class ProgramUpgrade : IDisposable
                 var fresh = loaded.Object.GetProgram(name).Info;
                 var pinnedMaps = pinned.Info.MapIds.Where(currentMapIds.Contains).ToHashSet();
                 var freshMaps = fresh.MapIds.Where(currentMapIds.Contains).ToHashSet();
+                // The configuration before the maps: a knob that prunes a map's only use (netns exclusion off) changes
+                // the set of maps too, and the knob is the reason worth logging.
                 string? reason = pinned.Info.Tag != fresh.Tag
                     ? $"pinned program tag {pinned.Info.Tag}, this build's {fresh.Tag}"
-                    : !pinnedMaps.SetEquals(freshMaps)
-                        ? $"pinned program uses {pinnedMaps.Count} of the current maps, this build's uses {freshMaps.Count} (ABI change)"
-                        : ProgramConfig.Read(pinned.Info) is { } was && ProgramConfig.Read(fresh) is { } now && was != now
-                            ? $"pinned program runs with {was}, this agent's with {now}"
+                    : ProgramConfig.Read(pinned.Info) is { } was && ProgramConfig.Read(fresh) is { } now && was != now
+                        ? $"pinned program runs with {was}, this agent's with {now}"
+                        : !pinnedMaps.SetEquals(freshMaps)
+                            ? $"pinned program uses {pinnedMaps.Count} of the current maps, this build's uses {freshMaps.Count} (ABI change)"
                             : null;
                 if (reason is not null)
                     swaps[name] = (BpfProgramHandle.FromId(fresh.Id), reason);

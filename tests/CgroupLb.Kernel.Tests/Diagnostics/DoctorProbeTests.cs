@@ -39,7 +39,7 @@ public sealed class DoctorProbeTests(ITestOutputHelper output)
         DoctorReport live = DatapathDoctor.Run(sandbox.DatapathOptions());
         Assert.Contains($"attached to {sandbox.CgroupPath}", live.Checks.Single(c => c.Name == "attached programs").Detail, StringComparison.Ordinal);
         Assert.StartsWith("free", live.Checks.Single(c => c.Name == "pin directory lock").Detail, StringComparison.Ordinal); // no lock taken here
-        Assert.Equal("every network namespace in the cgroup (pods and host); no network namespace excluded",
+        Assert.Equal("every network namespace in the cgroup (pods and host); no network namespace excluded (loaded without --exclude-netns: lb_skip_netns is not consulted)",
             live.Checks.Single(c => c.Name == "socket LB mode").Detail);
     }
 

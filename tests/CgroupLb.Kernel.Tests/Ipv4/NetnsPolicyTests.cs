@@ -86,7 +86,7 @@ public sealed class NetnsPolicyTests(ITestOutputHelper output)
         }
         NetnsExclusion.CheckSupported([b3Path]);
         ulong clientCookie = CookieOf(sandbox.ClientNamespace)!.Value;
-        using LoadBalancerDatapath datapath = LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log);
+        using LoadBalancerDatapath datapath = LoadBalancerDatapath.Attach(sandbox.DatapathOptions() with { NetnsExclusion = true }, _log);
         datapath.Writer.Apply(Upsert(Tcp(Web.Address, 80, [b3])));
 
         // The agent's resolution: paths to cookies, a path that does not exist left out.
@@ -137,6 +137,61 @@ public sealed class NetnsPolicyTests(ITestOutputHelper output)
         Assert.True(ProgramConfig.ReadPinned(everyone)!.HostNamespaceOnly);
         PeerAttempt afterSwap = Assert.Single(await sandbox.TcpConnectFromAsync(b3.Namespace, Web));
         Assert.Equal("ENETUNREACH", afterSwap.Error);
+    }
+
+    /// <summary>
+    /// Exclusion is a load-time knob (enable_netns_exclusion): programs loaded without it never read lb_skip_netns, so a
+    /// translated call skips that lookup. Shown by an entry left in the map: it excludes while the knob is on and is
+    /// ignored once a restart without --exclude-netns swapped the programs; a restart with it on swaps them back.
+    /// </summary>
+    [SkippableFact]
+    public async Task ExclusionIsALoadTimeKnobAndARestartThatSwitchesItSwapsThePrograms()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write);
+        SandboxBackend b3 = sandbox.Backend("b3");
+        ulong? b3Cookie = CookieOf(b3.Namespace);
+        if (b3Cookie is null)
+        {
+            // Before 5.14 no cookie can be named to the programs, so there is nothing to exclude; the flag is refused.
+            Assert.Throws<DatapathException>(() => NetnsExclusion.CheckSupported(["/run/netns/" + b3.Namespace]));
+            return;
+        }
+        DatapathOptions excluding = sandbox.DatapathOptions() with { NetnsExclusion = true };
+        using (LoadBalancerDatapath first = LoadBalancerDatapath.Attach(excluding, _log))
+        {
+            first.Writer.Apply(Upsert(Tcp(Web.Address, 80, [b3])));
+            Assert.Equal((1, 0), first.SetExcludedNetns(new HashSet<ulong> { b3Cookie.Value }));
+            Assert.Equal("ENETUNREACH", Assert.Single(await sandbox.TcpConnectFromAsync(b3.Namespace, Web)).Error);
+        }
+        Assert.True(ProgramConfig.ReadPinned(excluding)!.NetnsExclusion);
+
+        // Restarted without exclusion, and the entry deliberately left in the map.
+        DatapathOptions plain = excluding with { NetnsExclusion = false };
+        using (LoadBalancerDatapath restarted = LoadBalancerDatapath.Attach(plain, _log))
+        {
+            Assert.True(restarted.Adopted);
+            Assert.True(restarted.HasPendingUpgrade, "a switched knob must be an upgrade");
+            restarted.CompleteUpgrade(_log.CreateLogger("upgrade"));
+            Assert.False(ProgramConfig.ReadPinned(plain)!.NetnsExclusion);
+
+            PeerAttempt ignored = Assert.Single(await sandbox.TcpConnectFromAsync(b3.Namespace, Web));
+            Assert.True(ignored.Ok, $"the programs read lb_skip_netns though loaded without exclusion: {ignored}");
+            Assert.Equal("b3", ignored.Backend);
+
+            // An exclusion these programs would ignore is refused, not written; the empty set clears the leftover.
+            var refused = Assert.Throws<InvalidOperationException>(() => restarted.SetExcludedNetns(new HashSet<ulong> { b3Cookie.Value }));
+            Assert.Contains("lb_skip_netns", refused.Message, StringComparison.Ordinal);
+            Assert.Equal((0, 1), restarted.SetExcludedNetns(new HashSet<ulong>()));
+        }
+
+        // Restarted with exclusion again: the adopted programs serve until the swap, then the exclusion holds.
+        using LoadBalancerDatapath again = LoadBalancerDatapath.Attach(excluding, _log);
+        Assert.True(again.HasPendingUpgrade, "a switched knob must be an upgrade");
+        Assert.Equal((1, 0), again.SetExcludedNetns(new HashSet<ulong> { b3Cookie.Value }));
+        Assert.True(Assert.Single(await sandbox.TcpConnectFromAsync(b3.Namespace, Web)).Ok);
+        again.CompleteUpgrade(_log.CreateLogger("upgrade"));
+        Assert.Equal("ENETUNREACH", Assert.Single(await sandbox.TcpConnectFromAsync(b3.Namespace, Web)).Error);
     }
 
     private static ulong? CookieOf(string namespaceName)
