@@ -91,6 +91,7 @@ OPTIONAL_HOOKS = CLOSE_HOOKS + HOOKS6
 PHASES = [
     ("tcp", "translated TCP connect + getpeername", ["connect4", "getpeername4"] + CLOSE_HOOKS),
     ("udp", "translated UDP sendto + recvfrom", ["sendmsg4", "recvmsg4"]),
+    ("udp-short", "translated UDP sendto + recvfrom, a new socket every 2 datagrams", ["sendmsg4", "recvmsg4"]),
     ("tcp-miss", "TCP connect to a non-Service address", ["connect4", "getpeername4"] + CLOSE_HOOKS),
     ("udp-miss", "UDP sendto to a non-Service address", ["sendmsg4", "recvmsg4"]),
     ("tcp-other", "TCP connect to an address that is neither a Service nor a backend",
@@ -229,6 +230,12 @@ class Variant:
                                  value_struct, dict(service_id=service_id, count=len(backends),
                                                     flags=CLUSTER_IP_FLAG | (AFFINITY_FLAG if affinity else 0),
                                                     affinity_timeout=affinity)))
+        if self.has_map("lb_svc_gen"):
+            # The writer's bump after the frontend's last write (the per-socket forward cache's
+            # generation, branch h-udpcache): a fresh value from one counter that only grows.
+            lines.append(f"map update pinned {self.map('lb_svc_gen')} key hex "
+                         + " ".join(f"{b:02x}" for b in int(service_id).to_bytes(4, "little")) + " value hex "
+                         + " ".join(f"{b:02x}" for b in next_generation().to_bytes(8, "little")))
         return lines
 
     def update(self, map_prefix, key_struct, key, value_struct, value):
@@ -240,6 +247,12 @@ CLUSTER_IP_FLAG = 1  # replaced from BTF in main()
 AFFINITY_FLAG = 1 << 4  # replaced from BTF in main()
 AFFINITY_SECONDS = 0  # --affinity: the VIP's frontends are ClientIP-affine with this timeout
 _backend_ids = {}
+_generations = [0]
+
+
+def next_generation():
+    _generations[0] += 1
+    return _generations[0]
 
 
 def backend_ids(address, port, proto):
@@ -310,6 +323,7 @@ def run_client(variant, phase, args):
     host, port, count = {
         "tcp": (VIP, TCP_FRONT, args.tcp),
         "udp": (VIP, UDP_FRONT, args.udp),
+        "udp-short": (VIP, UDP_FRONT, args.udp),
         "tcp-miss": (BACKENDS[0], TCP_BACK, args.tcp),
         "udp-miss": (BACKENDS[0], UDP_BACK, args.udp),
         "tcp-other": (OTHER, TCP_BACK, args.tcp),
@@ -318,7 +332,7 @@ def run_client(variant, phase, args):
         "tcp6-miss": (BACKENDS6[0], TCP_BACK, args.tcp),
         "udp6-miss": (BACKENDS6[0], UDP_BACK, args.udp),
     }[phase]
-    command = phase.split("-")[0].rstrip("6")
+    command = "udpshort" if phase == "udp-short" else phase.split("-")[0].rstrip("6")
     args.last_count = count
     # Join the cgroup first: `ip netns exec` remounts /sys.
     script = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
@@ -328,7 +342,7 @@ def run_client(variant, phase, args):
         raise RuntimeError(f"{variant.name} {phase}: workload failed: {result.stderr.strip()[-400:]}")
     expect = f"{host}:{port}"
     if variant.kind != "empty" and not variant.experiment and not result.stdout.strip().endswith(expect) \
-            and phase in ("tcp", "udp", "tcp6", "udp6") \
+            and phase in ("tcp", "udp", "udp-short", "tcp6", "udp6") \
             and not (variant.kind == "minimal" and phase == "tcp"):
         # The minimal LB keeps no reverse entry for TCP, so its getpeername shows the backend.
         raise RuntimeError(f"{variant.name} {phase}: the application saw {result.stdout.strip()}, expected {expect}")
@@ -344,7 +358,7 @@ def measure(variants, args, label, results):
             if args.phases and phase not in args.phases:
                 continue
             for v in order:
-                if v.kind == "empty" and phase in ("tcp", "udp", "tcp6", "udp6"):
+                if v.kind == "empty" and phase in ("tcp", "udp", "udp-short", "tcp6", "udp6"):
                     continue  # nothing to translate; the empty program is the miss-path floor
                 if v.kind == "minimal" and "6" in phase:
                     continue  # the minimal LB is IPv4 only

@@ -6,6 +6,8 @@
     workload.py serve-tcp6/serve-udp6 ...    the same on :: (IPv6 only)
     workload.py tcp HOST PORT COUNT          COUNT x (connect, getpeername, close with RST)
     workload.py udp HOST PORT COUNT          one unconnected socket: COUNT x (sendto, recvfrom)
+    workload.py udpshort HOST PORT COUNT     COUNT/2 unconnected sockets, 2 x (sendto, recvfrom) each (a resolver's
+                                             A and AAAA query)
 
 Clients run inside a benchmark cgroup, so every connect/sendmsg/recvmsg/
 getpeername call runs the hooks attached there; servers run outside it. A
@@ -81,7 +83,19 @@ def udp(host, port, count):
     print(f"udp {count} from={src[0]}:{src[1]}")
 
 
-COMMANDS = {"serve-tcp": serve_tcp, "serve-udp": serve_udp, "tcp": tcp, "udp": udp,
+def udpshort(host, port, count):
+    target = (host, int(port))
+    for _ in range(int(count) // 2):
+        s = socket.socket(family_of(host), socket.SOCK_DGRAM)
+        s.settimeout(TIMEOUT_SECONDS)
+        for _ in range(2):
+            s.sendto(b"x", target)
+            _, src = s.recvfrom(64)
+        s.close()
+    print(f"udp {count} from={src[0]}:{src[1]}")
+
+
+COMMANDS = {"udpshort": udpshort, "serve-tcp": serve_tcp, "serve-udp": serve_udp, "tcp": tcp, "udp": udp,
             "serve-tcp6": lambda port, ready_file: serve_tcp(port, ready_file, socket.AF_INET6),
             "serve-udp6": lambda port, ready_file: serve_udp(port, ready_file, socket.AF_INET6)}
 

@@ -34,6 +34,7 @@
 #define LB4_NODE_ADDRS_MAP lb4_node_addrs /* __be32 address -> struct lb_node_addr */
 #define LB6_NODE_ADDRS_MAP lb6_node_addrs /* union lb6_addr -> struct lb_node_addr */
 #define LB6_FRONTEND_FILTER_MAP lb6_fe_filter /* lb4_fe_filter's twin for IPv6 addresses */
+#define LB_SVC_GEN_MAP     lb_svc_gen     /* reuse generation per service id (unconnected UDP sends) */
 
 /* Capacities. The agent reads max_entries back from the kernel, so these are
  * defaults, not assumptions baked into the host. */
@@ -177,7 +178,14 @@ struct lb4_reverse_sk_value {
  *     LB4_SK_F_MORE_IN_REVERSE_MAP, so only such sockets ever look there.
  * "Did the LB translate this socket to backend B?" is: this entry's backend
  * is B, or (flag set, or have_sk_storage off) lb4_reverse_sk holds
- * {cookie, B}. 20 bytes. */
+ * {cookie, B}.
+ * The entry doubles as an unconnected UDP socket's translation cache: while
+ * lb_svc_gen[service_id] equals its nonzero generation, sendmsg4 to
+ * frontend_address:frontend_port goes to the backend without a lookup (see
+ * lb_svc_gen below). The generation's 24 bits took the high byte of what was a
+ * __u16 flags (only bit 0 was ever set) and the pad after it, so the layout
+ * and 20 bytes stayed and entries written before read as generation 0, "never
+ * reuse" (little-endian, as every supported architecture is). 20 bytes. */
 enum lb4_sk_frontend_flags {
 	LB4_SK_F_MORE_IN_REVERSE_MAP = 1 << 0, /* more backends in lb4_reverse_sk (lb6_reverse_sk for lb6_sk_frontend) */
 };
@@ -188,9 +196,27 @@ struct lb4_sk_frontend {
 	__be16 backend_port;
 	__be16 frontend_port;
 	__u32  service_id;       /* for counters and debugging */
-	__u16  flags;            /* enum lb4_sk_frontend_flags */
-	__u16  pad;
+	__u8   flags;            /* enum lb4_sk_frontend_flags */
+	__u8   generation_hi;    /* bits 16-23 and 0-15 of lb_svc_gen[service_id] as read before the */
+	__u16  generation_lo;    /* lookups that chose this backend; 0: never reuse (TCP, connected UDP,
+				  * an affine or NodePort frontend, an entry of an older build) */
 };
+
+/* lb_svc_gen: an ARRAY (BPF_F_MMAPABLE, the agent writes it as memory) of
+ * __u32 indexed by service id, LB_MAX_SERVICE_ID entries. After every write
+ * that changes a frontend's master or slots, removal included, the writer gives
+ * its service id the next generation: 1..LB_SVC_GEN_LIMIT-1, wrapping to 1,
+ * never reset (a reused service id continues where it was). 0, the value of an
+ * id never written, means "never reuse", so an array nobody writes is safe. A
+ * restarted agent moves every nonzero value on once before it writes, since
+ * its predecessor may have died between a write and its bump. sendmsg4 reads
+ * the generation before its lookups and stores it with their answer; the next
+ * datagram to the same frontend reuses the answer while the value stands. A
+ * reused answer is what the lookups would give: an unconnected UDP socket's
+ * choice depends on its cookie and the slots only. The reads are ordered on
+ * x86-64 (the only architecture the agent ships for); a weakly ordered CPU
+ * would need a load-acquire of the generation. */
+#define LB_SVC_GEN_LIMIT 0x1000000 /* generations are 1..LB_SVC_GEN_LIMIT-1: 24 bits */
 
 /* lb_svc_stats value: per-CPU array indexed by service id. 24 bytes. */
 struct lb_service_stats {

@@ -19,6 +19,7 @@
 #include "lb_affinity.h"
 #include "lb_nodeport.h"
 #include "lb_stats.h"
+#include "lb_svc_gen.h"
 #include "netns_policy.h"
 #include "sock.h"
 #include "trace.h"
@@ -110,19 +111,32 @@ sk_frontend_is_backend(const struct lb4_sk_frontend *known, const struct sock4_a
  * replies and getpeername() can show the frontend again. With socket storage
  * the entry lives and dies with the socket: no cookie, no hash, nothing left
  * behind when the socket closes (struct lb4_sk_frontend says who uses what).
- * connected: connect4, where the new destination replaces any earlier one. */
-static __always_inline void
-sock4_remember_frontend(struct bpf_sock_addr *ctx, const struct sock4_addr *backend,
-			const struct sock4_addr *frontend, __u32 service_id, bool connected)
+ * connected: connect4, where the new destination replaces any earlier one.
+ * known: the socket's entry if the caller already has it (UDP), else NULL.
+ * generation: what a later sendmsg4 may reuse the pair under (0: never); it
+ * is stored only with the pair it was read for, never on a second backend. */
+static __always_inline bool
+sk_frontend_is_frontend(const struct lb4_sk_frontend *known, const struct sock4_addr *frontend)
 {
-	struct lb4_sk_frontend *known;
+	return known->frontend_address == frontend->address && known->frontend_port == frontend->port;
+}
 
+static __always_inline __u32 sk_frontend_generation(const struct lb4_sk_frontend *known)
+{
+	return ((__u32)known->generation_hi << 16) | known->generation_lo;
+}
+
+static __always_inline void
+sock4_remember_frontend(struct bpf_sock_addr *ctx, struct lb4_sk_frontend *known, const struct sock4_addr *backend,
+			const struct sock4_addr *frontend, __u32 service_id, bool connected, __u32 generation)
+{
 	if (!cglb_config.have_sk_storage) {
 		sock4_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id, connected);
 		return;
 	}
 
-	known = bpf_sk_storage_get(&LB4_SK_FRONTEND_MAP, ctx->sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!known)
+		known = bpf_sk_storage_get(&LB4_SK_FRONTEND_MAP, ctx->sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	/* No storage (allocation failed): as with a failed LRU update, only the
 	 * reverse translation of this socket is lost. */
 	if (!known)
@@ -130,13 +144,34 @@ sock4_remember_frontend(struct bpf_sock_addr *ctx, const struct sock4_addr *back
 	if (connected || known->backend_address == 0 || sk_frontend_is_backend(known, backend)) {
 		/* Write only on change: a UDP sender passes here per datagram. */
 		if (known->frontend_address != frontend->address || known->frontend_port != frontend->port ||
-		    known->service_id != service_id || !sk_frontend_is_backend(known, backend)) {
+		    known->service_id != service_id || !sk_frontend_is_backend(known, backend) ||
+		    sk_frontend_generation(known) != generation) {
 			known->backend_address = backend->address;
 			known->backend_port = backend->port;
 			known->frontend_address = frontend->address;
 			known->frontend_port = frontend->port;
 			known->service_id = service_id;
+			known->generation_hi = (__u8)(generation >> 16);
+			known->generation_lo = (__u16)generation;
 		}
+		return;
+	}
+	/* The same frontend on another backend: its backend set changed. The new
+	 * pair takes the entry, so that the socket's sends can be reused again,
+	 * and the old pair moves to the reverse map for replies still on their
+	 * way (the flag sends recvmsg4 there). */
+	if (known->service_id == service_id && sk_frontend_is_frontend(known, frontend)) {
+		struct sock4_addr previous = {
+			.address = known->backend_address,
+			.port    = known->backend_port,
+		};
+
+		sock4_remember_frontend_lru(sock_cookie(ctx), &previous, frontend, service_id, false);
+		known->flags |= LB4_SK_F_MORE_IN_REVERSE_MAP;
+		known->backend_address = backend->address;
+		known->backend_port = backend->port;
+		known->generation_hi = (__u8)(generation >> 16);
+		known->generation_lo = (__u16)generation;
 		return;
 	}
 	/* An unconnected UDP socket reaching a second backend. */
@@ -192,6 +227,21 @@ sock4_select_backend(struct bpf_sock_addr *ctx, struct lb4_service_key *key,
  *   -ENXIO        not a balanced frontend (or protocol); leave the socket alone
  *   -ECONNREFUSED a frontend without a usable backend; fail the syscall
  */
+
+/* Whether an unconnected UDP send may reuse the socket's last translation:
+ * its entry names this frontend and the frontend's generation (lb_svc_gen,
+ * lb_abi.h) still equals the one read before the lookups that chose the
+ * backend. *generation is set to the value read when the entry names this
+ * frontend, for the lookups to store with their answer. */
+static __always_inline bool
+sock4_may_reuse(const struct lb4_sk_frontend *known, const struct sock4_addr *dst, __u32 *generation)
+{
+	if (!known || !sk_frontend_is_frontend(known, dst))
+		return false;
+	*generation = lb_svc_generation(known->service_id);
+	return *generation && *generation == sk_frontend_generation(known);
+}
+
 static __always_inline int
 __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connected)
 {
@@ -199,15 +249,41 @@ __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connec
 	const struct lb_service_value_v2 *slot; /* carries the backend */
 	struct lb4_service_key key;
 	struct sock4_addr frontend = *dst;
+	struct lb4_sk_frontend *known = NULL;
+	__u32 generation = 0;
+	bool reusable = !connected; /* may a later send reuse this answer */
 	__u32 service_id;
 
 	if (!lb_proto_is_supported(dst->proto) || !lb4_may_be_frontend_or_node(ctx, dst->address))
 		return -ENXIO;
 
+	/* UDP only (a TCP socket never reuses: every connect is a new socket),
+	 * and without creating: a socket this turns out not to translate (no
+	 * Service behind a shared filter bit, an excluded namespace) must not
+	 * get an entry. A socket with no storage at all answers at once. */
+	if (cglb_config.have_sk_storage && dst->proto == IPPROTO_UDP)
+		known = bpf_sk_storage_get(&LB4_SK_FRONTEND_MAP, ctx->sk, NULL, 0);
+	if (!connected && sock4_may_reuse(known, dst, &generation)) {
+		/* Decided per call like the lookups' answer (free with both
+		 * knobs off): no generation covers the namespace policy. */
+		if (!sock_netns_is_balanced(ctx))
+			return -ENXIO;
+		dst->address = known->backend_address;
+		dst->port = known->backend_port;
+		lb_svc_stats_count_translated(known->service_id);
+		lb_trace4(ctx, connected, LB_TRACE_TRANSLATED, known->service_id, frontend.address, frontend.port,
+			  dst->address, dst->port, dst->proto);
+		return 0;
+	}
+
 	lb4_master_key_init(&key, dst->address, dst->port, dst->proto);
 	svc = lb4_lookup_service(&key);
-	if (!svc)
+	if (!svc) {
+		/* A NodePort answer also depends on lb4_node_addrs, which no
+		 * service generation covers. */
+		reusable = false;
 		svc = lb4_lookup_nodeport(ctx, &key);
+	}
 	if (!svc)
 		return -ENXIO;
 	/* After the hit, so sockets to no Service never pay for it. */
@@ -238,7 +314,15 @@ __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connec
 
 	dst->address = slot->backend_address;
 	dst->port = slot->backend_port;
-	sock4_remember_frontend(ctx, dst, &frontend, service_id, connected);
+	/* The generation counts only if it was read for this very frontend
+	 * before the lookups (else 0: the next datagram reads it and looks up
+	 * once more). An affine choice must pass lb_affinity every time (its
+	 * timeout, last_used). connect4 stores 0, so a connected UDP socket's
+	 * later sendto() never skips the path that keeps its reverse entries. */
+	if (!reusable || lb_svc_flags_affine(svc->flags) || !known || known->service_id != service_id ||
+	    !sk_frontend_is_frontend(known, &frontend))
+		generation = 0;
+	sock4_remember_frontend(ctx, known, dst, &frontend, service_id, connected, generation);
 	lb_svc_stats_count_translated(service_id);
 	lb_trace4(ctx, connected, LB_TRACE_TRANSLATED, service_id, frontend.address, frontend.port, dst->address, dst->port, dst->proto);
 	return 0;

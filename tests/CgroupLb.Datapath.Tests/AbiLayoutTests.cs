@@ -125,6 +125,7 @@ public class AbiLayoutTests
         Assert.Equal(LbServiceName.Length, Define("LB_SERVICE_NAME_LEN"));
         Assert.Equal(CgroupLb.Datapath.Loading.DatapathOptions.DefaultServiceMapMax, Define("LB_SERVICE_MAP_MAX"));
         Assert.Equal(CgroupLb.Datapath.Loading.DatapathOptions.DefaultBackendMapMax, Define("LB_BACKEND_MAP_MAX"));
+        Assert.Equal(ServiceGenerations.Limit, Define("LB_SVC_GEN_LIMIT"));
         Assert.Equal(FrontendAddressFilter.BitsLog2, Define("LB4_FE_FILTER_BITS_LOG2"));
         Assert.Equal(FrontendAddressFilter.HashMultiplier, Define("LB4_FE_FILTER_HASH_MUL"));
         // lb6_fe_filter shares lb4_fe_filter's geometry and multiplier (FrontendAddressFilter6 uses those constants).

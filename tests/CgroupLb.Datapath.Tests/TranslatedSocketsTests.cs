@@ -14,11 +14,12 @@ public sealed class TranslatedSocketsTests
     private const uint B1 = 0x0a0012c6, B2 = 0x0b0012c6, Vip = 0x0a6433c6; // be32 198.18.0.10, 198.18.0.11, 198.51.100.10
     private const ushort Port = 0x3500, VipPort = 0x3500;                   // be16 53
 
-    private static byte[] Storage(uint backend, ushort flags = 0)
+    private static byte[] Storage(uint backend, byte flags = 0, uint generation = 0)
     {
         var value = new Lb4SkFrontend
         {
             BackendAddressBe = backend, BackendPortBe = Port, FrontendAddressBe = Vip, FrontendPortBe = VipPort, ServiceId = 7, Flags = flags,
+            GenerationHi = (byte)(generation >> 16), GenerationLo = (ushort)generation,
         };
         return MemoryMarshal.AsBytes(new ReadOnlySpan<Lb4SkFrontend>(ref value)).ToArray();
     }
@@ -36,6 +37,9 @@ public sealed class TranslatedSocketsTests
         Assert.Equal(StorageAnswer.NotTranslated, FromStorage(Storage(B2), B1, Port, out _));
         Assert.Equal(StorageAnswer.NotTranslated, FromStorage(Storage(B1), B1, (ushort)(Port + 1), out _));
         Assert.Equal(StorageAnswer.AskReverseMap, FromStorage(Storage(B2, Lb4SkFrontend.FlagMoreInReverseMap), B1, Port, out _));
+        // The reuse generation shares the word with the flags: its bits are no flag.
+        Assert.Equal(StorageAnswer.NotTranslated, FromStorage(Storage(B2, generation: 0xfffffe), B1, Port, out _));
+        Assert.Equal(0xfffffeu, MemoryMarshal.Read<Lb4SkFrontend>(Storage(B2, generation: 0xfffffe)).Generation);
     }
 
     [Fact]

@@ -16,11 +16,13 @@ namespace CgroupLb.TestPeer;
 /// udp-hold exchanges a datagram every I ms on the connected socket; after a socket error (the socket was closed
 /// under it) it connect()s the same socket again, so the next reply shows where it was balanced to. tcp-hold reads
 /// the backend's name once, then polls SO_ERROR every I ms (the backend has closed its end; the connection stays
-/// in CLOSE_WAIT until someone aborts it).
+/// in CLOSE_WAIT until someone aborts it). udp-sendto-hold never connects: it sendto()s every datagram on one
+/// unconnected socket (sendmsg4 per datagram, the socket's reused translation) and reports a reply whose source is not
+/// --to as the error "FROM addr:port".
 /// </summary>
 public static class HoldCommand
 {
-    public static async Task<int> RunAsync(PeerArguments args, SocketType type)
+    public static async Task<int> RunAsync(PeerArguments args, SocketType type, bool connect = true)
     {
         args.RejectUnknown("--to", "--duration-ms", "--interval-ms", "--timeout-ms", "--events-file", "--stop-file");
         IPEndPoint to = args.EndPoint("--to");
@@ -35,6 +37,15 @@ public static class HoldCommand
         if (to.AddressFamily == AddressFamily.InterNetworkV6)
             socket.DualMode = true;
 
+        if (!connect)
+        {
+            while (Stopwatch.GetTimestamp() < end && (stopFile is null || !File.Exists(stopFile)))
+            {
+                await Task.Delay(interval);
+                await SendToAsync(socket, to, timeout, writer);
+            }
+            return 0;
+        }
         try
         {
             await ConnectAsync(socket, to, writer);
@@ -74,6 +85,28 @@ public static class HoldCommand
         {
             Event(writer, "error", "error", AttemptWriter.Describe(e).Error);
             await ConnectAsync(socket, to, writer);
+        }
+    }
+
+    private static async Task SendToAsync(Socket socket, IPEndPoint to, TimeSpan timeout, AttemptWriter writer)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await socket.SendToAsync(UdpExchange.Request, SocketFlags.None, to, deadline.Token);
+            (string name, IPEndPoint from) = await UdpExchange.ReceiveReplyAsync(socket, deadline.Token);
+            if (from.Equals(to))
+                Event(writer, "reply", "backend", name);
+            else
+                Event(writer, "error", "error", $"FROM {from}");
+        }
+        catch (OperationCanceledException)
+        {
+            Event(writer, "error", "error", "TIMEOUT");
+        }
+        catch (SocketException e)
+        {
+            Event(writer, "error", "error", AttemptWriter.Describe(e).Error);
         }
     }
 

@@ -31,6 +31,7 @@ try
         "udp-alternate" => await UdpAlternateCommand.RunAsync(arguments),
         "tcp-loop" => await TcpLoopCommand.RunAsync(arguments),
         "udp-hold" => await HoldCommand.RunAsync(arguments, System.Net.Sockets.SocketType.Dgram),
+        "udp-sendto-hold" => await HoldCommand.RunAsync(arguments, System.Net.Sockets.SocketType.Dgram, connect: false),
         "tcp-hold" => await HoldCommand.RunAsync(arguments, System.Net.Sockets.SocketType.Stream),
         _ => throw new PeerUsageException($"unknown command '{arguments.Command}'"),
     };

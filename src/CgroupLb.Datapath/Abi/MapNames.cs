@@ -34,7 +34,9 @@ internal static class MapNames
     public const string TraceControl = "lb_trace_ctl";
     /// <summary>Network namespace cookies whose sockets the programs never translate (--exclude-netns).</summary>
     public const string SkipNetns = "lb_skip_netns";
+    /// <summary>The reuse generation of each service id (an mmapable array of __u32), moved on after each change to its frontend.</summary>
+    public const string ServiceGenerations = "lb_svc_gen";
 
     public static readonly IReadOnlyList<string> All =
-        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity, SkipNetns, NodeAddresses, NodeAddresses6, FrontendFilter6];
+        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity, SkipNetns, NodeAddresses, NodeAddresses6, FrontendFilter6, ServiceGenerations];
 }

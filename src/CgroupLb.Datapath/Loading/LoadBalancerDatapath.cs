@@ -41,6 +41,10 @@ public sealed class LoadBalancerDatapath : IDisposable
         this.skipNetns = skipNetns;
         if (logger is not null)
         {
+            // Only the owning agent: a read-only view never writes.
+            int invalidated = maps.InvalidateReusedTranslations();
+            if (invalidated > 0)
+                logger.LogDebug("Moved the reuse generation of {Count} service ids on (lb_svc_gen): no socket reuses a translation from before this agent", invalidated);
             writer = new BpfMapWriter(maps, logger, ipv6: features?.IPv6 ?? true,
                 writeThreads is { } threads ? WriteParallelism.For(threads) : WriteParallelism.Auto);
         }

@@ -280,6 +280,7 @@ internal static class ObjectLoader
         Check<uint, LbTraceControl>(MapNames.TraceControl);
         Check<LbAffinityKey, LbAffinityValue>(MapNames.Affinity);
         Check<ulong, LbSkipNetnsValue>(MapNames.SkipNetns);
+        Check<uint, uint>(MapNames.ServiceGenerations);
         Check<uint, LbNodeAddress>(MapNames.NodeAddresses);
         Check<Lb6Address, LbNodeAddress>(MapNames.NodeAddresses6);
     }

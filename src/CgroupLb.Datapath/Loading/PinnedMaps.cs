@@ -31,6 +31,9 @@ internal sealed class PinnedMaps : IDisposable
     /// <summary>lb_affinity; null where an older agent pinned the maps without it (status then leaves it out).</summary>
     public BpfMapHandle? Affinity { get; init; }
 
+    /// <summary>lb_svc_gen; null only in a read-only view of maps an older agent pinned (its programs reuse nothing).</summary>
+    public BpfMapHandle? ServiceGenerations { get; init; }
+
     public static bool AllPresent(DatapathOptions options) =>
         MapNames.All.All(name => File.Exists(options.MapPinPath(name)));
 
@@ -67,6 +70,7 @@ internal sealed class PinnedMaps : IDisposable
                 Affinity = File.Exists(options.MapPinPath(MapNames.Affinity)) ? Open<LbAffinityKey, LbAffinityValue>(MapNames.Affinity) : null,
                 NodeAddresses = Open<uint, LbNodeAddress>(MapNames.NodeAddresses),
                 NodeAddresses6 = Open<Lb6Address, LbNodeAddress>(MapNames.NodeAddresses6),
+                ServiceGenerations = File.Exists(options.MapPinPath(MapNames.ServiceGenerations)) ? Open<uint, uint>(MapNames.ServiceGenerations) : null,
             };
             opened.Clear();
             return maps;
@@ -124,6 +128,7 @@ internal sealed class PinnedMaps : IDisposable
         ReverseSockets6.Dispose();
         Refused6.Dispose();
         Affinity?.Dispose();
+        ServiceGenerations?.Dispose();
         NodeAddresses.Dispose();
         NodeAddresses6.Dispose();
     }

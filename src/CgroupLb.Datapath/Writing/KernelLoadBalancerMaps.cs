@@ -38,6 +38,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
     private readonly BpfMapHandle reverseSockets6;
     private readonly BpfMapHandle refused6;
     private readonly BpfMapHandle? affinity;
+    private readonly ServiceGenerations generations;
     // The backend arrays as memory (null where the kernel refuses the mapping: the syscalls then do the same work).
     private readonly MappedBackendArray<Lb4Backend>? mappedBackends;
     private readonly MappedBackendArray<Lb6Backend>? mappedBackends6;
@@ -69,6 +70,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         reverseSockets6 = pinned.ReverseSockets6;
         refused6 = pinned.Refused6;
         affinity = pinned.Affinity;
+        generations = new ServiceGenerations(pinned.ServiceGenerations);
         nodeAddresses = pinned.NodeAddresses;
         nodeAddresses6 = pinned.NodeAddresses6;
         ServiceEntryCapacity = services.Info.MaxEntries;
@@ -189,18 +191,65 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
             ArmFrontendFilters();
             WriteFilterWords(frontendFilter, filter.AddMasters(keys));
         }
-        UpdateMany(services, keys, values);
+        try
+        {
+            UpdateMany(services, keys, values);
+        }
+        finally
+        {
+            // After the change, also a partial one: slots and masters alike, as either changes a socket's choice.
+            generations.Bump(ServiceIdsOf(values));
+        }
+    }
+
+    /// <summary>The service ids of <paramref name="values"/>, a run of one frontend's entries counted once.</summary>
+    private static uint[] ServiceIdsOf(ReadOnlySpan<LbServiceValue> values)
+    {
+        var ids = new List<uint>();
+        uint previous = 0;
+        foreach (ref readonly var value in values)
+        {
+            if (value.ServiceId != previous)
+                ids.Add(previous = value.ServiceId);
+        }
+        return [.. ids];
     }
 
     public void DeleteServiceEntries(ReadOnlySpan<Lb4ServiceKey> keys)
     {
         lock (filterGate)
             ArmFrontendFilters();
-        DeleteMany(services, keys);
+        // A removed frontend's service id moves on after the delete; its id is only in the master's value.
+        uint[] removedMasters = ServiceIdsOfMasters(keys);
+        try
+        {
+            DeleteMany(services, keys);
+        }
+        finally
+        {
+            generations.Bump(removedMasters);
+        }
         // Only after the masters are gone; a failed delete above leaves the bits set, which is always safe.
         lock (filterGate)
             WriteFilterWords(frontendFilter, filter.RemoveMasters(keys));
     }
+
+    private uint[] ServiceIdsOfMasters(ReadOnlySpan<Lb4ServiceKey> keys)
+    {
+        var ids = new List<uint>();
+        foreach (ref readonly var key in keys)
+        {
+            if (key.BackendSlot == 0 && services.TryLookup(key, out LbServiceValue value))
+                ids.Add(value.ServiceId);
+        }
+        return [.. ids];
+    }
+
+    /// <summary>
+    /// For the owning agent taking over the maps (<see cref="ServiceGenerations.BumpAllInUse"/>): no socket reuses a
+    /// translation from before this process. Returns how many service ids moved on.
+    /// </summary>
+    public int InvalidateReusedTranslations() => generations.BumpAllInUse();
 
     public IReadOnlyDictionary<IPAddress, LbNodeAddrFlags> ReadNodeAddresses()
     {
@@ -600,5 +649,6 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         nodeAddresses6.Dispose();
         mappedBackends?.Dispose();
         mappedBackends6?.Dispose();
+        generations.Dispose();
     }
 }

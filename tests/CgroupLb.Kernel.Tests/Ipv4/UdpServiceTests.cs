@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using System.Net;
+using CgroupLb.Datapath.Abi;
 using CgroupLb.Datapath.Loading;
+using CgroupLb.Interop;
 using CgroupLb.Testing.Sandbox;
 using Xunit.Abstractions;
 using static CgroupLb.Kernel.Tests.Ipv4.SandboxServices;
@@ -34,6 +37,73 @@ public sealed class UdpServiceTests(ITestOutputHelper output)
             Assert.Equal(Dns, a.FromEndPoint);
         });
         Assert.Equal(["b1", "b2", "b3"], attempts.Select(a => a.Backend!).Distinct().Order());
+    }
+
+    /// <summary>
+    /// One unconnected socket reuses its translation datagram after datagram while its Service's generation
+    /// (lb_svc_gen) stands. Shown by rewriting every slot to another backend behind the writer's
+    /// back, without a new generation: the socket stays with its backend. A new generation alone moves it (the lookups
+    /// run again), and the writer's own change (the backend removed) gives one too. Every reply comes from the VIP.
+    /// </summary>
+    [SkippableFact]
+    public async Task AnUnconnectedSocketReusesItsTranslationUntilTheServiceGenerationChanges()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(log: _log.Write);
+        using LoadBalancerDatapath datapath = LoadBalancerDatapath.Attach(sandbox.DatapathOptions(), _log);
+        datapath.Writer.Apply(Upsert(Udp(Dns.Address, 53, sandbox.Backends)));
+        var options = sandbox.DatapathOptions();
+        using var services = BpfMapHandle.OpenPinned(options.MapPinPath(MapNames.Services));
+        using var generations = BpfMapHandle.OpenPinned(options.MapPinPath(MapNames.ServiceGenerations));
+        var master = new Lb4ServiceKey { AddressBe = NetworkOrder.ToBe32(Dns.Address), PortBe = NetworkOrder.ToBe16(53), Proto = 17 };
+        Assert.True(services.TryLookup(master, out LbServiceValue masterValue));
+        Assert.True(generations.TryLookup(masterValue.ServiceId, out uint generation));
+        Assert.NotEqual(0u, generation);
+
+        using HeldClient client = HeldClient.Start(sandbox, "udp-sendto-hold", Dns.ToString());
+        await client.WaitForAsync(run => run.Replies.Count() >= 4, ClientsStart, "four replies");
+        string first = client.EventsSoFar().Replies.First().Backend!;
+        SandboxBackend other = sandbox.Backends.First(b => b.Name != first);
+        RewriteSlots(services, master, masterValue.Count, other);
+        long rewritten = Stopwatch.GetTimestamp();
+        await client.WaitForAsync(run => run.After(rewritten).Count(e => e.Kind == "reply") >= 4, ClientsStart, "four replies after the rewrite");
+
+        generations.Update(masterValue.ServiceId, generation + 1, BpfUpdateFlags.Exist);
+        long bumped = Stopwatch.GetTimestamp();
+        await client.WaitForAsync(run => run.After(bumped).Count(e => e.Kind == "reply") >= 4, ClientsStart, "four replies after the new generation");
+
+        // The move gave the socket's entry the new pair and generation, so reuse resumes: slots rewritten behind the
+        // writer's back once more (to the first backend) leave the socket where it is.
+        RewriteSlots(services, master, masterValue.Count, sandbox.Backends.Single(b => b.Name == first));
+        long rewrittenAgain = Stopwatch.GetTimestamp();
+        await client.WaitForAsync(run => run.After(rewrittenAgain).Count(e => e.Kind == "reply") >= 4, ClientsStart, "four replies after the second rewrite");
+
+        // The write moves the generation on inside Apply: a reply between the two stamps may come from either side.
+        long removing = Stopwatch.GetTimestamp();
+        datapath.Writer.Apply(Upsert(Udp(Dns.Address, 53, sandbox.Backends.Where(b => b.Name != other.Name))));
+        long removed = Stopwatch.GetTimestamp();
+        await client.WaitForAsync(run => run.After(removed).Count(e => e.Kind == "reply") >= 4, ClientsStart, "four replies after the removal");
+        HoldRun run = await client.StopAsync();
+        _log.Write(run.ToString());
+
+        Assert.Empty(run.SocketErrors); // no reply from anything but the VIP ("FROM ..."), no send error
+        // One datagram may be in flight across each change, so its reply is left out.
+        Assert.All(run.Replies.Where(e => e.T < bumped), e => Assert.Equal(first, e.Backend));
+        Assert.All(run.After(bumped).Where(e => e.Kind == "reply").Skip(1).Where(e => e.T < removing), e => Assert.Equal(other.Name, e.Backend));
+        Assert.All(run.After(removed).Where(e => e.Kind == "reply").Skip(1), e => Assert.NotEqual(other.Name, e.Backend));
+    }
+
+    private static readonly TimeSpan ClientsStart = SandboxTimeouts.Seconds(30);
+
+    /// <summary>Points every slot of the frontend at <paramref name="backend"/>, as no writer would: no generation moves.</summary>
+    private static void RewriteSlots(BpfMapHandle services, Lb4ServiceKey master, ushort count, SandboxBackend backend)
+    {
+        for (ushort slot = 1; slot <= count; slot++)
+        {
+            var key = master with { BackendSlot = slot };
+            Assert.True(services.TryLookup(key, out LbServiceValue value));
+            services.Update(key, value with { BackendAddressBe = NetworkOrder.ToBe32(backend.Address) }, BpfUpdateFlags.Exist);
+        }
     }
 
     [SkippableFact]
