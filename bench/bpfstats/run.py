@@ -231,11 +231,11 @@ class Variant:
                                                     flags=CLUSTER_IP_FLAG | (AFFINITY_FLAG if affinity else 0),
                                                     affinity_timeout=affinity)))
         if self.has_map("lb_svc_gen"):
-            # The writer's bump after the frontend's last write (the per-socket forward cache's
-            # generation, branch h-udpcache): a fresh value from one counter that only grows.
+            # The writer's move after the frontend's last write (lb_svc_gen, the generation under
+            # which sendmsg4 reuses a socket's translation): a fresh 24-bit value, never 0.
             lines.append(f"map update pinned {self.map('lb_svc_gen')} key hex "
                          + " ".join(f"{b:02x}" for b in int(service_id).to_bytes(4, "little")) + " value hex "
-                         + " ".join(f"{b:02x}" for b in next_generation().to_bytes(8, "little")))
+                         + " ".join(f"{b:02x}" for b in next_generation().to_bytes(4, "little")))
         return lines
 
     def update(self, map_prefix, key_struct, key, value_struct, value):
@@ -251,7 +251,7 @@ _generations = [0]
 
 
 def next_generation():
-    _generations[0] += 1
+    _generations[0] = _generations[0] % 0xffffff + 1
     return _generations[0]
 
 
