@@ -107,6 +107,18 @@ sk_frontend_is_backend(const struct lb4_sk_frontend *known, const struct sock4_a
 	return known->backend_address == backend->address && known->backend_port == backend->port;
 }
 
+static __always_inline bool
+sk_frontend_is_frontend(const struct lb4_sk_frontend *known, const struct sock4_addr *frontend)
+{
+	return known->frontend_address == frontend->address && known->frontend_port == frontend->port;
+}
+
+/* The 24-bit reuse generation kept in the entry (lb_svc_gen, lb_abi.h). */
+static __always_inline __u32 sk_frontend_generation(const struct lb4_sk_frontend *known)
+{
+	return ((__u32)known->generation_hi << 16) | known->generation_lo;
+}
+
 /* Remembers which frontend a socket meant when it reached this backend, so
  * replies and getpeername() can show the frontend again. With socket storage
  * the entry lives and dies with the socket: no cookie, no hash, nothing left
@@ -114,18 +126,8 @@ sk_frontend_is_backend(const struct lb4_sk_frontend *known, const struct sock4_a
  * connected: connect4, where the new destination replaces any earlier one.
  * known: the socket's entry if the caller already has it (UDP), else NULL.
  * generation: what a later sendmsg4 may reuse the pair under (0: never); it
- * is stored only with the pair it was read for, never on a second backend. */
-static __always_inline bool
-sk_frontend_is_frontend(const struct lb4_sk_frontend *known, const struct sock4_addr *frontend)
-{
-	return known->frontend_address == frontend->address && known->frontend_port == frontend->port;
-}
-
-static __always_inline __u32 sk_frontend_generation(const struct lb4_sk_frontend *known)
-{
-	return ((__u32)known->generation_hi << 16) | known->generation_lo;
-}
-
+ * is stored only with the pair it was read for, never with a pair that goes
+ * to lb4_reverse_sk. */
 static __always_inline void
 sock4_remember_frontend(struct bpf_sock_addr *ctx, struct lb4_sk_frontend *known, const struct sock4_addr *backend,
 			const struct sock4_addr *frontend, __u32 service_id, bool connected, __u32 generation)
@@ -221,13 +223,6 @@ sock4_select_backend(struct bpf_sock_addr *ctx, struct lb4_service_key *key,
 	return entry;
 }
 
-/* Rewrites *dst from a frontend to one of its backends. connected: called
- * from connect4 (the socket gets this one destination) rather than sendmsg4.
- *   0             translated; *dst is the backend
- *   -ENXIO        not a balanced frontend (or protocol); leave the socket alone
- *   -ECONNREFUSED a frontend without a usable backend; fail the syscall
- */
-
 /* Whether an unconnected UDP send may reuse the socket's last translation:
  * its entry names this frontend and the frontend's generation (lb_svc_gen,
  * lb_abi.h) still equals the one read before the lookups that chose the
@@ -241,6 +236,13 @@ sock4_may_reuse(const struct lb4_sk_frontend *known, const struct sock4_addr *ds
 	*generation = lb_svc_generation(known->service_id);
 	return *generation && *generation == sk_frontend_generation(known);
 }
+
+/* Rewrites *dst from a frontend to one of its backends. connected: called
+ * from connect4 (the socket gets this one destination) rather than sendmsg4.
+ *   0             translated; *dst is the backend
+ *   -ENXIO        not a balanced frontend (or protocol); leave the socket alone
+ *   -ECONNREFUSED a frontend without a usable backend; fail the syscall
+ */
 
 static __always_inline int
 __sock4_xlate_fwd(struct bpf_sock_addr *ctx, struct sock4_addr *dst, bool connected)
