@@ -204,7 +204,7 @@ class Variant:
                                  dict(address=address, port=port, backend_slot=0, proto=proto),
                                  "lb6_service_value", dict(service_id=service_id, count=len(backends),
                                                            flags=CLUSTER_IP_FLAG)))
-        return lines
+        return lines + self.generation_lines(service_id)
 
     def frontend_lines(self, address, port, proto, service_id, backends, affinity=0):
         """bpftool batch lines writing one frontend the way the agent does: backends, slots, master."""
@@ -230,13 +230,16 @@ class Variant:
                                  value_struct, dict(service_id=service_id, count=len(backends),
                                                     flags=CLUSTER_IP_FLAG | (AFFINITY_FLAG if affinity else 0),
                                                     affinity_timeout=affinity)))
-        if self.has_map("lb_svc_gen"):
-            # The writer's move after the frontend's last write (lb_svc_gen, the generation under
-            # which sendmsg4 reuses a socket's translation): a fresh 24-bit value, never 0.
-            lines.append(f"map update pinned {self.map('lb_svc_gen')} key hex "
-                         + " ".join(f"{b:02x}" for b in int(service_id).to_bytes(4, "little")) + " value hex "
-                         + " ".join(f"{b:02x}" for b in next_generation().to_bytes(4, "little")))
-        return lines
+        return lines + self.generation_lines(service_id)
+
+    def generation_lines(self, service_id):
+        """The writer's move after a frontend's last write (lb_svc_gen, the generation under which sendmsg4 and
+        sendmsg6 reuse a socket's translation): a fresh 24-bit value, never 0."""
+        if not self.has_map("lb_svc_gen"):
+            return []
+        return [f"map update pinned {self.map('lb_svc_gen')} key hex "
+                + " ".join(f"{b:02x}" for b in int(service_id).to_bytes(4, "little")) + " value hex "
+                + " ".join(f"{b:02x}" for b in next_generation().to_bytes(4, "little"))]
 
     def update(self, map_prefix, key_struct, key, value_struct, value):
         key_hex = self.abi.hex(key_struct, key) if key_struct else " ".join(f"{b:02x}" for b in int(key).to_bytes(4, "little"))

@@ -215,7 +215,8 @@ struct lb4_sk_frontend {
  * reused answer is what the lookups would give: an unconnected UDP socket's
  * choice depends on its cookie and the slots only. The reads are ordered on
  * x86-64 (the only architecture the agent ships for); a weakly ordered CPU
- * would need a load-acquire of the generation. */
+ * would need a load-acquire of the generation. sendmsg6 does the same with
+ * struct lb6_sk_frontend. */
 #define LB_SVC_GEN_LIMIT 0x1000000 /* generations are 1..LB_SVC_GEN_LIMIT-1: 24 bits */
 
 /* lb_svc_stats value: per-CPU array indexed by service id. 24 bytes. */
@@ -344,11 +345,14 @@ struct lb6_reverse_sk_value {
 };
 
 /* lb6_sk_frontend value: the IPv6 twin of struct lb4_sk_frontend, with the
- * same rule (read it there) and the same flags (enum lb4_sk_frontend_flags,
- * which names lb6_reverse_sk for an IPv6 socket's further backends). A
- * backend address of all zeros means none yet. A v4-mapped peer of an
- * AF_INET6 socket is translated by the IPv4 core, so its entry is in
- * lb4_sk_frontend, not here. 48 bytes. */
+ * same rule (read it there), the same flags (enum lb4_sk_frontend_flags,
+ * which names lb6_reverse_sk for an IPv6 socket's further backends) and the
+ * same translation cache for sendmsg6 (generation, from lb_svc_gen, which
+ * both families share through the service id). A backend address of all
+ * zeros means none yet. A v4-mapped peer of an AF_INET6 socket is translated
+ * by the IPv4 core, so its entry is in lb4_sk_frontend, not here. The
+ * generation took the last two of what was pad[3], always written as zero, so
+ * the layout and 48 bytes stayed and older entries read as "never reuse". */
 struct lb6_sk_frontend {
 	union lb6_addr backend_address;  /* backend the socket reached; ::: none yet */
 	union lb6_addr frontend_address; /* frontend to report to the application */
@@ -356,7 +360,8 @@ struct lb6_sk_frontend {
 	__be16 frontend_port;
 	__u32  service_id;               /* for counters and debugging */
 	__u16  flags;                    /* enum lb4_sk_frontend_flags */
-	__u16  pad[3];
+	__u16  pad;
+	__u32  generation;               /* lb_svc_gen[service_id] as read before the lookups; 0: never reuse */
 };
 
 /* lb_skip_netns: network namespaces whose sockets the programs never

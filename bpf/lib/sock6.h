@@ -19,6 +19,7 @@
 #include "lb_affinity.h"
 #include "lb_nodeport.h"
 #include "lb_stats.h"
+#include "lb_svc_gen.h"
 #include "netns_policy.h"
 #include "sock.h"
 #include "sock4.h"
@@ -106,34 +107,58 @@ sk_frontend6_is_backend(const struct lb6_sk_frontend *known, const struct sock6_
 	return lb6_addr_equal(&known->backend_address, &backend->address) && known->backend_port == backend->port;
 }
 
-/* The IPv6 twin of sock4_remember_frontend(), with the same rule (struct
- * lb6_sk_frontend): socket storage where the kernel allows it, the LRU map
- * for an unconnected UDP socket's further backends and where it does not. */
-static __always_inline void
-sock6_remember_frontend(struct bpf_sock_addr *ctx, const struct sock6_addr *backend,
-			const struct sock6_addr *frontend, __u32 service_id, bool connected)
+static __always_inline bool
+sk_frontend6_is_frontend(const struct lb6_sk_frontend *known, const struct sock6_addr *frontend)
 {
-	struct lb6_sk_frontend *known;
+	return lb6_addr_equal(&known->frontend_address, &frontend->address) && known->frontend_port == frontend->port;
+}
 
+/* The IPv6 twin of sock4_remember_frontend(), with the same rule (struct
+ * lb6_sk_frontend) and the same arguments: socket storage where the kernel
+ * allows it, the LRU map for an unconnected UDP socket's further backends and
+ * where it does not. known: the socket's entry if the caller already has it
+ * (UDP), else NULL. generation: what a later sendmsg6 may reuse the pair under
+ * (0: never), stored only with the pair it was read for. */
+static __always_inline void
+sock6_remember_frontend(struct bpf_sock_addr *ctx, struct lb6_sk_frontend *known, const struct sock6_addr *backend,
+			const struct sock6_addr *frontend, __u32 service_id, bool connected, __u32 generation)
+{
 	if (!cglb_config.have_sk_storage) {
 		sock6_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id, connected);
 		return;
 	}
 
-	known = bpf_sk_storage_get(&LB6_SK_FRONTEND_MAP, ctx->sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!known)
+		known = bpf_sk_storage_get(&LB6_SK_FRONTEND_MAP, ctx->sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!known)
 		return; /* allocation failed: only this socket's reverse translation is lost */
 	if (connected || lb6_addr_is_zero(&known->backend_address) || sk_frontend6_is_backend(known, backend)) {
 		/* Write only on change: a UDP sender passes here per datagram. */
-		if (!lb6_addr_equal(&known->frontend_address, &frontend->address) ||
-		    known->frontend_port != frontend->port || known->service_id != service_id ||
-		    !sk_frontend6_is_backend(known, backend)) {
+		if (!sk_frontend6_is_frontend(known, frontend) || known->service_id != service_id ||
+		    !sk_frontend6_is_backend(known, backend) || known->generation != generation) {
 			known->backend_address = backend->address;
 			known->backend_port = backend->port;
 			known->frontend_address = frontend->address;
 			known->frontend_port = frontend->port;
 			known->service_id = service_id;
+			known->generation = generation;
 		}
+		return;
+	}
+	/* The same frontend on another backend: its backend set changed. As in
+	 * sock4_remember_frontend(), the new pair takes the entry (so reuse
+	 * resumes) and the old pair moves to the reverse map. */
+	if (known->service_id == service_id && sk_frontend6_is_frontend(known, frontend)) {
+		struct sock6_addr previous = {
+			.address = known->backend_address,
+			.port    = known->backend_port,
+		};
+
+		sock6_remember_frontend_lru(sock_cookie(ctx), &previous, frontend, service_id, false);
+		known->flags |= LB4_SK_F_MORE_IN_REVERSE_MAP;
+		known->backend_address = backend->address;
+		known->backend_port = backend->port;
+		known->generation = generation;
 		return;
 	}
 	/* An unconnected UDP socket reaching a second backend. */
@@ -179,8 +204,19 @@ sock6_select_backend(struct bpf_sock_addr *ctx, struct lb6_service_key *key,
 	return entry;
 }
 
-/* Rewrites *dst from a frontend to one of its backends; the same contract and
- * the same retry on a missing slot as __sock4_xlate_fwd():
+/* As sock4_may_reuse(), for an IPv6 socket's entry. */
+static __always_inline bool
+sock6_may_reuse(const struct lb6_sk_frontend *known, const struct sock6_addr *dst, __u32 *generation)
+{
+	if (!known || !sk_frontend6_is_frontend(known, dst))
+		return false;
+	*generation = lb_svc_generation(known->service_id);
+	return *generation && *generation == known->generation;
+}
+
+/* Rewrites *dst from a frontend to one of its backends; the same contract,
+ * the same retry on a missing slot and the same reuse of an unconnected UDP
+ * socket's last translation as __sock4_xlate_fwd():
  *   0             translated; *dst is the backend
  *   -ENXIO        not a balanced frontend (or protocol); leave the socket alone
  *   -ECONNREFUSED a frontend without a usable backend; fail the syscall
@@ -193,15 +229,35 @@ __sock6_xlate_fwd(struct bpf_sock_addr *ctx, struct sock6_addr *dst, bool connec
 	struct lb6_service_key key;
 	struct sock6_addr frontend = *dst;
 	const union lb6_addr no_backend = {};
+	struct lb6_sk_frontend *known = NULL;
+	__u32 generation = 0;
+	bool reusable = !connected;
 	__u32 service_id;
 
 	if (!lb_proto_is_supported(dst->proto) || !lb6_may_be_frontend_or_node(ctx, &dst->address))
 		return -ENXIO;
 
+	/* UDP only and without creating, as in __sock4_xlate_fwd(). */
+	if (cglb_config.have_sk_storage && dst->proto == IPPROTO_UDP)
+		known = bpf_sk_storage_get(&LB6_SK_FRONTEND_MAP, ctx->sk, NULL, 0);
+	if (!connected && sock6_may_reuse(known, dst, &generation)) {
+		if (!sock_netns_is_balanced(ctx))
+			return -ENXIO;
+		dst->address = known->backend_address;
+		dst->port = known->backend_port;
+		lb_svc_stats_count_translated(known->service_id);
+		lb_trace6(ctx, connected, LB_TRACE_TRANSLATED, known->service_id, &frontend.address, frontend.port,
+			  &dst->address, dst->port, dst->proto);
+		return 0;
+	}
+
 	lb6_master_key_init(&key, &dst->address, dst->port, dst->proto);
 	svc = lb6_lookup_service(&key);
-	if (!svc)
+	if (!svc) {
+		/* lb6_node_addrs is covered by no service generation. */
+		reusable = false;
 		svc = lb6_lookup_nodeport(ctx, &key);
+	}
 	if (!svc)
 		return -ENXIO;
 	/* After the hit, so sockets to no Service never pay for it. */
@@ -227,7 +283,12 @@ __sock6_xlate_fwd(struct bpf_sock_addr *ctx, struct sock6_addr *dst, bool connec
 
 	dst->address = slot->backend_address;
 	dst->port = slot->backend_port;
-	sock6_remember_frontend(ctx, dst, &frontend, service_id, connected);
+	/* As in __sock4_xlate_fwd(): only a generation read for this very
+	 * frontend before the lookups counts, and never for an affine choice. */
+	if (!reusable || lb_svc_flags_affine(svc->flags) || !known || known->service_id != service_id ||
+	    !sk_frontend6_is_frontend(known, &frontend))
+		generation = 0;
+	sock6_remember_frontend(ctx, known, dst, &frontend, service_id, connected, generation);
 	lb_svc_stats_count_translated(service_id);
 	lb_trace6(ctx, connected, LB_TRACE_TRANSLATED, service_id, &frontend.address, frontend.port, &dst->address, dst->port, dst->proto);
 	return 0;

@@ -4,8 +4,9 @@ namespace CgroupLb.Datapath.Abi;
 
 /// <summary>
 /// Mirror of <c>struct lb6_sk_frontend</c>, the IPv6 twin of <see cref="Lb4SkFrontend"/> with the same rule and the
-/// same flags (<see cref="Lb4SkFrontend.FlagMoreInReverseMap"/>, pointing at lb6_reverse_sk). Only the BPF programs
-/// write it; the loader checks the map's value size with it and the layout test pins the struct down.
+/// same flags (<see cref="Lb4SkFrontend.FlagMoreInReverseMap"/>, pointing at lb6_reverse_sk) and the same sendmsg6
+/// translation cache (<see cref="Generation"/>, of lb_svc_gen). Only the BPF programs write it; the loader checks the
+/// map's value size with it and the layout test pins the struct down.
 /// </summary>
 [StructLayout(LayoutKind.Explicit, Size = 48)]
 internal struct Lb6SkFrontend
@@ -16,7 +17,7 @@ internal struct Lb6SkFrontend
     [FieldOffset(34)] public ushort FrontendPortBe;
     [FieldOffset(36)] public uint ServiceId;
     [FieldOffset(40)] public ushort Flags;
-    /// <summary>The first of <c>pad[3]</c>; <see cref="PadTail"/> holds the other two.</summary>
     [FieldOffset(42)] public ushort Pad;
-    [FieldOffset(44)] public uint PadTail;
+    /// <summary>lb_svc_gen[service_id] as read before the lookups that chose this backend; 0: never reuse.</summary>
+    [FieldOffset(44)] public uint Generation;
 }

@@ -108,7 +108,10 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
             UpdateMany(backends6, ids, values);
     }
 
-    /// <summary>As <see cref="UpdateServiceEntries"/>, with lb6_fe_filter: a new master's bit before the master.</summary>
+    /// <summary>
+    /// As <see cref="UpdateServiceEntries"/>: with lb6_fe_filter (a new master's bit before the master), and the
+    /// service ids moved on in lb_svc_gen afterwards, which sendmsg6's reuse reads as sendmsg4's does.
+    /// </summary>
     public void UpdateServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys, ReadOnlySpan<Lb6ServiceValue> values)
     {
         lock (filterGate)
@@ -116,14 +119,29 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
             ArmFrontendFilters();
             WriteFilterWords(frontendFilter6, filter6.AddMasters(keys));
         }
-        UpdateMany(services6, keys, values);
+        try
+        {
+            UpdateMany(services6, keys, values);
+        }
+        finally
+        {
+            generations.Bump(ServiceIdsOf(values, static v => v.ServiceId));
+        }
     }
 
     public void DeleteServiceEntries6(ReadOnlySpan<Lb6ServiceKey> keys)
     {
         lock (filterGate)
             ArmFrontendFilters();
-        DeleteMany(services6, keys);
+        uint[] removedMasters = ServiceIdsOfMasters<Lb6ServiceKey, Lb6ServiceValue>(services6, keys, static k => k.BackendSlot == 0, static v => v.ServiceId);
+        try
+        {
+            DeleteMany(services6, keys);
+        }
+        finally
+        {
+            generations.Bump(removedMasters);
+        }
         lock (filterGate)
             WriteFilterWords(frontendFilter6, filter6.RemoveMasters(keys));
     }
@@ -198,19 +216,20 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         finally
         {
             // After the change, also a partial one: slots and masters alike, as either changes a socket's choice.
-            generations.Bump(ServiceIdsOf(values));
+            generations.Bump(ServiceIdsOf(values, static v => v.ServiceId));
         }
     }
 
     /// <summary>The service ids of <paramref name="values"/>, a run of one frontend's entries counted once.</summary>
-    private static uint[] ServiceIdsOf(ReadOnlySpan<LbServiceValue> values)
+    private static uint[] ServiceIdsOf<TValue>(ReadOnlySpan<TValue> values, Func<TValue, uint> serviceId)
     {
         var ids = new List<uint>();
         uint previous = 0;
         foreach (ref readonly var value in values)
         {
-            if (value.ServiceId != previous)
-                ids.Add(previous = value.ServiceId);
+            uint id = serviceId(value);
+            if (id != previous)
+                ids.Add(previous = id);
         }
         return [.. ids];
     }
@@ -220,7 +239,7 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
         lock (filterGate)
             ArmFrontendFilters();
         // A removed frontend's service id moves on after the delete; its id is only in the master's value.
-        uint[] removedMasters = ServiceIdsOfMasters(keys);
+        uint[] removedMasters = ServiceIdsOfMasters<Lb4ServiceKey, LbServiceValue>(services, keys, static k => k.BackendSlot == 0, static v => v.ServiceId);
         try
         {
             DeleteMany(services, keys);
@@ -234,13 +253,17 @@ internal sealed class KernelLoadBalancerMaps : ILoadBalancerMaps, INodeAddressMa
             WriteFilterWords(frontendFilter, filter.RemoveMasters(keys));
     }
 
-    private uint[] ServiceIdsOfMasters(ReadOnlySpan<Lb4ServiceKey> keys)
+    /// <summary>The service ids of the masters among <paramref name="keys"/>, read before they are deleted.</summary>
+    private static uint[] ServiceIdsOfMasters<TKey, TValue>(BpfMapHandle map, ReadOnlySpan<TKey> keys, Func<TKey, bool> isMaster,
+        Func<TValue, uint> serviceId)
+        where TKey : unmanaged
+        where TValue : unmanaged
     {
         var ids = new List<uint>();
         foreach (ref readonly var key in keys)
         {
-            if (key.BackendSlot == 0 && services.TryLookup(key, out LbServiceValue value))
-                ids.Add(value.ServiceId);
+            if (isMaster(key) && map.TryLookup(key, out TValue value))
+                ids.Add(serviceId(value));
         }
         return [.. ids];
     }
