@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
-"""Writes one cluster of N Services three ways: the manifest CgroupLb reads, and the rules kube-proxy would load in
-its iptables mode (an iptables-restore file) and its nftables mode (an `nft -f` file).
+"""Writes one cluster of N Services four ways: the manifest CgroupLb reads, the rules kube-proxy would load in its
+iptables mode (an iptables-restore file) and its nftables mode (an `nft -f` file), and the entries of the minimal
+socket LB's service map (bench/bpfstats/minimal_lb.bpf.c, the `minimal` path), for `bpftool batch`.
 
     gen.py N OUTDIR
 
 The measured Service is the last of the N, everywhere: the last KUBE-SERVICES rules, the last verdict-map
-elements, the last documents of the manifest. It has three ports (11111/UDP and 11111/TCP for sockperf, 8000/TCP
-for the connect loop) and two endpoints, the two backend pods. The other N-1 Services are single-port (80/TCP)
-with two endpoints each on pod addresses nobody answers on; they only have to be there.
+elements, the last documents of the manifest, the last map entries. It has three ports (11111/UDP and 11111/TCP
+for sockperf, 8000/TCP for the connect loop) and two endpoints, the two backend pods. The other N-1 Services are
+single-port (80/TCP) with two endpoints each on pod addresses nobody answers on; they only have to be there.
 
 Addresses (reserved test ranges only): Service CIDR 198.19.0.0/16, pod CIDR 198.18.0.0/16.
 Names and hashes follow kube-proxy (pkg/proxy/iptables and pkg/proxy/nftables): KUBE-SVC-/KUBE-SEP- are the first
@@ -16,6 +17,7 @@ readable suffix.
 """
 import base64
 import hashlib
+import ipaddress
 import os
 import sys
 
@@ -180,6 +182,23 @@ def nft_script(svcs):
     return "\n".join(out + elements) + "\n"
 
 
+def minimal_lb_entries(svcs):
+    """The bench_min_svc map of bench/bpfstats/minimal_lb.bpf.c: one entry per Service port, frontend (address,
+    port, protocol) -> the first endpoint, as `key hex .. value hex ..` (run.sh prefixes `map update pinned MAP`
+    once the map is pinned). The minimal LB has no backend choice, so the measured Service reaches its first pod
+    only. Addresses and ports in network byte order, as the program reads them from bpf_sock_addr."""
+    def hex_bytes(data):
+        return " ".join(f"{b:02x}" for b in data)
+    protocol_numbers = {"TCP": 6, "UDP": 17}
+    out = []
+    for ns, name, vip, ports, eps in svcs:
+        for pname, proto, port, target in ports:
+            key = ipaddress.IPv4Address(vip).packed + port.to_bytes(2, "big") + bytes([protocol_numbers[proto], 0])
+            value = ipaddress.IPv4Address(eps[0]).packed + target.to_bytes(2, "big") + bytes(2)
+            out.append(f"key hex {hex_bytes(key)} value hex {hex_bytes(value)}")
+    return "\n".join(out) + "\n"
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit("usage: gen.py N OUTDIR")
@@ -190,7 +209,7 @@ def main():
     os.makedirs(outdir, exist_ok=True)
     svcs = services(n)
     for file, text in (("services.yaml", manifest(svcs)), ("iptables.rules", iptables_restore(svcs)),
-                       ("kube-proxy.nft", nft_script(svcs))):
+                       ("kube-proxy.nft", nft_script(svcs)), ("minimal_lb.entries", minimal_lb_entries(svcs))):
         with open(os.path.join(outdir, file), "w") as f:
             f.write(text)
 

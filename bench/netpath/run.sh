@@ -4,7 +4,9 @@
 #   bench/netpath/run.sh [--quick] [--sizes "1 1000 10000"] [--rounds R] [--seconds S] [--cpu C] [--out DIR]
 #                        [--paths "direct iptables nftables cgrouplb"] [--publish DOCS_DIR]
 # --quick: 3 rounds of 2 s per test instead of 5 of 5 s. --publish: also write netpath.md, the PNGs and the raw
-# results.tsv to DOCS_DIR (make bench-netpath uses docs/performance).
+# results.tsv to DOCS_DIR (make bench-netpath uses docs/performance). --paths: which paths, in the order the rounds
+# interleave them (direct first: it is the baseline of every ratio); the two yardsticks are opt-in, e.g.
+# --paths "direct hooks minimal cgrouplb".
 #
 # The shape is two nodes made of network namespaces: a client pod, a node that routes (where kube-proxy would load
 # its rules), and two backend pods, joined by veth pairs, on reserved test ranges, with no route out. Every path gets
@@ -14,6 +16,14 @@
 #   nftables  kube-proxy's nftables shape in the node namespace (its verdict maps, nft -f)
 #   cgrouplb  the real agent (bin/cgroup-lb run --source <manifest>) attached to a child cgroup that holds the
 #             client and backend pods of that sandbox
+# and two yardsticks for the floor of any socket-level LB (not in the default --paths):
+#   hooks     the cgrouplb sandbox's shape (its pods in a child cgroup of their own) with bench/bpfstats/empty.bpf.c
+#             attached there (all eight sock_addr hooks, each returns 1) and the client sending to the backend pod's
+#             IP as in direct: nothing translates, so it prices the hook dispatch alone (the kernel's work around
+#             every connect4/sendmsg4/recvmsg4 program run), which every socket-level LB pays
+#   minimal   the same with bench/bpfstats/minimal_lb.bpf.c on the four IPv4 hooks (one hash lookup, a UDP reverse
+#             entry in an LRU), its bench_min_svc map holding the N Services (each port to its first endpoint, one
+#             `bpftool batch file`), the client sending to the ClusterIP: a socket LB with no guarantees
 # For each N (Services loaded), it proves each path reaches both backends and that the ClusterIP is unreachable
 # without it, then runs R rounds of: direct, iptables, nftables, cgrouplb (interleaved; a last direct closes the
 # run). Each run of a path: sockperf ping-pong UDP and TCP (--full-rtt), sockperf UDP throughput, and a connect/close
@@ -52,10 +62,13 @@ while [ $# -gt 0 ]; do
 done
 
 for p in $PATHS; do
-  case $p in direct|iptables|nftables|cgrouplb) ;; *) echo "bench-netpath: unknown path '$p' (direct iptables nftables cgrouplb)" >&2; exit 2 ;; esac
+  case $p in direct|hooks|minimal|iptables|nftables|cgrouplb) ;; *) echo "bench-netpath: unknown path '$p' (direct hooks minimal iptables nftables cgrouplb)" >&2; exit 2 ;; esac
 done
+has_path() { [[ " $PATHS " == *" $1 "* ]]; }
+YARDSTICKS=""   # the yardstick paths of this run (hooks, minimal): programs loaded and attached by this script
+for p in hooks minimal; do has_path $p && YARDSTICKS="$YARDSTICKS $p"; done
 [ "$(id -u)" = 0 ] || { echo "bench-netpath: needs root (network namespaces, cgroups, BPF)" >&2; exit 1; }
-for tool in sockperf iptables-restore nft ip taskset clang python3; do
+for tool in sockperf iptables-restore nft ip taskset clang python3 $([ -z "$YARDSTICKS" ] || echo bpftool); do
   command -v $tool >/dev/null || { echo "bench-netpath: $tool is missing: run 'make bench-deps'" >&2; exit 1; }
 done
 AGENT=$ROOT/bin/cgroup-lb
@@ -67,7 +80,10 @@ ID=cglbnp-$$
 CG=$CGROOT/$ID
 CG_PLAIN=$CG/plain   # pods of the direct, iptables and nftables sandboxes: no programs attached
 CG_LB=$CG/lb         # pods of the cgrouplb sandbox: the agent attaches here
-PIN=/sys/fs/bpf/$ID
+CG_HOOKS=$CG/hooks   # pods of the hooks sandbox: empty.bpf.c attaches here
+CG_MIN=$CG/minimal   # pods of the minimal sandbox: minimal_lb.bpf.c attaches here
+PIN=/sys/fs/bpf/$ID  # one directory per path that loads programs: $PIN/cgrouplb (the agent's), $PIN/hooks, $PIN/minimal
+AGENT_PIN=$PIN/cgrouplb
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OUT:-$ROOT/build/netpath/$STAMP}
 BIN=$ROOT/build/netpath
@@ -89,11 +105,14 @@ record() { printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" >> "$RESULTS";
 fail() { say "FAILED: $*"; exit 1; }
 
 ns() { echo "$ID-$1-$2"; }   # ns PATH ROLE, ROLE in client node be1 be2
-pods_cgroup() { if [ "$1" = cgrouplb ]; then echo "$CG_LB"; else echo "$CG_PLAIN"; fi; }
+pods_cgroup() {
+  case $1 in cgrouplb) echo "$CG_LB" ;; hooks) echo "$CG_HOOKS" ;; minimal) echo "$CG_MIN" ;; *) echo "$CG_PLAIN" ;; esac
+}
 POD2=198.18.3.2
-target_of() { if [ "$1" = direct ]; then echo "$POD1"; else echo "$VIP"; fi; }
+# direct and hooks send to the pods themselves: nothing translates.
+target_of() { case $1 in direct|hooks) echo "$POD1" ;; *) echo "$VIP" ;; esac; }
 # The connect loop's target: for direct both pods in turn, as a Service spreads its connects over both.
-connect_target_of() { if [ "$1" = direct ]; then echo "$POD1,$POD2"; else echo "$VIP"; fi; }
+connect_target_of() { case $1 in direct|hooks) echo "$POD1,$POD2" ;; *) echo "$VIP" ;; esac; }
 
 # Runs a command as a pod would: first in the cgroup, then pinned, then inside the namespace (`ip netns exec`
 # remounts /sys, so the cgroup is joined before entering it).
@@ -120,7 +139,48 @@ stop_pid() {
 
 stop_agent() {
   if [ -n "$AGENT_PID" ]; then stop_pid "$AGENT_PID"; AGENT_PID=""; fi
-  if [ -d "$PIN" ]; then "$AGENT" detach --cgroup "$CG_LB" --bpffs "$PIN" >> "$LOG" 2>&1 || true; rm -rf "$PIN"; fi
+  if [ -d "$AGENT_PIN" ]; then "$AGENT" detach --cgroup "$CG_LB" --bpffs "$AGENT_PIN" >> "$LOG" 2>&1 || true; rm -rf "$AGENT_PIN"; fi
+}
+
+# The yardsticks' objects, built as bench/bpfstats/run.py builds them.
+yardstick_object() { case $1 in hooks) echo "$BIN/empty.bpf.o" ;; minimal) echo "$BIN/minimal_lb.bpf.o" ;; esac; }
+
+# "HOOK ID" per program attached to a cgroup (nothing when there is none or the cgroup is gone), the hook named as
+# `bpftool cgroup attach` takes it (bpftool -j shows the kernel's name: cgroup_udp4_sendmsg -> sendmsg4).
+attached_programs() {
+  bpftool -j cgroup show "$1" 2>/dev/null | python3 -c '
+import json, re, sys
+text = sys.stdin.read().strip()
+for entry in json.loads(text) if text else []:
+    print(re.sub(r"^cgroup_(?:inet|udp)([46])_(\w+)$", r"\2\1", entry["attach_type"]), entry["id"])'
+}
+
+# Loads a yardstick under $PIN/<path> and attaches each program to the sandbox's cgroup at the hook its name ends
+# with (bench_empty_sendmsg4 -> sendmsg4); fails unless every hook the object has is attached.
+attach_yardstick() {
+  local p=$1 cg pin prog want got
+  cg=$(pods_cgroup $p); pin=$PIN/$p
+  mkdir -p "$pin"
+  bpftool prog loadall "$(yardstick_object $p)" "$pin/progs" pinmaps "$pin/maps" >> "$LOG" 2>&1 || fail "bpftool prog loadall ($p)"
+  for prog in "$pin"/progs/*; do
+    bpftool cgroup attach "$cg" "${prog##*_}" pinned "$prog" >> "$LOG" 2>&1 || fail "bpftool cgroup attach $cg ${prog##*_} ($p)"
+  done
+  want=$(for prog in "$pin"/progs/*; do echo "${prog##*_}"; done | sort | xargs)
+  got=$(attached_programs "$cg" | cut -d' ' -f1 | sort | xargs)
+  [ -n "$want" ] && [ "$want" = "$got" ] || fail "$p: attached to $cg: '$got', expected '$want'"
+}
+
+# Detaches whatever is attached to a yardstick's cgroup (by id, so a half-done attach is undone too), then removes
+# its pins. Safe to call when nothing was attached or the cgroup does not exist.
+detach_yardstick() {
+  local p=$1 cg type id
+  cg=$(pods_cgroup $p)
+  if [ -d "$cg" ]; then
+    while read -r type id; do
+      bpftool cgroup detach "$cg" "$type" id "$id" >> "$LOG" 2>&1 || say "warning: could not detach program $id ($type) from $cg"
+    done < <(attached_programs "$cg")
+  fi
+  rm -rf "${PIN:?}/$p"
 }
 
 teardown_sandboxes() {
@@ -135,9 +195,12 @@ cleanup() {
   set +e
   trap - EXIT INT TERM
   stop_agent
+  for p in hooks minimal; do detach_yardstick $p; done
   teardown_sandboxes
-  for d in "$CG_LB" "$CG_PLAIN" "$CG"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+  for d in "$CG_LB" "$CG_HOOKS" "$CG_MIN" "$CG_PLAIN" "$CG"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
   [ -d "$CG" ] && say "warning: could not remove $CG (a process is still in it?)"
+  [ -d "$PIN" ] && rm -rf "$PIN"
+  [ -d "$PIN" ] && say "warning: could not remove $PIN"
   say "cleaned up (namespaces $ID-*, cgroup $CG, pins $PIN); exit $rc"
   exit $rc
 }
@@ -203,9 +266,16 @@ prove_reachable() {
   loop=$(client_run $p "$BIN/connloop" loop "$(connect_target_of $p)" 8000 0.5 || true)
   udp=$(udp_received "$(pods_cgroup $p)" "$(ns $p client)" "$target")
   case "$loop" in *backends=*) ;; *) fail "$p N=$n: no connect reached a backend ($loop)" ;; esac
-  case "$loop" in *1:*2:*) ;; *) fail "$p N=$n: connects did not reach both backends ($loop)" ;; esac
+  if [ $p = minimal ]; then
+    # The minimal LB has no backend choice: its map sends the Service to the first pod, and only there.
+    [[ $loop =~ backends=1:[0-9]+($|[[:space:]]) ]] || fail "$p N=$n: connects did not all reach backend 1 ($loop)"
+  else
+    case "$loop" in *1:*2:*) ;; *) fail "$p N=$n: connects did not reach both backends ($loop)" ;; esac
+  fi
   [ "$udp" -gt 0 ] || fail "$p N=$n: UDP ping-pong to $target got no reply"
-  check "N=$n $p: $target reaches the backends (0.5 s connect loop: ${loop%% p50*} ${loop##* backends=}; udp ping-pong: $udp replies in 1 s)"
+  local reached="the backends"
+  if [ $p = minimal ]; then reached="the first backend, the one its map names"; fi
+  check "N=$n $p: $target reaches $reached (0.5 s connect loop: ${loop%% p50*} ${loop##* backends=}; udp ping-pong: $udp replies in 1 s)"
 }
 
 load_path() {
@@ -213,6 +283,19 @@ load_path() {
   node=$(ns $p node)
   case $p in
     direct) return 0 ;;
+    hooks)
+      attach_yardstick $p
+      check "N=$n hooks: $(yardstick_object $p | xargs basename) attached to $CG_HOOKS at: $(attached_programs "$CG_HOOKS" | cut -d' ' -f1 | xargs)"
+      return 0 ;;
+    minimal)
+      attach_yardstick $p
+      # The N Services' entries (gen.py) as one bpftool batch, the pinned map's path put in front of each line.
+      sed "s|^|map update pinned $PIN/minimal/maps/bench_min_svc |" "$dir/minimal_lb.entries" > "$dir/minimal_lb.batch"
+      t0=$(date +%s%N)
+      bpftool batch file "$dir/minimal_lb.batch" >> "$LOG" 2>&1 || fail "bpftool batch file $dir/minimal_lb.batch (N=$n)"
+      t1=$(date +%s%N)
+      check "N=$n minimal: $(yardstick_object $p | xargs basename) attached to $CG_MIN at: $(attached_programs "$CG_MIN" | cut -d' ' -f1 | xargs); bench_min_svc written with $(wc -l < "$dir/minimal_lb.batch") entries in one bpftool batch ($(( (t1 - t0) / 1000000 )) ms)"
+      return 0 ;;
     iptables)
       t0=$(date +%s%N)
       ip netns exec "$node" iptables-restore --noflush < "$dir/iptables.rules" || fail "iptables-restore N=$n"
@@ -225,9 +308,9 @@ load_path() {
       t1=$(date +%s%N)
       check "N=$n nftables: $(ip netns exec "$node" nft list table ip kube-proxy | grep -c '^[[:space:]]*chain ') chains in table ip kube-proxy ($(nft --version))" ;;
     cgrouplb)
-      mkdir -p "$PIN"
+      mkdir -p "$AGENT_PIN"
       t0=$(date +%s%N)
-      "$AGENT" run --source "$dir/services.yaml" --cgroup "$CG_LB" --bpffs "$PIN" --node-name netpath-node \
+      "$AGENT" run --source "$dir/services.yaml" --cgroup "$CG_LB" --bpffs "$AGENT_PIN" --node-name netpath-node \
         --detach-on-exit --healthz-bind-address none --metrics-bind-address none > "$OUT/agent-$n.log" 2>&1 &
       AGENT_PID=$!
       client_run $p "$BIN/connloop" wait "$VIP" 8000 600000 > /dev/null || fail "the agent did not program $VIP within 600 s (N=$n, see $OUT/agent-$n.log)"
@@ -280,13 +363,18 @@ measure() {
 
 # --- the machine, stated in the output ----------------------------------------------------------------------------
 clang -O2 -Wall -Werror -o "$BIN/connloop" bench/netpath/connloop.c
+if [ -n "$YARDSTICKS" ]; then
+  for obj in empty minimal_lb; do
+    clang -O2 -g -target bpf -Wall -Werror -I/usr/include/x86_64-linux-gnu -c "bench/bpfstats/$obj.bpf.c" -o "$BIN/$obj.bpf.o"
+  done
+fi
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src bpf 2>/dev/null || echo ' (src/bpf modified)')"
   echo "cpu: $(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')$(grep -qw hypervisor /proc/cpuinfo && echo ', a VM')"
   echo "memory: $(awk '/MemTotal/ {printf "%.0f GB", $2 / 1048576}' /proc/meminfo)"
   echo "kernel: $(uname -r); $(. /etc/os-release; echo "$PRETTY_NAME")"
-  echo "tools: $(sockperf --version 2>&1 | head -1 | sed 's/^sockperf, //'); $(iptables --version); $(nft --version); $(clang --version | head -1)"
+  echo "tools: $(sockperf --version 2>&1 | head -1 | sed 's/^sockperf, //'); $(iptables --version); $(nft --version); $(clang --version | head -1)$([ -z "$YARDSTICKS" ] || echo "; $(bpftool version | head -1)")"
   echo "pinning: every client and server runs on CPU $CPU (taskset -c $CPU); the agent is not pinned"
   echo "mode: $([ $QUICK = 1 ] && echo quick || echo full); sizes: $SIZES; rounds: $ROUNDS; seconds per test: $SECONDS_PER_TEST"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -294,8 +382,9 @@ clang -O2 -Wall -Werror -o "$BIN/connloop" bench/netpath/connloop.c
 sed 's/^/  /' "$OUT/machine.txt" | tee -a "$LOG"
 
 mkdir -p "$CG_PLAIN" "$CG_LB"
+for p in $YARDSTICKS; do mkdir -p "$(pods_cgroup $p)"; done
 for n in $SIZES; do
-  say "=== N=$n Services: generating, building four sandboxes"
+  say "=== N=$n Services: generating, building the sandboxes ($PATHS)"
   GEN=$OUT/gen-$n
   python3 bench/netpath/gen.py "$n" "$GEN"
   for p in $PATHS; do setup_sandbox $p; done
@@ -305,16 +394,17 @@ for n in $SIZES; do
         || fail "$p: backend pod $i did not start"
     done
   done
-  for p in $PATHS; do [ $p = direct ] || prove_unreachable $p "$n"; done
+  for p in $PATHS; do case $p in direct|hooks) ;; *) prove_unreachable $p "$n" ;; esac; done
   record "$n" 0 env loadavg "$(cut -d' ' -f1 /proc/loadavg)"
   for p in $PATHS; do load_path $p "$n" "$GEN"; done
   for p in $PATHS; do prove_reachable $p "$n"; done
-  if [[ " $PATHS " == *" cgrouplb "* ]]; then
+  for p in cgrouplb minimal; do
+    has_path $p || continue
     # Without the socket LB (same sandbox, a client outside the attached cgroup) the ClusterIP stays unreachable.
-    tcp=$(in_pod "$CG_PLAIN" "$(ns cgrouplb client)" "$BIN/connloop" probe "$VIP" 8000 300 || true)
-    case "$tcp" in backend=*) fail "cgrouplb N=$n: a client outside $CG_LB reached $VIP" ;; esac
-    check "N=$n cgrouplb: a client in the same namespace but outside the attached cgroup still cannot reach $VIP (${tcp})"
-  fi
+    tcp=$(in_pod "$CG_PLAIN" "$(ns $p client)" "$BIN/connloop" probe "$VIP" 8000 300 || true)
+    case "$tcp" in backend=*) fail "$p N=$n: a client outside $(pods_cgroup $p) reached $VIP" ;; esac
+    check "N=$n $p: a client in the same namespace but outside the attached cgroup still cannot reach $VIP (${tcp})"
+  done
 
   ticks0=$(agent_ticks); ms0=$(date +%s%N)
   for round in $(seq "$ROUNDS"); do
@@ -325,6 +415,7 @@ for n in $SIZES; do
   [ -z "$AGENT_PID" ] || record "$n" 0 cgrouplb agent_cpu_percent "$(awk -v t=$((ticks1 - ticks0)) -v hz="$(getconf CLK_TCK)" -v ns=$((ms1 - ms0)) 'BEGIN {printf "%.1f", 100 * t / hz / (ns / 1e9)}')"
   record "$n" 0 env loadavg "$(cut -d' ' -f1 /proc/loadavg)"
   stop_agent
+  for p in $YARDSTICKS; do detach_yardstick $p; done
   teardown_sandboxes
 done
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"

@@ -41,8 +41,8 @@ public static class MarkdownReport
         md.AppendLine();
         md.AppendLine("## What ran");
         md.AppendLine();
-        md.AppendLine("""
-            Four sandboxes of the same shape, one per path, each two nodes made of network namespaces: a client pod, a
+        md.AppendLine(CultureInfo.InvariantCulture, $"""
+            {Capitalized(CountWord(run.Paths.Count))} sandboxes of the same shape, one per path, each two nodes made of network namespaces: a client pod, a
             node that routes (where kube-proxy would load its rules), two backend pods; veth pairs, reserved test
             ranges (pods 198.18.0.0/16, Services 198.19.0.0/16), no route out. The measured Service (ClusterIP
             198.19.255.10, two endpoints: the two backend pods) is the last of N; the other N-1 have one TCP port and
@@ -50,21 +50,26 @@ public static class MarkdownReport
 
             | path | how the client reaches the backend |
             |---|---|
-            | direct | the client sends to the backend pods' IPs (sockperf to the first, the connect loop to both in turn): no Service, the physical limit of this shape |
-            | iptables | kube-proxy's iptables-mode rules in the node namespace (KUBE-SERVICES -> KUBE-SVC-* with `statistic` -> KUBE-SEP-* with the masquerade mark and DNAT), loaded with `iptables-restore --noflush`, the measured Service's rules last |
-            | nftables | kube-proxy's nftables-mode table in the node namespace (`service-ips` verdict map -> service chain with `numgen` -> endpoint chain with DNAT), loaded with `nft -f` |
-            | cgrouplb | the agent (`bin/cgroup-lb run --source <manifest of the N Services>`) attached to a child cgroup holding the client and both backend pods of that sandbox; no rules in the node namespace |
-
+            """);
+        foreach (string path in run.Paths)
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {path} | {PathDescriptions.GetValueOrDefault(path, "(not described: a path this report does not know)")} |");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"""
             Per path and round: `sockperf ping-pong` UDP and TCP (`--full-rtt`, 64-byte messages, `--mps max`;
             sockperf's UDP client is unconnected, so every send goes through `sendmsg()`), `sockperf throughput` UDP
             (64 bytes, the client's send rate), and a connect/close loop (`bench/netpath/connloop.c`: connect, read
             the server's one byte to EOF, close; the server accepts, writes one byte, closes) for connects/s and the
-            latency of `connect()` alone. Rounds interleave the paths: direct, iptables, nftables, cgrouplb, direct,
+            latency of `connect()` alone. Rounds interleave the paths: {string.Join(", ", run.InterleavedPaths)}, {NetpathRun.Direct},
             ... and the run ends with one more direct. A ratio compares each run of a path with the mean of the two
             direct runs around it; the table gives the median ratio over the rounds and (in brackets) the smallest
             and largest. Load time: iptables-restore and nft -f wall time; for CgroupLb, from starting the agent
             process until a connect to the last Service reaches a backend (manifest read, parse, sync, map writes).
             """);
+        if (run.Has(NetpathRun.Hooks) || run.Has(NetpathRun.Minimal))
+        {
+            md.AppendLine();
+            md.AppendLine(YardstickReading(run));
+        }
         md.AppendLine();
         md.AppendLine("## Ratios to direct (interleaved runs of this run only)");
         md.AppendLine();
@@ -73,7 +78,7 @@ public static class MarkdownReport
         md.AppendLine();
         Header(md, "N", "path", RatioColumns.Select(c => c.Title));
         foreach (int n in run.Sizes)
-            foreach (string path in NetpathRun.Paths.Skip(1))
+            foreach (string path in run.Paths.Where(p => p != NetpathRun.Direct))
                 Row(md, n, path, RatioColumns.Select(c => Ratio(run.RatioToDirect(n, path, c.Name))));
         md.AppendLine();
         md.AppendLine("## Ping-pong round-trip times (us)");
@@ -82,14 +87,14 @@ public static class MarkdownReport
         md.AppendLine();
         Header(md, "N", "path", LatencyColumns.Select(c => c.Title));
         foreach (int n in run.Sizes)
-            foreach (string path in NetpathRun.Paths)
+            foreach (string path in run.Paths)
                 Row(md, n, path, LatencyColumns.Select(c => Value(run.Spread(n, path, c.Name), "F1")));
         md.AppendLine();
         md.AppendLine("## Rates and connect() latency");
         md.AppendLine();
         Header(md, "N", "path", RateColumns.Select(c => $"{c.Title} ({c.Unit})"));
         foreach (int n in run.Sizes)
-            foreach (string path in NetpathRun.Paths)
+            foreach (string path in run.Paths)
                 Row(md, n, path, RateColumns.Select(c => Value(run.Spread(n, path, c.Name), c.HigherIsBetter ? "N0" : "F1")));
         md.AppendLine();
         md.AppendLine("## Time to load N Services");
@@ -118,6 +123,40 @@ public static class MarkdownReport
         md.AppendLine("```");
         return md.ToString();
     }
+
+    private static readonly Dictionary<string, string> PathDescriptions = new()
+    {
+        [NetpathRun.Direct] = "the client sends to the backend pods' IPs (sockperf to the first, the connect loop to both in turn): no Service, the physical limit of this shape",
+        [NetpathRun.Hooks] = "a yardstick, not a load balancer: the cgrouplb sandbox's shape (its pods in a child cgroup of their own) with `bench/bpfstats/empty.bpf.c` attached there, all eight sock_addr hooks (connect, sendmsg, recvmsg, getpeername; IPv4 and IPv6), each returning 1 at once; the client sends to the backend pods' IPs as in direct. It prices the hook dispatch alone, the kernel's work around every program run, which any socket-level LB pays",
+        [NetpathRun.Minimal] = "a yardstick: the same sandbox with `bench/bpfstats/minimal_lb.bpf.c` on the four IPv4 hooks (one hash lookup from ClusterIP, port and protocol to one backend; for UDP a reverse entry in an LRU map that recvmsg reads back), its map holding the N Services (each port to its first endpoint, so the measured Service reaches the first pod only), written with one `bpftool batch`; the client sends to the ClusterIP. A socket LB with no guarantees: no backend choice, no counters, no refusal",
+        ["iptables"] = "kube-proxy's iptables-mode rules in the node namespace (KUBE-SERVICES -> KUBE-SVC-* with `statistic` -> KUBE-SEP-* with the masquerade mark and DNAT), loaded with `iptables-restore --noflush`, the measured Service's rules last",
+        ["nftables"] = "kube-proxy's nftables-mode table in the node namespace (`service-ips` verdict map -> service chain with `numgen` -> endpoint chain with DNAT), loaded with `nft -f`",
+        ["cgrouplb"] = "the agent (`bin/cgroup-lb run --source <manifest of the N Services>`) attached to a child cgroup holding the client and both backend pods of that sandbox; no rules in the node namespace",
+    };
+
+    /// <summary>How the yardstick rows relate to each other and to cgrouplb; only the sentences whose paths ran.</summary>
+    private static string YardstickReading(NetpathRun run)
+    {
+        var text = new StringBuilder("Reading the yardsticks: every ratio is to direct, so the step from one row to the next is what it adds.");
+        if (run.Has(NetpathRun.Hooks))
+            text.Append(" `hooks` against `direct` is the cost of having sock_addr programs attached at all, before any program does work.");
+        if (run.Has(NetpathRun.Hooks) && run.Has(NetpathRun.Minimal))
+            text.Append(" `minimal` against `hooks` is the least a program body adds (one lookup, the UDP reverse entry).");
+        if (run.Has(NetpathRun.Minimal) && run.Has("cgrouplb"))
+            text.Append(" `cgrouplb` against `minimal` is what CgroupLb's guarantees cost on top of the plainest socket LB.");
+        else if (run.Has(NetpathRun.Hooks) && run.Has("cgrouplb"))
+            text.Append(" `cgrouplb` against `hooks` is what CgroupLb's programs cost on top of the dispatch.");
+        text.Append(" No load time is given for them: their programs load in milliseconds and are not a product.");
+        return text.ToString();
+    }
+
+    private static string CountWord(int count) => count switch
+    {
+        1 => "one", 2 => "two", 3 => "three", 4 => "four", 5 => "five", 6 => "six",
+        _ => count.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static string Capitalized(string word) => char.ToUpperInvariant(word[0]) + word[1..];
 
     private static string LoadNote(NetpathRun run)
     {

@@ -21,7 +21,12 @@ public static class NetpathPlots
         ["iptables"] = new Color(214, 39, 40),
         ["nftables"] = new Color(255, 127, 14),
         ["cgrouplb"] = new Color(31, 119, 180),
+        [NetpathRun.Hooks] = new Color(148, 103, 189),
+        [NetpathRun.Minimal] = new Color(44, 160, 44),
     };
+
+    /// <summary>A path this report does not know still gets drawn, in black.</summary>
+    private static Color ColorOf(string path) => ColorByPath.GetValueOrDefault(path, Colors.Black);
 
     public static void Write(NetpathRun run, string directory, string prefix, string subtitle)
     {
@@ -52,7 +57,7 @@ public static class NetpathPlots
     private static Plot Load(NetpathRun run, string subtitle)
     {
         var plot = new Plot();
-        foreach (string path in NetpathRun.Paths.Skip(1))
+        foreach (string path in run.Paths.Where(p => p != NetpathRun.Direct))
         {
             var points = run.Sizes
                 .Select(n => (n, s: run.Spread(n, path, MetricKind.LoadTime.Name)))
@@ -83,13 +88,13 @@ public static class NetpathPlots
 
     private static void AddSeries(Plot plot, NetpathRun run, MetricKind metric, string suffix, LinePattern pattern, MarkerShape marker)
     {
-        for (int i = 0; i < NetpathRun.Paths.Length; i++)
+        for (int i = 0; i < run.Paths.Count; i++)
         {
-            string path = NetpathRun.Paths[i];
+            string path = run.Paths[i];
             var points = run.Sizes.Select(n => (n, s: run.Spread(n, path, metric.Name))).Where(p => p.s is not null).ToArray();
             if (points.Length == 0)
                 continue;
-            double shift = (i - 1.5) * 0.04;
+            double shift = (i - (run.Paths.Count - 1) / 2.0) * 0.04;
             double[] xs = points.Select(p => LogN(p.n) + shift).ToArray();
             double[] ys = points.Select(p => p.s!.Median).ToArray();
             Scatter line = plot.Add.Scatter(xs, ys);
@@ -100,7 +105,7 @@ public static class NetpathPlots
                 yErrorsPositive: points.Select(p => p.s!.Max - p.s.Median).ToArray(),
                 yErrorsNegative: points.Select(p => p.s!.Median - p.s.Min).ToArray())
             {
-                Color = ColorByPath[path],
+                Color = ColorOf(path),
             };
             plot.Add.Plottable(bars);
         }
@@ -108,7 +113,7 @@ public static class NetpathPlots
 
     private static void Style(Scatter line, string path, string legend, LinePattern pattern)
     {
-        line.Color = ColorByPath[path];
+        line.Color = ColorOf(path);
         line.LegendText = legend;
         line.LinePattern = pattern;
         line.LineWidth = 2;

@@ -12,9 +12,17 @@ public sealed record Measurement(int Services, int Round, string Path, string Me
 public sealed class NetpathRun
 {
     public const string Direct = "direct";
+    public const string Hooks = "hooks";
+    public const string Minimal = "minimal";
 
-    /// <summary>The data paths in the order the script interleaves them; the first is the baseline of every ratio.</summary>
-    public static readonly string[] Paths = [Direct, "iptables", "nftables", "cgrouplb"];
+    /// <summary>The rows of results.tsv that describe the machine, not a path.</summary>
+    private const string Environment = "env";
+
+    /// <summary>
+    /// Every path run.sh knows, in the order tables and plots show them: direct (the baseline of every ratio), the two
+    /// yardsticks of a socket-level LB's floor (opt-in), then kube-proxy's shapes and CgroupLb.
+    /// </summary>
+    public static readonly string[] KnownPaths = [Direct, Hooks, Minimal, "iptables", "nftables", "cgrouplb"];
 
     private NetpathRun(IReadOnlyList<Measurement> measurements, IReadOnlyList<string> machine, IReadOnlyList<string> checks)
     {
@@ -22,12 +30,23 @@ public sealed class NetpathRun
         Machine = machine;
         Checks = checks;
         Sizes = measurements.Select(m => m.Services).Distinct().Order().ToArray();
+        var present = measurements.Select(m => m.Path).Where(p => p != Environment).ToHashSet();
+        Paths = [.. KnownPaths.Where(present.Contains), .. present.Except(KnownPaths).Order(StringComparer.Ordinal)];
+        InterleavedPaths = measurements.Where(m => m.Round > 0).Select(m => m.Path).Distinct().ToArray();
     }
 
     public IReadOnlyList<Measurement> Measurements { get; }
     public IReadOnlyList<string> Machine { get; }
     public IReadOnlyList<string> Checks { get; }
     public IReadOnlyList<int> Sizes { get; }
+
+    /// <summary>The paths this run measured, in the order of <see cref="KnownPaths"/> (a path it does not know last, by name).</summary>
+    public IReadOnlyList<string> Paths { get; }
+
+    /// <summary>The paths in the order the rounds ran them (run.sh's --paths): the order of their first round in results.tsv.</summary>
+    public IReadOnlyList<string> InterleavedPaths { get; }
+
+    public bool Has(string path) => Paths.Contains(path);
 
     public static NetpathRun Load(string directory)
     {
