@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using CgroupLb.Datapath.Abi;
 using CgroupLb.Datapath.Loading;
@@ -41,9 +40,7 @@ public sealed class UdpServiceTests(ITestOutputHelper output)
 
     /// <summary>
     /// One unconnected socket reuses its translation datagram after datagram while its Service's generation
-    /// (lb_svc_gen) stands. Shown by rewriting every slot to another backend behind the writer's
-    /// back, without a new generation: the socket stays with its backend. A new generation alone moves it (the lookups
-    /// run again), and the writer's own change (the backend removed) gives one too. Every reply comes from the VIP.
+    /// (lb_svc_gen) stands; the timeline and what it must show are <see cref="TranslationReuse"/>'s.
     /// </summary>
     [SkippableFact]
     public async Task AnUnconnectedSocketReusesItsTranslationUntilTheServiceGenerationChanges()
@@ -58,42 +55,15 @@ public sealed class UdpServiceTests(ITestOutputHelper output)
         var master = new Lb4ServiceKey { AddressBe = NetworkOrder.ToBe32(Dns.Address), PortBe = NetworkOrder.ToBe16(53), Proto = 17 };
         Assert.True(services.TryLookup(master, out LbServiceValue masterValue));
         Assert.True(generations.TryLookup(masterValue.ServiceId, out uint generation));
-        Assert.NotEqual(0u, generation);
+        Assert.NotEqual(0u, generation); // the writer gave the new frontend its first generation
+        bool storage = datapath.Features?.SocketStorage ?? throw new InvalidOperationException("a fresh attach must report whether socket storage loaded");
 
-        using HeldClient client = HeldClient.Start(sandbox, "udp-sendto-hold", Dns.ToString());
-        await client.WaitForAsync(run => run.Replies.Count() >= 4, ClientsStart, "four replies");
-        string first = client.EventsSoFar().Replies.First().Backend!;
-        SandboxBackend other = sandbox.Backends.First(b => b.Name != first);
-        RewriteSlots(services, master, masterValue.Count, other);
-        long rewritten = Stopwatch.GetTimestamp();
-        await client.WaitForAsync(run => run.After(rewritten).Count(e => e.Kind == "reply") >= 4, ClientsStart, "four replies after the rewrite");
-
-        generations.Update(masterValue.ServiceId, generation + 1, BpfUpdateFlags.Exist);
-        long bumped = Stopwatch.GetTimestamp();
-        await client.WaitForAsync(run => run.After(bumped).Count(e => e.Kind == "reply") >= 4, ClientsStart, "four replies after the new generation");
-
-        // The move gave the socket's entry the new pair and generation, so reuse resumes: slots rewritten behind the
-        // writer's back once more (to the first backend) leave the socket where it is.
-        RewriteSlots(services, master, masterValue.Count, sandbox.Backends.Single(b => b.Name == first));
-        long rewrittenAgain = Stopwatch.GetTimestamp();
-        await client.WaitForAsync(run => run.After(rewrittenAgain).Count(e => e.Kind == "reply") >= 4, ClientsStart, "four replies after the second rewrite");
-
-        // The write moves the generation on inside Apply: a reply between the two stamps may come from either side.
-        long removing = Stopwatch.GetTimestamp();
-        datapath.Writer.Apply(Upsert(Udp(Dns.Address, 53, sandbox.Backends.Where(b => b.Name != other.Name))));
-        long removed = Stopwatch.GetTimestamp();
-        await client.WaitForAsync(run => run.After(removed).Count(e => e.Kind == "reply") >= 4, ClientsStart, "four replies after the removal");
-        HoldRun run = await client.StopAsync();
-        _log.Write(run.ToString());
-
-        Assert.Empty(run.SocketErrors); // no reply from anything but the VIP ("FROM ..."), no send error
-        // One datagram may be in flight across each change, so its reply is left out.
-        Assert.All(run.Replies.Where(e => e.T < bumped), e => Assert.Equal(first, e.Backend));
-        Assert.All(run.After(bumped).Where(e => e.Kind == "reply").Skip(1).Where(e => e.T < removing), e => Assert.Equal(other.Name, e.Backend));
-        Assert.All(run.After(removed).Where(e => e.Kind == "reply").Skip(1), e => Assert.NotEqual(other.Name, e.Backend));
+        await TranslationReuse.RunAsync(sandbox, Dns, storage, new TranslationReuse.Steps(
+            RewriteSlotsBehindTheWriter: backend => RewriteSlots(services, master, masterValue.Count, backend),
+            MoveGeneration: () => generations.Update(masterValue.ServiceId, generation + 1, BpfUpdateFlags.Exist),
+            RemoveThroughTheWriter: backend => datapath.Writer.Apply(Upsert(Udp(Dns.Address, 53, sandbox.Backends.Where(b => b != backend))))),
+            _log);
     }
-
-    private static readonly TimeSpan ClientsStart = SandboxTimeouts.Seconds(30);
 
     /// <summary>Points every slot of the frontend at <paramref name="backend"/>, as no writer would: no generation moves.</summary>
     private static void RewriteSlots(BpfMapHandle services, Lb4ServiceKey master, ushort count, SandboxBackend backend)

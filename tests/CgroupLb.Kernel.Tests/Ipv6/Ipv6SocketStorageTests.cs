@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using CgroupLb.Datapath.Abi;
 using CgroupLb.Datapath.Loading;
@@ -63,11 +62,8 @@ public sealed class Ipv6SocketStorageTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The IPv6 twin of UdpServiceTests' reuse test: one unconnected IPv6 socket reuses its translation while its
-    /// Service's generation (lb_svc_gen) stands, so slots rewritten behind the writer's back leave it where it is; a
-    /// new generation moves it, reuse resumes after the move, and the writer's own change moves it again. Without
-    /// socket storage (the probe's answer on kernels that refuse it in sock_addr programs) nothing is reused and the
-    /// rewrite moves the socket at once. Every reply comes from the VIP.
+    /// sendmsg6's reuse of an unconnected socket's translation while its Service's generation stands: the same
+    /// timeline as the IPv4 test (<see cref="TranslationReuse"/>) over lb6_services and lb6_sk_frontend.
     /// </summary>
     [SkippableFact]
     public async Task AnUnconnectedIpv6SocketReusesItsTranslationUntilTheServiceGenerationChanges()
@@ -85,44 +81,12 @@ public sealed class Ipv6SocketStorageTests(ITestOutputHelper output)
         Assert.True(generations.TryLookup(masterValue.ServiceId, out uint generation));
         Assert.NotEqual(0u, generation); // the writer gave the new frontend its first generation
 
-        using HeldClient client = HeldClient.Start(sandbox, "udp-sendto-hold", DnsOnB1.ToString());
-        await client.WaitForAsync(run => run.Replies.Count() >= 4, ClientsStart, "four replies");
-        string first = client.EventsSoFar().Replies.First().Backend!;
-        SandboxBackend other = sandbox.Backends.First(b => b.Name != first);
-        RewriteSlots(services, master, masterValue.Count, other);
-        long rewritten = Stopwatch.GetTimestamp();
-        await client.WaitForAsync(run => run.After(rewritten).Count(e => e.Kind == "reply") >= 4, ClientsStart, "four replies after the rewrite");
-
-        generations.Update(masterValue.ServiceId, generation + 1, BpfUpdateFlags.Exist);
-        long bumped = Stopwatch.GetTimestamp();
-        await client.WaitForAsync(run => run.After(bumped).Count(e => e.Kind == "reply") >= 4, ClientsStart, "four replies after the new generation");
-
-        // With storage the move gave the entry the new pair and generation: reuse resumes, so a second rewrite
-        // behind the writer's back leaves the socket on the other backend.
-        RewriteSlots(services, master, masterValue.Count, sandbox.Backends.Single(b => b.Name == first));
-        long rewrittenAgain = Stopwatch.GetTimestamp();
-        await client.WaitForAsync(run => run.After(rewrittenAgain).Count(e => e.Kind == "reply") >= 4, ClientsStart, "four replies after the second rewrite");
-
-        // The writer moves the generation on inside Apply: a reply between the two stamps may come from either side.
-        long removing = Stopwatch.GetTimestamp();
-        datapath.Writer.Apply(Upsert(Udp6(DnsOnB1.Address, 53, sandbox.Backends.Where(b => b.Name != other.Name))));
-        long removed = Stopwatch.GetTimestamp();
-        await client.WaitForAsync(run => run.After(removed).Count(e => e.Kind == "reply") >= 4, ClientsStart, "four replies after the removal");
-        HoldRun run = await client.StopAsync();
-        _log.Write($"socket storage: {storage}; {run}");
-
-        Assert.Empty(run.SocketErrors); // no reply from anything but the VIP, no send error
-        // One datagram may be in flight across each change, so its reply is left out.
-        var beforeBump = run.After(rewritten).Where(e => e.Kind == "reply" && e.T < bumped).Skip(1).ToList();
-        Assert.NotEmpty(beforeBump);
-        Assert.All(beforeBump, e => Assert.Equal(storage ? first : other.Name, e.Backend));
-        Assert.All(run.After(bumped).Where(e => e.Kind == "reply" && e.T < rewrittenAgain).Skip(1), e => Assert.Equal(other.Name, e.Backend));
-        Assert.All(run.After(rewrittenAgain).Where(e => e.Kind == "reply" && e.T < removing).Skip(1),
-            e => Assert.Equal(storage ? other.Name : first, e.Backend));
-        Assert.All(run.After(removed).Where(e => e.Kind == "reply").Skip(1), e => Assert.NotEqual(other.Name, e.Backend));
+        await TranslationReuse.RunAsync(sandbox, DnsOnB1, storage, new TranslationReuse.Steps(
+            RewriteSlotsBehindTheWriter: backend => RewriteSlots(services, master, masterValue.Count, backend),
+            MoveGeneration: () => generations.Update(masterValue.ServiceId, generation + 1, BpfUpdateFlags.Exist),
+            RemoveThroughTheWriter: backend => datapath.Writer.Apply(Upsert(Udp6(DnsOnB1.Address, 53, sandbox.Backends.Where(b => b != backend))))),
+            _log);
     }
-
-    private static readonly TimeSpan ClientsStart = SandboxTimeouts.Seconds(30);
 
     /// <summary>Points every slot of the frontend at <paramref name="backend"/>, as no writer would: no generation moves.</summary>
     private static void RewriteSlots(BpfMapHandle services, Lb6ServiceKey master, ushort count, SandboxBackend backend)
