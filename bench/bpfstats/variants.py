@@ -231,9 +231,9 @@ VARIANTS = {
                  "	struct lb_service_stats *stats = lb_svc_stats_of(service_id);\n\n	if (stats)\n		stats->translated++;",
                  "")],
     "missfloor": [("lib/sock4.h",
-                   "!lb4_may_be_frontend(dst->address)",
+                   "!lb4_may_be_frontend_or_node(ctx, dst->address)",
                    "dst->address != bpf_htonl(0xC633640A) /* 198.51.100.10, run.py's VIP */")],
-    "nofilterarm": [("lib/lb4.h", FILTER_ARMED_CHECK, "")],
+    "nofilterarm": [("lib/lb_fe_filter.h", FILTER_ARMED_CHECK, "")],
     "filter17": [("lib/lb_abi.h", "#define LB4_FE_FILTER_BITS_LOG2 20", "#define LB4_FE_FILTER_BITS_LOG2 17")],
 }
 
