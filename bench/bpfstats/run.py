@@ -17,6 +17,9 @@ own cgroup:
                change, e.g. `make bench-bpf-trace` prices the trace hook with no tracer attached (cglb has
                the trace code, switched off as it is whenever no `cgroup-lb trace` runs)
     minimal    bench/bpfstats/minimal_lb.bpf.c, the yardstick of issue 13
+    minimal-sk, minimal-lru  (opt-in, --yardsticks) the same yardstick keeping getpeername() of a TCP socket on
+               the frontend, as CgroupLb does: its TCP entry in socket storage, or in the cookie-keyed LRU map
+               (Cilium's way); what the guarantee costs the least LB that keeps it
     empty      bench/bpfstats/empty.bpf.c, the floor for the miss path
 
 The workload (workload.py) runs once per phase and variant, inside that
@@ -43,7 +46,8 @@ written into every variant's maps.
 Everything created is removed on exit, failure and Ctrl-C included, and the
 sysctl is set back to its previous value.
 
-    run.py [--rounds N] [--tcp N] [--udp N] [--services N] [--baseline REF] [--before REF] [--affinity SECONDS] [--markdown FILE]
+    run.py [--rounds N] [--tcp N] [--udp N] [--services N] [--baseline REF] [--before REF] [--affinity SECONDS]
+           [--yardsticks minimal,minimal-sk,minimal-lru] [--markdown FILE]
 """
 import argparse
 import json
@@ -102,6 +106,10 @@ PHASES = [
     ("udp6-miss", "UDP sendto to a non-Service IPv6 address", ["sendmsg6", "recvmsg6"]),
 ]
 
+
+# The minimal LB's builds, by the TCP entry they keep (MINIMAL_TCP_ENTRY of minimal_lb.bpf.c): none (the issue's
+# yardstick, getpeername of a TCP socket shows the backend), socket storage, the LRU map.
+YARDSTICKS = {"minimal": 0, "minimal-sk": 1, "minimal-lru": 2}
 
 SYS_BPF = 321  # x86_64
 BPF_OBJ_GET, BPF_RAW_TRACEPOINT_OPEN = 7, 17
@@ -346,7 +354,7 @@ def run_client(variant, phase, args):
     expect = f"{host}:{port}"
     if variant.kind != "empty" and not variant.experiment and not result.stdout.strip().endswith(expect) \
             and phase in ("tcp", "udp", "udp-short", "tcp6", "udp6") \
-            and not (variant.kind == "minimal" and phase == "tcp"):
+            and not (variant.name == "minimal" and phase == "tcp"):
         # The minimal LB keeps no reverse entry for TCP, so its getpeername shows the backend.
         raise RuntimeError(f"{variant.name} {phase}: the application saw {result.stdout.strip()}, expected {expect}")
 
@@ -389,7 +397,7 @@ def report(results, variants, args, kernel):
     for label, table in results.items():
         lines.append(f"#### {label}")
         lines.append("")
-        ref_cols = [n for n in ("before", "minimal", "empty") if n in names]
+        ref_cols = [n for n in ("before", *YARDSTICKS, "empty") if n in names]
         header = "| phase | hook | " + " | ".join(names) + " | " + " | ".join(
             f"cglb / {n}" for n in ref_cols) + " |"
         lines += [header, "|" + "---|" * (2 + len(names) + len(ref_cols))]
@@ -435,9 +443,12 @@ def report(results, variants, args, kernel):
 def build(args):
     objs = {}
     clang = ["clang", "-O2", "-g", "-target", "bpf", "-Wall", "-Werror", "-I/usr/include/x86_64-linux-gnu"]
-    for name in ("minimal_lb", "empty"):
+    objs["empty"] = f"{WORK}/empty.bpf.o"
+    sh(*clang, "-c", os.path.join(HERE, "empty.bpf.c"), "-o", objs["empty"])
+    for name in args.yardsticks:
         objs[name] = f"{WORK}/{name}.bpf.o"
-        sh(*clang, "-c", os.path.join(HERE, f"{name}.bpf.c"), "-o", objs[name])
+        sh(*clang, f"-DMINIMAL_TCP_ENTRY={YARDSTICKS[name]}", "-c", os.path.join(HERE, "minimal_lb.bpf.c"),
+           "-o", objs[name])
     # What the loader would choose on this kernel: each knob on if the verifier takes it. The ring buffer knob
     # keeps the trace code in; no tracer runs, so it is measured switched off.
     loader_knobs = "-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_RINGBUF=1"
@@ -502,10 +513,15 @@ def main():
                         help="make the measured Service sessionAffinity ClientIP with this timeout (the hit path: one client)")
     parser.add_argument("--phases", type=lambda text: text.split(","), default=None,
                         help="comma-separated subset of " + ",".join(p[0] for p in PHASES))
+    parser.add_argument("--yardsticks", type=lambda text: text.split(","), default=["minimal"],
+                        help="which builds of the minimal LB to measure, of " + ",".join(YARDSTICKS))
     parser.add_argument("--extra", action="append", default=[], metavar="NAME=DIR",
                         help="also measure the cgroup_lb.bpf.o built from DIR/bpf (an experiment), as NAME")
     args = parser.parse_args()
     args.extra_sources = [tuple(e.split("=", 1)) for e in args.extra]
+    unknown = [y for y in args.yardsticks if y not in YARDSTICKS]
+    if unknown:
+        parser.error(f"--yardsticks: unknown {','.join(unknown)}; known: {','.join(YARDSTICKS)}")
     if os.geteuid() != 0:
         sys.exit("bench/bpfstats needs root (BPF, cgroups, network namespaces)")
 
@@ -529,7 +545,8 @@ def main():
         for name, obj, kind in [("cglb", objs["cglb"], "cglb"), ("cglb-lru", objs["cglb-lru"], "cglb"),
                                 ("baseline", objs.get("baseline"), "cglb"),
                                 ("before", objs.get("before"), "cglb")] + extras + [
-                                ("minimal", objs["minimal_lb"], "minimal"), ("empty", objs["empty"], "empty")]:
+                                (y, objs[y], "minimal") for y in args.yardsticks] + [
+                                ("empty", objs["empty"], "empty")]:
             if obj is None:
                 continue
             source = dict(args.extra_sources).get(name)
