@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """What a node-wide close hook costs the sockets it does not own, by the wall clock.
 
-    closecost.py OBJ PROGRAM [--blocks N] [--sockets N]
+    closecost.py OBJ PROGRAM [--blocks N] [--sockets N] [--cgroup] [--control]
 
 run.py's counters see a tracing program's run, not the dispatch around it (an fentry trampoline, a tracepoint
 call), and they see it only while kernel.bpf_stats_enabled adds its clock. This prices the whole thing the way a
@@ -10,6 +10,9 @@ no backend, with PROGRAM (a tracing program of OBJ, e.g. variants.py claimtp's c
 a link and without it, in interleaved blocks. Each block is one client process that connects --sockets sockets
 (SO_LINGER 0, as workload.py) and times each close(); the table gives the median of each block's median, per
 condition, and their difference. No cgroup program is attached: the hook is node-wide, so the client needs none.
+With --cgroup, PROGRAM is a cgroup program instead (cgroup/sock_release of variants.py claimcast): the clients run
+in a child cgroup of the benchmark's own, and the "with" blocks attach PROGRAM there (the server's accepted sockets
+are outside it, so one close() runs it once).
 
 Sandbox: its own network namespace (loopback, 198.18.1.3, a listener) and pin directory; both are removed on
 exit, failure and Ctrl-C included. kernel.bpf_stats_enabled is left as it is (0 unless something else set it).
@@ -26,7 +29,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from run import attach_tracing, sh  # noqa: E402
+from run import CGROUP_ROOT, attach_tracing, sh  # noqa: E402
 
 NAME = f"cglb-closecost-{os.getpid()}"
 PIN = f"/sys/fs/bpf/{NAME}"
@@ -54,6 +57,8 @@ def main():
     parser.add_argument("program")
     parser.add_argument("--blocks", type=int, default=10, help="blocks per condition")
     parser.add_argument("--sockets", type=int, default=2000, help="sockets per block")
+    parser.add_argument("--cgroup", action="store_true",
+                        help="PROGRAM is a cgroup/sock_release program: attach it to the clients' cgroup")
     parser.add_argument("--control", action="store_true",
                         help="A/A run: never attach, to see the bias of the block order and the noise")
     args = parser.parse_args()
@@ -61,8 +66,11 @@ def main():
         sys.exit("closecost.py needs root (BPF, network namespaces)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     work = tempfile.mkdtemp(prefix=f"{NAME}.")
+    cgroup = os.path.join(CGROUP_ROOT, NAME)
     server = None
     try:
+        if args.cgroup:
+            os.makedirs(cgroup)
         os.makedirs(PIN)
         sh("bpftool", "prog", "loadall", args.obj, f"{PIN}/progs", "pinmaps", f"{PIN}/maps")
         sh("ip", "netns", "add", NAME)
@@ -80,12 +88,24 @@ def main():
         medians = {"without": [], "with": []}
         for block in range(2 * args.blocks + 1):
             attached = block % 2 == 1  # the first block (without) only warms up
-            link = attach_tracing(f"{PIN}/progs/{args.program}") if attached and not args.control else None
+            program = f"{PIN}/progs/{args.program}"
+            link = None
+            if attached and not args.control:
+                if args.cgroup:
+                    sh("bpftool", "cgroup", "attach", cgroup, "sock_release", "pinned", program)
+                else:
+                    link = attach_tracing(program)
             try:
-                out = sh("ip", "netns", "exec", NAME, sys.executable, "-c", CLIENT, str(args.sockets)).stdout
+                client = ["ip", "netns", "exec", NAME, sys.executable, "-c", CLIENT, str(args.sockets)]
+                if args.cgroup:
+                    # Join the cgroup first: `ip netns exec` remounts /sys.
+                    client = ["bash", "-c", 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"', "_", cgroup] + client
+                out = sh(*client).stdout
             finally:
                 if link is not None:
                     os.close(link)
+                if attached and not args.control and args.cgroup:
+                    sh("bpftool", "cgroup", "detach", cgroup, "sock_release", "pinned", program, check=False)
             if block > 0:
                 medians["with" if attached else "without"].append(int(out))
         a, b = statistics.median(medians["without"]), statistics.median(medians["with"])
@@ -102,6 +122,10 @@ def main():
             server.terminate()
             server.wait()
         sh("ip", "netns", "del", NAME, check=False)
+        if os.path.isdir(cgroup):
+            for program in os.listdir(f"{PIN}/progs") if os.path.isdir(f"{PIN}/progs") else []:
+                sh("bpftool", "cgroup", "detach", cgroup, "sock_release", "pinned", f"{PIN}/progs/{program}", check=False)
+            os.rmdir(cgroup)
         shutil.rmtree(PIN, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
 

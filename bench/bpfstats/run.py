@@ -513,6 +513,9 @@ def main():
                         help="make the measured Service sessionAffinity ClientIP with this timeout (the hit path: one client)")
     parser.add_argument("--phases", type=lambda text: text.split(","), default=None,
                         help="comma-separated subset of " + ",".join(p[0] for p in PHASES))
+    parser.add_argument("--check", action="append", default=[], metavar="NAME",
+                        help="an --extra experiment that keeps every guarantee: check what the application sees for "
+                             "it too, as for cglb")
     parser.add_argument("--yardsticks", type=lambda text: text.split(","), default=["minimal"],
                         help="which builds of the minimal LB to measure, of " + ",".join(YARDSTICKS))
     parser.add_argument("--extra", action="append", default=[], metavar="NAME=DIR",
@@ -551,7 +554,7 @@ def main():
                 continue
             source = dict(args.extra_sources).get(name)
             v = Variant(name, obj, kind, os.path.join(source, "bpf", "lib", "lb_abi.h") if source else lbabi.HEADER)
-            v.experiment = name in (e[0] for e in extras)
+            v.experiment = name in (e[0] for e in extras) and name not in args.check
             variants.append(v)
             v.load()
         sh("sysctl", "-qw", "kernel.bpf_stats_enabled=1")

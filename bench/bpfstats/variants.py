@@ -42,6 +42,21 @@ application sees for them; it does not for --extra variants. They are experiment
     claimtp    claimfentry's program body on the tcp_destroy_sock tracepoint (tp_btf, BTF argument, CO-RE)
                instead of fentry/tcp_close: run when the kernel destroys a TCP socket (after close, or when a
                never-accepted child is dropped), node-wide; no trampoline, a tracepoint call instead
+    claimcast  claim, with the cookie read without generating it in both places that need it, through the
+               bpf_rdonly_cast kfunc (6.2+; the verifier turns it into a register move) over the socket that a
+               sock_addr context points to and that a cgroup/sock_release context is: getpeername4 of a TCP
+               socket without storage ends after one load when the cookie is 0, and so does sock_release for a
+               socket that never had a cookie. A cgroup hook, so only the cgroup's sockets pay for the release
+               (not the node's, as with the tracing variants), and no cookie is generated on close (as
+               claim's release does). Needs cmpxchg (5.12+), sock_release (5.9+) and bpf_rdonly_cast (6.2+)
+    claimlock  claimcast without the compare-and-swap: the slot is taken and freed under a bpf_spin_lock in
+               the entry. cmpxchg (BPF_ATOMIC, 5.12+) in any instruction makes 5.10's verifier refuse the whole
+               object ("BPF_STX uses reserved fields"), even in code a knob prunes; a helper call is checked
+               only where reached, so this is the form one object could ship for every kernel
+    missfn     connect4/sendmsg4 test the protocol and the frontend filter in the program itself and call the
+               rest of the translation as a BPF-to-BPF function (__noinline): the miss path then runs a short JIT
+               image (its own prologue, few callee-saved registers, the exit close by) instead of jumping through
+               the whole translation's image; a hit pays one call
     claimtpnop claimtp with a release program that returns at once (slots are never freed: valid only while
                a run hands out fewer than 2^18 cookies): the floor of one tracing program run, stats clock
                included, against which claimtp's own release work is read
@@ -143,10 +158,17 @@ static __always_inline __u64 sock4_peek_cookie(struct bpf_sock_addr *ctx)
 
 """
 
+# Where sock4_remember_frontend() begins its work; the claim variants put the array before it.
+CLAIM_ANCHOR = """	if (!cglb_config.have_sk_storage) {
+		sock4_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id, connected);
+		return;
+	}
+"""
+
 VARIANTS = {
     "nortcp": [("lib/sock4.h",
-                "	sock4_remember_frontend(ctx, dst, &frontend, service_id, connected);",
-                "	if (!connected)\n		sock4_remember_frontend(ctx, dst, &frontend, service_id, connected);")],
+                "	sock4_remember_frontend(ctx, known, dst, &frontend, service_id, connected, generation);",
+                "	if (!connected)\n		sock4_remember_frontend(ctx, known, dst, &frontend, service_id, connected, generation);")],
     "ring": [("lib/sock4.h",
               "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,",
               RING_MAP + "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,"),
@@ -187,10 +209,8 @@ VARIANTS = {
                "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,",
                CLAIM_MAP + "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,"),
               ("lib/sock4.h",
-               "	struct lb4_sk_frontend *known;\n\n	if (!cglb_config.have_sk_storage) {",
-               """	struct lb4_sk_frontend *known;
-
-	if (connected && backend->proto == IPPROTO_TCP) {
+               CLAIM_ANCHOR,
+               """	if (connected && backend->proto == IPPROTO_TCP) {
 		__u64 cookie = sock_cookie(ctx);
 		struct sock4_claim_entry *entry = sock4_claim_of(cookie);
 
@@ -205,7 +225,7 @@ VARIANTS = {
 		}
 		/* Taken by a live socket: socket storage below. */
 	}
-	if (!cglb_config.have_sk_storage) {"""),
+""" + CLAIM_ANCHOR),
               ("lib/sock4.h",
                "		if (!known)\n			return -ENOENT;",
                """		if (!known) {
@@ -308,6 +328,132 @@ VARIANTS["claimtp"] = VARIANTS["claimpeek"][:-1] + [
 VARIANTS["claimtpnop"] = VARIANTS["claimpeek"][:-1] + [
     ("cgroup_lb.bpf.c", "\nchar _license[]",
      '\nSEC("tp_btf/tcp_destroy_sock")\nint cglb_tcp_destroy_sock(__u64 *ctx)\n{\n\t(void)ctx;\n\treturn 0;\n}\n\nchar _license[]')]
+
+CAST_PEEK = """extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+struct sock_common___cast {
+	struct { __s64 counter; } skc_cookie;
+} __attribute__((preserve_access_index));
+
+struct sock___cast {
+	struct sock_common___cast __sk_common;
+} __attribute__((preserve_access_index));
+
+/* The cookie of the socket behind sk (a sock_addr context's sk, or a cgroup/sock context itself) without
+ * generating one: 0 if nobody asked for it yet. */
+static __always_inline __u64 sock_cast_cookie(const void *sk)
+{
+	const struct sock___cast *s = bpf_rdonly_cast(sk, __builtin_btf_type_id(*(struct sock___cast *)0, 1));
+
+	return (__u64)s->__sk_common.skc_cookie.counter;
+}
+
+"""
+
+CAST_RELEASE = """
+/* Frees the claim of a closing TCP socket of the cgroup. The cookie is read, never generated: a socket nobody
+ * asked for its cookie cannot own a slot, so it ends after one load. */
+SEC("cgroup/sock_release")
+int cglb_sock_release(struct bpf_sock *sk)
+{
+	struct sock4_claim_entry *entry;
+	__u64 cookie;
+
+	if (sk->protocol != IPPROTO_TCP)
+		return SYS_PROCEED;
+	cookie = sock_cast_cookie(sk);
+	if (!cookie)
+		return SYS_PROCEED;
+	entry = sock4_claim_of(cookie);
+	if (entry && entry->cookie == cookie)
+		entry->cookie = 0;
+	return SYS_PROCEED;
+}
+
+char _license[]"""
+
+VARIANTS["claimcast"] = VARIANTS["claim"][:2] + [
+    ("lib/sock4.h", "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,",
+     CAST_PEEK + "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,"),
+    VARIANTS["claim"][2], VARIANTS["claim"][3],
+    ("lib/sock4.h", "			cookie = sock_cookie(ctx);\n			entry = sock4_claim_of(cookie);",
+     "			cookie = sock_cast_cookie(ctx->sk);\n			if (!cookie)\n				return -ENOENT;\n"
+     "			entry = sock4_claim_of(cookie);"),
+    ("cgroup_lb.bpf.c", "\nchar _license[]", CAST_RELEASE),
+]
+
+VARIANTS["missfn"] = [
+    ("lib/sock4.h", """static __always_inline int sock4_xlate_fwd(struct bpf_sock_addr *ctx, bool connected)
+{
+	struct sock4_addr dst;
+	int err;
+
+	ctx_get_dst4(ctx, &dst);
+	err = __sock4_xlate_fwd(ctx, &dst, connected);
+	if (!err)
+		ctx_set_dst4(ctx, &dst);
+	return err;
+}""", """static __noinline int sock4_xlate_fwd_candidate(struct bpf_sock_addr *ctx, bool connected)
+{
+	struct sock4_addr dst;
+	int err;
+
+	ctx_get_dst4(ctx, &dst);
+	err = __sock4_xlate_fwd(ctx, &dst, connected);
+	if (!err)
+		ctx_set_dst4(ctx, &dst);
+	return err;
+}
+
+static __always_inline int sock4_xlate_fwd(struct bpf_sock_addr *ctx, bool connected)
+{
+	struct sock4_addr dst;
+
+	ctx_get_dst4(ctx, &dst);
+	if (!lb_proto_is_supported(dst.proto) || !lb4_may_be_frontend_or_node(ctx, dst.address))
+		return -ENXIO;
+	return sock4_xlate_fwd_candidate(ctx, connected);
+}""")]
+
+LOCK_MAP = CLAIM_MAP.replace("	__u32  service_id;\n};", "	__u32  service_id;\n	struct bpf_spin_lock lock;\n	__u32  pad;\n};")
+LOCK_CLAIM = """	if (connected && backend->proto == IPPROTO_TCP) {
+		__u64 cookie = sock_cookie(ctx);
+		struct sock4_claim_entry *entry = sock4_claim_of(cookie);
+		bool mine = false;
+
+		if (entry) {
+			bpf_spin_lock(&entry->lock);
+			if (entry->cookie == 0 || entry->cookie == cookie) {
+				entry->cookie = cookie;
+				entry->backend_address = backend->address;
+				entry->backend_port = backend->port;
+				entry->frontend_address = frontend->address;
+				entry->frontend_port = frontend->port;
+				entry->service_id = service_id;
+				mine = true;
+			}
+			bpf_spin_unlock(&entry->lock);
+		}
+		if (mine)
+			return;
+		/* Taken by a live socket: socket storage below. */
+	}
+""" + CLAIM_ANCHOR
+LOCK_RELEASE = CAST_RELEASE.replace("""	if (entry && entry->cookie == cookie)
+		entry->cookie = 0;""", """	if (entry) {
+		bpf_spin_lock(&entry->lock);
+		if (entry->cookie == cookie)
+			entry->cookie = 0;
+		bpf_spin_unlock(&entry->lock);
+	}""")
+VARIANTS["claimlock"] = [
+    ("lib/sock4.h", "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,",
+     LOCK_MAP + CAST_PEEK + "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,"),
+    ("lib/sock4.h", CLAIM_ANCHOR, LOCK_CLAIM),
+    VARIANTS["claim"][3],
+    VARIANTS["claimcast"][5],
+    ("cgroup_lb.bpf.c", "\nchar _license[]", LOCK_RELEASE),
+]
 
 
 def make(out, name):
