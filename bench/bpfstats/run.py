@@ -10,7 +10,8 @@ reserved addresses), a child cgroup per variant under one parent cgroup, and a
 pin directory under /sys/fs/bpf. Each variant's four hooks are attached to its
 own cgroup:
 
-    cglb       this tree's cgroup_lb.bpf.o, knobs as the loader would probe them here
+    cglb       this tree's cgroup_lb_btf.bpf.o (cgroup_lb.bpf.o on a kernel without BTF), knobs as the loader would
+               probe them here
     cglb-lru   the same object with socket storage off (the fallback of older kernels)
     baseline   cgroup_lb.bpf.o built from --baseline REF (optional; the "before")
     before     cgroup_lb.bpf.o built from --before REF with cglb's knobs (optional): the same programs before a
@@ -440,6 +441,18 @@ def report(results, variants, args, kernel):
     return "\n".join(lines)
 
 
+def kernel_at_least(major, minor):
+    release = os.uname().release.split(".")
+    return (int(release[0]), int("".join(c for c in release[1] if c.isdigit()) or 0)) >= (major, minor)
+
+
+def loader_object(out):
+    """The build the agent's loader takes on this kernel: the one for kernels with BTF where the kernel has it (and
+    the tree builds it; older trees have one object only)."""
+    btf = os.path.join(out, "cgroup_lb_btf.bpf.o")
+    return btf if os.path.exists("/sys/kernel/btf/vmlinux") and os.path.exists(btf) else os.path.join(out, "cgroup_lb.bpf.o")
+
+
 def build(args):
     objs = {}
     clang = ["clang", "-O2", "-g", "-target", "bpf", "-Wall", "-Werror", "-I/usr/include/x86_64-linux-gnu"]
@@ -451,11 +464,12 @@ def build(args):
            "-o", objs[name])
     # What the loader would choose on this kernel: each knob on if the verifier takes it. The ring buffer knob
     # keeps the trace code in; no tracer runs, so it is measured switched off.
-    loader_knobs = "-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_RINGBUF=1"
+    loader_knobs = "-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_RINGBUF=1" + (
+        " -DCGLB_DEFAULT_HAVE_RDONLY_CAST=1" if kernel_at_least(6, 2) else "")
     for name, knobs in (("cglb", loader_knobs + " -DCGLB_DEFAULT_HAVE_SK_STORAGE=1"),
                         ("cglb-lru", loader_knobs + " -DCGLB_DEFAULT_HAVE_SK_STORAGE=0")):
         sh("make", "-s", "-C", os.path.join(REPO, "bpf"), f"OUT={WORK}/{name}", f"EXTRA_BPF_CFLAGS={knobs}")
-        objs[name] = f"{WORK}/{name}/cgroup_lb.bpf.o"
+        objs[name] = loader_object(f"{WORK}/{name}")
     if args.baseline:
         src = f"{WORK}/baseline-src"
         os.makedirs(src)
@@ -463,7 +477,7 @@ def build(args):
         subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
         sh("make", "-s", "-C", f"{src}/bpf", f"OUT={WORK}/baseline",
            "EXTRA_BPF_CFLAGS=-DCGLB_DEFAULT_HAVE_SET_RETVAL=1")
-        objs["baseline"] = f"{WORK}/baseline/cgroup_lb.bpf.o"
+        objs["baseline"] = loader_object(f"{WORK}/baseline")
     if args.before:
         src = f"{WORK}/before-src"
         os.makedirs(src)
@@ -471,12 +485,12 @@ def build(args):
         subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
         sh("make", "-s", "-C", f"{src}/bpf", f"OUT={WORK}/before",
            f"EXTRA_BPF_CFLAGS={loader_knobs} -DCGLB_DEFAULT_HAVE_SK_STORAGE=1")
-        objs["before"] = f"{WORK}/before/cgroup_lb.bpf.o"
+        objs["before"] = loader_object(f"{WORK}/before")
     for extra in args.extra:
         name, src = extra.split("=", 1)
         sh("make", "-s", "-C", f"{src}/bpf", f"OUT={WORK}/{name}",
            f"EXTRA_BPF_CFLAGS={loader_knobs} -DCGLB_DEFAULT_HAVE_SK_STORAGE=1")
-        objs[name] = f"{WORK}/{name}/cgroup_lb.bpf.o"
+        objs[name] = loader_object(f"{WORK}/{name}")
     return objs
 
 

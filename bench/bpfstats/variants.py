@@ -249,7 +249,7 @@ VARIANTS = {
     "claimfilter": None,  # claimpeek + a backend filter in sock_release, after the dict
     "nostats": [("lib/lb_stats.h",
                  "	struct lb_service_stats *stats = lb_svc_stats_of(service_id);\n\n	if (stats)\n		stats->translated++;",
-                 "")],
+                 "	(void)service_id;")],
     "missfloor": [("lib/sock4.h",
                    "!lb4_may_be_frontend_or_node(ctx, dst->address)",
                    "dst->address != bpf_htonl(0xC633640A) /* 198.51.100.10, run.py's VIP */")],
@@ -329,7 +329,7 @@ VARIANTS["claimtpnop"] = VARIANTS["claimpeek"][:-1] + [
     ("cgroup_lb.bpf.c", "\nchar _license[]",
      '\nSEC("tp_btf/tcp_destroy_sock")\nint cglb_tcp_destroy_sock(__u64 *ctx)\n{\n\t(void)ctx;\n\treturn 0;\n}\n\nchar _license[]')]
 
-CAST_PEEK = """extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+CAST_PEEK = """extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 struct sock_common___cast {
 	struct { __s64 counter; } skc_cookie;

@@ -26,6 +26,9 @@
 #ifndef CGLB_DEFAULT_HAVE_RINGBUF
 #define CGLB_DEFAULT_HAVE_RINGBUF 0
 #endif
+#ifndef CGLB_DEFAULT_HAVE_RDONLY_CAST
+#define CGLB_DEFAULT_HAVE_RDONLY_CAST 0
+#endif
 #ifndef CGLB_DEFAULT_ENABLE_NETNS_EXCLUSION
 #define CGLB_DEFAULT_ENABLE_NETNS_EXCLUSION 0
 #endif
@@ -46,11 +49,15 @@
  * enable_netns_exclusion: 1 when the operator gave --exclude-netns; with 0 the
  * programs never read lb_skip_netns, whose lookup (a helper call for the
  * namespace cookie and a hash lookup, 25-45 ns) every translated call paid
- * though nearly every node leaves the map empty. */
+ * though nearly every node leaves the map empty.
+ * have_rdonly_cast: 1 if the kernel has the bpf_rdonly_cast kfunc (6.2+);
+ * then the reverse hooks tell a socket without socket storage by one load
+ * instead of a helper call (sock_storage_peek.h). */
 const volatile struct lb_datapath_config cglb_config = {
 	.have_set_retval = CGLB_DEFAULT_HAVE_SET_RETVAL,
 	.have_sk_storage = CGLB_DEFAULT_HAVE_SK_STORAGE,
 	.have_ringbuf    = CGLB_DEFAULT_HAVE_RINGBUF,
+	.have_rdonly_cast = CGLB_DEFAULT_HAVE_RDONLY_CAST,
 	.enable_netns_exclusion = CGLB_DEFAULT_ENABLE_NETNS_EXCLUSION,
 };
 

@@ -413,6 +413,8 @@ struct lb_datapath_config {
 	__u64 host_netns_cookie; /* offset 16: the host network namespace (the agent's); 0: init_net (netns.h) */
 	__u32 enable_socket_lb_host_only; /* ENABLE_SOCKET_LB_HOST_ONLY: translate only sockets in the host netns (--host-namespace-only) */
 	__u32 enable_netns_exclusion;     /* ENABLE_NETNS_EXCLUSION: look sockets' netns up in lb_skip_netns (--exclude-netns given) */
+	__u32 have_rdonly_cast; /* offset 32, HAVE_RDONLY_CAST: probed bpf_rdonly_cast kfunc (>= 6.2), sock_storage_peek.h */
+	__u32 pad;
 };
 
 #endif /* CGROUP_LB_ABI_H */

@@ -22,6 +22,7 @@
 #include "lb_svc_gen.h"
 #include "netns_policy.h"
 #include "sock.h"
+#include "sock_storage_peek.h"
 #include "trace.h"
 
 /* An IPv4 endpoint as the translation sees it; address and port in network
@@ -350,7 +351,7 @@ static __always_inline int __sock4_xlate_rev(struct bpf_sock_addr *ctx, struct s
 	if (cglb_config.have_sk_storage) {
 		const struct lb4_sk_frontend *known;
 
-		known = bpf_sk_storage_get(&LB4_SK_FRONTEND_MAP, ctx->sk, NULL, 0);
+		known = sock_may_have_storage(ctx->sk) ? bpf_sk_storage_get(&LB4_SK_FRONTEND_MAP, ctx->sk, NULL, 0) : NULL;
 		/* A socket without an entry was never translated: the common case
 		 * of every other socket on the node ends here, without a cookie. */
 		if (!known)

@@ -22,6 +22,7 @@
 #include "lb_svc_gen.h"
 #include "netns_policy.h"
 #include "sock.h"
+#include "sock_storage_peek.h"
 #include "sock4.h"
 #include "trace.h"
 
@@ -315,7 +316,7 @@ static __always_inline int __sock6_xlate_rev(struct bpf_sock_addr *ctx, struct s
 	if (cglb_config.have_sk_storage) {
 		const struct lb6_sk_frontend *known;
 
-		known = bpf_sk_storage_get(&LB6_SK_FRONTEND_MAP, ctx->sk, NULL, 0);
+		known = sock_may_have_storage(ctx->sk) ? bpf_sk_storage_get(&LB6_SK_FRONTEND_MAP, ctx->sk, NULL, 0) : NULL;
 		/* Never translated: every other IPv6 socket ends here, without a
 		 * cookie. */
 		if (!known)

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using CgroupLb.Datapath.Abi;
+using CgroupLb.Datapath.Loading;
 using CgroupLb.Datapath.Writing;
 using CgroupLb.Model.LoadBalancing;
 
@@ -134,10 +135,12 @@ public class AbiLayoutTests
     }
 
     /// <summary>lb_svc_stats is what the host reads the service id limit from: it must be created LB_MAX_SERVICE_ID big.</summary>
-    [Fact]
-    public void StatsMapIsSizedByTheMaxServiceId()
+    [Theory]
+    [InlineData(EmbeddedObject.ResourceName)]
+    [InlineData(EmbeddedObject.KernelBtfResourceName)]
+    public void StatsMapIsSizedByTheMaxServiceId(string objectName)
     {
-        var doc = Dump("cgroup_lb.bpf.o");
+        var doc = Dump(objectName);
         var types = doc.RootElement.GetProperty("types").EnumerateArray().ToDictionary(t => t.GetProperty("id").GetInt32());
         var maps = types.Values.Single(t => t.GetProperty("kind").GetString() == "DATASEC" && t.GetProperty("name").GetString() == ".maps");
         var stats = maps.GetProperty("vars").EnumerateArray()
@@ -151,10 +154,13 @@ public class AbiLayoutTests
         Assert.Equal(LbLimits.DefaultServiceIdLimit, array.GetProperty("nr_elems").GetUInt32());
     }
 
-    [Fact]
-    public void ConfigIsTheOnlyRodataVariableAtOffset0()
+    /// <summary>Both builds of the programs (for kernels without and with BTF) take the loader's configuration the same way.</summary>
+    [Theory]
+    [InlineData(EmbeddedObject.ResourceName)]
+    [InlineData(EmbeddedObject.KernelBtfResourceName)]
+    public void ConfigIsTheOnlyRodataVariableAtOffset0(string objectName)
     {
-        var doc = Dump("cgroup_lb.bpf.o");
+        var doc = Dump(objectName);
         var types = doc.RootElement.GetProperty("types").EnumerateArray().ToList();
         var rodata = types.Single(t => t.GetProperty("kind").GetString() == "DATASEC" && t.GetProperty("name").GetString() == ".rodata");
         var vars = rodata.GetProperty("vars").EnumerateArray().ToList();

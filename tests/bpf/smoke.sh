@@ -186,9 +186,13 @@ done
 
 echo "== build"
 make -s -C "$REPO_ROOT/bpf"
+# bpf_rdonly_cast is a 6.2 kfunc, and only the build for kernels with BTF calls it: the variant is that build where
+# the loader would take it (kernel BTF, 6.2+), else the build without BTF, as on such a kernel.
+RDONLY_CAST=0 KNOBS_OBJ=cgroup_lb.bpf.o
+if kernel_at_least 6 2 && [[ -f /sys/kernel/btf/vmlinux ]]; then RDONLY_CAST=1 KNOBS_OBJ=cgroup_lb_btf.bpf.o; fi
 make -s -C "$REPO_ROOT/bpf" OUT="$WORK/retval" \
-	EXTRA_BPF_CFLAGS="-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=1 -DCGLB_DEFAULT_HAVE_RINGBUF=1"
-pass "built $OBJ and a variant with every probed knob on (set_retval, sk_storage, ringbuf)"
+	EXTRA_BPF_CFLAGS="-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=1 -DCGLB_DEFAULT_HAVE_RINGBUF=1 -DCGLB_DEFAULT_HAVE_RDONLY_CAST=$RDONLY_CAST"
+pass "built $OBJ and a variant with every probed knob on (set_retval, sk_storage, ringbuf, rdonly_cast=$RDONLY_CAST: $KNOBS_OBJ)"
 
 # Struct layouts and enum values are checked against the C# mirrors by
 # tests/CgroupLb.Datapath.Tests/AbiLayoutTests; here they are only read.
@@ -319,7 +323,7 @@ refusals=1
 translations=1
 if kernel_at_least 5 18; then
 	echo "== every probed knob on (set_retval, sk_storage)"
-	bpftool prog loadall "$WORK/retval/cgroup_lb.bpf.o" "$PIN/progs-retval" \
+	bpftool prog loadall "$WORK/retval/$KNOBS_OBJ" "$PIN/progs-retval" \
 		map name lb4_services_v2 pinned "$PIN/maps/lb4_services_v2" \
 		map name lb4_backends_v2 pinned "$PIN/maps/lb4_backends_v2" \
 		map name lb4_reverse_sk pinned "$PIN/maps/lb4_reverse_sk" \

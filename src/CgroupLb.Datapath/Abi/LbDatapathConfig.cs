@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace CgroupLb.Datapath.Abi;
 
 /// <summary>Mirror of <c>struct lb_datapath_config</c>, the program's read-only configuration at offset 0 of .rodata.</summary>
-[StructLayout(LayoutKind.Explicit, Size = 32)]
+[StructLayout(LayoutKind.Explicit, Size = 40)]
 internal struct LbDatapathConfig
 {
     [FieldOffset(0)] public uint HaveSetRetval;
@@ -13,4 +13,6 @@ internal struct LbDatapathConfig
     [FieldOffset(16)] public ulong HostNetnsCookie;
     [FieldOffset(24)] public uint EnableSocketLbHostOnly;
     [FieldOffset(28)] public uint EnableNetnsExclusion;
+    [FieldOffset(32)] public uint HaveRdonlyCast;
+    [FieldOffset(36)] public uint Pad;
 }

@@ -89,11 +89,12 @@ public static class DatapathDoctor
                 Fix = "mount -t bpf bpf /sys/fs/bpf (in a pod: mount the host's /sys/fs/bpf)",
             };
 
-        bool btf = File.Exists("/sys/kernel/btf/vmlinux");
+        bool btf = KernelBtf.Present;
         yield return new DoctorCheck(Host, "kernel BTF", btf ? DoctorStatus.Ok : DoctorStatus.Info, false,
-            btf ? "/sys/kernel/btf/vmlinux" : "no /sys/kernel/btf/vmlinux")
+            btf ? KernelBtf.VmlinuxPath : $"no {KernelBtf.VmlinuxPath}")
         {
-            Impact = btf ? null : "none today: the programs need no CO-RE relocation (bpf_sock_destroy iterators do, and fall back to netlink)",
+            Impact = btf ? null : $"small: the programs load from {EmbeddedObject.ResourceName}, which needs no kernel BTF, instead of {EmbeddedObject.KernelBtfResourceName} " +
+                "(recvmsg, getpeername and accept of untranslated sockets then ask socket storage through a helper call); the bpf_sock_destroy iterators need BTF and fall back to netlink",
             Fix = btf ? null : "a kernel built with CONFIG_DEBUG_INFO_BTF=y",
         };
 
@@ -193,6 +194,12 @@ public static class DatapathDoctor
             checks.Add(Knob("socket storage (BPF_MAP_TYPE_SK_STORAGE in sock_addr programs)", features?.SocketStorage,
                 $"reverse entries of translated sockets live in the LRU map {MapNames.ReverseSockets} until evicted, not with their socket",
                 "Linux 5.11 or newer (bpf_sk_storage_get from sock_addr programs)"));
+            if (features?.SocketStorage != false)
+            {
+                checks.Add(Knob("bpf_rdonly_cast kfunc", features?.RdonlyCast,
+                    "recvmsg, getpeername and accept of sockets the LB never translated ask socket storage through a helper call (about 30 ns more each)",
+                    "Linux 6.2 or newer"));
+            }
             checks.Add(HelperCheck("netns cookie (bpf_get_netns_cookie)", 122,
                 "`cgroup-lb trace` cannot tell network namespaces apart", "Linux 5.7 or newer"));
             checks.Add(MapTypeCheck("ring buffer (BPF_MAP_TYPE_RINGBUF)", BpfMapType.Ringbuf, 4096,

@@ -12,9 +12,12 @@ namespace CgroupLb.Datapath.Loading;
 /// booted with ipv6.disable=1), found by opening an AF_INET6 socket. The IPv6 hooks load and attach either way (they
 /// need no IPv6 stack); without it the writer refuses IPv6 frontends, which no socket could use.
 /// <see cref="RingBuffer"/> (BPF_MAP_TYPE_RINGBUF, Linux 5.8+) is probed by creating one: without it the programs load
-/// with tracing compiled out and `cgroup-lb trace` says so.
+/// with tracing compiled out and `cgroup-lb trace` says so. <see cref="RdonlyCast"/> (the bpf_rdonly_cast kfunc, Linux
+/// 6.2+: the reverse hooks tell a socket without socket storage by one load instead of a helper call) is learnt like
+/// <see cref="SetRetval"/>; it only matters with <see cref="SocketStorage"/>.
 /// </summary>
-public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval, bool? SocketStorage = null, bool IPv6 = true, bool RingBuffer = false)
+public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval, bool? SocketStorage = null, bool IPv6 = true, bool RingBuffer = false,
+    bool? RdonlyCast = null)
 {
     public static DatapathFeatures Probe() =>
         new(BpfFeatures.ProgramTypeAvailable(BpfProgramType.CgroupSockAddr), SetRetval: null,

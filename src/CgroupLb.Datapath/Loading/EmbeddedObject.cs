@@ -5,10 +5,18 @@ internal static class EmbeddedObject
 {
     public const string ResourceName = "cgroup_lb.bpf.o";
 
+    /// <summary>
+    /// The same programs built for kernels with BTF: they may use kfuncs and CO-RE relocations, which make libbpf refuse
+    /// to load them without /sys/kernel/btf/vmlinux. The loader takes this one where the kernel has BTF.
+    /// </summary>
+    public const string KernelBtfResourceName = "cgroup_lb_btf.bpf.o";
+
     /// <summary>The socket-termination iterators (bpf/sock_terminate.bpf.c), a separate object so the main one loads without bpf_sock_destroy.</summary>
     public const string SockTerminateResourceName = "sock_terminate.bpf.o";
 
     public static byte[] Read() => Read(ResourceName);
+
+    public static string ResourceFor(bool kernelBtf) => kernelBtf ? KernelBtfResourceName : ResourceName;
 
     public static byte[] Read(string resourceName)
     {
@@ -19,10 +27,11 @@ internal static class EmbeddedObject
         return bytes;
     }
 
-    public static byte[] Load(string? overridePath)
+    /// <summary>The embedded object that suits the kernel, unless <paramref name="overridePath"/> names a file.</summary>
+    public static byte[] Load(string? overridePath, bool kernelBtf)
     {
         if (overridePath is null)
-            return Read();
+            return Read(ResourceFor(kernelBtf));
         try
         {
             return File.ReadAllBytes(overridePath);

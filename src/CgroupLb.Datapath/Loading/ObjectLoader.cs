@@ -109,8 +109,10 @@ internal static class ObjectLoader
         BpfObject? bpfObject = null;
         try
         {
-            byte[] elf = EmbeddedObject.Load(options.ObjectPath);
-            var knobs = LoadKnobs.All;
+            // An --object override is taken as it is; where the kernel has no BTF it cannot hold a kfunc either way.
+            bool kernelBtf = KernelBtf.Present;
+            byte[] elf = EmbeddedObject.Load(options.ObjectPath, kernelBtf);
+            var knobs = LoadKnobs.First(kernelBtf);
             while (true)
             {
                 try
@@ -131,7 +133,9 @@ internal static class ObjectLoader
                 logger.LogWarning("Kernel lacks BPF ring buffers (needs 5.8): the programs run without trace events and 'cgroup-lb trace' cannot show any");
             if (!knobs.SkStorage)
                 logger.LogWarning("Kernel lacks bpf_sk_storage_get for sock_addr programs: reverse entries of translated sockets go to the LRU maps {Map} and {Map6} and stay until evicted", MapNames.ReverseSockets, MapNames.ReverseSockets6);
-            features = features with { SetRetval = knobs.SetRetval, SocketStorage = knobs.SkStorage };
+            else if (!knobs.RdonlyCast)
+                logger.LogInformation("Kernel lacks the bpf_rdonly_cast kfunc (needs 6.2): recvmsg, getpeername and accept of sockets the LB never translated ask socket storage through a helper call, about 30 ns more each");
+            features = features with { SetRetval = knobs.SetRetval, SocketStorage = knobs.SkStorage, RdonlyCast = knobs.RdonlyCast };
             CheckLayouts(bpfObject);
             var created = MapNames.All.Where(n => !preexistingMaps.Contains(n)).ToHashSet();
             if (options.PreallocateLbMaps && pinMaps)
@@ -168,13 +172,16 @@ internal static class ObjectLoader
 
     /// <summary>
     /// The probed knobs of one load attempt. Attempts go from everything on to everything off, switching off first
-    /// the knob whose helper is newest, so a kernel gets the most it can verify in at most four loads.
+    /// the knob whose helper is newest, so a kernel gets the most it can verify in at most five loads (6.2+ in one,
+    /// 5.18-6.1 in two, 5.10 in three). <see cref="RdonlyCast"/> only serves socket storage, so it is never tried
+    /// without it, nor in the object for kernels without BTF, which has no kfunc call for it to guard.
     /// </summary>
-    private sealed record LoadKnobs(bool SetRetval, bool SkStorage)
+    private sealed record LoadKnobs(bool SetRetval, bool SkStorage, bool RdonlyCast)
     {
-        public static readonly LoadKnobs All = new(true, true);
+        private static readonly LoadKnobs[] Order =
+            [new(true, true, true), new(true, true, false), new(false, true, false), new(true, false, false), new(false, false, false)];
 
-        private static readonly LoadKnobs[] Order = [All, new(false, true), new(true, false), new(false, false)];
+        public static LoadKnobs First(bool kernelBtf) => kernelBtf ? Order[0] : Order[1];
 
         public LoadKnobs? Next()
         {
@@ -248,6 +255,7 @@ internal static class ObjectLoader
         var config = MemoryMarshal.Read<LbDatapathConfig>(bytes);
         config.HaveSetRetval = knobs.SetRetval ? 1u : 0u;
         config.HaveSkStorage = knobs.SkStorage ? 1u : 0u;
+        config.HaveRdonlyCast = knobs.RdonlyCast ? 1u : 0u;
         config.HaveRingbuf = ringBuffer ? 1u : 0u;
         config.HostNetnsCookie = hostNetnsCookie;
         config.EnableSocketLbHostOnly = options.HostNamespaceOnly ? 1u : 0u;

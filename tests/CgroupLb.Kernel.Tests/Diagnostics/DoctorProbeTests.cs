@@ -35,6 +35,15 @@ public sealed class DoctorProbeTests(ITestOutputHelper output)
         Assert.Equal(datapath.Features!.SetRetval == true ? DoctorStatus.Ok : DoctorStatus.Warning, Status(report, "bpf_set_retval"));
         Assert.Equal(datapath.Features.SocketStorage == true ? DoctorStatus.Ok : DoctorStatus.Warning,
             Status(report, "socket storage (BPF_MAP_TYPE_SK_STORAGE in sock_addr programs)"));
+        if (datapath.Features.SocketStorage == true)
+        {
+            Assert.Equal(datapath.Features.RdonlyCast == true ? DoctorStatus.Ok : DoctorStatus.Warning, Status(report, "bpf_rdonly_cast kfunc"));
+            // A kernel that has the kfunc and its BTF must get the storage peek: a verifier refusal of that code would
+            // otherwise only show as a silent fallback to the helper call.
+            bool expected = Environment.OSVersion.Version >= new Version(6, 2) && KernelBtf.Present;
+            Assert.True(expected == datapath.Features.RdonlyCast,
+                $"kernel {Environment.OSVersion.Version}, BTF {KernelBtf.Present}: expected the rdonly_cast knob {(expected ? "on" : "off")}");
+        }
 
         DoctorReport live = DatapathDoctor.Run(sandbox.DatapathOptions());
         Assert.Contains($"attached to {sandbox.CgroupPath}", live.Checks.Single(c => c.Name == "attached programs").Detail, StringComparison.Ordinal);
