@@ -48,7 +48,7 @@ Everything created is removed on exit, failure and Ctrl-C included, and the
 sysctl is set back to its previous value.
 
     run.py [--rounds N] [--tcp N] [--udp N] [--services N] [--baseline REF] [--before REF] [--affinity SECONDS]
-           [--yardsticks minimal,minimal-sk,minimal-lru] [--markdown FILE]
+           [--yardsticks minimal,minimal-sk,minimal-lru] [--reload] [--markdown FILE]
 """
 import argparse
 import json
@@ -184,6 +184,12 @@ class Variant:
                 continue
             sh("bpftool", "cgroup", "detach", self.cgroup, hook, "id", str(prog_id), check=False)
         os.rmdir(self.cgroup)
+
+    def unload(self):
+        """Detaches the programs and drops every pin, so the next load() gets new programs and maps."""
+        self.detach()
+        self.progs = {}
+        shutil.rmtree(self.pin, ignore_errors=True)
 
     def has_map(self, name):
         return os.path.exists(f"{self.pin}/maps/{name}")
@@ -360,10 +366,13 @@ def run_client(variant, phase, args):
         raise RuntimeError(f"{variant.name} {phase}: the application saw {result.stdout.strip()}, expected {expect}")
 
 
-def measure(variants, args, label, results):
-    """results[label][phase][variant][hook] -> list of ns/call, one per round."""
+def measure(variants, args, label, results, before_round=None):
+    """results[label][phase][variant][hook] -> list of ns/call, one per round. before_round(r), if given, runs
+    first in each round (--reload)."""
     table = results.setdefault(label, {})
     for r in range(args.rounds):
+        if before_round is not None:
+            before_round(r)
         order = list(variants)
         random.Random(r).shuffle(order)
         for phase, _, hooks in PHASES:
@@ -393,7 +402,8 @@ def measure(variants, args, label, results):
 
 def report(results, variants, args, kernel):
     names = [v.name for v in variants]
-    lines = [f"kernel {kernel}; {args.rounds} interleaved rounds; TCP {args.tcp} connects, UDP {args.udp} datagrams "
+    reloaded = "every variant loaded again before each round; " if getattr(args, "reload", False) else ""
+    lines = [f"kernel {kernel}; {args.rounds} interleaved rounds; {reloaded}TCP {args.tcp} connects, UDP {args.udp} datagrams "
              "per phase and round; ns per call = run_time_ns/run_cnt of the fastest round (noise only adds time)", ""]
     for label, table in results.items():
         lines.append(f"#### {label}")
@@ -527,6 +537,10 @@ def main():
                         help="make the measured Service sessionAffinity ClientIP with this timeout (the hit path: one client)")
     parser.add_argument("--phases", type=lambda text: text.split(","), default=None,
                         help="comma-separated subset of " + ",".join(p[0] for p in PHASES))
+    parser.add_argument("--reload", action="store_true",
+                        help="load every variant again before each round, in a new order and with its maps written "
+                             "again: a JIT image's placement alone can move one hook by 25-35 ns, and a single load "
+                             "fixes it for the whole run")
     parser.add_argument("--check", action="append", default=[], metavar="NAME",
                         help="an --extra experiment that keeps every guarantee: check what the application sees for "
                              "it too, as for cglb")
@@ -576,10 +590,25 @@ def main():
         seed(variants, 0, 0, with_vip=True)
         # A short unmeasured pass warms caches and the servers.
         measure(variants, argparse.Namespace(rounds=1, tcp=200, udp=200, phases=args.phases), "warm-up", {})
-        measure(variants, args, "1 Service (2 backends per frontend)", results)
+        def reloader(services):
+            def reload(r):
+                order = list(variants)
+                random.Random(1000 + r).shuffle(order)
+                for v in order:
+                    v.unload()
+                for v in order:
+                    v.load()
+                FRONTEND_ADDRESSES.clear()
+                FRONTEND_ADDRESSES6.clear()
+                seed(variants, 0, 0, with_vip=True)
+                if services:
+                    seed(variants, 0, services, with_vip=False)
+            return reload if args.reload else None
+
+        measure(variants, args, "1 Service (2 backends per frontend)", results, reloader(0))
         if args.services > 0:
             seed(variants, 0, args.services, with_vip=False)
-            measure(variants, args, f"{args.services + 1} Services", results)
+            measure(variants, args, f"{args.services + 1} Services", results, reloader(args.services))
         kernel = os.uname().release
         text = report(results, variants, args, kernel)
         print(text)
