@@ -68,6 +68,14 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 BPF = os.path.join(os.path.dirname(os.path.dirname(HERE)), "bpf")
 
+
+def entry_writes(tabs):
+    """C statements filling a reverse entry (ring, claim) from the translation's backend and frontend."""
+    indent = "\t" * tabs
+    return "".join(f"{indent}entry->{field} = {value};\n" for field, value in (
+        ("backend_address", "backend->address"), ("backend_port", "backend->port"),
+        ("frontend_address", "frontend->address"), ("frontend_port", "frontend->port"), ("service_id", "service_id")))
+
 FILTER_ARMED_CHECK = """	if (!word || !*word)
 		return true; /* not filled yet: every address may be a frontend */"""
 
@@ -140,15 +148,18 @@ int cglb_sock_release(struct bpf_sock *sk)
 
 char _license[]"""
 
-PEEK_TYPES = """struct sock_common___peek {
+# The kernel's socket as far as the cookie, for CO-RE reads of skc_cookie (FLAVOUR names the local copy).
+COOKIE_TYPES = """struct sock_common___FLAVOUR {
 	struct { __s64 counter; } skc_cookie;
 } __attribute__((preserve_access_index));
 
-struct sock___peek {
-	struct sock_common___peek __sk_common;
+struct sock___FLAVOUR {
+	struct sock_common___FLAVOUR __sk_common;
 } __attribute__((preserve_access_index));
 
-/* The socket's cookie without generating one: 0 if nobody asked for it yet. */
+"""
+
+PEEK_TYPES = COOKIE_TYPES.replace("FLAVOUR", "peek") + """/* The socket's cookie without generating one: 0 if nobody asked for it yet. */
 static __always_inline __u64 sock4_peek_cookie(struct bpf_sock_addr *ctx)
 {
 	struct sock___peek *sk = (struct sock___peek *)bpf_skc_to_tcp_sock(ctx->sk);
@@ -173,24 +184,17 @@ VARIANTS = {
               "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,",
               RING_MAP + "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,"),
              ("lib/sock4.h",
-              "	struct lb4_sk_frontend *known;\n\n	if (!cglb_config.have_sk_storage) {",
-              """	struct lb4_sk_frontend *known;
-
-	if (connected) {
+              CLAIM_ANCHOR,
+              """	if (connected) {
 		__u64 cookie = sock_cookie(ctx);
 		struct sock4_ring_entry *entry = sock4_ring_of(cookie);
 
 		if (entry) {
 			entry->cookie = cookie;
-			entry->backend_address = backend->address;
-			entry->backend_port = backend->port;
-			entry->frontend_address = frontend->address;
-			entry->frontend_port = frontend->port;
-			entry->service_id = service_id;
-		}
+""" + entry_writes(3) + """		}
 		return;
 	}
-	if (!cglb_config.have_sk_storage) {"""),
+""" + CLAIM_ANCHOR),
              ("lib/sock4.h",
               "		if (!known)\n			return -ENOENT;",
               """		if (!known) {
@@ -216,12 +220,7 @@ VARIANTS = {
 
 		if (entry && (entry->cookie == cookie ||
 			      (entry->cookie == 0 && __sync_val_compare_and_swap(&entry->cookie, 0, cookie) == 0))) {
-			entry->backend_address = backend->address;
-			entry->backend_port = backend->port;
-			entry->frontend_address = frontend->address;
-			entry->frontend_port = frontend->port;
-			entry->service_id = service_id;
-			return;
+""" + entry_writes(3) + """			return;
 		}
 		/* Taken by a live socket: socket storage below. */
 	}
@@ -257,14 +256,21 @@ VARIANTS = {
     "filter17": [("lib/lb_abi.h", "#define LB4_FE_FILTER_BITS_LOG2 20", "#define LB4_FE_FILTER_BITS_LOG2 17")],
 }
 
-VARIANTS["claimpeek"] = VARIANTS["claim"][:2] + [
-    ("lib/sock4.h", "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,",
-     PEEK_TYPES + "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,"),
-    VARIANTS["claim"][2], VARIANTS["claim"][3],
-    ("lib/sock4.h", "			cookie = sock_cookie(ctx);\n			entry = sock4_claim_of(cookie);",
-     "			cookie = sock4_peek_cookie(ctx);\n			if (!cookie)\n				return -ENOENT;\n"
-     "			entry = sock4_claim_of(cookie);"),
-] + VARIANTS["claim"][4:]
+REMEMBER_HEAD = "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,"
+
+
+def claim_peeking(definitions, peek):
+    """claim with getpeername4 reading the cookie by `peek` (defined in `definitions`), ending when it is 0."""
+    return VARIANTS["claim"][:2] + [
+        ("lib/sock4.h", REMEMBER_HEAD, definitions + REMEMBER_HEAD),
+        VARIANTS["claim"][2], VARIANTS["claim"][3],
+        ("lib/sock4.h", "			cookie = sock_cookie(ctx);\n			entry = sock4_claim_of(cookie);",
+         f"			cookie = {peek};\n			if (!cookie)\n				return -ENOENT;\n"
+         "			entry = sock4_claim_of(cookie);"),
+    ]
+
+
+VARIANTS["claimpeek"] = claim_peeking(PEEK_TYPES, "sock4_peek_cookie(ctx)") + VARIANTS["claim"][4:]
 
 BE_FILTER = """struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -331,15 +337,7 @@ VARIANTS["claimtpnop"] = VARIANTS["claimpeek"][:-1] + [
 
 CAST_PEEK = """extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
-struct sock_common___cast {
-	struct { __s64 counter; } skc_cookie;
-} __attribute__((preserve_access_index));
-
-struct sock___cast {
-	struct sock_common___cast __sk_common;
-} __attribute__((preserve_access_index));
-
-/* The cookie of the socket behind sk (a sock_addr context's sk, or a cgroup/sock context itself) without
+""" + COOKIE_TYPES.replace("FLAVOUR", "cast") + """/* The cookie of the socket behind sk (a sock_addr context's sk, or a cgroup/sock context itself) without
  * generating one: 0 if nobody asked for it yet. */
 static __always_inline __u64 sock_cast_cookie(const void *sk)
 {
@@ -372,38 +370,17 @@ int cglb_sock_release(struct bpf_sock *sk)
 
 char _license[]"""
 
-VARIANTS["claimcast"] = VARIANTS["claim"][:2] + [
-    ("lib/sock4.h", "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,",
-     CAST_PEEK + "static __always_inline void\nsock4_remember_frontend(struct bpf_sock_addr *ctx,"),
-    VARIANTS["claim"][2], VARIANTS["claim"][3],
-    ("lib/sock4.h", "			cookie = sock_cookie(ctx);\n			entry = sock4_claim_of(cookie);",
-     "			cookie = sock_cast_cookie(ctx->sk);\n			if (!cookie)\n				return -ENOENT;\n"
-     "			entry = sock4_claim_of(cookie);"),
+VARIANTS["claimcast"] = claim_peeking(CAST_PEEK, "sock_cast_cookie(ctx->sk)") + [
     ("cgroup_lb.bpf.c", "\nchar _license[]", CAST_RELEASE),
 ]
 
 VARIANTS["missfn"] = [
+    # Only the head of sock4_xlate_fwd() is replaced: its body becomes the called function's.
     ("lib/sock4.h", """static __always_inline int sock4_xlate_fwd(struct bpf_sock_addr *ctx, bool connected)
 {
 	struct sock4_addr dst;
 	int err;
-
-	ctx_get_dst4(ctx, &dst);
-	err = __sock4_xlate_fwd(ctx, &dst, connected);
-	if (!err)
-		ctx_set_dst4(ctx, &dst);
-	return err;
-}""", """static __noinline int sock4_xlate_fwd_candidate(struct bpf_sock_addr *ctx, bool connected)
-{
-	struct sock4_addr dst;
-	int err;
-
-	ctx_get_dst4(ctx, &dst);
-	err = __sock4_xlate_fwd(ctx, &dst, connected);
-	if (!err)
-		ctx_set_dst4(ctx, &dst);
-	return err;
-}
+""", """static __noinline int sock4_xlate_fwd_candidate(struct bpf_sock_addr *ctx, bool connected);
 
 static __always_inline int sock4_xlate_fwd(struct bpf_sock_addr *ctx, bool connected)
 {
@@ -413,7 +390,13 @@ static __always_inline int sock4_xlate_fwd(struct bpf_sock_addr *ctx, bool conne
 	if (!lb_proto_is_supported(dst.proto) || !lb4_may_be_frontend_or_node(ctx, dst.address))
 		return -ENXIO;
 	return sock4_xlate_fwd_candidate(ctx, connected);
-}""")]
+}
+
+static __noinline int sock4_xlate_fwd_candidate(struct bpf_sock_addr *ctx, bool connected)
+{
+	struct sock4_addr dst;
+	int err;
+""")]
 
 LOCK_MAP = CLAIM_MAP.replace("	__u32  service_id;\n};", "	__u32  service_id;\n	struct bpf_spin_lock lock;\n	__u32  pad;\n};")
 LOCK_CLAIM = """	if (connected && backend->proto == IPPROTO_TCP) {
@@ -425,12 +408,7 @@ LOCK_CLAIM = """	if (connected && backend->proto == IPPROTO_TCP) {
 			bpf_spin_lock(&entry->lock);
 			if (entry->cookie == 0 || entry->cookie == cookie) {
 				entry->cookie = cookie;
-				entry->backend_address = backend->address;
-				entry->backend_port = backend->port;
-				entry->frontend_address = frontend->address;
-				entry->frontend_port = frontend->port;
-				entry->service_id = service_id;
-				mine = true;
+""" + entry_writes(4) + """				mine = true;
 			}
 			bpf_spin_unlock(&entry->lock);
 		}
