@@ -7,7 +7,8 @@
  * does accept(), whose returned address goes through the getpeername hook.
  * Nearly all of those sockets were never translated and own no socket storage
  * at all. bpf_sk_storage_get() would say so, but as a helper call it costs
- * about 30 ns here (the call and its return through the CPU's return thunk).
+ * about 30 ns on the development VM (bench/README.md), nearly all of it the
+ * call itself.
  * The socket's sk_bpf_storage pointer says the same in one load: NULL means no
  * map holds anything for this socket. bpf_rdonly_cast() (Linux 6.2+) turns the
  * context's socket into a read-only struct sock the program may load from; the
