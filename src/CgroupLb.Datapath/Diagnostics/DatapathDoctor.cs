@@ -194,7 +194,9 @@ public static class DatapathDoctor
             checks.Add(Knob("socket storage (BPF_MAP_TYPE_SK_STORAGE in sock_addr programs)", features?.SocketStorage,
                 $"reverse entries of translated sockets live in the LRU map {MapNames.ReverseSockets} until evicted, not with their socket",
                 "Linux 5.11 or newer (bpf_sk_storage_get from sock_addr programs)"));
-            if (features?.SocketStorage != false)
+            // Without kernel BTF the loader takes the object that has no kfunc, so the knob is never tried: the
+            // "kernel BTF" check above says what that costs.
+            if (features?.SocketStorage != false && KernelBtf.Present)
             {
                 checks.Add(Knob("bpf_rdonly_cast kfunc", features?.RdonlyCast,
                     "recvmsg, getpeername and accept of sockets the LB never translated ask socket storage through a helper call (about 30 ns more each)",
