@@ -22,6 +22,7 @@ ABI_TYPE(struct lb4_backend, lb4_backend);
 ABI_TYPE(struct lb4_reverse_sk_key, lb4_reverse_sk_key);
 ABI_TYPE(struct lb4_reverse_sk_value, lb4_reverse_sk_value);
 ABI_TYPE(struct lb4_sk_frontend, lb4_sk_frontend);
+ABI_TYPE(struct lb4_sk_claim, lb4_sk_claim);
 ABI_TYPE(struct lb6_service_key, lb6_service_key);
 ABI_TYPE(struct lb6_service_value, lb6_service_value);
 ABI_TYPE(struct lb6_backend, lb6_backend);

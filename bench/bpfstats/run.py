@@ -11,7 +11,7 @@ pin directory under /sys/fs/bpf. Each variant's four hooks are attached to its
 own cgroup:
 
     cglb       this tree's cgroup_lb_btf.bpf.o (cgroup_lb.bpf.o on a kernel without BTF), knobs as the loader would
-               probe them here
+               probe them here, TCP claims (lb4_sk_claim) included on 6.2+
     cglb-lru   the same object with socket storage off (the fallback of older kernels)
     baseline   cgroup_lb.bpf.o built from --baseline REF (optional; the "before")
     before     cgroup_lb.bpf.o built from --before REF with cglb's knobs (optional): the same programs before a
@@ -37,7 +37,9 @@ the cgroup's, so besides its ns per run the table shows its runs per client
 socket of the phase (the server's accepted socket closes too, and so does
 whatever else the node closes meanwhile). Phases: translated TCP connect (+ getpeername), translated UDP
 sendto (+ recvmsg), the same two towards a backend address directly (the
-miss path), and a TCP connect to an address that is neither (tcp-other: the
+miss path), translated TCP connects held open together (tcp-hold: every
+socket's getpeername checked, for designs where one socket's entry may
+collide with another's), and a TCP connect to an address that is neither (tcp-other: the
 miss path of most sockets on a node, which a filter over backend addresses
 can tell apart from tcp-miss). tcp6, udp6, tcp6-miss and udp6-miss are the
 same over IPv6 (connect6/getpeername6, sendmsg6/recvmsg6; 2001:db8::/32).
@@ -95,6 +97,8 @@ OPTIONAL_HOOKS = CLOSE_HOOKS + HOOKS6
 # The phase, what it does, and which hooks it measures.
 PHASES = [
     ("tcp", "translated TCP connect + getpeername", ["connect4", "getpeername4"] + CLOSE_HOOKS),
+    ("tcp-hold", "translated TCP connect + getpeername, all the phase's sockets open at once",
+     ["connect4", "getpeername4"] + CLOSE_HOOKS),
     ("udp", "translated UDP sendto + recvfrom", ["sendmsg4", "recvmsg4"]),
     ("udp-short", "translated UDP sendto + recvfrom, a new socket every 2 datagrams", ["sendmsg4", "recvmsg4"]),
     ("tcp-miss", "TCP connect to a non-Service address", ["connect4", "getpeername4"] + CLOSE_HOOKS),
@@ -106,6 +110,8 @@ PHASES = [
     ("tcp6-miss", "TCP connect to a non-Service IPv6 address", ["connect6", "getpeername6"]),
     ("udp6-miss", "UDP sendto to a non-Service IPv6 address", ["sendmsg6", "recvmsg6"]),
 ]
+
+TRANSLATED_PHASES = ("tcp", "tcp-hold", "udp", "udp-short", "tcp6", "udp6")
 
 
 # The minimal LB's builds, by the TCP entry they keep (MINIMAL_TCP_ENTRY of minimal_lb.bpf.c): none (the issue's
@@ -340,6 +346,7 @@ def prog_stats():
 def run_client(variant, phase, args):
     host, port, count = {
         "tcp": (VIP, TCP_FRONT, args.tcp),
+        "tcp-hold": (VIP, TCP_FRONT, args.tcp),
         "udp": (VIP, UDP_FRONT, args.udp),
         "udp-short": (VIP, UDP_FRONT, args.udp),
         "tcp-miss": (BACKENDS[0], TCP_BACK, args.tcp),
@@ -350,7 +357,7 @@ def run_client(variant, phase, args):
         "tcp6-miss": (BACKENDS6[0], TCP_BACK, args.tcp),
         "udp6-miss": (BACKENDS6[0], UDP_BACK, args.udp),
     }[phase]
-    command = "udpshort" if phase == "udp-short" else phase.split("-")[0].rstrip("6")
+    command = {"udp-short": "udpshort", "tcp-hold": "tcphold"}.get(phase, phase.split("-")[0].rstrip("6"))
     args.last_count = count
     # Join the cgroup first: `ip netns exec` remounts /sys.
     script = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
@@ -358,10 +365,10 @@ def run_client(variant, phase, args):
                 PYTHON, WORKLOAD, command, host, str(port), str(count), check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{variant.name} {phase}: workload failed: {result.stderr.strip()[-400:]}")
-    expect = f"{host}:{port}"
+    expect = f"{host}:{port}" if phase != "tcp-hold" else f"peers={host}:{port}"  # and no other peer
     if variant.kind != "empty" and not variant.experiment and not result.stdout.strip().endswith(expect) \
-            and phase in ("tcp", "udp", "udp-short", "tcp6", "udp6") \
-            and not (variant.name == "minimal" and phase == "tcp"):
+            and phase in TRANSLATED_PHASES \
+            and not (variant.name == "minimal" and phase in ("tcp", "tcp-hold")):
         # The minimal LB keeps no reverse entry for TCP, so its getpeername shows the backend.
         raise RuntimeError(f"{variant.name} {phase}: the application saw {result.stdout.strip()}, expected {expect}")
 
@@ -379,7 +386,7 @@ def measure(variants, args, label, results, before_round=None):
             if args.phases and phase not in args.phases:
                 continue
             for v in order:
-                if v.kind == "empty" and phase in ("tcp", "udp", "udp-short", "tcp6", "udp6"):
+                if v.kind == "empty" and phase in TRANSLATED_PHASES:
                     continue  # nothing to translate; the empty program is the miss-path floor
                 if v.kind == "minimal" and "6" in phase:
                     continue  # the minimal LB is IPv4 only
@@ -456,11 +463,20 @@ def kernel_at_least(major, minor):
     return (int(release[0]), int("".join(c for c in release[1] if c.isdigit()) or 0)) >= (major, minor)
 
 
+def kernel_btf_names(name):
+    """Whether the kernel's BTF holds the string `name` (KernelBtf.HasRdonlyCast's test, less strict about the header)."""
+    try:
+        with open("/sys/kernel/btf/vmlinux", "rb") as f:
+            return b"\0" + name.encode() + b"\0" in f.read()
+    except OSError:
+        return False
+
+
 def loader_object(out):
-    """The build the agent's loader takes on this kernel: the one for kernels with BTF where the kernel has it (and
-    the tree builds it; older trees have one object only)."""
+    """The build the agent's loader takes on this kernel: the one for kernels with BTF where the kernel's BTF names
+    bpf_rdonly_cast (and the tree builds it; older trees have one object only)."""
     btf = os.path.join(out, "cgroup_lb_btf.bpf.o")
-    return btf if os.path.exists("/sys/kernel/btf/vmlinux") and os.path.exists(btf) else os.path.join(out, "cgroup_lb.bpf.o")
+    return btf if kernel_btf_names("bpf_rdonly_cast") and os.path.exists(btf) else os.path.join(out, "cgroup_lb.bpf.o")
 
 
 def build(args):
@@ -474,9 +490,13 @@ def build(args):
            "-o", objs[name])
     # What the loader would choose on this kernel: each knob on if the verifier takes it. The ring buffer knob
     # keeps the trace code in; no tracer runs, so it is measured switched off.
-    loader_knobs = "-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_RINGBUF=1" + (
-        " -DCGLB_DEFAULT_HAVE_RDONLY_CAST=1" if kernel_at_least(6, 2) else "")
-    for name, knobs in (("cglb", loader_knobs + " -DCGLB_DEFAULT_HAVE_SK_STORAGE=1"),
+    # TCP claims (lb4_sk_claim, 262144 entries as the agent makes it) come with the kfunc, and need socket storage
+    # for the sockets whose entry is taken: cglb-lru, the fallback of kernels without socket storage, has neither.
+    loader_knobs = "-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_RINGBUF=1"
+    rdonly_cast = " -DCGLB_DEFAULT_HAVE_RDONLY_CAST=1" if kernel_at_least(6, 2) else ""
+    claims = " -DCGLB_DEFAULT_SK_CLAIM_SLOTS=262144 -DCGLB_SK_CLAIM_MAP_ENTRIES=262144" if rdonly_cast else ""
+    loader_knobs += rdonly_cast
+    for name, knobs in (("cglb", loader_knobs + claims + " -DCGLB_DEFAULT_HAVE_SK_STORAGE=1"),
                         ("cglb-lru", loader_knobs + " -DCGLB_DEFAULT_HAVE_SK_STORAGE=0")):
         sh("make", "-s", "-C", os.path.join(REPO, "bpf"), f"OUT={WORK}/{name}", f"EXTRA_BPF_CFLAGS={knobs}")
         objs[name] = loader_object(f"{WORK}/{name}")
@@ -494,12 +514,12 @@ def build(args):
         archive = subprocess.run(["git", "-C", REPO, "archive", args.before, "bpf"], check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", src], input=archive.stdout, check=True)
         sh("make", "-s", "-C", f"{src}/bpf", f"OUT={WORK}/before",
-           f"EXTRA_BPF_CFLAGS={loader_knobs} -DCGLB_DEFAULT_HAVE_SK_STORAGE=1")
+           f"EXTRA_BPF_CFLAGS={loader_knobs}{claims} -DCGLB_DEFAULT_HAVE_SK_STORAGE=1")
         objs["before"] = loader_object(f"{WORK}/before")
     for extra in args.extra:
         name, src = extra.split("=", 1)
         sh("make", "-s", "-C", f"{src}/bpf", f"OUT={WORK}/{name}",
-           f"EXTRA_BPF_CFLAGS={loader_knobs} -DCGLB_DEFAULT_HAVE_SK_STORAGE=1")
+           f"EXTRA_BPF_CFLAGS={loader_knobs}{claims} -DCGLB_DEFAULT_HAVE_SK_STORAGE=1")
         objs[name] = loader_object(f"{WORK}/{name}")
     return objs
 

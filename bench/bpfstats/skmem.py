@@ -4,7 +4,9 @@
     skmem.py [--sockets N]
 
 A translated socket's reverse entry lives in socket storage (lb4_sk_frontend): two kernel allocations the
-first time the socket gets one, freed with the socket. The kernel charges them to the memory cgroup of the
+first time the socket gets one, freed with the socket. On 6.2+ a TCP socket claims an entry of the preallocated
+array lb4_sk_claim instead (charged once, at load), so there the translated TCP row shows what a claim costs: nothing
+per socket. The kernel charges them to the memory cgroup of the
 process that created the map, not to the socket's owner: in a cluster, the agent's pod. This measures that
 charge. The programs are loaded (maps created) by a process in a child memory cgroup of its own, the
 "creator", then attached to a child cgroup where clients open N TCP sockets and hold them open; the table

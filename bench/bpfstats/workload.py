@@ -5,6 +5,8 @@
     workload.py serve-udp PORT READY_FILE    echo every datagram, forever
     workload.py serve-tcp6/serve-udp6 ...    the same on :: (IPv6 only)
     workload.py tcp HOST PORT COUNT          COUNT x (connect, getpeername, close with RST)
+    workload.py tcphold HOST PORT COUNT      COUNT x (connect, getpeername), all held open until the last, then
+                                             closed with RST; prints every peer the sockets saw
     workload.py udp HOST PORT COUNT          one unconnected socket: COUNT x (sendto, recvfrom)
     workload.py udpshort HOST PORT COUNT     COUNT/2 unconnected sockets, 2 x (sendto, recvfrom) each (a resolver's
                                              A and AAAA query)
@@ -72,6 +74,24 @@ def tcp(host, port, count):
     print(f"tcp {count} peer={peer[0]}:{peer[1]}")
 
 
+def tcphold(host, port, count):
+    target = (host, int(port))
+    held, peers = [], set()
+    try:
+        for _ in range(int(count)):
+            s = socket.socket(family_of(host), socket.SOCK_STREAM)
+            held.append(s)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_RST)
+            s.settimeout(TIMEOUT_SECONDS)
+            s.connect(target)
+            peer = s.getpeername()
+            peers.add(f"{peer[0]}:{peer[1]}")
+    finally:
+        for s in held:
+            s.close()
+    print(f"tcphold {count} peers={','.join(sorted(peers))}")
+
+
 def udp(host, port, count):
     target = (host, int(port))
     s = socket.socket(family_of(host), socket.SOCK_DGRAM)
@@ -95,7 +115,7 @@ def udpshort(host, port, count):
     print(f"udp {count} from={src[0]}:{src[1]}")
 
 
-COMMANDS = {"udpshort": udpshort, "serve-tcp": serve_tcp, "serve-udp": serve_udp, "tcp": tcp, "udp": udp,
+COMMANDS = {"udpshort": udpshort, "serve-tcp": serve_tcp, "serve-udp": serve_udp, "tcp": tcp, "tcphold": tcphold, "udp": udp,
             "serve-tcp6": lambda port, ready_file: serve_tcp(port, ready_file, socket.AF_INET6),
             "serve-udp6": lambda port, ready_file: serve_udp(port, ready_file, socket.AF_INET6)}
 

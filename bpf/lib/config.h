@@ -29,6 +29,9 @@
 #ifndef CGLB_DEFAULT_HAVE_RDONLY_CAST
 #define CGLB_DEFAULT_HAVE_RDONLY_CAST 0
 #endif
+#ifndef CGLB_DEFAULT_SK_CLAIM_SLOTS
+#define CGLB_DEFAULT_SK_CLAIM_SLOTS 0
+#endif
 #ifndef CGLB_DEFAULT_ENABLE_NETNS_EXCLUSION
 #define CGLB_DEFAULT_ENABLE_NETNS_EXCLUSION 0
 #endif
@@ -52,12 +55,17 @@
  * though nearly every node leaves the map empty.
  * have_rdonly_cast: 1 if the kernel has the bpf_rdonly_cast kfunc (6.2+);
  * then the reverse hooks tell a socket without socket storage by one load
- * instead of a helper call (sock_storage_peek.h). */
+ * instead of a helper call (sock_storage_peek.h).
+ * sk_claim_slots: lb4_sk_claim's entries (the loader sizes the map to match),
+ * set only with have_rdonly_cast; then translated TCP sockets claim an entry
+ * there instead of socket storage (sock_claim.h). A build that presets it
+ * must size the map too (CGLB_SK_CLAIM_MAP_ENTRIES, lb4_maps.h). */
 const volatile struct lb_datapath_config cglb_config = {
 	.have_set_retval = CGLB_DEFAULT_HAVE_SET_RETVAL,
 	.have_sk_storage = CGLB_DEFAULT_HAVE_SK_STORAGE,
 	.have_ringbuf    = CGLB_DEFAULT_HAVE_RINGBUF,
 	.have_rdonly_cast = CGLB_DEFAULT_HAVE_RDONLY_CAST,
+	.sk_claim_slots  = CGLB_DEFAULT_SK_CLAIM_SLOTS,
 	.enable_netns_exclusion = CGLB_DEFAULT_ENABLE_NETNS_EXCLUSION,
 };
 

@@ -66,6 +66,20 @@ struct {
 	__type(value, struct lb4_sk_frontend);
 } LB4_SK_FRONTEND_MAP SEC(".maps");
 
+/* The socket cookie's low bits -> the TCP socket that claimed the entry, and
+ * its frontend (struct lb4_sk_claim). max_entries is the loader's
+ * (sk_claim_slots, or 1 where nothing claims); a build loaded without it
+ * (bench/bpfstats, tests/bpf/smoke.sh) presets both. */
+#ifndef CGLB_SK_CLAIM_MAP_ENTRIES
+#define CGLB_SK_CLAIM_MAP_ENTRIES 1
+#endif
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lb4_sk_claim);
+	__uint(max_entries, CGLB_SK_CLAIM_MAP_ENTRIES);
+} LB4_SK_CLAIM_MAP SEC(".maps");
+
 /* The IPv4 node-address set of NodePort (struct lb_node_addr in lb_abi.h).
  * Read only after an exact frontend lookup missed. */
 struct {

@@ -20,6 +20,7 @@
 #define LB4_BACKENDS_MAP   lb4_backends_v2 /* v2: an ARRAY indexed by backend id (was a hash) */
 #define LB4_REVERSE_SK_MAP lb4_reverse_sk
 #define LB4_SK_FRONTEND_MAP lb4_sk_frontend /* socket storage, HAVE_SK_STORAGE */
+#define LB4_SK_CLAIM_MAP   lb4_sk_claim   /* TCP reverse entries by socket cookie (sock_claim.h) */
 #define LB_SVC_STATS_MAP   lb_svc_stats
 #define LB_SVC_NAMES_MAP   lb_svc_names /* user space only: names for status */
 #define LB4_FRONTEND_FILTER_MAP lb4_fe_filter /* which addresses may be frontends */
@@ -200,6 +201,30 @@ struct lb4_sk_frontend {
 	__u8   generation_hi;    /* bits 16-23 and 0-15 of lb_svc_gen[service_id] as read before the */
 	__u16  generation_lo;    /* lookups that chose this backend; 0: never reuse (TCP, connected UDP,
 				  * an affine or NodePort frontend, an entry of an older build) */
+};
+
+/* lb4_sk_claim: an ARRAY of these, indexed by the socket cookie's low bits
+ * (cglb_config.sk_claim_slots entries, a power of two), where connect4 keeps
+ * a TCP socket's reverse entry instead of in socket storage: no allocation,
+ * nothing charged per socket (bpf/lib/sock_claim.h). Only the build for
+ * kernels with bpf_rdonly_cast (6.2+) claims. An entry belongs to the socket
+ * whose cookie it holds, for as long as that socket is neither freed nor
+ * closed; nobody frees it on close. A claimant finding an entry whose owner is
+ * gone takes it over; finding a live owner, it keeps its entry in socket
+ * storage, as before. "Did the LB translate this TCP socket to backend B?"
+ * is: its lb4_sk_frontend entry says so, or the entry at its cookie holds its
+ * cookie and backend B. 32 bytes. */
+#define LB4_SK_CLAIM_SLOTS   262144         /* the agent's default: 8 MiB */
+#define LB4_SK_CLAIM_WRITING (1ULL << 63)   /* in cookie: being written; no cookie reaches this bit */
+
+struct lb4_sk_claim {
+	__u64  cookie;           /* the owner's socket cookie; 0: never claimed */
+	__u64  owner;            /* the owner's struct sock, only ever read through bpf_rdonly_cast */
+	__be32 backend_address;
+	__be32 frontend_address;
+	__be16 backend_port;
+	__be16 frontend_port;
+	__u32  service_id;
 };
 
 /* lb_svc_gen: an ARRAY (BPF_F_MMAPABLE, the agent writes it as memory) of
@@ -414,7 +439,7 @@ struct lb_datapath_config {
 	__u32 enable_socket_lb_host_only; /* ENABLE_SOCKET_LB_HOST_ONLY: translate only sockets in the host netns (--host-namespace-only) */
 	__u32 enable_netns_exclusion;     /* ENABLE_NETNS_EXCLUSION: look sockets' netns up in lb_skip_netns (--exclude-netns given) */
 	__u32 have_rdonly_cast; /* offset 32, HAVE_RDONLY_CAST: probed bpf_rdonly_cast kfunc (>= 6.2), sock_storage_peek.h */
-	__u32 pad;
+	__u32 sk_claim_slots;   /* offset 36: lb4_sk_claim's entries, a power of two; 0: no claims (sock_claim.h) */
 };
 
 #endif /* CGROUP_LB_ABI_H */

@@ -22,6 +22,7 @@
 #include "lb_svc_gen.h"
 #include "netns_policy.h"
 #include "sock.h"
+#include "sock_claim.h"
 #include "sock_storage_peek.h"
 #include "trace.h"
 
@@ -133,6 +134,11 @@ static __always_inline void
 sock4_remember_frontend(struct bpf_sock_addr *ctx, struct lb4_sk_frontend *known, const struct sock4_addr *backend,
 			const struct sock4_addr *frontend, __u32 service_id, bool connected, __u32 generation)
 {
+	/* A TCP socket's entry in lb4_sk_claim, where claims are on and the
+	 * entry is free: no allocation (sock_claim.h). */
+	if (connected && backend->proto == IPPROTO_TCP &&
+	    sock4_claim_take(ctx, backend->address, backend->port, frontend->address, frontend->port, service_id))
+		return;
 	if (!cglb_config.have_sk_storage) {
 		sock4_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id, connected);
 		return;
@@ -351,6 +357,11 @@ static __always_inline int __sock4_xlate_rev(struct bpf_sock_addr *ctx, struct s
 	if (cglb_config.have_sk_storage) {
 		const struct lb4_sk_frontend *known;
 
+		/* A TCP socket's own claimed entry is its latest translation: a
+		 * connect retakes the socket's own entry whatever it holds, and
+		 * falls back to socket storage only when the entry is another's. */
+		if (!sock4_claim_reverse(ctx, &peer->address, &peer->port))
+			return 0;
 		known = sock_may_have_storage(ctx->sk) ? bpf_sk_storage_get(&LB4_SK_FRONTEND_MAP, ctx->sk, NULL, 0) : NULL;
 		/* A socket without an entry was never translated: the common case
 		 * of every other socket on the node ends here, without a cookie. */

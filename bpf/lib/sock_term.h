@@ -96,6 +96,18 @@ struct {
 	__type(value, struct lb4_sk_frontend);
 } LB4_SK_FRONTEND_MAP SEC(".maps");
 
+/* The agent's pinned lb4_sk_claim (struct lb4_sk_claim), reused by fd like
+ * the others; the loader sets sock_term_claim_slots to its max_entries, or
+ * leaves 0 where the data path makes no claims. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lb4_sk_claim);
+	__uint(max_entries, 1);
+} LB4_SK_CLAIM_MAP SEC(".maps");
+
+const volatile __u32 sock_term_claim_slots = 0;
+
 /* The IPv6 twins, reused by fd in the same way. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -119,8 +131,31 @@ struct {
 	__type(value, struct lb6_sk_frontend);
 } LB6_SK_FRONTEND_MAP SEC(".maps");
 
+/* A TCP socket's claimed entry (struct lb4_sk_claim): its own if it holds
+ * the socket's cookie, and it names this backend. */
+static __always_inline bool
+sock_term_claimed(__u64 cookie, __be32 backend_address, __be16 backend_port, struct lb4_reverse_sk_value *frontend)
+{
+	const struct lb4_sk_claim *entry;
+	__u32 index;
+
+	if (!sock_term_claim_slots)
+		return false;
+	index = (__u32)cookie & (sock_term_claim_slots - 1);
+	entry = bpf_map_lookup_elem(&LB4_SK_CLAIM_MAP, &index);
+	if (!entry || entry->cookie != cookie || entry->backend_address != backend_address ||
+	    entry->backend_port != backend_port)
+		return false;
+	frontend->address = entry->frontend_address;
+	frontend->port = entry->frontend_port;
+	frontend->pad = 0;
+	frontend->service_id = entry->service_id;
+	return true;
+}
+
 /* The one place that decides "the LB translated this socket to this
- * backend", and from which frontend: the rule of struct lb4_sk_frontend.
+ * backend", and from which frontend: the socket's claimed entry (struct
+ * lb4_sk_claim), then the rule of struct lb4_sk_frontend.
  * The socket's storage entry answers when it names this backend; the
  * reverse map is asked only when there is no entry (socket storage off)
  * or the entry says more backends live there (unconnected UDP). sk is a
@@ -139,6 +174,10 @@ sock_term_lb_translated(void *sk, __u64 cookie,
 	const struct lb4_reverse_sk_value *value;
 	const struct lb4_sk_frontend *known;
 
+	/* First, as in the socket hooks: a TCP socket's own claimed entry is its
+	 * latest translation (sock4.h, __sock4_xlate_rev). */
+	if (sock_term_claimed(cookie, backend_address, backend_port, frontend))
+		return true;
 	known = bpf_sk_storage_get(&LB4_SK_FRONTEND_MAP, sk, NULL, 0);
 	if (known) {
 		if (known->backend_address == backend_address &&

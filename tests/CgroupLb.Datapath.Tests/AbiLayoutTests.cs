@@ -26,6 +26,7 @@ public class AbiLayoutTests
         { "lb4_reverse_sk_key", typeof(Lb4ReverseSkKey) },
         { "lb4_reverse_sk_value", typeof(Lb4ReverseSkValue) },
         { "lb4_sk_frontend", typeof(Lb4SkFrontend) },
+        { "lb4_sk_claim", typeof(Lb4SkClaim) },
         { "lb_service_stats", typeof(LbServiceStats) },
         { "lb_service_name", typeof(LbServiceName) },
         { "lb_datapath_config", typeof(LbDatapathConfig) },
@@ -127,6 +128,9 @@ public class AbiLayoutTests
         Assert.Equal(CgroupLb.Datapath.Loading.DatapathOptions.DefaultServiceMapMax, Define("LB_SERVICE_MAP_MAX"));
         Assert.Equal(CgroupLb.Datapath.Loading.DatapathOptions.DefaultBackendMapMax, Define("LB_BACKEND_MAP_MAX"));
         Assert.Equal(ServiceGenerations.Limit, Define("LB_SVC_GEN_LIMIT"));
+        Assert.Equal(Lb4SkClaim.DefaultSlots, Define("LB4_SK_CLAIM_SLOTS"));
+        Assert.Equal(1UL << 63, Lb4SkClaim.Writing);
+        Assert.Matches(@"(?m)^#define\s+LB4_SK_CLAIM_WRITING\s+\(1ULL << 63\)", header);
         Assert.Equal(FrontendAddressFilter.BitsLog2, Define("LB4_FE_FILTER_BITS_LOG2"));
         Assert.Equal(FrontendAddressFilter.HashMultiplier, Define("LB4_FE_FILTER_HASH_MUL"));
         // lb6_fe_filter shares lb4_fe_filter's geometry and multiplier (FrontendAddressFilter6 uses those constants).

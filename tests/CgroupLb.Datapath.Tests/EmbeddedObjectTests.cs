@@ -16,7 +16,7 @@ public sealed class EmbeddedObjectTests
     [Fact]
     public void TheObjectForKernelsWithoutBtfHasNoKfuncAndNoCoreRelocation()
     {
-        string text = Encoding.Latin1.GetString(EmbeddedObject.Read(EmbeddedObject.ResourceFor(kernelBtf: false)));
+        string text = Encoding.Latin1.GetString(EmbeddedObject.Read(EmbeddedObject.ResourceFor(kernelBtfObject: false)));
         Assert.DoesNotContain(Kfunc, text, StringComparison.Ordinal);
         Assert.DoesNotContain(CoreType, text, StringComparison.Ordinal);
     }
@@ -24,7 +24,7 @@ public sealed class EmbeddedObjectTests
     [Fact]
     public void TheObjectForKernelsWithBtfCallsTheKfunc()
     {
-        string text = Encoding.Latin1.GetString(EmbeddedObject.Read(EmbeddedObject.ResourceFor(kernelBtf: true)));
+        string text = Encoding.Latin1.GetString(EmbeddedObject.Read(EmbeddedObject.ResourceFor(kernelBtfObject: true)));
         Assert.Contains(Kfunc, text, StringComparison.Ordinal);
         Assert.Contains(CoreType, text, StringComparison.Ordinal);
     }
@@ -32,8 +32,8 @@ public sealed class EmbeddedObjectTests
     [Fact]
     public void EachKernelGetsItsOwnBuild()
     {
-        Assert.Equal("cgroup_lb.bpf.o", EmbeddedObject.ResourceFor(kernelBtf: false));
-        Assert.Equal("cgroup_lb_btf.bpf.o", EmbeddedObject.ResourceFor(kernelBtf: true));
+        Assert.Equal("cgroup_lb.bpf.o", EmbeddedObject.ResourceFor(kernelBtfObject: false));
+        Assert.Equal("cgroup_lb_btf.bpf.o", EmbeddedObject.ResourceFor(kernelBtfObject: true));
         Assert.NotEqual(EmbeddedObject.Read(EmbeddedObject.ResourceFor(false)), EmbeddedObject.Read(EmbeddedObject.ResourceFor(true)));
     }
 }

@@ -6,8 +6,9 @@ using static CgroupLb.Datapath.Termination.TranslatedSockets;
 namespace CgroupLb.Datapath.Tests;
 
 /// <summary>
-/// The socket-storage half of "did the LB translate this socket to backend B" (struct lb4_sk_frontend's rule), as the
-/// netlink termination path applies it to an inet_diag dump; the iterator's twin is sock_term_lb_translated().
+/// The socket-storage and claimed-entry halves of "did the LB translate this socket to backend B" (the rules of struct
+/// lb4_sk_frontend and struct lb4_sk_claim), as the netlink termination path applies them to an inet_diag dump; the
+/// iterator's twin is sock_term_lb_translated().
 /// </summary>
 public sealed class TranslatedSocketsTests
 {
@@ -40,6 +41,25 @@ public sealed class TranslatedSocketsTests
         // The reuse generation shares the word with the flags: its bits are no flag.
         Assert.Equal(StorageAnswer.NotTranslated, FromStorage(Storage(B2, generation: 0xfffffe), B1, Port, out _));
         Assert.Equal(0xfffffeu, MemoryMarshal.Read<Lb4SkFrontend>(Storage(B2, generation: 0xfffffe)).Generation);
+    }
+
+    [Fact]
+    public void AClaimedEntryAnswersOnlyForItsOwnUnmarkedCookieAndItsBackend()
+    {
+        const ulong cookie = 0x1_0000_0005;
+        var entry = new Lb4SkClaim
+        {
+            Cookie = cookie, Owner = 0xffff888012345600, BackendAddressBe = B1, BackendPortBe = Port,
+            FrontendAddressBe = Vip, FrontendPortBe = VipPort, ServiceId = 7,
+        };
+        Assert.True(IsClaimOf(entry, cookie, B1, Port, out var frontend));
+        Assert.Equal((Vip, VipPort, 7u), (frontend.AddressBe, frontend.PortBe, frontend.ServiceId));
+        // Another socket whose cookie shares the low bits (the entry's index), another backend or port, an entry being written.
+        Assert.False(IsClaimOf(entry, cookie + (1UL << 18), B1, Port, out _));
+        Assert.False(IsClaimOf(entry, cookie, B2, Port, out _));
+        Assert.False(IsClaimOf(entry, cookie, B1, (ushort)(Port + 1), out _));
+        Assert.False(IsClaimOf(entry with { Cookie = cookie | Lb4SkClaim.Writing }, cookie, B1, Port, out _));
+        Assert.False(FromClaim(null, cookie, B1, Port, out _));
     }
 
     [Fact]

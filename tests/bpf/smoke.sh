@@ -186,13 +186,16 @@ done
 
 echo "== build"
 make -s -C "$REPO_ROOT/bpf"
-# bpf_rdonly_cast is a 6.2 kfunc, and only the build for kernels with BTF calls it: the variant is that build where
-# the loader would take it (kernel BTF, 6.2+), else the build without BTF, as on such a kernel.
-RDONLY_CAST=0 KNOBS_OBJ=cgroup_lb.bpf.o
-if kernel_at_least 6 2 && [[ -f /sys/kernel/btf/vmlinux ]]; then RDONLY_CAST=1 KNOBS_OBJ=cgroup_lb_btf.bpf.o; fi
+# bpf_rdonly_cast is a 6.2 kfunc, and only the build for kernels with BTF calls it, with TCP claims (lb4_sk_claim,
+# sock_claim.h) beside it: the variant is that build where the loader would take it (the kernel's BTF names the
+# kfunc), else the build without BTF, as on such a kernel.
+RDONLY_CAST=0 CLAIM_SLOTS=0 KNOBS_OBJ=cgroup_lb.bpf.o
+if [[ -f /sys/kernel/btf/vmlinux ]] && grep -qaF 'bpf_rdonly_cast' /sys/kernel/btf/vmlinux; then
+	RDONLY_CAST=1 CLAIM_SLOTS=1024 KNOBS_OBJ=cgroup_lb_btf.bpf.o
+fi
 make -s -C "$REPO_ROOT/bpf" OUT="$WORK/retval" \
-	EXTRA_BPF_CFLAGS="-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=1 -DCGLB_DEFAULT_HAVE_RINGBUF=1 -DCGLB_DEFAULT_HAVE_RDONLY_CAST=$RDONLY_CAST"
-pass "built $OBJ and a variant with every probed knob on (set_retval, sk_storage, ringbuf, rdonly_cast=$RDONLY_CAST: $KNOBS_OBJ)"
+	EXTRA_BPF_CFLAGS="-DCGLB_DEFAULT_HAVE_SET_RETVAL=1 -DCGLB_DEFAULT_HAVE_SK_STORAGE=1 -DCGLB_DEFAULT_HAVE_RINGBUF=1 -DCGLB_DEFAULT_HAVE_RDONLY_CAST=$RDONLY_CAST -DCGLB_DEFAULT_SK_CLAIM_SLOTS=$CLAIM_SLOTS -DCGLB_SK_CLAIM_MAP_ENTRIES=$((CLAIM_SLOTS > 0 ? CLAIM_SLOTS : 1))"
+pass "built $OBJ and a variant with every probed knob on (set_retval, sk_storage, ringbuf, rdonly_cast=$RDONLY_CAST, sk_claim_slots=$CLAIM_SLOTS: $KNOBS_OBJ)"
 
 # Struct layouts and enum values are checked against the C# mirrors by
 # tests/CgroupLb.Datapath.Tests/AbiLayoutTests; here they are only read.
@@ -347,6 +350,13 @@ if kernel_at_least 5 18; then
 		pass "cfg_have_ringbuf=1: connect4 keeps the trace code"
 	else
 		fail "cfg_have_ringbuf=1: bpf_ringbuf_reserve call missing"
+	fi
+	if ((CLAIM_SLOTS > 0)); then
+		if grep -q 'cmpxchg' <<<"$xlated_connect"; then
+			pass "sk_claim_slots=$CLAIM_SLOTS: connect4 claims lb4_sk_claim entries (compare-and-swap kept)"
+		else
+			fail "sk_claim_slots=$CLAIM_SLOTS: no compare-and-swap in the verified connect4"
+		fi
 	fi
 	for type in connect4 sendmsg4 recvmsg4 getpeername4; do
 		bpftool cgroup detach "$CG" "$type" pinned "$PIN/progs/${HOOK[$type]}"

@@ -8,6 +8,8 @@ internal static class MapNames
     public const string ReverseSockets = "lb4_reverse_sk";
     /// <summary>Socket storage: the frontend of each socket the programs translated (read only by BPF programs).</summary>
     public const string SocketFrontends = "lb4_sk_frontend";
+    /// <summary>TCP sockets' reverse entries by socket cookie (struct lb4_sk_claim), where the kernel has bpf_rdonly_cast.</summary>
+    public const string SocketClaims = "lb4_sk_claim";
     public const string ServiceStats = "lb_svc_stats";
     public const string ServiceNames = "lb_svc_names";
     /// <summary>Bitmap of frontend addresses (array of __u64), kept by the writer so misses skip the service lookup.</summary>
@@ -38,5 +40,5 @@ internal static class MapNames
     public const string ServiceGenerations = "lb_svc_gen";
 
     public static readonly IReadOnlyList<string> All =
-        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity, SkipNetns, NodeAddresses, NodeAddresses6, FrontendFilter6, ServiceGenerations];
+        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity, SkipNetns, NodeAddresses, NodeAddresses6, FrontendFilter6, ServiceGenerations, SocketClaims];
 }

@@ -90,12 +90,14 @@ public static class DatapathDoctor
             };
 
         bool btf = KernelBtf.Present;
-        yield return new DoctorCheck(Host, "kernel BTF", btf ? DoctorStatus.Ok : DoctorStatus.Info, false,
-            btf ? KernelBtf.VmlinuxPath : $"no {KernelBtf.VmlinuxPath}")
+        bool kfunc = btf && KernelBtf.HasRdonlyCast;
+        yield return new DoctorCheck(Host, "kernel BTF", kfunc ? DoctorStatus.Ok : DoctorStatus.Info, false,
+            !btf ? $"no {KernelBtf.VmlinuxPath}" : kfunc ? KernelBtf.VmlinuxPath : $"{KernelBtf.VmlinuxPath}, without the {KernelBtf.RdonlyCastKfunc} kfunc")
         {
-            Impact = btf ? null : $"small: the programs load from {EmbeddedObject.ResourceName}, which needs no kernel BTF, instead of {EmbeddedObject.KernelBtfResourceName} " +
-                "(recvmsg, getpeername and accept of untranslated sockets then ask socket storage through a helper call); the bpf_sock_destroy iterators need BTF and fall back to netlink",
-            Fix = btf ? null : "a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+            Impact = kfunc ? null : $"small: the programs load from {EmbeddedObject.ResourceName}, which needs neither kernel BTF nor the kfunc, instead of {EmbeddedObject.KernelBtfResourceName} " +
+                "(recvmsg, getpeername and accept of untranslated sockets then ask socket storage through a helper call, and translated TCP sockets keep their reverse entries there)" +
+                (btf ? "" : "; the bpf_sock_destroy iterators need BTF and fall back to netlink"),
+            Fix = kfunc ? null : btf ? "Linux 6.2 or newer" : "a kernel built with CONFIG_DEBUG_INFO_BTF=y (and Linux 6.2 or newer)",
         };
 
         ulong? caps = HostFacts.EffectiveCapabilities();
@@ -194,13 +196,28 @@ public static class DatapathDoctor
             checks.Add(Knob("socket storage (BPF_MAP_TYPE_SK_STORAGE in sock_addr programs)", features?.SocketStorage,
                 $"reverse entries of translated sockets live in the LRU map {MapNames.ReverseSockets} until evicted, not with their socket",
                 "Linux 5.11 or newer (bpf_sk_storage_get from sock_addr programs)"));
-            // Without kernel BTF the loader takes the object that has no kfunc, so the knob is never tried: the
-            // "kernel BTF" check above says what that costs.
-            if (features?.SocketStorage != false && KernelBtf.Present)
+            // Without the kfunc in the kernel's BTF the loader takes the object that has no kfunc, so the knob is
+            // never tried: the "kernel BTF" check above says what that costs.
+            if (features?.SocketStorage != false && EmbeddedObject.KernelBtfObjectSuits)
             {
                 checks.Add(Knob("bpf_rdonly_cast kfunc", features?.RdonlyCast,
-                    "recvmsg, getpeername and accept of sockets the LB never translated ask socket storage through a helper call (about 30 ns more each)",
+                    "recvmsg, getpeername and accept of sockets the LB never translated ask socket storage through a helper call (about 30 ns more each), " +
+                    $"and translated TCP sockets keep their reverse entries in socket storage instead of {MapNames.SocketClaims}",
                     "Linux 6.2 or newer"));
+                if (features?.RdonlyCast == true)
+                {
+                    const string storageImpact = "each translated TCP connect allocates socket storage: about 700 ns more, and 304 bytes of kernel memory while the socket is open";
+                    string claimsName = $"TCP reverse entries in {MapNames.SocketClaims}";
+                    checks.Add(features.SocketClaims == true
+                        ? new DoctorCheck(Bpf, claimsName, DoctorStatus.Ok, false, $"{options.SocketClaimSlots} entries; socket storage where a live socket holds one")
+                        : options.SocketClaimSlots == 0
+                            ? new DoctorCheck(Bpf, claimsName, DoctorStatus.Info, false, "switched off (0 entries)") { Impact = storageImpact }
+                            : new DoctorCheck(Bpf, claimsName, DoctorStatus.Warning, false, "refused by the verifier; the programs load without them")
+                            {
+                                Impact = storageImpact,
+                                Fix = "the libbpf log (--log-level Debug) names the refused instruction",
+                            });
+                }
             }
             checks.Add(HelperCheck("netns cookie (bpf_get_netns_cookie)", 122,
                 "`cgroup-lb trace` cannot tell network namespaces apart", "Linux 5.7 or newer"));
@@ -333,7 +350,8 @@ public static class DatapathDoctor
             using var frontends = loaded.Object.GetMap(MapNames.SocketFrontends).OpenHandle();
             using var reverse6 = loaded.Object.GetMap(MapNames.ReverseSockets6).OpenHandle();
             using var frontends6 = loaded.Object.GetMap(MapNames.SocketFrontends6).OpenHandle();
-            using var iterators = BpfIteratorTerminator.Load(reverse, frontends, reverse6, frontends6, terminateTcp: true);
+            using var claims = loaded.Object.GetMap(MapNames.SocketClaims).OpenHandle();
+            using var iterators = BpfIteratorTerminator.Load(reverse, frontends, claims, reverse6, frontends6, terminateTcp: true);
             return new DoctorCheck(Bpf, name, DoctorStatus.Ok, false, "iterator programs load and attach");
         }
         catch (Exception e) when (e is BpfException or DatapathException)

@@ -55,6 +55,19 @@ public sealed record DatapathOptions(string CgroupPath, string BpffsPath)
     /// </summary>
     public int? MapWriteThreads { get; init; }
 
+    /// <summary>
+    /// Entries of lb4_sk_claim, where translated TCP sockets keep their reverse entries on kernels with the
+    /// bpf_rdonly_cast kfunc (6.2+): 32 bytes each, allocated at creation (8 MiB at the default
+    /// <see cref="Lb4SkClaim.DefaultSlots"/>). A power of two, at most <see cref="MaxSocketClaimSlots"/>; 0 keeps every
+    /// entry in socket storage. A socket whose entry a live socket holds uses socket storage too, so fewer entries than
+    /// open translated TCP sockets cost speed, never an answer. Internal, no flag; tests make it small to make entries
+    /// collide.
+    /// </summary>
+    public uint SocketClaimSlots { get; init; } = Lb4SkClaim.DefaultSlots;
+
+    /// <summary>Upper bound of <see cref="SocketClaimSlots"/> (512 MiB of entries).</summary>
+    public const uint MaxSocketClaimSlots = 1u << 24;
+
     /// <summary>The maps <see cref="LbMapMax"/> sizes.</summary>
     public static IReadOnlyList<string> LbMapNames { get; } = [MapNames.Services, MapNames.Backends, MapNames.Services6, MapNames.Backends6];
 

@@ -109,15 +109,18 @@ internal static class ObjectLoader
         BpfObject? bpfObject = null;
         try
         {
-            // An --object override is taken as it is; where the kernel has no BTF it cannot hold a kfunc either way.
-            bool kernelBtf = KernelBtf.Present;
-            byte[] elf = EmbeddedObject.Load(options.ObjectPath, kernelBtf);
-            var knobs = LoadKnobs.First(kernelBtf);
+            // An --object override is taken as it is; without the kfunc in the kernel's BTF the knob would be refused.
+            uint slots = options.SocketClaimSlots;
+            if (slots > DatapathOptions.MaxSocketClaimSlots || (slots & (slots - 1)) != 0)
+                throw new DatapathException("configure", $"{MapNames.SocketClaims}: {slots} entries is not 0 or a power of two up to {DatapathOptions.MaxSocketClaimSlots}");
+            bool kernelBtfObject = EmbeddedObject.KernelBtfObjectSuits;
+            byte[] elf = EmbeddedObject.Load(options.ObjectPath, kernelBtfObject);
+            var knobs = LoadKnobs.First(kernelBtfObject);
             while (true)
             {
                 try
                 {
-                    bpfObject = OpenConfigureLoad(elf, options, knobs, pinMaps, features.RingBuffer, ref phase, ref preallocatedBytes);
+                    bpfObject = OpenConfigureLoad(elf, options, knobs, kernelBtfObject, pinMaps, features.RingBuffer, ref phase, ref preallocatedBytes);
                     break;
                 }
                 catch (BpfException ex) when (knobs.Next() is { } fewer)
@@ -134,8 +137,16 @@ internal static class ObjectLoader
             if (!knobs.SkStorage)
                 logger.LogWarning("Kernel lacks bpf_sk_storage_get for sock_addr programs: reverse entries of translated sockets go to the LRU maps {Map} and {Map6} and stay until evicted", MapNames.ReverseSockets, MapNames.ReverseSockets6);
             else if (!knobs.RdonlyCast)
-                logger.LogInformation("Kernel lacks the bpf_rdonly_cast kfunc (needs 6.2): recvmsg, getpeername and accept of sockets the LB never translated ask socket storage through a helper call, about 30 ns more each");
-            features = features with { SetRetval = knobs.SetRetval, SocketStorage = knobs.SkStorage, RdonlyCast = knobs.RdonlyCast };
+                logger.LogInformation("Kernel lacks the bpf_rdonly_cast kfunc (needs 6.2): recvmsg, getpeername and accept of sockets the LB never translated ask socket storage through a helper call, about 30 ns more each, " +
+                    "and translated TCP sockets keep their reverse entries in socket storage, not in {Map}", MapNames.SocketClaims);
+            else if (!knobs.Claims && options.SocketClaimSlots > 0)
+                logger.LogWarning("The verifier refused the TCP claims in {Map}; the programs load without them: " +
+                    "translated TCP sockets keep their reverse entries in socket storage, about 700 ns more per connect", MapNames.SocketClaims);
+            uint claimSlots = SocketClaimSlots(options, knobs);
+            if (claimSlots > 0)
+                logger.LogInformation("Translated TCP sockets keep their reverse entries in {Map} ({Slots} entries, {Size} of kernel memory); socket storage only where a live socket holds the entry",
+                    MapNames.SocketClaims, claimSlots, LbMapPreallocation.Megabytes((ulong)claimSlots * (ulong)Marshal.SizeOf<Lb4SkClaim>()));
+            features = features with { SetRetval = knobs.SetRetval, SocketStorage = knobs.SkStorage, RdonlyCast = knobs.RdonlyCast, SocketClaims = claimSlots > 0 };
             CheckLayouts(bpfObject);
             var created = MapNames.All.Where(n => !preexistingMaps.Contains(n)).ToHashSet();
             if (options.PreallocateLbMaps && pinMaps)
@@ -172,16 +183,18 @@ internal static class ObjectLoader
 
     /// <summary>
     /// The probed knobs of one load attempt. Attempts go from everything on to everything off, switching off first
-    /// the knob whose helper is newest, so a kernel gets the most it can verify in at most five loads (6.2+ in one,
-    /// 5.18-6.1 in two, 5.10 in three). <see cref="RdonlyCast"/> only serves socket storage, so it is never tried
-    /// without it, nor in the object for kernels without BTF, which has no kfunc call for it to guard.
+    /// the knob whose helper is newest, so a kernel gets the most it can verify in at most six loads (6.2+ in one,
+    /// 5.18-6.1 in one, 5.10 in two). <see cref="RdonlyCast"/> only serves socket storage, so it is never tried
+    /// without it, nor in the object for kernels without it, which has no kfunc call for it to guard.
+    /// <see cref="Claims"/> (TCP entries in lb4_sk_claim) needs <see cref="RdonlyCast"/> and goes first, so a verifier
+    /// that refuses the claim code (its atomic instructions, a socket's address stored in a map) keeps the kfunc.
     /// </summary>
-    private sealed record LoadKnobs(bool SetRetval, bool SkStorage, bool RdonlyCast)
+    private sealed record LoadKnobs(bool SetRetval, bool SkStorage, bool RdonlyCast, bool Claims = false)
     {
         private static readonly LoadKnobs[] Order =
-            [new(true, true, true), new(true, true, false), new(false, true, false), new(true, false, false), new(false, false, false)];
+            [new(true, true, true, true), new(true, true, true), new(true, true, false), new(false, true, false), new(true, false, false), new(false, false, false)];
 
-        public static LoadKnobs First(bool kernelBtf) => kernelBtf ? Order[0] : Order[1];
+        public static LoadKnobs First(bool kernelBtfObject) => kernelBtfObject ? Order[0] : Order[2];
 
         public LoadKnobs? Next()
         {
@@ -190,7 +203,13 @@ internal static class ObjectLoader
         }
     }
 
-    private static BpfObject OpenConfigureLoad(byte[] elf, DatapathOptions options, LoadKnobs knobs, bool pinMaps, bool ringBuffer, ref string phase, ref ulong preallocatedBytes)
+    /// <summary>
+    /// lb4_sk_claim's entries where the programs claim (the kfunc knob on, <see cref="DatapathOptions.SocketClaimSlots"/>
+    /// not 0), else 0.
+    /// </summary>
+    private static uint SocketClaimSlots(DatapathOptions options, LoadKnobs knobs) => knobs.Claims ? options.SocketClaimSlots : 0;
+
+    private static BpfObject OpenConfigureLoad(byte[] elf, DatapathOptions options, LoadKnobs knobs, bool kernelBtfObject, bool pinMaps, bool ringBuffer, ref string phase, ref ulong preallocatedBytes)
     {
         phase = "open";
         var bpfObject = BpfObject.OpenMemory(elf, "cgroup_lb");
@@ -198,6 +217,9 @@ internal static class ObjectLoader
         {
             phase = "configure";
             Configure(bpfObject, options, knobs, ringBuffer, HostNetnsCookie(options));
+            // Sized by the object, not the knob, so every load attempt on one kernel asks for the same map: a map pinned
+            // by an earlier run is reused, never refused for its size. One entry where nothing can claim.
+            bpfObject.GetMap(MapNames.SocketClaims).SetMaxEntries(kernelBtfObject && options.SocketClaimSlots > 0 ? options.SocketClaimSlots : 1);
             if (!ringBuffer)
             {
                 // have_ringbuf = 0 prunes every instruction that uses the ring, but the map itself is still created:
@@ -256,6 +278,7 @@ internal static class ObjectLoader
         config.HaveSetRetval = knobs.SetRetval ? 1u : 0u;
         config.HaveSkStorage = knobs.SkStorage ? 1u : 0u;
         config.HaveRdonlyCast = knobs.RdonlyCast ? 1u : 0u;
+        config.SkClaimSlots = SocketClaimSlots(options, knobs);
         config.HaveRingbuf = ringBuffer ? 1u : 0u;
         config.HostNetnsCookie = hostNetnsCookie;
         config.EnableSocketLbHostOnly = options.HostNamespaceOnly ? 1u : 0u;
@@ -275,6 +298,7 @@ internal static class ObjectLoader
         Check<uint, Lb4Backend>(MapNames.Backends);
         Check<Lb4ReverseSkKey, Lb4ReverseSkValue>(MapNames.ReverseSockets);
         Check<int, Lb4SkFrontend>(MapNames.SocketFrontends);
+        Check<uint, Lb4SkClaim>(MapNames.SocketClaims);
         Check<uint, LbServiceStats>(MapNames.ServiceStats);
         Check<uint, LbServiceName>(MapNames.ServiceNames);
         Check<uint, ulong>(MapNames.FrontendFilter);

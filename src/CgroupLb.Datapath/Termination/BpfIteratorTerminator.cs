@@ -7,7 +7,7 @@ namespace CgroupLb.Datapath.Termination;
 
 /// <summary>
 /// sock_terminate.bpf.o loaded and its iterators attached: the agent's pinned reverse maps and socket storage of both
-/// families (lb4_reverse_sk, lb4_sk_frontend, lb6_reverse_sk, lb6_sk_frontend) are reused by fd, so the iterators see exactly what the socket hooks wrote. Loading it is the probe for bpf_sock_destroy (Linux 6.5+):
+/// families (lb4_reverse_sk, lb4_sk_frontend, lb4_sk_claim, lb6_reverse_sk, lb6_sk_frontend) are reused by fd, so the iterators see exactly what the socket hooks wrote. Loading it is the probe for bpf_sock_destroy (Linux 6.5+):
 /// without the kfunc libbpf refuses the object and the caller falls back. Owns the object and links.
 /// </summary>
 internal sealed class BpfIteratorTerminator : IDisposable
@@ -41,7 +41,8 @@ internal sealed class BpfIteratorTerminator : IDisposable
     /// map stands in and every answer comes from lb4_reverse_sk.</param>
     /// <param name="reverseSockets6">The pinned lb6_reverse_sk; null under pins without IPv6, then the object's own (empty) map.</param>
     /// <param name="socketFrontends6">The pinned lb6_sk_frontend, as <paramref name="socketFrontends"/>.</param>
-    public static BpfIteratorTerminator Load(BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends,
+    /// <param name="socketClaims">The pinned lb4_sk_claim; null under an agent that had none, then the iterators never ask it.</param>
+    public static BpfIteratorTerminator Load(BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends, BpfMapHandle? socketClaims,
         BpfMapHandle? reverseSockets6, BpfMapHandle? socketFrontends6, bool terminateTcp)
     {
         var bpfObject = BpfObject.OpenMemory(EmbeddedObject.Read(EmbeddedObject.SockTerminateResourceName), ObjectName);
@@ -51,6 +52,11 @@ internal sealed class BpfIteratorTerminator : IDisposable
             bpfObject.GetMap(MapNames.ReverseSockets).ReuseFd(reverseSockets);
             if (socketFrontends is not null)
                 bpfObject.GetMap(MapNames.SocketFrontends).ReuseFd(socketFrontends);
+            if (socketClaims is not null)
+            {
+                bpfObject.GetMap(MapNames.SocketClaims).ReuseFd(socketClaims);
+                SetClaimSlots(bpfObject, socketClaims.Info.MaxEntries);
+            }
             if (reverseSockets6 is not null)
                 bpfObject.GetMap(MapNames.ReverseSockets6).ReuseFd(reverseSockets6);
             if (socketFrontends6 is not null)
@@ -80,6 +86,18 @@ internal sealed class BpfIteratorTerminator : IDisposable
             bpfObject.Dispose();
             throw;
         }
+    }
+
+    /// <summary>sock_term_claim_slots, the object's only .rodata variable: the claim map's entries (a power of two).</summary>
+    private static void SetClaimSlots(BpfObject bpfObject, uint slots)
+    {
+        var rodata = bpfObject.Maps.FirstOrDefault(m => m.Name.EndsWith(".rodata", StringComparison.Ordinal))
+            ?? throw new DatapathException("socket termination", $"{ObjectName}.bpf.o has no .rodata for sock_term_claim_slots");
+        byte[] bytes = rodata.GetInitialValue();
+        if (bytes.Length < sizeof(uint))
+            throw new DatapathException("socket termination", $"{ObjectName}.bpf.o: .rodata is {bytes.Length} bytes, too small for sock_term_claim_slots");
+        BitConverter.TryWriteBytes(bytes, slots);
+        rodata.SetInitialValue(bytes);
     }
 
     public void SetTargets(IReadOnlyCollection<SockTermKey> keys, IReadOnlyCollection<SockTerm6Key> keys6)

@@ -86,7 +86,7 @@ internal static class NetlinkTerminator
             if (!targets.HasBackend(address, port, protocol))
                 return false;
             byte[]? storage = Storage(socket, maps.Frontends4, storages, owners);
-            return TranslatedSockets.TryGetFrontend(maps.Reverse4, socket.Cookie, storage, address, port, out var frontend)
+            return TranslatedSockets.TryGetFrontend(maps.Reverse4, maps.Claims4, socket.Cookie, storage, address, port, out var frontend)
                 && targets.Contains(address, port, protocol, frontend);
         }
 
@@ -110,5 +110,5 @@ internal static class NetlinkTerminator
     }
 
     /// <summary>The data path's pinned maps the rule reads; each storage is null where the data path keeps none.</summary>
-    internal sealed record ReverseMaps(BpfMapHandle Reverse4, BpfMapHandle? Frontends4, BpfMapHandle? Reverse6, BpfMapHandle? Frontends6);
+    internal sealed record ReverseMaps(BpfMapHandle Reverse4, BpfMapHandle? Frontends4, BpfMapHandle? Reverse6, BpfMapHandle? Frontends6, BpfMapHandle? Claims4 = null);
 }

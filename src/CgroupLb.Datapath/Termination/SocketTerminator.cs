@@ -11,7 +11,7 @@ namespace CgroupLb.Datapath.Termination;
 /// Closes sockets that the load balancer connected to a backend which has since left the frontend, so the
 /// application notices (ECONNABORTED on its next call), reconnects and is balanced again. Connected UDP always,
 /// TCP when <see cref="SocketTerminationOptions.TerminateTcp"/>. Only sockets whose peer is the removed backend and
-/// whose reverse entry (socket storage or the LRU reverse map of its family) says the LB translated them from that frontend are touched: a socket that reached the same
+/// whose reverse entry (socket storage, the claimed entry of lb4_sk_claim, or the LRU reverse map of its family) says the LB translated them from that frontend are touched: a socket that reached the same
 /// address directly, or through another Service that keeps the backend, is left alone.
 /// </summary>
 /// <remarks>
@@ -25,17 +25,19 @@ public sealed class SocketTerminator : IDisposable
     private readonly SocketTerminationOptions options;
     private readonly BpfMapHandle reverseSockets;
     private readonly BpfMapHandle? socketFrontends;
+    private readonly BpfMapHandle? socketClaims;
     private readonly Ipv6Maps maps6;
     private readonly BpfIteratorTerminator? iterators;
     private readonly ILogger logger;
     private bool loggedDenied;
 
-    private SocketTerminator(SocketTerminationOptions options, BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends, Ipv6Maps maps6,
-        BpfIteratorTerminator? iterators, SocketTerminationMethod method, ILogger logger)
+    private SocketTerminator(SocketTerminationOptions options, BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends, BpfMapHandle? socketClaims,
+        Ipv6Maps maps6, BpfIteratorTerminator? iterators, SocketTerminationMethod method, ILogger logger)
     {
         this.options = options;
         this.reverseSockets = reverseSockets;
         this.socketFrontends = socketFrontends;
+        this.socketClaims = socketClaims;
         this.maps6 = maps6;
         this.iterators = iterators;
         this.logger = logger;
@@ -49,19 +51,21 @@ public sealed class SocketTerminator : IDisposable
     {
         var datapathOptions = new DatapathOptions(options.CgroupPath, options.BpffsPath);
         var reverse = BpfMapHandle.OpenPinned(datapathOptions.MapPinPath(MapNames.ReverseSockets));
-        BpfMapHandle? frontends = null;
+        BpfMapHandle? frontends = null, claims = null;
         var maps6 = new Ipv6Maps();
         try
         {
             // Pinned by every data path since socket storage came in; absent under an older one's pins.
             frontends = OpenIfPinned(datapathOptions, MapNames.SocketFrontends, options.SocketStorage != false);
+            claims = OpenIfPinned(datapathOptions, MapNames.SocketClaims, true);
             maps6.Reverse = OpenIfPinned(datapathOptions, MapNames.ReverseSockets6, true);
             maps6.Frontends = OpenIfPinned(datapathOptions, MapNames.SocketFrontends6, options.SocketStorage != false);
-            return Open(options, reverse, frontends, maps6, logger);
+            return Open(options, reverse, frontends, claims, maps6, logger);
         }
         catch
         {
             maps6.Dispose();
+            claims?.Dispose();
             frontends?.Dispose();
             reverse.Dispose();
             throw;
@@ -74,7 +78,7 @@ public sealed class SocketTerminator : IDisposable
         return wanted && File.Exists(pin) ? BpfMapHandle.OpenPinned(pin) : null;
     }
 
-    private static SocketTerminator Open(SocketTerminationOptions options, BpfMapHandle reverse, BpfMapHandle? frontends, Ipv6Maps maps6, ILogger logger)
+    private static SocketTerminator Open(SocketTerminationOptions options, BpfMapHandle reverse, BpfMapHandle? frontends, BpfMapHandle? claims, Ipv6Maps maps6, ILogger logger)
     {
         string protocols = options.TerminateTcp ? "connected UDP and TCP" : "connected UDP";
         string? iteratorFailure = "switched off (ForceNetlink)";
@@ -82,9 +86,9 @@ public sealed class SocketTerminator : IDisposable
         {
             try
             {
-                var iterators = BpfIteratorTerminator.Load(reverse, frontends, maps6.Reverse, maps6.Frontends, options.TerminateTcp);
+                var iterators = BpfIteratorTerminator.Load(reverse, frontends, claims, maps6.Reverse, maps6.Frontends, options.TerminateTcp);
                 logger.LogInformation("Socket termination: bpf_sock_destroy iterators close {Protocols} sockets of removed backends", protocols);
-                return new SocketTerminator(options, reverse, frontends, maps6, iterators, SocketTerminationMethod.BpfIterator, logger);
+                return new SocketTerminator(options, reverse, frontends, claims, maps6, iterators, SocketTerminationMethod.BpfIterator, logger);
             }
             catch (Exception ex) when (ex is BpfException or DatapathException)
             {
@@ -95,11 +99,11 @@ public sealed class SocketTerminator : IDisposable
         if (NetlinkTerminator.Probe() is not { } netlinkFailure)
         {
             logger.LogInformation("Socket termination: netlink SOCK_DESTROY closes {Protocols} sockets of removed backends; iterators: {Reason}", protocols, iteratorFailure);
-            return new SocketTerminator(options, reverse, frontends, maps6, null, SocketTerminationMethod.Netlink, logger);
+            return new SocketTerminator(options, reverse, frontends, claims, maps6, null, SocketTerminationMethod.Netlink, logger);
         }
         logger.LogWarning("Socket termination unavailable: iterators: {IteratorReason}; netlink: {NetlinkReason} (needs CONFIG_INET_DIAG_DESTROY and CAP_NET_ADMIN). " +
             "Sockets connected to removed backends stay connected", iteratorFailure, netlinkFailure);
-        return new SocketTerminator(options, reverse, frontends, maps6, null, SocketTerminationMethod.None, logger);
+        return new SocketTerminator(options, reverse, frontends, claims, maps6, null, SocketTerminationMethod.None, logger);
     }
 
     /// <summary>
@@ -148,7 +152,7 @@ public sealed class SocketTerminator : IDisposable
         }
         else
         {
-            var maps = new NetlinkTerminator.ReverseMaps(reverseSockets, socketFrontends, maps6.Reverse, maps6.Frontends);
+            var maps = new NetlinkTerminator.ReverseMaps(reverseSockets, socketFrontends, maps6.Reverse, maps6.Frontends, socketClaims);
             (visited, int namespaceFailures) = NamespaceVisitor.Visit(namespaces, options.ProcPath, _ =>
             {
                 var owners = new SocketOwners(CgroupNetworkNamespaces.AllProcesses(options.CgroupPath), options.ProcPath);
@@ -170,6 +174,7 @@ public sealed class SocketTerminator : IDisposable
     {
         iterators?.Dispose();
         maps6.Dispose();
+        socketClaims?.Dispose();
         socketFrontends?.Dispose();
         reverseSockets.Dispose();
     }

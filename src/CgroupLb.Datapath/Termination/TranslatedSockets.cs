@@ -9,14 +9,19 @@ namespace CgroupLb.Datapath.Termination;
 /// User space's twin of sock_term_lb_translated() and sock_term_lb_translated6() in bpf/lib/sock_term.h, for the netlink path: did the LB connect
 /// this socket (by cookie) to this backend, and from which frontend. The rule of <c>struct lb4_sk_frontend</c>: the
 /// socket's storage entry answers when it names this backend; lb4_reverse_sk {cookie, backend} is asked only when
-/// there is no entry (socket storage off) or the entry says more backends live there. The two change together.
+/// there is no entry (socket storage off) or the entry says more backends live there. Before all of them, lb4_sk_claim (struct
+/// lb4_sk_claim) by cookie: a TCP socket's own claimed entry is its latest translation. The two change together.
 /// </summary>
 internal static class TranslatedSockets
 {
     /// <param name="storageValue">The socket's lb4_sk_frontend value from the inet_diag dump; null when it has none.</param>
-    public static bool TryGetFrontend(BpfMapHandle reverse, ulong cookie, byte[]? storageValue, uint backendAddressBe, ushort backendPortBe,
+    /// <param name="claims">The pinned lb4_sk_claim; null under an agent that had none.</param>
+    public static bool TryGetFrontend(BpfMapHandle reverse, BpfMapHandle? claims, ulong cookie, byte[]? storageValue, uint backendAddressBe, ushort backendPortBe,
         out Lb4ReverseSkValue frontend)
     {
+        // First, as in the socket hooks: a TCP socket's own claimed entry is its latest translation.
+        if (FromClaim(claims, cookie, backendAddressBe, backendPortBe, out frontend))
+            return true;
         switch (FromStorage(storageValue, backendAddressBe, backendPortBe, out frontend))
         {
             case StorageAnswer.Translated:
@@ -26,6 +31,29 @@ internal static class TranslatedSockets
         }
         var key = new Lb4ReverseSkKey { Cookie = cookie, AddressBe = backendAddressBe, PortBe = backendPortBe };
         return reverse.TryLookup(key, out frontend);
+    }
+
+    /// <summary>
+    /// The socket's entry in lb4_sk_claim (struct lb4_sk_claim, bpf/lib/sock_claim.h): its own when it holds the cookie
+    /// (unmarked) and names this backend. The entry sits at the cookie's low bits; the map's size is a power of two.
+    /// </summary>
+    internal static bool FromClaim(BpfMapHandle? claims, ulong cookie, uint backendAddressBe, ushort backendPortBe, out Lb4ReverseSkValue frontend)
+    {
+        frontend = default;
+        if (claims is null || cookie == 0)
+            return false;
+        uint index = (uint)cookie & (claims.Info.MaxEntries - 1);
+        return claims.TryLookup(index, out Lb4SkClaim entry) && IsClaimOf(entry, cookie, backendAddressBe, backendPortBe, out frontend);
+    }
+
+    /// <summary>The rule of <see cref="FromClaim"/> for one entry.</summary>
+    internal static bool IsClaimOf(in Lb4SkClaim entry, ulong cookie, uint backendAddressBe, ushort backendPortBe, out Lb4ReverseSkValue frontend)
+    {
+        frontend = default;
+        if (entry.Cookie != cookie || entry.BackendAddressBe != backendAddressBe || entry.BackendPortBe != backendPortBe)
+            return false;
+        frontend = new Lb4ReverseSkValue { AddressBe = entry.FrontendAddressBe, PortBe = entry.FrontendPortBe, ServiceId = entry.ServiceId };
+        return true;
     }
 
     /// <summary>What the socket's storage entry alone says; <see cref="StorageAnswer.AskReverseMap"/> when it cannot tell.</summary>

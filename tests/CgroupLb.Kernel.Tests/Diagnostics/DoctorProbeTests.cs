@@ -1,3 +1,4 @@
+using CgroupLb.Datapath.Abi;
 using CgroupLb.Datapath.Diagnostics;
 using CgroupLb.Datapath.Loading;
 using CgroupLb.Kernel.Tests.Ipv4;
@@ -37,15 +38,25 @@ public sealed class DoctorProbeTests(ITestOutputHelper output)
             Status(report, "socket storage (BPF_MAP_TYPE_SK_STORAGE in sock_addr programs)"));
         if (datapath.Features.SocketStorage == true)
         {
-            if (KernelBtf.Present)
+            string claimsCheck = $"TCP reverse entries in {MapNames.SocketClaims}";
+            if (EmbeddedObject.KernelBtfObjectSuits)
+            {
                 Assert.Equal(datapath.Features.RdonlyCast == true ? DoctorStatus.Ok : DoctorStatus.Warning, Status(report, "bpf_rdonly_cast kfunc"));
+                Assert.Equal(datapath.Features.SocketClaims == true ? DoctorStatus.Ok : DoctorStatus.Info, Status(report, claimsCheck));
+            }
             else
-                Assert.DoesNotContain(report.Checks, c => c.Name == "bpf_rdonly_cast kfunc");
-            // A kernel that has the kfunc and its BTF must get the storage peek: a verifier refusal of that code would
-            // otherwise only show as a silent fallback to the helper call.
+            {
+                Assert.DoesNotContain(report.Checks, c => c.Name == "bpf_rdonly_cast kfunc" || c.Name == claimsCheck);
+            }
+            // A kernel that has the kfunc and its BTF must get the storage peek and the claims: a verifier refusal of that
+            // code would otherwise only show as a silent fallback to the helper call and to socket storage.
             bool expected = Environment.OSVersion.Version >= new Version(6, 2) && KernelBtf.Present;
+            Assert.True(expected == EmbeddedObject.KernelBtfObjectSuits,
+                $"kernel {Environment.OSVersion.Version}, BTF {KernelBtf.Present}: expected the kernel's BTF {(expected ? "to name" : "not to name")} {KernelBtf.RdonlyCastKfunc}");
             Assert.True(expected == datapath.Features.RdonlyCast,
                 $"kernel {Environment.OSVersion.Version}, BTF {KernelBtf.Present}: expected the rdonly_cast knob {(expected ? "on" : "off")}");
+            Assert.True(expected == datapath.Features.SocketClaims,
+                $"kernel {Environment.OSVersion.Version}, BTF {KernelBtf.Present}: expected TCP reverse entries {(expected ? "in " + MapNames.SocketClaims : "in socket storage")}");
         }
 
         DoctorReport live = DatapathDoctor.Run(sandbox.DatapathOptions());

@@ -119,6 +119,7 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
         await Task.WhenAll(viaService.WaitReadyAsync(ClientsStart), direct.WaitReadyAsync(ClientsStart));
         Assert.True(datapath.ReadStatus().Frontends.Single().Counters.Translated >= 1, "the held connection was not translated");
         AssertReverseEntriesWhereTheDatapathKeepsThem(sandbox, datapath);
+        AssertTcpEntryClaimedWhereTheDatapathClaims(sandbox, datapath, b1);
 
         datapath.Writer.Apply(Upsert(Tcp(Web.Address, 80, [b2])));
         RemovedBackend[] removed = [new RemovedBackend(Frontend(Web, L4Protocol.Tcp), new Backend(b1.Address, SandboxBackend.TcpPort, L4Protocol.Tcp))];
@@ -168,6 +169,20 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
             Assert.Equal(0, entries);
         else
             Assert.True(entries > 0, "socket storage off, yet lb4_reverse_sk is empty");
+    }
+
+    /// <summary>
+    /// Where the kernel has bpf_rdonly_cast (6.2+) the held TCP socket's entry is its claimed one in lb4_sk_claim, not
+    /// socket storage, so the close can only come from reading that array; elsewhere the array stays empty.
+    /// </summary>
+    private void AssertTcpEntryClaimedWhereTheDatapathClaims(KernelSandbox sandbox, LoadBalancerDatapath datapath, SandboxBackend backend)
+    {
+        Lb4SkClaim[] claimed = SocketClaimTests.ClaimedEntries(sandbox.DatapathOptions());
+        _log.Write($"claims: {datapath.Features?.SocketClaims}; lb4_sk_claim entries: {claimed.Length}");
+        if (datapath.Features?.SocketClaims == true)
+            Assert.Equal(backend.Address, new IPAddress(Assert.Single(claimed).BackendAddressBe));
+        else
+            Assert.Empty(claimed);
     }
 
     /// <summary>Both stamps are CLOCK_MONOTONIC nanoseconds (Stopwatch's ticks on Linux).</summary>
