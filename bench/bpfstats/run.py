@@ -101,6 +101,8 @@ PHASES = [
      ["connect4", "getpeername4"] + CLOSE_HOOKS),
     ("udp", "translated UDP sendto + recvfrom", ["sendmsg4", "recvmsg4"]),
     ("udp-short", "translated UDP sendto + recvfrom, a new socket every 2 datagrams", ["sendmsg4", "recvmsg4"]),
+    ("udp-conn", "translated UDP connect + send + recvfrom, a new socket per datagram (a resolver's query)",
+     ["connect4", "recvmsg4"]),
     ("tcp-miss", "TCP connect to a non-Service address", ["connect4", "getpeername4"] + CLOSE_HOOKS),
     ("udp-miss", "UDP sendto to a non-Service address", ["sendmsg4", "recvmsg4"]),
     ("tcp-other", "TCP connect to an address that is neither a Service nor a backend",
@@ -111,7 +113,7 @@ PHASES = [
     ("udp6-miss", "UDP sendto to a non-Service IPv6 address", ["sendmsg6", "recvmsg6"]),
 ]
 
-TRANSLATED_PHASES = ("tcp", "tcp-hold", "udp", "udp-short", "tcp6", "udp6")
+TRANSLATED_PHASES = ("tcp", "tcp-hold", "udp", "udp-short", "udp-conn", "tcp6", "udp6")
 
 
 # The minimal LB's builds, by the TCP entry they keep (MINIMAL_TCP_ENTRY of minimal_lb.bpf.c): none (the issue's
@@ -349,6 +351,7 @@ def run_client(variant, phase, args):
         "tcp-hold": (VIP, TCP_FRONT, args.tcp),
         "udp": (VIP, UDP_FRONT, args.udp),
         "udp-short": (VIP, UDP_FRONT, args.udp),
+        "udp-conn": (VIP, UDP_FRONT, args.udp),
         "tcp-miss": (BACKENDS[0], TCP_BACK, args.tcp),
         "udp-miss": (BACKENDS[0], UDP_BACK, args.udp),
         "tcp-other": (OTHER, TCP_BACK, args.tcp),
@@ -357,7 +360,7 @@ def run_client(variant, phase, args):
         "tcp6-miss": (BACKENDS6[0], TCP_BACK, args.tcp),
         "udp6-miss": (BACKENDS6[0], UDP_BACK, args.udp),
     }[phase]
-    command = {"udp-short": "udpshort", "tcp-hold": "tcphold"}.get(phase, phase.split("-")[0].rstrip("6"))
+    command = {"udp-short": "udpshort", "udp-conn": "udpconn", "tcp-hold": "tcphold"}.get(phase, phase.split("-")[0].rstrip("6"))
     args.last_count = count
     # Join the cgroup first: `ip netns exec` remounts /sys.
     script = 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"'
@@ -436,8 +439,8 @@ def report(results, variants, args, kernel):
                 if all(c == "-" for c in cells):
                     continue  # an optional hook no variant has
                 lines.append(f"| {phase} | {hook} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
-            if phase.startswith("tcp") and "6" not in phase:
-                # What one TCP socket costs in all our programs together: a design that moves work from
+            if (phase.startswith("tcp") and "6" not in phase) or phase == "udp-conn":
+                # What one TCP socket (or one query's UDP socket) costs in all our programs together: a design that moves work from
                 # connect() to close() (sock_release) must be compared on this row.
                 row = table.get(phase, {})
                 totals = {n: sum(min(row[n][h]) for h in hooks if h in row.get(n, {})) for n in names if n in row}

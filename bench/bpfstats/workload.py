@@ -10,6 +10,8 @@
     workload.py udp HOST PORT COUNT          one unconnected socket: COUNT x (sendto, recvfrom)
     workload.py udpshort HOST PORT COUNT     COUNT/2 unconnected sockets, 2 x (sendto, recvfrom) each (a resolver's
                                              A and AAAA query)
+    workload.py udpconn HOST PORT COUNT      COUNT x (socket, connect, send, recvfrom, close): glibc's resolver
+                                             connects a UDP socket per query
 
 Clients run inside a benchmark cgroup, so every connect/sendmsg/recvmsg/
 getpeername call runs the hooks attached there; servers run outside it. A
@@ -115,7 +117,19 @@ def udpshort(host, port, count):
     print(f"udp {count} from={src[0]}:{src[1]}")
 
 
-COMMANDS = {"udpshort": udpshort, "serve-tcp": serve_tcp, "serve-udp": serve_udp, "tcp": tcp, "tcphold": tcphold, "udp": udp,
+def udpconn(host, port, count):
+    target = (host, int(port))
+    for _ in range(int(count)):
+        s = socket.socket(family_of(host), socket.SOCK_DGRAM)
+        s.settimeout(TIMEOUT_SECONDS)
+        s.connect(target)
+        s.send(b"x")
+        _, src = s.recvfrom(64)
+        s.close()
+    print(f"udp {count} from={src[0]}:{src[1]}")
+
+
+COMMANDS = {"udpshort": udpshort, "udpconn": udpconn, "serve-tcp": serve_tcp, "serve-udp": serve_udp, "tcp": tcp, "tcphold": tcphold, "udp": udp,
             "serve-tcp6": lambda port, ready_file: serve_tcp(port, ready_file, socket.AF_INET6),
             "serve-udp6": lambda port, ready_file: serve_udp(port, ready_file, socket.AF_INET6)}
 

@@ -134,9 +134,10 @@ static __always_inline void
 sock4_remember_frontend(struct bpf_sock_addr *ctx, struct lb4_sk_frontend *known, const struct sock4_addr *backend,
 			const struct sock4_addr *frontend, __u32 service_id, bool connected, __u32 generation)
 {
-	/* A TCP socket's entry in lb4_sk_claim, where claims are on and the
-	 * entry is free: no allocation (sock_claim.h). */
-	if (connected && backend->proto == IPPROTO_TCP &&
+	/* A connected socket's entry in lb4_sk_claim (TCP, or UDP as a
+	 * resolver connects one per query), where claims are on and the entry
+	 * is free: no allocation (sock_claim.h). */
+	if (connected &&
 	    sock4_claim_take(ctx, backend->address, backend->port, frontend->address, frontend->port, service_id))
 		return;
 	if (!cglb_config.have_sk_storage) {
@@ -357,9 +358,9 @@ static __always_inline int __sock4_xlate_rev(struct bpf_sock_addr *ctx, struct s
 	if (cglb_config.have_sk_storage) {
 		const struct lb4_sk_frontend *known;
 
-		/* A TCP socket's own claimed entry is its latest translation: a
-		 * connect retakes the socket's own entry whatever it holds, and
-		 * falls back to socket storage only when the entry is another's. */
+		/* A socket's own claimed entry is its latest connect's: a connect
+		 * retakes the socket's own entry whatever it holds, and falls back
+		 * to socket storage only when the entry is another's. */
 		if (!sock4_claim_reverse(ctx, &peer->address, &peer->port))
 			return 0;
 		known = sock_may_have_storage(ctx->sk) ? bpf_sk_storage_get(&LB4_SK_FRONTEND_MAP, ctx->sk, NULL, 0) : NULL;

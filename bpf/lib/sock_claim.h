@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * A translated TCP socket's reverse entry in lb4_sk_claim, an array indexed by
- * the socket cookie's low bits, instead of in socket storage.
+ * A connected socket's reverse entry (TCP, and UDP: a resolver connects a
+ * socket per query) in lb4_sk_claim, an array indexed by the socket cookie's
+ * low bits, instead of in socket storage. Unconnected UDP sends keep theirs in
+ * socket storage, which is also their translation cache.
  *
  * Socket storage costs a translated connect() two kernel allocations with
  * memory-cgroup charging, about 700 of its 1000 ns (bench/README.md), and
@@ -11,7 +13,8 @@
  * struct sock too, and a later claimant of the same entry looks at that
  * socket through bpf_rdonly_cast (a read-only, fault-tolerant load): if the
  * memory now holds another cookie (freed and reused) or a closed socket
- * (TCP_CLOSE, where getpeername() answers ENOTCONN before any hook runs),
+ * (TCP_CLOSE, where getpeername() answers ENOTCONN before any hook runs; a
+ * UDP socket is in it when unconnected, and then has no peer to show),
  * the owner is gone and the claimant takes the entry over. A live owner
  * sends the claimant to socket storage, so no entry is ever taken from a
  * socket that can still ask for it.
@@ -93,9 +96,9 @@ static __always_inline bool sock4_claim_owner_gone(struct lb4_sk_claim *entry, _
 	       owner->__sk_common.skc_state == SOCK_CLAIM_TCP_CLOSE;
 }
 
-/* connect4 of a TCP socket: keeps backend -> frontend in the socket's entry of
- * lb4_sk_claim. False when claims are off or a live socket holds the entry;
- * the caller then uses socket storage. */
+/* connect4 of a TCP or UDP socket: keeps backend -> frontend in the socket's
+ * entry of lb4_sk_claim. False when claims are off or a live socket holds the
+ * entry; the caller then uses socket storage. */
 static __always_inline bool
 sock4_claim_take(struct bpf_sock_addr *ctx, __be32 backend_address, __be16 backend_port,
 		 __be32 frontend_address, __be16 frontend_port, __u32 service_id)
@@ -132,14 +135,14 @@ sock4_claim_take(struct bpf_sock_addr *ctx, __be32 backend_address, __be16 backe
 	return true;
 }
 
-/* getpeername4 of a socket whose storage had no answer: the frontend from its
- * claimed entry, if that entry is its own and names this peer. */
+/* recvmsg4/getpeername4: the frontend from the socket's claimed entry, if
+ * that entry is its own and names this peer. */
 static __always_inline int sock4_claim_reverse(struct bpf_sock_addr *ctx, __be32 *address, __be16 *port)
 {
 	const struct lb4_sk_claim *entry;
 	__u64 cookie;
 
-	if (!cglb_config.sk_claim_slots || ctx->protocol != IPPROTO_TCP)
+	if (!cglb_config.sk_claim_slots)
 		return -ENOENT;
 	/* An accepted or never-translated socket usually has no cookie at all. */
 	cookie = sock_claim_peek_cookie(ctx->sk);

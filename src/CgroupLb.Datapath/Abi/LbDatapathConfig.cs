@@ -14,6 +14,6 @@ internal struct LbDatapathConfig
     [FieldOffset(24)] public uint EnableSocketLbHostOnly;
     [FieldOffset(28)] public uint EnableNetnsExclusion;
     [FieldOffset(32)] public uint HaveRdonlyCast;
-    /// <summary>lb4_sk_claim's entries (a power of two); 0: TCP reverse entries go to socket storage only.</summary>
+    /// <summary>lb4_sk_claim's entries (a power of two); 0: reverse entries go to socket storage only.</summary>
     [FieldOffset(36)] public uint SkClaimSlots;
 }

@@ -95,7 +95,7 @@ public static class DatapathDoctor
             !btf ? $"no {KernelBtf.VmlinuxPath}" : kfunc ? KernelBtf.VmlinuxPath : $"{KernelBtf.VmlinuxPath}, without the {KernelBtf.RdonlyCastKfunc} kfunc")
         {
             Impact = kfunc ? null : $"small: the programs load from {EmbeddedObject.ResourceName}, which needs neither kernel BTF nor the kfunc, instead of {EmbeddedObject.KernelBtfResourceName} " +
-                "(recvmsg, getpeername and accept of untranslated sockets then ask socket storage through a helper call, and translated TCP sockets keep their reverse entries there)" +
+                "(recvmsg, getpeername and accept of untranslated sockets then ask socket storage through a helper call, and connected sockets (TCP, connected UDP) keep their reverse entries there)" +
                 (btf ? "" : "; the bpf_sock_destroy iterators need BTF and fall back to netlink"),
             Fix = kfunc ? null : btf ? "Linux 6.2 or newer" : "a kernel built with CONFIG_DEBUG_INFO_BTF=y (and Linux 6.2 or newer)",
         };
@@ -202,12 +202,12 @@ public static class DatapathDoctor
             {
                 checks.Add(Knob("bpf_rdonly_cast kfunc", features?.RdonlyCast,
                     "recvmsg, getpeername and accept of sockets the LB never translated ask socket storage through a helper call (about 30 ns more each), " +
-                    $"and translated TCP sockets keep their reverse entries in socket storage instead of {MapNames.SocketClaims}",
+                    $"and connected sockets (TCP, connected UDP) keep their reverse entries in socket storage instead of {MapNames.SocketClaims}",
                     "Linux 6.2 or newer"));
                 if (features?.RdonlyCast == true)
                 {
-                    const string storageImpact = "each translated TCP connect allocates socket storage: about 700 ns more, and 304 bytes of kernel memory while the socket is open";
-                    string claimsName = $"TCP reverse entries in {MapNames.SocketClaims}";
+                    const string storageImpact = "each translated connect (TCP, connected UDP) allocates socket storage: about 700 ns more, and 304 bytes of kernel memory while the socket is open";
+                    string claimsName = $"connected sockets' reverse entries in {MapNames.SocketClaims}";
                     checks.Add(features.SocketClaims == true
                         ? new DoctorCheck(Bpf, claimsName, DoctorStatus.Ok, false, $"{options.SocketClaimSlots} entries; socket storage where a live socket holds one")
                         : options.SocketClaimSlots == 0

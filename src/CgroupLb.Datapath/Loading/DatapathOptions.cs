@@ -56,11 +56,11 @@ public sealed record DatapathOptions(string CgroupPath, string BpffsPath)
     public int? MapWriteThreads { get; init; }
 
     /// <summary>
-    /// Entries of lb4_sk_claim, where translated TCP sockets keep their reverse entries on kernels with the
+    /// Entries of lb4_sk_claim, where connected sockets (TCP, connected UDP) keep their reverse entries on kernels with the
     /// bpf_rdonly_cast kfunc (6.2+): 32 bytes each, allocated at creation (8 MiB at the default
     /// <see cref="Lb4SkClaim.DefaultSlots"/>). A power of two, at most <see cref="MaxSocketClaimSlots"/>; 0 keeps every
     /// entry in socket storage. A socket whose entry a live socket holds uses socket storage too, so fewer entries than
-    /// open translated TCP sockets cost speed, never an answer. Internal, no flag; tests make it small to make entries
+    /// open connected sockets cost speed, never an answer. Internal, no flag; tests make it small to make entries
     /// collide.
     /// </summary>
     public uint SocketClaimSlots { get; init; } = Lb4SkClaim.DefaultSlots;

@@ -138,13 +138,13 @@ internal static class ObjectLoader
                 logger.LogWarning("Kernel lacks bpf_sk_storage_get for sock_addr programs: reverse entries of translated sockets go to the LRU maps {Map} and {Map6} and stay until evicted", MapNames.ReverseSockets, MapNames.ReverseSockets6);
             else if (!knobs.RdonlyCast)
                 logger.LogInformation("Kernel lacks the bpf_rdonly_cast kfunc (needs 6.2): recvmsg, getpeername and accept of sockets the LB never translated ask socket storage through a helper call, about 30 ns more each, " +
-                    "and translated TCP sockets keep their reverse entries in socket storage, not in {Map}", MapNames.SocketClaims);
+                    "and connected sockets (TCP, connected UDP) keep their reverse entries in socket storage, not in {Map}", MapNames.SocketClaims);
             else if (!knobs.Claims && options.SocketClaimSlots > 0)
                 logger.LogWarning("The verifier refused the TCP claims in {Map}; the programs load without them: " +
-                    "translated TCP sockets keep their reverse entries in socket storage, about 700 ns more per connect", MapNames.SocketClaims);
+                    "connected sockets (TCP, connected UDP) keep their reverse entries in socket storage, about 700 ns more per connect", MapNames.SocketClaims);
             uint claimSlots = SocketClaimSlots(options, knobs);
             if (claimSlots > 0)
-                logger.LogInformation("Translated TCP sockets keep their reverse entries in {Map} ({Slots} entries, {Size} of kernel memory); socket storage only where a live socket holds the entry",
+                logger.LogInformation("Connected sockets (TCP, connected UDP) keep their reverse entries in {Map} ({Slots} entries, {Size} of kernel memory); socket storage only where a live socket holds the entry",
                     MapNames.SocketClaims, claimSlots, LbMapPreallocation.Megabytes((ulong)claimSlots * (ulong)Marshal.SizeOf<Lb4SkClaim>()));
             features = features with { SetRetval = knobs.SetRetval, SocketStorage = knobs.SkStorage, RdonlyCast = knobs.RdonlyCast, SocketClaims = claimSlots > 0 };
             CheckLayouts(bpfObject);

@@ -38,7 +38,7 @@ public sealed class DoctorProbeTests(ITestOutputHelper output)
             Status(report, "socket storage (BPF_MAP_TYPE_SK_STORAGE in sock_addr programs)"));
         if (datapath.Features.SocketStorage == true)
         {
-            string claimsCheck = $"TCP reverse entries in {MapNames.SocketClaims}";
+            string claimsCheck = $"connected sockets' reverse entries in {MapNames.SocketClaims}";
             if (EmbeddedObject.KernelBtfObjectSuits)
             {
                 Assert.Equal(datapath.Features.RdonlyCast == true ? DoctorStatus.Ok : DoctorStatus.Warning, Status(report, "bpf_rdonly_cast kfunc"));
@@ -56,7 +56,7 @@ public sealed class DoctorProbeTests(ITestOutputHelper output)
             Assert.True(expected == datapath.Features.RdonlyCast,
                 $"kernel {Environment.OSVersion.Version}, BTF {KernelBtf.Present}: expected the rdonly_cast knob {(expected ? "on" : "off")}");
             Assert.True(expected == datapath.Features.SocketClaims,
-                $"kernel {Environment.OSVersion.Version}, BTF {KernelBtf.Present}: expected TCP reverse entries {(expected ? "in " + MapNames.SocketClaims : "in socket storage")}");
+                $"kernel {Environment.OSVersion.Version}, BTF {KernelBtf.Present}: expected connected sockets' reverse entries {(expected ? "in " + MapNames.SocketClaims : "in socket storage")}");
         }
 
         DoctorReport live = DatapathDoctor.Run(sandbox.DatapathOptions());

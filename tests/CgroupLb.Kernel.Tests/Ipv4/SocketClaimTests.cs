@@ -13,7 +13,7 @@ using static CgroupLb.Kernel.Tests.Ipv4.SandboxServices;
 namespace CgroupLb.Kernel.Tests.Ipv4;
 
 /// <summary>
-/// Translated TCP sockets' reverse entries in lb4_sk_claim (bpf/lib/sock_claim.h), made to collide: an array of two
+/// Connected sockets' reverse entries in lb4_sk_claim (bpf/lib/sock_claim.h), TCP ones made to collide: an array of two
 /// entries and more sockets held open than it holds. Every socket must still show the frontend to getpeername() and
 /// be found by the socket terminator, whether it claimed an entry or, finding a live owner, kept its entry in socket
 /// storage; once the holders are closed, new sockets take their entries over. On kernels without the
@@ -109,6 +109,44 @@ public sealed class SocketClaimTests(ITestOutputHelper output)
         });
         if (claims)
             Assert.All(ClaimedEntries(options), e => Assert.Equal(b2.Address, new IPAddress(e.BackendAddressBe)));
+    }
+
+    /// <summary>
+    /// A connected UDP socket (a resolver connects one per query) claims too: its entry, not socket storage, shows the
+    /// frontend to getpeername() and as the source of the backend's replies.
+    /// </summary>
+    [SkippableFact]
+    public async Task AConnectedUdpSocketClaimsAndItsRepliesComeFromTheFrontend()
+    {
+        KernelTestGate.Require();
+        await using KernelSandbox sandbox = await KernelSandbox.CreateAsync(backendCount: 1, log: _log.Write);
+        SandboxBackend b1 = sandbox.Backend("b1");
+        var dns = new IPEndPoint(Vip(53), 53);
+        DatapathOptions options = sandbox.DatapathOptions();
+        using LoadBalancerDatapath datapath = LoadBalancerDatapath.Attach(options, _log);
+        datapath.Writer.Apply(Upsert(Udp(dns.Address, 53, [b1])));
+
+        using HeldClient client = HeldClient.Start(sandbox, "udp-hold", dns.ToString());
+        // The first reply passed recvmsg4: udp-hold reads it with recvfrom() from the connected peer.
+        await client.WaitReadyAsync(ClientsStart);
+        Lb4SkClaim[] claimed = ClaimedEntries(options);
+        HoldRun run = await client.StopAsync();
+        _log.Write($"claims: {datapath.Features?.SocketClaims}; entries: {claimed.Length}\n{run}");
+
+        Assert.Equal(dns.ToString(), Assert.Single(run.Events, e => e.Kind == "connected").Peer);
+        Assert.Contains(run.Replies, e => e.Backend == "b1");
+        Assert.Empty(run.SocketErrors);
+        if (datapath.Features?.SocketClaims == true)
+        {
+            Lb4SkClaim entry = Assert.Single(claimed);
+            Assert.Equal(b1.Address, new IPAddress(entry.BackendAddressBe));
+            Assert.Equal(dns.Address, new IPAddress(entry.FrontendAddressBe));
+        }
+        else
+        {
+            Assert.Empty(claimed);
+        }
+        Assert.True(datapath.ReadStatus().Frontends.Single().Counters.ReverseTranslated >= 2, "getpeername and the reply were not reverse-translated");
     }
 
     /// <summary>The entries of lb4_sk_claim that some socket ever claimed.</summary>
