@@ -39,7 +39,8 @@ whatever else the node closes meanwhile). Phases: translated TCP connect (+ getp
 sendto (+ recvmsg), the same two towards a backend address directly (the
 miss path), translated TCP connects held open together (tcp-hold: every
 socket's getpeername checked, for designs where one socket's entry may
-collide with another's), and a TCP connect to an address that is neither (tcp-other: the
+collide with another's), a new UDP socket connected per datagram (udp-conn: a
+resolver's query), and a TCP connect to an address that is neither (tcp-other: the
 miss path of most sockets on a node, which a filter over backend addresses
 can tell apart from tcp-miss). tcp6, udp6, tcp6-miss and udp6-miss are the
 same over IPv6 (connect6/getpeername6, sendmsg6/recvmsg6; 2001:db8::/32).

@@ -31,7 +31,7 @@
  * Only the build for kernels with BTF has this (bpf_rdonly_cast, 6.2+, and
  * the compare-and-swap, 5.12+, both in it); the loader takes that build only
  * where the kernel has the kfunc. Elsewhere sk_claim_slots is 0 and every
- * translated TCP socket keeps its entry in socket storage, as before.
+ * connected socket keeps its entry in socket storage, as before.
  * Storing a socket's address in a map is a pointer leak the verifier allows
  * only to a loader with CAP_PERFMON or CAP_SYS_ADMIN, which the programs need
  * anyway (bpf_get_current_comm in trace.h). The map holds kernel addresses
