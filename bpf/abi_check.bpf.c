@@ -29,6 +29,7 @@ ABI_TYPE(struct lb6_backend, lb6_backend);
 ABI_TYPE(struct lb6_reverse_sk_key, lb6_reverse_sk_key);
 ABI_TYPE(struct lb6_reverse_sk_value, lb6_reverse_sk_value);
 ABI_TYPE(struct lb6_sk_frontend, lb6_sk_frontend);
+ABI_TYPE(struct lb6_sk_claim, lb6_sk_claim);
 ABI_TYPE(struct lb_service_stats, lb_service_stats);
 ABI_TYPE(struct lb_service_name, lb_service_name);
 ABI_TYPE(struct lb_datapath_config, lb_datapath_config);

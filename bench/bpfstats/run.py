@@ -11,7 +11,7 @@ pin directory under /sys/fs/bpf. Each variant's four hooks are attached to its
 own cgroup:
 
     cglb       this tree's cgroup_lb_btf.bpf.o (cgroup_lb.bpf.o on a kernel without BTF), knobs as the loader would
-               probe them here, TCP claims (lb4_sk_claim) included on 6.2+
+               probe them here, claims of connected sockets (lb4_sk_claim, lb6_sk_claim) included on 6.2+
     cglb-lru   the same object with socket storage off (the fallback of older kernels)
     baseline   cgroup_lb.bpf.o built from --baseline REF (optional; the "before")
     before     cgroup_lb.bpf.o built from --before REF with cglb's knobs (optional): the same programs before a

@@ -3,15 +3,15 @@
 
     skmem.py [--sockets N]
 
-A translated socket's reverse entry lives in socket storage (lb4_sk_frontend): two kernel allocations the
-first time the socket gets one, freed with the socket. On 6.2+ a TCP socket claims an entry of the preallocated
-array lb4_sk_claim instead (charged once, at load), so there the translated TCP row shows what a claim costs: nothing
-per socket. The kernel charges them to the memory cgroup of the
+A translated socket's reverse entry lives in socket storage (lb4_sk_frontend, lb6_sk_frontend): two kernel
+allocations the first time the socket gets one, freed with the socket. On 6.2+ a TCP socket claims an entry of the
+preallocated array lb4_sk_claim (lb6_sk_claim for an IPv6 peer) instead, charged once, at load, so there the
+translated TCP rows show what a claim costs: nothing per socket. The kernel charges them to the memory cgroup of the
 process that created the map, not to the socket's owner: in a cluster, the agent's pod. This measures that
 charge. The programs are loaded (maps created) by a process in a child memory cgroup of its own, the
 "creator", then attached to a child cgroup where clients open N TCP sockets and hold them open; the table
 gives the creator's kernel memory before and while they are open, per socket, for sockets to the Service
-(translated: one storage entry each) and to an address that is no Service (the control: nothing).
+(translated, over IPv4 and over IPv6: one entry each) and to an address that is no Service (the control: nothing).
 Both the socket-storage build (cglb) and the LRU fallback of kernels without socket storage in sock_addr
 programs (cglb-lru, whose preallocated map is charged once, at load) are measured.
 
@@ -42,7 +42,7 @@ soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 held = []
 for _ in range(count):
-    s = socket.socket()
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     s.settimeout(2.0)
     s.connect((host, port))
     held.append(s)
@@ -124,7 +124,8 @@ def main():
             join(home)
         for v in variants:
             for label, host, port in (("no Service (control)", R.OTHER, R.TCP_BACK),
-                                      ("translated", R.VIP, R.TCP_FRONT)):
+                                      ("translated", R.VIP, R.TCP_FRONT),
+                                      ("translated, IPv6", R.VIP6, R.TCP_FRONT)):
                 time.sleep(1)
                 before = kernel_bytes(creator, flavour)
                 p = hold(v, host, port, count)

@@ -66,8 +66,8 @@ struct {
 	__type(value, struct lb4_sk_frontend);
 } LB4_SK_FRONTEND_MAP SEC(".maps");
 
-/* The socket cookie's low bits -> the TCP socket that claimed the entry, and
- * its frontend (struct lb4_sk_claim). max_entries is the loader's
+/* The socket cookie's low bits -> the connected socket that claimed the
+ * entry, and its frontend (struct lb4_sk_claim). max_entries is the loader's
  * (sk_claim_slots, or 1 where nothing claims); a build loaded without it
  * (bench/bpfstats, tests/bpf/smoke.sh) presets both. */
 #ifndef CGLB_SK_CLAIM_MAP_ENTRIES

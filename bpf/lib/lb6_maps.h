@@ -47,6 +47,19 @@ struct {
 	__type(value, struct lb6_sk_frontend);
 } LB6_SK_FRONTEND_MAP SEC(".maps");
 
+/* lb4_sk_claim's twin for sockets with a real IPv6 peer (struct
+ * lb6_sk_claim), sized by the loader to the same number of entries;
+ * CGLB_SK_CLAIM_MAP_ENTRIES as in lb4_maps.h. */
+#ifndef CGLB_SK_CLAIM_MAP_ENTRIES
+#define CGLB_SK_CLAIM_MAP_ENTRIES 1
+#endif
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lb6_sk_claim);
+	__uint(max_entries, CGLB_SK_CLAIM_MAP_ENTRIES);
+} LB6_SK_CLAIM_MAP SEC(".maps");
+
 /* The IPv6 node-address set of NodePort, as lb4_node_addrs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

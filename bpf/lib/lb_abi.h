@@ -29,6 +29,7 @@
 #define LB6_BACKENDS_MAP   lb6_backends_v2 /* v2 as lb4_backends_v2; the same backend id space */
 #define LB6_REVERSE_SK_MAP lb6_reverse_sk
 #define LB6_SK_FRONTEND_MAP lb6_sk_frontend /* socket storage, HAVE_SK_STORAGE */
+#define LB6_SK_CLAIM_MAP   lb6_sk_claim   /* lb4_sk_claim's twin for IPv6 peers (sock_claim.h) */
 #define LB6_REFUSED_MAP    lb6_refused    /* user space only, as lb4_refused */
 #define LB_AFFINITY_MAP    lb_affinity    /* ClientIP session affinity, both families */
 #define LB_SKIP_NETNS_MAP  lb_skip_netns  /* netns cookies the programs leave alone */
@@ -206,7 +207,8 @@ struct lb4_sk_frontend {
 /* lb4_sk_claim: an ARRAY of these, indexed by the socket cookie's low bits
  * (cglb_config.sk_claim_slots entries, a power of two), where connect4 keeps
  * a TCP socket's reverse entry instead of in socket storage: no allocation,
- * nothing charged per socket (bpf/lib/sock_claim.h). Only the build for
+ * nothing charged per socket (bpf/lib/sock_claim.h); connected UDP sockets
+ * (a resolver connects one per query) claim the same way. Only the build for
  * kernels with bpf_rdonly_cast (6.2+) claims. An entry belongs to the socket
  * whose cookie it holds, for as long as that socket is neither freed nor
  * closed; nobody frees it on close. A claimant finding an entry whose owner is
@@ -387,6 +389,22 @@ struct lb6_sk_frontend {
 	__u16  flags;                    /* enum lb4_sk_frontend_flags */
 	__u16  pad;
 	__u32  generation;               /* lb_svc_gen[service_id] as read before the lookups; 0: never reuse */
+};
+
+/* lb6_sk_claim: the IPv6 twin of lb4_sk_claim, where connect6 keeps the
+ * reverse entry of a connected socket with a real IPv6 peer (a v4-mapped peer
+ * is the IPv4 core's, in lb4_sk_claim), by the same rule and with the same
+ * number of entries (cglb_config.sk_claim_slots, indexed by the same cookie
+ * bits). cookie and owner come first, as in struct lb4_sk_claim, so one
+ * claim protocol serves both. 56 bytes: 14 MiB at the default 262144. */
+struct lb6_sk_claim {
+	__u64  cookie;                   /* the owner's socket cookie; 0: never claimed */
+	__u64  owner;                    /* the owner's struct sock, only ever read through bpf_rdonly_cast */
+	union lb6_addr backend_address;
+	union lb6_addr frontend_address;
+	__be16 backend_port;
+	__be16 frontend_port;
+	__u32  service_id;
 };
 
 /* lb_skip_netns: network namespaces whose sockets the programs never

@@ -22,6 +22,7 @@
 #include "lb_svc_gen.h"
 #include "netns_policy.h"
 #include "sock.h"
+#include "sock_claim.h"
 #include "sock_storage_peek.h"
 #include "sock4.h"
 #include "trace.h"
@@ -124,6 +125,11 @@ static __always_inline void
 sock6_remember_frontend(struct bpf_sock_addr *ctx, struct lb6_sk_frontend *known, const struct sock6_addr *backend,
 			const struct sock6_addr *frontend, __u32 service_id, bool connected, __u32 generation)
 {
+	/* As in sock4_remember_frontend(): a connected socket's entry in
+	 * lb6_sk_claim where claims are on and the entry is free. */
+	if (connected && sock6_claim_take(ctx, &backend->address, backend->port, &frontend->address, frontend->port,
+					  service_id))
+		return;
 	if (!cglb_config.have_sk_storage) {
 		sock6_remember_frontend_lru(sock_cookie(ctx), backend, frontend, service_id, connected);
 		return;
@@ -316,6 +322,9 @@ static __always_inline int __sock6_xlate_rev(struct bpf_sock_addr *ctx, struct s
 	if (cglb_config.have_sk_storage) {
 		const struct lb6_sk_frontend *known;
 
+		/* The socket's own claimed entry first, as in __sock4_xlate_rev(). */
+		if (!sock6_claim_reverse(ctx, &peer->address, &peer->port))
+			return 0;
 		known = sock_may_have_storage(ctx->sk) ? bpf_sk_storage_get(&LB6_SK_FRONTEND_MAP, ctx->sk, NULL, 0) : NULL;
 		/* Never translated: every other IPv6 socket ends here, without a
 		 * cookie. */

@@ -2,8 +2,9 @@
 /*
  * A connected socket's reverse entry (TCP, and UDP: a resolver connects a
  * socket per query) in lb4_sk_claim, an array indexed by the socket cookie's
- * low bits, instead of in socket storage. Unconnected UDP sends keep theirs in
- * socket storage, which is also their translation cache.
+ * low bits, instead of in socket storage; lb6_sk_claim, its twin, holds those
+ * of sockets with a real IPv6 peer, by the same protocol. Unconnected UDP
+ * sends keep theirs in socket storage, which is also their translation cache.
  *
  * Socket storage costs a translated connect() two kernel allocations with
  * memory-cgroup charging, about 700 of its 1000 ns (bench/README.md), and
@@ -44,6 +45,8 @@
 #include "config.h"
 #include "lb_abi.h"
 #include "lb4_maps.h"
+#include "lb6.h"
+#include "lb6_maps.h"
 #include "lb_stats.h"
 #include "sock.h"
 #include "sock_storage_peek.h"
@@ -74,26 +77,59 @@ static __always_inline __u64 sock_claim_peek_cookie(const void *sk)
 	return (__u64)sock_claim_cast(sk)->__sk_common.skc_cookie.counter;
 }
 
-static __always_inline struct lb4_sk_claim *sock4_claim_entry(__u64 cookie)
-{
-	__u32 index = (__u32)cookie & (cglb_config.sk_claim_slots - 1);
+/* The claim protocol, the same for both families' entries, whose first two
+ * words are the cookie and the owner. */
 
-	return bpf_map_lookup_elem(&LB4_SK_CLAIM_MAP, &index);
-}
-
-/* Whether the socket that wrote occupant into entry is gone: its memory holds
- * another cookie now, or a closed socket. A load that faults reads 0, which
- * is another cookie. */
-static __always_inline bool sock4_claim_owner_gone(struct lb4_sk_claim *entry, __u64 occupant)
+/* Whether the socket that wrote occupant into the entry is gone: its memory
+ * holds another cookie now, or a closed socket. A load that faults reads 0,
+ * which is another cookie. */
+static __always_inline bool sock_claim_owner_gone(__u64 *owner_word, __u64 occupant)
 {
 	const struct sock___cglb_claim *owner;
 
 	/* A fully ordered read (an atomic add of 0): the owner published with
 	 * occupant, never an earlier one, which a weakly ordered CPU could give
 	 * a plain load that it moved before the load of the cookie. */
-	owner = sock_claim_cast((const void *)__sync_fetch_and_add(&entry->owner, 0));
+	owner = sock_claim_cast((const void *)__sync_fetch_and_add(owner_word, 0));
 	return (__u64)owner->__sk_common.skc_cookie.counter != occupant ||
 	       owner->__sk_common.skc_state == SOCK_CLAIM_TCP_CLOSE;
+}
+
+/* True when the entry is now the socket's to write: marked as being written
+ * (taken from nobody or from a gone owner), or already its own from an
+ * earlier connect, which only the socket's own calls can write. False when
+ * another live socket holds it or is writing it. The caller then writes the
+ * owner and the pair, and publishes with sock_claim_publish(). */
+static __always_inline bool sock_claim_acquire(__u64 *cookie_word, __u64 *owner_word, __u64 cookie)
+{
+	__u64 occupant = *cookie_word;
+
+	if (occupant == cookie)
+		return true;
+	if (occupant & LB4_SK_CLAIM_WRITING)
+		return false;
+	if (occupant && !sock_claim_owner_gone(owner_word, occupant))
+		return false;
+	return __sync_val_compare_and_swap(cookie_word, occupant, cookie | LB4_SK_CLAIM_WRITING) == occupant;
+}
+
+/* Fully ordered (an exchange), so whoever reads the unmarked cookie also
+ * reads the owner and pair written before. */
+static __always_inline void sock_claim_publish(__u64 *cookie_word, __u64 cookie)
+{
+	__sync_lock_test_and_set(cookie_word, cookie);
+}
+
+static __always_inline __u32 sock_claim_index(__u64 cookie)
+{
+	return (__u32)cookie & (cglb_config.sk_claim_slots - 1);
+}
+
+static __always_inline struct lb4_sk_claim *sock4_claim_entry(__u64 cookie)
+{
+	__u32 index = sock_claim_index(cookie);
+
+	return bpf_map_lookup_elem(&LB4_SK_CLAIM_MAP, &index);
 }
 
 /* connect4 of a TCP or UDP socket: keeps backend -> frontend in the socket's
@@ -104,34 +140,21 @@ sock4_claim_take(struct bpf_sock_addr *ctx, __be32 backend_address, __be16 backe
 		 __be32 frontend_address, __be16 frontend_port, __u32 service_id)
 {
 	struct lb4_sk_claim *entry;
-	__u64 cookie, occupant;
+	__u64 cookie;
 
 	if (!cglb_config.sk_claim_slots)
 		return false;
 	cookie = sock_cookie(ctx);
 	entry = sock4_claim_entry(cookie);
-	if (!entry)
+	if (!entry || !sock_claim_acquire(&entry->cookie, &entry->owner, cookie))
 		return false;
-	occupant = entry->cookie;
-	if (occupant != cookie) {
-		if (occupant & LB4_SK_CLAIM_WRITING)
-			return false;
-		if (occupant && !sock4_claim_owner_gone(entry, occupant))
-			return false;
-		if (__sync_val_compare_and_swap(&entry->cookie, occupant, cookie | LB4_SK_CLAIM_WRITING) != occupant)
-			return false;
-	}
-	/* Ours (marked, or already ours from an earlier connect of this socket,
-	 * which only this socket's own calls can write). */
 	entry->owner = (__u64)ctx->sk;
 	entry->backend_address = backend_address;
 	entry->backend_port = backend_port;
 	entry->frontend_address = frontend_address;
 	entry->frontend_port = frontend_port;
 	entry->service_id = service_id;
-	/* Fully ordered (an exchange), so whoever reads the unmarked cookie also
-	 * reads the owner and pair written above. */
-	__sync_lock_test_and_set(&entry->cookie, cookie);
+	sock_claim_publish(&entry->cookie, cookie);
 	return true;
 }
 
@@ -156,6 +179,59 @@ static __always_inline int sock4_claim_reverse(struct bpf_sock_addr *ctx, __be32
 	lb_svc_stats_count_reverse(entry->service_id);
 	return 0;
 }
+
+static __always_inline struct lb6_sk_claim *sock6_claim_entry(__u64 cookie)
+{
+	__u32 index = sock_claim_index(cookie);
+
+	return bpf_map_lookup_elem(&LB6_SK_CLAIM_MAP, &index);
+}
+
+/* connect6 of a TCP or UDP socket to a real IPv6 peer: sock4_claim_take() in
+ * lb6_sk_claim. */
+static __always_inline bool
+sock6_claim_take(struct bpf_sock_addr *ctx, const union lb6_addr *backend_address, __be16 backend_port,
+		 const union lb6_addr *frontend_address, __be16 frontend_port, __u32 service_id)
+{
+	struct lb6_sk_claim *entry;
+	__u64 cookie;
+
+	if (!cglb_config.sk_claim_slots)
+		return false;
+	cookie = sock_cookie(ctx);
+	entry = sock6_claim_entry(cookie);
+	if (!entry || !sock_claim_acquire(&entry->cookie, &entry->owner, cookie))
+		return false;
+	entry->owner = (__u64)ctx->sk;
+	entry->backend_address = *backend_address;
+	entry->backend_port = backend_port;
+	entry->frontend_address = *frontend_address;
+	entry->frontend_port = frontend_port;
+	entry->service_id = service_id;
+	sock_claim_publish(&entry->cookie, cookie);
+	return true;
+}
+
+/* recvmsg6/getpeername6: sock4_claim_reverse() in lb6_sk_claim. */
+static __always_inline int sock6_claim_reverse(struct bpf_sock_addr *ctx, union lb6_addr *address, __be16 *port)
+{
+	const struct lb6_sk_claim *entry;
+	__u64 cookie;
+
+	if (!cglb_config.sk_claim_slots)
+		return -ENOENT;
+	cookie = sock_claim_peek_cookie(ctx->sk);
+	if (!cookie)
+		return -ENOENT;
+	entry = sock6_claim_entry(cookie);
+	if (!entry || entry->cookie != cookie || !lb6_addr_equal(&entry->backend_address, address) ||
+	    entry->backend_port != *port)
+		return -ENOENT;
+	*address = entry->frontend_address;
+	*port = entry->frontend_port;
+	lb_svc_stats_count_reverse(entry->service_id);
+	return 0;
+}
 #else
 static __always_inline bool
 sock4_claim_take(struct bpf_sock_addr *ctx, __be32 backend_address, __be16 backend_port,
@@ -166,6 +242,20 @@ sock4_claim_take(struct bpf_sock_addr *ctx, __be32 backend_address, __be16 backe
 }
 
 static __always_inline int sock4_claim_reverse(struct bpf_sock_addr *ctx, __be32 *address, __be16 *port)
+{
+	(void)ctx, (void)address, (void)port;
+	return -ENOENT;
+}
+
+static __always_inline bool
+sock6_claim_take(struct bpf_sock_addr *ctx, const union lb6_addr *backend_address, __be16 backend_port,
+		 const union lb6_addr *frontend_address, __be16 frontend_port, __u32 service_id)
+{
+	(void)ctx, (void)backend_address, (void)backend_port, (void)frontend_address, (void)frontend_port, (void)service_id;
+	return false;
+}
+
+static __always_inline int sock6_claim_reverse(struct bpf_sock_addr *ctx, union lb6_addr *address, __be16 *port)
 {
 	(void)ctx, (void)address, (void)port;
 	return -ENOENT;

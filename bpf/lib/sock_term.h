@@ -108,6 +108,16 @@ struct {
 
 const volatile __u32 sock_term_claim_slots = 0;
 
+/* The agent's pinned lb6_sk_claim, with as many entries as lb4_sk_claim.
+ * Under pins of an agent that had none, the object's own one-entry array
+ * stands in: every index past it misses, and its one entry holds no cookie. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct lb6_sk_claim);
+	__uint(max_entries, 1);
+} LB6_SK_CLAIM_MAP SEC(".maps");
+
 /* The IPv6 twins, reused by fd in the same way. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -131,8 +141,8 @@ struct {
 	__type(value, struct lb6_sk_frontend);
 } LB6_SK_FRONTEND_MAP SEC(".maps");
 
-/* A TCP socket's claimed entry (struct lb4_sk_claim): its own if it holds
- * the socket's cookie, and it names this backend. */
+/* A connected socket's claimed entry (struct lb4_sk_claim): its own if it
+ * holds the socket's cookie, and it names this backend. */
 static __always_inline bool
 sock_term_claimed(__u64 cookie, __be32 backend_address, __be16 backend_port, struct lb4_reverse_sk_value *frontend)
 {
@@ -174,8 +184,8 @@ sock_term_lb_translated(void *sk, __u64 cookie,
 	const struct lb4_reverse_sk_value *value;
 	const struct lb4_sk_frontend *known;
 
-	/* First, as in the socket hooks: a TCP socket's own claimed entry is its
-	 * latest translation (sock4.h, __sock4_xlate_rev). */
+	/* First, as in the socket hooks: a connected socket's own claimed entry
+	 * is its latest translation (sock4.h, __sock4_xlate_rev). */
 	if (sock_term_claimed(cookie, backend_address, backend_port, frontend))
 		return true;
 	known = bpf_sk_storage_get(&LB4_SK_FRONTEND_MAP, sk, NULL, 0);
@@ -222,8 +232,30 @@ static __always_inline bool sock_term_addr6_is_ours(const union lb6_addr *a)
 	return a->words[2] != 0 && a->words[2] != bpf_htonl(0x0000ffff);
 }
 
-/* sock_term_lb_translated() for an IPv6 socket: the rule of struct
- * lb6_sk_frontend, the same as IPv4's. */
+/* sock_term_claimed() for a socket with a real IPv6 peer (lb6_sk_claim). */
+static __always_inline bool
+sock_term_claimed6(__u64 cookie, const union lb6_addr *backend_address, __be16 backend_port,
+		   struct lb6_reverse_sk_value *frontend)
+{
+	const struct lb6_sk_claim *entry;
+	__u32 index;
+
+	if (!sock_term_claim_slots)
+		return false;
+	index = (__u32)cookie & (sock_term_claim_slots - 1);
+	entry = bpf_map_lookup_elem(&LB6_SK_CLAIM_MAP, &index);
+	if (!entry || entry->cookie != cookie || !sock_term_addr6_equal(&entry->backend_address, backend_address) ||
+	    entry->backend_port != backend_port)
+		return false;
+	frontend->address = entry->frontend_address;
+	frontend->port = entry->frontend_port;
+	frontend->pad = 0;
+	frontend->service_id = entry->service_id;
+	return true;
+}
+
+/* sock_term_lb_translated() for an IPv6 socket: its claimed entry in
+ * lb6_sk_claim, then the rule of struct lb6_sk_frontend, the same as IPv4's. */
 static __always_inline bool
 sock_term_lb_translated6(void *sk, __u64 cookie, const union lb6_addr *backend_address,
 			 __be16 backend_port, struct lb6_reverse_sk_value *frontend)
@@ -236,6 +268,8 @@ sock_term_lb_translated6(void *sk, __u64 cookie, const union lb6_addr *backend_a
 	const struct lb6_reverse_sk_value *value;
 	const struct lb6_sk_frontend *known;
 
+	if (sock_term_claimed6(cookie, backend_address, backend_port, frontend))
+		return true;
 	known = bpf_sk_storage_get(&LB6_SK_FRONTEND_MAP, sk, NULL, 0);
 	if (known) {
 		if (sock_term_addr6_equal(&known->backend_address, backend_address) &&

@@ -41,6 +41,7 @@ public class AbiLayoutTests
         { "lb6_reverse_sk_key", typeof(Lb6ReverseSkKey) },
         { "lb6_reverse_sk_value", typeof(Lb6ReverseSkValue) },
         { "lb6_sk_frontend", typeof(Lb6SkFrontend) },
+        { "lb6_sk_claim", typeof(Lb6SkClaim) },
         { "lb_trace_control", typeof(LbTraceControl) },
         { "lb_trace_event", typeof(LbTraceEvent) },
         { "lb_affinity_key", typeof(LbAffinityKey) },

@@ -77,7 +77,7 @@ public sealed class TranslatedSocketsTests
     }
 }
 
-/// <summary>The IPv6 twin: struct lb6_sk_frontend's rule, as sock_term_lb_translated6() applies it.</summary>
+/// <summary>The IPv6 twin: the rules of struct lb6_sk_frontend and struct lb6_sk_claim, as sock_term_lb_translated6() applies them.</summary>
 public sealed class TranslatedSockets6Tests
 {
     private static readonly Lb6Address B1 = Lb6Address.Create(System.Net.IPAddress.Parse("2001:db8:18:1::2"));
@@ -107,10 +107,28 @@ public sealed class TranslatedSockets6Tests
     }
 
     [Fact]
+    public void AClaimedEntryAnswersOnlyForItsOwnUnmarkedCookieAndItsBackend()
+    {
+        const ulong cookie = 0x2_0000_0009;
+        var entry = new Lb6SkClaim
+        {
+            Cookie = cookie, Owner = 0xffff888012345600, BackendAddress = B1, BackendPortBe = Port,
+            FrontendAddress = Vip, FrontendPortBe = Port, ServiceId = 9,
+        };
+        Assert.True(IsClaimOf6(entry, cookie, B1, Port, out var frontend));
+        Assert.Equal((Vip, Port, 9u), (frontend.Address, frontend.PortBe, frontend.ServiceId));
+        Assert.False(IsClaimOf6(entry, cookie + (1UL << 18), B1, Port, out _));
+        Assert.False(IsClaimOf6(entry, cookie, B2, Port, out _));
+        Assert.False(IsClaimOf6(entry, cookie, B1, (ushort)(Port + 1), out _));
+        Assert.False(IsClaimOf6(entry with { Cookie = cookie | Lb4SkClaim.Writing }, cookie, B1, Port, out _));
+        Assert.False(FromClaim6(null, cookie, B1, Port, out _));
+    }
+
+    [Fact]
     public void WithoutAReverseMapOnlyTheStorageCanAnswer()
     {
-        Assert.False(TryGetFrontend6(null, 1, null, B1, Port, out _));
-        Assert.True(TryGetFrontend6(null, 1, Storage(B1), B1, Port, out var frontend));
+        Assert.False(TryGetFrontend6(null, null, 1, null, B1, Port, out _));
+        Assert.True(TryGetFrontend6(null, null, 1, Storage(B1), B1, Port, out var frontend));
         Assert.Equal(Vip, frontend.Address);
     }
 

@@ -357,6 +357,13 @@ if kernel_at_least 5 18; then
 		else
 			fail "sk_claim_slots=$CLAIM_SLOTS: no compare-and-swap in the verified connect4"
 		fi
+		# connect6 claims twice over: in lb4_sk_claim for a v4-mapped peer (the IPv4 core), in lb6_sk_claim otherwise.
+		xlated_connect6="$(bpftool prog dump xlated pinned "$PIN/progs-retval/cglb_sock6_connect")"
+		if (($(grep -c 'cmpxchg' <<<"$xlated_connect6") >= 2)); then
+			pass "sk_claim_slots=$CLAIM_SLOTS: connect6 claims lb4_sk_claim and lb6_sk_claim entries"
+		else
+			fail "sk_claim_slots=$CLAIM_SLOTS: connect6 lacks a compare-and-swap for each family"
+		fi
 	fi
 	for type in connect4 sendmsg4 recvmsg4 getpeername4; do
 		bpftool cgroup detach "$CG" "$type" pinned "$PIN/progs/${HOOK[$type]}"

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace CgroupLb.Datapath.Abi;
 
 /// <summary>
-/// Mirror of <c>struct lb4_sk_claim</c>, one entry of lb4_sk_claim: the TCP socket whose cookie it holds (indexed by
+/// Mirror of <c>struct lb4_sk_claim</c>, one entry of lb4_sk_claim: the connected socket whose cookie it holds (indexed by
 /// the cookie's low bits) was translated from the frontend to the backend named here (bpf/lib/sock_claim.h). Only the
 /// BPF programs write it; the netlink terminator reads it by cookie.
 /// </summary>

@@ -8,7 +8,7 @@ internal static class MapNames
     public const string ReverseSockets = "lb4_reverse_sk";
     /// <summary>Socket storage: the frontend of each socket the programs translated (read only by BPF programs).</summary>
     public const string SocketFrontends = "lb4_sk_frontend";
-    /// <summary>TCP sockets' reverse entries by socket cookie (struct lb4_sk_claim), where the kernel has bpf_rdonly_cast.</summary>
+    /// <summary>Connected sockets' reverse entries by socket cookie (struct lb4_sk_claim), where the kernel has bpf_rdonly_cast.</summary>
     public const string SocketClaims = "lb4_sk_claim";
     public const string ServiceStats = "lb_svc_stats";
     public const string ServiceNames = "lb_svc_names";
@@ -23,6 +23,8 @@ internal static class MapNames
     public const string ReverseSockets6 = "lb6_reverse_sk";
     /// <summary>Socket storage of the IPv6 programs, as <see cref="SocketFrontends"/>.</summary>
     public const string SocketFrontends6 = "lb6_sk_frontend";
+    /// <summary>The IPv6 twin of <see cref="SocketClaims"/> (struct lb6_sk_claim), with as many entries.</summary>
+    public const string SocketClaims6 = "lb6_sk_claim";
     public const string Refused6 = "lb6_refused";
     /// <summary>ClientIP session affinity, LRU hash of struct lb_affinity_key to lb_affinity_value (both families).</summary>
     public const string Affinity = "lb_affinity";
@@ -40,5 +42,5 @@ internal static class MapNames
     public const string ServiceGenerations = "lb_svc_gen";
 
     public static readonly IReadOnlyList<string> All =
-        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity, SkipNetns, NodeAddresses, NodeAddresses6, FrontendFilter6, ServiceGenerations, SocketClaims];
+        [Services, Backends, ReverseSockets, SocketFrontends, ServiceStats, ServiceNames, FrontendFilter, Refused, Services6, Backends6, ReverseSockets6, SocketFrontends6, Refused6, TraceEvents, TraceControl, Affinity, SkipNetns, NodeAddresses, NodeAddresses6, FrontendFilter6, ServiceGenerations, SocketClaims, SocketClaims6];
 }

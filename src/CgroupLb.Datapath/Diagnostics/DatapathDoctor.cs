@@ -202,14 +202,14 @@ public static class DatapathDoctor
             {
                 checks.Add(Knob("bpf_rdonly_cast kfunc", features?.RdonlyCast,
                     "recvmsg, getpeername and accept of sockets the LB never translated ask socket storage through a helper call (about 30 ns more each), " +
-                    $"and connected sockets (TCP, connected UDP) keep their reverse entries in socket storage instead of {MapNames.SocketClaims}",
+                    $"and connected sockets (TCP, connected UDP) keep their reverse entries in socket storage instead of {MapNames.SocketClaims} and {MapNames.SocketClaims6}",
                     "Linux 6.2 or newer"));
                 if (features?.RdonlyCast == true)
                 {
                     const string storageImpact = "each translated connect (TCP, connected UDP) allocates socket storage: about 700 ns more, and 304 bytes of kernel memory while the socket is open";
-                    string claimsName = $"connected sockets' reverse entries in {MapNames.SocketClaims}";
+                    string claimsName = $"connected sockets' reverse entries in {MapNames.SocketClaims} and {MapNames.SocketClaims6}";
                     checks.Add(features.SocketClaims == true
-                        ? new DoctorCheck(Bpf, claimsName, DoctorStatus.Ok, false, $"{options.SocketClaimSlots} entries; socket storage where a live socket holds one")
+                        ? new DoctorCheck(Bpf, claimsName, DoctorStatus.Ok, false, $"{options.SocketClaimSlots} entries each ({LbMapPreallocation.Megabytes(ObjectLoader.SocketClaimBytes(options.SocketClaimSlots))}); socket storage where a live socket holds one")
                         : options.SocketClaimSlots == 0
                             ? new DoctorCheck(Bpf, claimsName, DoctorStatus.Info, false, "switched off (0 entries)") { Impact = storageImpact }
                             : new DoctorCheck(Bpf, claimsName, DoctorStatus.Warning, false, "refused by the verifier; the programs load without them")
@@ -351,7 +351,8 @@ public static class DatapathDoctor
             using var reverse6 = loaded.Object.GetMap(MapNames.ReverseSockets6).OpenHandle();
             using var frontends6 = loaded.Object.GetMap(MapNames.SocketFrontends6).OpenHandle();
             using var claims = loaded.Object.GetMap(MapNames.SocketClaims).OpenHandle();
-            using var iterators = BpfIteratorTerminator.Load(reverse, frontends, claims, reverse6, frontends6, terminateTcp: true);
+            using var claims6 = loaded.Object.GetMap(MapNames.SocketClaims6).OpenHandle();
+            using var iterators = BpfIteratorTerminator.Load(reverse, frontends, claims, reverse6, frontends6, claims6, terminateTcp: true);
             return new DoctorCheck(Bpf, name, DoctorStatus.Ok, false, "iterator programs load and attach");
         }
         catch (Exception e) when (e is BpfException or DatapathException)

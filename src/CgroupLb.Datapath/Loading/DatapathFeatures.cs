@@ -14,8 +14,8 @@ namespace CgroupLb.Datapath.Loading;
 /// <see cref="RingBuffer"/> (BPF_MAP_TYPE_RINGBUF, Linux 5.8+) is probed by creating one: without it the programs load
 /// with tracing compiled out and `cgroup-lb trace` says so. <see cref="RdonlyCast"/> (the bpf_rdonly_cast kfunc, Linux
 /// 6.2+: the reverse hooks tell a socket without socket storage by one load instead of a helper call) is learnt like
-/// <see cref="SetRetval"/>; it only matters with <see cref="SocketStorage"/>. <see cref="SocketClaims"/>: translated TCP
-/// sockets keep their reverse entries in lb4_sk_claim (it needs <see cref="RdonlyCast"/>; bpf/lib/sock_claim.h).
+/// <see cref="SetRetval"/>; it only matters with <see cref="SocketStorage"/>. <see cref="SocketClaims"/>: translated connected
+/// sockets (TCP, connected UDP) keep their reverse entries in lb4_sk_claim and lb6_sk_claim (it needs <see cref="RdonlyCast"/>; bpf/lib/sock_claim.h).
 /// </summary>
 public sealed record DatapathFeatures(bool CgroupSockAddrPrograms, bool? SetRetval, bool? SocketStorage = null, bool IPv6 = true, bool RingBuffer = false,
     bool? RdonlyCast = null, bool? SocketClaims = null)

@@ -144,8 +144,8 @@ internal static class ObjectLoader
                     "connected sockets (TCP, connected UDP) keep their reverse entries in socket storage, about 700 ns more per connect", MapNames.SocketClaims);
             uint claimSlots = SocketClaimSlots(options, knobs);
             if (claimSlots > 0)
-                logger.LogInformation("Connected sockets (TCP, connected UDP) keep their reverse entries in {Map} ({Slots} entries, {Size} of kernel memory); socket storage only where a live socket holds the entry",
-                    MapNames.SocketClaims, claimSlots, LbMapPreallocation.Megabytes((ulong)claimSlots * (ulong)Marshal.SizeOf<Lb4SkClaim>()));
+                logger.LogInformation("Connected sockets (TCP, connected UDP) keep their reverse entries in {Map} and {Map6} ({Slots} entries each, {Size} of kernel memory together); socket storage only where a live socket holds the entry",
+                    MapNames.SocketClaims, MapNames.SocketClaims6, claimSlots, LbMapPreallocation.Megabytes(SocketClaimBytes(claimSlots)));
             features = features with { SetRetval = knobs.SetRetval, SocketStorage = knobs.SkStorage, RdonlyCast = knobs.RdonlyCast, SocketClaims = claimSlots > 0 };
             CheckLayouts(bpfObject);
             var created = MapNames.All.Where(n => !preexistingMaps.Contains(n)).ToHashSet();
@@ -209,6 +209,9 @@ internal static class ObjectLoader
     /// </summary>
     private static uint SocketClaimSlots(DatapathOptions options, LoadKnobs knobs) => knobs.Claims ? options.SocketClaimSlots : 0;
 
+    /// <summary>The kernel memory of lb4_sk_claim and lb6_sk_claim at <paramref name="slots"/> entries each.</summary>
+    internal static ulong SocketClaimBytes(uint slots) => (ulong)slots * (ulong)(Marshal.SizeOf<Lb4SkClaim>() + Marshal.SizeOf<Lb6SkClaim>());
+
     private static BpfObject OpenConfigureLoad(byte[] elf, DatapathOptions options, LoadKnobs knobs, bool kernelBtfObject, bool pinMaps, bool ringBuffer, ref string phase, ref ulong preallocatedBytes)
     {
         phase = "open";
@@ -219,7 +222,9 @@ internal static class ObjectLoader
             Configure(bpfObject, options, knobs, ringBuffer, HostNetnsCookie(options));
             // Sized by the object, not the knob, so every load attempt on one kernel asks for the same map: a map pinned
             // by an earlier run is reused, never refused for its size. One entry where nothing can claim.
-            bpfObject.GetMap(MapNames.SocketClaims).SetMaxEntries(kernelBtfObject && options.SocketClaimSlots > 0 ? options.SocketClaimSlots : 1);
+            uint claimMapEntries = kernelBtfObject && options.SocketClaimSlots > 0 ? options.SocketClaimSlots : 1;
+            bpfObject.GetMap(MapNames.SocketClaims).SetMaxEntries(claimMapEntries);
+            bpfObject.GetMap(MapNames.SocketClaims6).SetMaxEntries(claimMapEntries);
             if (!ringBuffer)
             {
                 // have_ringbuf = 0 prunes every instruction that uses the ring, but the map itself is still created:
@@ -299,6 +304,7 @@ internal static class ObjectLoader
         Check<Lb4ReverseSkKey, Lb4ReverseSkValue>(MapNames.ReverseSockets);
         Check<int, Lb4SkFrontend>(MapNames.SocketFrontends);
         Check<uint, Lb4SkClaim>(MapNames.SocketClaims);
+        Check<uint, Lb6SkClaim>(MapNames.SocketClaims6);
         Check<uint, LbServiceStats>(MapNames.ServiceStats);
         Check<uint, LbServiceName>(MapNames.ServiceNames);
         Check<uint, ulong>(MapNames.FrontendFilter);

@@ -7,7 +7,7 @@ namespace CgroupLb.Datapath.Termination;
 
 /// <summary>
 /// sock_terminate.bpf.o loaded and its iterators attached: the agent's pinned reverse maps and socket storage of both
-/// families (lb4_reverse_sk, lb4_sk_frontend, lb4_sk_claim, lb6_reverse_sk, lb6_sk_frontend) are reused by fd, so the iterators see exactly what the socket hooks wrote. Loading it is the probe for bpf_sock_destroy (Linux 6.5+):
+/// families (lb4_reverse_sk, lb4_sk_frontend, lb4_sk_claim, lb6_reverse_sk, lb6_sk_frontend, lb6_sk_claim) are reused by fd, so the iterators see exactly what the socket hooks wrote. Loading it is the probe for bpf_sock_destroy (Linux 6.5+):
 /// without the kfunc libbpf refuses the object and the caller falls back. Owns the object and links.
 /// </summary>
 internal sealed class BpfIteratorTerminator : IDisposable
@@ -41,9 +41,11 @@ internal sealed class BpfIteratorTerminator : IDisposable
     /// map stands in and every answer comes from lb4_reverse_sk.</param>
     /// <param name="reverseSockets6">The pinned lb6_reverse_sk; null under pins without IPv6, then the object's own (empty) map.</param>
     /// <param name="socketFrontends6">The pinned lb6_sk_frontend, as <paramref name="socketFrontends"/>.</param>
+    /// <param name="socketClaims6">The pinned lb6_sk_claim, with as many entries as <paramref name="socketClaims"/>; null under an
+    /// agent that had none, then the object's own one-entry array stands in and answers nothing.</param>
     /// <param name="socketClaims">The pinned lb4_sk_claim; null under an agent that had none, then the iterators never ask it.</param>
     public static BpfIteratorTerminator Load(BpfMapHandle reverseSockets, BpfMapHandle? socketFrontends, BpfMapHandle? socketClaims,
-        BpfMapHandle? reverseSockets6, BpfMapHandle? socketFrontends6, bool terminateTcp)
+        BpfMapHandle? reverseSockets6, BpfMapHandle? socketFrontends6, BpfMapHandle? socketClaims6, bool terminateTcp)
     {
         var bpfObject = BpfObject.OpenMemory(EmbeddedObject.Read(EmbeddedObject.SockTerminateResourceName), ObjectName);
         BpfLink? udp = null, tcp = null;
@@ -61,6 +63,12 @@ internal sealed class BpfIteratorTerminator : IDisposable
                 bpfObject.GetMap(MapNames.ReverseSockets6).ReuseFd(reverseSockets6);
             if (socketFrontends6 is not null)
                 bpfObject.GetMap(MapNames.SocketFrontends6).ReuseFd(socketFrontends6);
+            if (socketClaims is not null && socketClaims6 is not null)
+            {
+                if (socketClaims6.Info.MaxEntries != socketClaims.Info.MaxEntries)
+                    throw new DatapathException("socket termination", $"{MapNames.SocketClaims6} has {socketClaims6.Info.MaxEntries} entries, {MapNames.SocketClaims} {socketClaims.Info.MaxEntries}: both are indexed by the same cookie bits");
+                bpfObject.GetMap(MapNames.SocketClaims6).ReuseFd(socketClaims6);
+            }
             bpfObject.GetProgram(TcpProgram).SetAutoload(terminateTcp);
             bpfObject.Load();
             udp = bpfObject.GetProgram(UdpProgram).AttachIterator();

@@ -96,7 +96,7 @@ internal static class NetlinkTerminator
         if (!targets.HasBackend6(address6, port, protocol))
             return false;
         byte[]? storage6 = Storage(socket, maps.Frontends6, storages, owners);
-        return TranslatedSockets.TryGetFrontend6(maps.Reverse6, socket.Cookie, storage6, address6, port, out var frontend6)
+        return TranslatedSockets.TryGetFrontend6(maps.Reverse6, maps.Claims6, socket.Cookie, storage6, address6, port, out var frontend6)
             && targets.Contains6(address6, port, protocol, frontend6);
     }
 
@@ -110,5 +110,5 @@ internal static class NetlinkTerminator
     }
 
     /// <summary>The data path's pinned maps the rule reads; each storage is null where the data path keeps none.</summary>
-    internal sealed record ReverseMaps(BpfMapHandle Reverse4, BpfMapHandle? Frontends4, BpfMapHandle? Reverse6, BpfMapHandle? Frontends6, BpfMapHandle? Claims4 = null);
+    internal sealed record ReverseMaps(BpfMapHandle Reverse4, BpfMapHandle? Frontends4, BpfMapHandle? Reverse6, BpfMapHandle? Frontends6, BpfMapHandle? Claims4 = null, BpfMapHandle? Claims6 = null);
 }

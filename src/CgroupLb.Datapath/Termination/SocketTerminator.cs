@@ -11,7 +11,7 @@ namespace CgroupLb.Datapath.Termination;
 /// Closes sockets that the load balancer connected to a backend which has since left the frontend, so the
 /// application notices (ECONNABORTED on its next call), reconnects and is balanced again. Connected UDP always,
 /// TCP when <see cref="SocketTerminationOptions.TerminateTcp"/>. Only sockets whose peer is the removed backend and
-/// whose reverse entry (socket storage, the claimed entry of lb4_sk_claim, or the LRU reverse map of its family) says the LB translated them from that frontend are touched: a socket that reached the same
+/// whose reverse entry (socket storage, the claimed entry of lb4_sk_claim or lb6_sk_claim, or the LRU reverse map of its family) says the LB translated them from that frontend are touched: a socket that reached the same
 /// address directly, or through another Service that keeps the backend, is left alone.
 /// </summary>
 /// <remarks>
@@ -60,6 +60,7 @@ public sealed class SocketTerminator : IDisposable
             claims = OpenIfPinned(datapathOptions, MapNames.SocketClaims, true);
             maps6.Reverse = OpenIfPinned(datapathOptions, MapNames.ReverseSockets6, true);
             maps6.Frontends = OpenIfPinned(datapathOptions, MapNames.SocketFrontends6, options.SocketStorage != false);
+            maps6.Claims = OpenIfPinned(datapathOptions, MapNames.SocketClaims6, true);
             return Open(options, reverse, frontends, claims, maps6, logger);
         }
         catch
@@ -86,7 +87,7 @@ public sealed class SocketTerminator : IDisposable
         {
             try
             {
-                var iterators = BpfIteratorTerminator.Load(reverse, frontends, claims, maps6.Reverse, maps6.Frontends, options.TerminateTcp);
+                var iterators = BpfIteratorTerminator.Load(reverse, frontends, claims, maps6.Reverse, maps6.Frontends, maps6.Claims, options.TerminateTcp);
                 logger.LogInformation("Socket termination: bpf_sock_destroy iterators close {Protocols} sockets of removed backends", protocols);
                 return new SocketTerminator(options, reverse, frontends, claims, maps6, iterators, SocketTerminationMethod.BpfIterator, logger);
             }
@@ -152,7 +153,7 @@ public sealed class SocketTerminator : IDisposable
         }
         else
         {
-            var maps = new NetlinkTerminator.ReverseMaps(reverseSockets, socketFrontends, maps6.Reverse, maps6.Frontends, socketClaims);
+            var maps = new NetlinkTerminator.ReverseMaps(reverseSockets, socketFrontends, maps6.Reverse, maps6.Frontends, socketClaims, maps6.Claims);
             (visited, int namespaceFailures) = NamespaceVisitor.Visit(namespaces, options.ProcPath, _ =>
             {
                 var owners = new SocketOwners(CgroupNetworkNamespaces.AllProcesses(options.CgroupPath), options.ProcPath);
@@ -184,9 +185,11 @@ public sealed class SocketTerminator : IDisposable
     {
         public BpfMapHandle? Reverse { get; set; }
         public BpfMapHandle? Frontends { get; set; }
+        public BpfMapHandle? Claims { get; set; }
 
         public void Dispose()
         {
+            Claims?.Dispose();
             Frontends?.Dispose();
             Reverse?.Dispose();
         }

@@ -10,7 +10,8 @@ namespace CgroupLb.Datapath.Termination;
 /// this socket (by cookie) to this backend, and from which frontend. The rule of <c>struct lb4_sk_frontend</c>: the
 /// socket's storage entry answers when it names this backend; lb4_reverse_sk {cookie, backend} is asked only when
 /// there is no entry (socket storage off) or the entry says more backends live there. Before all of them, lb4_sk_claim (struct
-/// lb4_sk_claim) by cookie: a TCP socket's own claimed entry is its latest translation. The two change together.
+/// lb4_sk_claim) by cookie: a connected socket's own claimed entry is its latest translation. IPv6 the same, in the lb6
+/// twins. The two change together.
 /// </summary>
 internal static class TranslatedSockets
 {
@@ -19,7 +20,7 @@ internal static class TranslatedSockets
     public static bool TryGetFrontend(BpfMapHandle reverse, BpfMapHandle? claims, ulong cookie, byte[]? storageValue, uint backendAddressBe, ushort backendPortBe,
         out Lb4ReverseSkValue frontend)
     {
-        // First, as in the socket hooks: a TCP socket's own claimed entry is its latest translation.
+        // First, as in the socket hooks: a connected socket's own claimed entry is its latest translation.
         if (FromClaim(claims, cookie, backendAddressBe, backendPortBe, out frontend))
             return true;
         switch (FromStorage(storageValue, backendAddressBe, backendPortBe, out frontend))
@@ -73,11 +74,14 @@ internal static class TranslatedSockets
         return (known.Flags & Lb4SkFrontend.FlagMoreInReverseMap) != 0 ? StorageAnswer.AskReverseMap : StorageAnswer.NotTranslated;
     }
 
-    /// <summary>The IPv6 twin of <see cref="TryGetFrontend"/>: lb6_sk_frontend's rule, then lb6_reverse_sk.</summary>
+    /// <summary>The IPv6 twin of <see cref="TryGetFrontend"/>: lb6_sk_claim, then lb6_sk_frontend's rule, then lb6_reverse_sk.</summary>
     /// <param name="reverse">The pinned lb6_reverse_sk; null under an agent that had none, when only the storage can answer.</param>
-    public static bool TryGetFrontend6(BpfMapHandle? reverse, ulong cookie, byte[]? storageValue, Lb6Address backendAddress, ushort backendPortBe,
+    /// <param name="claims">The pinned lb6_sk_claim; null under an agent that had none.</param>
+    public static bool TryGetFrontend6(BpfMapHandle? reverse, BpfMapHandle? claims, ulong cookie, byte[]? storageValue, Lb6Address backendAddress, ushort backendPortBe,
         out Lb6ReverseSkValue frontend)
     {
+        if (FromClaim6(claims, cookie, backendAddress, backendPortBe, out frontend))
+            return true;
         switch (FromStorage6(storageValue, backendAddress, backendPortBe, out frontend))
         {
             case StorageAnswer.Translated:
@@ -89,6 +93,26 @@ internal static class TranslatedSockets
             return false;
         var key = new Lb6ReverseSkKey { Cookie = cookie, Address = backendAddress, PortBe = backendPortBe };
         return reverse.TryLookup(key, out frontend);
+    }
+
+    /// <summary>The socket's entry in lb6_sk_claim, by the rule of <see cref="FromClaim"/>.</summary>
+    internal static bool FromClaim6(BpfMapHandle? claims, ulong cookie, Lb6Address backendAddress, ushort backendPortBe, out Lb6ReverseSkValue frontend)
+    {
+        frontend = default;
+        if (claims is null || cookie == 0)
+            return false;
+        uint index = (uint)cookie & (claims.Info.MaxEntries - 1);
+        return claims.TryLookup(index, out Lb6SkClaim entry) && IsClaimOf6(entry, cookie, backendAddress, backendPortBe, out frontend);
+    }
+
+    /// <summary>The rule of <see cref="FromClaim6"/> for one entry.</summary>
+    internal static bool IsClaimOf6(in Lb6SkClaim entry, ulong cookie, Lb6Address backendAddress, ushort backendPortBe, out Lb6ReverseSkValue frontend)
+    {
+        frontend = default;
+        if (entry.Cookie != cookie || !entry.BackendAddress.Equals(backendAddress) || entry.BackendPortBe != backendPortBe)
+            return false;
+        frontend = new Lb6ReverseSkValue { Address = entry.FrontendAddress, PortBe = entry.FrontendPortBe, ServiceId = entry.ServiceId };
+        return true;
     }
 
     /// <summary>What an IPv6 socket's lb6_sk_frontend entry alone says, by the same rule as IPv4's.</summary>

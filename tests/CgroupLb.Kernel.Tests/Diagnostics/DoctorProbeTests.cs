@@ -38,7 +38,7 @@ public sealed class DoctorProbeTests(ITestOutputHelper output)
             Status(report, "socket storage (BPF_MAP_TYPE_SK_STORAGE in sock_addr programs)"));
         if (datapath.Features.SocketStorage == true)
         {
-            string claimsCheck = $"connected sockets' reverse entries in {MapNames.SocketClaims}";
+            string claimsCheck = $"connected sockets' reverse entries in {MapNames.SocketClaims} and {MapNames.SocketClaims6}";
             if (EmbeddedObject.KernelBtfObjectSuits)
             {
                 Assert.Equal(datapath.Features.RdonlyCast == true ? DoctorStatus.Ok : DoctorStatus.Warning, Status(report, "bpf_rdonly_cast kfunc"));
