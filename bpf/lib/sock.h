@@ -22,8 +22,9 @@ static __always_inline __u32 sock_cookie_hash(__u64 cookie)
 	return (__u32)((cookie * 0x9E3779B97F4A7C15ULL) >> 32);
 }
 
-/* The hash that picks a backend slot. TCP: every connection is a new choice,
- * which spreads load best. UDP: an unconnected socket calls sendmsg() per
+/* The hash that picks a backend slot (sock_claim_select_hash() may use the
+ * cookie for a TCP socket's first connect). TCP: every connection is a new
+ * choice, which spreads load best. UDP: an unconnected socket calls sendmsg() per
  * datagram; a per-datagram choice would scatter one conversation (DNS query
  * retries, QUIC) over several backends, so the socket's own cookie decides and
  * the choice holds while the backend set is unchanged. */

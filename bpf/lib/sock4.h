@@ -207,7 +207,7 @@ sock4_select_backend(struct bpf_sock_addr *ctx, struct lb4_service_key *key,
 	__u16 slot;
 
 	if (!lb_svc_flags_affine(svc->flags)) {
-		slot = lb_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
+		slot = lb_svc_slot_of_hash(svc, sock_claim_select_hash(ctx, key->proto));
 		return lb4_lookup_slot(key, slot);
 	}
 
@@ -224,7 +224,7 @@ sock4_select_backend(struct bpf_sock_addr *ctx, struct lb4_service_key *key,
 			}
 		}
 	}
-	slot = lb_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
+	slot = lb_svc_slot_of_hash(svc, sock_claim_select_hash(ctx, key->proto));
 	entry = lb4_lookup_slot(key, slot);
 	if (entry)
 		lb_affinity_record(&client, entry->backend_id, slot, now);

@@ -187,7 +187,7 @@ sock6_select_backend(struct bpf_sock_addr *ctx, struct lb6_service_key *key,
 	__u16 slot;
 
 	if (!lb_svc_flags_affine(svc->flags)) {
-		slot = lb6_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
+		slot = lb6_svc_slot_of_hash(svc, sock_claim_select_hash(ctx, key->proto));
 		return lb6_lookup_slot(key, slot);
 	}
 
@@ -204,7 +204,7 @@ sock6_select_backend(struct bpf_sock_addr *ctx, struct lb6_service_key *key,
 			}
 		}
 	}
-	slot = lb6_svc_slot_of_hash(svc, sock_select_hash(ctx, key->proto));
+	slot = lb6_svc_slot_of_hash(svc, sock_claim_select_hash(ctx, key->proto));
 	entry = lb6_lookup_slot(key, slot);
 	if (entry)
 		lb_affinity_record(&client, entry->backend_id, slot, now);

@@ -77,6 +77,22 @@ static __always_inline __u64 sock_claim_peek_cookie(const void *sk)
 	return (__u64)sock_claim_cast(sk)->__sk_common.skc_cookie.counter;
 }
 
+/* The hash that picks a connecting socket's backend slot where connected
+ * sockets claim; sock_select_hash() elsewhere. The claim asks the socket's
+ * cookie anyway, so a TCP socket's first connect hashes its cookie (sequential
+ * cookies spread evenly under sock_cookie_hash()) instead of calling
+ * bpf_get_prandom_u32(), about 30 ns (bench/README.md). A socket that already
+ * has a cookie may be connecting again, e.g. after ECONNREFUSED on the same
+ * socket, which Linux allows: its cookie would send every retry to the same
+ * backend, so it picks at random as before (so does a socket whose cookie
+ * someone else asked for first). */
+static __always_inline __u32 sock_claim_select_hash(struct bpf_sock_addr *ctx, __u8 proto)
+{
+	if (proto == IPPROTO_TCP && cglb_config.sk_claim_slots && !sock_claim_peek_cookie(ctx->sk))
+		return sock_cookie_hash(sock_cookie(ctx));
+	return sock_select_hash(ctx, proto);
+}
+
 /* The claim protocol, the same for both families' entries, whose first two
  * words are the cookie and the owner. */
 
@@ -233,6 +249,11 @@ static __always_inline int sock6_claim_reverse(struct bpf_sock_addr *ctx, union 
 	return 0;
 }
 #else
+static __always_inline __u32 sock_claim_select_hash(struct bpf_sock_addr *ctx, __u8 proto)
+{
+	return sock_select_hash(ctx, proto);
+}
+
 static __always_inline bool
 sock4_claim_take(struct bpf_sock_addr *ctx, __be32 backend_address, __be16 backend_port,
 		 __be32 frontend_address, __be16 frontend_port, __u32 service_id)

@@ -8,6 +8,7 @@ const string Usage = """
       udp-connected --to IP:PORT [--count N] [--timeout-ms T]
       udp-alternate --to IP:PORT --also IP:PORT [--count N] [--timeout-ms T]
       tcp-loop      --to IP:PORT --duration-ms D [--timeout-ms T] [--trace]
+      tcp-reconnect --to IP:PORT [--attempts N] [--timeout-ms T]
       udp-hold|tcp-hold --to IP:PORT --duration-ms D [--interval-ms I] [--timeout-ms T]
                         [--events-file E] [--stop-file S]
     Clients print one JSON object per line.
@@ -30,6 +31,7 @@ try
         "udp-connected" => await UdpConnectedCommand.RunAsync(arguments),
         "udp-alternate" => await UdpAlternateCommand.RunAsync(arguments),
         "tcp-loop" => await TcpLoopCommand.RunAsync(arguments),
+        "tcp-reconnect" => TcpReconnectCommand.Run(arguments),
         "udp-hold" => await HoldCommand.RunAsync(arguments, System.Net.Sockets.SocketType.Dgram),
         "udp-sendto-hold" => await HoldCommand.RunAsync(arguments, System.Net.Sockets.SocketType.Dgram, connect: false),
         "tcp-hold" => await HoldCommand.RunAsync(arguments, System.Net.Sockets.SocketType.Stream),
