@@ -177,10 +177,10 @@ public sealed class SocketTerminationTests(ITestOutputHelper output)
     /// </summary>
     private void AssertTcpEntryClaimedWhereTheDatapathClaims(KernelSandbox sandbox, LoadBalancerDatapath datapath, SandboxBackend backend)
     {
-        Lb4SkClaim[] claimed = SocketClaimTests.ClaimedEntries(sandbox.DatapathOptions());
+        SocketClaimTests.Claim[] claimed = SocketClaimTests.ClaimedEntries(sandbox.DatapathOptions());
         _log.Write($"claims: {datapath.Features?.SocketClaims}; lb4_sk_claim entries: {claimed.Length}");
         if (datapath.Features?.SocketClaims == true)
-            Assert.Equal(backend.Address, new IPAddress(Assert.Single(claimed).BackendAddressBe));
+            Assert.Equal(backend.Address, Assert.Single(claimed).Backend);
         else
             Assert.Empty(claimed);
     }
